@@ -1,0 +1,382 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type DataMap, type DynamoStore, dataMapSchema, type S3Store, type Store } from './schema';
+
+/** One problem found in a data map: where it is and what to do about it. */
+export interface DataMapIssue {
+  /** Path inside the document, e.g. `stores[2].locate[0].index`. */
+  path: string;
+  /** 1-based line in the file, when the path exists in it. */
+  line?: number;
+  message: string;
+}
+
+/**
+ * A data map that cannot be used. The message lists every issue with file, path, line
+ * and the fix, so one run of the loader is enough to repair the file.
+ */
+export class DataMapError extends Error {
+  override readonly name = 'DataMapError';
+  constructor(
+    readonly file: string,
+    readonly issues: DataMapIssue[],
+  ) {
+    super(
+      `Invalid data map ${file}:\n${issues
+        .map(
+          (issue) =>
+            `  - ${issue.path || '(root)'}${issue.line ? ` (line ${issue.line})` : ''}: ${issue.message}`,
+        )
+        .join('\n')}`,
+    );
+  }
+}
+
+type PathSegment = string | number;
+
+function formatPath(path: readonly PathSegment[]): string {
+  return path.reduce<string>((text, segment) => {
+    if (typeof segment === 'number') return `${text}[${segment}]`;
+    return text ? `${text}.${segment}` : segment;
+  }, '');
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling (see docs/DATAMAP.md)`;
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `required: add ${issue.expected === 'object' ? 'this section' : `a ${issue.expected}`} (see docs/DATAMAP.md)`
+        : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
+    case 'invalid_union':
+      return 'matches none of the allowed forms; see docs/DATAMAP.md for the forms of this field';
+    default:
+      return issue.message;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
+}
+
+function lineOf(
+  root: Node | null,
+  lineCounter: LineCounter,
+  path: readonly PathSegment[],
+): number | undefined {
+  // Walk as deep as the document goes: a missing key reports the line of its parent.
+  let node: unknown = root;
+  let line: number | undefined;
+  for (const segment of [undefined, ...path]) {
+    if (segment !== undefined) {
+      if (isMap(node) || isSeq(node)) node = node.get(segment, true);
+      else break;
+    }
+    const range = (node as Node | undefined)?.range;
+    if (!range) break;
+    line = lineCounter.linePos(range[0]).line;
+  }
+  return line;
+}
+
+/** Cross-field rules zod cannot express per field: references between parts of the map. */
+function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: string }[] {
+  const issues: { path: PathSegment[]; message: string }[] = [];
+  const identityNames = Object.keys(dataMap.identityTypes);
+  const checkIdentity = (identity: string, path: PathSegment[]) => {
+    if (!dataMap.identityTypes[identity]) {
+      issues.push({
+        path,
+        message: `identity type "${identity}" is not declared in identityTypes; declare it or use one of: ${identityNames.join(', ')}`,
+      });
+    }
+  };
+  const seenIds = new Map<string, number>();
+  const seenResources = new Map<string, number>();
+
+  dataMap.stores.forEach((store: Store, index) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => ['stores', index, ...rest];
+    const previous = seenIds.get(store.id);
+    if (previous !== undefined) {
+      issues.push({
+        path: at('id'),
+        message: `duplicate store id "${store.id}" (also stores[${previous}]); ids must be unique`,
+      });
+    }
+    seenIds.set(store.id, index);
+    const resource = store.kind === 'dynamodb' ? `table:${store.table}` : `bucket:${store.bucket}`;
+    const sameResource = seenResources.get(resource);
+    if (sameResource !== undefined && store.kind === 'dynamodb') {
+      issues.push({
+        path: at('table'),
+        message: `table "${store.table}" is already described by stores[${sameResource}]; describe each table once`,
+      });
+    }
+    seenResources.set(resource, index);
+
+    store.links.forEach((link, linkIndex) =>
+      checkIdentity(link.identity, at('links', linkIndex, 'identity')),
+    );
+    if (store.kind === 'dynamodb') issues.push(...dynamoIssues(store, at, checkIdentity));
+    else issues.push(...s3Issues(store, at, checkIdentity));
+
+    if (store.retention?.action === 'anonymise' && store.erase.action !== 'mask') {
+      issues.push({
+        path: at('retention', 'action'),
+        message:
+          "anonymise uses the store's mask rules: set erase.action to mask with fields, or use action: delete",
+      });
+    }
+  });
+  return issues;
+}
+
+type At = (...rest: PathSegment[]) => PathSegment[];
+type CheckIdentity = (identity: string, path: PathSegment[]) => void;
+
+function dynamoIssues(store: DynamoStore, at: At, checkIdentity: CheckIdentity) {
+  const issues: { path: PathSegment[]; message: string }[] = [];
+  const indexNames = store.indexes.map((index) => index.name);
+  const keyNames = [store.keySchema.partitionKey.name, store.keySchema.sortKey?.name].filter(Boolean);
+  store.locate.forEach((rule, ruleIndex) => {
+    checkIdentity(rule.identity, at('locate', ruleIndex, 'identity'));
+    if (rule.index === undefined) {
+      if (rule.attribute !== store.keySchema.partitionKey.name) {
+        issues.push({
+          path: at('locate', ruleIndex, 'attribute'),
+          message: `"${rule.attribute}" is not the table's partition key ("${store.keySchema.partitionKey.name}"); name an index whose partition key it is, since locating never scans`,
+        });
+      }
+      return;
+    }
+    const index = store.indexes.find((candidate) => candidate.name === rule.index);
+    if (!index) {
+      issues.push({
+        path: at('locate', ruleIndex, 'index'),
+        message: `index "${rule.index}" is not declared in indexes; declare it${indexNames.length ? ` or use one of: ${indexNames.join(', ')}` : ''}`,
+      });
+    } else if (index.partitionKey.name !== rule.attribute) {
+      issues.push({
+        path: at('locate', ruleIndex, 'attribute'),
+        message: `"${rule.attribute}" is not the partition key of index "${index.name}" ("${index.partitionKey.name}")`,
+      });
+    }
+  });
+  if (store.erase.action === 'rewrite') {
+    issues.push({
+      path: at('erase', 'action'),
+      message: 'rewrite applies to JSON-lines objects in S3; a DynamoDB store uses delete or mask',
+    });
+  }
+  if (store.erase.action === 'mask') {
+    store.erase.fields.forEach((field, fieldIndex) => {
+      if (keyNames.includes(field.attribute)) {
+        issues.push({
+          path: at('erase', 'fields', fieldIndex, 'attribute'),
+          message: `"${field.attribute}" is part of the table key and cannot be masked in place; use erase.action: delete`,
+        });
+      }
+    });
+  }
+  const from = store.retention?.from;
+  if (from && 'lastModified' in from) {
+    issues.push({
+      path: at('retention', 'from'),
+      message:
+        'DynamoDB items have no LastModified; name the timestamp attribute: from: { attribute: createdAt }',
+    });
+  }
+  const expiryIndex = store.retention?.expiryIndex;
+  if (expiryIndex) {
+    const index = store.indexes.find((candidate) => candidate.name === expiryIndex.name);
+    if (!index) {
+      issues.push({
+        path: at('retention', 'expiryIndex', 'name'),
+        message: `index "${expiryIndex.name}" is not declared in indexes`,
+      });
+    } else if (!index.sortKey || (from && 'attribute' in from && index.sortKey.name !== from.attribute)) {
+      issues.push({
+        path: at('retention', 'expiryIndex', 'name'),
+        message: `index "${expiryIndex.name}" must have the retention attribute as its sort key`,
+      });
+    }
+  }
+  return issues;
+}
+
+function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
+  const issues: { path: PathSegment[]; message: string }[] = [];
+  let jsonLines = 0;
+  store.locate.forEach((rule, ruleIndex) => {
+    checkIdentity(rule.identity, at('locate', ruleIndex, 'identity'));
+    if ('prefix' in rule) {
+      const placeholders = [...rule.prefix.matchAll(/\{([^}]*)\}/g)].map((match) => match[1]);
+      if (placeholders.length !== 1 || placeholders[0] !== rule.identity) {
+        issues.push({
+          path: at('locate', ruleIndex, 'prefix'),
+          message: `the prefix needs exactly one placeholder {${rule.identity}} for the located identity, e.g. "calls/{${rule.identity}}/"`,
+        });
+      } else if (rule.prefix.startsWith(`{${rule.identity}}`) || !rule.prefix.endsWith('/')) {
+        issues.push({
+          path: at('locate', ruleIndex, 'prefix'),
+          message:
+            'the prefix must start with a fixed folder and end with "/", e.g. "calls/{phone}/", so one subject\'s prefix never matches another\'s',
+        });
+      }
+    } else {
+      jsonLines += 1;
+    }
+  });
+  if (jsonLines > 0 && jsonLines !== store.locate.length) {
+    issues.push({
+      path: at('locate'),
+      message:
+        'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
+    });
+  }
+  if (jsonLines > 0 && store.erase.action !== 'rewrite') {
+    issues.push({
+      path: at('erase', 'action'),
+      message:
+        "JSON-lines objects are shared by many subjects: use erase.action: rewrite, which removes only the subject's lines",
+    });
+  }
+  if (jsonLines === 0 && store.erase.action !== 'delete') {
+    issues.push({
+      path: at('erase', 'action'),
+      message: 'per-subject objects are erased by deleting them: use erase.action: delete',
+    });
+  }
+  if (store.retention && !('lastModified' in store.retention.from)) {
+    issues.push({
+      path: at('retention', 'from'),
+      message: 'S3 retention runs from the object LastModified: from: { lastModified: true }',
+    });
+  }
+  if (store.retention?.expiryIndex) {
+    issues.push({
+      path: at('retention', 'expiryIndex'),
+      message: 'expiryIndex is for DynamoDB stores; remove it',
+    });
+  }
+  store.exemptions.forEach((exemption, exemptionIndex) => {
+    if (exemption.when) {
+      issues.push({
+        path: at('exemptions', exemptionIndex, 'when'),
+        message:
+          'S3 objects have no attributes to match; an S3 exemption covers the whole store, so remove when',
+      });
+    }
+  });
+  return issues;
+}
+
+/**
+ * Parses and validates a data map from YAML text.
+ * @param source the YAML text
+ * @param file the file name used in error messages
+ * @throws DataMapError naming the file, each path and line, what is wrong and the fix
+ */
+export function parseDataMap(source: string, file = '<data map>'): DataMap {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new DataMapError(
+      file,
+      document.errors.map((error) => ({
+        path: '',
+        line: error.linePos?.[0]?.line,
+        message: `YAML syntax: ${error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+      })),
+    );
+  }
+  const content: unknown = document.toJS();
+  if (content === null || content === undefined) {
+    throw new DataMapError(file, [
+      {
+        path: '',
+        message: 'the file is empty: a data map starts with "version: 1" (see examples/adtech/datamap.yaml)',
+      },
+    ]);
+  }
+  const parsed = dataMapSchema.safeParse(content, { reportInput: true });
+  if (!parsed.success) {
+    throw new DataMapError(
+      file,
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
+        return {
+          path: formatPath(path),
+          line: lineOf(document.contents, lineCounter, path),
+          message: describeZodIssue(issue),
+        };
+      }),
+    );
+  }
+  const issues = semanticIssues(parsed.data);
+  if (issues.length > 0) {
+    throw new DataMapError(
+      file,
+      issues.map((issue) => ({
+        path: formatPath(issue.path),
+        line: lineOf(document.contents, lineCounter, issue.path),
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Reads, parses and validates a data map file.
+ * @throws DataMapError when the file is missing, is not YAML, or does not describe a valid data map
+ */
+export function loadDataMap(file: string): DataMap {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataMapError(file, [
+      {
+        path: '',
+        message:
+          code === 'ENOENT'
+            ? 'file not found: pass an existing data map, e.g. --datamap examples/adtech/datamap.yaml'
+            : `cannot read the file (${code ?? 'unknown error'})`,
+      },
+    ]);
+  }
+  return parseDataMap(source, file);
+}
+
+/** Finds a store by id. @throws Error naming the known store ids when it is not in the data map */
+export function getStore(dataMap: DataMap, storeId: string): Store {
+  const store = dataMap.stores.find((candidate) => candidate.id === storeId);
+  if (!store) {
+    throw new UnknownStoreError(
+      storeId,
+      dataMap.stores.map((candidate) => candidate.id),
+    );
+  }
+  return store;
+}
+
+/** A store id that the data map does not declare. */
+export class UnknownStoreError extends Error {
+  override readonly name = 'UnknownStoreError';
+  constructor(
+    readonly storeId: string,
+    readonly known: string[],
+  ) {
+    super(`unknown store "${storeId}"; the data map declares: ${known.join(', ')}`);
+  }
+}

@@ -1,0 +1,303 @@
+import { z } from 'zod';
+
+/**
+ * The data map schema: one YAML file describing every store that holds personal data.
+ * Every other part of lethe (IAM grants, locating, export, erasure, retention) reads
+ * this model, so the schema is strict: unknown keys are errors, not silently ignored,
+ * because a typo in a data map would otherwise leave personal data unhandled.
+ */
+
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const STORE_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+/** ISO-8601 durations lethe supports: years, months, weeks, days, hours (P7Y, P30D, PT12H, P1Y6M). */
+const DURATION_PATTERN = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
+const CATEGORY_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
+
+export const identityNormalisationSchema = z.enum(['email', 'e164', 'ipAddress', 'opaque']);
+export type IdentityNormalisation = z.infer<typeof identityNormalisationSchema>;
+
+export const identityTypeSchema = z
+  .object({
+    normalise: identityNormalisationSchema.describe(
+      'How values are normalised and validated: email (trim, lowercase), e164 (phone numbers to +<digits>), ipAddress (v4 dotted, v6 canonical), opaque (trimmed; see pattern and caseSensitive)',
+    ),
+    pattern: z
+      .string()
+      .optional()
+      .describe('Regular expression a normalised value must match (whole value), e.g. "^u-[0-9a-f]{8}$"'),
+    caseSensitive: z
+      .boolean()
+      .default(true)
+      .describe('opaque identities only: false lowercases values before matching'),
+    description: z.string().optional(),
+  })
+  .strict();
+export type IdentityType = z.infer<typeof identityTypeSchema>;
+
+const attributeTypeSchema = z.enum(['S', 'N', 'B']);
+
+export const keyAttributeSchema = z
+  .object({
+    name: z.string().regex(NAME_PATTERN, 'must be an attribute name such as "userId"'),
+    type: attributeTypeSchema.default('S'),
+  })
+  .strict();
+export type KeyAttribute = z.infer<typeof keyAttributeSchema>;
+
+export const keySchemaSchema = z
+  .object({
+    partitionKey: keyAttributeSchema,
+    sortKey: keyAttributeSchema.optional(),
+  })
+  .strict();
+export type KeySchema = z.infer<typeof keySchemaSchema>;
+
+export const secondaryIndexSchema = z
+  .object({
+    name: z.string().regex(NAME_PATTERN, 'must be an index name such as "byEmail"'),
+    partitionKey: keyAttributeSchema,
+    sortKey: keyAttributeSchema.optional(),
+  })
+  .strict();
+export type SecondaryIndex = z.infer<typeof secondaryIndexSchema>;
+
+/** DynamoDB: Query the table (no `index`) or a GSI on the attribute that holds the identity. */
+export const dynamoLocateRuleSchema = z
+  .object({
+    identity: z.string().describe('Identity type (a key of identityTypes) this rule finds a subject by'),
+    index: z.string().optional().describe('GSI to query; omitted: the table itself'),
+    attribute: z
+      .string()
+      .regex(NAME_PATTERN)
+      .describe("Partition key attribute of the table or index that holds the identity's value"),
+  })
+  .strict();
+export type DynamoLocateRule = z.infer<typeof dynamoLocateRuleSchema>;
+
+/** S3: objects under a per-subject prefix, or JSON-lines objects filtered on a field. */
+export const s3PrefixLocateRuleSchema = z
+  .object({
+    identity: z.string(),
+    prefix: z
+      .string()
+      .min(1)
+      .describe('Key prefix template with exactly one {identityType} placeholder, e.g. "calls/{phone}/"'),
+  })
+  .strict();
+
+export const s3JsonLinesLocateRuleSchema = z
+  .object({
+    identity: z.string(),
+    jsonLines: z
+      .object({
+        prefix: z.string().describe('Objects under this prefix are JSON-lines files shared by many subjects'),
+        field: z.string().min(1).describe('Top-level field of each line holding the identity value'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const s3LocateRuleSchema = z.union([s3PrefixLocateRuleSchema, s3JsonLinesLocateRuleSchema]);
+export type S3PrefixLocateRule = z.infer<typeof s3PrefixLocateRuleSchema>;
+export type S3JsonLinesLocateRule = z.infer<typeof s3JsonLinesLocateRuleSchema>;
+export type S3LocateRule = z.infer<typeof s3LocateRuleSchema>;
+
+/** An identity a store reveals: the record's attribute (a string, or a list/set of strings) holds more identities. */
+export const linkSchema = z
+  .object({
+    identity: z.string().describe('Identity type the attribute holds'),
+    attribute: z
+      .string()
+      .min(1)
+      .describe('Attribute (DynamoDB) or JSON field (JSON-lines) holding the value(s)'),
+  })
+  .strict();
+export type Link = z.infer<typeof linkSchema>;
+
+export const maskStrategySchema = z.enum(['remove', 'hash', 'hmac', 'fixed']);
+export type MaskStrategy = z.infer<typeof maskStrategySchema>;
+
+export const maskFieldSchema = z
+  .object({
+    attribute: z.string().regex(NAME_PATTERN),
+    with: maskStrategySchema.describe(
+      'remove: delete the attribute; hash: SHA-256 of the value; hmac: keyed HMAC-SHA-256; fixed: the given value',
+    ),
+    value: z.string().optional().describe('The replacement, for with: fixed'),
+  })
+  .strict()
+  .superRefine((field, ctx) => {
+    if (field.with === 'fixed' && field.value === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: 'with: fixed needs a value, e.g. value: "[erased]"',
+      });
+    }
+    if (field.with !== 'fixed' && field.value !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: `value is only used with with: fixed; remove it or set with: fixed (got with: ${field.with})`,
+      });
+    }
+  });
+export type MaskField = z.infer<typeof maskFieldSchema>;
+
+export const eraseSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('delete') }).strict(),
+  z
+    .object({
+      action: z.literal('mask'),
+      fields: z.array(maskFieldSchema).min(1, 'mask needs at least one field to mask'),
+    })
+    .strict(),
+  z.object({ action: z.literal('rewrite') }).strict(),
+]);
+export type EraseRule = z.infer<typeof eraseSchema>;
+
+export const timestampFormatSchema = z.enum(['iso8601', 'epochSeconds', 'epochMillis']);
+export type TimestampFormat = z.infer<typeof timestampFormatSchema>;
+
+export const retentionSchema = z
+  .object({
+    period: z
+      .string()
+      .regex(DURATION_PATTERN, 'must be an ISO-8601 duration such as P90D, P13M, P7Y or PT12H'),
+    from: z
+      .union([
+        z
+          .object({
+            attribute: z.string().regex(NAME_PATTERN),
+            format: timestampFormatSchema.default('iso8601'),
+          })
+          .strict(),
+        z.object({ lastModified: z.literal(true) }).strict(),
+      ])
+      .describe('What the period runs from: a timestamp attribute, or (S3) the object LastModified'),
+    action: z.enum(['delete', 'anonymise']).default('delete'),
+    expiryIndex: z
+      .object({
+        name: z.string(),
+        partitionValue: z
+          .string()
+          .describe('Constant partition key value of the index (e.g. "all"); its sort key is the timestamp'),
+      })
+      .strict()
+      .optional()
+      .describe('DynamoDB: a GSI whose sort key is the retention timestamp, so sweeps query instead of scan'),
+  })
+  .strict();
+export type RetentionRule = z.infer<typeof retentionSchema>;
+
+export const exemptionSchema = z
+  .object({
+    when: z
+      .object({
+        attribute: z.string().min(1),
+        equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        in: z.array(z.union([z.string(), z.number()])).optional(),
+        exists: z.boolean().optional(),
+      })
+      .strict()
+      .superRefine((condition, ctx) => {
+        const given = [condition.equals, condition.in, condition.exists].filter(
+          (v) => v !== undefined,
+        ).length;
+        if (given !== 1) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'set exactly one of equals, in or exists, e.g. { attribute: kind, equals: invoice }',
+          });
+        }
+      })
+      .optional()
+      .describe('Which records the exemption covers; omitted: every record of the store'),
+    reason: z.string().min(10, 'give the legal reason in words, e.g. "Invoices kept 10 years (HGB §257)"'),
+    legalBasis: z.string().optional().describe('Statute or article, e.g. "GDPR Art. 17(3)(b); HGB §257"'),
+    retainFor: z.string().regex(DURATION_PATTERN).optional(),
+  })
+  .strict();
+export type Exemption = z.infer<typeof exemptionSchema>;
+
+const disclosureFields = {
+  description: z.string().optional(),
+  categories: z
+    .array(z.string().regex(CATEGORY_PATTERN, 'must be a dotted category such as user.contact.email'))
+    .min(1, 'list the data categories the store holds, e.g. [user.contact.email]'),
+  purpose: z.string().min(3).describe('Why the data is processed (GDPR Art. 15(1)(a))'),
+  lawfulBasis: z.enum([
+    'consent',
+    'contract',
+    'legal-obligation',
+    'vital-interests',
+    'public-task',
+    'legitimate-interests',
+  ]),
+  recipients: z
+    .array(z.string())
+    .default([])
+    .describe('Recipients or categories of recipients (Art. 15(1)(c))'),
+  source: z.string().min(3).describe('Where the data came from (Art. 15(1)(g))'),
+  links: z.array(linkSchema).default([]),
+  erase: eraseSchema,
+  retention: retentionSchema.optional(),
+  exemptions: z.array(exemptionSchema).default([]),
+};
+
+export const dynamoStoreSchema = z
+  .object({
+    id: z.string().regex(STORE_ID_PATTERN, 'must be lowercase letters, digits and dashes, e.g. "ad-events"'),
+    kind: z.literal('dynamodb'),
+    table: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
+    keySchema: keySchemaSchema,
+    indexes: z.array(secondaryIndexSchema).default([]),
+    locate: z.array(dynamoLocateRuleSchema).min(1, 'add at least one locate rule'),
+    ...disclosureFields,
+  })
+  .strict();
+export type DynamoStore = z.infer<typeof dynamoStoreSchema>;
+
+export const s3StoreSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(STORE_ID_PATTERN, 'must be lowercase letters, digits and dashes, e.g. "call-recordings"'),
+    kind: z.literal('s3'),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    locate: z.array(s3LocateRuleSchema).min(1, 'add at least one locate rule'),
+    retentionPrefix: z
+      .string()
+      .optional()
+      .describe('Prefix a retention sweep lists; default: the whole bucket'),
+    ...disclosureFields,
+  })
+  .strict();
+export type S3Store = z.infer<typeof s3StoreSchema>;
+
+export const storeSchema = z.discriminatedUnion('kind', [dynamoStoreSchema, s3StoreSchema]);
+export type Store = z.infer<typeof storeSchema>;
+
+export const dataMapSchema = z
+  .object({
+    version: z.literal(1),
+    organisation: z
+      .object({
+        name: z.string(),
+        controller: z.string().optional().describe('The controller named in exports'),
+        contact: z.string().optional().describe('Where subjects can reach the privacy team'),
+      })
+      .strict()
+      .optional(),
+    identityTypes: z
+      .record(
+        z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'identity type names are camelCase'),
+        identityTypeSchema,
+      )
+      .refine((types) => Object.keys(types).length > 0, 'declare at least one identity type'),
+    stores: z.array(storeSchema).min(1, 'declare at least one store'),
+  })
+  .strict();
+
+export type DataMap = z.infer<typeof dataMapSchema>;
+export type DataMapInput = z.input<typeof dataMapSchema>;

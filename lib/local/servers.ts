@@ -1,0 +1,332 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DescribeTableCommandOutput,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
+// `import =` keeps the live module object: a namespace import would be an interop copy, and the
+// shim below must patch the object s3rver itself calls into.
+import nodeCrypto = require('node:crypto');
+
+/** Endpoints of the in-process DynamoDB (dynalite) and S3 (s3rver) servers. */
+export interface LocalServers {
+  dynamodbEndpoint: string;
+  s3Endpoint: string;
+  /** Closes both servers (and removes the temporary S3 directory when no stateDir was given). */
+  stop(): Promise<void>;
+}
+
+export interface StartLocalServersOptions {
+  /**
+   * When set, dynalite persists under `<stateDir>/dynamodb` (LevelDB) and s3rver under
+   * `<stateDir>/s3`; otherwise DynamoDB is in memory and S3 lives in a temporary directory
+   * removed on stop.
+   */
+  stateDir?: string;
+}
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+}
+
+/**
+ * s3rver only accepts requests signed with its hard-coded dummy key pair (anything else is
+ * rejected with InvalidAccessKeyId); dynalite does not check signatures at all.
+ */
+// dynalite and s3rver ship no type declarations (and there is no @types package for either):
+// these are the few members used here.
+interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+interface S3rverOptions {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+}
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const LOCAL_REGION = 'us-east-1';
+const LOOPBACK = '127.0.0.1';
+
+const DES_SHIM_MARK = Symbol.for('lethe.local.s3rverDesShim');
+
+/**
+ * s3rver 3 encrypts ListObjectsV2 continuation tokens with single DES (`des` = DES-CBC). Node 17+
+ * ships OpenSSL 3, where DES lives in the "legacy" provider that is only loaded with
+ * `--openssl-legacy-provider`; without it `createCipheriv('des', …)` throws
+ * ERR_OSSL_EVP_UNSUPPORTED, so every *truncated* listing (more than MaxKeys results: the token is
+ * generated for the first page already) fails with a 500 InternalError.
+ *
+ * The token is opaque to clients and only s3rver decrypts it, so when DES is unavailable we
+ * substitute AES-128-CBC with the 8-byte key and IV doubled to 16 bytes. That keeps s3rver's token
+ * layout (8-byte IV prefix + ciphertext) and round-trips, with no node flag. Only calls that
+ * would otherwise throw are redirected: `des` with Buffer key and IV of 8 bytes each.
+ */
+function installDesContinuationTokenShim(): void {
+  const target = nodeCrypto as typeof nodeCrypto & { [DES_SHIM_MARK]?: true };
+  if (target[DES_SHIM_MARK]) return;
+  target[DES_SHIM_MARK] = true;
+  if (desIsAvailable()) return;
+
+  const isS3rverDes = (algorithm: unknown, key: unknown, iv: unknown): boolean =>
+    typeof algorithm === 'string' &&
+    ['des', 'des-cbc'].includes(algorithm.toLowerCase()) &&
+    Buffer.isBuffer(key) &&
+    key.length === 8 &&
+    Buffer.isBuffer(iv) &&
+    iv.length === 8;
+  const widen = (bytes: Buffer): Buffer => Buffer.concat([bytes, bytes]);
+
+  type CipherFactory = (algorithm: string, key: unknown, iv: unknown, options?: unknown) => unknown;
+  const mutable = target as unknown as { createCipheriv: CipherFactory; createDecipheriv: CipherFactory };
+  const originalCipheriv = mutable.createCipheriv;
+  const originalDecipheriv = mutable.createDecipheriv;
+  mutable.createCipheriv = (algorithm, key, iv, options) =>
+    isS3rverDes(algorithm, key, iv)
+      ? originalCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv as Buffer))
+      : originalCipheriv(algorithm, key, iv, options);
+  mutable.createDecipheriv = (algorithm, key, iv, options) =>
+    isS3rverDes(algorithm, key, iv)
+      ? originalDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv as Buffer))
+      : originalDecipheriv(algorithm, key, iv, options);
+}
+
+function desIsAvailable(): boolean {
+  try {
+    nodeCrypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeDynalite(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // SDK clients keep sockets alive; without this close() would wait for them to time out.
+    server.closeIdleConnections();
+    server.close((err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/**
+ * Starts dynalite and s3rver in this process on 127.0.0.1, each on an ephemeral port, without
+ * any logging. With `stateDir` the data survives a restart; without it nothing is left behind
+ * after {@link LocalServers.stop}.
+ *
+ * Fails fast (and releases whatever it started) if the DynamoDB store cannot be opened, e.g.
+ * because another process holds the LevelDB lock of the same stateDir.
+ */
+export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
+  installDesContinuationTokenShim();
+
+  const { stateDir } = options;
+  let dynamoPath: string | undefined;
+  let s3Directory: string;
+  let temporaryS3Directory: string | undefined;
+  if (stateDir) {
+    dynamoPath = join(stateDir, 'dynamodb');
+    s3Directory = join(stateDir, 's3');
+    await mkdir(dynamoPath, { recursive: true });
+    await mkdir(s3Directory, { recursive: true });
+  } else {
+    temporaryS3Directory = await mkdtemp(join(tmpdir(), 'lethe-s3-'));
+    s3Directory = temporaryS3Directory;
+  }
+
+  // Tables go ACTIVE almost at once: the 500 ms default only slows every local start and test.
+  const dynamo = dynalite({ path: dynamoPath, createTableMs: 10, deleteTableMs: 10, updateTableMs: 10 });
+  const s3 = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: s3Directory });
+
+  let dynamoListening = false;
+  let s3Listening = false;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      const results = await Promise.allSettled([
+        dynamoListening ? closeDynalite(dynamo) : Promise.resolve(),
+        s3Listening ? closeS3rver(s3) : Promise.resolve(),
+      ]);
+      if (temporaryS3Directory) await rm(temporaryS3Directory, { recursive: true, force: true });
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+    })();
+    return stopped;
+  };
+
+  try {
+    const dynamoPort = await listen(dynamo);
+    dynamoListening = true;
+    const s3Address = await s3.run();
+    s3Listening = true;
+    const servers: LocalServers = {
+      dynamodbEndpoint: `http://${LOOPBACK}:${dynamoPort}`,
+      s3Endpoint: `http://${LOOPBACK}:${s3Address.port}`,
+      stop,
+    };
+    await probeDynamo(servers.dynamodbEndpoint, dynamoPath);
+    return servers;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+function closeS3rver(s3: S3rverInstance): Promise<void> {
+  s3.httpServer?.closeIdleConnections();
+  return s3.close();
+}
+
+/** dynalite opens LevelDB lazily, so a locked or corrupt store would otherwise only show on first use. */
+async function probeDynamo(endpoint: string, path: string | undefined): Promise<void> {
+  const client = new DynamoDBClient(clientConfig(endpoint, 1));
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (err) {
+    const where = path ? ` at ${path} (is another lethe process using this state directory?)` : '';
+    throw new Error(`local DynamoDB (dynalite) store could not be opened${where}: ${String(err)}`, {
+      cause: err,
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+function clientConfig(endpoint: string, maxAttempts: number) {
+  return { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts };
+}
+
+/**
+ * Creates SDK clients pointed at the local servers, with the settings s3rver needs.
+ *
+ * Static credentials and region keep the SDK from reading AWS profiles, env credentials or IMDS.
+ * Three attempts (the SDK default) absorb a rare reset socket without hiding real errors behind
+ * long backoff.
+ */
+export function createLocalClients(
+  servers: Pick<LocalServers, 'dynamodbEndpoint' | 's3Endpoint'>,
+): AwsClients {
+  return {
+    dynamodb: new DynamoDBClient(clientConfig(servers.dynamodbEndpoint, 3)),
+    s3: new S3Client({
+      ...clientConfig(servers.s3Endpoint, 3),
+      // s3rver resolves buckets from the path; virtual-host style would need DNS for <bucket>.127.0.0.1.
+      forcePathStyle: true,
+      // With the SDK's default (WHEN_SUPPORTED) streamed uploads are sent aws-chunked with a trailing
+      // CRC32, which s3rver stores verbatim, chunk headers included: the object is corrupted.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      // s3rver returns no x-amz-checksum-* headers, so there is nothing to validate against.
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  };
+}
+
+/**
+ * Creates the bucket unless it exists. Safe to call concurrently and on every start.
+ */
+export async function createBucketIfMissing(s3: S3Client, name: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: name }));
+    return;
+  } catch (err) {
+    if (!(err instanceof S3ServiceException) || err.$metadata.httpStatusCode !== 404) throw err;
+  }
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+  } catch (err) {
+    // Lost a race with another creator: the bucket exists, which is all we wanted.
+    if (
+      err instanceof S3ServiceException &&
+      ['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(err.name)
+    )
+      return;
+    throw err;
+  }
+}
+
+export interface CreateTableIfMissingOptions {
+  /** How long to wait for the table and its indexes to become ACTIVE. Default 5 minutes (AWS can be slow). */
+  timeoutMs?: number;
+}
+
+/**
+ * Creates the table unless it exists, then waits until it and all its global secondary indexes
+ * are ACTIVE. An existing table is accepted as is: its key schema is not compared with `input`.
+ *
+ * Polls itself instead of using the SDK waiter, whose 20 s minimum delay would dominate a local
+ * start where dynalite activates a table within milliseconds.
+ */
+export async function createTableIfMissing(
+  dynamodb: DynamoDBClient,
+  input: CreateTableCommandInput,
+  options: CreateTableIfMissingOptions = {},
+): Promise<void> {
+  const tableName = input.TableName;
+  if (!tableName) throw new Error('createTableIfMissing: TableName is required');
+  if (!(await describeTable(dynamodb, tableName))) {
+    try {
+      await dynamodb.send(new CreateTableCommand(input));
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+
+  const deadline = Date.now() + (options.timeoutMs ?? 5 * 60_000);
+  let delayMs = 25;
+  for (;;) {
+    const table = (await describeTable(dynamodb, tableName))?.Table;
+    const indexesActive = (table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    if (table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `table ${tableName} not ACTIVE after ${options.timeoutMs ?? 300_000} ms (${table?.TableStatus})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    delayMs = Math.min(delayMs * 2, 2_000);
+  }
+}
+
+async function describeTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+): Promise<DescribeTableCommandOutput | undefined> {
+  try {
+    return await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,86 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Identity } from '../datamap/identity';
+
+/** The AWS clients the store adapters talk through; injected, never created inside an adapter. */
+export interface StoreClients {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+}
+
+/** Why a located record is kept despite erasure: a data-map exemption or a legal hold. */
+export interface Exemption {
+  source: 'datamap' | 'hold';
+  reason: string;
+  legalBasis?: string;
+  /** The legal hold id, for source 'hold'. */
+  holdId?: string;
+}
+
+/** A DynamoDB key as plain values (string, number, or base64 for binary), in the store's key schema. */
+export type ItemKey = Record<string, string | number>;
+
+/** A located DynamoDB item: its key, which identity matched, and an exemption if it must be kept. */
+export interface LocatedItem {
+  kind: 'item';
+  key: ItemKey;
+  /** The attribute and normalised value the item was found by; mask updates are conditional on it. */
+  matched: { identity: string; attribute: string; value: string };
+  exemption?: Exemption;
+}
+
+/** A located S3 object that belongs to the subject alone (found under a per-subject prefix). */
+export interface LocatedObject {
+  kind: 'object';
+  key: string;
+  size: number;
+  etag?: string;
+  exemption?: Exemption;
+}
+
+/** A JSON-lines object shared by many subjects, holding `lineCount` lines of this subject. */
+export interface LocatedLines {
+  kind: 'lines';
+  key: string;
+  etag: string;
+  lineCount: number;
+  /** The JSON field and the subject's normalised values it is matched on. */
+  matched: { identity: string; field: string; values: string[] };
+  exemption?: Exemption;
+}
+
+export type LocatedRecord = LocatedItem | LocatedObject | LocatedLines;
+
+/** What locating one store found. `records` may hold identifiers: it is written to the manifests bucket, never to state. */
+export interface StoreLocation {
+  storeId: string;
+  records: LocatedRecord[];
+  /** Records (items, objects, or lines for JSON-lines stores) of the subject found. */
+  located: number;
+  /** Of those, kept by an exemption or hold. */
+  exempted: number;
+  /** Identities this store's links revealed. */
+  revealed: Identity[];
+}
+
+/** One record read for an export: which store, a printable key and the record itself. */
+export interface ExportedRecord {
+  storeId: string;
+  /** DynamoDB: the key; S3: the object key (with a line number for JSON-lines). */
+  key: ItemKey | string;
+  /** DynamoDB item or JSON line as plain JSON; S3 object: `{ contentType, size, base64 }` or text. */
+  data: unknown;
+}
+
+/** Per-store outcome of erasure, with no identifiers: safe to log and to put in state. */
+export interface StoreErasure {
+  storeId: string;
+  /** Items or objects deleted; for JSON-lines stores, lines removed. */
+  erased: number;
+  masked: number;
+  exempted: number;
+  /** Exempted counts grouped by reason, for the certificate. */
+  exemptions: { reason: string; legalBasis?: string; source: Exemption['source']; count: number }[];
+  /** Records that could not be erased after retries (also raised as EraseIncompleteError). */
+  failed: number;
+}
