@@ -122,9 +122,9 @@ function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: strin
     }
     seenResources.set(resource, index);
 
-    store.links.forEach((link, linkIndex) =>
-      checkIdentity(link.identity, at('links', linkIndex, 'identity')),
-    );
+    store.links.forEach((link, linkIndex) => {
+      checkIdentity(link.identity, at('links', linkIndex, 'identity'));
+    });
     if (store.kind === 'dynamodb') issues.push(...dynamoIssues(store, at, checkIdentity));
     else issues.push(...s3Issues(store, at, checkIdentity));
 
