@@ -1,0 +1,53 @@
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DataMap } from '../datamap/schema';
+import type { Logger } from '../log';
+import type { RetryPolicy } from '../stores/retry';
+import type { StoreClients } from '../stores/types';
+
+/** Names of the resources lethe owns, from CDK outputs on AWS or the local runtime. */
+export interface LetheResources {
+  requestsTable: string;
+  auditTable: string;
+  holdsTable: string;
+  manifestsBucket: string;
+  exportsBucket: string;
+  /** Customer-managed KMS key for SSE-KMS writes; unset locally (s3rver has no KMS). */
+  kmsKeyId?: string;
+}
+
+/**
+ * Everything the workflow steps need, created once (at cold start, or by the local
+ * runtime) and passed in, so domain code never builds clients or reads the environment.
+ */
+export interface RightsDeps {
+  dataMap: DataMap;
+  clients: StoreClients;
+  doc: DynamoDBDocumentClient;
+  resources: LetheResources;
+  keys: {
+    /** HMAC key for subject hashes in audit events and closed request records. */
+    subjectHash: Buffer;
+    /** HMAC key for the data map's `with: hmac` mask strategy. */
+    mask: Buffer;
+  };
+  /** Lifetime of export download links, at most 7 days (the SigV4 limit). */
+  exportUrlTtlSeconds: number;
+  now: () => Date;
+  log: Logger;
+  retry?: RetryPolicy;
+}
+
+export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+/** Builds RightsDeps, deriving the document client from the DynamoDB client once. */
+export function createRightsDeps(input: Omit<RightsDeps, 'doc'>): RightsDeps {
+  if (input.exportUrlTtlSeconds < 60 || input.exportUrlTtlSeconds > MAX_EXPORT_URL_TTL_SECONDS) {
+    throw new RangeError(
+      `exportUrlTtlSeconds must be between 60 and ${MAX_EXPORT_URL_TTL_SECONDS} (7 days); got ${input.exportUrlTtlSeconds}`,
+    );
+  }
+  const doc = DynamoDBDocumentClient.from(input.clients.dynamodb, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  });
+  return { ...input, doc };
+}

@@ -1,0 +1,48 @@
+import { getStore } from '../datamap/load';
+import { eraseInStore } from '../stores';
+import type { StoreErasure } from '../stores/types';
+import type { RightsDeps } from './deps';
+import { RequestStateError } from './errors';
+import { readManifest } from './manifests';
+import { getRequest } from './requests-table';
+
+export interface EraseStoreResult extends StoreErasure {
+  requestId: string;
+}
+
+/**
+ * Erase one store: deletes, masks or rewrites exactly the records in the store's manifest,
+ * as the data map says, keeping exempted records. Safe to run again after a crash: what is
+ * already gone is simply not found again.
+ */
+export async function eraseRequestStore(
+  deps: RightsDeps,
+  requestId: string,
+  storeId: string,
+  key: string,
+): Promise<EraseStoreResult> {
+  const record = await getRequest(deps, requestId);
+  if (record.type !== 'erasure' || record.status !== 'in-progress') {
+    throw new RequestStateError(
+      `request ${requestId} is a ${record.type} request in status ${record.status}: nothing to erase`,
+    );
+  }
+  const store = getStore(deps.dataMap, storeId);
+  const manifest = await readManifest(deps, key);
+  if (manifest.requestId !== requestId || manifest.storeId !== storeId) {
+    throw new RequestStateError(`manifest ${key} does not belong to request ${requestId}, store ${storeId}`);
+  }
+  const erasure = await eraseInStore(deps.dataMap, store, manifest.records, deps.clients, {
+    hmacKey: deps.keys.mask,
+    now: deps.now,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+  });
+  deps.log.info('store erased', {
+    requestId,
+    storeId,
+    erased: erasure.erased,
+    masked: erasure.masked,
+    exempted: erasure.exempted,
+  });
+  return { requestId, ...erasure };
+}

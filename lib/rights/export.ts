@@ -1,0 +1,278 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ZipFile } from 'yazl';
+import { getStore } from '../datamap/load';
+import type { Store } from '../datamap/schema';
+import { readRecords } from '../stores';
+import type { ExportedRecord, LocatedRecord } from '../stores/types';
+import type { RightsDeps } from './deps';
+import { RequestStateError } from './errors';
+import { encryptionParameters, readManifest } from './manifests';
+import type { RequestRecord } from './request';
+import { getRequest, updateRequest } from './requests-table';
+
+export interface LocatedStoreRef {
+  storeId: string;
+  manifestKey: string;
+  located: number;
+}
+
+export interface ExportResult {
+  requestId: string;
+  exportKey: string;
+  bytes: number;
+  sha256: string;
+  /** Records written per store; Confirm checks them against what was located. */
+  stores: { storeId: string; exported: number }[];
+}
+
+/** Art. 15(1) information for one store, as written to manifest.json and index.html. */
+export function disclosureFor(store: Store) {
+  return {
+    store: store.id,
+    description: store.description ?? null,
+    categories: store.categories,
+    purpose: store.purpose,
+    lawfulBasis: store.lawfulBasis,
+    recipients: store.recipients,
+    source: store.source,
+    retention: store.retention
+      ? { period: store.retention.period, action: store.retention.action }
+      : { period: null, note: 'kept until erased on request' },
+    exemptions: store.exemptions.map((exemption) => ({
+      reason: exemption.reason,
+      legalBasis: exemption.legalBasis ?? null,
+    })),
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+function csvCell(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function keyText(record: ExportedRecord): string {
+  return typeof record.key === 'string' ? record.key : JSON.stringify(record.key);
+}
+
+/** Object content from the adapter: `{ text }` or `{ base64 }`, as bytes for a file in the zip. */
+function objectBytes(data: unknown): Buffer {
+  const content = data as { text?: string; base64?: string };
+  if (typeof content.base64 === 'string') return Buffer.from(content.base64, 'base64');
+  return Buffer.from(content.text ?? '', 'utf8');
+}
+
+function renderIndexHtml(
+  record: RequestRecord,
+  generatedAt: string,
+  rows: { store: Store; exported: number; files: string[] }[],
+  controller: string,
+) {
+  const sections = rows
+    .map(({ store, exported, files }) => {
+      const disclosure = disclosureFor(store);
+      return `<section><h2>${escapeHtml(store.description ?? store.id)}</h2>
+<table>
+<tr><th>Records</th><td>${exported}</td></tr>
+<tr><th>Categories of data</th><td>${escapeHtml(disclosure.categories.join(', '))}</td></tr>
+<tr><th>Purpose</th><td>${escapeHtml(disclosure.purpose)}</td></tr>
+<tr><th>Lawful basis</th><td>${escapeHtml(disclosure.lawfulBasis)}</td></tr>
+<tr><th>Recipients</th><td>${escapeHtml(disclosure.recipients.join(', ') || 'none')}</td></tr>
+<tr><th>Source</th><td>${escapeHtml(disclosure.source)}</td></tr>
+<tr><th>Retention</th><td>${escapeHtml(store.retention ? `${store.retention.period} (${store.retention.action} at expiry)` : 'until erased on request')}</td></tr>
+<tr><th>Files</th><td>${files.map((file) => `<a href="${escapeHtml(file)}">${escapeHtml(file)}</a>`).join('<br>')}</td></tr>
+</table></section>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Your data: request ${escapeHtml(record.requestId)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}th{width:14rem;background:#f5f5f5}</style>
+</head><body>
+<h1>A copy of your personal data</h1>
+<p>Controller: ${escapeHtml(controller)}. Request ${escapeHtml(record.requestId)} (${escapeHtml(record.type)}, ${escapeHtml(record.jurisdiction.toUpperCase())}), received ${escapeHtml(record.receivedAt)}, generated ${escapeHtml(generatedAt)}.</p>
+<p>Each section below is one place where we keep data about you, with why we process it, on what lawful basis, who receives it, where it came from and how long we keep it. The machine-readable data is in the files listed; <code>manifest.json</code> holds the same information as JSON.</p>
+${sections}
+</body></html>
+`;
+}
+
+/**
+ * Export: streams every located record into a zip in the exports bucket (multipart, so
+ * memory stays bounded): one JSON file per store (and CSV for portability), the objects'
+ * original files, `manifest.json` with the Art. 15(1) information per store, and `index.html`.
+ */
+export async function exportPackage(
+  deps: RightsDeps,
+  requestId: string,
+  located: LocatedStoreRef[],
+): Promise<ExportResult> {
+  const record = await getRequest(deps, requestId);
+  if (record.type !== 'access' && record.type !== 'portability') {
+    throw new RequestStateError(`request ${requestId} is a ${record.type} request: nothing to export`);
+  }
+  const generatedAt = deps.now().toISOString();
+  const zip = new ZipFile();
+  const counts = new Map<string, number>();
+  const rows: { store: Store; exported: number; files: string[] }[] = [];
+  const portability = record.type === 'portability';
+
+  for (const ref of located) {
+    const store = getStore(deps.dataMap, ref.storeId);
+    const manifest = await readManifest(deps, ref.manifestKey);
+    counts.set(store.id, 0);
+    const row = { store, exported: 0, files: [`data/${store.id}.json`] };
+    rows.push(row);
+    const objects = manifest.records.filter(
+      (entry): entry is Extract<LocatedRecord, { kind: 'object' }> => entry.kind === 'object',
+    );
+    const others = manifest.records.filter((entry) => entry.kind !== 'object');
+
+    // Object stores: the original files, each read lazily when the zip reaches it.
+    for (const object of objects) {
+      const file = `files/${store.id}/${object.key}`;
+      row.files.push(file);
+      zip.addReadStream(
+        Readable.from(
+          (async function* () {
+            for await (const exported of readRecords(deps.dataMap, store, [object], deps.clients))
+              yield objectBytes(exported.data);
+          })(),
+        ),
+        file,
+      );
+    }
+    const jsonStream = Readable.from(
+      (async function* () {
+        yield `{"store":${JSON.stringify(store.id)},"records":[`;
+        let first = true;
+        for (const object of objects) {
+          row.exported += 1;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: `files/${store.id}/${object.key}`, size: object.size })}`;
+          first = false;
+        }
+        for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
+          row.exported += 1;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data })}`;
+          first = false;
+        }
+        yield '\n]}\n';
+        counts.set(store.id, row.exported);
+      })(),
+    );
+    zip.addReadStream(jsonStream, `data/${store.id}.json`);
+    if (portability && others.length > 0) {
+      row.files.push(`data/${store.id}.csv`);
+      zip.addReadStream(
+        Readable.from(
+          (async function* () {
+            yield 'record,field,value\n';
+            for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
+              const fields =
+                exported.data && typeof exported.data === 'object'
+                  ? Object.entries(exported.data)
+                  : [['value', exported.data]];
+              for (const [field, value] of fields)
+                yield `${csvCell(keyText(exported))},${csvCell(field)},${csvCell(value)}\n`;
+            }
+          })(),
+        ),
+        `data/${store.id}.csv`,
+      );
+    }
+  }
+
+  const controller =
+    deps.dataMap.organisation?.controller ?? deps.dataMap.organisation?.name ?? 'the controller';
+  // Entries are written in order, so by the time these are read every store file is done.
+  zip.addReadStream(
+    Readable.from(
+      (async function* () {
+        yield JSON.stringify(
+          {
+            requestId,
+            requestType: record.type,
+            jurisdiction: record.jurisdiction,
+            receivedAt: record.receivedAt,
+            generatedAt,
+            controller,
+            contact: deps.dataMap.organisation?.contact ?? null,
+            stores: rows.map((row) => ({
+              ...disclosureFor(row.store),
+              records: row.exported,
+              files: row.files,
+            })),
+          },
+          null,
+          2,
+        );
+      })(),
+    ),
+    'manifest.json',
+  );
+  zip.addReadStream(
+    Readable.from(
+      (async function* () {
+        yield renderIndexHtml(record, generatedAt, rows, controller);
+      })(),
+    ),
+    'index.html',
+  );
+  zip.end();
+
+  const exportKey = `exports/${requestId}.zip`;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const body = new PassThrough();
+  zip.outputStream.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+  });
+  zip.outputStream.on('error', (error) => body.destroy(error));
+  zip.outputStream.pipe(body);
+  await new Upload({
+    client: deps.clients.s3,
+    params: {
+      Bucket: deps.resources.exportsBucket,
+      Key: exportKey,
+      Body: body,
+      ContentType: 'application/zip',
+      ...encryptionParameters(deps.resources),
+    },
+  }).done();
+
+  const sha256 = hash.digest('hex');
+  const expiresAt = new Date(deps.now().getTime() + deps.exportUrlTtlSeconds * 1000).toISOString();
+  await updateRequest(deps, requestId, {
+    by: 'lethe:export',
+    set: { export: { bucket: deps.resources.exportsBucket, key: exportKey, expiresAt, sha256, bytes } },
+  });
+  deps.log.info('export written', { requestId, bytes, stores: rows.length });
+  return {
+    requestId,
+    exportKey,
+    bytes,
+    sha256,
+    stores: rows.map((row) => ({
+      storeId: row.store.id,
+      exported: counts.get(row.store.id) ?? row.exported,
+    })),
+  };
+}
+
+/** A pre-signed download link for an export, valid for the configured lifetime (at most 7 days). */
+export async function exportDownloadUrl(
+  deps: Pick<RightsDeps, 'clients' | 'exportUrlTtlSeconds'>,
+  bucket: string,
+  key: string,
+) {
+  return getSignedUrl(deps.clients.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: deps.exportUrlTtlSeconds,
+  });
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { confirmRequest } from '../rights/confirm';
+import type { RightsDeps } from '../rights/deps';
+import { eraseRequestStore } from '../rights/erase';
+import { exportPackage } from '../rights/export';
+import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
+import { recordFailure, recordOutcome } from '../rights/outcome';
+import { verifyRequest } from '../rights/verify';
+
+/**
+ * The request workflow's Task states, by the name they have in the state machine. The CDK
+ * definition, the Lambda handlers and the local runtime all key off this one table.
+ */
+export const REQUEST_STATES = {
+  verify: 'Verify',
+  resolve: 'ResolveIdentities',
+  locateStore: 'LocateStore',
+  exportPackage: 'ExportPackage',
+  eraseStore: 'EraseStore',
+  confirm: 'Confirm',
+  recordOutcome: 'RecordOutcome',
+  recordFailure: 'RecordFailure',
+} as const;
+export type RequestStep = keyof typeof REQUEST_STATES;
+
+const requestId = z.string().min(1);
+const counts = z.object({
+  storeId: z.string(),
+  manifestKey: z.string(),
+  located: z.number(),
+  exempted: z.number(),
+});
+
+/** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
+export const stepInputSchemas = {
+  verify: z.object({ requestId }),
+  resolve: z.object({ requestId }),
+  locateStore: z.object({ requestId, storeId: z.string().min(1) }),
+  exportPackage: z.object({
+    requestId,
+    located: z.array(counts.extend({ requestId: z.string().optional() })),
+  }),
+  eraseStore: z.object({ requestId, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
+  confirm: z.object({
+    requestId,
+    located: z.array(counts.extend({ requestId: z.string().optional() })),
+    erased: z.array(z.looseObject({ storeId: z.string() })).optional(),
+    export: z.looseObject({ exportKey: z.string() }).optional(),
+  }),
+  recordOutcome: z.object({ requestId }),
+  recordFailure: z.object({
+    requestId,
+    failure: z.object({
+      state: z.string().optional(),
+      error: z.string().optional(),
+      cause: z.string().optional(),
+    }),
+  }),
+} satisfies Record<RequestStep, z.ZodType>;
+
+/** Invalid input for a step: a wiring bug, never retried. */
+export class StepInputError extends Error {
+  override readonly name = 'StepInputError';
+}
+
+function parse<S extends RequestStep>(step: S, input: unknown): z.infer<(typeof stepInputSchemas)[S]> {
+  const parsed = stepInputSchemas[step].safeParse(input);
+  if (!parsed.success) {
+    throw new StepInputError(
+      `${REQUEST_STATES[step]} received invalid input: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data as z.infer<(typeof stepInputSchemas)[S]>;
+}
+
+/**
+ * The step functions, each taking the raw state input, parsing it, and calling the domain
+ * function. Lambda handlers and the local runtime wrap these and nothing else.
+ */
+export function createRequestSteps(
+  deps: RightsDeps,
+): Record<RequestStep, (input: unknown) => Promise<unknown>> {
+  return {
+    verify: async (input) => verifyRequest(deps, parse('verify', input).requestId),
+    resolve: async (input) => resolveRequestIdentities(deps, parse('resolve', input).requestId),
+    locateStore: async (input) => {
+      const { requestId: id, storeId } = parse('locateStore', input);
+      return locateRequestStore(deps, id, storeId);
+    },
+    exportPackage: async (input) => {
+      const { requestId: id, located } = parse('exportPackage', input);
+      return exportPackage(deps, id, located);
+    },
+    eraseStore: async (input) => {
+      const { requestId: id, storeId, manifestKey } = parse('eraseStore', input);
+      return eraseRequestStore(deps, id, storeId, manifestKey);
+    },
+    confirm: async (input) => {
+      const parsed = parse('confirm', input);
+      return confirmRequest(deps, parsed as Parameters<typeof confirmRequest>[1]);
+    },
+    recordOutcome: async (input) => recordOutcome(deps, parse('recordOutcome', input).requestId),
+    recordFailure: async (input) => recordFailure(deps, parse('recordFailure', input)),
+  };
+}
