@@ -83,7 +83,8 @@ export function normaliseIdentity(
   type: string,
   raw: string,
 ): Identity {
-  const declaration = dataMap.identityTypes[type];
+  // Own properties only: "constructor" or "toString" must not resolve to Object.prototype members.
+  const declaration = Object.hasOwn(dataMap.identityTypes, type) ? dataMap.identityTypes[type] : undefined;
   if (!declaration) {
     const known = Object.keys(dataMap.identityTypes).join(', ');
     throw new InvalidIdentityError(type, `unknown identity type; the data map declares: ${known}`);

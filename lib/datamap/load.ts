@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { type DataMap, type DynamoStore, dataMapSchema, type S3Store, type Store } from './schema';
 
@@ -48,14 +48,44 @@ function describeZodIssue(issue: z.core.$ZodIssue): string {
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling (see docs/DATAMAP.md)`;
     case 'invalid_type':
       return issue.input === undefined
-        ? `required: add ${issue.expected === 'object' ? 'this section' : `a ${issue.expected}`} (see docs/DATAMAP.md)`
-        : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
-    case 'invalid_union':
+        ? `required: add ${describeExpected(issue.expected)} (see docs/DATAMAP.md)`
+        : `expected ${describeExpected(issue.expected)}, got ${describeValue(issue.input)}`;
+    case 'invalid_value': {
+      const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+      return issue.input === undefined
+        ? `required: set it to ${issue.values.length > 1 ? 'one of ' : ''}${allowed}`
+        : `expected ${issue.values.length > 1 ? 'one of ' : ''}${allowed}, got ${describeValue(issue.input)}`;
+    }
+    case 'invalid_key':
+      // A record key (an identity type name) that fails its own schema: say why.
+      return `invalid name: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+    case 'invalid_union': {
+      // A discriminated union (store kind, erase action) names its allowed values: say which.
+      const options = 'options' in issue ? issue.options : undefined;
+      if (issue.discriminator !== undefined && options && options.length > 0) {
+        const input = issue.input as Record<string, unknown> | undefined;
+        const given = input?.[issue.discriminator];
+        const allowed = options.map((v) => JSON.stringify(v)).join(', ');
+        return given === undefined
+          ? `required: set ${issue.discriminator} to one of ${allowed}`
+          : `expected one of ${allowed}, got ${describeValue(given)}`;
+      }
       return 'matches none of the allowed forms; see docs/DATAMAP.md for the forms of this field';
+    }
     default:
       return issue.message;
+  }
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case 'object':
+    case 'record':
+      return 'a mapping';
+    case 'array':
+      return 'a list';
+    default:
+      return `a ${expected}`;
   }
 }
 
@@ -72,17 +102,30 @@ function lineOf(
   lineCounter: LineCounter,
   path: readonly PathSegment[],
 ): number | undefined {
-  // Walk as deep as the document goes: a missing key reports the line of its parent.
+  const lineAt = (node: unknown): number | undefined => {
+    const range = (node as Node | null | undefined)?.range;
+    return range ? lineCounter.linePos(range[0]).line : undefined;
+  };
+  // Walk as deep as the document goes: a missing key reports the line of its parent. A mapping
+  // entry reports the line of its key, which is where a block value (on the next lines) is named.
   let node: unknown = root;
-  let line: number | undefined;
-  for (const segment of [undefined, ...path]) {
-    if (segment !== undefined) {
-      if (isMap(node) || isSeq(node)) node = node.get(segment, true);
-      else break;
+  let line = lineAt(root);
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
+      if (!pair) break;
+      line = lineAt(pair.key) ?? line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      const itemLine = lineAt(node);
+      if (itemLine === undefined) break;
+      line = itemLine;
+    } else {
+      break;
     }
-    const range = (node as Node | undefined)?.range;
-    if (!range) break;
-    line = lineCounter.linePos(range[0]).line;
   }
   return line;
 }
@@ -92,7 +135,7 @@ function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: strin
   const issues: { path: PathSegment[]; message: string }[] = [];
   const identityNames = Object.keys(dataMap.identityTypes);
   const checkIdentity = (identity: string, path: PathSegment[]) => {
-    if (!dataMap.identityTypes[identity]) {
+    if (!Object.hasOwn(dataMap.identityTypes, identity)) {
       issues.push({
         path,
         message: `identity type "${identity}" is not declared in identityTypes; declare it or use one of: ${identityNames.join(', ')}`,
@@ -177,6 +220,21 @@ function dynamoIssues(store: DynamoStore, at: At, checkIdentity: CheckIdentity) 
     });
   }
   if (store.erase.action === 'mask') {
+    // A masked record must no longer lead back to the subject, or Confirm would find it
+    // again and an erasure would be reported while the data is still reachable.
+    const masked = new Set(store.erase.fields.map((field) => field.attribute));
+    const identifying = [
+      ...store.locate.map((rule) => rule.attribute),
+      ...store.links.map((link) => link.attribute),
+    ].filter((attribute) => !keyNames.includes(attribute));
+    for (const attribute of new Set(identifying)) {
+      if (!masked.has(attribute)) {
+        issues.push({
+          path: at('erase', 'fields'),
+          message: `"${attribute}" locates or links the subject but is not masked; add { attribute: ${attribute}, with: hmac } (or remove/fixed)`,
+        });
+      }
+    }
     store.erase.fields.forEach((field, fieldIndex) => {
       if (keyNames.includes(field.attribute)) {
         issues.push({
@@ -287,7 +345,13 @@ function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
  */
 export function parseDataMap(source: string, file = '<data map>'): DataMap {
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel error: problems are reported in the DataMapError, never printed as process warnings
+  const document = parseDocument(source, {
+    lineCounter,
+    prettyErrors: true,
+    uniqueKeys: true,
+    logLevel: 'error',
+  });
   if (document.errors.length > 0) {
     throw new DataMapError(
       file,
@@ -298,7 +362,18 @@ export function parseDataMap(source: string, file = '<data map>'): DataMap {
       })),
     );
   }
-  const content: unknown = document.toJS();
+  let content: unknown;
+  try {
+    content = document.toJS();
+  } catch (error) {
+    // yaml throws (rather than reporting) for an alias without its anchor and for alias bombs
+    throw new DataMapError(file, [
+      {
+        path: '',
+        message: `YAML: ${(error as Error).message}; a data map needs no anchors or aliases, write the values out`,
+      },
+    ]);
+  }
   if (content === null || content === undefined) {
     throw new DataMapError(file, [
       {
@@ -313,9 +388,12 @@ export function parseDataMap(source: string, file = '<data map>'): DataMap {
       file,
       parsed.error.issues.map((issue) => {
         const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== 'symbol');
+        // An unknown key is reported on its own line rather than where its mapping starts.
+        const linePath =
+          issue.code === 'unrecognized_keys' && issue.keys[0] ? [...path, issue.keys[0]] : path;
         return {
           path: formatPath(path),
-          line: lineOf(document.contents, lineCounter, path),
+          line: lineOf(document.contents, lineCounter, linePath),
           message: describeZodIssue(issue),
         };
       }),

@@ -13,6 +13,15 @@ const STORE_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const DURATION_PATTERN = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
 const CATEGORY_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const identityNormalisationSchema = z.enum(['email', 'e164', 'ipAddress', 'opaque']);
 export type IdentityNormalisation = z.infer<typeof identityNormalisationSchema>;
 
@@ -23,6 +32,7 @@ export const identityTypeSchema = z
     ),
     pattern: z
       .string()
+      .refine(isRegExp, 'must be a valid JavaScript regular expression, e.g. "u-[0-9a-f]{8}"')
       .optional()
       .describe('Regular expression a normalised value must match (whole value), e.g. "^u-[0-9a-f]{8}$"'),
     caseSensitive: z
