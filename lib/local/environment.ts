@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDataMap } from '../datamap/load';
+import type { DataMap } from '../datamap/schema';
+import { type Logger, silentLogger } from '../log';
+import { createRightsDeps, type LetheResources, type RightsDeps } from '../rights/deps';
+import type { RetryPolicy } from '../stores/retry';
+import { createStoresFromDataMap } from './provision';
+import {
+  type AwsClients,
+  createBucketIfMissing,
+  createLocalClients,
+  createTableIfMissing,
+  startLocalServers,
+} from './servers';
+
+/** Names of lethe's own tables and buckets in the local runtime. */
+export const LOCAL_RESOURCES: LetheResources = {
+  requestsTable: 'lethe-requests',
+  auditTable: 'lethe-audit',
+  holdsTable: 'lethe-holds',
+  manifestsBucket: 'lethe-manifests',
+  exportsBucket: 'lethe-exports',
+};
+
+export const DEFAULT_STATE_DIR = '.lethe';
+
+/** A state directory that was never initialised, or was initialised for another data map. */
+export class LocalStateError extends Error {
+  override readonly name = 'LocalStateError';
+}
+
+interface LocalConfig {
+  version: 1;
+  dataMapPath: string;
+  createdAt: string;
+}
+
+interface LocalKeys {
+  subjectHash: string;
+  mask: string;
+}
+
+export interface LocalEnvironment {
+  stateDir: string;
+  dataMapPath: string;
+  dataMap: DataMap;
+  clients: AwsClients;
+  deps: RightsDeps;
+  /** Where execution histories are persisted, one JSON file per execution. */
+  executionsDir: string;
+  close(): Promise<void>;
+}
+
+export interface OpenLocalEnvironmentOptions {
+  stateDir?: string;
+  /** Required for init; otherwise the data map recorded at init is used unless this overrides it. */
+  dataMapPath?: string;
+  /** Create the state directory, keys, lethe's tables and buckets and the data map's stores. */
+  init?: boolean;
+  log?: Logger;
+  now?: () => Date;
+  retry?: RetryPolicy;
+  exportUrlTtlSeconds?: number;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+async function createLetheResources(clients: AwsClients): Promise<void> {
+  await Promise.all([
+    createTableIfMissing(clients.dynamodb, {
+      TableName: LOCAL_RESOURCES.requestsTable,
+      KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+    createTableIfMissing(clients.dynamodb, {
+      TableName: LOCAL_RESOURCES.auditTable,
+      KeySchema: [
+        { AttributeName: 'stream', KeyType: 'HASH' },
+        { AttributeName: 'seq', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'stream', AttributeType: 'S' },
+        { AttributeName: 'seq', AttributeType: 'N' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+    createTableIfMissing(clients.dynamodb, {
+      TableName: LOCAL_RESOURCES.holdsTable,
+      KeySchema: [{ AttributeName: 'holdId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'holdId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+    createBucketIfMissing(clients.s3, LOCAL_RESOURCES.manifestsBucket),
+    createBucketIfMissing(clients.s3, LOCAL_RESOURCES.exportsBucket),
+  ]);
+}
+
+/**
+ * Opens (and with `init`, creates) a local environment: dynalite and s3rver in-process on
+ * 127.0.0.1 persisting under the state directory, lethe's own tables and buckets, the data
+ * map's stores, and the HMAC keys, which are generated once and kept in the state directory.
+ * @throws LocalStateError when the state directory was never initialised
+ */
+export async function openLocalEnvironment(
+  options: OpenLocalEnvironmentOptions = {},
+): Promise<LocalEnvironment> {
+  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const configFile = join(stateDir, 'config.json');
+  const keysFile = join(stateDir, 'keys.json');
+  let config: LocalConfig;
+  if (options.init) {
+    if (!options.dataMapPath) throw new LocalStateError('init needs a data map: --datamap FILE');
+    const dataMapPath = resolve(options.dataMapPath);
+    loadDataMap(dataMapPath); // fail before creating anything
+    mkdirSync(stateDir, { recursive: true });
+    config = existsSync(configFile)
+      ? { ...readJson<LocalConfig>(configFile), dataMapPath }
+      : { version: 1, dataMapPath, createdAt: new Date().toISOString() };
+    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    if (!existsSync(keysFile)) {
+      const keys: LocalKeys = {
+        subjectHash: randomBytes(32).toString('base64'),
+        mask: randomBytes(32).toString('base64'),
+      };
+      writeFileSync(keysFile, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
+    }
+  } else {
+    if (!existsSync(configFile)) {
+      throw new LocalStateError(
+        `no lethe environment in ${stateDir}: run "lethe init --datamap FILE${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}" first`,
+      );
+    }
+    config = readJson<LocalConfig>(configFile);
+  }
+  const dataMapPath = options.dataMapPath ? resolve(options.dataMapPath) : config.dataMapPath;
+  const dataMap = loadDataMap(dataMapPath);
+  const keys = readJson<LocalKeys>(keysFile);
+
+  const servers = await startLocalServers({ stateDir });
+  const clients = createLocalClients(servers);
+  try {
+    if (options.init) {
+      await createLetheResources(clients);
+      await createStoresFromDataMap(dataMap, clients);
+    }
+  } catch (error) {
+    await servers.stop();
+    throw error;
+  }
+  const executionsDir = join(stateDir, 'executions');
+  mkdirSync(executionsDir, { recursive: true });
+  const deps = createRightsDeps({
+    dataMap,
+    clients,
+    resources: LOCAL_RESOURCES,
+    keys: { subjectHash: Buffer.from(keys.subjectHash, 'base64'), mask: Buffer.from(keys.mask, 'base64') },
+    exportUrlTtlSeconds: options.exportUrlTtlSeconds ?? 24 * 60 * 60,
+    now: options.now ?? (() => new Date()),
+    log: options.log ?? silentLogger,
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+  return {
+    stateDir,
+    dataMapPath,
+    dataMap,
+    clients,
+    deps,
+    executionsDir,
+    close: async () => {
+      clients.dynamodb.destroy();
+      clients.s3.destroy();
+      await servers.stop();
+    },
+  };
+}
