@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DataMapError, loadDataMap } from '../lib/datamap/load';
+import type { DataMap } from '../lib/datamap/schema';
+import { createLetheStacks, DEFAULT_STACK_PREFIX } from '../lib/infra/lethe-app';
+
+/**
+ * The CDK app. Context:
+ *   -c datamap=PATH       the data map (default from cdk.json: examples/adtech/datamap.yaml)
+ *   -c demo=true          also create the data map's stores, so the example deploys whole
+ *   -c stackPrefix=NAME   stack names NAME-Stateful and NAME-Workflow (default Lethe)
+ * Every stack is checked with cdk-nag's AwsSolutions pack: a finding without an
+ * acknowledgement fails the synth.
+ */
+const app = new App();
+const context = (key: string): unknown => app.node.tryGetContext(key);
+const datamapFile = resolve(String(context('datamap') ?? 'examples/adtech/datamap.yaml'));
+
+let dataMap: DataMap;
+try {
+  dataMap = loadDataMap(datamapFile);
+} catch (error) {
+  if (!(error instanceof DataMapError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const demo = context('demo');
+createLetheStacks(app, {
+  dataMap,
+  demo: demo === true || demo === 'true' || demo === '1',
+  stackPrefix: String(context('stackPrefix') ?? DEFAULT_STACK_PREFIX),
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+app.synth();

@@ -1,0 +1,4 @@
+import { steps } from '../lib/runtime/aws-deps';
+
+/** The recordOutcome step of the request workflow (Task state REQUEST_STATES.recordOutcome). */
+export const handler = async (event: unknown) => (await steps()).recordOutcome(event);

@@ -1,0 +1,163 @@
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
+import type { RequestStep } from '../workflow/request-steps';
+import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * Least-privilege access of each workflow step to the stores the data map names. The stores
+ * are the company's own: they are imported by name, never created or changed by the stack,
+ * and every permission is spelled out per action and per table, index or prefix.
+ *
+ * - resolve, locateStore, exportPackage, confirm: read only (Query on the table or index a
+ *   locate rule names, GetItem/BatchGetItem on the table; ListBucket and GetObject under the
+ *   data map's prefixes).
+ * - eraseStore: only the stores it erases, only what the store's erase rule needs: delete
+ *   (BatchWriteItem/DeleteItem; DeleteObject), mask (GetItem/UpdateItem), rewrite
+ *   (GetObject/PutObject/DeleteObject and object tags). A store every record of which is
+ *   exempt is never written to, so it gets nothing.
+ * - every other function: nothing.
+ */
+
+/** A data map store imported into a stack. */
+export type ImportedStore =
+  | { kind: 'dynamodb'; store: DynamoStore; table: dynamodb.ITable }
+  | { kind: 's3'; store: S3Store; bucket: s3.IBucket };
+
+/** Imports every store of the data map by its table or bucket name. */
+export function importStores(scope: Construct, dataMap: Pick<DataMap, 'stores'>): ImportedStore[] {
+  return dataMap.stores.map((store): ImportedStore => {
+    if (store.kind === 'dynamodb') {
+      return {
+        kind: 'dynamodb',
+        store,
+        table: dynamodb.Table.fromTableName(scope, `Store-${store.id}`, store.table),
+      };
+    }
+    return { kind: 's3', store, bucket: s3.Bucket.fromBucketName(scope, `Store-${store.id}`, store.bucket) };
+  });
+}
+
+/** How each workflow step may touch the data map's stores. */
+export const DATAMAP_ACCESS: Record<RequestStep, 'none' | 'read' | 'erase'> = {
+  verify: 'none',
+  resolve: 'read',
+  locateStore: 'read',
+  exportPackage: 'read',
+  eraseStore: 'erase',
+  confirm: 'read',
+  recordOutcome: 'none',
+  recordFailure: 'none',
+};
+
+/** Whether erasure ever writes to the store: false when an exemption without `when` keeps every record. */
+export function erasesRecords(store: Store): boolean {
+  return !store.exemptions.some((exemption) => exemption.when === undefined);
+}
+
+/** The fixed key prefixes (before any placeholder) under which a store's objects can be located. */
+export function objectPrefixes(store: S3Store): string[] {
+  const fixed = store.locate.map((rule) =>
+    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
+  );
+  // A prefix covered by a shorter one adds nothing.
+  return [...new Set(fixed)].filter(
+    (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
+  );
+}
+
+/** Table and index ARNs a store's locate rules query. */
+export function queriedArns(imported: Extract<ImportedStore, { kind: 'dynamodb' }>): string[] {
+  const arns = imported.store.locate.map((rule) =>
+    rule.index ? `${imported.table.tableArn}/index/${rule.index}` : imported.table.tableArn,
+  );
+  return [...new Set(arns)];
+}
+
+function objectArns(role: iam.IRole, imported: Extract<ImportedStore, { kind: 's3' }>): string[] {
+  return objectPrefixes(imported.store).map((prefix) => {
+    const arn = imported.bucket.arnForObjects(`${prefix}*`);
+    acknowledgeWildcardResource(
+      role,
+      arn,
+      `Object-level S3 permissions name objects; the subject's keys are only known once located, so this is limited to the data map's prefix "${prefix}" of store ${imported.store.id}.`,
+    );
+    return arn;
+  });
+}
+
+/** Read access to one store: what resolve, locate, export and confirm need. */
+export function grantStoreRead(role: iam.IRole, imported: ImportedStore): void {
+  if (imported.kind === 'dynamodb') {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: queriedArns(imported) }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+        resources: [imported.table.tableArn],
+      }),
+    );
+    return;
+  }
+  const prefixes = objectPrefixes(imported.store);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [imported.bucket.bucketArn],
+      ...(prefixes.every((prefix) => prefix.length > 0)
+        ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
+        : {}),
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objectArns(role, imported) }),
+  );
+}
+
+/** The actions erasing one store takes, by its erase rule (none for an all-exempt store). */
+export function eraseActions(store: Store): string[] {
+  if (!erasesRecords(store)) return [];
+  switch (store.erase.action) {
+    case 'delete':
+      return store.kind === 'dynamodb'
+        ? ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']
+        : ['s3:DeleteObject'];
+    case 'mask':
+      // GetItem: a mask is conditional on the item still holding the located identity.
+      return ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+    case 'rewrite':
+      // The object is read, written back without the subject's lines (keeping its tags), or
+      // deleted when nothing else is left in it.
+      return [
+        's3:GetObject',
+        's3:GetObjectTagging',
+        's3:PutObject',
+        's3:PutObjectTagging',
+        's3:DeleteObject',
+      ];
+  }
+}
+
+/** Erase access to one store: only what its erase rule needs, nothing for an all-exempt store. */
+export function grantStoreErase(role: iam.IRole, imported: ImportedStore): void {
+  const actions = eraseActions(imported.store);
+  if (actions.length === 0) return;
+  const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(role, imported);
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+}
+
+/** Grants one workflow step its access to every store, as DATAMAP_ACCESS says. */
+export function grantDataMapAccess(
+  role: iam.IRole,
+  step: RequestStep,
+  stores: readonly ImportedStore[],
+): void {
+  const access = DATAMAP_ACCESS[step];
+  for (const imported of stores) {
+    if (access === 'read') grantStoreRead(role, imported);
+    else if (access === 'erase') grantStoreErase(role, imported);
+  }
+}

@@ -1,0 +1,53 @@
+import type { Environment } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DataMap } from '../datamap/schema';
+import type { FunctionLogLevel } from './lethe-function';
+import { LetheStatefulStack } from './stateful-stack';
+import { LetheStatelessStack } from './stateless-stack';
+
+export interface LetheStacksProps {
+  readonly dataMap: DataMap;
+  /** Also create the data map's stores in the stateful stack. */
+  readonly demo?: boolean;
+  /** Stack names are `<prefix>-Stateful` and `<prefix>-Workflow`. Default `Lethe`. */
+  readonly stackPrefix?: string;
+  readonly env?: Environment;
+  readonly logLevel?: FunctionLogLevel;
+}
+
+export const DEFAULT_STACK_PREFIX = 'Lethe';
+
+/**
+ * Adds lethe's two stacks to an app (or stage): the stateful one (key, tables, buckets, secret;
+ * with `demo`, the data map's stores) and the workflow (functions and state machine), which
+ * receives the stateful resources as typed props.
+ */
+export function createLetheStacks(
+  scope: Construct,
+  props: LetheStacksProps,
+): { stateful: LetheStatefulStack; stateless: LetheStatelessStack } {
+  const prefix = props.stackPrefix ?? DEFAULT_STACK_PREFIX;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(prefix)) {
+    throw new Error(`stackPrefix "${prefix}" must be 1-20 letters, digits or dashes, starting with a letter`);
+  }
+  const stateful = new LetheStatefulStack(scope, `${prefix}-Stateful`, {
+    stackName: `${prefix}-Stateful`,
+    description: 'lethe: key, requests and audit tables, manifests and exports buckets, HMAC keys',
+    resourcePrefix: prefix.toLowerCase(),
+    dataMap: props.dataMap,
+    demo: props.demo ?? false,
+    ...(props.env ? { env: props.env } : {}),
+  });
+  const stateless = new LetheStatelessStack(scope, `${prefix}-Workflow`, {
+    stackName: `${prefix}-Workflow`,
+    description: 'lethe: the request workflow (Step Functions) and its Lambda functions',
+    stateful,
+    dataMap: props.dataMap,
+    storesUseLetheKey: props.demo ?? false,
+    ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    ...(props.env ? { env: props.env } : {}),
+  });
+  // Explicit, because the data map's stores and the buckets are referenced by name.
+  stateless.addStackDependency(stateful, 'the workflow references the buckets and data map stores by name');
+  return { stateful, stateless };
+}

@@ -1,0 +1,133 @@
+import { join, resolve } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { LetheResources } from '../rights/deps';
+import { DATAMAP_DEFINE, DEFAULT_EXPORT_URL_TTL_SECONDS, LETHE_ENV } from '../runtime/config';
+import { acknowledgeRule, acknowledgeWildcardResource, XRAY_WILDCARD_REASON } from './nag';
+
+/** The project root: NodejsFunction bundles from here with the lockfile found here. */
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+/** Log level of the functions' structured logger. */
+export type FunctionLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LetheFunctionProps {
+  /** The handler file, e.g. `lambdas/verify.ts` (relative to the project root, or absolute). */
+  readonly entry: string;
+  readonly description?: string;
+  /** The customer-managed key: encrypts the log group; its id goes to LETHE_KMS_KEY_ID. */
+  readonly key: kms.IKey;
+  /** Names of lethe's own tables and buckets, set as the reserved LETHE_* variables. */
+  readonly resources: Omit<LetheResources, 'kmsKeyId'>;
+  /** The data map as JSON: replaces `process.env.LETHE_DATAMAP_JSON` at bundle time. */
+  readonly dataMapJson: string;
+  /** The HMAC keys secret, for the functions allowed to read it (the grant is separate). */
+  readonly hmacSecretArn?: string;
+  /** The state machine, for the function that starts executions (the grant is separate). */
+  readonly stateMachineArn?: string;
+  /** Default 512 MB. */
+  readonly memorySize?: number;
+  /** Default one minute. */
+  readonly timeout?: Duration;
+  /** Default one year. */
+  readonly logRetention?: logs.RetentionDays;
+  /** Default info. */
+  readonly logLevel?: FunctionLogLevel;
+  /** Default 86,400 (one day). */
+  readonly exportUrlTtlSeconds?: number;
+  /** More variables; names lethe reserves (LETHE_*, NODE_OPTIONS, LOG_LEVEL, ...) are refused. */
+  readonly environment?: Record<string, string>;
+}
+
+const RESERVED_ENV = new Set<string>([...Object.values(LETHE_ENV), 'NODE_OPTIONS', 'LETHE_DATAMAP_JSON']);
+
+/**
+ * A lethe Lambda function: NodejsFunction with fixed, secure defaults. Node.js 22 on ARM64,
+ * active X-Ray tracing, its own role with no managed policies (an explicit log-writing
+ * grant on its own log group instead of AWSLambdaBasicExecutionRole), a log group with
+ * retention encrypted with the CMK, and a minified bundle with source maps built by the local
+ * esbuild (never Docker). Every permission beyond logging is granted by the caller, step by
+ * step, on `role`.
+ */
+export class LetheFunction extends Construct {
+  public readonly fn: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: LetheFunctionProps) {
+    super(scope, id);
+    const reserved = Object.keys(props.environment ?? {}).filter(
+      (name) => RESERVED_ENV.has(name) || name.startsWith('LETHE_'),
+    );
+    if (reserved.length > 0) {
+      throw new Error(
+        `${this.node.path}: environment variables ${reserved.join(', ')} are reserved by lethe`,
+      );
+    }
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `lethe ${id}: only what this step uses`,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.key,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const environment: Record<string, string> = {
+      ...props.environment,
+      [LETHE_ENV.requestsTable]: props.resources.requestsTable,
+      [LETHE_ENV.auditTable]: props.resources.auditTable,
+      [LETHE_ENV.holdsTable]: props.resources.holdsTable,
+      [LETHE_ENV.manifestsBucket]: props.resources.manifestsBucket,
+      [LETHE_ENV.exportsBucket]: props.resources.exportsBucket,
+      [LETHE_ENV.kmsKeyId]: props.key.keyArn,
+      [LETHE_ENV.exportUrlTtlSeconds]: String(props.exportUrlTtlSeconds ?? DEFAULT_EXPORT_URL_TTL_SECONDS),
+      [LETHE_ENV.logLevel]: props.logLevel ?? 'info',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.hmacSecretArn) environment[LETHE_ENV.hmacSecretArn] = props.hmacSecretArn;
+    if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
+
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: resolve(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      tracing: lambda.Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        format: nodejs.OutputFormat.CJS,
+        // Bundle the AWS SDK too: the versions the tests ran against, not the runtime's.
+        externalModules: [],
+        define: { [DATAMAP_DEFINE]: JSON.stringify(props.dataMapJson) },
+        forceDockerBundling: false,
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    });
+
+    acknowledgeWildcardResource(this.role, '*', XRAY_WILDCARD_REASON);
+    acknowledgeRule(
+      this.fn,
+      'L1',
+      'Node.js 22 is the runtime lethe is built and tested for (the embedded runtime runs the same handlers on Node 22); moving to a newer runtime is a deliberate, tested upgrade.',
+    );
+  }
+}

@@ -1,0 +1,162 @@
+import { Aws } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { RequestStep } from '../workflow/request-steps';
+import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * Least-privilege access of each lethe function to lethe's own resources: the table says what
+ * each step's code does (lib/rights/*), and each grant names its actions and resources.
+ */
+
+export type LetheFunctionName = RequestStep | 'intake';
+
+export interface OwnAccess {
+  /** Requests table item actions (the in-flight lock lives in the same table). */
+  requests: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem')[];
+  /** Appends to the audit log: Query for the last event, conditional PutItem of the next. */
+  audit: boolean;
+  /** put: locate writes manifests; get: export/erase read them; delete: the ending steps remove them. */
+  manifests: ('put' | 'get' | 'delete')[];
+  /** put: the export package; head: confirm checks it. */
+  exports: ('put' | 'head')[];
+  /** Reads the HMAC keys (subject hashes; the hmac mask strategy). */
+  hmacKeys: boolean;
+}
+
+export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
+  intake: { requests: ['GetItem', 'PutItem'], audit: true, manifests: [], exports: [], hmacKeys: true },
+  verify: {
+    requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    audit: false,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+  },
+  resolve: { requests: ['GetItem', 'UpdateItem'], audit: false, manifests: [], exports: [], hmacKeys: false },
+  locateStore: { requests: ['GetItem'], audit: false, manifests: ['put'], exports: [], hmacKeys: false },
+  exportPackage: {
+    requests: ['GetItem', 'UpdateItem'],
+    audit: false,
+    manifests: ['get'],
+    exports: ['put'],
+    hmacKeys: false,
+  },
+  eraseStore: { requests: ['GetItem'], audit: false, manifests: ['get'], exports: [], hmacKeys: true },
+  confirm: {
+    requests: ['GetItem', 'UpdateItem'],
+    audit: false,
+    manifests: [],
+    exports: ['head'],
+    hmacKeys: false,
+  },
+  recordOutcome: {
+    requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
+    audit: true,
+    manifests: ['delete'],
+    exports: [],
+    hmacKeys: false,
+  },
+  recordFailure: {
+    requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
+    audit: true,
+    manifests: ['delete'],
+    exports: [],
+    hmacKeys: false,
+  },
+};
+
+/** Key prefixes lethe writes under (lib/rights/manifests.ts, lib/rights/export.ts). */
+export const MANIFEST_PREFIX = 'requests/';
+export const EXPORT_PREFIX = 'exports/';
+
+export interface OwnResources {
+  key: kms.IKey;
+  requestsTable: dynamodb.ITable;
+  auditTable: dynamodb.ITable;
+  hmacSecret: secretsmanager.ISecret;
+  manifestsBucket: s3.IBucket;
+  exportsBucket: s3.IBucket;
+}
+
+function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
+  return (
+    writesEncryptedStores ||
+    access.requests.some((action) => action !== 'GetItem') ||
+    access.audit ||
+    access.manifests.includes('put') ||
+    access.exports.includes('put')
+  );
+}
+
+/**
+ * Grants one function its access to lethe's resources, as OWN_ACCESS says.
+ * @param writesEncryptedStores the function writes data map stores encrypted with lethe's key (demo)
+ */
+export function grantOwnAccess(
+  role: iam.IRole,
+  name: LetheFunctionName,
+  resources: OwnResources,
+  options: { writesEncryptedStores?: boolean } = {},
+): void {
+  const access = OWN_ACCESS[name];
+  const add = (actions: string[], arns: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions, resources: arns, ...(conditions ? { conditions } : {}) }),
+    );
+  const objects = (bucket: s3.IBucket, prefix: string, why: string) => {
+    const arn = bucket.arnForObjects(`${prefix}*`);
+    acknowledgeWildcardResource(role, arn, why);
+    return arn;
+  };
+
+  add(
+    access.requests.map((action) => `dynamodb:${action}`),
+    [resources.requestsTable.tableArn],
+  );
+  if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
+
+  const manifestObjects = (action: string) =>
+    objects(
+      resources.manifestsBucket,
+      MANIFEST_PREFIX,
+      `Manifests are written per request under "${MANIFEST_PREFIX}<requestId>/"; ${action} is limited to that prefix of lethe's manifests bucket.`,
+    );
+  if (access.manifests.includes('put')) add(['s3:PutObject'], [manifestObjects('writing')]);
+  if (access.manifests.includes('get')) add(['s3:GetObject'], [manifestObjects('reading')]);
+  if (access.manifests.includes('delete')) {
+    add(['s3:ListBucket'], [resources.manifestsBucket.bucketArn], {
+      StringLike: { 's3:prefix': [`${MANIFEST_PREFIX}*`] },
+    });
+    add(['s3:DeleteObject'], [manifestObjects('deleting')]);
+  }
+  const exportObjects = (action: string) =>
+    objects(
+      resources.exportsBucket,
+      EXPORT_PREFIX,
+      `Export packages are "${EXPORT_PREFIX}<requestId>.zip"; ${action} is limited to that prefix of lethe's exports bucket.`,
+    );
+  if (access.exports.includes('put')) {
+    // A large package is uploaded in parts; a failed upload is aborted.
+    add(['s3:PutObject', 's3:AbortMultipartUpload'], [exportObjects('writing')]);
+  }
+  if (access.exports.includes('head')) add(['s3:GetObject'], [exportObjects('checking a package')]);
+
+  if (access.hmacKeys) add(['secretsmanager:GetSecretValue'], [resources.hmacSecret.secretArn]);
+
+  // The key is only ever used by DynamoDB, S3 and Secrets Manager on the function's behalf.
+  const viaService = {
+    StringEquals: {
+      'kms:ViaService': ['dynamodb', 's3', 'secretsmanager'].map(
+        (service) => `${service}.${Aws.REGION}.amazonaws.com`,
+      ),
+    },
+  };
+  add(['kms:Decrypt', 'kms:DescribeKey'], [resources.key.keyArn], viaService);
+  if (writes(access, options.writesEncryptedStores ?? false)) {
+    add(['kms:Encrypt', 'kms:GenerateDataKey'], [resources.key.keyArn], viaService);
+  }
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The environment variables a lethe Lambda function reads. The stack sets them (see
+ * lib/infra/lethe-function.ts) and the runtime parses them (lib/runtime/aws-deps.ts): both
+ * import these names from here, so the two can never drift apart.
+ */
+export const LETHE_ENV = {
+  requestsTable: 'LETHE_REQUESTS_TABLE',
+  auditTable: 'LETHE_AUDIT_TABLE',
+  holdsTable: 'LETHE_HOLDS_TABLE',
+  manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
+  exportsBucket: 'LETHE_EXPORTS_BUCKET',
+  kmsKeyId: 'LETHE_KMS_KEY_ID',
+  /** Only for the functions that may read the HMAC keys (intake, verify, erase). */
+  hmacSecretArn: 'LETHE_HMAC_SECRET_ARN',
+  /** Only for the intake function, which starts executions. */
+  stateMachineArn: 'LETHE_STATE_MACHINE_ARN',
+  exportUrlTtlSeconds: 'EXPORT_URL_TTL_SECONDS',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/**
+ * The expression esbuild replaces with the data map's JSON text when a function is bundled
+ * (`define`), so the data map travels inside the code: no file to ship, no 4 KB env limit.
+ */
+export const DATAMAP_DEFINE = 'process.env.LETHE_DATAMAP_JSON';
+
+export const DEFAULT_EXPORT_URL_TTL_SECONDS = 86_400;
+/** The SigV4 limit; createRightsDeps checks it again (kept here so the stack need not load the SDK). */
+const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+
+const name = (what: string) => z.string({ error: `required: the ${what}; the stack sets it` }).min(1);
+
+const configSchema = z.object({
+  [LETHE_ENV.requestsTable]: name('requests table name'),
+  [LETHE_ENV.auditTable]: name('audit table name'),
+  [LETHE_ENV.holdsTable]: name('holds table name'),
+  [LETHE_ENV.manifestsBucket]: name('manifests bucket name'),
+  [LETHE_ENV.exportsBucket]: name('exports bucket name'),
+  [LETHE_ENV.kmsKeyId]: z.string().min(1).optional(),
+  [LETHE_ENV.hmacSecretArn]: z
+    .string()
+    .regex(/^arn:[a-z-]+:secretsmanager:/, 'must be a Secrets Manager secret ARN')
+    .optional(),
+  [LETHE_ENV.stateMachineArn]: z
+    .string()
+    .regex(
+      /^arn:[a-z-]+:states:[^:]*:[^:]*:stateMachine:[^:]+$/,
+      'must be a Step Functions state machine ARN',
+    )
+    .optional(),
+  [LETHE_ENV.exportUrlTtlSeconds]: z.coerce
+    .number({ error: 'must be a whole number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(60, 'must be at least 60 seconds')
+    .max(MAX_EXPORT_URL_TTL_SECONDS, `must be at most ${MAX_EXPORT_URL_TTL_SECONDS} seconds (7 days)`)
+    .default(DEFAULT_EXPORT_URL_TTL_SECONDS),
+  [LETHE_ENV.logLevel]: z
+    .string()
+    .transform((level) => level.toLowerCase())
+    .pipe(logLevelSchema)
+    .default('info'),
+});
+
+/** The runtime configuration of a lethe function, read from its environment. */
+export interface LetheConfig {
+  resources: {
+    requestsTable: string;
+    auditTable: string;
+    holdsTable: string;
+    manifestsBucket: string;
+    exportsBucket: string;
+    kmsKeyId?: string;
+  };
+  hmacSecretArn?: string;
+  stateMachineArn?: string;
+  exportUrlTtlSeconds: number;
+  logLevel: z.infer<typeof logLevelSchema>;
+}
+
+/** A function's environment is wrong: names the variable and what it must be. */
+export class LetheConfigError extends Error {
+  override readonly name = 'LetheConfigError';
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`invalid lethe configuration: ${variable}: ${problem}`);
+  }
+}
+
+/**
+ * Parses a function's environment.
+ * @throws LetheConfigError naming the first variable that is missing or invalid
+ */
+export function parseLetheConfig(env: Record<string, string | undefined>): LetheConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new LetheConfigError(String(issue?.path[0] ?? '(environment)'), issue?.message ?? 'invalid');
+  }
+  const data = parsed.data;
+  const kmsKeyId = data[LETHE_ENV.kmsKeyId];
+  const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
+  const stateMachineArn = data[LETHE_ENV.stateMachineArn];
+  return {
+    resources: {
+      requestsTable: data[LETHE_ENV.requestsTable],
+      auditTable: data[LETHE_ENV.auditTable],
+      holdsTable: data[LETHE_ENV.holdsTable],
+      manifestsBucket: data[LETHE_ENV.manifestsBucket],
+      exportsBucket: data[LETHE_ENV.exportsBucket],
+      ...(kmsKeyId ? { kmsKeyId } : {}),
+    },
+    ...(hmacSecretArn ? { hmacSecretArn } : {}),
+    ...(stateMachineArn ? { stateMachineArn } : {}),
+    exportUrlTtlSeconds: data[LETHE_ENV.exportUrlTtlSeconds],
+    logLevel: data[LETHE_ENV.logLevel],
+  };
+}

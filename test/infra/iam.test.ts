@@ -1,0 +1,324 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import type { LetheStatelessStack } from '../../lib/infra/stateless-stack';
+import type { RequestStep } from '../../lib/workflow/request-steps';
+import {
+  actionsOn,
+  adtechDataMap,
+  allStatements,
+  type BuiltStacks,
+  bucketNamed,
+  buildStacks,
+  roleStatements,
+  type Statement,
+  tableNamed,
+  testDataMap,
+} from './stacks';
+
+const DYNAMO_WRITES = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+const S3_WRITES = ['s3:PutObject', 's3:DeleteObject'];
+const STORE_TABLES = ['test-orders', 'test-profiles', 'test-invoices'];
+const STORE_BUCKETS = ['test-uploads', 'test-events', 'test-archive'];
+const isStore = (arn: string) =>
+  STORE_TABLES.some((name) => tableNamed(name)(arn)) || STORE_BUCKETS.some((name) => bucketNamed(name)(arn));
+
+/** Actions AWS offers no resource-level permissions for: the only ones allowed on "*". */
+const XRAY_ACTIONS = [
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+];
+const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+const S3_OBJECT_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectTagging',
+  's3:PutObject',
+  's3:PutObjectTagging',
+  's3:DeleteObject',
+  's3:AbortMultipartUpload',
+];
+
+let built: BuiltStacks;
+let template: Template;
+let stack: LetheStatelessStack;
+const statementsOf = (step: RequestStep | 'intake'): Statement[] =>
+  roleStatements(template, (step === 'intake' ? stack.intake : stack.functions[step]).role as IConstruct);
+
+beforeAll(() => {
+  // Prepare: the workflow for a data map with delete, mask, rewrite and exempt-only stores.
+  built = buildStacks(testDataMap());
+  template = built.statelessTemplate;
+  stack = built.stateless;
+});
+
+describe('data map stores: read-only steps', () => {
+  it.each<RequestStep>(['resolve', 'locateStore', 'exportPackage', 'confirm'])(
+    '%s can read the stores and write none of them',
+    (step) => {
+      // Act
+      const statements = statementsOf(step);
+      const onStores = actionsOn(statements, isStore);
+
+      // Assess
+      expect(onStores.filter((action) => DYNAMO_WRITES.includes(action))).toEqual([]);
+      expect(onStores.filter((action) => S3_WRITES.includes(action))).toEqual([]);
+      expect(onStores).toEqual(
+        expect.arrayContaining([
+          'dynamodb:Query',
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          's3:ListBucket',
+          's3:GetObject',
+        ]),
+      );
+    },
+  );
+
+  it('locateStore writes no table at all, and in S3 only its manifests', () => {
+    // Act
+    const statements = statementsOf('locateStore');
+    const writes = statements.filter((statement) =>
+      statement.actions.some((action) => DYNAMO_WRITES.includes(action) || S3_WRITES.includes(action)),
+    );
+
+    // Assess
+    expect(writes.map((statement) => statement.actions)).toEqual([['s3:PutObject']]);
+    expect(writes[0]?.resources).toEqual([
+      'arn:<AWS::Partition>:s3:::lethe-manifests-<AWS::AccountId>-<AWS::Region>/requests/*',
+    ]);
+  });
+
+  it('queries exactly the tables and indexes the locate rules name, never index/*', () => {
+    // Act
+    const queried = statementsOf('locateStore')
+      .filter((statement) => statement.actions.includes('dynamodb:Query'))
+      .flatMap((statement) => statement.resources)
+      .filter(isStore)
+      .map((arn) => arn.slice(arn.indexOf(':table/') + 1))
+      .sort();
+
+    // Assess: profiles' byCountry index is declared but no locate rule uses it.
+    expect(queried).toEqual([
+      'table/test-invoices',
+      'table/test-orders/index/byEmail',
+      'table/test-profiles',
+      'table/test-profiles/index/byEmail',
+    ]);
+  });
+
+  it('lists buckets only under the data map prefixes and reads objects only there', () => {
+    // Act
+    const statements = statementsOf('locateStore');
+    const list = statements.filter(
+      (statement) => statement.actions.includes('s3:ListBucket') && statement.resources.some(isStore),
+    );
+    const objects = statements
+      .filter((statement) => statement.actions.includes('s3:GetObject'))
+      .flatMap((statement) => statement.resources)
+      .filter(isStore)
+      .map((arn) => arn.slice(arn.indexOf(':::') + 3))
+      .sort();
+
+    // Assess
+    expect(list.map((statement) => statement.condition)).toEqual(
+      expect.arrayContaining([{ StringLike: { 's3:prefix': ['users/*'] } }]),
+    );
+    expect(objects).toEqual(['test-archive/archive/*', 'test-events/events/*', 'test-uploads/users/*']);
+  });
+});
+
+describe('data map stores: steps that never touch them', () => {
+  it.each<RequestStep | 'intake'>(['verify', 'recordOutcome', 'recordFailure', 'intake'])(
+    '%s has no access to any store',
+    (step) => {
+      expect(actionsOn(statementsOf(step), isStore)).toEqual([]);
+    },
+  );
+});
+
+describe('data map stores: eraseStore', () => {
+  let statements: Statement[];
+  beforeAll(() => {
+    statements = statementsOf('eraseStore');
+  });
+
+  it('deletes items only in the delete store and masks only in the mask store', () => {
+    expect(actionsOn(statements, tableNamed('test-orders'))).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+    ]);
+    expect(actionsOn(statements, tableNamed('test-profiles'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
+    const updated = statements
+      .filter((statement) => statement.actions.includes('dynamodb:UpdateItem'))
+      .flatMap((statement) => statement.resources)
+      .filter(isStore);
+    expect(updated).toHaveLength(1);
+    expect(tableNamed('test-profiles')(updated[0] ?? '')).toBe(true);
+  });
+
+  it('cannot touch stores whose every record is exempt', () => {
+    expect(actionsOn(statements, tableNamed('test-invoices'))).toEqual([]);
+    expect(actionsOn(statements, bucketNamed('test-archive'))).toEqual([]);
+  });
+
+  it('deletes objects under the delete store prefix and rewrites only the JSON-lines store', () => {
+    expect(actionsOn(statements, bucketNamed('test-uploads'))).toEqual(['s3:DeleteObject']);
+    expect(actionsOn(statements, bucketNamed('test-events'))).toEqual([
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:GetObjectTagging',
+      's3:PutObject',
+      's3:PutObjectTagging',
+    ]);
+  });
+});
+
+describe("lethe's own resources", () => {
+  it('gives the HMAC keys only to intake, verify and eraseStore', () => {
+    const readers = (['intake', ...Object.keys(stack.functions)] as (RequestStep | 'intake')[]).filter(
+      (step) =>
+        statementsOf(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue')),
+    );
+    expect(readers.sort()).toEqual(['eraseStore', 'intake', 'verify']);
+  });
+
+  it('lets verify read and write the requests table, and nothing in the buckets', () => {
+    const statements = statementsOf('verify');
+    const requests = statements.filter((statement) =>
+      statement.resources.some((arn) => arn.includes('RequestsTable')),
+    );
+    expect(requests.flatMap((statement) => statement.actions).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(
+      statements.flatMap((statement) => statement.actions).filter((action) => action.startsWith('s3:')),
+    ).toEqual([]);
+  });
+
+  it('lets exportPackage read manifests, write exports and encrypt with the key', () => {
+    const statements = statementsOf('exportPackage');
+    expect(actionsOn(statements, (arn) => arn.includes('-manifests-'))).toEqual(['s3:GetObject']);
+    expect(actionsOn(statements, (arn) => arn.includes('-exports-'))).toEqual([
+      's3:AbortMultipartUpload',
+      's3:PutObject',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('Key'))).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+  });
+
+  it.each<RequestStep>(['recordOutcome', 'recordFailure'])(
+    '%s writes the requests table and the audit log and deletes manifests',
+    (step) => {
+      const statements = statementsOf(step);
+      expect(actionsOn(statements, (arn) => arn.includes('AuditTable'))).toEqual([
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+      expect(actionsOn(statements, (arn) => arn.includes('-manifests-'))).toEqual([
+        's3:DeleteObject',
+        's3:ListBucket',
+      ]);
+      expect(actionsOn(statements, (arn) => arn.includes('-exports-'))).toEqual([]);
+    },
+  );
+
+  it('uses the key only through DynamoDB, S3 and Secrets Manager', () => {
+    const kms = allStatements(template).filter((statement) =>
+      statement.actions.some((action) => action.startsWith('kms:')),
+    );
+    expect(kms.length).toBeGreaterThan(0);
+    for (const statement of kms) {
+      expect(statement.condition).toEqual({ StringEquals: { 'kms:ViaService': expect.any(Array) } });
+    }
+  });
+
+  it('lets only intake start executions, of the request state machine only', () => {
+    const starters = allStatements(template).filter((statement) =>
+      statement.actions.includes('states:StartExecution'),
+    );
+    expect(starters).toHaveLength(1);
+    expect(actionsOn(statementsOf('intake'), (arn) => arn.includes('RequestStateMachine'))).toEqual([
+      'states:StartExecution',
+    ]);
+  });
+});
+
+/**
+ * Every wildcard in every identity policy must be one AWS requires or one scoped to a
+ * prefix: adding `*` anywhere else fails here (and in cdk-nag, unacknowledged).
+ */
+function wildcardProblems(statements: Statement[]): string[] {
+  const problems: string[] = [];
+  for (const statement of statements) {
+    for (const action of statement.actions) {
+      if (action.includes('*')) problems.push(`wildcard action ${action}`);
+    }
+    for (const resource of statement.resources.filter((arn) => arn.includes('*'))) {
+      const allowed =
+        (resource === '*' &&
+          statement.actions.every((action) => [...XRAY_ACTIONS, ...LOG_DELIVERY_ACTIONS].includes(action))) ||
+        (/^arn:<AWS::Partition>:s3:::[A-Za-z0-9.<>:-]+\/[^*]+\/\*$/.test(resource) &&
+          statement.actions.every((action) => S3_OBJECT_ACTIONS.includes(action))) ||
+        (/^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) &&
+          statement.actions.every((action) => action === 'lambda:InvokeFunction'));
+      if (!allowed) problems.push(`${statement.actions.join(',')} on ${resource}`);
+    }
+  }
+  return problems;
+}
+
+describe('wildcards', () => {
+  it.each([
+    ['test data map', () => built],
+    ['ad-tech demo', () => buildStacks(adtechDataMap(), { demo: true })],
+  ])('%s: only the wildcards AWS requires, and object ARNs under a fixed prefix', (_name, stacks) => {
+    // Act
+    const { statefulTemplate, statelessTemplate } = stacks();
+    const statements = [...allStatements(statefulTemplate), ...allStatements(statelessTemplate)];
+
+    // Assess
+    expect(wildcardProblems(statements)).toEqual([]);
+    const onEverything = statements.filter((statement) => statement.resources.includes('*'));
+    expect(onEverything.length).toBeGreaterThan(0);
+  });
+
+  it('flags a wildcard someone adds', () => {
+    // Prepare
+    const added: Statement = { effect: 'Allow', actions: ['dynamodb:Query'], resources: ['*'] };
+    const index: Statement = {
+      effect: 'Allow',
+      actions: ['dynamodb:Query'],
+      resources: ['arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/t/index/*'],
+    };
+    const bucket: Statement = {
+      effect: 'Allow',
+      actions: ['s3:GetObject'],
+      resources: ['arn:<AWS::Partition>:s3:::b/*'],
+    };
+
+    // Act + Assess
+    expect(wildcardProblems([added, index, bucket])).toHaveLength(3);
+  });
+});

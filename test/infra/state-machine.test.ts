@@ -1,0 +1,134 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { LetheStatelessStack } from '../../lib/infra/stateless-stack';
+import { REQUEST_STATES } from '../../lib/workflow/request-steps';
+import { STORE_CONCURRENCY } from '../../lib/workflow/request-workflow';
+import {
+  type AslObject,
+  localFunctionArn,
+  parseDefinitionString,
+  requestWorkflowDefinition,
+  UnresolvableTokenError,
+} from '../../lib/workflow/synthesized-definition';
+import { adtechDataMap, buildStacks } from './stacks';
+
+type State = AslObject & { Type: string; Next?: string; Catch?: { ErrorEquals: string[]; Next: string }[] };
+
+/** Every state, with the Map it is nested in (if any). */
+function statesOf(definition: AslObject, parent?: string): { name: string; state: State; parent?: string }[] {
+  return Object.entries(definition.States as Record<string, State>).flatMap(([name, state]) => [
+    { name, state, ...(parent ? { parent } : {}) },
+    ...(state.Type === 'Map' ? statesOf((state.ItemProcessor ?? state.Iterator) as AslObject, name) : []),
+  ]);
+}
+
+/** The names of the states reachable from `start` by Next, Default, Choices and Catch. */
+function reachable(definition: AslObject, start: string): Set<string> {
+  const states = definition.States as Record<
+    string,
+    State & { Default?: string; Choices?: { Next: string }[] }
+  >;
+  const seen = new Set<string>();
+  const visit = (name: string | undefined) => {
+    if (!name || seen.has(name)) return;
+    seen.add(name);
+    const state = states[name];
+    visit(state?.Next);
+    visit(state?.Default);
+    for (const choice of state?.Choices ?? []) visit(choice.Next);
+    for (const handler of state?.Catch ?? []) visit(handler.Next);
+  };
+  visit(start);
+  return seen;
+}
+
+let stack: LetheStatelessStack;
+let template: Template;
+let definition: AslObject;
+
+beforeAll(() => {
+  // Prepare: the definition as it is in the synthesized template.
+  const built = buildStacks(adtechDataMap());
+  stack = built.stateless;
+  template = built.statelessTemplate;
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+    Properties: { DefinitionString: unknown };
+  }[];
+  definition = parseDefinitionString(machine?.Properties.DefinitionString);
+});
+
+describe('the synthesized request workflow', () => {
+  it('has one Task state per step, named as in REQUEST_STATES', () => {
+    const tasks = statesOf(definition).filter(({ state }) => state.Type === 'Task');
+    expect(tasks.map(({ name }) => name).sort()).toEqual(Object.values(REQUEST_STATES).sort());
+  });
+
+  it('invokes each step function by its ARN', () => {
+    for (const [step, name] of Object.entries(REQUEST_STATES)) {
+      const task = statesOf(definition).find((entry) => entry.name === name)?.state;
+      const logicalId = Stack.of(stack).getLogicalId(
+        stack.functions[step as keyof typeof REQUEST_STATES].fn.node.defaultChild as CfnElement,
+      );
+      expect((task?.Parameters as { FunctionName?: string } | undefined)?.FunctionName).toBe(
+        localFunctionArn(logicalId),
+      );
+    }
+  });
+
+  it('catches every failure of every Task (or of the Map around it) into RecordFailure', () => {
+    const all = statesOf(definition);
+    for (const { name, state, parent } of all.filter(({ state }) => state.Type === 'Task')) {
+      if (name === REQUEST_STATES.recordFailure) {
+        expect(state.Next).toBe('RequestFailed');
+        continue;
+      }
+      const catching = parent ? all.find((entry) => entry.name === parent)?.state : state;
+      const handler = catching?.Catch?.find((entry) => entry.ErrorEquals.includes('States.ALL'));
+      expect({ name, caught: handler !== undefined }).toEqual({ name, caught: true });
+      expect({
+        name,
+        reaches: reachable(definition, handler?.Next ?? '').has(REQUEST_STATES.recordFailure),
+      }).toEqual({ name, reaches: true });
+    }
+    expect((definition.States as Record<string, State>).RequestFailed?.Type).toBe('Fail');
+  });
+
+  it('bounds the concurrency of every Map', () => {
+    const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
+    expect(maps.map(({ name }) => name).sort()).toEqual(['EraseStores', 'LocateStores']);
+    for (const { state } of maps) expect(state.MaxConcurrency).toBe(STORE_CONCURRENCY);
+  });
+
+  it('never sets ResultPath to "$" (aws-local-stepfunctions mishandles it)', () => {
+    const offending = statesOf(definition).filter(
+      ({ state }) =>
+        state.ResultPath === '$' ||
+        (state.Catch ?? []).some((handler) => (handler as AslObject).ResultPath === '$'),
+    );
+    expect(offending.map(({ name }) => name)).toEqual([]);
+  });
+
+  it('uses no JSONata (aws-local-stepfunctions ignores it)', () => {
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const { state } of statesOf(definition)) expect(state.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  });
+});
+
+describe('requestWorkflowDefinition', () => {
+  it('returns exactly the synthesized definition, every token replaced', () => {
+    // Act
+    const local = requestWorkflowDefinition(adtechDataMap());
+
+    // Assess
+    expect(local).toEqual(definition);
+    expect(JSON.stringify(local)).not.toMatch(/Fn::|"Ref"|\$\{Token/);
+  });
+
+  it('refuses a reference it does not know', () => {
+    expect(() =>
+      parseDefinitionString({ 'Fn::Join': ['', ['{"a":"', { 'Fn::ImportValue': 'x' }, '"}']] }),
+    ).toThrow(UnresolvableTokenError);
+    expect(() => parseDefinitionString({ Ref: 'SomeParameter' })).toThrow(UnresolvableTokenError);
+  });
+});
