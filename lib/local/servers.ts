@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,10 +42,6 @@ export interface AwsClients {
   s3: S3Client;
 }
 
-/**
- * s3rver only accepts requests signed with its hard-coded dummy key pair (anything else is
- * rejected with InvalidAccessKeyId); dynalite does not check signatures at all.
- */
 // dynalite and s3rver ship no type declarations (and there is no @types package for either):
 // these are the few members used here.
 interface DynaliteOptions {
@@ -65,8 +62,16 @@ interface S3rverInstance {
   httpServer?: Server;
 }
 const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
+// dynalite's own LevelDB binding, resolved from dynalite so hoisting cannot hand us another copy.
+const { Level } = createRequire(require.resolve('dynalite'))('level') as {
+  Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+};
 const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
 
+/**
+ * s3rver only accepts requests signed with its hard-coded dummy key pair (anything else is
+ * rejected with InvalidAccessKeyId); dynalite does not check signatures at all.
+ */
 const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 const LOCAL_REGION = 'us-east-1';
 const LOOPBACK = '127.0.0.1';
@@ -161,6 +166,7 @@ export async function startLocalServers(options: StartLocalServersOptions = {}):
     s3Directory = join(stateDir, 's3');
     await mkdir(dynamoPath, { recursive: true });
     await mkdir(s3Directory, { recursive: true });
+    await assertLevelDbUnlocked(dynamoPath);
   } else {
     temporaryS3Directory = await mkdtemp(join(tmpdir(), 'lethe-s3-'));
     s3Directory = temporaryS3Directory;
@@ -196,7 +202,7 @@ export async function startLocalServers(options: StartLocalServersOptions = {}):
       s3Endpoint: `http://${LOOPBACK}:${s3Address.port}`,
       stop,
     };
-    await probeDynamo(servers.dynamodbEndpoint, dynamoPath);
+    await probeDynamo(servers.dynamodbEndpoint);
     return servers;
   } catch (err) {
     await stop().catch(() => undefined);
@@ -209,16 +215,31 @@ function closeS3rver(s3: S3rverInstance): Promise<void> {
   return s3.close();
 }
 
-/** dynalite opens LevelDB lazily, so a locked or corrupt store would otherwise only show on first use. */
-async function probeDynamo(endpoint: string, path: string | undefined): Promise<void> {
+/**
+ * dynalite opens LevelDB lazily and, when the LOCK is held (another lethe process, or another
+ * instance in this one, on the same stateDir), emits an unhandled 'error' and never answers a
+ * request. Opening and closing the store first turns that hang into a clear error. The window
+ * between this check and dynalite's own open is a few milliseconds.
+ */
+async function assertLevelDbUnlocked(path: string): Promise<void> {
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (err) {
+    const reason = (err as { cause?: unknown }).cause ?? err;
+    throw new Error(
+      `local DynamoDB store at ${path} could not be opened (is another lethe process using this state directory?): ${String(reason)}`,
+      { cause: err },
+    );
+  }
+  await db.close();
+}
+
+/** Confirms dynalite answers before handing out endpoints, so a broken store fails the start, not the first step. */
+async function probeDynamo(endpoint: string): Promise<void> {
   const client = new DynamoDBClient(clientConfig(endpoint, 1));
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }));
-  } catch (err) {
-    const where = path ? ` at ${path} (is another lethe process using this state directory?)` : '';
-    throw new Error(`local DynamoDB (dynalite) store could not be opened${where}: ${String(err)}`, {
-      cause: err,
-    });
   } finally {
     client.destroy();
   }
@@ -244,10 +265,13 @@ export function createLocalClients(
       ...clientConfig(servers.s3Endpoint, 3),
       // s3rver resolves buckets from the path; virtual-host style would need DNS for <bucket>.127.0.0.1.
       forcePathStyle: true,
-      // With the SDK's default (WHEN_SUPPORTED) streamed uploads are sent aws-chunked with a trailing
-      // CRC32, which s3rver stores verbatim, chunk headers included: the object is corrupted.
+      // With the SDK default (WHEN_SUPPORTED) a PutObject whose Body is a stream is sent
+      // `aws-chunked` with a trailing CRC32; s3rver does not decode that encoding and stores the
+      // chunk framing as content (100,000 bytes came back as 100,045). Buffered bodies and
+      // lib-storage multipart parts happen to survive, which makes the bug easy to miss.
       requestChecksumCalculation: 'WHEN_REQUIRED',
-      // s3rver returns no x-amz-checksum-* headers, so there is nothing to validate against.
+      // s3rver sends no x-amz-checksum-* headers, so validation would only ever be skipped; keeping
+      // it off avoids depending on that.
       responseChecksumValidation: 'WHEN_REQUIRED',
     }),
   };

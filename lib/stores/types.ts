@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Identity } from '../datamap/identity';
+import type { RetryPolicy } from './retry';
 
 /** The AWS clients the store adapters talk through; injected, never created inside an adapter. */
 export interface StoreClients {
@@ -83,4 +84,20 @@ export interface StoreErasure {
   exemptions: { reason: string; legalBasis?: string; source: Exemption['source']; count: number }[];
   /** Records that could not be erased after retries (also raised as EraseIncompleteError). */
   failed: number;
+  /**
+   * Located records left alone because they no longer belong to the subject when erasure came
+   * to them: a masked item whose matched attribute changed since locating (someone else's data
+   * now), or a record that had already gone. Not an error, and not erased by this request.
+   */
+  skipped: number;
+}
+
+/** How an adapter erases: shared by every store kind so the façade can pass one value through. */
+export interface EraseOptions {
+  /** Backoff for partial failures and throttling; default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
+  /** Key for `with: hmac` masks. Keep it secret and stable, so the same value always masks alike. */
+  hmacKey: Buffer;
+  /** Clock, injectable for tests. */
+  now?: () => Date;
 }

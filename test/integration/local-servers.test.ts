@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  AttributeValue,
+  type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type CreateTableCommandInput,
@@ -190,7 +190,7 @@ describe('local servers (in memory)', () => {
     // act
     const attempt = clients.dynamodb.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: put }] }));
     // assess
-    await expect(attempt).rejects.toThrow();
+    await expect(attempt).rejects.toMatchObject({ name: 'UnknownOperationException' });
   });
 
   it('puts and gets a small S3 object', async () => {
@@ -217,6 +217,23 @@ describe('local servers (in memory)', () => {
     const got = await bodyBytes(clients, 'lethe-test', 'big/stream.bin');
     // assess
     expect(got.length).toBe(payload.length);
+    expect(got.equals(payload)).toBe(true);
+  });
+
+  it('stores a streamed PutObject body byte-for-byte (sent aws-chunked without WHEN_REQUIRED)', async () => {
+    // prepare
+    const payload = pseudoRandomBytes(300_000);
+    // act
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: 'lethe-test',
+        Key: 'big/put-stream.bin',
+        Body: Readable.from([payload.subarray(0, 100_000), payload.subarray(100_000)]),
+        ContentLength: payload.length,
+      }),
+    );
+    const got = await bodyBytes(clients, 'lethe-test', 'big/put-stream.bin');
+    // assess
     expect(got.equals(payload)).toBe(true);
   });
 
@@ -256,7 +273,9 @@ describe('local servers (in memory)', () => {
         Delete: { Objects: [{ Key: 'gone/a' }, { Key: 'gone/b' }] },
       }),
     );
-    const remaining = await clients.s3.send(new ListObjectsV2Command({ Bucket: 'lethe-test', Prefix: 'gone/' }));
+    const remaining = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: 'lethe-test', Prefix: 'gone/' }),
+    );
     const url = await getSignedUrl(
       clients.s3,
       new GetObjectCommand({ Bucket: 'lethe-test', Key: 'small/hello.json' }),
@@ -288,7 +307,10 @@ describe('local servers with a state directory', () => {
     await createTableIfMissing(firstClients.dynamodb, contactsTable);
     await createBucketIfMissing(firstClients.s3, 'lethe-persist');
     await firstClients.dynamodb.send(
-      new PutItemCommand({ TableName: 'contacts', Item: { pk: { S: 'kept' }, email: { S: 'k@example.com' } } }),
+      new PutItemCommand({
+        TableName: 'contacts',
+        Item: { pk: { S: 'kept' }, email: { S: 'k@example.com' } },
+      }),
     );
     await firstClients.s3.send(new PutObjectCommand({ Bucket: 'lethe-persist', Key: 'k/1', Body: 'kept' }));
     destroy(firstClients);

@@ -1,0 +1,149 @@
+import { type Identity, identityKey, normaliseIdentity } from '../datamap/identity';
+import type { DataMap, Store } from '../datamap/schema';
+import { eraseInDynamoStore, locateInDynamoStore, readDynamoRecords } from './dynamodb';
+import { TooManyIdentitiesError } from './errors';
+import { eraseInS3Store, locateInS3Store, readS3Records } from './s3';
+import type {
+  EraseOptions,
+  ExportedRecord,
+  LocatedRecord,
+  StoreClients,
+  StoreErasure,
+  StoreLocation,
+} from './types';
+
+/**
+ * The store adapters' façade: the rest of lethe locates, reads and erases through these
+ * functions and never needs to know which kind of store it is talking to.
+ */
+
+export * from './errors';
+export type * from './types';
+
+/** Linked identities a request may reach before lethe assumes a bad link in the data map. */
+export const DEFAULT_MAX_IDENTITIES = 1_000;
+
+/**
+ * Locates a subject's records in one store, by whichever of `identities` the store has
+ * locate rules for (others are ignored).
+ */
+export function locateInStore(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: Store,
+  identities: Identity[],
+  clients: StoreClients,
+): Promise<StoreLocation> {
+  switch (store.kind) {
+    case 'dynamodb':
+      return locateInDynamoStore(store, identities, clients, dataMap);
+    case 's3':
+      return locateInS3Store(store, identities, clients, dataMap);
+  }
+}
+
+/** Reads located records of one store for an export, one at a time (bounded memory). */
+export function readRecords(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: Store,
+  records: LocatedRecord[],
+  clients: StoreClients,
+): AsyncIterable<ExportedRecord> {
+  switch (store.kind) {
+    case 'dynamodb':
+      return readDynamoRecords(store, records, clients);
+    case 's3':
+      return readS3Records(store, records, clients, dataMap);
+  }
+}
+
+/**
+ * Erases located records of one store as the data map's erase rule says, keeping exempted ones.
+ * @throws EraseIncompleteError when records remain after retries (counts only in the message)
+ */
+export function eraseInStore(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: Store,
+  records: LocatedRecord[],
+  clients: StoreClients,
+  options: EraseOptions,
+): Promise<StoreErasure> {
+  switch (store.kind) {
+    case 'dynamodb':
+      return eraseInDynamoStore(store, records, clients, options);
+    case 's3':
+      return eraseInS3Store(store, records, clients, options, dataMap);
+  }
+}
+
+function countsByType(identities: Iterable<Identity>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const identity of identities) counts[identity.type] = (counts[identity.type] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Finds every identity of the subject reachable from `seed` through the data map's links,
+ * breadth-first: each round locates the identities found in the previous round in the stores
+ * that both have a locate rule for their type and declare links, and keeps the revealed
+ * identities not seen before, until a round reveals nothing new. Seed values are normalised
+ * (normalisation is idempotent), so the result holds each identity once.
+ * @param options.maxIdentities stop at this many identities (default 1,000): a person has a
+ *   handful; hundreds mean a link on a shared attribute is pulling in other people, and erasing
+ *   what they reach would erase other people's data
+ * @throws TooManyIdentitiesError when the limit is passed (counts by type, no values)
+ * @throws InvalidIdentityError for a seed identity that is not valid for its type
+ */
+export async function resolveIdentities(
+  dataMap: Pick<DataMap, 'identityTypes' | 'stores'>,
+  seed: Identity[],
+  clients: StoreClients,
+  options: { maxIdentities?: number } = {},
+): Promise<Identity[]> {
+  const limit = options.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
+  const seen = new Map<string, Identity>();
+  const admit = (identity: Identity, into: Identity[]) => {
+    const id = identityKey(identity);
+    if (seen.has(id)) return;
+    seen.set(id, identity);
+    into.push(identity);
+    if (seen.size > limit) throw new TooManyIdentitiesError(limit, countsByType(seen.values()));
+  };
+
+  let frontier: Identity[] = [];
+  for (const identity of seed) admit(normaliseIdentity(dataMap, identity.type, identity.value), frontier);
+  const linkingStores = dataMap.stores.filter((store) => store.links.length > 0);
+  while (frontier.length > 0) {
+    const round = frontier;
+    const locations = await Promise.all(
+      linkingStores.map((store) => {
+        const locatable = round.filter((identity) =>
+          store.locate.some((rule) => rule.identity === identity.type),
+        );
+        return locatable.length === 0 ? undefined : locateInStore(dataMap, store, locatable, clients);
+      }),
+    );
+    frontier = [];
+    // Stores in data-map order, so the result does not depend on which query finished first.
+    for (const location of locations) {
+      for (const identity of location?.revealed ?? []) admit(identity, frontier);
+    }
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Resolves the subject's identities from `seed` (see {@link resolveIdentities}), then locates
+ * the subject in every store of the data map with the full set of identities.
+ * @throws TooManyIdentitiesError when links reach more than the default identity limit
+ */
+export async function locateSubject(
+  dataMap: Pick<DataMap, 'identityTypes' | 'stores'>,
+  seed: Identity[],
+  clients: StoreClients,
+): Promise<{ identities: Identity[]; stores: StoreLocation[] }> {
+  const identities = await resolveIdentities(dataMap, seed, clients);
+  const stores = await Promise.all(
+    dataMap.stores.map((store) => locateInStore(dataMap, store, identities, clients)),
+  );
+  return { identities, stores };
+}
