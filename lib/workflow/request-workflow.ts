@@ -24,6 +24,9 @@ export const TRANSIENT_ERRORS = [
   'EraseIncompleteError',
 ];
 
+/** The longest a step may run: the Lambda maximum. */
+export const STEP_TIMEOUT_SECONDS = 900;
+
 /** Map concurrency: stores are independent, but a company's tables share capacity. */
 export const STORE_CONCURRENCY = 4;
 
@@ -54,6 +57,9 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
       new tasks.LambdaInvoke(scope, REQUEST_STATES[step], {
         lambdaFunction: functions[step],
         retryOnServiceExceptions: true,
+        // As long as a Lambda may run. Set explicitly because aws-local-stepfunctions
+        // otherwise times a Task out after 60 s, which a large erasure can exceed.
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(STEP_TIMEOUT_SECONDS)),
         ...props,
       }),
     );

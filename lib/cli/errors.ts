@@ -1,0 +1,27 @@
+/** Exit codes of the lethe CLI. */
+export const EXIT = { ok: 0, requestFailed: 1, badInput: 2 } as const;
+
+/** A command was called wrongly: the message says what and how to call it. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Errors that mean the input was wrong, not that lethe failed: exit 2, one clear line. */
+const BAD_INPUT_ERRORS = new Set([
+  'UsageError',
+  'DataMapError',
+  'InvalidRequestError',
+  'InvalidIdentityError',
+  'UnknownStoreError',
+  'ImportError',
+  'LocalStateError',
+  'RequestNotFoundError',
+  'RequestAlreadyExistsError',
+  'AwsTargetError',
+  'LetheConfigError',
+]);
+
+/** The exit code for an error that ended a command. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof Error && BAD_INPUT_ERRORS.has(error.name) ? EXIT.badInput : EXIT.requestFailed;
+}

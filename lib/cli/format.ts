@@ -1,0 +1,112 @@
+import type { HistoryEvent } from '../local/runtime';
+import type { StoreOutcome } from '../rights/request';
+import type { RequestSummary } from '../rights/summary';
+
+/** Renders rows as a left-aligned text table with a header line. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => String(row[column] ?? '').length)),
+  );
+  const line = (cells: (string | number)[]) =>
+    cells
+      .map((cell, column) =>
+        typeof cell === 'number'
+          ? String(cell).padStart(widths[column]!)
+          : String(cell).padEnd(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** Per-store counts of a request. */
+export function storesTable(stores: StoreOutcome[], type: string): string {
+  if (stores.length === 0) return '  (no per-store results)';
+  const exporting = type === 'access' || type === 'portability';
+  const headers = exporting
+    ? ['store', 'located', 'exported']
+    : ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'];
+  const rows = stores.map((store) =>
+    exporting
+      ? [store.store, store.located, store.exported]
+      : [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining],
+  );
+  return table(headers, rows)
+    .split('\n')
+    .map((text) => `  ${text}`)
+    .join('\n');
+}
+
+/** A request summary for people: status line, counts, export, certificate or error. */
+export function describeRequest(summary: RequestSummary): string {
+  const lines = [
+    `Request ${summary.requestId}: ${summary.type} (${summary.jurisdiction.toUpperCase()}) — ${summary.status}`,
+    `  received ${summary.receivedAt}, due ${summary.dueAt}${summary.completedAt ? `, ended ${summary.completedAt}` : ''}`,
+  ];
+  if (summary.reason) lines.push(`  reason: ${summary.reason}`);
+  if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
+  if (summary.export) {
+    lines.push(
+      `  export package: ${summary.export.path ?? '(not available)'} (${summary.export.bytes} bytes, sha256 ${summary.export.sha256.slice(0, 16)}…)`,
+    );
+    if (summary.export.url?.startsWith('file:')) lines.push(`  open: ${summary.export.url}`);
+    else if (summary.export.url)
+      lines.push(`  download link (expires ${summary.export.expiresAt}): ${summary.export.url}`);
+  }
+  const certificate = summary.certificate as {
+    certificateId?: string;
+    digest?: string;
+    issuedAt?: string;
+  } | null;
+  if (certificate?.digest) {
+    lines.push(
+      `  erasure certificate ${certificate.certificateId} issued ${certificate.issuedAt}, sha256 ${certificate.digest}`,
+    );
+  }
+  if (summary.error) {
+    lines.push(
+      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * An execution's timeline: each top-level state with when it started and how long it took,
+ * Map states with their iteration count, and every retry and failure on its own line.
+ */
+export function describeHistory(events: HistoryEvent[]): string {
+  if (events.length === 0) return '  (no history: the request never ran)';
+  const start = Date.parse(events[0]!.at);
+  const offset = (at: string) => `+${((Date.parse(at) - start) / 1000).toFixed(3)}s`;
+  const entered = new Map<string, string>();
+  const iterations = new Map<string, number>();
+  const rows: string[][] = [];
+  for (const event of events) {
+    const inMap = event.index !== undefined;
+    if (event.type === 'MapIterationStarted' && event.state) {
+      iterations.set(event.state, (iterations.get(event.state) ?? 0) + 1);
+    } else if (event.type === 'StateEntered' && !inMap && event.state) {
+      entered.set(event.state, event.at);
+    } else if (event.type === 'StateExited' && !inMap && event.state) {
+      const began = entered.get(event.state) ?? event.at;
+      const count = iterations.get(event.state);
+      rows.push([
+        offset(began),
+        `${((Date.parse(event.at) - Date.parse(began)) / 1000).toFixed(3)}s`,
+        event.state,
+        count === undefined ? 'ok' : `ok, ${count} iteration(s)`,
+      ]);
+    } else if (event.error || event.type.startsWith('Execution')) {
+      const where = `${event.state ?? ''}${inMap ? `[${event.index}]` : ''}`;
+      const what = event.error
+        ? `${event.type}: ${event.error}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
+        : event.type;
+      rows.push([offset(event.at), '', where, what]);
+    }
+  }
+  return table(['at', 'took', 'state', 'outcome'], rows)
+    .split('\n')
+    .map((text) => `  ${text}`)
+    .join('\n');
+}

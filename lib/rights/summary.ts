@@ -1,0 +1,55 @@
+import type { RequestRecord, RequestStatus, RequestType, StoreOutcome } from './request';
+
+/** What a caller is told about a request: the CLI's `--json` shape. No identifiers. */
+export interface RequestSummary {
+  requestId: string;
+  type: RequestType;
+  status: RequestStatus;
+  jurisdiction: string;
+  receivedAt: string;
+  dueAt: string;
+  completedAt: string | null;
+  stores: StoreOutcome[];
+  export: {
+    path: string | null;
+    url: string | null;
+    sha256: string;
+    bytes: number;
+    expiresAt: string;
+  } | null;
+  certificate: unknown;
+  error: { code: string; message: string; state?: string } | null;
+  reason: string | null;
+}
+
+/**
+ * Summarises a request record for people and scripts. `exportLocation` is where the
+ * package can be fetched (a local path, a pre-signed URL), resolved by the caller.
+ */
+export function summariseRequest(
+  record: RequestRecord,
+  exportLocation: { path: string | null; url: string | null } | null = null,
+): RequestSummary {
+  return {
+    requestId: record.requestId,
+    type: record.type,
+    status: record.status,
+    jurisdiction: record.jurisdiction,
+    receivedAt: record.receivedAt,
+    dueAt: record.dueAt,
+    completedAt: record.completedAt ?? null,
+    stores: record.stores ?? [],
+    export: record.export
+      ? {
+          path: exportLocation?.path ?? null,
+          url: exportLocation?.url ?? null,
+          sha256: record.export.sha256,
+          bytes: record.export.bytes,
+          expiresAt: record.export.expiresAt,
+        }
+      : null,
+    certificate: record.certificate ?? null,
+    error: record.error ?? null,
+    reason: record.reason ?? null,
+  };
+}
