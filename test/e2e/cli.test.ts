@@ -1,0 +1,445 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromBuffer, type ZipFile } from 'yauzl';
+import { type AdtechSeed, type SeedSubject, writeSeedFiles } from '../../examples/adtech/seed';
+import { runCli } from '../../lib/cli/program';
+import { openLocalEnvironment } from '../../lib/local/environment';
+import type { HistoryEvent } from '../../lib/local/runtime';
+import type { RequestSummary } from '../../lib/rights/summary';
+import {
+  belongsTo,
+  EXAMPLE_DATAMAP_PATH,
+  exampleDataMap,
+  exampleSeed,
+  identifierValues,
+  richestSubject,
+  type SnapshotEntry,
+  snapshotStores,
+} from '../helpers/world';
+
+interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function lethe(args: string[], options: Parameters<typeof runCli>[1] = {}): Promise<CliRun> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    ...options,
+    io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
+  });
+  return { code, out, err };
+}
+
+async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
+  const zip = await new Promise<ZipFile>((resolve, reject) =>
+    fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
+  );
+  const files = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry) =>
+      zip.openReadStream(entry, (error, stream) => {
+        if (error) return reject(error);
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          files.set(entry.fileName, Buffer.concat(chunks));
+          zip.readEntry();
+        });
+      }),
+    );
+    zip.on('end', resolve);
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  return files;
+}
+
+const dataMap = exampleDataMap();
+
+/** Everything in every store, read through a short-lived environment on the same state directory. */
+async function snapshot(stateDir: string): Promise<Map<string, SnapshotEntry>> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    return await snapshotStores(env.dataMap, env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+describe('lethe CLI end to end: the synthesized state machine run locally', () => {
+  let root: string;
+  let stateDir: string;
+  let seed: AdtechSeed;
+  let subject: SeedSubject;
+  const submitArgs = (type: string, extra: string[] = []) => [
+    'request',
+    'submit',
+    '--type',
+    type,
+    '--subject',
+    `email=${subject.email}`,
+    '--jurisdiction',
+    'gdpr',
+    '--verified-by',
+    'privacy-desk',
+    '--state-dir',
+    stateDir,
+    '--json',
+    ...extra,
+  ];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lethe-e2e-'));
+    stateDir = join(root, 'state');
+    seed = exampleSeed(10, 3);
+    subject = richestSubject(seed);
+    const files = writeSeedFiles(seed, join(root, 'seed'));
+    expect((await lethe(['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir])).code).toBe(0);
+    for (const store of dataMap.stores) {
+      const source =
+        store.kind === 'dynamodb'
+          ? ['--file', join(root, 'seed', `${store.id}.jsonl`)]
+          : ['--dir', join(root, 'seed', store.id)];
+      const run = await lethe(['import', '--store', store.id, ...source, '--state-dir', stateDir]);
+      expect({ store: store.id, code: run.code, err: run.err }).toEqual({
+        store: store.id,
+        code: 0,
+        err: '',
+      });
+    }
+    expect(files).toBeDefined();
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('answers an access request with exactly the seeded records of a subject known by email only', async () => {
+    // prepare
+    const before = await snapshot(stateDir);
+
+    // act
+    const run = await lethe(submitArgs('access'));
+
+    // assess
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.out) as RequestSummary;
+    expect(summary).toMatchObject({ type: 'access', status: 'completed', error: null, certificate: null });
+    const files = await unzip(readFileSync(summary.export!.path!));
+    for (const store of dataMap.stores) {
+      const expected = [...before.values()].filter(
+        (entry) => entry.storeId === store.id && belongsTo(dataMap, subject, entry),
+      );
+      const data = JSON.parse(files.get(`data/${store.id}.json`)!.toString('utf8')) as {
+        records: { key: unknown; data?: unknown; file?: string }[];
+      };
+      expect({ store: store.id, records: data.records.length }).toEqual({
+        store: store.id,
+        records: expected.length,
+      });
+      if (store.kind === 'dynamodb' || store.id === 'clickstream') {
+        const exported = data.records.map((record) => JSON.stringify(record.data)).sort();
+        const seeded = expected.map((entry) => JSON.stringify(entry.record)).sort();
+        expect(exported.map((text) => JSON.parse(text) as unknown)).toEqual(
+          seeded.map((text) => JSON.parse(text) as unknown),
+        );
+      } else {
+        for (const record of data.records) expect(files.has(record.file!)).toBe(true);
+      }
+    }
+    expect(summary.stores.every((store) => store.exported === store.located)).toBe(true);
+    expect(await snapshot(stateDir)).toEqual(before);
+  });
+
+  it('runs an erasure across every store: only exemptions remain and everyone else is byte-for-byte unchanged', async () => {
+    // prepare
+    const before = await snapshot(stateDir);
+
+    // act
+    const run = await lethe(submitArgs('erasure'));
+
+    // assess
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.out) as RequestSummary;
+    expect(summary.status).toBe('completed');
+    expect(summary.stores.every((store) => store.remaining === 0)).toBe(true);
+    const after = await snapshot(stateDir);
+    for (const entry of before.values()) {
+      const mine = belongsTo(dataMap, subject, entry);
+      const record = entry.record as Record<string, unknown>;
+      if (!mine) expect(after.get(entry.id)).toEqual(entry);
+      else if (entry.storeId === 'partner-contacts' && record.role === 'billing')
+        expect(after.get(entry.id)).toEqual(entry);
+      else if (entry.storeId === 'partner-contacts')
+        expect(after.get(entry.id)?.content).not.toBe(entry.content);
+      else expect(after.has(entry.id)).toBe(false);
+    }
+    const remainingOfSubject = [...after.values()].filter(
+      (entry) =>
+        belongsTo(dataMap, subject, entry) &&
+        !(
+          entry.storeId === 'partner-contacts' && (entry.record as Record<string, unknown>).role === 'billing'
+        ),
+    );
+    expect(remainingOfSubject).toEqual([]);
+  });
+
+  it('runs a request submitted twice under one request id once', async () => {
+    // prepare
+    const args = submitArgs('access', ['--request-id', 'same-request-0001']);
+    const first = await lethe(args);
+    const historyFile = join(stateDir, 'executions', 'same-request-0001.jsonl');
+    const eventsAfterFirst = readFileSync(historyFile, 'utf8');
+
+    // act
+    const second = await lethe(args);
+
+    // assess
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(readFileSync(historyFile, 'utf8')).toBe(eventsAfterFirst);
+    expect((JSON.parse(second.out) as RequestSummary).requestId).toBe('same-request-0001');
+    const list = JSON.parse(
+      (await lethe(['request', 'list', '--state-dir', stateDir, '--json'])).out,
+    ) as RequestSummary[];
+    expect(list.filter((entry) => entry.requestId === 'same-request-0001')).toHaveLength(1);
+  });
+
+  it('ends a request whose step fails as failed, with the failing state and error in its history', async () => {
+    // prepare: the erase step of one store fails every time
+    const other = seed.subjects.find(
+      (candidate) => candidate !== subject && candidate.owns['ad-events'] > 0,
+    )!;
+    const faults = (state: string, payload: unknown) => {
+      if (state === 'EraseStore' && (payload as { storeId?: string }).storeId === 'ad-events') {
+        const error = new Error('simulated outage of the ad-events table');
+        error.name = 'StoreUnavailableError';
+        throw error;
+      }
+    };
+
+    // act
+    const run = await lethe(
+      [
+        'request',
+        'submit',
+        '--type',
+        'erasure',
+        '--subject',
+        `email=${other.email}`,
+        '--jurisdiction',
+        'gdpr',
+        '--verified-by',
+        'desk',
+        '--state-dir',
+        stateDir,
+        '--json',
+      ],
+      { faults },
+    );
+
+    // assess
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.out) as RequestSummary;
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatchObject({ code: 'StoreUnavailableError', state: 'EraseStores' });
+    expect(summary.error!.message).toContain('simulated outage');
+    const history = JSON.parse(
+      (await lethe(['request', 'history', summary.requestId, '--state-dir', stateDir, '--json'])).out,
+    ) as HistoryEvent[];
+    expect(
+      history.some((event) => event.state === 'EraseStore' && event.error === 'StoreUnavailableError'),
+    ).toBe(true);
+    expect(history.some((event) => event.state === 'RecordFailure' && event.type === 'StateExited')).toBe(
+      true,
+    );
+    expect(history.at(-1)?.type).toBe('ExecutionFailed');
+    // a retry of the same erasure is possible: the in-flight lock was released
+    const retried = await lethe([
+      'request',
+      'submit',
+      '--type',
+      'erasure',
+      '--subject',
+      `email=${other.email}`,
+      '--jurisdiction',
+      'gdpr',
+      '--verified-by',
+      'desk',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
+    expect((JSON.parse(retried.out) as RequestSummary).status).toBe('completed');
+  });
+
+  it('leaves no raw identifier of the subject in histories, logs, outputs or audit events', async () => {
+    // prepare: the runs above are persisted under the state directory
+    const histories = readdirSync(join(stateDir, 'executions')).map((file) =>
+      readFileSync(join(stateDir, 'executions', file), 'utf8'),
+    );
+    const env = await openLocalEnvironment({ stateDir });
+    const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+    const audit = await env.deps.doc.send(new ScanCommand({ TableName: env.deps.resources.auditTable }));
+    const requests = await env.deps.doc.send(
+      new ScanCommand({ TableName: env.deps.resources.requestsTable }),
+    );
+    await env.close();
+    const statusOutputs = await Promise.all(
+      (requests.Items ?? [])
+        .filter((item) => item.recordType === 'request')
+        .map(
+          async (item) =>
+            (await lethe(['request', 'status', String(item.requestId), '--state-dir', stateDir, '--json']))
+              .out,
+        ),
+    );
+
+    // act
+    const haystack = [
+      ...histories,
+      JSON.stringify(audit.Items),
+      JSON.stringify(requests.Items),
+      ...statusOutputs,
+    ]
+      .join('\n')
+      .toLowerCase();
+
+    // assess
+    expect(histories.length).toBeGreaterThanOrEqual(4);
+    expect(audit.Items!.length).toBeGreaterThanOrEqual(8);
+    for (const value of identifierValues(subject)) expect(haystack).not.toContain(value.toLowerCase());
+  });
+});
+
+describe('lethe CLI rejects bad input with exit code 2, a clear message, and no change', () => {
+  let root: string;
+  let stateDir: string;
+  let before: Map<string, SnapshotEntry>;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lethe-e2e-bad-'));
+    stateDir = join(root, 'state');
+    await lethe(['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir]);
+    writeFileSync(
+      join(root, 'inquiries.jsonl'),
+      '{"email":"a@example.com","receivedAt":"2026-01-01T00:00:00Z"}\n{"email": broken\n',
+    );
+    before = await snapshot(stateDir);
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const submit = (...args: string[]) => ['request', 'submit', '--state-dir', '', ...args];
+
+  it.each([
+    [
+      'an unknown request type',
+      () =>
+        submit(
+          '--type',
+          'forget',
+          '--subject',
+          'email=a@example.com',
+          '--jurisdiction',
+          'gdpr',
+          '--verified-by',
+          'x',
+        ),
+      /forget.*(access|choices)/i,
+    ],
+    [
+      'a malformed identity',
+      () =>
+        submit(
+          '--type',
+          'erasure',
+          '--subject',
+          'email=not-an-email',
+          '--jurisdiction',
+          'gdpr',
+          '--verified-by',
+          'x',
+        ),
+      /email identity is invalid/,
+    ],
+    [
+      'an identity without TYPE=',
+      () =>
+        submit(
+          '--type',
+          'erasure',
+          '--subject',
+          'a@example.com',
+          '--jurisdiction',
+          'gdpr',
+          '--verified-by',
+          'x',
+        ),
+      /TYPE=VALUE/,
+    ],
+    [
+      'an undeclared identity type',
+      () =>
+        submit(
+          '--type',
+          'erasure',
+          '--subject',
+          'passport=X1',
+          '--jurisdiction',
+          'gdpr',
+          '--verified-by',
+          'x',
+        ),
+      /unknown identity type/,
+    ],
+    [
+      'a missing verifier',
+      () => submit('--type', 'erasure', '--subject', 'email=a@example.com', '--jurisdiction', 'gdpr'),
+      /--verified-by/,
+    ],
+    [
+      'a missing data map',
+      () => ['init', '--datamap', 'no/such/datamap.yaml', '--state-dir', ''],
+      /file not found/,
+    ],
+    [
+      'an unknown store',
+      () => ['import', '--store', 'nope', '--file', 'x.jsonl', '--state-dir', ''],
+      /unknown store "nope"/,
+    ],
+    [
+      'a malformed JSON line',
+      () => ['import', '--store', 'inquiries', '--file', '@root/inquiries.jsonl', '--state-dir', ''],
+      /inquiries\.jsonl:2: not valid JSON/,
+    ],
+    [
+      'a folder for a DynamoDB store',
+      () => ['import', '--store', 'inquiries', '--dir', '@root', '--state-dir', ''],
+      /DynamoDB store/,
+    ],
+    [
+      'an unknown request id',
+      () => ['request', 'status', 'no-such-request', '--state-dir', ''],
+      /does not exist/,
+    ],
+  ])('%s', async (_name, args, message) => {
+    // prepare
+    const argv = args().map((arg) => (arg === '' ? stateDir : arg.replace('@root', root)));
+
+    // act
+    const run = await lethe(argv);
+
+    // assess
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(message);
+    expect(run.err.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(run.err).not.toMatch(/\n\s+at /); // no stack trace without --debug
+    expect(await snapshot(stateDir)).toEqual(before);
+    const list = JSON.parse(
+      (await lethe(['request', 'list', '--state-dir', stateDir, '--json'])).out,
+    ) as unknown[];
+    expect(list).toEqual([]);
+  });
+});
