@@ -119,8 +119,22 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   async start(requestId: string): Promise<{ executionId: string; alreadyStarted: boolean }> {
     const file = historyFile(this.env, requestId);
-    if (existsSync(file)) return { executionId: requestId, alreadyStarted: true };
-    writeFileSync(file, '');
+    if (existsSync(file)) {
+      // One process owns a state directory, so a history still RUNNING here belongs to a run
+      // whose process died: run it again (every step is idempotent), keeping the old events.
+      const status = executionStatus(readHistory(this.env, requestId));
+      if (status === 'SUCCEEDED' || status === 'FAILED') {
+        return { executionId: requestId, alreadyStarted: true };
+      }
+      const interrupted: HistoryEvent = {
+        at: new Date().toISOString(),
+        type: 'ExecutionAborted',
+        cause: 'the process running this execution stopped before it ended; started again',
+      };
+      appendFileSync(file, `${JSON.stringify(interrupted)}\n`);
+    } else {
+      writeFileSync(file, '');
+    }
     await this.run(requestId, file);
     return { executionId: requestId, alreadyStarted: false };
   }

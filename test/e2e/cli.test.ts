@@ -6,6 +6,7 @@ import { type AdtechSeed, type SeedSubject, writeSeedFiles } from '../../example
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import type { HistoryEvent } from '../../lib/local/runtime';
+import { submitRequest } from '../../lib/rights/submit';
 import type { RequestSummary } from '../../lib/rights/summary';
 import {
   belongsTo,
@@ -204,6 +205,44 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       (await lethe(['request', 'list', '--state-dir', stateDir, '--json'])).out,
     ) as RequestSummary[];
     expect(list.filter((entry) => entry.requestId === 'same-request-0001')).toHaveLength(1);
+  });
+
+  it('runs again a request whose process died mid-run, when it is submitted again', async () => {
+    // prepare: a request recorded and started, whose history stops after ExecutionStarted
+    const args = submitArgs('access', ['--request-id', 'crashed-request-0001']);
+    const env = await openLocalEnvironment({ stateDir });
+    await submitRequest(
+      env.deps,
+      { start: async (id) => ({ executionId: id, alreadyStarted: false }) },
+      {
+        requestId: 'crashed-request-0001',
+        type: 'access',
+        subject: [{ type: 'email', value: subject.email }],
+        jurisdiction: 'gdpr',
+        channel: 'cli',
+        verification: { method: 'other', verifiedBy: 'privacy-desk' },
+        submittedBy: 'privacy-desk',
+      },
+    );
+    await env.close();
+    const historyFile = join(stateDir, 'executions', 'crashed-request-0001.jsonl');
+    writeFileSync(
+      historyFile,
+      `${JSON.stringify({ at: new Date().toISOString(), type: 'ExecutionStarted' })}\n`,
+    );
+
+    // act
+    const run = await lethe(args);
+
+    // assess
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.out) as RequestSummary).status).toBe('completed');
+    const types = readFileSync(historyFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as HistoryEvent).type);
+    expect(types.filter((type) => type === 'ExecutionAborted')).toHaveLength(1);
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
   });
 
   it('ends a request whose step fails as failed, with the failing state and error in its history', async () => {
