@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
-import { type Logger, silentLogger } from '../log';
+import { createLogger, type Logger } from '../log';
 import { createRightsDeps, type LetheResources, type RightsDeps } from '../rights/deps';
 import type { RetryPolicy } from '../stores/retry';
 import { createStoresFromDataMap } from './provision';
@@ -161,7 +161,13 @@ export async function openLocalEnvironment(
     keys: { subjectHash: Buffer.from(keys.subjectHash, 'base64'), mask: Buffer.from(keys.mask, 'base64') },
     exportUrlTtlSeconds: options.exportUrlTtlSeconds ?? 24 * 60 * 60,
     now: options.now ?? (() => new Date()),
-    log: options.log ?? silentLogger,
+    // Locally the structured log goes to a file in the state directory, like a Lambda's log group.
+    log:
+      options.log ??
+      createLogger({
+        level: 'info',
+        write: (line) => appendFileSync(join(stateDir, 'lethe.log'), `${line}\n`),
+      }),
     ...(options.retry ? { retry: options.retry } : {}),
   });
   return {

@@ -336,8 +336,10 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     );
 
     // act
+    const log = readFileSync(join(stateDir, 'lethe.log'), 'utf8');
     const haystack = [
       ...histories,
+      log,
       JSON.stringify(audit.Items),
       JSON.stringify(requests.Items),
       ...statusOutputs,
@@ -347,6 +349,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
 
     // assess
     expect(histories.length).toBeGreaterThanOrEqual(4);
+    expect(log).toContain('store erased');
     expect(audit.Items!.length).toBeGreaterThanOrEqual(8);
     for (const value of identifierValues(subject)) expect(haystack).not.toContain(value.toLowerCase());
   });
