@@ -14,9 +14,10 @@ export interface Logger {
 }
 
 const EMAIL = /[^\s@"'<>()[\],;:]+@[^\s@"'<>()[\],;:]+\.[A-Za-z]{2,}/g;
-const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
+// International form only (+… or 00…): a bare digit run is as likely a date, a count or an id.
+const PHONE = /(?:\+|\b00)\d[\d\s().-]{5,}\d/g;
 const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
-const IPV6 = /\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}\b/g;
+const IPV6 = /(?:[0-9a-fA-F]{1,4})?(?::[0-9a-fA-F]{0,4}){2,7}/g;
 const UUID = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g;
 
 /**
@@ -31,7 +32,7 @@ export function redactIdentifiers(text: string, known: readonly string[] = []): 
   return result
     .replace(EMAIL, '[email]')
     .replace(UUID, '[id]')
-    .replace(IPV6, (match) => (match.includes('::') || match.split(':').length > 3 ? '[ip]' : match))
+    .replace(IPV6, (match) => (match.includes('::') || match.split(':').length > 4 ? '[ip]' : match))
     .replace(IPV4, '[ip]')
     .replace(PHONE, (match) => (match.replace(/\D/g, '').length >= 7 ? '[phone]' : match));
 }
@@ -46,14 +47,11 @@ export function createLogger(
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return;
-    const line = JSON.stringify({
-      level,
-      time: new Date().toISOString(),
-      message,
-      ...options.context,
-      ...fields,
-    });
-    write(redactIdentifiers(line));
+    // The timestamp is added after redaction: it is ours, and date digits look like a phone number.
+    const body = redactIdentifiers(JSON.stringify({ message, ...options.context, ...fields }));
+    write(
+      `{"level":${JSON.stringify(level)},"time":${JSON.stringify(new Date().toISOString())},${body.slice(1)}`,
+    );
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

@@ -12,6 +12,7 @@ import {
 import type { DataMap } from '../datamap/schema';
 import { type LocalEnvironment, openLocalEnvironment } from '../local/environment';
 import { type FaultInjector, type HistoryEvent, LocalWorkflowRunner, readHistory } from '../local/runtime';
+import { silentLogger } from '../log';
 import type { RightsDeps } from '../rights/deps';
 import { exportDownloadUrl } from '../rights/export';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../rights/request';
@@ -19,7 +20,7 @@ import { findRequest, getRequest, listRequests } from '../rights/requests-table'
 import { executionArnFor, SfnWorkflowStarter } from '../rights/sfn-starter';
 import { submitRequest, type WorkflowStarter } from '../rights/submit';
 import { type RequestSummary, summariseRequest } from '../rights/summary';
-import { createAwsRightsDeps } from '../runtime/aws-deps';
+import { type AwsClients, createAwsRightsDeps } from '../runtime/aws-deps';
 
 /**
  * Where the CLI's request commands run: the embedded local runtime or a deployed stack.
@@ -167,14 +168,18 @@ export class AwsBackend implements LetheBackend {
     private readonly stateMachineArn: string,
     private readonly starter: WorkflowStarter,
     private readonly waitSeconds: number,
+    private readonly pollIntervalMs: number,
   ) {}
 
   static async open(options: {
     stackPrefix: string;
     dataMap: DataMap;
     waitSeconds?: number;
+    pollIntervalMs?: number;
+    /** Injectable for tests; by default clients with the ambient AWS credentials and region. */
+    clients?: Partial<AwsClients> & { cloudFormation?: CloudFormationClient };
   }): Promise<AwsBackend> {
-    const cloudFormation = new CloudFormationClient({});
+    const cloudFormation = options.clients?.cloudFormation ?? new CloudFormationClient({});
     const env = {
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Stateful`)),
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Workflow`)),
@@ -185,14 +190,21 @@ export class AwsBackend implements LetheBackend {
         `stack ${options.stackPrefix}-Workflow has no state machine output: redeploy it`,
       );
     }
-    const sfn = new SFNClient({});
-    const { deps } = await createAwsRightsDeps({ env, dataMap: options.dataMap, clients: { sfn } });
+    const sfn = options.clients?.sfn ?? new SFNClient({});
+    const { deps } = await createAwsRightsDeps({
+      env,
+      dataMap: options.dataMap,
+      clients: { ...options.clients, sfn },
+      // the CLI reports outcomes itself; the functions' logs are in CloudWatch
+      log: silentLogger,
+    });
     return new AwsBackend(
       deps,
       sfn,
       stateMachineArn,
       new SfnWorkflowStarter(sfn, stateMachineArn),
       options.waitSeconds ?? 900,
+      options.pollIntervalMs ?? 2000,
     );
   }
 
@@ -203,7 +215,7 @@ export class AwsBackend implements LetheBackend {
     for (;;) {
       const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (execution.status !== 'RUNNING' || Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
     }
     return { summary: await this.status(result.requestId), created: result.created };
   }

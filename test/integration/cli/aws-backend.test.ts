@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AwsBackend } from '../../../lib/cli/backends';
+import { LOCAL_RESOURCES } from '../../../lib/local/environment';
+import {
+  createLocalClients,
+  createTableIfMissing,
+  type LocalServers,
+  startLocalServers,
+} from '../../../lib/local/servers';
+import { exampleDataMap } from '../../helpers/world';
+
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:LetheRequests';
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lethe-hmac-AbCdEf';
+
+/**
+ * `--target aws`: the stack outputs name the resources; the request is written and started
+ * by the same domain code as the intake function. CloudFormation, Secrets Manager and Step
+ * Functions exist only on AWS and are mocked; the requests table is a real dynalite.
+ */
+describe('AwsBackend (lethe --target aws)', () => {
+  let servers: LocalServers;
+  const cloudFormation = mockClient(CloudFormationClient);
+  const secrets = mockClient(SecretsManagerClient);
+  const sfn = mockClient(SFNClient);
+
+  beforeAll(async () => {
+    servers = await startLocalServers();
+    const { dynamodb } = createLocalClients(servers);
+    await createTableIfMissing(dynamodb, {
+      TableName: LOCAL_RESOURCES.requestsTable,
+      KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    await createTableIfMissing(dynamodb, {
+      TableName: LOCAL_RESOURCES.auditTable,
+      KeySchema: [
+        { AttributeName: 'stream', KeyType: 'HASH' },
+        { AttributeName: 'seq', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'stream', AttributeType: 'S' },
+        { AttributeName: 'seq', AttributeType: 'N' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  afterAll(() => servers.stop());
+
+  beforeEach(() => {
+    cloudFormation.reset();
+    secrets.reset();
+    sfn.reset();
+    const output = (OutputKey: string, Description: string, OutputValue: string) => ({
+      OutputKey,
+      Description,
+      OutputValue,
+    });
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Stateful' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Acme-Stateful',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            output('RequestsTableName', 'LETHE_REQUESTS_TABLE', LOCAL_RESOURCES.requestsTable),
+            output('AuditTableName', 'LETHE_AUDIT_TABLE', LOCAL_RESOURCES.auditTable),
+            output('HoldsTableName', 'LETHE_HOLDS_TABLE', LOCAL_RESOURCES.holdsTable),
+            output('ManifestsBucketName', 'LETHE_MANIFESTS_BUCKET', LOCAL_RESOURCES.manifestsBucket),
+            output('ExportsBucketName', 'LETHE_EXPORTS_BUCKET', LOCAL_RESOURCES.exportsBucket),
+            output('HmacSecretArn', 'LETHE_HMAC_SECRET_ARN', SECRET),
+          ],
+        },
+      ],
+    });
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Workflow' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Acme-Workflow',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [output('StateMachineArn', 'LETHE_STATE_MACHINE_ARN', STATE_MACHINE)],
+        },
+      ],
+    });
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        subjectHash: randomBytes(32).toString('base64'),
+        mask: randomBytes(32).toString('base64'),
+      }),
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+  });
+
+  const open = () => {
+    const local = createLocalClients(servers);
+    return AwsBackend.open({
+      stackPrefix: 'Acme',
+      dataMap: exampleDataMap(),
+      pollIntervalMs: 1,
+      clients: {
+        cloudFormation: new CloudFormationClient({}),
+        secrets: new SecretsManagerClient({}),
+        sfn: new SFNClient({}),
+        ...local,
+      },
+    });
+  };
+
+  it('writes the request and starts one execution named by the request id, with only the id as input', async () => {
+    // prepare
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: `${STATE_MACHINE.replace('stateMachine', 'execution')}:aws-request-0001` });
+    const backend = await open();
+
+    // act
+    const { summary, created } = await backend.submit({
+      requestId: 'aws-request-0001',
+      type: 'erasure',
+      subject: [{ type: 'email', value: 'Ada@Example.com' }],
+      jurisdiction: 'ccpa',
+      verification: { method: 'id-document', verifiedBy: 'desk' },
+    });
+    await backend.close();
+
+    // assess
+    expect(created).toBe(true);
+    expect(summary).toMatchObject({
+      requestId: 'aws-request-0001',
+      type: 'erasure',
+      status: 'received',
+      jurisdiction: 'ccpa',
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE,
+      name: 'aws-request-0001',
+      input: JSON.stringify({ requestId: 'aws-request-0001' }),
+    });
+    expect(
+      JSON.stringify(sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)),
+    ).not.toContain('ada@');
+  });
+
+  it('treats an execution that already exists as started, and runs nothing new', async () => {
+    // prepare
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const backend = await open();
+
+    // act
+    const { summary, created } = await backend.submit({
+      requestId: 'aws-request-0001',
+      type: 'erasure',
+      subject: [{ type: 'email', value: 'ada@example.com' }],
+      jurisdiction: 'ccpa',
+      verification: { method: 'id-document', verifiedBy: 'desk' },
+    });
+    await backend.close();
+
+    // assess
+    expect(created).toBe(false);
+    expect(summary.requestId).toBe('aws-request-0001');
+  });
+
+  it('reads the timeline from GetExecutionHistory in the local history shape', async () => {
+    // prepare
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 1,
+          timestamp: new Date('2026-11-01T00:00:00Z'),
+          type: 'ExecutionStarted',
+          executionStartedEventDetails: { input: '{"requestId":"aws-request-0001"}' },
+        },
+        {
+          id: 2,
+          timestamp: new Date('2026-11-01T00:00:01Z'),
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: { name: 'Verify', input: '{}' },
+        },
+        {
+          id: 3,
+          timestamp: new Date('2026-11-01T00:00:02Z'),
+          type: 'TaskFailed',
+          taskFailedEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            error: 'ThrottlingException',
+            cause: 'slow down',
+          },
+        },
+      ],
+    });
+    const backend = await open();
+
+    // act
+    const history = await backend.history('aws-request-0001');
+    await backend.close();
+
+    // assess
+    expect(history).toEqual([
+      { at: '2026-11-01T00:00:00.000Z', type: 'ExecutionStarted', input: { requestId: 'aws-request-0001' } },
+      { at: '2026-11-01T00:00:01.000Z', type: 'TaskStateEntered', state: 'Verify', input: {} },
+      {
+        at: '2026-11-01T00:00:02.000Z',
+        type: 'TaskFailed',
+        error: 'ThrottlingException',
+        cause: 'slow down',
+      },
+    ]);
+  });
+
+  it('names the stack when its outputs are missing', async () => {
+    // prepare
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Workflow' }).resolves({
+      Stacks: [
+        { StackName: 'Acme-Workflow', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] },
+      ],
+    });
+
+    // act
+    const opening = open();
+
+    // assess
+    await expect(opening).rejects.toThrow('stack Acme-Workflow has no state machine output');
+  });
+});
