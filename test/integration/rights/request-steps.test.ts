@@ -59,7 +59,7 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
   const logLines: string[] = [];
   const stepOutputs: unknown[] = [];
 
-  async function runSteps(requestId: string, type: 'access' | 'erasure') {
+  async function runSteps(requestId: string, type: 'access' | 'portability' | 'erasure') {
     const steps = createRequestSteps(env.deps);
     const record = async <T>(output: Promise<T>) => {
       const value = await output;
@@ -74,7 +74,7 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
       located.push((await record(steps.locateStore({ requestId, storeId }))) as Record<string, unknown>);
     }
     const state: Record<string, unknown> = { requestId, located };
-    if (type === 'access') {
+    if (type !== 'erasure') {
       state.export = await record(steps.exportPackage({ requestId, located }));
     } else {
       const erased = [];
@@ -172,6 +172,31 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
     expect(files.get('index.html')!.toString('utf8')).toContain('A copy of your personal data');
     // and an access request changes nothing
     expect(await snapshotStores(env.dataMap, env.clients)).toEqual(before);
+  });
+
+  it('adds a CSV per store to a portability package, one row per field', async () => {
+    // prepare
+    const { requestId } = await submitRequest(env.deps, noExecution, {
+      type: 'portability',
+      subject: [{ type: 'email', value: subject.email }],
+      jurisdiction: 'gdpr',
+      verification: { method: 'account-login', verifiedBy: 'privacy-desk' },
+    });
+
+    // act
+    await runSteps(requestId, 'portability');
+
+    // assess
+    const done = await getRequest(env.deps, requestId);
+    const zipObject = await env.clients.s3.send(
+      new GetObjectCommand({ Bucket: done.export!.bucket, Key: done.export!.key }),
+    );
+    const files = await unzip(Buffer.from(await zipObject.Body!.transformToByteArray()));
+    const csv = files.get('data/inquiries.csv')!.toString('utf8').trim().split('\n');
+    expect(csv[0]).toBe('record,field,value');
+    expect(csv.some((row) => row.includes(',email,') && row.endsWith(subject.email))).toBe(true);
+    expect(files.has('data/clickstream.csv')).toBe(true);
+    expect(files.has('data/call-recordings.csv')).toBe(false); // files, not rows
   });
 
   it('erases the subject everywhere but the exemption, leaves everyone else byte-for-byte, and certifies the counts', async () => {

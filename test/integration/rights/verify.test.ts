@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
+import { InvalidRequestError, RequestAlreadyExistsError } from '../../../lib/rights/errors';
+import { recordOutcome } from '../../../lib/rights/outcome';
+import { getRequest } from '../../../lib/rights/requests-table';
+import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
+import { verifyRequest } from '../../../lib/rights/verify';
+import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from '../../helpers/world';
+
+const noExecution: WorkflowStarter = {
+  start: async (requestId) => ({ executionId: requestId, alreadyStarted: false }),
+};
+const verification = { method: 'account-login' as const, verifiedBy: 'desk' };
+
+describe('submitting and verifying requests', () => {
+  let stateDir: string;
+  let env: LocalEnvironment;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'lethe-verify-'));
+    env = await openLocalEnvironment({
+      stateDir,
+      dataMapPath: EXAMPLE_DATAMAP_PATH,
+      init: true,
+      now: () => SEED_NOW,
+    });
+  });
+
+  afterAll(async () => {
+    await env.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('marks a second in-flight request for the same person and right as duplicate, and frees the right when the first ends', async () => {
+    // prepare
+    const subject = [{ type: 'email', value: 'dup@example.com' }];
+    const first = await submitRequest(env.deps, noExecution, {
+      type: 'erasure',
+      subject,
+      jurisdiction: 'gdpr',
+      verification,
+    });
+    const second = await submitRequest(env.deps, noExecution, {
+      type: 'erasure',
+      subject: [
+        { type: 'email', value: ' DUP@example.com ' },
+        { type: 'phone', value: '+4930999888' },
+      ],
+      jurisdiction: 'gdpr',
+      verification,
+    });
+    const access = await submitRequest(env.deps, noExecution, {
+      type: 'access',
+      subject,
+      jurisdiction: 'gdpr',
+      verification,
+    });
+
+    // act
+    const firstVerdict = await verifyRequest(env.deps, first.requestId);
+    const secondVerdict = await verifyRequest(env.deps, second.requestId);
+    const accessVerdict = await verifyRequest(env.deps, access.requestId);
+    await recordOutcome(env.deps, second.requestId);
+    await recordOutcome(env.deps, first.requestId);
+    const third = await submitRequest(env.deps, noExecution, {
+      type: 'erasure',
+      subject,
+      jurisdiction: 'gdpr',
+      verification,
+    });
+    const thirdVerdict = await verifyRequest(env.deps, third.requestId);
+
+    // assess
+    expect([
+      firstVerdict.outcome,
+      secondVerdict.outcome,
+      accessVerdict.outcome,
+      thirdVerdict.outcome,
+    ]).toEqual(['proceed', 'duplicate', 'proceed', 'proceed']);
+    const duplicate = await getRequest(env.deps, second.requestId);
+    expect(duplicate.status).toBe('duplicate');
+    expect(duplicate.reason).toContain(first.requestId);
+    expect(duplicate.subject).toBeUndefined();
+  });
+
+  it('rejects rights that are not supported yet, with the reason, and never runs them', async () => {
+    // prepare
+    const { requestId } = await submitRequest(env.deps, noExecution, {
+      type: 'rectification',
+      subject: [{ type: 'email', value: 'rect@example.com' }],
+      jurisdiction: 'gdpr',
+      verification,
+    });
+
+    // act
+    const verdict = await verifyRequest(env.deps, requestId);
+
+    // assess
+    expect(verdict.outcome).toBe('rejected');
+    expect((await getRequest(env.deps, requestId)).reason).toMatch(
+      /rectification requests are not supported yet/,
+    );
+  });
+
+  it('rejects access and erasure without evidence that the requester was verified', async () => {
+    // prepare
+    const { requestId } = await submitRequest(env.deps, noExecution, {
+      type: 'access',
+      subject: [{ type: 'email', value: 'unverified@example.com' }],
+      jurisdiction: 'ccpa',
+    });
+
+    // act
+    const verdict = await verifyRequest(env.deps, requestId);
+
+    // assess
+    expect(verdict.outcome).toBe('rejected');
+    const record = await getRequest(env.deps, requestId);
+    expect(record.reason).toMatch(/identity verification is required for access requests/);
+    expect(record.statusHistory.map((change) => change.status)).toEqual(['received', 'rejected']);
+  });
+
+  it('sets the due date by jurisdiction: GDPR one calendar month, CCPA 45 days', async () => {
+    // prepare
+    const receivedAt = '2027-01-31T09:00:00.000Z';
+    const subject = [{ type: 'email', value: 'due@example.com' }];
+
+    // act
+    const gdpr = await submitRequest(env.deps, noExecution, {
+      type: 'access',
+      subject,
+      jurisdiction: 'gdpr',
+      receivedAt,
+      verification,
+    });
+    const ccpa = await submitRequest(env.deps, noExecution, {
+      type: 'access',
+      subject,
+      jurisdiction: 'ccpa',
+      receivedAt,
+      verification,
+    });
+
+    // assess
+    expect(gdpr.record.dueAt).toBe('2027-02-28T09:00:00.000Z');
+    expect(ccpa.record.dueAt).toBe('2027-03-17T09:00:00.000Z');
+  });
+
+  it('refuses a malformed submission with every problem named, writing nothing', async () => {
+    // prepare
+    const input = {
+      requestId: 'bad-request-0001',
+      type: 'erasure',
+      subject: [
+        { type: 'email', value: 'not an email' },
+        { type: 'phone', value: '030 1234' },
+      ],
+      jurisdiction: 'gdpr',
+      verification,
+    };
+
+    // act
+    const submitting = submitRequest(env.deps, noExecution, input);
+
+    // assess
+    await expect(submitting).rejects.toThrow(InvalidRequestError);
+    await expect(submitRequest(env.deps, noExecution, input)).rejects.toThrow(
+      /email identity is invalid.*phone identity is invalid/,
+    );
+    await expect(getRequest(env.deps, 'bad-request-0001')).rejects.toThrow('does not exist');
+  });
+
+  it('refuses a different request under a request id already used', async () => {
+    // prepare
+    const subject = [{ type: 'email', value: 'same-id@example.com' }];
+    await submitRequest(env.deps, noExecution, {
+      requestId: 'reused-id-0001',
+      type: 'access',
+      subject,
+      jurisdiction: 'gdpr',
+      verification,
+    });
+
+    // act
+    const reuse = submitRequest(env.deps, noExecution, {
+      requestId: 'reused-id-0001',
+      type: 'erasure',
+      subject,
+      jurisdiction: 'gdpr',
+      verification,
+    });
+
+    // assess
+    await expect(reuse).rejects.toThrow(RequestAlreadyExistsError);
+  });
+});
