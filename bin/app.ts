@@ -10,6 +10,8 @@ import { createLetheStacks, DEFAULT_STACK_PREFIX } from '../lib/infra/lethe-app'
  *   -c datamap=PATH       the data map (default from cdk.json: examples/adtech/datamap.yaml)
  *   -c demo=true          also create the data map's stores, so the example deploys whole
  *   -c stackPrefix=NAME   stack names NAME-Stateful and NAME-Workflow (default Lethe)
+ *   -c sweepSchedule=EXPR when the retention sweep runs, an EventBridge Scheduler expression in
+ *                         UTC (default "cron(0 3 * * ? *)": daily at 03:00 UTC)
  * Every stack is checked with cdk-nag's AwsSolutions pack: a finding without an
  * acknowledgement fails the synth.
  */

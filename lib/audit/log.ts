@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'request.duplicate'
   | 'request.failed'
   | 'sweep.completed'
+  | 'sweep.failed'
   | 'hold.placed'
   | 'hold.released';
 

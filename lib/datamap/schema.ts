@@ -279,7 +279,9 @@ export const s3StoreSchema = z
     retentionPrefix: z
       .string()
       .optional()
-      .describe('Prefix a retention sweep lists; default: the whole bucket'),
+      .describe(
+        'Prefix a retention sweep lists ("" is the whole bucket); default: the fixed prefixes of the locate rules (e.g. "calls/" for "calls/{phone}/")',
+      ),
     ...disclosureFields,
   })
   .strict();

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
+import { locatePrefixes, sweepPrefixes } from '../retention/rules';
 import type { RequestStep } from '../workflow/request-steps';
 import { acknowledgeWildcardResource } from './nag';
 
@@ -18,6 +19,10 @@ import { acknowledgeWildcardResource } from './nag';
  *   (BatchWriteItem/DeleteItem; DeleteObject), mask (GetItem/UpdateItem), rewrite
  *   (GetObject/PutObject/DeleteObject and object tags). A store every record of which is
  *   exempt is never written to, so it gets nothing.
+ * - sweepPage (retention): only the stores with a retention rule, only what the rule needs:
+ *   Query on the expiry index and BatchGetItem on the table (re-reading index hits), or Scan;
+ *   BatchWriteItem to delete, or GetItem/UpdateItem to anonymise; ListBucket and DeleteObject
+ *   under the sweep prefixes (GetObject too for JSON-lines objects, read to find held subjects).
  * - every other function: nothing.
  */
 
@@ -59,13 +64,7 @@ export function erasesRecords(store: Store): boolean {
 
 /** The fixed key prefixes (before any placeholder) under which a store's objects can be located. */
 export function objectPrefixes(store: S3Store): string[] {
-  const fixed = store.locate.map((rule) =>
-    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
-  );
-  // A prefix covered by a shorter one adds nothing.
-  return [...new Set(fixed)].filter(
-    (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
-  );
+  return locatePrefixes(store);
 }
 
 /** Table and index ARNs a store's locate rules query. */
@@ -147,6 +146,85 @@ export function grantStoreErase(role: iam.IRole, imported: ImportedStore): void 
   if (actions.length === 0) return;
   const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(role, imported);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+}
+
+/** The actions the retention sweep takes on one store (none without a retention rule). */
+export function sweepActions(store: Store): { read: string[]; write: string[] } {
+  const retention = store.retention;
+  if (!retention) return { read: [], write: [] };
+  if (store.kind === 's3') {
+    const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
+    return { read: ['s3:ListBucket', ...(jsonLines ? ['s3:GetObject'] : [])], write: ['s3:DeleteObject'] };
+  }
+  return {
+    read: retention.expiryIndex ? ['dynamodb:Query', 'dynamodb:BatchGetItem'] : ['dynamodb:Scan'],
+    write:
+      retention.action === 'delete'
+        ? ['dynamodb:BatchWriteItem']
+        : ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  };
+}
+
+/**
+ * Sweep access to one store: nothing without a retention rule; otherwise the reads the sweep
+ * makes (the expiry index, or a Scan of the table; the listing under the sweep prefixes) and the
+ * writes its action needs (delete, or anonymise by the mask rules), on that store only.
+ */
+export function grantStoreSweep(role: iam.IRole, imported: ImportedStore): void {
+  const retention = imported.store.retention;
+  if (!retention) return;
+  if (imported.kind === 'dynamodb') {
+    const table = imported.table.tableArn;
+    if (retention.expiryIndex) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [`${table}/index/${retention.expiryIndex.name}`],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [table] }),
+      );
+    } else {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table] }));
+    }
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: sweepActions(imported.store).write, resources: [table] }),
+    );
+    return;
+  }
+  const prefixes = sweepPrefixes(imported.store);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [imported.bucket.bucketArn],
+      ...(prefixes.every((prefix) => prefix.length > 0)
+        ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
+        : {}),
+    }),
+  );
+  const objects = prefixes.map((prefix) => {
+    const arn = imported.bucket.arnForObjects(`${prefix}*`);
+    acknowledgeWildcardResource(
+      role,
+      arn,
+      `A retention sweep deletes whichever objects under the sweep prefix "${prefix}" of store ${imported.store.id} are past their retention period; their keys are only known when listed, so object permissions are limited to that prefix.`,
+    );
+    return arn;
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: sweepActions(imported.store).write.concat(
+        sweepActions(imported.store).read.filter((action) => action !== 's3:ListBucket'),
+      ),
+      resources: objects,
+    }),
+  );
+}
+
+/** Grants the sweep function its access to every store with a retention rule, and nothing else. */
+export function grantSweepAccess(role: iam.IRole, stores: readonly ImportedStore[]): void {
+  for (const imported of stores) grantStoreSweep(role, imported);
 }
 
 /** Grants one workflow step its access to every store, as DATAMAP_ACCESS says. */

@@ -13,6 +13,8 @@ export interface LetheStacksProps {
   readonly stackPrefix?: string;
   readonly env?: Environment;
   readonly logLevel?: FunctionLogLevel;
+  /** When the retention sweep runs (EventBridge Scheduler expression, UTC); default: context `sweepSchedule`, else daily 03:00 UTC. */
+  readonly sweepSchedule?: string;
 }
 
 export const DEFAULT_STACK_PREFIX = 'Lethe';
@@ -40,11 +42,13 @@ export function createLetheStacks(
   });
   const stateless = new LetheStatelessStack(scope, `${prefix}-Workflow`, {
     stackName: `${prefix}-Workflow`,
-    description: 'lethe: the request workflow (Step Functions) and its Lambda functions',
+    description:
+      'lethe: the request and retention sweep workflows (Step Functions), their Lambda functions and the sweep schedule',
     stateful,
     dataMap: props.dataMap,
     storesUseLetheKey: props.demo ?? false,
     ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+    ...(props.sweepSchedule ? { sweepSchedule: props.sweepSchedule } : {}),
     ...(props.env ? { env: props.env } : {}),
   });
   // Explicit, because the data map's stores and the buckets are referenced by name.

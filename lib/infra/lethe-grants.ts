@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { RequestStep } from '../workflow/request-steps';
+import type { SweepStep } from '../workflow/sweep-steps';
 import { acknowledgeWildcardResource } from './nag';
 
 /**
@@ -12,7 +13,7 @@ import { acknowledgeWildcardResource } from './nag';
  * each step's code does (lib/rights/*), and each grant names its actions and resources.
  */
 
-export type LetheFunctionName = RequestStep | 'intake';
+export type LetheFunctionName = RequestStep | SweepStep | 'intake';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -25,33 +26,71 @@ export interface OwnAccess {
   exports: ('put' | 'head')[];
   /** Reads the HMAC keys (subject hashes; the hmac mask strategy). */
   hmacKeys: boolean;
+  /** Reads the legal holds (Scan of the holds table; it is small). */
+  holds: boolean;
 }
 
+/**
+ * Locate, Erase and Confirm read the legal holds and hash the request's identities to match
+ * subject holds (so they read the HMAC keys); SweepPage does both to keep held records and to seal
+ * its continuation token.
+ */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
-  intake: { requests: ['GetItem', 'PutItem'], audit: true, manifests: [], exports: [], hmacKeys: true },
+  intake: {
+    requests: ['GetItem', 'PutItem'],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: false,
+  },
   verify: {
     requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     audit: false,
     manifests: [],
     exports: [],
     hmacKeys: true,
+    holds: false,
   },
-  resolve: { requests: ['GetItem', 'UpdateItem'], audit: false, manifests: [], exports: [], hmacKeys: false },
-  locateStore: { requests: ['GetItem'], audit: false, manifests: ['put'], exports: [], hmacKeys: false },
+  resolve: {
+    requests: ['GetItem', 'UpdateItem'],
+    audit: false,
+    manifests: [],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
+  locateStore: {
+    requests: ['GetItem'],
+    audit: false,
+    manifests: ['put'],
+    exports: [],
+    hmacKeys: true,
+    holds: true,
+  },
   exportPackage: {
     requests: ['GetItem', 'UpdateItem'],
     audit: false,
     manifests: ['get'],
     exports: ['put'],
     hmacKeys: false,
+    holds: false,
   },
-  eraseStore: { requests: ['GetItem'], audit: false, manifests: ['get'], exports: [], hmacKeys: true },
+  eraseStore: {
+    requests: ['GetItem'],
+    audit: false,
+    manifests: ['get'],
+    exports: [],
+    hmacKeys: true,
+    holds: true,
+  },
   confirm: {
     requests: ['GetItem', 'UpdateItem'],
     audit: false,
     manifests: [],
     exports: ['head'],
-    hmacKeys: false,
+    hmacKeys: true,
+    holds: true,
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -59,6 +98,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     manifests: ['delete'],
     exports: [],
     hmacKeys: false,
+    holds: false,
   },
   recordFailure: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -66,6 +106,18 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     manifests: ['delete'],
     exports: [],
     hmacKeys: false,
+    holds: false,
+  },
+  planSweep: { requests: [], audit: false, manifests: [], exports: [], hmacKeys: false, holds: false },
+  sweepPage: { requests: [], audit: false, manifests: [], exports: [], hmacKeys: true, holds: true },
+  recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
+  recordSweepFailure: {
+    requests: [],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
   },
 };
 
@@ -77,6 +129,7 @@ export interface OwnResources {
   key: kms.IKey;
   requestsTable: dynamodb.ITable;
   auditTable: dynamodb.ITable;
+  holdsTable: dynamodb.ITable;
   hmacSecret: secretsmanager.ISecret;
   manifestsBucket: s3.IBucket;
   exportsBucket: s3.IBucket;
@@ -113,11 +166,14 @@ export function grantOwnAccess(
     return arn;
   };
 
-  add(
-    access.requests.map((action) => `dynamodb:${action}`),
-    [resources.requestsTable.tableArn],
-  );
+  if (access.requests.length > 0) {
+    add(
+      access.requests.map((action) => `dynamodb:${action}`),
+      [resources.requestsTable.tableArn],
+    );
+  }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
+  if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
 
   const manifestObjects = (action: string) =>
     objects(

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DataMap, DynamoStore, KeyAttribute, S3Store } from '../datamap/schema';
+import { maxPeriodDays, sweepPrefixes } from '../retention/rules';
 import { acknowledgeRule } from './nag';
 
 /**
@@ -38,6 +39,14 @@ export const MANIFEST_EXPIRY = Duration.days(7);
 export const EXPORT_EXPIRY = Duration.days(30);
 /** Lifetime of S3 server access logs. */
 export const ACCESS_LOG_EXPIRY = Duration.days(365);
+/**
+ * With `demo`, the TTL attribute of the data map's tables that have a retention rule. DynamoDB
+ * deletes an item some time (typically within days) after the epoch-SECONDS time in this
+ * attribute; whoever writes the item must set it (retention timestamp + period, or later). It is
+ * a native backstop only: the sweep is what purges on time, honours legal holds, and is audited.
+ * TTL deletes do neither, so a held item must not carry the attribute.
+ */
+export const DEMO_TTL_ATTRIBUTE = 'expiresAt';
 
 const ATTRIBUTE_TYPES: Record<KeyAttribute['type'], dynamodb.AttributeType> = {
   S: dynamodb.AttributeType.STRING,
@@ -173,6 +182,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
         const bucket = byName.get(store.bucket) ?? this.demoBucket(store);
         byName.set(store.bucket, bucket);
         demoBuckets.set(store.id, bucket);
+        this.addRetentionBackstop(bucket, store);
       }
     }
     this.demoTables = demoTables;
@@ -193,9 +203,11 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     id: string,
     keys: { partitionKey: KeyAttribute; sortKey?: KeyAttribute },
     tableName?: string,
+    timeToLiveAttribute?: string,
   ): dynamodb.Table {
     return new dynamodb.Table(this, id, {
       tableName,
+      ...(timeToLiveAttribute ? { timeToLiveAttribute } : {}),
       partitionKey: attribute(keys.partitionKey),
       ...(keys.sortKey ? { sortKey: attribute(keys.sortKey) } : {}),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -234,9 +246,17 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     });
   }
 
-  /** A data map table as the data map describes it (key schema and every GSI), for the demo. */
+  /**
+   * A data map table as the data map describes it (key schema and every GSI), for the demo; with a
+   * retention rule, TTL on DEMO_TTL_ATTRIBUTE as a backstop.
+   */
   private demoTable(store: DynamoStore): dynamodb.Table {
-    const table = this.table(`Store-${store.id}`, store.keySchema, store.table);
+    const table = this.table(
+      `Store-${store.id}`,
+      store.keySchema,
+      store.table,
+      store.retention ? DEMO_TTL_ATTRIBUTE : undefined,
+    );
     for (const index of store.indexes) {
       table.addGlobalSecondaryIndex({
         indexName: index.name,
@@ -254,5 +274,24 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
    */
   private demoBucket(store: S3Store): s3.Bucket {
     return this.bucket(`Store-${store.id}`, store.bucket);
+  }
+
+  /**
+   * A lifecycle expiration under each sweep prefix of a store with a retention rule: a native
+   * backstop that removes objects the sweep somehow missed. It expires objects no earlier than the
+   * longest the period can be (a year counted as 366 days, a month as 31) plus one day, so it never
+   * acts before the sweep would. It does not know about legal holds: held objects past that age
+   * are removed by it, so keep the period well above any hold you expect, or remove the rule.
+   */
+  private addRetentionBackstop(bucket: s3.Bucket, store: S3Store): void {
+    if (!store.retention) return;
+    const days = maxPeriodDays(store.retention.period) + 1;
+    sweepPrefixes(store).forEach((prefix, index) => {
+      bucket.addLifecycleRule({
+        id: `retention-backstop-${store.id}${index > 0 ? `-${index}` : ''}`,
+        ...(prefix ? { prefix } : {}),
+        expiration: Duration.days(days),
+      });
+    });
   }
 }

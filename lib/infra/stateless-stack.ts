@@ -1,15 +1,21 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { DataMap } from '../datamap/schema';
 import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { buildRequestWorkflow, type RequestWorkflowFunctions } from '../workflow/request-workflow';
-import { grantDataMapAccess, type ImportedStore, importStores } from './datamap-grants';
+import { SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
+import { buildSweepWorkflow, type SweepWorkflowFunctions } from '../workflow/sweep-workflow';
+import { grantDataMapAccess, grantSweepAccess, type ImportedStore, importStores } from './datamap-grants';
 import { type FunctionLogLevel, LetheFunction } from './lethe-function';
 import { grantOwnAccess, type LetheFunctionName, OWN_ACCESS } from './lethe-grants';
-import { acknowledgeWildcardResource } from './nag';
+import { acknowledgeRule, acknowledgeWildcardResource } from './nag';
 import type { LetheStatefulResources } from './stateful-stack';
 
 export interface LetheStatelessStackProps extends StackProps {
@@ -21,6 +27,23 @@ export interface LetheStatelessStackProps extends StackProps {
   readonly storesUseLetheKey?: boolean;
   readonly logLevel?: FunctionLogLevel;
   readonly exportUrlTtlSeconds?: number;
+  /**
+   * When the retention sweep runs: an EventBridge Scheduler expression, in UTC. Default: the
+   * context value `sweepSchedule`, else DEFAULT_SWEEP_SCHEDULE (daily at 03:00 UTC).
+   */
+  readonly sweepSchedule?: string;
+}
+
+/** The retention sweep runs daily at 03:00 UTC unless `-c sweepSchedule=...` says otherwise. */
+export const DEFAULT_SWEEP_SCHEDULE = 'cron(0 3 * * ? *)';
+/** How often EventBridge Scheduler retries starting the sweep, and for how long, before the dead-letter queue. */
+export const SWEEP_SCHEDULE_RETRY_ATTEMPTS = 3;
+export const SWEEP_SCHEDULE_MAX_EVENT_AGE = Duration.hours(6);
+
+/** The state name of each function's step (and so its construct id). */
+function stepName(name: LetheFunctionName): string {
+  if (name === 'intake') return 'Intake';
+  return name in REQUEST_STATES ? REQUEST_STATES[name as RequestStep] : SWEEP_STATES[name as SweepStep];
 }
 
 /** Handler file, memory and timeout of each function. */
@@ -64,19 +87,39 @@ export const FUNCTION_SETTINGS: Record<
     entry: 'lambdas/record-failure.ts',
     description: 'RecordFailure: request record and audit',
   },
+  planSweep: { entry: 'lambdas/plan-sweep.ts', description: 'PlanSweep: stores with a retention rule' },
+  sweepPage: {
+    entry: 'lambdas/sweep-page.ts',
+    // A page stops starting new reads after its budget (one minute); the rest is the page in flight.
+    timeout: Duration.minutes(5),
+    description: 'SweepPage: purges or anonymises expired, unheld records of one store, one page',
+  },
+  recordSweep: { entry: 'lambdas/record-sweep.ts', description: 'RecordSweep: totals and audit' },
+  recordSweepFailure: {
+    entry: 'lambdas/record-sweep-failure.ts',
+    description: 'RecordSweepFailure: audit',
+  },
 };
 
 /**
  * The request workflow: one LetheFunction per Task state (REQUEST_STATES) plus intake, the
  * Standard state machine built by buildRequestWorkflow, logging to an encrypted log group and
- * traced. The data map's stores are imported by name; each function is granted only what its
- * step does (lib/infra/datamap-grants.ts, lib/infra/lethe-grants.ts).
+ * traced. The retention sweep: one LetheFunction per Task state (SWEEP_STATES), its Standard
+ * state machine (buildSweepWorkflow), and an EventBridge Scheduler schedule that starts it, with
+ * a retry policy and an encrypted, TLS-only dead-letter queue. The data map's stores are imported
+ * by name; each function is granted only what its step does (lib/infra/datamap-grants.ts,
+ * lib/infra/lethe-grants.ts).
  */
 export class LetheStatelessStack extends Stack {
   public readonly functions: Readonly<Record<RequestStep, LetheFunction>>;
   public readonly intake: LetheFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogGroup: logs.LogGroup;
+  public readonly sweepFunctions: Readonly<Record<SweepStep, LetheFunction>>;
+  public readonly sweepStateMachine: sfn.StateMachine;
+  public readonly sweepSchedule: scheduler.Schedule;
+  public readonly sweepScheduleRole: iam.Role;
+  public readonly sweepDeadLetterQueue: sqs.Queue;
   public readonly stores: readonly ImportedStore[];
 
   constructor(scope: Construct, id: string, props: LetheStatelessStackProps) {
@@ -90,6 +133,7 @@ export class LetheStatelessStack extends Stack {
       key: stateful.key,
       requestsTable: stateful.requestsTable,
       auditTable: stateful.auditTable,
+      holdsTable: stateful.holdsTable,
       hmacSecret: stateful.hmacSecret,
       manifestsBucket,
       exportsBucket,
@@ -99,33 +143,31 @@ export class LetheStatelessStack extends Stack {
 
     const create = (name: LetheFunctionName, extra: { stateMachineArn?: string } = {}) => {
       const settings = FUNCTION_SETTINGS[name];
-      const fn = new LetheFunction(
-        this,
-        name === 'intake' ? 'IntakeFunction' : `${REQUEST_STATES[name]}Function`,
-        {
-          entry: settings.entry,
-          description: `lethe ${settings.description}`,
-          ...(settings.memorySize ? { memorySize: settings.memorySize } : {}),
-          ...(settings.timeout ? { timeout: settings.timeout } : {}),
-          key: stateful.key,
-          resources: {
-            requestsTable: stateful.requestsTable.tableName,
-            auditTable: stateful.auditTable.tableName,
-            holdsTable: stateful.holdsTable.tableName,
-            manifestsBucket: stateful.manifestsBucketName,
-            exportsBucket: stateful.exportsBucketName,
-          },
-          dataMapJson,
-          ...(OWN_ACCESS[name].hmacKeys ? { hmacSecretArn: stateful.hmacSecret.secretArn } : {}),
-          ...extra,
-          ...(props.logLevel ? { logLevel: props.logLevel } : {}),
-          ...(props.exportUrlTtlSeconds ? { exportUrlTtlSeconds: props.exportUrlTtlSeconds } : {}),
+      const fn = new LetheFunction(this, `${stepName(name)}Function`, {
+        entry: settings.entry,
+        description: `lethe ${settings.description}`,
+        ...(settings.memorySize ? { memorySize: settings.memorySize } : {}),
+        ...(settings.timeout ? { timeout: settings.timeout } : {}),
+        key: stateful.key,
+        resources: {
+          requestsTable: stateful.requestsTable.tableName,
+          auditTable: stateful.auditTable.tableName,
+          holdsTable: stateful.holdsTable.tableName,
+          manifestsBucket: stateful.manifestsBucketName,
+          exportsBucket: stateful.exportsBucketName,
         },
-      );
-      grantOwnAccess(fn.role, name, own, {
-        writesEncryptedStores: (props.storesUseLetheKey ?? false) && name === 'eraseStore',
+        dataMapJson,
+        ...(OWN_ACCESS[name].hmacKeys ? { hmacSecretArn: stateful.hmacSecret.secretArn } : {}),
+        ...extra,
+        ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+        ...(props.exportUrlTtlSeconds ? { exportUrlTtlSeconds: props.exportUrlTtlSeconds } : {}),
       });
-      if (name !== 'intake') grantDataMapAccess(fn.role, name, this.stores);
+      grantOwnAccess(fn.role, name, own, {
+        writesEncryptedStores:
+          (props.storesUseLetheKey ?? false) && (name === 'eraseStore' || name === 'sweepPage'),
+      });
+      if (name === 'sweepPage') grantSweepAccess(fn.role, this.stores);
+      else if (name in REQUEST_STATES) grantDataMapAccess(fn.role, name as RequestStep, this.stores);
       return fn;
     };
 
@@ -172,10 +214,110 @@ export class LetheStatelessStack extends Stack {
     this.intake = create('intake', { stateMachineArn: this.stateMachine.stateMachineArn });
     this.stateMachine.grantStartExecution(this.intake.role);
 
+    // ---- Retention sweep -------------------------------------------------------------------
+    const sweepSteps = Object.keys(SWEEP_STATES) as SweepStep[];
+    const sweepFunctions = {} as Record<SweepStep, LetheFunction>;
+    const sweepWorkflowFunctions = {} as SweepWorkflowFunctions;
+    for (const step of sweepSteps) {
+      sweepFunctions[step] = create(step);
+      sweepWorkflowFunctions[step] = sweepFunctions[step].fn;
+    }
+    this.sweepFunctions = sweepFunctions;
+    const sweepLogGroup = new logs.LogGroup(this, 'SweepWorkflowLogs', {
+      logGroupName: `/aws/vendedlogs/states/${this.stackName}-sweeps`,
+      encryptionKey: stateful.key,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.sweepStateMachine = new sfn.StateMachine(this, 'SweepStateMachine', {
+      comment: 'lethe: retention sweep of every store with a retention rule, honouring legal holds',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        buildSweepWorkflow(new Construct(this, 'SweepWorkflow'), sweepWorkflowFunctions),
+      ),
+      tracingEnabled: true,
+      logs: { destination: sweepLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledgeWildcardResource(
+      this.sweepStateMachine.role,
+      '*',
+      'Step Functions log delivery (logs:CreateLogDelivery and the other vended-log calls) and X-Ray (PutTraceSegments, sampling rules) support no resource-level permissions: AWS requires Resource "*". Added by CDK for logging and tracing of the sweep state machine.',
+    );
+    for (const step of sweepSteps) {
+      acknowledgeWildcardResource(
+        this.sweepStateMachine.role,
+        `${sweepFunctions[step].fn.functionArn}:*`,
+        `lambda:InvokeFunction on the versions and aliases of the ${SWEEP_STATES[step]} function only; CDK's LambdaInvoke grants the function ARN and its qualified ARNs.`,
+      );
+    }
+
+    this.sweepDeadLetterQueue = new sqs.Queue(this, 'SweepScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: stateful.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeRule(
+      this.sweepDeadLetterQueue,
+      'SQS3',
+      'This queue is the dead-letter queue of the sweep schedule: EventBridge Scheduler puts here the sweep starts it could not make after its retries. A dead-letter queue of its own would only move those events one step further.',
+    );
+    this.sweepScheduleRole = new iam.Role(this, 'SweepScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      description:
+        'lethe: EventBridge Scheduler starts the retention sweep and dead-letters what it cannot start',
+    });
+    this.sweepStateMachine.grantStartExecution(this.sweepScheduleRole);
+    // The dead-letter queue is encrypted with lethe's key: sending to it needs a data key.
+    this.sweepScheduleRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [stateful.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': [`sqs.${Aws.REGION}.amazonaws.com`] } },
+      }),
+    );
+    const expression = sweepScheduleExpression(
+      props.sweepSchedule ?? this.node.tryGetContext('sweepSchedule'),
+    );
+    this.sweepSchedule = new scheduler.Schedule(this, 'SweepSchedule', {
+      description: `lethe: retention sweep, ${expression} UTC`,
+      schedule: scheduler.ScheduleExpression.expression(expression, TimeZone.ETC_UTC),
+      target: new targets.StepFunctionsStartExecution(this.sweepStateMachine, {
+        role: this.sweepScheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ dryRun: false }),
+        deadLetterQueue: this.sweepDeadLetterQueue,
+        retryAttempts: SWEEP_SCHEDULE_RETRY_ATTEMPTS,
+        maxEventAge: SWEEP_SCHEDULE_MAX_EVENT_AGE,
+      }),
+    });
+
     new CfnOutput(this, 'StateMachineArn', {
       value: this.stateMachine.stateMachineArn,
       description: 'LETHE_STATE_MACHINE_ARN',
     });
     new CfnOutput(this, 'IntakeFunctionName', { value: this.intake.fn.functionName });
+    new CfnOutput(this, 'SweepStateMachineArn', {
+      value: this.sweepStateMachine.stateMachineArn,
+      description: 'LETHE_SWEEP_STATE_MACHINE_ARN',
+    });
+    new CfnOutput(this, 'SweepDeadLetterQueueUrl', { value: this.sweepDeadLetterQueue.queueUrl });
   }
+}
+
+/**
+ * The sweep schedule: the given EventBridge Scheduler expression (`cron(...)`, `rate(...)` or
+ * `at(...)`), evaluated in UTC, or the default daily run at 03:00 UTC.
+ * @throws Error naming the expected form for anything else
+ */
+export function sweepScheduleExpression(value: unknown): string {
+  if (value === undefined || value === null || value === '') return DEFAULT_SWEEP_SCHEDULE;
+  const expression = String(value).trim();
+  if (!/^(cron|rate|at)\(.+\)$/.test(expression)) {
+    throw new Error(
+      `sweepSchedule "${expression}" must be an EventBridge Scheduler expression such as "cron(0 3 * * ? *)" or "rate(12 hours)"`,
+    );
+  }
+  return expression;
 }

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
 import { getStore } from '../datamap/load';
+import { applyHolds } from '../retention/holds';
 import { locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import type { RightsDeps } from './deps';
@@ -66,7 +67,13 @@ async function confirmErasure(
     if (!erasure) throw new RequestStateError(`store ${located.storeId} was located but not erased`);
     // Locate again with every identity resolved before erasure: the links that revealed
     // them may be gone now, and what matters is whether anything of the subject is left.
-    const again = await locateInStore(deps.dataMap, store, identities, deps.clients);
+    // Records that legal holds keep are exempted, as they were when locating.
+    const again = await applyHolds(
+      deps,
+      store,
+      await locateInStore(deps.dataMap, store, identities, deps.clients),
+      identities,
+    );
     const left = again.located - again.exempted;
     if (left > 0) remaining.push({ store: store.id, count: left });
     stores.push({

@@ -1,10 +1,13 @@
 import { getStore } from '../datamap/load';
+import { loadActiveHolds, markHeld } from '../retention/holds';
 import { eraseInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import type { RightsDeps } from './deps';
 import { RequestStateError } from './errors';
+import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
 import { getRequest } from './requests-table';
+import { hashIdentities } from './submit';
 
 export interface EraseStoreResult extends StoreErasure {
   requestId: string;
@@ -12,7 +15,8 @@ export interface EraseStoreResult extends StoreErasure {
 
 /**
  * Erase one store: deletes, masks or rewrites exactly the records in the store's manifest,
- * as the data map says, keeping exempted records. Safe to run again after a crash: what is
+ * as the data map says, keeping exempted records. Legal holds are applied again first, so a
+ * hold placed since Locate still keeps its records. Safe to run again after a crash: what is
  * already gone is simply not found again.
  */
 export async function eraseRequestStore(
@@ -32,7 +36,19 @@ export async function eraseRequestStore(
   if (manifest.requestId !== requestId || manifest.storeId !== storeId) {
     throw new RequestStateError(`manifest ${key} does not belong to request ${requestId}, store ${storeId}`);
   }
-  const erasure = await eraseInStore(deps.dataMap, store, manifest.records, deps.clients, {
+  const active = await loadActiveHolds(deps);
+  const records =
+    active.count === 0
+      ? manifest.records
+      : markHeld(
+          store,
+          manifest.records,
+          active,
+          active.subjects.size > 0
+            ? hashIdentities(deps.keys.subjectHash, workingIdentities(record, requestId))
+            : [],
+        ).records;
+  const erasure = await eraseInStore(deps.dataMap, store, records, deps.clients, {
     hmacKey: deps.keys.mask,
     now: deps.now,
     ...(deps.retry ? { retry: deps.retry } : {}),

@@ -1,5 +1,6 @@
 import type { Identity } from '../datamap/identity';
 import { getStore } from '../datamap/load';
+import { applyHolds } from '../retention/holds';
 import { locateInStore, resolveIdentities } from '../stores';
 import type { RightsDeps } from './deps';
 import { RequestStateError } from './errors';
@@ -54,8 +55,9 @@ export async function resolveRequestIdentities(deps: RightsDeps, requestId: stri
 }
 
 /**
- * Locate one store: finds the subject's records by every resolved identity and writes them
- * to a manifest; only the manifest key and counts go back into the workflow state.
+ * Locate one store: finds the subject's records by every resolved identity, marks those that
+ * active legal holds keep (exempted, with the hold's reason), and writes them to a manifest;
+ * only the manifest key and counts go back into the workflow state.
  */
 export async function locateRequestStore(
   deps: RightsDeps,
@@ -65,7 +67,12 @@ export async function locateRequestStore(
   const store = getStore(deps.dataMap, storeId);
   const record = await getRequest(deps, requestId);
   const identities = workingIdentities(record, requestId);
-  const location = await locateInStore(deps.dataMap, store, identities, deps.clients);
+  const location = await applyHolds(
+    deps,
+    store,
+    await locateInStore(deps.dataMap, store, identities, deps.clients),
+    identities,
+  );
   const key = await writeManifest(
     deps,
     {

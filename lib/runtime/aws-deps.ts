@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log';
 import { createRightsDeps, type RightsDeps } from '../rights/deps';
 import { SfnWorkflowStarter } from '../rights/sfn-starter';
 import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
+import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
 import { LETHE_ENV, type LetheConfig, LetheConfigError, parseLetheConfig } from './config';
 
 /**
@@ -207,6 +208,19 @@ export function steps(): Promise<Record<RequestStep, (input: unknown) => Promise
   return containerSteps;
 }
 
+let containerSweepSteps: Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> | undefined;
+
+/** The sweep workflow steps over the container's RightsDeps: what each sweep handler calls. */
+export function sweepSteps(): Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
+  if (!containerSweepSteps) {
+    containerSweepSteps = containerRightsDeps().then(({ deps }) => createSweepSteps(deps));
+    containerSweepSteps.catch(() => {
+      containerSweepSteps = undefined;
+    });
+  }
+  return containerSweepSteps;
+}
+
 /** The intake function's starter: Step Functions, with the execution named by the request id. */
 export async function intakeStarter(): Promise<{ deps: RightsDeps; starter: SfnWorkflowStarter }> {
   const { deps, config, clients } = await containerRightsDeps();
@@ -224,5 +238,6 @@ export function resetContainerForTests(): void {
   containerClients = {};
   containerDeps = undefined;
   containerSteps = undefined;
+  containerSweepSteps = undefined;
   keyCache.clear();
 }

@@ -59,11 +59,11 @@ import type {
 type Item = Record<string, AttributeValue>;
 
 /** BatchGetItem accepts at most 100 keys per call. */
-const BATCH_GET_LIMIT = 100;
+export const BATCH_GET_LIMIT = 100;
 /** BatchWriteItem accepts at most 25 requests per call. */
-const BATCH_WRITE_LIMIT = 25;
+export const BATCH_WRITE_LIMIT = 25;
 /** Batches (or masked items) in flight at once: enough to hide latency, few enough not to self-throttle. */
-const CONCURRENCY = 4;
+export const CONCURRENCY = 4;
 
 /** Options for locating and reading, which only need a retry policy. */
 export interface DynamoReadOptions {
@@ -112,7 +112,7 @@ export function itemToJson(item: Record<string, AttributeValue>): Record<string,
 }
 
 /** The item's primary key as plain values, in the store's key schema. */
-function itemKeyOf(store: DynamoStore, item: Item): ItemKey {
+export function itemKeyOf(store: DynamoStore, item: Item): ItemKey {
   const key: ItemKey = {};
   for (const attribute of keyAttributes(store)) {
     const value = item[attribute.name];
@@ -156,8 +156,11 @@ function keyToAttributes(store: DynamoStore, key: ItemKey): Item {
   return attributes;
 }
 
-/** A stable string for a key, to de-duplicate items found by several identities. */
-function keyId(store: DynamoStore, key: ItemKey): string {
+/**
+ * A stable string for a key, to de-duplicate items found by several identities (and to match
+ * legal holds on a record): the same for a number given as 5 or "5".
+ */
+export function keyId(store: DynamoStore, key: ItemKey): string {
   return JSON.stringify(keyAttributes(store).map((attribute) => String(key[attribute.name])));
 }
 
@@ -197,8 +200,8 @@ function ruleKeyType(store: DynamoStore, rule: DynamoLocateRule): KeyAttribute['
   return index.partitionKey.type;
 }
 
-/** ProjectionExpression and names for a list of top-level attributes. */
-function projection(names: Iterable<string>): {
+/** ProjectionExpression and names (`#p0`, `#p1`, …) for a list of top-level attributes. */
+export function projection(names: Iterable<string>): {
   ProjectionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
 } {
@@ -213,7 +216,7 @@ function projection(names: Iterable<string>): {
   };
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
+export function chunks<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;
@@ -223,7 +226,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * Runs `task` over `items` with at most `concurrency` in flight. On the first error no new task
  * starts, the ones in flight are awaited (so nothing runs on unobserved), and the error is thrown.
  */
-async function forEachConcurrently<T>(
+export async function forEachConcurrently<T>(
   items: readonly T[],
   concurrency: number,
   task: (item: T) => Promise<void>,
@@ -279,7 +282,7 @@ async function* queryPages(
  * nothing do. Missing items (deleted since) are simply absent from the result.
  * @throws ReadIncompleteError (keys, never values, in the error's fields) when attempts run out
  */
-async function batchGetChunk(
+export async function batchGetChunk(
   store: DynamoStore,
   client: DynamoDBClient,
   keys: Item[],
@@ -457,6 +460,36 @@ function linkValues(attribute: AttributeValue | undefined): string[] {
 }
 
 /**
+ * The identities an item holds in the attributes the store's locate rules and links read,
+ * normalised; values that are not valid identities of their type are left out. Whose item it
+ * is, as far as the data map can tell: retention sweeps match it against subject holds.
+ */
+export function itemIdentities(
+  store: DynamoStore,
+  item: Item,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): Identity[] {
+  const found = new Map<string, Identity>();
+  const sources = [
+    ...store.locate.map((rule) => ({ identity: rule.identity, attribute: rule.attribute })),
+    ...store.links,
+  ];
+  for (const source of sources) {
+    const attribute = item[source.attribute];
+    const raw = attribute?.N !== undefined ? [attribute.N] : linkValues(attribute);
+    for (const value of raw) {
+      try {
+        const identity = normaliseIdentity(dataMap, source.identity, value);
+        found.set(identityKey(identity), identity);
+      } catch (error) {
+        if (!(error instanceof InvalidIdentityError)) throw error;
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/**
  * Reads located items for an export, 100 keys per consistent BatchGetItem (UnprocessedKeys
  * retried with backoff), yielding each item as plain JSON (see {@link itemToJson}) in the order
  * of `records`. Only one batch is held at a time. Items deleted since locating are left out.
@@ -523,13 +556,14 @@ class ExemptionTally {
 }
 
 /**
- * Deletes items with BatchWriteItem, 25 per call, retrying UnprocessedItems and throttling with
- * backoff until the policy's attempts are spent. Returns the keys still not deleted then.
+ * Deletes items with BatchWriteItem, 25 per call (up to 4 calls in flight), retrying
+ * UnprocessedItems and throttling with backoff until the policy's attempts are spent. Returns
+ * the keys still not deleted then. Deleting an item that has gone already succeeds.
  */
-async function deleteItems(
+export async function deleteItems(
   store: DynamoStore,
   client: DynamoDBClient,
-  items: LocatedItem[],
+  items: readonly Pick<LocatedItem, 'key'>[],
   policy: RetryPolicy,
 ): Promise<{ erased: number; failedKeys: ItemKey[] }> {
   let erased = 0;
@@ -583,11 +617,34 @@ function maskedValue(field: MaskField, current: AttributeValue, hmacKey: Buffer)
   }
 }
 
+const MASKED_HASH = /^sha256:[0-9a-f]{64}$/;
+const MASKED_HMAC = /^hmac:[0-9a-f]{64}$/;
+
+/** Whether an attribute already holds what the mask writes, so masking it again would change nothing (or hash a hash). */
+function isMaskedValue(field: MaskField, current: AttributeValue | undefined): boolean {
+  if (current === undefined) return true;
+  switch (field.with) {
+    case 'remove':
+      return false;
+    case 'hash':
+      return current.S !== undefined && MASKED_HASH.test(current.S);
+    case 'hmac':
+      return current.S !== undefined && MASKED_HMAC.test(current.S);
+    case 'fixed':
+      return current.S === (field.value ?? '');
+  }
+}
+
+/** Whether every masked attribute of the item is absent or already masked: anonymised before. */
+export function isMaskedItem(fields: readonly MaskField[], item: Item): boolean {
+  return fields.every((field) => isMaskedValue(field, item[field.attribute]));
+}
+
 /**
  * Refuses mask rules that DynamoDB would reject half-way: a string replacement for an index key
  * of type N or B fails every update. REMOVE is always fine (the item leaves the sparse index).
  */
-function checkMaskRules(store: DynamoStore, fields: MaskField[]): void {
+export function checkMaskRules(store: DynamoStore, fields: MaskField[]): void {
   for (const field of fields) {
     if (field.with === 'remove') continue;
     for (const index of store.indexes) {
@@ -603,35 +660,53 @@ function checkMaskRules(store: DynamoStore, fields: MaskField[]): void {
   }
 }
 
-type MaskOutcome =
-  | { outcome: 'masked' | 'skipped' | 'failed' }
+/** What the consistent read before a mask decides: mask, leave alone (skipped), or keep as exempt. */
+export type MaskDecision =
+  | { outcome: 'mask' }
+  | { outcome: 'skipped' }
   | { outcome: 'exempted'; exemption: Exemption };
 
 /**
- * Masks one item: a consistent read, then an UpdateItem conditional on the matched attribute
- * still holding the subject's value and on each hashed attribute still holding the value that
- * was hashed. A failed condition re-reads: if the item is someone else's now (or gone) it is
- * skipped; if only another field moved, the mask is recomputed and tried again.
+ * What makes a mask safe to apply: `decide` looks at the item as just read (consistently), and
+ * the update is conditional on `attribute` still holding the value read, so nothing that changed
+ * the decision in between can be overwritten. Erasure guards on the matched identity attribute,
+ * retention on the timestamp the record expired by.
  */
-async function maskItem(
+export interface MaskGuard {
+  attribute: string;
+  decide(item: Item): MaskDecision;
+}
+
+/** `unchanged`: every masked attribute was absent or masked already, so nothing was written. */
+export type MaskOutcome =
+  | { outcome: 'masked' | 'unchanged' | 'skipped' | 'failed' }
+  | { outcome: 'exempted'; exemption: Exemption };
+
+/**
+ * Masks one item: a consistent read, then an UpdateItem conditional on the guard attribute
+ * still holding the value read and on each hashed attribute still holding the value that was
+ * hashed. A failed condition re-reads and decides again: an item that is someone else's now
+ * (or gone, or no longer due) is skipped; if only another field moved, the mask is recomputed
+ * and tried again. Attributes that already hold their masked form are left as they are.
+ */
+export async function maskItem(
   store: DynamoStore,
   client: DynamoDBClient,
-  fields: MaskField[],
-  record: LocatedItem,
+  fields: readonly MaskField[],
+  itemKey: ItemKey,
+  guard: MaskGuard,
   policy: RetryPolicy,
   hmacKey: Buffer,
 ): Promise<MaskOutcome> {
-  const Key = keyToAttributes(store, record.key);
-  const { attribute: matchedAttribute, value: matchedValue } = record.matched;
+  const Key = keyToAttributes(store, itemKey);
   for (let attempt = 1; ; attempt += 1) {
     try {
       const { Item: item } = await client.send(
         new GetItemCommand({ TableName: store.table, Key, ConsistentRead: true }),
       );
-      if (!item || !holdsValue(item[matchedAttribute], matchedValue)) return { outcome: 'skipped' };
-      // The item may have become exempt since locating (e.g. role changed to billing): keep it.
-      const exemption = exemptionFor(store, itemToJson(item));
-      if (exemption) return { outcome: 'exempted', exemption };
+      if (!item) return { outcome: 'skipped' };
+      const decision = guard.decide(item);
+      if (decision.outcome !== 'mask') return decision;
 
       const names: Record<string, string> = {};
       const nameOf = (attribute: string): string => {
@@ -641,14 +716,20 @@ async function maskItem(
         names[placeholder] = attribute;
         return placeholder;
       };
-      const values: Item = { ':matched': item[matchedAttribute] as AttributeValue };
-      const conditions = [`${nameOf(matchedAttribute)} = :matched`];
+      const guardValue = item[guard.attribute];
+      const values: Item = guardValue === undefined ? {} : { ':guard': guardValue };
+      const conditions = [
+        guardValue === undefined
+          ? `attribute_not_exists(${nameOf(guard.attribute)})`
+          : `${nameOf(guard.attribute)} = :guard`,
+      ];
       const sets: string[] = [];
       const removes: string[] = [];
       fields.forEach((field, index) => {
         const current = item[field.attribute];
-        // Nothing to mask in an absent attribute; writing a placeholder would invent data.
-        if (current === undefined) return;
+        // Nothing to mask in an absent attribute (writing a placeholder would invent data), and
+        // nothing to do where the mask was applied before (hashing a hash changes a kept record).
+        if (current === undefined || isMaskedValue(field, current)) return;
         const name = nameOf(field.attribute);
         const replacement = maskedValue(field, current, hmacKey);
         if (replacement === undefined) {
@@ -662,7 +743,7 @@ async function maskItem(
           conditions.push(`${name} = :o${index}`);
         }
       });
-      if (sets.length === 0 && removes.length === 0) return { outcome: 'masked' };
+      if (sets.length === 0 && removes.length === 0) return { outcome: 'unchanged' };
 
       await client.send(
         new UpdateItemCommand({
@@ -737,8 +818,26 @@ export async function eraseInDynamoStore(
     failedKeys.push(...result.failedKeys);
   } else {
     await forEachConcurrently(toErase, CONCURRENCY, async (record) => {
-      const result = await maskItem(store, clients.dynamodb, rule.fields, record, policy, options.hmacKey);
-      if (result.outcome === 'masked') masked += 1;
+      const { attribute, value } = record.matched;
+      const guard: MaskGuard = {
+        attribute,
+        decide: (item) => {
+          if (!holdsValue(item[attribute], value)) return { outcome: 'skipped' };
+          // The item may have become exempt since locating (e.g. role changed to billing): keep it.
+          const exemption = exemptionFor(store, itemToJson(item));
+          return exemption ? { outcome: 'exempted', exemption } : { outcome: 'mask' };
+        },
+      };
+      const result = await maskItem(
+        store,
+        clients.dynamodb,
+        rule.fields,
+        record.key,
+        guard,
+        policy,
+        options.hmacKey,
+      );
+      if (result.outcome === 'masked' || result.outcome === 'unchanged') masked += 1;
       else if (result.outcome === 'skipped') skipped += 1;
       else if (result.outcome === 'exempted') tally.add(result.exemption);
       else failedKeys.push(record.key);

@@ -44,7 +44,7 @@ import type {
  */
 
 /** DeleteObjects accepts at most 1,000 keys per call. */
-const DELETE_BATCH_SIZE = 1_000;
+export const DELETE_BATCH_SIZE = 1_000;
 /**
  * Longest line parsed as JSON. Longer lines are counted as malformed and passed through on rewrite
  * piece by piece, so one pathological line cannot make memory grow with the object.
@@ -274,6 +274,62 @@ function substitutePrefix(store: S3Store, rule: S3PrefixLocateRule, value: strin
     throw new UnsafePrefixValueError(store.id, rule.identity);
   }
   return `${before}${value}${after}`;
+}
+
+/**
+ * The identities an object key reveals through the store's prefix rules: `calls/+4930123456/x.wav`
+ * under `calls/{phone}/` is the phone's. Values that do not normalise are left out.
+ */
+export function identitiesInKey(
+  store: S3Store,
+  key: string,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): Identity[] {
+  const found: Identity[] = [];
+  for (const rule of store.locate.filter(isPrefixRule)) {
+    const { before, after } = splitTemplate(store, rule);
+    if (!key.startsWith(before)) continue;
+    const rest = key.slice(before.length);
+    const end = rest.indexOf('/');
+    if (end <= 0 || !rest.slice(end).startsWith(after)) continue;
+    try {
+      found.push(normaliseIdentity(dataMap, rule.identity, rest.slice(0, end)));
+    } catch (error) {
+      if (!(error instanceof InvalidIdentityError)) throw error;
+    }
+  }
+  return found;
+}
+
+/**
+ * Streams a JSON-lines object and yields, line by line, the identities each line holds in the
+ * fields of the store's JSON-lines rules (for rules whose prefix covers the key) and links,
+ * normalised. Stops reading when the consumer stops iterating. Nothing when the object is gone.
+ * @throws UnsupportedStoreError for a compressed object
+ */
+export async function* lineIdentities(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): AsyncGenerator<Identity> {
+  const rules = store.locate.filter(isJsonLinesRule).filter((rule) => key.startsWith(rule.jsonLines.prefix));
+  const normalise = createNormaliser(dataMap);
+  const object = await withRetry(DEFAULT_RETRY_POLICY, () => getObjectOrUndefined(s3, store.bucket, key));
+  if (!object) return;
+  let lineNo = 0;
+  for await (const piece of splitLines(bodyChunks(object.Body), store)) {
+    if (piece.kind === 'long') continue;
+    lineNo += 1;
+    const line = parseLine(piece.bytes, lineNo === 1, [], normalise);
+    if (line.kind !== 'record') continue;
+    for (const rule of rules) {
+      if (!Object.hasOwn(line.record, rule.jsonLines.field)) continue;
+      const value = normalise(rule.identity, line.record[rule.jsonLines.field]);
+      if (value !== undefined) yield { type: rule.identity, value };
+    }
+    yield* linkedIdentities(store, line.record, normalise);
+  }
 }
 
 interface ListedObject {
@@ -949,7 +1005,7 @@ function countExemptions(erasure: StoreErasure, exempt: LocatedRecord[]): void {
   }
 }
 
-interface BatchOutcome {
+export interface BatchOutcome {
   deleted: number;
   failed: string[];
   attempts: number;
@@ -963,8 +1019,11 @@ function isRetryableKeyError(code: string | undefined): boolean {
   return isRetryableError(asError);
 }
 
-/** Deletes up to 1,000 keys, retrying the keys S3 reports as failed and the call when throttled. */
-async function deleteBatch(
+/**
+ * Deletes up to 1,000 keys with one DeleteObjects call (Quiet), retrying the keys S3 reports as
+ * failed and the call when throttled. A key that has gone already counts as deleted.
+ */
+export async function deleteBatch(
   s3: S3Client,
   bucket: string,
   keys: string[],
@@ -1250,7 +1309,11 @@ async function preservedAttributes(
 // ---------------------------------------------------------------------------------------------
 
 /** Maps items with at most `limit` in flight, keeping input order in the result. */
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

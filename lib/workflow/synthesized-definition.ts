@@ -84,14 +84,24 @@ export function parseDefinitionString(
   return JSON.parse(text) as AslObject;
 }
 
-/**
- * Builds the workflow stack for `dataMap` in a fresh app, bundling skipped and nothing written
- * to disk, and returns its state machine definition as plain ASL with every token replaced.
- */
-export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
+function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): AslObject {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const { stateless } = createLetheStacks(app, { dataMap });
   const stack = Stack.of(stateless);
-  const cfn = stateless.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const machine = which === 'request' ? stateless.stateMachine : stateless.sweepStateMachine;
+  const cfn = machine.node.defaultChild as sfn.CfnStateMachine;
   return parseDefinitionString(stack.resolve(cfn.definitionString));
+}
+
+/**
+ * Builds the workflow stack for `dataMap` in a fresh app, bundling skipped and nothing written
+ * to disk, and returns its request state machine definition as plain ASL with every token replaced.
+ */
+export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
+  return synthesizedDefinition(dataMap, 'request');
+}
+
+/** The retention sweep state machine's definition, exactly as the stack deploys it (see requestWorkflowDefinition). */
+export function sweepWorkflowDefinition(dataMap: DataMap): AslObject {
+  return synthesizedDefinition(dataMap, 'sweep');
 }

@@ -192,12 +192,13 @@ describe('data map stores: eraseStore', () => {
 });
 
 describe("lethe's own resources", () => {
-  it('gives the HMAC keys only to intake, verify and eraseStore', () => {
+  it('gives the HMAC keys only to intake, verify, and the steps that match legal holds', () => {
     const readers = (['intake', ...Object.keys(stack.functions)] as (RequestStep | 'intake')[]).filter(
       (step) =>
         statementsOf(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue')),
     );
-    expect(readers.sort()).toEqual(['eraseStore', 'intake', 'verify']);
+    // locateStore, eraseStore and confirm hash the request's identities to match subject holds.
+    expect(readers.sort()).toEqual(['confirm', 'eraseStore', 'intake', 'locateStore', 'verify']);
   });
 
   it('lets verify read and write the requests table, and nothing in the buckets', () => {
@@ -254,11 +255,19 @@ describe("lethe's own resources", () => {
     }
   });
 
-  it('lets only intake start executions, of the request state machine only', () => {
+  it('lets only intake start request executions, and only the sweep schedule start sweeps', () => {
     const starters = allStatements(template).filter((statement) =>
       statement.actions.includes('states:StartExecution'),
     );
-    expect(starters).toHaveLength(1);
+    expect(starters.map((statement) => statement.resources)).toEqual([
+      [expect.stringMatching(/^<RequestStateMachine[0-9A-F]+>$/)],
+      [expect.stringMatching(/^<SweepStateMachine[0-9A-F]+>$/)],
+    ]);
+    expect(
+      actionsOn(roleStatements(template, stack.sweepScheduleRole), (arn) =>
+        arn.includes('SweepStateMachine'),
+      ),
+    ).toEqual(['states:StartExecution']);
     expect(actionsOn(statementsOf('intake'), (arn) => arn.includes('RequestStateMachine'))).toEqual([
       'states:StartExecution',
     ]);

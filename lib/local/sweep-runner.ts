@@ -1,0 +1,217 @@
+import './polyfills';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { SweepItem, SweepSummary } from '../retention';
+import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
+import { type AslObject, sweepWorkflowDefinition } from '../workflow/synthesized-definition';
+import type { LocalEnvironment } from './environment';
+import { type FaultInjector, type HistoryEvent, historyFile } from './runtime';
+
+/**
+ * Runs the retention sweep's synthesized state machine (the definition CDK deploys) with
+ * aws-local-stepfunctions, each Task state calling its sweep step in-process against the local
+ * servers, and persists every event of the execution under the state directory, as the request
+ * runner does (lib/local/runtime.ts): `<state-dir>/executions/<sweepId>.jsonl`.
+ */
+
+type Execution = ReturnType<StateMachine['run']>;
+type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer Event> ? Event : never;
+
+/** A step's error as Lambda reports it: Error is the error's name, Cause a JSON body with its message. */
+class TaskError extends Error {
+  constructor(name: string, message: string) {
+    super(JSON.stringify({ errorType: name, errorMessage: message }));
+    this.name = name;
+  }
+}
+
+/** Every state of a definition, Map item processors included, by name. */
+function allStates(definition: AslObject): [string, Record<string, unknown>][] {
+  const states = Object.entries((definition.States ?? {}) as Record<string, Record<string, unknown>>);
+  return states.flatMap(([name, state]) => {
+    const nested = (state.ItemProcessor ?? state.Iterator) as AslObject | undefined;
+    return [[name, state] as [string, Record<string, unknown>], ...(nested ? allStates(nested) : [])];
+  });
+}
+
+function historyEvent(event: EventLog): HistoryEvent {
+  const base: HistoryEvent = { at: new Date(event.timestamp).toISOString(), type: event.type };
+  if ('state' in event) {
+    base.state = event.state.name;
+    base.input = event.state.input;
+    if (event.state.output !== undefined) base.output = event.state.output;
+    if (event.index !== undefined) base.index = event.index;
+  }
+  if ('parentState' in event) {
+    base.state = event.parentState.name;
+    if ('index' in event) base.index = event.index;
+  }
+  if ('input' in event && event.type === 'ExecutionStarted') base.input = event.input;
+  if ('output' in event && event.type === 'ExecutionSucceeded') base.output = event.output;
+  if ('Error' in event) {
+    base.error = event.Error;
+    base.cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
+  }
+  if ('retry' in event) base.attempt = event.retry.attempt;
+  return base;
+}
+
+/** What `lethe sweep` asks for: the execution input of the sweep state machine. */
+export interface LocalSweepInput {
+  /** The sweep's "now" (ISO-8601 or a Date); default: the environment's clock. */
+  now?: string | Date;
+  dryRun?: boolean;
+  /** Only this store (it must have a retention rule). */
+  storeId?: string;
+  /** Scan segments per DynamoDB store without an expiry index (default 4). */
+  segments?: number;
+  /** Time budget of one SweepPage, in milliseconds (default one minute). */
+  budgetMs?: number;
+  /** Records per Query/Scan page or objects per listing (default: the service's). */
+  pageSize?: number;
+  /** The execution name; default `sweep-<UTC timestamp>-<random>`. Letters, digits, - and _ only. */
+  sweepId?: string;
+}
+
+/** One store segment after one of its pages: for a live progress display. */
+export type SweepProgress = Pick<SweepItem, 'storeId' | 'segment' | 'totalSegments' | 'totals' | 'pages'> & {
+  done: boolean;
+};
+
+export interface LocalSweepRunnerOptions {
+  /** The definition to run; default: the one CDK synthesizes for the environment's data map. */
+  definition?: AslObject;
+  /** Called before each Task state's step: throw to fail the state (tests). */
+  faults?: FaultInjector;
+  /** Called after every SweepPage. */
+  onProgress?: (progress: SweepProgress) => void;
+}
+
+export interface LocalSweepResult {
+  sweepId: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  /** Per-store totals and the sweep's totals (as RecordSweep recorded them), when it succeeded. */
+  summary?: SweepSummary;
+  /** The error and cause the execution failed with. */
+  error?: string;
+  cause?: string;
+  /** Where the execution's history is. */
+  historyFile: string;
+}
+
+/** A sweep id that is not usable as an execution name (and file name). */
+export class InvalidSweepIdError extends Error {
+  override readonly name = 'InvalidSweepIdError';
+}
+
+/** A sweep id: `sweep-20261101T030000Z-3fa9c1`. */
+export function newSweepId(at = new Date()): string {
+  return `sweep-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs the synthesized sweep state machine locally. */
+export class LocalSweepRunner {
+  private readonly definition: AslObject;
+
+  constructor(
+    private readonly env: Pick<LocalEnvironment, 'deps' | 'dataMap' | 'executionsDir'>,
+    private readonly options: LocalSweepRunnerOptions = {},
+  ) {
+    this.definition = options.definition ?? sweepWorkflowDefinition(env.dataMap);
+  }
+
+  /**
+   * Runs one sweep to its end and returns per-store totals. Failures are not thrown: the result
+   * says FAILED with the error, the audit log has `sweep.failed`, and the history has every event.
+   */
+  async run(input: LocalSweepInput = {}): Promise<LocalSweepResult> {
+    const sweepId = input.sweepId ?? newSweepId();
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(sweepId)) {
+      throw new InvalidSweepIdError('a sweep id is 1 to 80 letters, digits, "-" or "_"');
+    }
+    const file = historyFile(this.env, sweepId);
+    if (existsSync(file))
+      throw new InvalidSweepIdError(`sweep ${sweepId} has run already; use a new sweep id`);
+    writeFileSync(file, '');
+
+    const now = input.now instanceof Date ? input.now.toISOString() : input.now;
+    const executionInput = {
+      ...(now !== undefined ? { now } : {}),
+      dryRun: input.dryRun ?? false,
+      ...(input.storeId !== undefined ? { storeId: input.storeId } : {}),
+      ...(input.segments !== undefined ? { segments: input.segments } : {}),
+      ...(input.budgetMs !== undefined ? { budgetMs: input.budgetMs } : {}),
+      ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),
+    };
+
+    const steps = createSweepSteps(this.env.deps);
+    const handlers: Record<string, (input: unknown) => Promise<{ Payload: unknown; StatusCode: number }>> =
+      {};
+    for (const [step, stateName] of Object.entries(SWEEP_STATES) as [SweepStep, string][]) {
+      handlers[stateName] = async (request) => {
+        // A lambda:invoke task hands the handler {FunctionName, Payload} and expects Lambda's response shape.
+        const payload = (request as { Payload?: unknown }).Payload;
+        try {
+          await this.options.faults?.(stateName, payload);
+          const output = await steps[step](payload);
+          if (step === 'sweepPage' && this.options.onProgress) {
+            const item = output as SweepItem;
+            this.options.onProgress({
+              storeId: item.storeId,
+              segment: item.segment,
+              totalSegments: item.totalSegments,
+              totals: item.totals,
+              pages: item.pages,
+              done: item.token === null,
+            });
+          }
+          return { Payload: output, StatusCode: 200 };
+        } catch (error) {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          throw new TaskError(failure.name, failure.message);
+        }
+      };
+    }
+    // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
+    const retryIntervalOverrides = Object.fromEntries(
+      allStates(this.definition)
+        .filter(([, state]) => Array.isArray(state.Retry))
+        .map(([name]) => [name, 0]),
+    );
+    const machine = new StateMachine(
+      this.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
+      {
+        validationOptions: { checkArn: false, checkPaths: false },
+      },
+    );
+    const execution = machine.run(executionInput, {
+      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+      context: {
+        Execution: { Id: sweepId, Name: sweepId, Input: executionInput, StartTime: new Date().toISOString() },
+      },
+    });
+    let failed: { error?: string; cause?: string } | undefined;
+    const logging = (async () => {
+      for await (const event of execution.eventLogs) {
+        const entry = historyEvent(event);
+        if (entry.type === 'ExecutionFailed')
+          failed = { error: entry.error ?? 'Unknown', cause: entry.cause ?? '' };
+        appendFileSync(file, `${JSON.stringify(entry)}\n`);
+      }
+    })();
+    let output: unknown;
+    try {
+      output = await execution.result;
+    } catch (error) {
+      failed ??= { error: (error as Error).name, cause: (error as Error).message };
+    }
+    await logging;
+    if (failed) return { sweepId, status: 'FAILED', ...failed, historyFile: file };
+    const summary = (output as { summary?: SweepSummary } | undefined)?.summary;
+    return { sweepId, status: 'SUCCEEDED', ...(summary ? { summary } : {}), historyFile: file };
+  }
+}

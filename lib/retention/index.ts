@@ -1,0 +1,51 @@
+/**
+ * Retention sweeps and legal holds: the domain API (the CLI, the sweep steps and the tests use
+ * these; nothing here builds clients or reads the environment).
+ */
+export { addCounts, COUNT_NAMES, type SweepCounts, type SweepDeps, zeroCounts } from './context';
+export * from './errors';
+export {
+  type ActiveHolds,
+  applyHolds,
+  canonicalRecordKey,
+  type HoldDeps,
+  type HoldStatus,
+  holdExemption,
+  type LegalHold,
+  listHolds,
+  loadActiveHolds,
+  markHeld,
+  type PlaceHoldInput,
+  type PlaceRecordHoldInput,
+  type PlaceSubjectHoldInput,
+  placeHold,
+  releaseHold,
+} from './holds';
+export {
+  cutoff,
+  isExpired,
+  maxPeriodDays,
+  parseDuration,
+  parseIso8601,
+  parseTimestamp,
+  storesWithRetention,
+  sweepPrefixes,
+} from './rules';
+export {
+  advanceSweepItem,
+  DEFAULT_PAGE_BUDGET_MS,
+  DEFAULT_SCAN_SEGMENTS,
+  planSweep,
+  type RunSweepOptions,
+  recordSweep,
+  recordSweepFailure,
+  runSweep,
+  type StoreSweepSummary,
+  type SweepInput,
+  type SweepItem,
+  type SweepPageInput,
+  type SweepPageResult,
+  type SweepPlan,
+  type SweepSummary,
+  sweepStorePage,
+} from './sweep';

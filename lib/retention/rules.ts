@@ -1,0 +1,264 @@
+import type { DataMap, RetentionRule, S3Store, Store, TimestampFormat } from '../datamap/schema';
+
+/**
+ * Retention arithmetic, in UTC only, with ONE rule for the boundary, applied everywhere
+ * (DynamoDB attributes in every encoding, S3 LastModified, the expiry-index query, the scan
+ * filter and the in-code check):
+ *
+ *   the cut-off is `now − period`, subtracted calendar-wise in UTC, and a record EXPIRES when its
+ *   timestamp is STRICTLY BEFORE the cut-off. A record exactly at the cut-off is kept.
+ *
+ * Timestamps are compared in whole milliseconds, rounded down: `floor(t) < cutoff` is exactly
+ * `t < cutoff` because the cut-off is a whole millisecond. A timestamp that is missing or cannot
+ * be read is never purged: the sweep counts it as `skipped`.
+ */
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const SECOND_MS = 1_000;
+
+/** The ISO-8601 durations the data map accepts (whole numbers; Y, M, W, D, and T H, M, S). */
+const DURATION =
+  /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+
+export interface Duration {
+  years: number;
+  months: number;
+  weeks: number;
+  days: number;
+  hours: number;
+  minutes: number;
+  seconds: number;
+}
+
+/** A period that is not an ISO-8601 duration lethe supports. */
+export class InvalidDurationError extends Error {
+  override readonly name = 'InvalidDurationError';
+}
+
+/** Parses an ISO-8601 duration such as P3Y, P13M, P1Y6M, P2W, P90D, PT12H. */
+export function parseDuration(period: string): Duration {
+  const match = DURATION.exec(period);
+  if (!match) {
+    throw new InvalidDurationError(
+      `"${period}" is not an ISO-8601 duration such as P90D, P13M, P7Y or PT12H`,
+    );
+  }
+  const part = (index: number) => Number(match[index] ?? 0);
+  return {
+    years: part(1),
+    months: part(2),
+    weeks: part(3),
+    days: part(4),
+    hours: part(5),
+    minutes: part(6),
+    seconds: part(7),
+  };
+}
+
+/**
+ * The retention cut-off: `now` minus `period`, in UTC.
+ *
+ * - Years and months are subtracted calendar-wise, keeping the day of the month and the time of
+ *   day; when the target month is shorter, the day is clamped to its last day. P1M before
+ *   31 March is 28 February (29 in a leap year); P1Y before 29 February 2028 is 28 February 2027.
+ * - Weeks and days are then subtracted as 7 and 1 calendar days. UTC has no daylight saving
+ *   time, so a day is always 24 hours.
+ * - Hours, minutes and seconds last, as exact durations.
+ *
+ * A record expires when its timestamp is strictly before the cut-off (see {@link isExpired}).
+ * @throws InvalidDurationError for a period lethe does not support
+ * @throws RangeError for an invalid `now`
+ */
+export function cutoff(period: string, now: Date): Date {
+  const duration = parseDuration(period);
+  const nowMs = now.getTime();
+  if (!Number.isFinite(nowMs)) throw new RangeError('now must be a valid date');
+  const months = now.getUTCFullYear() * 12 + now.getUTCMonth() - (duration.years * 12 + duration.months);
+  const year = Math.floor(months / 12);
+  const month = months - year * 12;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0–99 to 1900–1999.
+  date.setUTCFullYear(year, month + 1, 0);
+  const lastDay = date.getUTCDate();
+  date.setUTCFullYear(year, month, Math.min(now.getUTCDate(), lastDay));
+  date.setUTCHours(now.getUTCHours(), now.getUTCMinutes(), now.getUTCSeconds(), now.getUTCMilliseconds());
+  const ms =
+    date.getTime() -
+    (duration.weeks * 7 + duration.days) * DAY_MS -
+    duration.hours * HOUR_MS -
+    duration.minutes * MINUTE_MS -
+    duration.seconds * SECOND_MS;
+  return new Date(ms);
+}
+
+/** THE boundary rule: expired when strictly before the cut-off; a timestamp at the cut-off is kept. */
+export function isExpired(timestampMs: number, cutoffAt: Date | number): boolean {
+  const limit = typeof cutoffAt === 'number' ? cutoffAt : cutoffAt.getTime();
+  return timestampMs < limit;
+}
+
+/**
+ * The longest a period can be, in whole days (a year counted as 366 days, a month as 31): a
+ * native expiry (S3 lifecycle, DynamoDB TTL) set at least this long never removes a record
+ * before the sweep would.
+ */
+export function maxPeriodDays(period: string): number {
+  const d = parseDuration(period);
+  const ms =
+    (d.years * 366 + d.months * 31 + d.weeks * 7 + d.days) * DAY_MS +
+    d.hours * HOUR_MS +
+    d.minutes * MINUTE_MS +
+    d.seconds * SECOND_MS;
+  return Math.ceil(ms / DAY_MS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+function daysInMonth(year: number, month: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, 0);
+  return date.getUTCDate();
+}
+
+/**
+ * Parses an ISO-8601 date or date-time to epoch milliseconds (rounded down), or undefined when
+ * the text is not one. Accepted: `2026-03-02`, `2026-03-02T11:28`, `2026-03-02T11:28:57`,
+ * with a fraction of a second of any length, and with `Z`, `±hh`, `±hhmm` or `±hh:mm`.
+ * A date-time without an offset is read as UTC (never as the machine's local time); a date alone
+ * is midnight UTC. Upper-case `T` and `Z` only, and every field is range-checked, so nothing that
+ * merely looks like a date (2026-02-30, 24:00) is read as one.
+ */
+export function parseIso8601(text: string): number | undefined {
+  const match = ISO_8601.exec(text);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction, offset] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h ?? 0);
+  const minute = Number(mi ?? 0);
+  const second = Number(s ?? 0);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMs = 0;
+  if (offset !== undefined && offset !== 'Z') {
+    const digits = offset.slice(1).replace(':', '');
+    const offsetHours = Number(digits.slice(0, 2));
+    const offsetMinutes = Number(digits.slice(2) || 0);
+    if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+    offsetMs = (offset.startsWith('-') ? -1 : 1) * (offsetHours * HOUR_MS + offsetMinutes * MINUTE_MS);
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Number((fraction ?? '').slice(0, 3).padEnd(3, '0')));
+  return date.getTime() - offsetMs;
+}
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * `floor(value × 10^scale)` for a decimal number given as text (DynamoDB's N), computed on the
+ * digits so that 1772450937.533 seconds is exactly 1772450937533 ms, not a float off by a hair.
+ * Exponent forms fall back to floating point. Undefined for anything that is not a finite number.
+ */
+function floorScaled(text: string, scale: number): number | undefined {
+  const match = DECIMAL.exec(text.trim());
+  if (!match) {
+    const value = Number(text);
+    return text.trim() !== '' && Number.isFinite(value) ? Math.floor(value * 10 ** scale) : undefined;
+  }
+  const [, sign, whole, fraction = ''] = match;
+  const kept = fraction.slice(0, scale).padEnd(scale, '0');
+  const truncated = Number(`${whole}${kept}`);
+  if (!Number.isSafeInteger(truncated)) return undefined;
+  if (sign !== '-') return truncated;
+  // For a negative value, rounding down goes away from zero when digits were cut off (+ 0: no -0).
+  return /[1-9]/.test(fraction.slice(scale)) ? -truncated - 1 : -truncated + 0;
+}
+
+/**
+ * A retention timestamp as epoch milliseconds (rounded down), or undefined when it is missing or
+ * cannot be read in the declared format. `iso8601` takes a string; the epoch formats take a
+ * number (as DynamoDB's N text, or a JS number). A number for iso8601, or a string for an epoch
+ * format, is not read: the data map says what the attribute holds.
+ */
+export function parseTimestamp(
+  format: TimestampFormat,
+  value: string | number | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (format === 'iso8601') return typeof value === 'string' ? parseIso8601(value) : undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  return parseEpochText(format, String(value));
+}
+
+/** Like {@link parseTimestamp} for an epoch format whose value is DynamoDB's N text. */
+export function parseEpochText(
+  format: Exclude<TimestampFormat, 'iso8601'>,
+  text: string,
+): number | undefined {
+  return floorScaled(text, format === 'epochSeconds' ? 3 : 0);
+}
+
+/**
+ * The cut-off as a DynamoDB N value in the store's epoch format, exact: milliseconds as an
+ * integer, seconds as a decimal with three places (1772450937.533). `attribute < value` then
+ * holds exactly for the records {@link isExpired} says have expired.
+ */
+export function epochCutoffValue(format: Exclude<TimestampFormat, 'iso8601'>, cutoffMs: number): string {
+  if (format === 'epochMillis') return String(cutoffMs);
+  const sign = cutoffMs < 0 ? '-' : '';
+  const abs = Math.abs(cutoffMs);
+  return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
+}
+
+/**
+ * The sort-key bound for querying an iso8601 expiry index: the cut-off plus 15 hours, as
+ * `toISOString()`. ISO strings sort by their local date-time, which for an offset up to +14:00
+ * runs up to 14 hours ahead of UTC; querying below this bound returns every expired record
+ * whatever its offset or precision, plus some that are not expired, which the in-code check
+ * drops. (Strings that are not ISO-8601 at all may sort anywhere: such records are never purged.)
+ */
+export function iso8601QueryBound(cutoffMs: number): string {
+  return new Date(cutoffMs + 15 * HOUR_MS).toISOString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which stores, and where
+
+/** A store with the retention rule it is swept by. */
+export type RetainedStore = Store & { retention: RetentionRule };
+
+/** The data map's stores that have a retention rule, in data-map order. */
+export function storesWithRetention(dataMap: Pick<DataMap, 'stores'>): RetainedStore[] {
+  return dataMap.stores.filter((store): store is RetainedStore => store.retention !== undefined);
+}
+
+/**
+ * The fixed key prefixes (before any placeholder) under which a store's objects are located:
+ * `calls/` for `calls/{phone}/`, the prefix of a JSON-lines rule. A prefix covered by a shorter
+ * one is dropped, so the prefixes never overlap.
+ */
+export function locatePrefixes(store: S3Store): string[] {
+  const fixed = store.locate.map((rule) =>
+    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
+  );
+  return [...new Set(fixed)].filter(
+    (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
+  );
+}
+
+/**
+ * Where a retention sweep lists an S3 store: its `retentionPrefix` when the data map sets one
+ * (`""` is the whole bucket), otherwise the fixed prefixes of its locate rules, which is where the
+ * store's objects are. Objects elsewhere in a bucket are not the store's and are never swept.
+ */
+export function sweepPrefixes(store: S3Store): string[] {
+  return store.retentionPrefix !== undefined ? [store.retentionPrefix] : locatePrefixes(store);
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import {
+  advanceSweepItem,
+  planSweep,
+  recordSweep,
+  recordSweepFailure,
+  type SweepDeps,
+  type SweepItem,
+} from '../retention';
+import { StepInputError } from './request-steps';
+
+/**
+ * The sweep workflow's Task states, by the name they have in the state machine. The CDK
+ * definition, the Lambda handlers and the local sweep runner all key off this one table.
+ */
+export const SWEEP_STATES = {
+  planSweep: 'PlanSweep',
+  sweepPage: 'SweepPage',
+  recordSweep: 'RecordSweep',
+  recordSweepFailure: 'RecordSweepFailure',
+} as const;
+export type SweepStep = keyof typeof SWEEP_STATES;
+
+const counts = z.object({
+  examined: z.number().int().min(0),
+  expired: z.number().int().min(0),
+  purged: z.number().int().min(0),
+  anonymised: z.number().int().min(0),
+  alreadyAnonymised: z.number().int().min(0),
+  held: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+});
+
+const sweepItem = z.object({
+  storeId: z.string().min(1),
+  segment: z.number().int().min(0),
+  totalSegments: z.number().int().min(1),
+  now: z.string().min(1),
+  dryRun: z.boolean(),
+  budgetMs: z.number().min(0),
+  pageSize: z.number().int().min(1).max(1000).nullable(),
+  token: z.string().nullable(),
+  totals: counts,
+  pages: z.number().int().min(0),
+});
+
+/** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
+export const sweepStepInputSchemas = {
+  /** The execution input as given: the schedule sends `{}`, the CLI `{ now, dryRun, storeId }`. */
+  planSweep: z.object({
+    now: z.string().optional(),
+    dryRun: z.boolean().optional(),
+    storeId: z.string().min(1).optional(),
+    segments: z.number().int().min(1).optional(),
+    budgetMs: z.number().min(0).optional(),
+    pageSize: z.number().int().min(1).max(1000).nullable().optional(),
+  }),
+  sweepPage: sweepItem,
+  recordSweep: z.object({
+    sweepId: z.string().min(1),
+    startedAt: z.string().nullable().optional(),
+    now: z.string().min(1),
+    dryRun: z.boolean(),
+    swept: z.array(
+      sweepItem.pick({ storeId: true, segment: true, totalSegments: true, totals: true, pages: true }),
+    ),
+  }),
+  recordSweepFailure: z.object({
+    sweepId: z.string().min(1),
+    failure: z.object({
+      state: z.string().optional(),
+      error: z.string().optional(),
+      cause: z.string().optional(),
+    }),
+  }),
+} satisfies Record<SweepStep, z.ZodType>;
+
+function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sweepStepInputSchemas)[S]> {
+  const parsed = sweepStepInputSchemas[step].safeParse(input);
+  if (!parsed.success) {
+    throw new StepInputError(
+      `${SWEEP_STATES[step]} received invalid input: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data as z.infer<(typeof sweepStepInputSchemas)[S]>;
+}
+
+/**
+ * The sweep step functions, each taking the raw state input, parsing it, and calling the domain
+ * function. Lambda handlers and the local sweep runner wrap these and nothing else.
+ *
+ * SweepPage takes a Map item and returns the item for the next page: the same store and segment,
+ * the new token (null when done) and the running totals. The state therefore carries only ids,
+ * counts and a sealed token, never a record or an identifier.
+ */
+export function createSweepSteps(deps: SweepDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
+  return {
+    planSweep: async (input) => {
+      const parsed = parse('planSweep', input);
+      return planSweep(deps, {
+        ...(parsed.now !== undefined ? { now: parsed.now } : {}),
+        ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
+        ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
+        ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
+        ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
+        ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),
+      });
+    },
+    sweepPage: async (input) => advanceSweepItem(deps, parse('sweepPage', input) as SweepItem),
+    recordSweep: async (input) => recordSweep(deps, parse('recordSweep', input)),
+    recordSweepFailure: async (input) => recordSweepFailure(deps, parse('recordSweepFailure', input)),
+  };
+}

@@ -1,0 +1,364 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { parseDataMap } from '../../lib/datamap/load';
+import { createLetheStacks } from '../../lib/infra/lethe-app';
+import { DEMO_TTL_ATTRIBUTE } from '../../lib/infra/stateful-stack';
+import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/stateless-stack';
+import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
+import { CRASH_ERRORS } from '../../lib/workflow/sweep-workflow';
+import {
+  type AslObject,
+  parseDefinitionString,
+  sweepWorkflowDefinition,
+} from '../../lib/workflow/synthesized-definition';
+import {
+  actionsOn,
+  adtechDataMap,
+  type BuiltStacks,
+  bucketNamed,
+  buildStacks,
+  roleStatements,
+  type Statement,
+  tableNamed,
+} from './stacks';
+
+/** The retention sweep on AWS: schedule, dead-letter queue, state machine, least privilege, demo backstops. */
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+const resources = (template: Template, type: string) =>
+  Object.entries(template.findResources(type)) as [string, Resource][];
+const logicalId = (construct: IConstruct) =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as never);
+
+const ANONYMISE_DATAMAP = `
+version: 1
+identityTypes:
+  userId: { normalise: opaque }
+stores:
+  - id: profiles
+    kind: dynamodb
+    table: t-profiles
+    keySchema: { partitionKey: { name: userId } }
+    locate: [{ identity: userId, attribute: userId }]
+    categories: [user.profile]
+    purpose: Running the account
+    lawfulBasis: contract
+    source: Provided by the subject
+    erase: { action: mask, fields: [{ attribute: name, with: remove }] }
+    retention: { period: P2Y, from: { attribute: lastSeenAt }, action: anonymise }
+  - id: orders
+    kind: dynamodb
+    table: t-orders
+    keySchema: { partitionKey: { name: userId } }
+    locate: [{ identity: userId, attribute: userId }]
+    categories: [user.orders]
+    purpose: Orders
+    lawfulBasis: contract
+    source: Provided by the subject
+    erase: { action: delete }
+  - id: uploads
+    kind: s3
+    bucket: t-uploads
+    retentionPrefix: users/archive/
+    locate: [{ identity: userId, prefix: "users/{userId}/" }]
+    categories: [user.content]
+    purpose: Uploads
+    lawfulBasis: contract
+    source: Provided by the subject
+    erase: { action: delete }
+    retention: { period: P30D, from: { lastModified: true } }
+`;
+
+const STORE_WRITES = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  's3:DeleteObject',
+  's3:PutObject',
+];
+
+let built: BuiltStacks;
+let template: Template;
+const sweepRole = (step: SweepStep, stacks: BuiltStacks = built): Statement[] =>
+  roleStatements(stacks.statelessTemplate, stacks.stateless.sweepFunctions[step].role as IConstruct);
+
+beforeAll(() => {
+  // Prepare: the ad-tech data map, demo mode (so its stores and their backstops are created).
+  built = buildStacks(adtechDataMap(), { demo: true });
+  template = built.statelessTemplate;
+});
+
+describe('the sweep schedule', () => {
+  it('starts the sweep state machine daily at 03:00 UTC, with a retry policy and a dead-letter queue', () => {
+    const [[, schedule]] = resources(template, 'AWS::Scheduler::Schedule') as [[string, Resource]];
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: DEFAULT_SWEEP_SCHEDULE,
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      State: 'ENABLED',
+      Target: {
+        Arn: { Ref: logicalId(built.stateless.sweepStateMachine) },
+        RoleArn: { 'Fn::GetAtt': [logicalId(built.stateless.sweepScheduleRole), 'Arn'] },
+        Input: JSON.stringify({ dryRun: false }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(built.stateless.sweepDeadLetterQueue), 'Arn'] } },
+      },
+    });
+    expect(DEFAULT_SWEEP_SCHEDULE).toBe('cron(0 3 * * ? *)');
+  });
+
+  it('takes its expression from the context value sweepSchedule, and refuses a malformed one', () => {
+    const app = new App({
+      context: { 'aws:cdk:bundling-stacks': [], sweepSchedule: 'rate(12 hours)' },
+      builtinCloudFormationValidation: false,
+    });
+    const { stateless } = createLetheStacks(app, { dataMap: adtechDataMap() });
+    const [[, schedule]] = resources(Template.fromStack(stateless), 'AWS::Scheduler::Schedule') as [
+      [string, Resource],
+    ];
+    expect(schedule.Properties.ScheduleExpression).toBe('rate(12 hours)');
+
+    const bad = new App({ context: { 'aws:cdk:bundling-stacks': [], sweepSchedule: 'every night' } });
+    expect(() => createLetheStacks(bad, { dataMap: adtechDataMap() })).toThrow(
+      /EventBridge Scheduler expression/,
+    );
+  });
+
+  it('dead-letters into a queue encrypted with the CMK that refuses plain HTTP', () => {
+    const queueId = logicalId(built.stateless.sweepDeadLetterQueue);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp('Key') },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it("the schedule's role can start the sweep state machine and dead-letter, nothing else", () => {
+    const statements = roleStatements(template, built.stateless.sweepScheduleRole);
+    expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'sqs:SendMessage',
+      'states:StartExecution',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('SweepStateMachine'))).toEqual([
+      'states:StartExecution',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('RequestStateMachine'))).toEqual([]);
+  });
+});
+
+describe('the sweep function can delete only in stores that have a retention rule', () => {
+  it('ad-tech: deletes in the stores with retention, through the reads their rule needs', () => {
+    const statements = sweepRole('sweepPage');
+    expect(actionsOn(statements, tableNamed('adtech-ad-events'))).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:Query',
+    ]);
+    const queried = statements.filter((statement) => statement.actions.includes('dynamodb:Query'));
+    expect(queried.flatMap((statement) => statement.resources)).toEqual([
+      expect.stringMatching(/:table\/adtech-ad-events\/index\/byExpiry$/),
+    ]);
+    for (const table of ['adtech-inquiries', 'adtech-conversions']) {
+      expect(actionsOn(statements, tableNamed(table))).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Scan']);
+    }
+    expect(actionsOn(statements, tableNamed('adtech-partner-contacts'))).toEqual([]);
+    expect(actionsOn(statements, bucketNamed('adtech-call-recordings'))).toEqual([
+      's3:DeleteObject',
+      's3:ListBucket',
+    ]);
+    expect(actionsOn(statements, bucketNamed('adtech-recruitment'))).toEqual([
+      's3:DeleteObject',
+      's3:ListBucket',
+    ]);
+    // JSON-lines objects are read to find lines of held subjects.
+    expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual([
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    const objects = statements
+      .filter((statement) => statement.actions.includes('s3:DeleteObject'))
+      .flatMap((statement) => statement.resources)
+      .map((arn) => arn.slice(arn.indexOf(':::') + 3))
+      .sort();
+    expect(objects).toEqual([
+      'adtech-call-recordings/calls/*',
+      'adtech-clickstream/clicks/*',
+      'adtech-recruitment/applications/*',
+    ]);
+  });
+
+  it('anonymise gets GetItem/UpdateItem, not deletes; a store without retention nothing; a retentionPrefix is the scope', () => {
+    const stacks = buildStacks(parseDataMap(ANONYMISE_DATAMAP, 'test'));
+    const statements = sweepRole('sweepPage', stacks);
+    expect(actionsOn(statements, tableNamed('t-profiles'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actionsOn(statements, tableNamed('t-orders'))).toEqual([]);
+    const uploads = statements.filter((statement) => statement.resources.some(bucketNamed('t-uploads')));
+    expect(
+      uploads.map((statement) => [
+        statement.actions,
+        statement.resources.map((arn) => arn.slice(arn.indexOf(':::') + 3)),
+        statement.condition,
+      ]),
+    ).toEqual([
+      [['s3:ListBucket'], ['t-uploads'], { StringLike: { 's3:prefix': ['users/archive/*'] } }],
+      [['s3:DeleteObject'], ['t-uploads/users/archive/*'], undefined],
+    ]);
+  });
+
+  it.each<SweepStep>(['planSweep', 'recordSweep', 'recordSweepFailure'])(
+    '%s has no access to any store',
+    (step) => {
+      const statements = sweepRole(step);
+      const onStores = (arn: string) => /:table\/adtech-|:::adtech-/.test(arn);
+      expect(actionsOn(statements, onStores)).toEqual([]);
+    },
+  );
+
+  it('only SweepPage writes to stores, and never puts an object', () => {
+    const onStores = (arn: string) => /:table\/adtech-|:::adtech-/.test(arn);
+    const writers = (Object.keys(SWEEP_STATES) as SweepStep[]).filter((step) =>
+      actionsOn(sweepRole(step), onStores).some((action) => STORE_WRITES.includes(action)),
+    );
+    expect(writers).toEqual(['sweepPage']);
+    expect(
+      actionsOn(sweepRole('sweepPage'), onStores).filter((action) => action.endsWith('PutObject')),
+    ).toEqual([]);
+  });
+
+  it('reads the legal holds and the HMAC keys in SweepPage only, and appends to the audit log in the record steps only', () => {
+    const holds = (step: SweepStep) => actionsOn(sweepRole(step), (arn) => arn.includes('HoldsTable'));
+    const audit = (step: SweepStep) => actionsOn(sweepRole(step), (arn) => arn.includes('AuditTable'));
+    const secret = (step: SweepStep) =>
+      sweepRole(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue'));
+    expect(holds('sweepPage')).toEqual(['dynamodb:Scan']);
+    expect(secret('sweepPage')).toBe(true);
+    for (const step of ['planSweep', 'recordSweep', 'recordSweepFailure'] as SweepStep[]) {
+      expect(holds(step)).toEqual([]);
+      expect(secret(step)).toBe(false);
+    }
+    expect(audit('recordSweep')).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    expect(audit('sweepPage')).toEqual([]);
+  });
+});
+
+describe('demo backstops', () => {
+  it('sets a TTL attribute on the demo tables that have a retention rule, and only those', () => {
+    const tables = Object.fromEntries(
+      resources(built.statefulTemplate, 'AWS::DynamoDB::Table').map(([, table]) => [
+        String(table.Properties.TableName ?? ''),
+        table.Properties.TimeToLiveSpecification,
+      ]),
+    );
+    for (const name of ['adtech-inquiries', 'adtech-ad-events', 'adtech-conversions']) {
+      expect(tables[name]).toEqual({ AttributeName: DEMO_TTL_ATTRIBUTE, Enabled: true });
+    }
+    expect(tables['adtech-partner-contacts']).toBeUndefined();
+    expect(DEMO_TTL_ATTRIBUTE).toBe('expiresAt');
+  });
+
+  it('expires demo objects under the sweep prefixes no earlier than the longest the period can be', () => {
+    const rules = Object.fromEntries(
+      resources(built.statefulTemplate, 'AWS::S3::Bucket').map(([, bucket]) => [
+        String(bucket.Properties.BucketName ?? ''),
+        (
+          bucket.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] } | undefined
+        )?.Rules.filter((rule) => String(rule.Id).startsWith('retention-backstop-')),
+      ]),
+    );
+    expect(rules['adtech-call-recordings']).toEqual([
+      expect.objectContaining({ Prefix: 'calls/', ExpirationInDays: 367, Status: 'Enabled' }),
+    ]);
+    expect(rules['adtech-recruitment']).toEqual([
+      expect.objectContaining({ Prefix: 'applications/', ExpirationInDays: 187 }),
+    ]);
+    expect(rules['adtech-clickstream']).toEqual([
+      expect.objectContaining({ Prefix: 'clicks/', ExpirationInDays: 91 }),
+    ]);
+  });
+
+  it('sets no backstop when lethe does not own the stores', () => {
+    const owned = buildStacks(adtechDataMap());
+    const tables = resources(owned.statefulTemplate, 'AWS::DynamoDB::Table');
+    expect(tables.some(([, table]) => table.Properties.TimeToLiveSpecification !== undefined)).toBe(false);
+  });
+});
+
+describe('the synthesized sweep workflow', () => {
+  type State = AslObject & {
+    Type: string;
+    Next?: string;
+    Catch?: { ErrorEquals: string[]; Next: string }[];
+    Retry?: { ErrorEquals: string[] }[];
+  };
+  let definition: AslObject;
+  const statesOf = (asl: AslObject, parent?: string): { name: string; state: State; parent?: string }[] =>
+    Object.entries(asl.States as Record<string, State>).flatMap(([name, state]) => [
+      { name, state, ...(parent ? { parent } : {}) },
+      ...(state.Type === 'Map' ? statesOf(state.ItemProcessor as AslObject, name) : []),
+    ]);
+
+  beforeAll(() => {
+    const machine = template.findResources('AWS::StepFunctions::StateMachine')[
+      logicalId(built.stateless.sweepStateMachine)
+    ] as Resource;
+    definition = parseDefinitionString(machine.Properties.DefinitionString);
+  });
+
+  it('is what the local runner runs', () => {
+    expect(sweepWorkflowDefinition(adtechDataMap())).toEqual(definition);
+  });
+
+  it('has one Task per sweep step, every failure caught into RecordSweepFailure, and no ResultPath "$"', () => {
+    const all = statesOf(definition);
+    const tasks = all.filter(({ state }) => state.Type === 'Task');
+    expect(tasks.map(({ name }) => name).sort()).toEqual(Object.values(SWEEP_STATES).sort());
+    for (const { name, state, parent } of tasks) {
+      if (name === SWEEP_STATES.recordSweepFailure) {
+        expect(state.Next).toBe('SweepFailed');
+        continue;
+      }
+      const catching = parent ? all.find((entry) => entry.name === parent)?.state : state;
+      expect({
+        name,
+        caught: catching?.Catch?.some((handler) => handler.ErrorEquals.includes('States.ALL')),
+      }).toEqual({ name, caught: true });
+    }
+    for (const { state } of all) {
+      expect(state.ResultPath).not.toBe('$');
+      for (const handler of state.Catch ?? []) expect((handler as AslObject).ResultPath).not.toBe('$');
+    }
+  });
+
+  it('loops SweepPage until the token is null, retrying transient errors and crashed pages', () => {
+    const all = statesOf(definition);
+    const choice = all.find(({ name }) => name === 'MorePages')?.state as State & {
+      Choices: AslObject[];
+      Default: string;
+    };
+    expect(choice.Choices).toEqual([{ Variable: '$.token', IsNull: true, Next: 'StoreSwept' }]);
+    expect(choice.Default).toBe(SWEEP_STATES.sweepPage);
+    const page = all.find(({ name }) => name === SWEEP_STATES.sweepPage)!.state;
+    const retried = (page.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+    expect(retried).toEqual(
+      expect.arrayContaining(['SweepIncompleteError', 'ThrottlingException', ...CRASH_ERRORS]),
+    );
+    // No negative type test anywhere: aws-local-stepfunctions evaluates them as false.
+    expect(JSON.stringify(definition)).not.toMatch(
+      /"Is(Null|Present|Numeric|String|Boolean|Timestamp)":false/,
+    );
+  });
+});

@@ -1,0 +1,394 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { readAuditEvents } from '../../../lib/audit/log';
+import { importItems } from '../../../lib/local/import';
+import {
+  placeHold,
+  runSweep,
+  type SweepPageResult,
+  type SweepSummary,
+  sweepStorePage,
+} from '../../../lib/retention';
+import {
+  countCommands,
+  openTempEnvironment,
+  setLastModified,
+  type TempEnvironment,
+} from '../../helpers/retention';
+import { type SnapshotEntry, snapshotStores } from '../../helpers/world';
+
+/**
+ * Sweeps of small stores built for one behaviour each: anonymising by the mask rules, the number
+ * of delete calls, and a crash in the middle of a sweep.
+ */
+
+const DATAMAP = `
+version: 1
+identityTypes:
+  userId: { normalise: opaque }
+  email: { normalise: email }
+stores:
+  - id: profiles
+    kind: dynamodb
+    table: r-profiles
+    keySchema: { partitionKey: { name: userId }, sortKey: { name: profileId } }
+    locate: [{ identity: userId, attribute: userId }]
+    links: [{ identity: email, attribute: email }]
+    categories: [user.profile]
+    purpose: Running the account
+    lawfulBasis: contract
+    source: Provided by the subject
+    erase:
+      action: mask
+      fields:
+        - { attribute: name, with: fixed, value: "[anonymised]" }
+        - { attribute: email, with: hmac }
+        - { attribute: phone, with: remove }
+        - { attribute: note, with: hash }
+    retention:
+      period: P1Y
+      from: { attribute: lastSeenAt, format: iso8601 }
+      action: anonymise
+  - id: events
+    kind: dynamodb
+    table: r-events
+    keySchema: { partitionKey: { name: userId }, sortKey: { name: eventId } }
+    locate: [{ identity: userId, attribute: userId }]
+    categories: [behaviour.events]
+    purpose: Analytics
+    lawfulBasis: consent
+    source: Collected automatically
+    erase: { action: delete }
+    retention:
+      period: P30D
+      from: { attribute: at, format: epochMillis }
+  - id: sessions
+    kind: dynamodb
+    table: r-sessions
+    keySchema: { partitionKey: { name: sessionId } }
+    indexes:
+      - { name: byUser, partitionKey: { name: userId } }
+      - { name: byExpiry, partitionKey: { name: shard }, sortKey: { name: startedAt, type: N } }
+    locate: [{ identity: userId, index: byUser, attribute: userId }]
+    categories: [behaviour.sessions]
+    purpose: Security
+    lawfulBasis: legitimate-interests
+    source: Collected automatically
+    erase: { action: delete }
+    retention:
+      period: P30D
+      from: { attribute: startedAt, format: epochSeconds }
+      expiryIndex: { name: byExpiry, partitionValue: all }
+  - id: files
+    kind: s3
+    bucket: r-files
+    locate: [{ identity: userId, prefix: "files/{userId}/" }]
+    categories: [user.content]
+    purpose: Storing uploads
+    lawfulBasis: contract
+    source: Provided by the subject
+    erase: { action: delete }
+    retention:
+      period: P30D
+      from: { lastModified: true }
+`;
+
+const DAY = 86_400_000;
+const byStore = (summary: SweepSummary, storeId: string) =>
+  summary.stores.find((store) => store.storeId === storeId)!;
+const storeEntries = (snapshot: Map<string, SnapshotEntry>, storeId: string) =>
+  new Map([...snapshot].filter(([, entry]) => entry.storeId === storeId));
+
+describe('sweeps of single-purpose stores', () => {
+  let world: TempEnvironment;
+  // Everything is dated relative to the sweep's now: a month ahead of the real clock, so objects
+  // uploaded just now are 31 days old (past P30D) unless their LastModified says otherwise.
+  const now = new Date(Math.floor((Date.now() + 31 * DAY) / 1000) * 1000);
+
+  beforeAll(async () => {
+    world = await openTempEnvironment({ yaml: DATAMAP }, { now: () => now });
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  describe('anonymise', () => {
+    let before: Map<string, SnapshotEntry>;
+
+    beforeAll(async () => {
+      // Prepare: expired, fresh, exactly-at-the-cut-off, unreadable and held profiles.
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const limit = Date.UTC(
+        now.getUTCFullYear() - 1,
+        now.getUTCMonth(),
+        now.getUTCDate(),
+        now.getUTCHours(),
+        now.getUTCMinutes(),
+        now.getUTCSeconds(),
+      );
+      const profile = (n: number, lastSeenAt: unknown) => ({
+        userId: `u${n}`,
+        profileId: 'main',
+        name: `Person ${n}`,
+        email: `person${n}@example.com`,
+        phone: `+49301234${String(n).padStart(3, '0')}`,
+        note: `likes ${n}`,
+        plan: 'pro',
+        ...(lastSeenAt === undefined ? {} : { lastSeenAt }),
+      });
+      await importItems(
+        world.env.dataMap,
+        'profiles',
+        [
+          ...[1, 2, 3, 4, 5].map((n) => profile(n, iso(limit - n * DAY))),
+          profile(6, iso(limit - 1)),
+          profile(7, iso(limit)), // at the cut-off: kept
+          profile(8, iso(limit + 1)),
+          profile(9, undefined), // no timestamp: skipped
+          profile(10, 'last tuesday'), // unreadable: skipped
+          profile(11, iso(limit - 10 * DAY)), // held
+        ],
+        world.env.clients,
+      );
+      await placeHold(world.env.deps, {
+        storeId: 'profiles',
+        key: '{"userId":"u11","profileId":"main"}',
+        reason: 'Audit by the regulator',
+        placedBy: 'dpo',
+      });
+      before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'profiles');
+    });
+
+    it('masks exactly the expired unheld profiles by the mask rules, and nothing else', async () => {
+      // Act
+      const dry = await runSweep(world.env.deps, { storeId: 'profiles', dryRun: true });
+      const afterDry = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'profiles');
+      const real = await runSweep(world.env.deps, { storeId: 'profiles' });
+
+      // Assess
+      expect(afterDry).toEqual(before);
+      const counts = (summary: SweepSummary) => {
+        const { examined, expired, purged, anonymised, alreadyAnonymised, held, skipped } = byStore(
+          summary,
+          'profiles',
+        );
+        return { examined, expired, purged, anonymised, alreadyAnonymised, held, skipped };
+      };
+      expect(counts(dry)).toEqual({
+        examined: 11,
+        expired: 7,
+        purged: 0,
+        anonymised: 6,
+        alreadyAnonymised: 0,
+        held: 1,
+        skipped: 2,
+      });
+      expect(counts(real)).toEqual(counts(dry));
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'profiles');
+      expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+      for (const [id, entry] of before) {
+        const record = entry.record as Record<string, unknown>;
+        const now = after.get(id)!;
+        if (['u1', 'u2', 'u3', 'u4', 'u5', 'u6'].includes(String(record.userId))) {
+          const masked = now.record as Record<string, unknown>;
+          expect(masked).toEqual({
+            userId: record.userId,
+            profileId: 'main',
+            lastSeenAt: record.lastSeenAt,
+            plan: 'pro',
+            name: '[anonymised]',
+            email: expect.stringMatching(/^hmac:[0-9a-f]{64}$/),
+            note: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+          });
+        } else {
+          expect(now.content).toBe(entry.content);
+        }
+      }
+    });
+
+    it('anonymises once: a second sweep changes nothing and says so', async () => {
+      // Prepare
+      const first = await snapshotStores(world.env.dataMap, world.env.clients);
+
+      // Act
+      const again = await runSweep(world.env.deps, { storeId: 'profiles' });
+
+      // Assess
+      expect(await snapshotStores(world.env.dataMap, world.env.clients)).toEqual(first);
+      expect(byStore(again, 'profiles')).toMatchObject({
+        anonymised: 0,
+        alreadyAnonymised: 6,
+        held: 1,
+        expired: 7,
+      });
+    });
+  });
+
+  describe('delete calls', () => {
+    it('DynamoDB: ceil(N / 25) BatchWriteItem calls for N expired items, by Scan or by expiry index', async () => {
+      // Prepare: 110 expired and 20 fresh events (scanned), 60 expired and 9 fresh sessions (indexed).
+      const cutoffMs = now.getTime() - 30 * DAY;
+      await importItems(
+        world.env.dataMap,
+        'events',
+        Array.from({ length: 130 }, (_, n) => ({
+          userId: `u${n % 13}`,
+          eventId: `e${n}`,
+          at: n < 110 ? cutoffMs - 1 - n : cutoffMs + n,
+        })),
+        world.env.clients,
+      );
+      await importItems(
+        world.env.dataMap,
+        'sessions',
+        Array.from({ length: 69 }, (_, n) => ({
+          sessionId: `s${n}`,
+          userId: `u${n % 7}`,
+          shard: 'all',
+          startedAt: n < 60 ? Math.floor(cutoffMs / 1000) - 1 - n : Math.ceil(cutoffMs / 1000) + n,
+        })),
+        world.env.clients,
+      );
+      const counts = new Map<string, number>();
+      const remove = countCommands(world.env.clients.dynamodb, counts);
+
+      // Act: small pages, so the deletes of many pages are batched together.
+      let events: SweepPageResult | undefined;
+      let sessions: SweepPageResult | undefined;
+      try {
+        events = await sweepStorePage(world.env.deps, {
+          storeId: 'events',
+          now,
+          pageSize: 20,
+          budgetMs: 60_000,
+        });
+        const eventsCalls = counts.get('BatchWriteItemCommand') ?? 0;
+        sessions = await sweepStorePage(world.env.deps, {
+          storeId: 'sessions',
+          now,
+          pageSize: 7,
+          budgetMs: 60_000,
+        });
+        counts.set('events', eventsCalls);
+      } finally {
+        remove();
+      }
+
+      // Assess
+      expect(events).toMatchObject({ examined: 130, expired: 110, purged: 110, nextToken: null });
+      expect(counts.get('events')).toBe(Math.ceil(110 / 25));
+      expect(sessions).toMatchObject({ examined: 60, expired: 60, purged: 60, nextToken: null });
+      expect((counts.get('BatchWriteItemCommand') ?? 0) - (counts.get('events') ?? 0)).toBe(
+        Math.ceil(60 / 25),
+      );
+      expect(counts.get('QueryCommand')).toBe(Math.ceil(61 / 7)); // the last page says there is no more
+      const left = await snapshotStores(world.env.dataMap, world.env.clients);
+      expect(storeEntries(left, 'events').size).toBe(20);
+      expect(storeEntries(left, 'sessions').size).toBe(9);
+    });
+
+    it('S3: ceil(N / 1000) DeleteObjects calls for N expired objects', async () => {
+      // Prepare: 1,001 objects 31 days old, 4 exactly at the cut-off or younger.
+      const keys = Array.from(
+        { length: 1005 },
+        (_, n) => `files/u${n % 50}/${String(n).padStart(4, '0')}.txt`,
+      );
+      const queue = [...keys];
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          for (let key = queue.shift(); key; key = queue.shift()) {
+            await world.env.clients.s3.send(new PutObjectCommand({ Bucket: 'r-files', Key: key, Body: key }));
+          }
+        }),
+      );
+      const young = keys.slice(-4);
+      // Every object's age set explicitly (which also waits until s3rver has written it).
+      for (const [n, key] of keys.entries()) {
+        const age = n < 1001 ? now.getTime() - 31 * DAY : now.getTime() - 30 * DAY + (n - 1001) * 1000;
+        await setLastModified(world.stateDir, 'r-files', key, new Date(age), key.length);
+      }
+      const counts = new Map<string, number>();
+      const remove = countCommands(world.env.clients.s3, counts);
+
+      // Act
+      let page: SweepPageResult | undefined;
+      try {
+        page = await sweepStorePage(world.env.deps, {
+          storeId: 'files',
+          now,
+          pageSize: 250,
+          budgetMs: 60_000,
+        });
+      } finally {
+        remove();
+      }
+
+      // Assess
+      expect(page).toMatchObject({ examined: 1005, expired: 1001, purged: 1001, nextToken: null });
+      expect(counts.get('DeleteObjectsCommand')).toBe(Math.ceil(1001 / 1000));
+      const left = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'files');
+      expect([...left.values()].map((entry) => entry.record).sort()).toEqual(young);
+    });
+  });
+
+  describe('a crash in the middle of a sweep', () => {
+    it('fails after some deletions, and the next sweep completes with nothing that should stay gone', async () => {
+      // Prepare: 100 expired and 10 fresh events; the second BatchWriteItem call fails hard.
+      const cutoffMs = now.getTime() - 30 * DAY;
+      const items = Array.from({ length: 110 }, (_, n) => ({
+        userId: `c${n % 11}`,
+        eventId: `crash-${n}`,
+        at: n < 100 ? cutoffMs - 1000 - n : cutoffMs + 1000 + n,
+      }));
+      await importItems(world.env.dataMap, 'events', items, world.env.clients);
+      const before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'events');
+      const counts = new Map<string, number>();
+      const remove = countCommands(world.env.clients.dynamodb, counts, (command, count) => {
+        if (command === 'BatchWriteItemCommand' && count === 2) {
+          throw Object.assign(new Error('the process died'), { name: 'ProcessCrashed' });
+        }
+      });
+
+      // Act
+      let crashed: unknown;
+      try {
+        await runSweep(world.env.deps, { storeId: 'events', pageSize: 30, sweepId: 'sweep-crash-1' });
+      } catch (error) {
+        crashed = error;
+      } finally {
+        remove();
+      }
+      const between = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'events');
+      const rerun = await runSweep(world.env.deps, {
+        storeId: 'events',
+        pageSize: 30,
+        sweepId: 'sweep-crash-2',
+      });
+
+      // Assess: the crash left a partial purge (never of a fresh record); the rerun finished it.
+      expect((crashed as Error).name).toBe('ProcessCrashed');
+      expect(between.size).toBeLessThan(before.size);
+      expect(between.size).toBeGreaterThan(10);
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'events');
+      const fresh = [...before].filter(
+        ([, entry]) => Number((entry.record as Record<string, unknown>).at) >= cutoffMs,
+      );
+      expect([...after.keys()].sort()).toEqual(fresh.map(([id]) => id).sort());
+      for (const [id, entry] of fresh) expect(after.get(id)?.content).toBe(entry.content);
+      expect(byStore(rerun, 'events').purged).toBe(between.size - fresh.length);
+      const events = await readAuditEvents({
+        doc: world.env.deps.doc,
+        auditTable: world.env.deps.resources.auditTable,
+      });
+      const failed = events.filter((event) => event.type === 'sweep.failed');
+      expect(failed.at(-1)?.details).toMatchObject({
+        sweepId: 'sweep-crash-1',
+        state: 'SweepPage',
+        error: 'ProcessCrashed',
+      });
+      expect(events.filter((event) => event.type === 'sweep.completed').at(-1)?.details).toMatchObject({
+        sweepId: 'sweep-crash-2',
+      });
+    });
+  });
+});
