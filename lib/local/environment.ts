@@ -26,6 +26,8 @@ export const LOCAL_RESOURCES: LetheResources = {
 
 export const DEFAULT_STATE_DIR = '.lethe';
 
+const openStateDirs = new Set<string>();
+
 /** A state directory that was never initialised, or was initialised for another data map. */
 export class LocalStateError extends Error {
   override readonly name = 'LocalStateError';
@@ -141,7 +143,20 @@ export async function openLocalEnvironment(
   const dataMap = loadDataMap(dataMapPath);
   const keys = readJson<LocalKeys>(keysFile);
 
-  const servers = await startLocalServers({ stateDir });
+  // LevelDB allows one opener; a second one in the same process would not fail, it would hang.
+  if (openStateDirs.has(stateDir)) {
+    throw new LocalStateError(
+      `${stateDir} is in use by another lethe command in this process; run commands one at a time`,
+    );
+  }
+  openStateDirs.add(stateDir);
+  let servers: Awaited<ReturnType<typeof startLocalServers>>;
+  try {
+    servers = await startLocalServers({ stateDir });
+  } catch (error) {
+    openStateDirs.delete(stateDir);
+    throw error;
+  }
   const clients = createLocalClients(servers);
   try {
     if (options.init) {
@@ -150,6 +165,7 @@ export async function openLocalEnvironment(
     }
   } catch (error) {
     await servers.stop();
+    openStateDirs.delete(stateDir);
     throw error;
   }
   const executionsDir = join(stateDir, 'executions');
@@ -181,6 +197,7 @@ export async function openLocalEnvironment(
       clients.dynamodb.destroy();
       clients.s3.destroy();
       await servers.stop();
+      openStateDirs.delete(stateDir);
     },
   };
 }

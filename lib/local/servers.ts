@@ -1,9 +1,11 @@
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -154,8 +156,68 @@ function closeDynalite(server: Server): Promise<void> {
  * Fails fast (and releases whatever it started) if the DynamoDB store cannot be opened, e.g.
  * because another process holds the LevelDB lock of the same stateDir.
  */
+interface S3rverObjectToStore {
+  bucket: string;
+  key: string;
+  content: Buffer | NodeJS.ReadableStream;
+  metadata: Record<string, string>;
+}
+interface S3rverFilesystemStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObject(object: S3rverObjectToStore): Promise<{ size: number; md5: string }>;
+}
+const PUT_SHIM_MARK = Symbol.for('lethe.local.s3rverPutShim');
+
+/**
+ * s3rver 3.7 answers a PutObject when it has handed the body to the file stream, not when the
+ * file is written (`writeStream.end(buffer)` resolves at once; a streamed body resolves on the
+ * transform's finish). A GET right after can then read a short file: a rewrite followed by a
+ * read, or a byte-for-byte comparison, would see data that is not yet there. This replaces
+ * putObject with one that resolves when the file stream has finished.
+ */
+function installPutObjectDurabilityShim(): void {
+  const FilesystemStore = require('s3rver/lib/stores/filesystem') as {
+    prototype: S3rverFilesystemStore & { [PUT_SHIM_MARK]?: true };
+  };
+  const proto = FilesystemStore.prototype;
+  if (proto[PUT_SHIM_MARK]) return;
+  proto[PUT_SHIM_MARK] = true;
+  proto.putObject = async function putObject(this: S3rverFilesystemStore, object: S3rverObjectToStore) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const md5 = nodeCrypto.createHash('md5');
+    let size = 0;
+    await new Promise<void>((resolve, reject) => {
+      const file = createWriteStream(objectPath);
+      file.on('finish', resolve);
+      file.on('error', reject);
+      if (Buffer.isBuffer(object.content)) {
+        md5.update(object.content);
+        size = object.content.length;
+        file.end(object.content);
+        return;
+      }
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          md5.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      object.content.on('error', reject);
+      counter.on('error', reject);
+      object.content.pipe(counter).pipe(file);
+    });
+    const digest = md5.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
+}
+
 export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
   installDesContinuationTokenShim();
+  installPutObjectDurabilityShim();
 
   const { stateDir } = options;
   let dynamoPath: string | undefined;

@@ -325,15 +325,13 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       new ScanCommand({ TableName: env.deps.resources.requestsTable }),
     );
     await env.close();
-    const statusOutputs = await Promise.all(
-      (requests.Items ?? [])
-        .filter((item) => item.recordType === 'request')
-        .map(
-          async (item) =>
-            (await lethe(['request', 'status', String(item.requestId), '--state-dir', stateDir, '--json']))
-              .out,
-        ),
-    );
+    // One command at a time: like separate processes, two environments cannot share a state directory.
+    const statusOutputs: string[] = [];
+    for (const item of (requests.Items ?? []).filter((entry) => entry.recordType === 'request')) {
+      statusOutputs.push(
+        (await lethe(['request', 'status', String(item.requestId), '--state-dir', stateDir, '--json'])).out,
+      );
+    }
 
     // act
     const log = readFileSync(join(stateDir, 'lethe.log'), 'utf8');
