@@ -71,7 +71,8 @@ function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-async function createLetheResources(clients: AwsClients): Promise<void> {
+/** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
+export async function createLetheResources(clients: AwsClients): Promise<void> {
   await Promise.all([
     createTableIfMissing(clients.dynamodb, {
       TableName: LOCAL_RESOURCES.requestsTable,

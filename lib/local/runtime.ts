@@ -68,6 +68,87 @@ function historyEvent(event: EventLog): HistoryEvent {
   return base;
 }
 
+/** What one local execution needs: the definition, its input, and a step function per Task state name. */
+export interface LocalExecution {
+  definition: AslObject;
+  executionId: string;
+  input: Record<string, unknown>;
+  /** Appended to, one JSON history event per line. */
+  historyFile: string;
+  /** The step each Task state runs, by state name; it gets the Lambda payload and returns the result. */
+  steps: Record<string, (payload: unknown) => Promise<unknown>>;
+  faults?: FaultInjector;
+  /** Called with every step's result, e.g. for a progress display. */
+  onStepOutput?: (stateName: string, output: unknown) => void;
+}
+
+/**
+ * Runs a synthesized definition with aws-local-stepfunctions: each Task state calls its step
+ * in-process in Lambda's request/response shape, retries happen at once, every event is
+ * appended to the history file. Never throws for a failed execution: it returns the failure.
+ */
+export async function runLocalExecution(
+  execution: LocalExecution,
+): Promise<{ output?: unknown; failure?: { error: string; cause: string } }> {
+  const handlers: Record<string, (input: unknown) => Promise<{ Payload: unknown; StatusCode: number }>> = {};
+  for (const [stateName, step] of Object.entries(execution.steps)) {
+    handlers[stateName] = async (input) => {
+      // A lambda:invoke task hands the handler {FunctionName, Payload} and expects Lambda's response shape.
+      const payload = (input as { Payload?: unknown }).Payload;
+      try {
+        await execution.faults?.(stateName, payload);
+        const output = await step(payload);
+        execution.onStepOutput?.(stateName, output);
+        return { Payload: output, StatusCode: 200 };
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        throw new TaskError(failure.name, failure.message);
+      }
+    };
+  }
+  // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
+  const retryIntervalOverrides = Object.fromEntries(
+    allStates(execution.definition)
+      .filter(([, state]) => Array.isArray(state.Retry))
+      .map(([name]) => [name, 0]),
+  );
+  const machine = new StateMachine(
+    execution.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
+    {
+      validationOptions: { checkArn: false, checkPaths: false },
+    },
+  );
+  const input = execution.input as Parameters<StateMachine['run']>[0];
+  const run = machine.run(input, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: execution.executionId,
+        Name: execution.executionId,
+        Input: input,
+        StartTime: new Date().toISOString(),
+      },
+    },
+  });
+  let failure: { error: string; cause: string } | undefined;
+  const logging = (async () => {
+    for await (const event of run.eventLogs) {
+      const entry = historyEvent(event);
+      if (entry.type === 'ExecutionFailed')
+        failure = { error: entry.error ?? 'Unknown', cause: entry.cause ?? '' };
+      appendFileSync(execution.historyFile, `${JSON.stringify(entry)}\n`);
+    }
+  })();
+  let output: unknown;
+  try {
+    output = await run.result;
+  } catch (error) {
+    failure ??= { error: (error as Error).name, cause: (error as Error).message };
+  }
+  await logging;
+  return failure ? { failure } : { output };
+}
+
 /** The file an execution's history is appended to, one JSON event per line. */
 export function historyFile(env: Pick<LocalEnvironment, 'executionsDir'>, executionId: string): string {
   return join(env.executionsDir, `${executionId}.jsonl`);
@@ -141,59 +222,18 @@ export class LocalWorkflowRunner implements WorkflowStarter {
 
   private async run(requestId: string, file: string): Promise<void> {
     const steps = createRequestSteps(this.env.deps);
-    const handlers: Record<string, (input: unknown) => Promise<{ Payload: unknown; StatusCode: number }>> =
-      {};
-    for (const [step, stateName] of Object.entries(REQUEST_STATES) as [
-      keyof typeof REQUEST_STATES,
-      string,
-    ][]) {
-      handlers[stateName] = async (input) => {
-        // A lambda:invoke task hands the handler {FunctionName, Payload} and expects Lambda's response shape.
-        const payload = (input as { Payload?: unknown }).Payload;
-        try {
-          await this.options.faults?.(stateName, payload);
-          return { Payload: await steps[step](payload), StatusCode: 200 };
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          throw new TaskError(failure.name, failure.message);
-        }
-      };
-    }
-    // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
-    const retryIntervalOverrides = Object.fromEntries(
-      allStates(this.definition)
-        .filter(([, state]) => Array.isArray(state.Retry))
-        .map(([name]) => [name, 0]),
-    );
-    const machine = new StateMachine(
-      this.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
-      {
-        validationOptions: { checkArn: false, checkPaths: false },
-      },
-    );
-    const execution = machine.run(
-      { requestId },
-      {
-        overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-        context: {
-          Execution: {
-            Id: requestId,
-            Name: requestId,
-            Input: { requestId },
-            StartTime: new Date().toISOString(),
-          },
-        },
-      },
-    );
-    const logging = (async () => {
-      for await (const event of execution.eventLogs)
-        appendFileSync(file, `${JSON.stringify(historyEvent(event))}\n`);
-    })();
-    try {
-      await execution.result;
-    } catch {
-      // A failed execution is recorded in its history (ExecutionFailed) and in the request record.
-    }
-    await logging;
+    await runLocalExecution({
+      definition: this.definition,
+      executionId: requestId,
+      input: { requestId },
+      historyFile: file,
+      steps: Object.fromEntries(
+        (Object.entries(REQUEST_STATES) as [keyof typeof REQUEST_STATES, string][]).map(
+          ([step, stateName]) => [stateName, steps[step]],
+        ),
+      ),
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
+    });
+    // A failed execution is in its history (ExecutionFailed) and in the request record.
   }
 }

@@ -1,12 +1,11 @@
 import './polyfills';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { type AslObject, sweepWorkflowDefinition } from '../workflow/synthesized-definition';
 import type { LocalEnvironment } from './environment';
-import { type FaultInjector, type HistoryEvent, historyFile } from './runtime';
+import { type FaultInjector, historyFile, runLocalExecution } from './runtime';
 
 /**
  * Runs the retention sweep's synthesized state machine (the definition CDK deploys) with
@@ -14,48 +13,6 @@ import { type FaultInjector, type HistoryEvent, historyFile } from './runtime';
  * servers, and persists every event of the execution under the state directory, as the request
  * runner does (lib/local/runtime.ts): `<state-dir>/executions/<sweepId>.jsonl`.
  */
-
-type Execution = ReturnType<StateMachine['run']>;
-type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer Event> ? Event : never;
-
-/** A step's error as Lambda reports it: Error is the error's name, Cause a JSON body with its message. */
-class TaskError extends Error {
-  constructor(name: string, message: string) {
-    super(JSON.stringify({ errorType: name, errorMessage: message }));
-    this.name = name;
-  }
-}
-
-/** Every state of a definition, Map item processors included, by name. */
-function allStates(definition: AslObject): [string, Record<string, unknown>][] {
-  const states = Object.entries((definition.States ?? {}) as Record<string, Record<string, unknown>>);
-  return states.flatMap(([name, state]) => {
-    const nested = (state.ItemProcessor ?? state.Iterator) as AslObject | undefined;
-    return [[name, state] as [string, Record<string, unknown>], ...(nested ? allStates(nested) : [])];
-  });
-}
-
-function historyEvent(event: EventLog): HistoryEvent {
-  const base: HistoryEvent = { at: new Date(event.timestamp).toISOString(), type: event.type };
-  if ('state' in event) {
-    base.state = event.state.name;
-    base.input = event.state.input;
-    if (event.state.output !== undefined) base.output = event.state.output;
-    if (event.index !== undefined) base.index = event.index;
-  }
-  if ('parentState' in event) {
-    base.state = event.parentState.name;
-    if ('index' in event) base.index = event.index;
-  }
-  if ('input' in event && event.type === 'ExecutionStarted') base.input = event.input;
-  if ('output' in event && event.type === 'ExecutionSucceeded') base.output = event.output;
-  if ('Error' in event) {
-    base.error = event.Error;
-    base.cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
-  }
-  if ('retry' in event) base.attempt = event.retry.attempt;
-  return base;
-}
 
 /** What `lethe sweep` asks for: the execution input of the sweep state machine. */
 export interface LocalSweepInput {
@@ -149,67 +106,31 @@ export class LocalSweepRunner {
     };
 
     const steps = createSweepSteps(this.env.deps);
-    const handlers: Record<string, (input: unknown) => Promise<{ Payload: unknown; StatusCode: number }>> =
-      {};
-    for (const [step, stateName] of Object.entries(SWEEP_STATES) as [SweepStep, string][]) {
-      handlers[stateName] = async (request) => {
-        // A lambda:invoke task hands the handler {FunctionName, Payload} and expects Lambda's response shape.
-        const payload = (request as { Payload?: unknown }).Payload;
-        try {
-          await this.options.faults?.(stateName, payload);
-          const output = await steps[step](payload);
-          if (step === 'sweepPage' && this.options.onProgress) {
-            const item = output as SweepItem;
-            this.options.onProgress({
-              storeId: item.storeId,
-              segment: item.segment,
-              totalSegments: item.totalSegments,
-              totals: item.totals,
-              pages: item.pages,
-              done: item.token === null,
-            });
-          }
-          return { Payload: output, StatusCode: 200 };
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          throw new TaskError(failure.name, failure.message);
-        }
-      };
-    }
-    // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
-    const retryIntervalOverrides = Object.fromEntries(
-      allStates(this.definition)
-        .filter(([, state]) => Array.isArray(state.Retry))
-        .map(([name]) => [name, 0]),
-    );
-    const machine = new StateMachine(
-      this.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
-      {
-        validationOptions: { checkArn: false, checkPaths: false },
-      },
-    );
-    const execution = machine.run(executionInput, {
-      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-      context: {
-        Execution: { Id: sweepId, Name: sweepId, Input: executionInput, StartTime: new Date().toISOString() },
+    const { output, failure: failed } = await runLocalExecution({
+      definition: this.definition,
+      executionId: sweepId,
+      input: executionInput,
+      historyFile: file,
+      steps: Object.fromEntries(
+        (Object.entries(SWEEP_STATES) as [SweepStep, string][]).map(([step, stateName]) => [
+          stateName,
+          steps[step],
+        ]),
+      ),
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
+      onStepOutput: (stateName, stepOutput) => {
+        if (stateName !== SWEEP_STATES.sweepPage || !this.options.onProgress) return;
+        const item = stepOutput as SweepItem;
+        this.options.onProgress({
+          storeId: item.storeId,
+          segment: item.segment,
+          totalSegments: item.totalSegments,
+          totals: item.totals,
+          pages: item.pages,
+          done: item.token === null,
+        });
       },
     });
-    let failed: { error?: string; cause?: string } | undefined;
-    const logging = (async () => {
-      for await (const event of execution.eventLogs) {
-        const entry = historyEvent(event);
-        if (entry.type === 'ExecutionFailed')
-          failed = { error: entry.error ?? 'Unknown', cause: entry.cause ?? '' };
-        appendFileSync(file, `${JSON.stringify(entry)}\n`);
-      }
-    })();
-    let output: unknown;
-    try {
-      output = await execution.result;
-    } catch (error) {
-      failed ??= { error: (error as Error).name, cause: (error as Error).message };
-    }
-    await logging;
     if (failed) return { sweepId, status: 'FAILED', ...failed, historyFile: file };
     const summary = (output as { summary?: SweepSummary } | undefined)?.summary;
     return { sweepId, status: 'SUCCEEDED', ...(summary ? { summary } : {}), historyFile: file };

@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromBuffer, type ZipFile } from 'yauzl';
 import { type AdtechSeed, type SeedSubject, writeSeedFiles } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
@@ -18,6 +17,7 @@ import {
   type SnapshotEntry,
   snapshotStores,
 } from '../helpers/world';
+import { unzip } from '../helpers/zip';
 
 interface CliRun {
   code: number;
@@ -33,30 +33,6 @@ async function lethe(args: string[], options: Parameters<typeof runCli>[1] = {})
     io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
   });
   return { code, out, err };
-}
-
-async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry) =>
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      }),
-    );
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return files;
 }
 
 const dataMap = exampleDataMap();

@@ -10,13 +10,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsBackend } from '../../../lib/cli/backends';
-import { LOCAL_RESOURCES } from '../../../lib/local/environment';
-import {
-  createLocalClients,
-  createTableIfMissing,
-  type LocalServers,
-  startLocalServers,
-} from '../../../lib/local/servers';
+import { createLetheResources, LOCAL_RESOURCES } from '../../../lib/local/environment';
+import { createLocalClients, type LocalServers, startLocalServers } from '../../../lib/local/servers';
 import { exampleDataMap } from '../../helpers/world';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:LetheRequests';
@@ -35,25 +30,7 @@ describe('AwsBackend (lethe --target aws)', () => {
 
   beforeAll(async () => {
     servers = await startLocalServers();
-    const { dynamodb } = createLocalClients(servers);
-    await createTableIfMissing(dynamodb, {
-      TableName: LOCAL_RESOURCES.requestsTable,
-      KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    });
-    await createTableIfMissing(dynamodb, {
-      TableName: LOCAL_RESOURCES.auditTable,
-      KeySchema: [
-        { AttributeName: 'stream', KeyType: 'HASH' },
-        { AttributeName: 'seq', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'stream', AttributeType: 'S' },
-        { AttributeName: 'seq', AttributeType: 'N' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    });
+    await createLetheResources(createLocalClients(servers));
   });
 
   afterAll(() => servers.stop());

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { fromBuffer, type ZipFile } from 'yauzl';
 import type { AdtechSeed, SeedSubject } from '../../../examples/adtech/seed';
 import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
 import { importSeed } from '../../../lib/local/import';
@@ -22,34 +21,11 @@ import {
   type SnapshotEntry,
   snapshotStores,
 } from '../../helpers/world';
+import { unzip } from '../../helpers/zip';
 
 const noExecution: WorkflowStarter = {
   start: async (requestId) => ({ executionId: requestId, alreadyStarted: false }),
 };
-
-async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<ZipFile>((resolve, reject) =>
-    fromBuffer(buffer, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const files = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          files.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return files;
-}
 
 describe('request workflow steps, driven in order against dynalite and s3rver', () => {
   let stateDir: string;
