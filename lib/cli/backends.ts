@@ -8,11 +8,14 @@ import {
   GetExecutionHistoryCommand,
   SFNClient,
   type HistoryEvent as SfnHistoryEvent,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { DataMap } from '../datamap/schema';
 import { type LocalEnvironment, openLocalEnvironment } from '../local/environment';
 import { type FaultInjector, type HistoryEvent, LocalWorkflowRunner, readHistory } from '../local/runtime';
+import { LocalSweepRunner, newSweepId, type SweepProgress } from '../local/sweep-runner';
 import { silentLogger } from '../log';
+import type { SweepSummary } from '../retention';
 import type { RightsDeps } from '../rights/deps';
 import { exportDownloadUrl } from '../rights/export';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../rights/request';
@@ -32,7 +35,34 @@ export interface LetheBackend {
   status(requestId: string): Promise<RequestSummary>;
   list(status?: RequestStatus): Promise<RequestSummary[]>;
   history(requestId: string): Promise<HistoryEvent[]>;
+  /** Runs a retention sweep to its end; a failed sweep is returned, not thrown. */
+  sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome>;
   close(): Promise<void>;
+}
+
+/** What `lethe sweep` asks for. */
+export interface SweepRequest {
+  now?: string;
+  dryRun: boolean;
+  storeId?: string;
+}
+
+/** How a sweep ended: its summary, or the error it failed with. */
+export interface SweepOutcome {
+  sweepId: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  summary: SweepSummary | null;
+  error: { code: string; message: string } | null;
+}
+
+function failureMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+  } catch {
+    return cause;
+  }
 }
 
 /** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
@@ -81,6 +111,24 @@ export class LocalBackend implements LetheBackend {
   async history(requestId: string) {
     await getRequest(this.env.deps, requestId);
     return readHistory(this.env, requestId);
+  }
+
+  async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
+    const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
+    const result = await runner.run({
+      dryRun: input.dryRun,
+      ...(input.now ? { now: input.now } : {}),
+      ...(input.storeId ? { storeId: input.storeId } : {}),
+    });
+    return {
+      sweepId: result.sweepId,
+      status: result.status,
+      summary: result.summary ?? null,
+      error:
+        result.status === 'FAILED'
+          ? { code: result.error ?? 'Unknown', message: failureMessage(result.cause) }
+          : null,
+    };
   }
 
   /** Copies the package out of the local S3 into the state directory, where a person can open it. */
@@ -169,6 +217,7 @@ export class AwsBackend implements LetheBackend {
     private readonly starter: WorkflowStarter,
     private readonly waitSeconds: number,
     private readonly pollIntervalMs: number,
+    private readonly sweepStateMachineArn: string | undefined,
   ) {}
 
   static async open(options: {
@@ -205,19 +254,58 @@ export class AwsBackend implements LetheBackend {
       new SfnWorkflowStarter(sfn, stateMachineArn),
       options.waitSeconds ?? 900,
       options.pollIntervalMs ?? 2000,
+      env.LETHE_SWEEP_STATE_MACHINE_ARN,
     );
   }
 
   async submit(input: SubmitRequestInput) {
     const result = await submitRequest(this.deps, this.starter, input);
-    const executionArn = executionArnFor(this.stateMachineArn, result.requestId);
+    await this.waitFor(executionArnFor(this.stateMachineArn, result.requestId));
+    return { summary: await this.status(result.requestId), created: result.created };
+  }
+
+  /** Polls an execution until it ends or the wait runs out. */
+  private async waitFor(executionArn: string) {
     const deadline = Date.now() + this.waitSeconds * 1000;
     for (;;) {
       const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (execution.status !== 'RUNNING' || Date.now() > deadline) break;
+      if (execution.status !== 'RUNNING' || Date.now() > deadline) return execution;
       await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs));
     }
-    return { summary: await this.status(result.requestId), created: result.created };
+  }
+
+  async sweep(input: SweepRequest): Promise<SweepOutcome> {
+    if (!this.sweepStateMachineArn) {
+      throw new AwsTargetError('the deployed stack has no sweep state machine output: redeploy it');
+    }
+    const sweepId = newSweepId();
+    const started = await this.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: this.sweepStateMachineArn,
+        name: sweepId,
+        input: JSON.stringify({
+          dryRun: input.dryRun,
+          ...(input.now ? { now: input.now } : {}),
+          ...(input.storeId ? { storeId: input.storeId } : {}),
+        }),
+      }),
+    );
+    const execution = await this.waitFor(
+      started.executionArn ?? executionArnFor(this.sweepStateMachineArn, sweepId),
+    );
+    if (execution.status === 'SUCCEEDED') {
+      const output = JSON.parse(execution.output ?? '{}') as { summary?: SweepSummary };
+      return { sweepId, status: 'SUCCEEDED', summary: output.summary ?? null, error: null };
+    }
+    return {
+      sweepId,
+      status: 'FAILED',
+      summary: null,
+      error: {
+        code: execution.error ?? execution.status ?? 'Unknown',
+        message: failureMessage(execution.cause),
+      },
+    };
   }
 
   async status(requestId: string) {

@@ -19,6 +19,12 @@ const BAD_INPUT_ERRORS = new Set([
   'RequestAlreadyExistsError',
   'AwsTargetError',
   'LetheConfigError',
+  'InvalidHoldError',
+  'HoldNotFoundError',
+  'HoldAlreadyReleasedError',
+  'NoRetentionRuleError',
+  'InvalidSweepInputError',
+  'InvalidSweepIdError',
 ]);
 
 /** The exit code for an error that ended a command. */

@@ -1,6 +1,8 @@
 import type { HistoryEvent } from '../local/runtime';
+import type { LegalHold } from '../retention';
 import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
+import type { SweepOutcome } from './backends';
 
 /** Renders rows as a left-aligned text table with a header line. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -109,4 +111,54 @@ export function describeHistory(events: HistoryEvent[]): string {
     .split('\n')
     .map((text) => `  ${text}`)
     .join('\n');
+}
+
+/** A sweep's per-store counts, or its error. */
+export function describeSweep(outcome: SweepOutcome): string {
+  const summary = outcome.summary;
+  const lines = [
+    `Sweep ${outcome.sweepId}: ${outcome.status}${summary?.dryRun ? ' (dry run: nothing changed)' : ''}`,
+  ];
+  if (summary) {
+    lines.push(
+      `  retention measured from ${summary.now}${summary.durationMs === null ? '' : `, took ${(summary.durationMs / 1000).toFixed(1)} s`}`,
+    );
+    const rows = summary.stores.map((store) => [
+      store.storeId,
+      `${store.period} ${store.action}`,
+      store.examined,
+      store.expired,
+      store.purged,
+      store.anonymised,
+      store.held,
+      store.skipped,
+    ]);
+    lines.push(
+      table(
+        [
+          'store',
+          'rule',
+          'examined',
+          'expired',
+          summary.dryRun ? 'would purge' : 'purged',
+          'anonymised',
+          'held',
+          'skipped',
+        ],
+        rows,
+      )
+        .split('\n')
+        .map((text) => `  ${text}`)
+        .join('\n'),
+    );
+  }
+  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);
+  return lines.join('\n');
+}
+
+/** What a hold covers, without the identifier it was placed by. */
+export function describeHoldScope(hold: LegalHold): string {
+  return hold.scope === 'subject'
+    ? `subject by ${hold.identityType ?? 'identity'}, ${hold.identityCount ?? 1} linked identit${hold.identityCount === 1 ? 'y' : 'ies'}`
+    : `record ${hold.recordKey ?? ''} in ${hold.storeId ?? '?'}`;
 }

@@ -1,14 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { parseIdentityArgument } from '../datamap/identity';
-import { loadDataMap } from '../datamap/load';
+import { getStore, loadDataMap } from '../datamap/load';
 import { openLocalEnvironment } from '../local/environment';
 import { importDirectory, importItemsFile } from '../local/import';
 import type { FaultInjector } from '../local/runtime';
+import { listHolds, NoRetentionRuleError, placeHold, releaseHold } from '../retention';
 import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../rights/request';
 import { AwsBackend, type LetheBackend, LocalBackend } from './backends';
 import { runDemo } from './demo';
 import { EXIT, exitCodeFor, UsageError } from './errors';
-import { describeHistory, describeRequest, table } from './format';
+import { describeHistory, describeHoldScope, describeRequest, describeSweep, table } from './format';
 
 /** Where the CLI writes; injectable so tests run commands in-process. */
 export interface CliIo {
@@ -310,6 +311,155 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
       await withBackend(opts, async (opened) => {
         const events = await opened.history(requestId);
         print(opts, events, () => `History of ${requestId}\n${describeHistory(events)}`);
+      });
+    });
+
+  common(
+    program
+      .command('sweep')
+      .description('Purge (or anonymise) records past their retention period, honouring legal holds.')
+      .option('--store <id>', 'only this store (it must have a retention rule)')
+      .option('--dry-run', 'count what would go, change nothing')
+      .option(
+        '--now <iso-8601>',
+        'the moment retention is measured from (default: now), e.g. 2026-11-01T03:00:00Z',
+      ),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe sweep --dry-run\n  lethe sweep --store ad-events --now 2026-11-01T03:00:00Z --json',
+    )
+    .action(async (opts: CommonOptions & { store?: string; dryRun?: boolean; now?: string }) => {
+      if (
+        opts.now !== undefined &&
+        (!/^\d{4}-\d{2}-\d{2}T/.test(opts.now) || Number.isNaN(Date.parse(opts.now)))
+      ) {
+        throw new UsageError(
+          `--now must be an ISO-8601 date and time such as 2026-11-01T03:00:00Z; got "${opts.now}"`,
+        );
+      }
+      await withBackend(opts, async (opened) => {
+        const { dataMap } = opened.deps;
+        if (opts.store) {
+          getStore(dataMap, opts.store);
+          const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
+          if (!retained.includes(opts.store)) throw new NoRetentionRuleError(opts.store, retained);
+        }
+        const live = !opts.json && process.stderr.isTTY === true;
+        const outcome = await opened.sweep(
+          {
+            dryRun: opts.dryRun ?? false,
+            ...(opts.now ? { now: opts.now } : {}),
+            ...(opts.store ? { storeId: opts.store } : {}),
+          },
+          live
+            ? (progress) =>
+                process.stderr.write(
+                  `\r\u001b[2K${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${progress.totals.examined} examined, ${progress.totals.purged + progress.totals.anonymised} ${opts.dryRun ? 'would go' : 'purged or anonymised'}${progress.done ? ' — done\n' : ''}`,
+                )
+            : undefined,
+        );
+        print(opts, outcome, () => describeSweep(outcome));
+        if (outcome.status === 'FAILED') exitCode = EXIT.requestFailed;
+      });
+    });
+
+  const hold = program
+    .command('hold')
+    .description('Legal holds: records kept from sweeps and erasure until released.');
+  common(
+    hold
+      .command('add')
+      .description(
+        'Place a legal hold on a subject (every record reachable from the identity) or on one record.',
+      )
+      .option('--subject <TYPE=VALUE>', 'the subject to hold, e.g. email=ada@example.com')
+      .option('--store <id>', 'with --key: the store of the record to hold')
+      .option('--key <key>', 'with --store: the DynamoDB key as JSON, or the S3 object key')
+      .requiredOption(
+        '--reason <text>',
+        'why, e.g. "Litigation hold, case 2026-0042" (no names or identifiers)',
+      )
+      .requiredOption('--by <name>', 'who places the hold'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe hold add --subject email=ada@example.com --reason "Litigation hold, case 2026-0042" --by "Legal"\n  lethe hold add --store conversions --key \'{"conversionId":"cv-123"}\' --reason "Disputed invoice 4711" --by "Finance"',
+    )
+    .action(
+      async (
+        opts: CommonOptions & { subject?: string; store?: string; key?: string; reason: string; by: string },
+      ) => {
+        const bySubject = opts.subject !== undefined;
+        const byRecord = opts.store !== undefined || opts.key !== undefined;
+        if (bySubject === byRecord || (byRecord && (opts.store === undefined || opts.key === undefined))) {
+          throw new UsageError('hold add needs either --subject TYPE=VALUE, or --store ID with --key KEY');
+        }
+        await withBackend(opts, async (opened) => {
+          const placed = bySubject
+            ? await placeHold(opened.deps, { subject: opts.subject!, reason: opts.reason, placedBy: opts.by })
+            : await placeHold(opened.deps, {
+                storeId: opts.store!,
+                key: opts.key!,
+                reason: opts.reason,
+                placedBy: opts.by,
+              });
+          print(
+            opts,
+            placed,
+            () => `Placed hold ${placed.holdId} (${describeHoldScope(placed)}): ${placed.reason}`,
+          );
+        });
+      },
+    );
+
+  common(
+    hold
+      .command('list')
+      .description('List legal holds, oldest first.')
+      .addOption(
+        new Option('--status <status>', 'only active or released holds').choices(['active', 'released']),
+      ),
+  )
+    .addHelpText('after', '\nExample:\n  lethe hold list --status active')
+    .action(async (opts: CommonOptions & { status?: 'active' | 'released' }) => {
+      await withBackend(opts, async (opened) => {
+        const holds = await listHolds(opened.deps, opts.status ? { status: opts.status } : {});
+        print(opts, holds, () =>
+          holds.length === 0
+            ? 'No legal holds.'
+            : table(
+                ['hold', 'status', 'scope', 'placed', 'by', 'reason'],
+                holds.map((entry) => [
+                  entry.holdId,
+                  entry.status,
+                  describeHoldScope(entry),
+                  entry.placedAt,
+                  entry.placedBy,
+                  entry.reason,
+                ]),
+              ),
+        );
+      });
+    });
+
+  common(
+    hold
+      .command('release')
+      .description('Release a legal hold; it stays listed, marked released, for the audit trail.')
+      .argument('<holdId>')
+      .requiredOption('--by <name>', 'who releases the hold'),
+  )
+    .addHelpText('after', '\nExample:\n  lethe hold release hold-3f1c0e6e --by "Legal"')
+    .action(async (holdId: string, opts: CommonOptions & { by: string }) => {
+      await withBackend(opts, async (opened) => {
+        const released = await releaseHold(opened.deps, holdId, opts.by);
+        print(
+          opts,
+          released,
+          () => `Released hold ${released.holdId} (${describeHoldScope(released)}) by ${opts.by}`,
+        );
       });
     });
 

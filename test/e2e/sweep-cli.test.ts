@@ -1,0 +1,203 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
+import type { SweepOutcome } from '../../lib/cli/backends';
+import { runCli } from '../../lib/cli/program';
+import { openLocalEnvironment } from '../../lib/local/environment';
+import { importSeed } from '../../lib/local/import';
+import type { LegalHold } from '../../lib/retention';
+import {
+  belongsTo,
+  EXAMPLE_DATAMAP_PATH,
+  exampleDataMap,
+  exampleSeed,
+  identifierValues,
+  richestSubject,
+  SEED_NOW,
+  type SnapshotEntry,
+  snapshotStores,
+} from '../helpers/world';
+
+async function lethe(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
+  });
+  return { code, out, err };
+}
+
+const dataMap = exampleDataMap();
+/** A year after the seed: plenty has expired in every store with a retention rule. */
+const SWEEP_NOW = '2027-11-01T03:00:00.000Z';
+
+async function snapshot(stateDir: string): Promise<Map<string, SnapshotEntry>> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    return await snapshotStores(env.dataMap, env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+describe('lethe sweep and lethe hold, end to end through the locally run sweep state machine', () => {
+  let root: string;
+  let stateDir: string;
+  let seed: AdtechSeed;
+  let held: SeedSubject;
+  let holdId: string;
+  const sweep = (...extra: string[]) =>
+    lethe(['sweep', '--now', SWEEP_NOW, '--state-dir', stateDir, '--json', ...extra]);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lethe-sweep-e2e-'));
+    stateDir = join(root, 'state');
+    seed = exampleSeed(12, 4);
+    held = richestSubject(seed);
+    const env = await openLocalEnvironment({
+      stateDir,
+      dataMapPath: EXAMPLE_DATAMAP_PATH,
+      init: true,
+      now: () => SEED_NOW,
+    });
+    await importSeed(env.dataMap, seed, env.clients);
+    await env.close();
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('counts what would go in a dry run and changes nothing', async () => {
+    // prepare
+    const before = await snapshot(stateDir);
+
+    // act
+    const run = await sweep('--dry-run');
+
+    // assess
+    expect(run.code).toBe(0);
+    const outcome = JSON.parse(run.out) as SweepOutcome;
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.summary!.dryRun).toBe(true);
+    expect(outcome.summary!.totals.expired).toBeGreaterThan(0);
+    expect(await snapshot(stateDir)).toEqual(before);
+  });
+
+  it('keeps every record of a subject on legal hold and purges the other expired records', async () => {
+    // prepare
+    const placed = await lethe([
+      'hold',
+      'add',
+      '--subject',
+      `email=${held.email}`,
+      '--reason',
+      'Litigation hold, case 2026-0042',
+      '--by',
+      'Legal',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
+    expect(placed.code).toBe(0);
+    holdId = (JSON.parse(placed.out) as LegalHold).holdId;
+    const before = await snapshot(stateDir);
+
+    // act
+    const run = await sweep();
+
+    // assess
+    const outcome = JSON.parse(run.out) as SweepOutcome;
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect(outcome.summary!.totals.held).toBeGreaterThan(0);
+    expect(outcome.summary!.totals.purged).toBeGreaterThan(0);
+    const after = await snapshot(stateDir);
+    for (const entry of before.values()) {
+      if (belongsTo(dataMap, held, entry)) expect(after.get(entry.id)).toEqual(entry);
+      else if (after.has(entry.id)) expect(after.get(entry.id)).toEqual(entry);
+    }
+    expect(after.size).toBeLessThan(before.size);
+    // what is left to purge is exactly what the hold keeps
+    const again = JSON.parse((await sweep('--dry-run')).out) as SweepOutcome;
+    expect(again.summary!.totals.purged).toBe(0);
+    expect(again.summary!.totals.held).toBe(outcome.summary!.totals.held);
+  });
+
+  it('purges the held records once the hold is released, and lists the hold as released', async () => {
+    // prepare
+    const released = await lethe([
+      'hold',
+      'release',
+      holdId,
+      '--by',
+      'Legal',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
+    expect(released.code).toBe(0);
+
+    // act
+    const outcome = JSON.parse((await sweep()).out) as SweepOutcome;
+
+    // assess
+    expect(outcome.summary!.totals.held).toBe(0);
+    expect(outcome.summary!.totals.purged).toBeGreaterThan(0);
+    const holds = JSON.parse(
+      (await lethe(['hold', 'list', '--state-dir', stateDir, '--json'])).out,
+    ) as LegalHold[];
+    expect(holds.map((hold) => [hold.holdId, hold.status, hold.releasedBy])).toEqual([
+      [holdId, 'released', 'Legal'],
+    ]);
+  });
+
+  it('appends sweep and hold events to the audit log, with no raw identifier anywhere', async () => {
+    // prepare
+    const env = await openLocalEnvironment({ stateDir });
+    const audit =
+      (await env.deps.doc.send(new ScanCommand({ TableName: env.deps.resources.auditTable }))).Items ?? [];
+    await env.close();
+    const histories = readdirSync(join(stateDir, 'executions')).map((file) =>
+      readFileSync(join(stateDir, 'executions', file), 'utf8'),
+    );
+
+    // act
+    const haystack = [JSON.stringify(audit), ...histories, readFileSync(join(stateDir, 'lethe.log'), 'utf8')]
+      .join('\n')
+      .toLowerCase();
+
+    // assess
+    const types = audit.map((event) => event.type);
+    expect(types.filter((type) => type === 'sweep.completed')).toHaveLength(4);
+    expect(types).toEqual(expect.arrayContaining(['hold.placed', 'hold.released']));
+    for (const value of identifierValues(held)) expect(haystack).not.toContain(value.toLowerCase());
+  });
+
+  it.each([
+    ['a --now that is not ISO-8601', ['sweep', '--now', 'yesterday'], /--now must be an ISO-8601/],
+    ['an unknown store', ['sweep', '--store', 'nope'], /unknown store "nope"/],
+    ['a store without a retention rule', ['sweep', '--store', 'partner-contacts'], /has no retention rule/],
+    [
+      'a hold with no scope',
+      ['hold', 'add', '--reason', 'Litigation hold', '--by', 'Legal'],
+      /either --subject/,
+    ],
+    [
+      'a hold on a malformed identity',
+      ['hold', 'add', '--subject', 'email=nope', '--reason', 'Litigation hold', '--by', 'Legal'],
+      /email identity is invalid/,
+    ],
+    ['releasing an unknown hold', ['hold', 'release', 'hold-none', '--by', 'Legal'], /hold-none/],
+  ])('rejects %s with exit code 2 and changes nothing', async (_name, args, message) => {
+    // prepare
+    const before = await snapshot(stateDir);
+
+    // act
+    const run = await lethe([...args, '--state-dir', stateDir]);
+
+    // assess
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(message);
+    expect(await snapshot(stateDir)).toEqual(before);
+  });
+});
