@@ -1,5 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -142,9 +144,11 @@ export class LocalBackend implements LetheBackend {
         const object = await this.env.clients.s3.send(
           new GetObjectCommand({ Bucket: record.export.bucket, Key: record.export.key }),
         );
-        writeFileSync(`${path}.part`, Buffer.from(await object.Body!.transformToByteArray()));
-        copyFileSync(`${path}.part`, path);
+        // Streamed to a temporary name and renamed: never the whole package in memory, never a half file.
+        await pipeline(object.Body as Readable, createWriteStream(`${path}.part`));
+        renameSync(`${path}.part`, path);
       } catch (error) {
+        rmSync(`${path}.part`, { force: true });
         if ((error as Error).name !== 'NoSuchKey') throw error;
         return { path: null, url: null };
       }

@@ -92,7 +92,7 @@ export async function importItems(
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  for (let start = 0; start < items.length; start += 25) {
+  const writeBatch = async (start: number) => {
     let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const result = await doc.send(new BatchWriteCommand({ RequestItems: { [store.table]: pending } }));
@@ -102,7 +102,16 @@ export async function importItems(
         throw new ImportError(`${pending.length} items were not written to ${store.id}`);
       await waitBeforeRetry(retry, attempt);
     }
-  }
+  };
+  // A few batches in flight: one at a time leaves the table (and dynalite) idle between round trips.
+  let next = 0;
+  const worker = async () => {
+    for (let start = next; start < items.length; start = next) {
+      next += 25;
+      await writeBatch(start);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
   return items.length;
 }
 

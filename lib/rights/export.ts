@@ -49,6 +49,10 @@ export function disclosureFor(store: Store) {
   };
 }
 
+/** Media and archives do not shrink when deflated again: storing them saves the export's time. */
+const ALREADY_COMPRESSED =
+  /\.(wav|mp3|m4a|ogg|opus|flac|mp4|mov|webm|jpe?g|png|gif|webp|heic|pdf|zip|gz|bz2|xz|zst|7z|docx|xlsx|pptx)$/i;
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
@@ -146,6 +150,7 @@ export async function exportPackage(
           })(),
         ),
         file,
+        { compress: !ALREADY_COMPRESSED.test(object.key) },
       );
     }
     const jsonStream = Readable.from(
