@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdtechSeed, type SeedSubject, writeSeedFiles } from '../../examples/adtech/seed';
-import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import type { HistoryEvent } from '../../lib/local/runtime';
 import { submitRequest } from '../../lib/rights/submit';
 import type { RequestSummary } from '../../lib/rights/summary';
+import { lethe, snapshotStateDir } from '../helpers/cli';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -15,37 +15,12 @@ import {
   identifierValues,
   richestSubject,
   type SnapshotEntry,
-  snapshotStores,
 } from '../helpers/world';
 import { unzip } from '../helpers/zip';
-
-interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function lethe(args: string[], options: Parameters<typeof runCli>[1] = {}): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    ...options,
-    io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
-  });
-  return { code, out, err };
-}
 
 const dataMap = exampleDataMap();
 
 /** Everything in every store, read through a short-lived environment on the same state directory. */
-async function snapshot(stateDir: string): Promise<Map<string, SnapshotEntry>> {
-  const env = await openLocalEnvironment({ stateDir });
-  try {
-    return await snapshotStores(env.dataMap, env.clients);
-  } finally {
-    await env.close();
-  }
-}
 
 describe('lethe CLI end to end: the synthesized state machine run locally', () => {
   let root: string;
@@ -95,7 +70,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
 
   it('answers an access request with exactly the seeded records of a subject known by email only', async () => {
     // prepare
-    const before = await snapshot(stateDir);
+    const before = await snapshotStateDir(stateDir);
 
     // act
     const run = await lethe(submitArgs('access'));
@@ -127,12 +102,12 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       }
     }
     expect(summary.stores.every((store) => store.exported === store.located)).toBe(true);
-    expect(await snapshot(stateDir)).toEqual(before);
+    expect(await snapshotStateDir(stateDir)).toEqual(before);
   });
 
   it('runs an erasure across every store: only exemptions remain and everyone else is byte-for-byte unchanged', async () => {
     // prepare
-    const before = await snapshot(stateDir);
+    const before = await snapshotStateDir(stateDir);
 
     // act
     const run = await lethe(submitArgs('erasure'));
@@ -142,7 +117,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     const summary = JSON.parse(run.out) as RequestSummary;
     expect(summary.status).toBe('completed');
     expect(summary.stores.every((store) => store.remaining === 0)).toBe(true);
-    const after = await snapshot(stateDir);
+    const after = await snapshotStateDir(stateDir);
     for (const entry of before.values()) {
       const mine = belongsTo(dataMap, subject, entry);
       const record = entry.record as Record<string, unknown>;
@@ -342,7 +317,7 @@ describe('lethe CLI rejects bad input with exit code 2, a clear message, and no 
       join(root, 'inquiries.jsonl'),
       '{"email":"a@example.com","receivedAt":"2026-01-01T00:00:00Z"}\n{"email": broken\n',
     );
-    before = await snapshot(stateDir);
+    before = await snapshotStateDir(stateDir);
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -452,7 +427,7 @@ describe('lethe CLI rejects bad input with exit code 2, a clear message, and no 
     expect(run.err).toMatch(message);
     expect(run.err.trim().split('\n').length).toBeLessThanOrEqual(2);
     expect(run.err).not.toMatch(/\n\s+at /); // no stack trace without --debug
-    expect(await snapshot(stateDir)).toEqual(before);
+    expect(await snapshotStateDir(stateDir)).toEqual(before);
     const list = JSON.parse(
       (await lethe(['request', 'list', '--state-dir', stateDir, '--json'])).out,
     ) as unknown[];

@@ -1,16 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../lib/cli/program';
 import type { HistoryEvent } from '../../lib/local/runtime';
 import type { RequestSummary } from '../../lib/rights/summary';
+import { lethe } from '../helpers/cli';
 import { EXAMPLE_DATAMAP_PATH } from '../helpers/world';
-
-async function lethe(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const code = await runCli(args, { io: { out: (text) => (out += text), err: () => {} } });
-  return { code, out };
-}
 
 /** A person with an inquiry (email → cookie) and `events` ad events under that cookie. */
 function personLines(index: number, events: number) {

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
 import type { SweepOutcome } from '../../lib/cli/backends';
-import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { importSeed } from '../../lib/local/import';
 import type { LegalHold } from '../../lib/retention';
+import { lethe, snapshotStateDir } from '../helpers/cli';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -16,31 +16,11 @@ import {
   identifierValues,
   richestSubject,
   SEED_NOW,
-  type SnapshotEntry,
-  snapshotStores,
 } from '../helpers/world';
-
-async function lethe(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
-  });
-  return { code, out, err };
-}
 
 const dataMap = exampleDataMap();
 /** A year after the seed: plenty has expired in every store with a retention rule. */
 const SWEEP_NOW = '2027-11-01T03:00:00.000Z';
-
-async function snapshot(stateDir: string): Promise<Map<string, SnapshotEntry>> {
-  const env = await openLocalEnvironment({ stateDir });
-  try {
-    return await snapshotStores(env.dataMap, env.clients);
-  } finally {
-    await env.close();
-  }
-}
 
 describe('lethe sweep and lethe hold, end to end through the locally run sweep state machine', () => {
   let root: string;
@@ -70,7 +50,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
 
   it('counts what would go in a dry run and changes nothing', async () => {
     // prepare
-    const before = await snapshot(stateDir);
+    const before = await snapshotStateDir(stateDir);
 
     // act
     const run = await sweep('--dry-run');
@@ -81,7 +61,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.summary!.dryRun).toBe(true);
     expect(outcome.summary!.totals.expired).toBeGreaterThan(0);
-    expect(await snapshot(stateDir)).toEqual(before);
+    expect(await snapshotStateDir(stateDir)).toEqual(before);
   });
 
   it('keeps every record of a subject on legal hold and purges the other expired records', async () => {
@@ -101,7 +81,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     ]);
     expect(placed.code).toBe(0);
     holdId = (JSON.parse(placed.out) as LegalHold).holdId;
-    const before = await snapshot(stateDir);
+    const before = await snapshotStateDir(stateDir);
 
     // act
     const run = await sweep();
@@ -111,7 +91,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.summary!.totals.held).toBeGreaterThan(0);
     expect(outcome.summary!.totals.purged).toBeGreaterThan(0);
-    const after = await snapshot(stateDir);
+    const after = await snapshotStateDir(stateDir);
     for (const entry of before.values()) {
       if (belongsTo(dataMap, held, entry)) expect(after.get(entry.id)).toEqual(entry);
       else if (after.has(entry.id)) expect(after.get(entry.id)).toEqual(entry);
@@ -190,7 +170,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     ['releasing an unknown hold', ['hold', 'release', 'hold-none', '--by', 'Legal'], /hold-none/],
   ])('rejects %s with exit code 2 and changes nothing', async (_name, args, message) => {
     // prepare
-    const before = await snapshot(stateDir);
+    const before = await snapshotStateDir(stateDir);
 
     // act
     const run = await lethe([...args, '--state-dir', stateDir]);
@@ -198,6 +178,6 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     // assess
     expect(run.code).toBe(2);
     expect(run.err).toMatch(message);
-    expect(await snapshot(stateDir)).toEqual(before);
+    expect(await snapshotStateDir(stateDir)).toEqual(before);
   });
 });

@@ -6,7 +6,6 @@ import {
   type BatchWriteItemCommandInput,
   type BatchWriteItemCommandOutput,
   type DynamoDBClient,
-  ScanCommand,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
@@ -20,6 +19,7 @@ import {
 import { eraseInDynamoStore, locateInDynamoStore, readDynamoRecords } from '../../../lib/stores/dynamodb';
 import { EraseIncompleteError, ReadIncompleteError } from '../../../lib/stores/errors';
 import type { ItemKey, LocatedItem, StoreLocation } from '../../../lib/stores/types';
+import { scanAll } from '../../helpers/stores';
 
 /**
  * Fault paths dynalite never produces (UnprocessedItems/Keys, throttling) are injected by a
@@ -112,19 +112,6 @@ afterAll(async () => {
   await servers.stop();
 });
 
-async function scanAll(table: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await clients.dynamodb.send(
-      new ScanCommand({ TableName: table, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
 function keyAttributesOf(store: DynamoStore, item: Item): Item {
   const { partitionKey, sortKey } = store.keySchema;
   return {
@@ -153,7 +140,7 @@ async function writeAll(
 beforeEach(async () => {
   const world = seed();
   for (const store of dynamoStores) {
-    const existing = await scanAll(store.table);
+    const existing = await scanAll(clients.dynamodb, store.table);
     await writeAll(
       store.table,
       existing.map((item) => ({ DeleteRequest: { Key: keyAttributesOf(store, item) } })),
@@ -169,7 +156,7 @@ beforeEach(async () => {
 async function snapshot(): Promise<Map<string, Item>> {
   const result = new Map<string, Item>();
   for (const store of dynamoStores) {
-    for (const item of await scanAll(store.table))
+    for (const item of await scanAll(clients.dynamodb, store.table))
       result.set(idOf(store, keyAttributesOf(store, item)), item);
   }
   return result;

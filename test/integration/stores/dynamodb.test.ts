@@ -7,7 +7,6 @@ import {
   PutItemCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
@@ -28,6 +27,7 @@ import {
   TooManyIdentitiesError,
 } from '../../../lib/stores/index';
 import type { ExportedRecord, LocatedItem, StoreErasure, StoreLocation } from '../../../lib/stores/types';
+import { scanAll } from '../../helpers/stores';
 
 // ---------------------------------------------------------------------------------------------
 // The data map and a small world of subjects
@@ -181,19 +181,6 @@ afterAll(async () => {
   await servers.stop();
 });
 
-async function scanAll(table: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await clients.dynamodb.send(
-      new ScanCommand({ TableName: table, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
 function keyOf(dynamoStore: DynamoStore, item: Item): Item {
   const { partitionKey, sortKey } = dynamoStore.keySchema;
   return {
@@ -227,7 +214,7 @@ async function writeAll(
 async function reset(extra: Record<string, Item[]> = {}): Promise<void> {
   const world = seed();
   for (const dynamoStore of dynamoStores) {
-    const existing = await scanAll(dynamoStore.table);
+    const existing = await scanAll(clients.dynamodb, dynamoStore.table);
     await writeAll(
       dynamoStore.table,
       existing.map((item) => ({ DeleteRequest: { Key: keyOf(dynamoStore, item) } })),
@@ -246,7 +233,8 @@ type Snapshot = Map<string, Item>;
 async function snapshot(): Promise<Snapshot> {
   const result: Snapshot = new Map();
   for (const dynamoStore of dynamoStores) {
-    for (const item of await scanAll(dynamoStore.table)) result.set(idOf(dynamoStore, item), item);
+    for (const item of await scanAll(clients.dynamodb, dynamoStore.table))
+      result.set(idOf(dynamoStore, item), item);
   }
   return result;
 }

@@ -8,7 +8,6 @@ import {
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListBucketsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   S3ServiceException,
@@ -24,6 +23,7 @@ import {
 } from '../../../lib/local/servers';
 import { EraseIncompleteError, ReadIncompleteError } from '../../../lib/stores/errors';
 import { eraseInS3Store, locateInS3Store, readS3Records } from '../../../lib/stores/s3';
+import { listAll } from '../../helpers/stores';
 
 const dataMap = loadDataMap(join(__dirname, '../../../examples/adtech/datamap.yaml'));
 
@@ -162,23 +162,6 @@ function largeLinesFile(subject: string): string {
 }
 
 // -----------------------------------------------------------------------------------------------
-
-async function listAll(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    keys.push(...(page.Contents ?? []).map((object) => object.Key as string));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
 
 async function getText(s3: S3Client, bucket: string, key: string): Promise<string> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
