@@ -146,6 +146,15 @@ export function grantStoreErase(role: iam.IRole, imported: ImportedStore): void 
   if (actions.length === 0) return;
   const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(role, imported);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  if (imported.kind === 's3') {
+    // Erasure refuses versioned buckets, where deleting would leave earlier versions behind.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketVersioning'],
+        resources: [imported.bucket.bucketArn],
+      }),
+    );
+  }
 }
 
 /** The actions the retention sweep takes on one store (none without a retention rule). */
@@ -194,6 +203,10 @@ export function grantStoreSweep(role: iam.IRole, imported: ImportedStore): void 
     return;
   }
   const prefixes = sweepPrefixes(imported.store);
+  role.addToPrincipalPolicy(
+    // The sweep refuses versioned buckets, where deleting would leave earlier versions behind.
+    new iam.PolicyStatement({ actions: ['s3:GetBucketVersioning'], resources: [imported.bucket.bucketArn] }),
+  );
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['s3:ListBucket'],

@@ -2,6 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { RetentionRule, S3Store } from '../datamap/schema';
 import { withRetry } from '../stores/retry';
 import {
+  assertUnversionedBucket,
   DELETE_BATCH_SIZE,
   deleteBatch,
   identitiesInKey,
@@ -55,7 +56,12 @@ export async function sweepS3Store(
 
   const pending: string[] = [];
   const failedKeys: string[] = [];
+  let checkedVersioning = false;
   const flush = async (all: boolean) => {
+    if (!checkedVersioning && pending.length > 0) {
+      await assertUnversionedBucket(s3, store);
+      checkedVersioning = true;
+    }
     while (pending.length >= DELETE_BATCH_SIZE || (all && pending.length > 0)) {
       const batch = pending.splice(0, DELETE_BATCH_SIZE);
       const result = await deleteBatch(s3, store.bucket, batch, policy);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   GetObjectTaggingCommand,
@@ -883,6 +884,40 @@ function recordCount(record: LocatedRecord): number {
 }
 
 /**
+ * A bucket with versioning on (or suspended, with versions kept): deleting or rewriting an
+ * object there leaves its earlier versions, so an erasure would report data gone that is not.
+ */
+export class VersionedBucketError extends Error {
+  override readonly name = 'VersionedBucketError';
+  constructor(
+    readonly storeId: string,
+    readonly bucket: string,
+    readonly status: string,
+  ) {
+    super(
+      `bucket ${bucket} (store ${storeId}) has versioning ${status.toLowerCase()}: deleting would leave earlier versions of the data; lethe refuses rather than report it erased (deleting object versions is not supported yet)`,
+    );
+  }
+}
+
+/**
+ * Refuses to delete from a versioned bucket. A server without versioning support (s3rver
+ * answers NotImplemented) has no versions to leave behind; any other error (AccessDenied)
+ * propagates, since then nobody knows.
+ * @throws VersionedBucketError when versioning is Enabled or Suspended
+ */
+export async function assertUnversionedBucket(s3: S3Client, store: S3Store): Promise<void> {
+  try {
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: store.bucket }));
+    if (versioning.Status === 'Enabled' || versioning.Status === 'Suspended') {
+      throw new VersionedBucketError(store.id, store.bucket, versioning.Status);
+    }
+  } catch (error) {
+    if ((error as Error).name !== 'NotImplemented') throw error;
+  }
+}
+
+/**
  * Erases the located records of an S3 store and reports counts only.
  *
  * - Objects are deleted with DeleteObjects, 1,000 keys per call (Quiet). Per-key errors that are
@@ -928,6 +963,7 @@ export async function eraseInS3Store(
     skipped: 0,
   };
   countExemptions(erasure, plan.exempt);
+  if (plan.objects.length > 0 || plan.lines.size > 0) await assertUnversionedBucket(clients.s3, store);
 
   const failedKeys: string[] = [];
   let attempted = 0;

@@ -180,9 +180,14 @@ describe('data map stores: eraseStore', () => {
   });
 
   it('deletes objects under the delete store prefix and rewrites only the JSON-lines store', () => {
-    expect(actionsOn(statements, bucketNamed('test-uploads'))).toEqual(['s3:DeleteObject']);
+    // GetBucketVersioning: erasure refuses versioned buckets, where deletes leave old versions
+    expect(actionsOn(statements, bucketNamed('test-uploads'))).toEqual([
+      's3:DeleteObject',
+      's3:GetBucketVersioning',
+    ]);
     expect(actionsOn(statements, bucketNamed('test-events'))).toEqual([
       's3:DeleteObject',
+      's3:GetBucketVersioning',
       's3:GetObject',
       's3:GetObjectTagging',
       's3:PutObject',

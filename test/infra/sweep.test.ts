@@ -173,15 +173,18 @@ describe('the sweep function can delete only in stores that have a retention rul
     expect(actionsOn(statements, tableNamed('adtech-partner-contacts'))).toEqual([]);
     expect(actionsOn(statements, bucketNamed('adtech-call-recordings'))).toEqual([
       's3:DeleteObject',
+      's3:GetBucketVersioning',
       's3:ListBucket',
     ]);
     expect(actionsOn(statements, bucketNamed('adtech-recruitment'))).toEqual([
       's3:DeleteObject',
+      's3:GetBucketVersioning',
       's3:ListBucket',
     ]);
     // JSON-lines objects are read to find lines of held subjects.
     expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual([
       's3:DeleteObject',
+      's3:GetBucketVersioning',
       's3:GetObject',
       's3:ListBucket',
     ]);
@@ -214,6 +217,7 @@ describe('the sweep function can delete only in stores that have a retention rul
         statement.condition,
       ]),
     ).toEqual([
+      [['s3:GetBucketVersioning'], ['t-uploads'], undefined],
       [['s3:ListBucket'], ['t-uploads'], { StringLike: { 's3:prefix': ['users/archive/*'] } }],
       [['s3:DeleteObject'], ['t-uploads/users/archive/*'], undefined],
     ]);

@@ -22,7 +22,7 @@ import {
   startLocalServers,
 } from '../../../lib/local/servers';
 import { EraseIncompleteError, ReadIncompleteError } from '../../../lib/stores/errors';
-import { eraseInS3Store, locateInS3Store, readS3Records } from '../../../lib/stores/s3';
+import { eraseInS3Store, locateInS3Store, readS3Records, VersionedBucketError } from '../../../lib/stores/s3';
 import { listAll } from '../../helpers/stores';
 
 const dataMap = loadDataMap(join(__dirname, '../../../examples/adtech/datamap.yaml'));
@@ -342,6 +342,29 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       );
     });
 
+    it('refuses to erase from a versioned bucket, where deleting would leave earlier versions, and deletes nothing', async () => {
+      // prepare: S3 as it answers for a bucket with versioning on (s3rver has no versioning)
+      const keys = phoneKeys('+4930000007', 3);
+      await seedObjects(raw.s3, keys);
+      const counts = intercept(faulty.s3, async (command, _input, next) =>
+        command === 'GetBucketVersioningCommand' ? { output: { Status: 'Enabled', $metadata: {} } } : next(),
+      );
+      const before = await snapshot(raw.s3);
+      const location = await locateInS3Store(
+        calls,
+        [{ type: 'phone', value: '+4930000007' }],
+        faulty,
+        dataMap,
+      );
+      // act
+      const erasing = eraseInS3Store(calls, location.records, faulty, { hmacKey: Buffer.alloc(1) });
+      // assess
+      await expect(erasing).rejects.toThrow(VersionedBucketError);
+      await expect(erasing).rejects.toThrow(/versioning enabled/);
+      expect(counts.DeleteObjectsCommand ?? 0).toBe(0);
+      expect(await snapshot(raw.s3)).toEqual(before);
+    });
+
     it('raises EraseIncompleteError with the failed keys, and no key in the message, when retries run out', async () => {
       // prepare
       const keys = phoneKeys('+4930000003', 20);
@@ -519,8 +542,9 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
         dataMap,
       );
       // assess
-      expect(afterSmall).toEqual({ GetObjectCommand: 1, PutObjectCommand: 1 });
-      expect(counts).toEqual({ GetObjectCommand: 3, PutObjectCommand: 2 });
+      // one GetBucketVersioning per erasure: versioned buckets are refused
+      expect(afterSmall).toEqual({ GetBucketVersioningCommand: 1, GetObjectCommand: 1, PutObjectCommand: 1 });
+      expect(counts).toEqual({ GetBucketVersioningCommand: 2, GetObjectCommand: 3, PutObjectCommand: 2 });
       expect(await getText(raw.s3, clickstream.bucket, 'clicks/cost-large.jsonl')).toBe(
         `${line(COOKIE_B, 2)}\n`,
       );
