@@ -1,5 +1,13 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { DataMap } from '../../lib/datamap/schema';
+import { createStoresFromDataMap } from '../../lib/local/provision';
+import {
+  type AwsClients,
+  createLocalClients,
+  type LocalServers,
+  startLocalServers,
+} from '../../lib/local/servers';
 
 /** Every item of a table, all pages, as stored (AttributeValues): for byte-for-byte comparisons. */
 export async function scanAll(
@@ -34,4 +42,42 @@ export async function listAll(s3: S3Client, bucket: string, prefix = ''): Promis
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return keys;
+}
+
+/**
+ * Starts dynalite and s3rver for a test file and creates the data map's tables and buckets;
+ * stops them after the file. `clients` is usable from the first beforeAll hook that follows.
+ */
+export function useLocalStores(dataMap: Pick<DataMap, 'stores'>): {
+  readonly clients: AwsClients;
+  readonly servers: LocalServers;
+} {
+  let servers: LocalServers | undefined;
+  let clients: AwsClients | undefined;
+  beforeAll(async () => {
+    servers = await startLocalServers();
+    clients = createLocalClients(servers);
+    await createStoresFromDataMap(dataMap, clients);
+  });
+  afterAll(async () => {
+    clients?.dynamodb.destroy();
+    clients?.s3.destroy();
+    await servers?.stop();
+  });
+  return {
+    get clients() {
+      if (!clients)
+        throw new Error(
+          'useLocalStores: the servers are not started yet (use clients inside hooks or tests)',
+        );
+      return clients;
+    },
+    get servers() {
+      if (!servers)
+        throw new Error(
+          'useLocalStores: the servers are not started yet (use servers inside hooks or tests)',
+        );
+      return servers;
+    },
+  };
 }

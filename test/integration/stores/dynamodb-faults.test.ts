@@ -9,17 +9,11 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
-import { createStoresFromDataMap } from '../../../lib/local/provision';
-import {
-  type AwsClients,
-  createLocalClients,
-  type LocalServers,
-  startLocalServers,
-} from '../../../lib/local/servers';
+import type { AwsClients } from '../../../lib/local/servers';
 import { eraseInDynamoStore, locateInDynamoStore, readDynamoRecords } from '../../../lib/stores/dynamodb';
 import { EraseIncompleteError, ReadIncompleteError } from '../../../lib/stores/errors';
 import type { ItemKey, LocatedItem, StoreLocation } from '../../../lib/stores/types';
-import { scanAll } from '../../helpers/stores';
+import { scanAll, useLocalStores } from '../../helpers/stores';
 
 /**
  * Fault paths dynalite never produces (UnprocessedItems/Keys, throttling) are injected by a
@@ -97,19 +91,10 @@ function fastPolicy(maxAttempts = 4) {
   };
 }
 
-let servers: LocalServers;
+const local = useLocalStores(dynamoMap);
 let clients: AwsClients;
-
-beforeAll(async () => {
-  servers = await startLocalServers();
-  clients = createLocalClients(servers);
-  await createStoresFromDataMap(dynamoMap, clients);
-});
-
-afterAll(async () => {
-  clients.dynamodb.destroy();
-  clients.s3.destroy();
-  await servers.stop();
+beforeAll(() => {
+  clients = local.clients;
 });
 
 function keyAttributesOf(store: DynamoStore, item: Item): Item {

@@ -10,13 +10,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
-import { createStoresFromDataMap } from '../../../lib/local/provision';
-import {
-  type AwsClients,
-  createLocalClients,
-  type LocalServers,
-  startLocalServers,
-} from '../../../lib/local/servers';
+import { type AwsClients, createLocalClients } from '../../../lib/local/servers';
 import { eraseInDynamoStore, locateInDynamoStore } from '../../../lib/stores/dynamodb';
 import {
   eraseInStore,
@@ -27,7 +21,7 @@ import {
   TooManyIdentitiesError,
 } from '../../../lib/stores/index';
 import type { ExportedRecord, LocatedItem, StoreErasure, StoreLocation } from '../../../lib/stores/types';
-import { scanAll } from '../../helpers/stores';
+import { scanAll, useLocalStores } from '../../helpers/stores';
 
 // ---------------------------------------------------------------------------------------------
 // The data map and a small world of subjects
@@ -166,19 +160,10 @@ function seed(): Record<string, Item[]> {
 // ---------------------------------------------------------------------------------------------
 // Harness: servers, reset, snapshots, request counting
 
-let servers: LocalServers;
+const local = useLocalStores(dynamoMap);
 let clients: AwsClients;
-
-beforeAll(async () => {
-  servers = await startLocalServers();
-  clients = createLocalClients(servers);
-  await createStoresFromDataMap(dynamoMap, clients);
-});
-
-afterAll(async () => {
-  clients.dynamodb.destroy();
-  clients.s3.destroy();
-  await servers.stop();
+beforeAll(() => {
+  clients = local.clients;
 });
 
 function keyOf(dynamoStore: DynamoStore, item: Item): Item {
@@ -652,7 +637,7 @@ describe('erase', () => {
       [identity('email', 'carol@partner.test')],
       clients,
     );
-    const other = createLocalClients(servers);
+    const other = createLocalClients(local.servers);
     let raced = false;
     const probe = instrument(clients.dynamodb, {
       beforeSend: async (command) => {

@@ -227,6 +227,17 @@ async function appendLine(raw: S3Client, key: string, text: string): Promise<voi
 const phoneKeys = (phone: string, count: number) =>
   Array.from({ length: count }, (_, i) => `calls/${phone}/${String(i).padStart(5, '0')}.wav`);
 
+/** The subject's located lines in one clickstream object: what a rewrite test erases. */
+async function locatedLinesIn(clients: AwsClients, key: string, cookieId: string) {
+  const location = await locateInS3Store(
+    clickstream,
+    [{ type: 'cookieId', value: cookieId }],
+    clients,
+    dataMap,
+  );
+  return location.records.filter((record) => record.key === key);
+}
+
 describe('S3 store adapter under injected faults (s3rver)', () => {
   let servers: LocalServers;
   let raw: AwsClients;
@@ -440,13 +451,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
         JSON.stringify({ cookieId: i % 10 === 0 ? COOKIE_A : COOKIE_B, ts: i, pad: 'p'.repeat(40) }),
       );
       await seedLines(raw.s3, key, `${lines.join('\n')}\n`);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let reads = 0;
       intercept(faulty.s3, async (command, _input, next) => {
         const result = await next();
@@ -573,13 +578,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       // prepare
       const key = 'clicks/concurrent.jsonl';
       await seedLines(raw.s3, key, `${line(COOKIE_B, 1)}\n${line(COOKIE_A, 2)}\n${line(COOKIE_B, 3)}\n`);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let raced = false;
       const counts = enforceIfMatch(faulty.s3, raw.s3, async (command) => {
         if (command === 'PutObjectCommand' && !raced) {
@@ -613,13 +612,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       // prepare: no emulation, so only lethe's own ETag comparison can notice
       const key = 'clicks/concurrent-large.jsonl';
       await seedLines(raw.s3, key, `${line(COOKIE_A, 1)}\n${line(COOKIE_B, 2)}\n`);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let reads = 0;
       intercept(faulty.s3, async (command, _input, next) => {
         if (command === 'GetObjectCommand' && ++reads === 2) await appendLine(raw.s3, key, line(COOKIE_E, 3));
@@ -645,13 +638,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       // prepare
       const key = 'clicks/only-subject.jsonl';
       await seedLines(raw.s3, key, `${line(COOKIE_A, 1)}\n${line(COOKIE_A, 2)}\n`);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let raced = false;
       const counts = enforceIfMatch(faulty.s3, raw.s3, async (command) => {
         if (command === 'DeleteObjectCommand' && !raced) {
@@ -678,13 +665,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       const key = 'clicks/large-reset.jsonl';
       const original = largeLinesFile(COOKIE_A);
       await seedLines(raw.s3, key, original);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       const counts = intercept(faulty.s3, async (command, input, next) => {
         const result = await next();
         if (command === 'GetObjectCommand' && typeof input.IfMatch === 'string') {
@@ -720,13 +701,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       const key = 'clicks/large-once.jsonl';
       const original = largeLinesFile(COOKIE_A);
       await seedLines(raw.s3, key, original);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let resets = 0;
       const counts = intercept(faulty.s3, async (command, input, next) => {
         const result = await next();
@@ -765,13 +740,7 @@ describe('S3 store adapter under injected faults (s3rver)', () => {
       // prepare
       const key = 'clicks/hot.jsonl';
       await seedLines(raw.s3, key, `${line(COOKIE_A, 1)}\n${line(COOKIE_B, 2)}\n`);
-      const location = await locateInS3Store(
-        clickstream,
-        [{ type: 'cookieId', value: COOKIE_A }],
-        raw,
-        dataMap,
-      );
-      const records = location.records.filter((record) => record.key === key);
+      const records = await locatedLinesIn(raw, key, COOKIE_A);
       let writes = 0;
       const counts = enforceIfMatch(faulty.s3, raw.s3, async (command) => {
         if (command === 'PutObjectCommand') await appendLine(raw.s3, key, line(COOKIE_E, 100 + writes++));
