@@ -1,5 +1,5 @@
+import { intakeStarter } from '../lib/aws/deps';
 import { submitRequest } from '../lib/rights/submit';
-import { intakeStarter } from '../lib/runtime/aws-deps';
 
 /**
  * Receives a rights request (the SubmitRequest JSON), records it and starts its execution,

@@ -4,7 +4,7 @@ import { LocalBackend } from '../../lib/cli/backends';
 import { getStore } from '../../lib/datamap/load';
 import type { LocalEnvironment } from '../../lib/local/environment';
 import { importSeed } from '../../lib/local/import';
-import { LocalWorkflowRunner } from '../../lib/local/runtime';
+import { LocalRequestRunner } from '../../lib/local/request-runner';
 import { submitRequest } from '../../lib/rights/submit';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { collectGarbage, type MemoryReport, RequestCounter, timed, withMemory } from '../support/measure';
@@ -101,7 +101,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
   try {
     // The runner LocalBackend.submit uses, made here so that the two halves of submit (the
     // execution, then the status read that copies the package out) are measured apart.
-    const runner = new LocalWorkflowRunner(backend.env);
+    const runner = new LocalRequestRunner(backend.env);
     const warmup = await timed(() =>
       submitRequest(backend.env.deps, runner, requestInput('access', background.subjects[0]!)),
     );

@@ -1,6 +1,6 @@
 import { LocalBackend } from '../../lib/cli/backends';
+import type { HistoryEvent } from '../../lib/local/execution';
 import { importSeed } from '../../lib/local/import';
-import type { HistoryEvent } from '../../lib/local/runtime';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { elapsedMs, now, RequestCounter, type ServiceCounts, timed, total } from '../support/measure';

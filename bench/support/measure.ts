@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { AwsClients } from '../../lib/local/servers';
+import type { LocalClients } from '../../lib/local/servers';
 
 /** Milliseconds since `start` (from {@link now}), to one decimal. */
 export function elapsedMs(start: number): number {
@@ -143,7 +143,7 @@ export class RequestCounter {
   /** Where calls are attributed from now on. */
   phase = 'other';
 
-  attach(clients: AwsClients): this {
+  attach(clients: LocalClients): this {
     const options = { step: 'finalizeRequest', priority: 'low', name: 'letheBenchRequestCounter' } as const;
     clients.dynamodb.middlewareStack.add(
       (next, context) => async (args) => {

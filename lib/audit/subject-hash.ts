@@ -9,3 +9,8 @@ import type { Identity } from '../datamap/identity';
 export function subjectHash(key: Buffer, identity: Identity): string {
   return `hs256:${createHmac('sha256', key).update(identity.type).update('\u0000').update(identity.value).digest('hex')}`;
 }
+
+/** Keyed hashes of identities, sorted so the same subject always yields the same list. */
+export function hashIdentities(key: Buffer, identities: readonly Identity[]): string[] {
+  return [...new Set(identities.map((identity) => subjectHash(key, identity)))].sort();
+}

@@ -12,27 +12,28 @@ import {
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { type AwsClients, createAwsDeps } from '../aws/deps';
 import type { DataMap } from '../datamap/schema';
+import type { LetheDeps } from '../deps';
 import { type LocalEnvironment, openLocalEnvironment } from '../local/environment';
-import { type FaultInjector, type HistoryEvent, LocalWorkflowRunner, readHistory } from '../local/runtime';
+import { type FaultInjector, type HistoryEvent, readHistory } from '../local/execution';
+import { LocalRequestRunner } from '../local/request-runner';
 import { LocalSweepRunner, newSweepId, type SweepProgress } from '../local/sweep-runner';
 import { silentLogger } from '../log';
 import type { SweepSummary } from '../retention';
-import type { RightsDeps } from '../rights/deps';
 import { exportDownloadUrl } from '../rights/export';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../rights/request';
 import { findRequest, getRequest, listRequests } from '../rights/requests-table';
 import { executionArnFor, SfnWorkflowStarter } from '../rights/sfn-starter';
 import { submitRequest, type WorkflowStarter } from '../rights/submit';
 import { type RequestSummary, summariseRequest } from '../rights/summary';
-import { type AwsClients, createAwsRightsDeps } from '../runtime/aws-deps';
 
 /**
  * Where the CLI's request commands run: the embedded local runtime or a deployed stack.
  * Both call the same domain functions (submitRequest, the requests table, summaries).
  */
 export interface LetheBackend {
-  readonly deps: RightsDeps;
+  readonly deps: LetheDeps;
   submit(input: SubmitRequestInput): Promise<{ summary: RequestSummary; created: boolean }>;
   status(requestId: string): Promise<RequestSummary>;
   list(status?: RequestStatus): Promise<RequestSummary[]>;
@@ -71,10 +72,10 @@ function failureMessage(cause: string | undefined): string {
 export class LocalBackend implements LetheBackend {
   private constructor(
     readonly env: LocalEnvironment,
-    private readonly runner: LocalWorkflowRunner,
+    private readonly runner: LocalRequestRunner,
   ) {}
 
-  get deps(): RightsDeps {
+  get deps(): LetheDeps {
     return this.env.deps;
   }
 
@@ -91,7 +92,7 @@ export class LocalBackend implements LetheBackend {
     });
     return new LocalBackend(
       env,
-      new LocalWorkflowRunner(env, options.faults ? { faults: options.faults } : {}),
+      new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
     );
   }
 
@@ -215,7 +216,7 @@ function fromSfnEvent(event: SfnHistoryEvent): HistoryEvent {
  */
 export class AwsBackend implements LetheBackend {
   private constructor(
-    readonly deps: RightsDeps,
+    readonly deps: LetheDeps,
     private readonly sfn: SFNClient,
     private readonly stateMachineArn: string,
     private readonly starter: WorkflowStarter,
@@ -244,7 +245,7 @@ export class AwsBackend implements LetheBackend {
       );
     }
     const sfn = options.clients?.sfn ?? new SFNClient({});
-    const { deps } = await createAwsRightsDeps({
+    const { deps } = await createAwsDeps({
       env,
       dataMap: options.dataMap,
       clients: { ...options.clients, sfn },

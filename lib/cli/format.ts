@@ -1,5 +1,5 @@
-import type { HistoryEvent } from '../local/runtime';
-import type { LegalHold } from '../retention';
+import type { LegalHold } from '../holds';
+import type { HistoryEvent } from '../local/execution';
 import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
 import type { SweepOutcome } from './backends';

@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { parseIdentityArgument } from '../datamap/identity';
 import { getStore, loadDataMap } from '../datamap/load';
+import { listHolds, placeHold, releaseHold } from '../holds';
 import { openLocalEnvironment } from '../local/environment';
+import type { FaultInjector } from '../local/execution';
 import { importDirectory, importItemsFile } from '../local/import';
-import type { FaultInjector } from '../local/runtime';
-import { listHolds, NoRetentionRuleError, placeHold, releaseHold } from '../retention';
+import { NoRetentionRuleError } from '../retention';
 import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../rights/request';
 import { AwsBackend, type LetheBackend, LocalBackend } from './backends';
 import { runDemo } from './demo';

@@ -1,3 +1,4 @@
 export * from './identity';
 export * from './load';
+export * from './prefixes';
 export * from './schema';

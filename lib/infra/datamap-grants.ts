@@ -2,8 +2,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
-import { locatePrefixes, sweepPrefixes } from '../retention/rules';
 import type { RequestStep } from '../workflow/request-steps';
 import { acknowledgeWildcardResource } from './nag';
 

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { DataMap } from '../datamap/schema';
 import type { FunctionLogLevel } from './lethe-function';
 import { LetheStatefulStack } from './stateful-stack';
-import { LetheStatelessStack } from './stateless-stack';
+import { LetheWorkflowStack } from './workflow-stack';
 
 export interface LetheStacksProps {
   readonly dataMap: DataMap;
@@ -27,7 +27,7 @@ export const DEFAULT_STACK_PREFIX = 'Lethe';
 export function createLetheStacks(
   scope: Construct,
   props: LetheStacksProps,
-): { stateful: LetheStatefulStack; stateless: LetheStatelessStack } {
+): { stateful: LetheStatefulStack; workflow: LetheWorkflowStack } {
   const prefix = props.stackPrefix ?? DEFAULT_STACK_PREFIX;
   if (!/^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(prefix)) {
     throw new Error(`stackPrefix "${prefix}" must be 1-20 letters, digits or dashes, starting with a letter`);
@@ -40,7 +40,7 @@ export function createLetheStacks(
     demo: props.demo ?? false,
     ...(props.env ? { env: props.env } : {}),
   });
-  const stateless = new LetheStatelessStack(scope, `${prefix}-Workflow`, {
+  const workflow = new LetheWorkflowStack(scope, `${prefix}-Workflow`, {
     stackName: `${prefix}-Workflow`,
     description:
       'lethe: the request and retention sweep workflows (Step Functions), their Lambda functions and the sweep schedule',
@@ -52,6 +52,6 @@ export function createLetheStacks(
     ...(props.env ? { env: props.env } : {}),
   });
   // Explicit, because the data map's stores and the buckets are referenced by name.
-  stateless.addStackDependency(stateful, 'the workflow references the buckets and data map stores by name');
-  return { stateful, stateless };
+  workflow.addStackDependency(stateful, 'the workflow references the buckets and data map stores by name');
+  return { stateful, workflow };
 }

@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { LetheResources } from '../rights/deps';
-import { DATAMAP_DEFINE, DEFAULT_EXPORT_URL_TTL_SECONDS, LETHE_ENV } from '../runtime/config';
+import { DATAMAP_DEFINE, DEFAULT_EXPORT_URL_TTL_SECONDS, LETHE_ENV } from '../aws/config';
+import type { LetheResources } from '../deps';
 import { acknowledgeRule, acknowledgeWildcardResource, XRAY_WILDCARD_REASON } from './nag';
 
 /** The project root: NodejsFunction bundles from here with the lockfile found here. */

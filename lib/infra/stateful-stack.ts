@@ -5,8 +5,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, KeyAttribute, S3Store } from '../datamap/schema';
-import { maxPeriodDays, sweepPrefixes } from '../retention/rules';
+import { maxPeriodDays } from '../retention/rules';
 import { acknowledgeRule } from './nag';
 
 /**
@@ -152,7 +153,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
       encryptionKey: this.key,
       removalPolicy: RemovalPolicy.RETAIN,
       // Secrets Manager generates one random string per secret: the runtime derives both
-      // keys from it with HKDF (lib/runtime/aws-deps.ts parseHmacKeys), or reads explicit
+      // keys from it with HKDF (lib/aws/deps.ts parseHmacKeys), or reads explicit
       // {"subjectHash","mask"} base64 keys if an operator stores those instead.
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ format: 'lethe-hmac-keys/v1' }),

@@ -3,15 +3,15 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
+import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { createLogger, type Logger } from '../log';
-import { createRightsDeps, type LetheResources, type RightsDeps } from '../rights/deps';
 import type { RetryPolicy } from '../stores/retry';
 import { createStoresFromDataMap } from './provision';
 import {
-  type AwsClients,
   createBucketIfMissing,
   createLocalClients,
   createTableIfMissing,
+  type LocalClients,
   startLocalServers,
 } from './servers';
 
@@ -48,8 +48,8 @@ export interface LocalEnvironment {
   stateDir: string;
   dataMapPath: string;
   dataMap: DataMap;
-  clients: AwsClients;
-  deps: RightsDeps;
+  clients: LocalClients;
+  deps: LetheDeps;
   /** Where execution histories are persisted, one JSON file per execution. */
   executionsDir: string;
   close(): Promise<void>;
@@ -72,7 +72,7 @@ function readJson<T>(file: string): T {
 }
 
 /** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
-export async function createLetheResources(clients: AwsClients): Promise<void> {
+export async function createLetheResources(clients: LocalClients): Promise<void> {
   await Promise.all([
     createTableIfMissing(clients.dynamodb, {
       TableName: LOCAL_RESOURCES.requestsTable,
@@ -171,7 +171,7 @@ export async function openLocalEnvironment(
   }
   const executionsDir = join(stateDir, 'executions');
   mkdirSync(executionsDir, { recursive: true });
-  const deps = createRightsDeps({
+  const deps = createLetheDeps({
     dataMap,
     clients,
     resources: LOCAL_RESOURCES,

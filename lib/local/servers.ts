@@ -39,7 +39,8 @@ export interface StartLocalServersOptions {
   stateDir?: string;
 }
 
-export interface AwsClients {
+/** Clients pointed at the local servers: the store clients lethe's domain code takes. */
+export interface LocalClients {
   dynamodb: DynamoDBClient;
   s3: S3Client;
 }
@@ -320,7 +321,7 @@ function clientConfig(endpoint: string, maxAttempts: number) {
  */
 export function createLocalClients(
   servers: Pick<LocalServers, 'dynamodbEndpoint' | 's3Endpoint'>,
-): AwsClients {
+): LocalClients {
   return {
     dynamodb: new DynamoDBClient(clientConfig(servers.dynamodbEndpoint, 3)),
     s3: new S3Client({

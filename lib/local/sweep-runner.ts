@@ -3,15 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
-import { type AslObject, sweepWorkflowDefinition } from '../workflow/synthesized-definition';
+import { type AslObject, sweepWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
-import { type FaultInjector, historyFile, runLocalExecution } from './runtime';
+import { type FaultInjector, historyFile, runLocalExecution } from './execution';
 
 /**
  * Runs the retention sweep's synthesized state machine (the definition CDK deploys) with
  * aws-local-stepfunctions, each Task state calling its sweep step in-process against the local
  * servers, and persists every event of the execution under the state directory, as the request
- * runner does (lib/local/runtime.ts): `<state-dir>/executions/<sweepId>.jsonl`.
+ * runner does (lib/local/request-runner.ts): `<state-dir>/executions/<sweepId>.jsonl`.
  */
 
 /** What `lethe sweep` asks for: the execution input of the sweep state machine. */

@@ -1,7 +1,7 @@
 import { subjectHash } from '../audit/subject-hash';
 import { type Identity, identityKey } from '../datamap/identity';
+import type { ActiveHolds, HoldDeps } from '../holds';
 import type { RetryPolicy } from '../stores/retry';
-import type { ActiveHolds, HoldDeps } from './holds';
 
 /** What a sweep needs of the workflow's dependencies: the holds' needs plus the retry policy. */
 export type SweepDeps = HoldDeps & { retry?: RetryPolicy };

@@ -1,7 +1,7 @@
 import type { ItemKey } from '../stores/types';
 
 /**
- * Errors of retention sweeps and legal holds. Each has a stable `name` (Step Functions Retry
+ * Errors of retention sweeps. Each has a stable `name` (Step Functions Retry
  * and Catch match on it) and no message ever holds an identifier or a record key.
  */
 
@@ -39,26 +39,4 @@ export class NoRetentionRuleError extends Error {
 /** Sweep input that cannot be right (a bad `now`, segment numbers out of range). */
 export class InvalidSweepInputError extends Error {
   override readonly name = 'InvalidSweepInputError';
-}
-
-/** A hold that cannot be placed as given: the message says what to give instead. */
-export class InvalidHoldError extends Error {
-  override readonly name = 'InvalidHoldError';
-}
-
-export class HoldNotFoundError extends Error {
-  override readonly name = 'HoldNotFoundError';
-  constructor(readonly holdId: string) {
-    super(`legal hold ${holdId} does not exist; list the holds with "lethe hold list"`);
-  }
-}
-
-export class HoldAlreadyReleasedError extends Error {
-  override readonly name = 'HoldAlreadyReleasedError';
-  constructor(
-    readonly holdId: string,
-    readonly releasedAt: string | undefined,
-  ) {
-    super(`legal hold ${holdId} was released already${releasedAt ? ` (${releasedAt})` : ''}`);
-  }
 }

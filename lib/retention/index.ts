@@ -1,26 +1,9 @@
 /**
- * Retention sweeps and legal holds: the domain API (the CLI, the sweep steps and the tests use
+ * Retention sweeps: the domain API (the CLI, the sweep steps and the tests use
  * these; nothing here builds clients or reads the environment).
  */
 export { addCounts, COUNT_NAMES, type SweepCounts, type SweepDeps, zeroCounts } from './context';
 export * from './errors';
-export {
-  type ActiveHolds,
-  applyHolds,
-  canonicalRecordKey,
-  type HoldDeps,
-  type HoldStatus,
-  holdExemption,
-  type LegalHold,
-  listHolds,
-  loadActiveHolds,
-  markHeld,
-  type PlaceHoldInput,
-  type PlaceRecordHoldInput,
-  type PlaceSubjectHoldInput,
-  placeHold,
-  releaseHold,
-} from './holds';
 export {
   cutoff,
   isExpired,
@@ -29,7 +12,6 @@ export {
   parseIso8601,
   parseTimestamp,
   storesWithRetention,
-  sweepPrefixes,
 } from './rules';
 export {
   advanceSweepItem,

@@ -6,6 +6,7 @@ import {
   type ScanCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore, KeyAttribute, MaskField, RetentionRule, TimestampFormat } from '../datamap/schema';
+import { holdOnRecord, holdOnSubject } from '../holds';
 import {
   BATCH_GET_LIMIT,
   BATCH_WRITE_LIMIT,
@@ -27,7 +28,6 @@ import { withRetry } from '../stores/retry';
 import type { ItemKey } from '../stores/types';
 import type { PageContext } from './context';
 import { SweepIncompleteError } from './errors';
-import { holdOnRecord, holdOnSubject } from './holds';
 import { epochCutoffValue, isExpired, iso8601QueryBound, parseEpochText, parseIso8601 } from './rules';
 
 /**

@@ -1,5 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { sweepPrefixes } from '../datamap/prefixes';
 import type { RetentionRule, S3Store } from '../datamap/schema';
+import { holdOnRecord, holdOnSubject, type LegalHold } from '../holds';
 import { withRetry } from '../stores/retry';
 import {
   assertUnversionedBucket,
@@ -11,8 +13,7 @@ import {
 } from '../stores/s3';
 import type { PageContext } from './context';
 import { SweepIncompleteError } from './errors';
-import { holdOnRecord, holdOnSubject, type LegalHold } from './holds';
-import { isExpired, sweepPrefixes } from './rules';
+import { isExpired } from './rules';
 import type { SweepPosition } from './token';
 
 /**

@@ -1,6 +1,7 @@
 import { appendAuditEvent } from '../audit/log';
 import { getStore } from '../datamap/load';
 import type { RetentionRule, Store } from '../datamap/schema';
+import { loadActiveHolds } from '../holds';
 import { redactIdentifiers } from '../log';
 import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import {
@@ -13,7 +14,6 @@ import {
   zeroCounts,
 } from './context';
 import { InvalidSweepInputError, NoRetentionRuleError } from './errors';
-import { loadActiveHolds } from './holds';
 import { cutoff, parseIso8601, type RetainedStore, storesWithRetention } from './rules';
 import { type RetainedDynamoStore, sweepDynamoSegment } from './sweep-dynamodb';
 import { type RetainedS3Store, sweepS3Store } from './sweep-s3';

@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
 import { getStore } from '../datamap/load';
-import { applyHolds } from '../retention/holds';
+import type { LetheDeps } from '../deps';
+import { applyHolds } from '../holds';
 import { locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
-import type { RightsDeps } from './deps';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
@@ -43,7 +43,7 @@ export interface ConfirmResult {
 }
 
 /** SHA-256 of the data map as loaded, so a certificate names the rules it was produced under. */
-export function dataMapDigest(dataMap: RightsDeps['dataMap']): string {
+export function dataMapDigest(dataMap: LetheDeps['dataMap']): string {
   return createHash('sha256').update(canonicalJson(dataMap)).digest('hex');
 }
 
@@ -53,7 +53,7 @@ export function certificateDigest(certificate: Omit<ErasureCertificate, 'digest'
 }
 
 async function confirmErasure(
-  deps: RightsDeps,
+  deps: LetheDeps,
   record: RequestRecord,
   input: ConfirmInput,
 ): Promise<ConfirmResult> {
@@ -117,7 +117,7 @@ async function confirmErasure(
 }
 
 async function confirmExport(
-  deps: RightsDeps,
+  deps: LetheDeps,
   record: RequestRecord,
   input: ConfirmInput,
 ): Promise<ConfirmResult> {
@@ -156,7 +156,7 @@ async function confirmExport(
  * if anything but exempted records remains, else issues an erasure certificate; after an
  * export, checks the package holds every located record.
  */
-export async function confirmRequest(deps: RightsDeps, input: ConfirmInput): Promise<ConfirmResult> {
+export async function confirmRequest(deps: LetheDeps, input: ConfirmInput): Promise<ConfirmResult> {
   const record = await getRequest(deps, input.requestId);
   if (record.status !== 'in-progress') {
     throw new RequestStateError(`request ${input.requestId} is ${record.status}, not in progress`);

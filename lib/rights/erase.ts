@@ -1,13 +1,13 @@
+import { hashIdentities } from '../audit/subject-hash';
 import { getStore } from '../datamap/load';
-import { loadActiveHolds, markHeld } from '../retention/holds';
+import type { LetheDeps } from '../deps';
+import { loadActiveHolds, markHeld } from '../holds';
 import { eraseInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
-import type { RightsDeps } from './deps';
 import { RequestStateError } from './errors';
 import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
 import { getRequest } from './requests-table';
-import { hashIdentities } from './submit';
 
 export interface EraseStoreResult extends StoreErasure {
   requestId: string;
@@ -20,7 +20,7 @@ export interface EraseStoreResult extends StoreErasure {
  * already gone is simply not found again.
  */
 export async function eraseRequestStore(
-  deps: RightsDeps,
+  deps: LetheDeps,
   requestId: string,
   storeId: string,
   key: string,

@@ -6,9 +6,9 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ZipFile } from 'yazl';
 import { getStore } from '../datamap/load';
 import type { Store } from '../datamap/schema';
+import type { LetheDeps } from '../deps';
 import { readRecords } from '../stores';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
-import type { RightsDeps } from './deps';
 import { RequestStateError } from './errors';
 import { encryptionParameters, readManifest } from './manifests';
 import type { RequestRecord } from './request';
@@ -113,7 +113,7 @@ ${sections}
  * original files, `manifest.json` with the Art. 15(1) information per store, and `index.html`.
  */
 export async function exportPackage(
-  deps: RightsDeps,
+  deps: LetheDeps,
   requestId: string,
   located: LocatedStoreRef[],
 ): Promise<ExportResult> {
@@ -273,7 +273,7 @@ export async function exportPackage(
 
 /** A pre-signed download link for an export, valid for the configured lifetime (at most 7 days). */
 export async function exportDownloadUrl(
-  deps: Pick<RightsDeps, 'clients' | 'exportUrlTtlSeconds'>,
+  deps: Pick<LetheDeps, 'clients' | 'exportUrlTtlSeconds'>,
   bucket: string,
   key: string,
 ) {

@@ -1,8 +1,8 @@
 import type { Identity } from '../datamap/identity';
 import { getStore } from '../datamap/load';
-import { applyHolds } from '../retention/holds';
+import type { LetheDeps } from '../deps';
+import { applyHolds } from '../holds';
 import { locateInStore, resolveIdentities } from '../stores';
-import type { RightsDeps } from './deps';
 import { RequestStateError } from './errors';
 import { manifestKey, writeManifest } from './manifests';
 import { getRequest, updateRequest } from './requests-table';
@@ -41,7 +41,7 @@ export function workingIdentities(
  * Resolve: follows the data map's links breadth-first from the submitted identities and
  * keeps the full set on the request record, where the later steps read it.
  */
-export async function resolveRequestIdentities(deps: RightsDeps, requestId: string): Promise<ResolveResult> {
+export async function resolveRequestIdentities(deps: LetheDeps, requestId: string): Promise<ResolveResult> {
   const record = await getRequest(deps, requestId);
   const seed = workingIdentities({ subject: record.subject }, requestId);
   const identities = await resolveIdentities(deps.dataMap, seed, deps.clients);
@@ -60,7 +60,7 @@ export async function resolveRequestIdentities(deps: RightsDeps, requestId: stri
  * only the manifest key and counts go back into the workflow state.
  */
 export async function locateRequestStore(
-  deps: RightsDeps,
+  deps: LetheDeps,
   requestId: string,
   storeId: string,
 ): Promise<LocateStoreResult> {

@@ -4,8 +4,8 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import type { LetheDeps } from '../deps';
 import type { LocatedRecord } from '../stores/types';
-import type { RightsDeps } from './deps';
 
 /**
  * What Locate found in one store, kept in the manifests bucket rather than in the state:
@@ -21,7 +21,7 @@ export interface StoreManifest {
   records: LocatedRecord[];
 }
 
-type ManifestDeps = Pick<RightsDeps, 'clients' | 'resources'>;
+type ManifestDeps = Pick<LetheDeps, 'clients' | 'resources'>;
 
 /** The key of a request's manifest for one store (and `phase`: locate or confirm). */
 export function manifestKey(
@@ -33,7 +33,7 @@ export function manifestKey(
 }
 
 /** Server-side encryption parameters: SSE-KMS with lethe's key on AWS, none locally. */
-export function encryptionParameters(resources: RightsDeps['resources']) {
+export function encryptionParameters(resources: LetheDeps['resources']) {
   return resources.kmsKeyId
     ? { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: resources.kmsKeyId, BucketKeyEnabled: true }
     : {};

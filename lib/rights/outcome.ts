@@ -1,6 +1,6 @@
 import { appendAuditEvent } from '../audit/log';
+import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
-import type { RightsDeps } from './deps';
 import { deleteManifests } from './manifests';
 import { FINAL_STATUSES, type RequestRecord } from './request';
 import { getRequest, releaseInFlightLock, updateRequest } from './requests-table';
@@ -14,12 +14,12 @@ export interface OutcomeResult {
 /** The fields holding raw identifiers: removed when a request ends. */
 const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities'];
 
-async function closeRequest(deps: RightsDeps, record: RequestRecord): Promise<void> {
+async function closeRequest(deps: LetheDeps, record: RequestRecord): Promise<void> {
   for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, record.requestId);
   await deleteManifests(deps, record.requestId);
 }
 
-function auditDeps(deps: RightsDeps) {
+function auditDeps(deps: LetheDeps) {
   return { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now };
 }
 
@@ -27,7 +27,7 @@ function auditDeps(deps: RightsDeps) {
  * Record outcome: the request's final status, its identities dropped from the record (the
  * keyed hashes stay), manifests deleted, the in-flight lock released, one audit event.
  */
-export async function recordOutcome(deps: RightsDeps, requestId: string): Promise<OutcomeResult> {
+export async function recordOutcome(deps: LetheDeps, requestId: string): Promise<OutcomeResult> {
   const record = await getRequest(deps, requestId);
   const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
   const completedAt = deps.now().toISOString();
@@ -84,7 +84,7 @@ function causeMessage(cause: string | undefined): string {
  * identities, deletes manifests, releases the lock and appends an audit event. The error
  * text is redacted against the subject's own identities before it is stored anywhere.
  */
-export async function recordFailure(deps: RightsDeps, input: FailureInput): Promise<OutcomeResult> {
+export async function recordFailure(deps: LetheDeps, input: FailureInput): Promise<OutcomeResult> {
   const record = await getRequest(deps, input.requestId);
   const known = [...(record.subject ?? []), ...(record.identities ?? [])].map((identity) => identity.value);
   const code = input.failure.error ?? 'UnknownError';

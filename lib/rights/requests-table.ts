@@ -1,9 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RightsDeps } from './deps';
+import type { LetheDeps } from '../deps';
 import { RequestNotFoundError } from './errors';
 import type { RequestRecord, RequestStatus } from './request';
 
-type TableDeps = Pick<RightsDeps, 'doc' | 'resources' | 'now'>;
+type TableDeps = Pick<LetheDeps, 'doc' | 'resources' | 'now'>;
 
 const REQUEST = 'request';
 const LOCK = 'lock';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../audit/log';
-import { subjectHash } from '../audit/subject-hash';
+import { hashIdentities } from '../audit/subject-hash';
 import { type Identity, InvalidIdentityError, normaliseIdentity } from '../datamap/identity';
+import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
-import type { RightsDeps } from './deps';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
 import {
   type RequestRecord,
@@ -24,7 +24,7 @@ export interface WorkflowStarter {
  * @throws InvalidRequestError listing every problem (identities by type, never by value)
  */
 export function parseSubmission(
-  deps: Pick<RightsDeps, 'dataMap'>,
+  deps: Pick<LetheDeps, 'dataMap'>,
   input: unknown,
 ): { request: SubmitRequest; identities: Identity[] } {
   const parsed = submitRequestSchema.safeParse(input);
@@ -52,11 +52,6 @@ export function parseSubmission(
   return { request: parsed.data, identities };
 }
 
-/** Keyed hashes of identities, sorted so the same subject always yields the same list. */
-export function hashIdentities(key: Buffer, identities: Identity[]): string[] {
-  return [...new Set(identities.map((identity) => subjectHash(key, identity)))].sort();
-}
-
 export interface SubmitResult {
   requestId: string;
   record: RequestRecord;
@@ -72,7 +67,7 @@ export interface SubmitResult {
  * @throws InvalidRequestError (nothing is written) or RequestAlreadyExistsError
  */
 export async function submitRequest(
-  deps: RightsDeps,
+  deps: LetheDeps,
   starter: WorkflowStarter,
   input: SubmitRequestInput | unknown,
 ): Promise<SubmitResult> {

@@ -1,8 +1,9 @@
-import type { RightsDeps } from './deps';
+import { hashIdentities } from '../audit/subject-hash';
+import type { LetheDeps } from '../deps';
 import { InvalidRequestError } from './errors';
 import { FINAL_STATUSES, type RequestRecord, type RequestType, SUPPORTED_REQUEST_TYPES } from './request';
 import { acquireInFlightLock, getRequest, releaseInFlightLock, updateRequest } from './requests-table';
-import { hashIdentities, parseSubmission } from './submit';
+import { parseSubmission } from './submit';
 
 export type VerifyOutcome = 'proceed' | 'rejected' | 'duplicate';
 
@@ -21,7 +22,7 @@ export function inFlightLockKeys(record: Pick<RequestRecord, 'subjectHashes' | '
   return record.subjectHashes.map((hash) => `${hash}#${record.type}`);
 }
 
-function rejectionReason(deps: Pick<RightsDeps, 'dataMap'>, record: RequestRecord): string | undefined {
+function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
   if (!SUPPORTED_REQUEST_TYPES.includes(record.type)) {
     return `${record.type} requests are not supported yet; supported: ${SUPPORTED_REQUEST_TYPES.join(', ')}`;
   }
@@ -46,7 +47,7 @@ function rejectionReason(deps: Pick<RightsDeps, 'dataMap'>, record: RequestRecor
  * refuses types not supported yet, and marks a request duplicate when the same request for
  * the same subject is already in flight. Running it twice for one request is harmless.
  */
-export async function verifyRequest(deps: RightsDeps, requestId: string): Promise<VerifyResult> {
+export async function verifyRequest(deps: LetheDeps, requestId: string): Promise<VerifyResult> {
   const record = await getRequest(deps, requestId);
   if (FINAL_STATUSES.includes(record.status)) {
     const outcome: VerifyOutcome = record.status === 'duplicate' ? 'duplicate' : 'rejected';

@@ -17,6 +17,7 @@ import type {
  * functions and never needs to know which kind of store it is talking to.
  */
 
+export { keyId } from './dynamodb';
 export * from './errors';
 export type * from './types';
 

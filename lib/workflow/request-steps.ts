@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import type { LetheDeps } from '../deps';
 import { confirmRequest } from '../rights/confirm';
-import type { RightsDeps } from '../rights/deps';
 import { eraseRequestStore } from '../rights/erase';
 import { exportPackage } from '../rights/export';
 import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
@@ -78,7 +78,7 @@ function parse<S extends RequestStep>(step: S, input: unknown): z.infer<(typeof 
  * function. Lambda handlers and the local runtime wrap these and nothing else.
  */
 export function createRequestSteps(
-  deps: RightsDeps,
+  deps: LetheDeps,
 ): Record<RequestStep, (input: unknown) => Promise<unknown>> {
   return {
     verify: async (input) => verifyRequest(deps, parse('verify', input).requestId),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AdtechSeed, type SeedSubject, writeSeedFiles } from '../../examples/adtech/seed';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import type { HistoryEvent } from '../../lib/local/runtime';
+import type { HistoryEvent } from '../../lib/local/execution';
 import { submitRequest } from '../../lib/rights/submit';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe, snapshotStateDir } from '../helpers/cli';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HistoryEvent } from '../../lib/local/runtime';
+import type { HistoryEvent } from '../../lib/local/execution';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe } from '../helpers/cli';
 import { EXAMPLE_DATAMAP_PATH } from '../helpers/world';

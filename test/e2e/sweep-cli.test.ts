@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
 import type { SweepOutcome } from '../../lib/cli/backends';
+import type { LegalHold } from '../../lib/holds';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { importSeed } from '../../lib/local/import';
-import type { LegalHold } from '../../lib/retention';
 import { lethe, snapshotStateDir } from '../helpers/cli';
 import {
   belongsTo,

@@ -3,8 +3,8 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { DataMap } from '../../lib/datamap/schema';
 import { createStoresFromDataMap } from '../../lib/local/provision';
 import {
-  type AwsClients,
   createLocalClients,
+  type LocalClients,
   type LocalServers,
   startLocalServers,
 } from '../../lib/local/servers';
@@ -49,11 +49,11 @@ export async function listAll(s3: S3Client, bucket: string, prefix = ''): Promis
  * stops them after the file. `clients` is usable from the first beforeAll hook that follows.
  */
 export function useLocalStores(dataMap: Pick<DataMap, 'stores'>): {
-  readonly clients: AwsClients;
+  readonly clients: LocalClients;
   readonly servers: LocalServers;
 } {
   let servers: LocalServers | undefined;
-  let clients: AwsClients | undefined;
+  let clients: LocalClients | undefined;
   beforeAll(async () => {
     servers = await startLocalServers();
     clients = createLocalClients(servers);

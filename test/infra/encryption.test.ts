@@ -167,7 +167,7 @@ describe('the HMAC keys secret', () => {
 
 describe('the state machine and the logs', () => {
   it('is a Standard state machine logging ALL without execution data, and traced', () => {
-    built.statelessTemplate.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    built.workflowTemplate.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
       TracingConfiguration: { Enabled: true },
@@ -175,7 +175,7 @@ describe('the state machine and the logs', () => {
   });
 
   it('every log group is encrypted with the CMK and has a retention', () => {
-    const groups = resources(built.statelessTemplate, 'AWS::Logs::LogGroup');
+    const groups = resources(built.workflowTemplate, 'AWS::Logs::LogGroup');
     // One per function (8 request steps, intake, 4 sweep steps), one per state machine (request, sweep).
     expect(groups).toHaveLength(13 + 2);
     for (const [id, group] of groups) {
@@ -188,7 +188,7 @@ describe('the state machine and the logs', () => {
   });
 
   it('every function: Node.js 22 on ARM64, active tracing, source maps, its own log group', () => {
-    const functions = resources(built.statelessTemplate, 'AWS::Lambda::Function');
+    const functions = resources(built.workflowTemplate, 'AWS::Lambda::Function');
     expect(functions).toHaveLength(13);
     for (const [, fn] of functions) {
       expect(fn.Properties).toEqual(

@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import type { LetheStatelessStack } from '../../lib/infra/stateless-stack';
+import type { LetheWorkflowStack } from '../../lib/infra/workflow-stack';
 import type { RequestStep } from '../../lib/workflow/request-steps';
 import {
   actionsOn,
@@ -55,15 +55,15 @@ const S3_OBJECT_ACTIONS = [
 
 let built: BuiltStacks;
 let template: Template;
-let stack: LetheStatelessStack;
+let stack: LetheWorkflowStack;
 const statementsOf = (step: RequestStep | 'intake'): Statement[] =>
   roleStatements(template, (step === 'intake' ? stack.intake : stack.functions[step]).role as IConstruct);
 
 beforeAll(() => {
   // Prepare: the workflow for a data map with delete, mask, rewrite and exempt-only stores.
   built = buildStacks(testDataMap());
-  template = built.statelessTemplate;
-  stack = built.stateless;
+  template = built.workflowTemplate;
+  stack = built.workflow;
 });
 
 describe('data map stores: read-only steps', () => {
@@ -309,8 +309,8 @@ describe('wildcards', () => {
     ['ad-tech demo', () => buildStacks(adtechDataMap(), { demo: true })],
   ])('%s: only the wildcards AWS requires, and object ARNs under a fixed prefix', (_name, stacks) => {
     // Act
-    const { statefulTemplate, statelessTemplate } = stacks();
-    const statements = [...allStatements(statefulTemplate), ...allStatements(statelessTemplate)];
+    const { statefulTemplate, workflowTemplate } = stacks();
+    const statements = [...allStatements(statefulTemplate), ...allStatements(workflowTemplate)];
 
     // Assess
     expect(wildcardProblems(statements)).toEqual([]);

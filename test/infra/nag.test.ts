@@ -64,8 +64,8 @@ describe.each([
   beforeAll(() => {
     // Prepare: the pack registered as bin/app.ts does; synthesis fails on any finding.
     app = freshApp();
-    const { stateful, stateless } = createLetheStacks(app, { dataMap: dataMap(), demo });
-    stacks = [stateful, stateless];
+    const { stateful, workflow } = createLetheStacks(app, { dataMap: dataMap(), demo });
+    stacks = [stateful, workflow];
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();
   });

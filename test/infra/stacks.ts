@@ -7,7 +7,7 @@ import type { DataMap } from '../../lib/datamap/schema';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { flattenReference } from '../../lib/infra/nag';
 import type { LetheStatefulStack } from '../../lib/infra/stateful-stack';
-import type { LetheStatelessStack } from '../../lib/infra/stateless-stack';
+import type { LetheWorkflowStack } from '../../lib/infra/workflow-stack';
 
 /** Shared by the infra tests: stacks built with bundling skipped, and policy helpers. */
 
@@ -109,21 +109,21 @@ export function testDataMap(): DataMap {
 export interface BuiltStacks {
   app: App;
   stateful: LetheStatefulStack;
-  stateless: LetheStatelessStack;
+  workflow: LetheWorkflowStack;
   statefulTemplate: Template;
-  statelessTemplate: Template;
+  workflowTemplate: Template;
 }
 
 /** Both stacks in a fresh app with bundling skipped (a template in well under a second). */
 export function buildStacks(dataMap: DataMap, options: { demo?: boolean } = {}): BuiltStacks {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  const { stateful, stateless } = createLetheStacks(app, { dataMap, demo: options.demo ?? false });
+  const { stateful, workflow } = createLetheStacks(app, { dataMap, demo: options.demo ?? false });
   return {
     app,
     stateful,
-    stateless,
+    workflow,
     statefulTemplate: Template.fromStack(stateful),
-    statelessTemplate: Template.fromStack(stateless),
+    workflowTemplate: Template.fromStack(workflow),
   };
 }
 

@@ -1,16 +1,16 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { LetheStatelessStack } from '../../lib/infra/stateless-stack';
-import { REQUEST_STATES } from '../../lib/workflow/request-steps';
-import { STORE_CONCURRENCY } from '../../lib/workflow/request-workflow';
+import type { LetheWorkflowStack } from '../../lib/infra/workflow-stack';
 import {
   type AslObject,
   localFunctionArn,
   parseDefinitionString,
   requestWorkflowDefinition,
   UnresolvableTokenError,
-} from '../../lib/workflow/synthesized-definition';
+} from '../../lib/local/definitions';
+import { REQUEST_STATES } from '../../lib/workflow/request-steps';
+import { STORE_CONCURRENCY } from '../../lib/workflow/request-workflow';
 import { adtechDataMap, buildStacks } from './stacks';
 
 type State = AslObject & { Type: string; Next?: string; Catch?: { ErrorEquals: string[]; Next: string }[] };
@@ -43,15 +43,15 @@ function reachable(definition: AslObject, start: string): Set<string> {
   return seen;
 }
 
-let stack: LetheStatelessStack;
+let stack: LetheWorkflowStack;
 let template: Template;
 let definition: AslObject;
 
 beforeAll(() => {
   // Prepare: the definition as it is in the synthesized template.
   const built = buildStacks(adtechDataMap());
-  stack = built.stateless;
-  template = built.statelessTemplate;
+  stack = built.workflow;
+  template = built.workflowTemplate;
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
     Properties: { DefinitionString: unknown };
   }[];

@@ -4,14 +4,10 @@ import type { IConstruct } from 'constructs';
 import { parseDataMap } from '../../lib/datamap/load';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { DEMO_TTL_ATTRIBUTE } from '../../lib/infra/stateful-stack';
-import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/stateless-stack';
+import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/workflow-stack';
+import { type AslObject, parseDefinitionString, sweepWorkflowDefinition } from '../../lib/local/definitions';
 import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
 import { CRASH_ERRORS } from '../../lib/workflow/sweep-workflow';
-import {
-  type AslObject,
-  parseDefinitionString,
-  sweepWorkflowDefinition,
-} from '../../lib/workflow/synthesized-definition';
 import {
   actionsOn,
   adtechDataMap,
@@ -82,12 +78,12 @@ const STORE_WRITES = [
 let built: BuiltStacks;
 let template: Template;
 const sweepRole = (step: SweepStep, stacks: BuiltStacks = built): Statement[] =>
-  roleStatements(stacks.statelessTemplate, stacks.stateless.sweepFunctions[step].role as IConstruct);
+  roleStatements(stacks.workflowTemplate, stacks.workflow.sweepFunctions[step].role as IConstruct);
 
 beforeAll(() => {
   // Prepare: the ad-tech data map, demo mode (so its stores and their backstops are created).
   built = buildStacks(adtechDataMap(), { demo: true });
-  template = built.statelessTemplate;
+  template = built.workflowTemplate;
 });
 
 describe('the sweep schedule', () => {
@@ -98,11 +94,11 @@ describe('the sweep schedule', () => {
       ScheduleExpressionTimezone: 'Etc/UTC',
       State: 'ENABLED',
       Target: {
-        Arn: { Ref: logicalId(built.stateless.sweepStateMachine) },
-        RoleArn: { 'Fn::GetAtt': [logicalId(built.stateless.sweepScheduleRole), 'Arn'] },
+        Arn: { Ref: logicalId(built.workflow.sweepStateMachine) },
+        RoleArn: { 'Fn::GetAtt': [logicalId(built.workflow.sweepScheduleRole), 'Arn'] },
         Input: JSON.stringify({ dryRun: false }),
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 6 * 3600 },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(built.stateless.sweepDeadLetterQueue), 'Arn'] } },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(built.workflow.sweepDeadLetterQueue), 'Arn'] } },
       },
     });
     expect(DEFAULT_SWEEP_SCHEDULE).toBe('cron(0 3 * * ? *)');
@@ -113,8 +109,8 @@ describe('the sweep schedule', () => {
       context: { 'aws:cdk:bundling-stacks': [], sweepSchedule: 'rate(12 hours)' },
       builtinCloudFormationValidation: false,
     });
-    const { stateless } = createLetheStacks(app, { dataMap: adtechDataMap() });
-    const [[, schedule]] = resources(Template.fromStack(stateless), 'AWS::Scheduler::Schedule') as [
+    const { workflow } = createLetheStacks(app, { dataMap: adtechDataMap() });
+    const [[, schedule]] = resources(Template.fromStack(workflow), 'AWS::Scheduler::Schedule') as [
       [string, Resource],
     ];
     expect(schedule.Properties.ScheduleExpression).toBe('rate(12 hours)');
@@ -126,7 +122,7 @@ describe('the sweep schedule', () => {
   });
 
   it('dead-letters into a queue encrypted with the CMK that refuses plain HTTP', () => {
-    const queueId = logicalId(built.stateless.sweepDeadLetterQueue);
+    const queueId = logicalId(built.workflow.sweepDeadLetterQueue);
     template.hasResourceProperties('AWS::SQS::Queue', {
       KmsMasterKeyId: { 'Fn::ImportValue': Match.stringLikeRegexp('Key') },
     });
@@ -141,7 +137,7 @@ describe('the sweep schedule', () => {
   });
 
   it("the schedule's role can start the sweep state machine and dead-letter, nothing else", () => {
-    const statements = roleStatements(template, built.stateless.sweepScheduleRole);
+    const statements = roleStatements(template, built.workflow.sweepScheduleRole);
     expect(statements.flatMap((statement) => statement.actions).sort()).toEqual([
       'kms:Decrypt',
       'kms:GenerateDataKey',
@@ -317,7 +313,7 @@ describe('the synthesized sweep workflow', () => {
 
   beforeAll(() => {
     const machine = template.findResources('AWS::StepFunctions::StateMachine')[
-      logicalId(built.stateless.sweepStateMachine)
+      logicalId(built.workflow.sweepStateMachine)
     ] as Resource;
     definition = parseDefinitionString(machine.Properties.DefinitionString);
   });

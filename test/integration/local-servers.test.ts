@@ -24,10 +24,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
-  type AwsClients,
   createBucketIfMissing,
   createLocalClients,
   createTableIfMissing,
+  type LocalClients,
   type LocalServers,
   startLocalServers,
 } from '../../lib/local/servers';
@@ -49,12 +49,12 @@ const contactsTable: CreateTableCommandInput = {
   ],
 };
 
-function destroy(clients: AwsClients): void {
+function destroy(clients: LocalClients): void {
   clients.dynamodb.destroy();
   clients.s3.destroy();
 }
 
-async function bodyBytes(clients: AwsClients, bucket: string, key: string): Promise<Buffer> {
+async function bodyBytes(clients: LocalClients, bucket: string, key: string): Promise<Buffer> {
   const object = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await object.Body!.transformToByteArray());
 }
@@ -71,7 +71,7 @@ function pseudoRandomBytes(length: number): Buffer {
 
 describe('local servers (in memory)', () => {
   let servers: LocalServers;
-  let clients: AwsClients;
+  let clients: LocalClients;
 
   beforeAll(async () => {
     servers = await startLocalServers();

@@ -1,6 +1,7 @@
 import type { AdtechSeed, SeedSubject } from '../../../examples/adtech/seed';
+import { type LegalHold, placeHold } from '../../../lib/holds';
 import { importSeed } from '../../../lib/local/import';
-import { type LegalHold, placeHold, runSweep, sweepStorePage } from '../../../lib/retention';
+import { runSweep, sweepStorePage } from '../../../lib/retention';
 import type { ErasureCertificate } from '../../../lib/rights/confirm';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';

@@ -1,15 +1,15 @@
 import type { AdtechSeed, SeedSubject } from '../../../examples/adtech/seed';
 import { readAuditEvents } from '../../../lib/audit/log';
-import { importSeed } from '../../../lib/local/import';
 import {
+  HoldAlreadyReleasedError,
+  InvalidHoldError,
   type LegalHold,
   listHolds,
   placeHold,
   releaseHold,
-  runSweep,
-  type SweepSummary,
-} from '../../../lib/retention';
-import { HoldAlreadyReleasedError, InvalidHoldError } from '../../../lib/retention/errors';
+} from '../../../lib/holds';
+import { importSeed } from '../../../lib/local/import';
+import { runSweep, type SweepSummary } from '../../../lib/retention';
 import {
   applySeedAges,
   heldEntryIds,

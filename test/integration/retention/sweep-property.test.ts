@@ -1,7 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
+import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
-import { cutoff, placeHold, runSweep } from '../../../lib/retention';
+import { cutoff, runSweep } from '../../../lib/retention';
 import { openTempEnvironment, setLastModified, type TempEnvironment } from '../../helpers/retention';
 import { snapshotStores } from '../../helpers/world';
 

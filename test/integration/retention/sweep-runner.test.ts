@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { AdtechSeed } from '../../../examples/adtech/seed';
 import { readAuditEvents } from '../../../lib/audit/log';
+import { readHistory } from '../../../lib/local/execution';
 import { importSeed } from '../../../lib/local/import';
-import { readHistory } from '../../../lib/local/runtime';
 import { LocalSweepRunner, type SweepProgress } from '../../../lib/local/sweep-runner';
 import { runSweep, type SweepSummary } from '../../../lib/retention';
 import { SWEEP_STATES } from '../../../lib/workflow/sweep-steps';

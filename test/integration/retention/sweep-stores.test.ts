@@ -1,13 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readAuditEvents } from '../../../lib/audit/log';
+import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
-import {
-  placeHold,
-  runSweep,
-  type SweepPageResult,
-  type SweepSummary,
-  sweepStorePage,
-} from '../../../lib/retention';
+import { runSweep, type SweepPageResult, type SweepSummary, sweepStorePage } from '../../../lib/retention';
 import {
   countCommands,
   openTempEnvironment,

@@ -9,7 +9,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
-import type { AwsClients } from '../../../lib/local/servers';
+import type { LocalClients } from '../../../lib/local/servers';
 import { eraseInDynamoStore, locateInDynamoStore, readDynamoRecords } from '../../../lib/stores/dynamodb';
 import { EraseIncompleteError, ReadIncompleteError } from '../../../lib/stores/errors';
 import type { ItemKey, LocatedItem, StoreLocation } from '../../../lib/stores/types';
@@ -92,7 +92,7 @@ function fastPolicy(maxAttempts = 4) {
 }
 
 const local = useLocalStores(dynamoMap);
-let clients: AwsClients;
+let clients: LocalClients;
 beforeAll(() => {
   clients = local.clients;
 });

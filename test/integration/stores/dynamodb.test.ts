@@ -10,7 +10,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
-import { type AwsClients, createLocalClients } from '../../../lib/local/servers';
+import { createLocalClients, type LocalClients } from '../../../lib/local/servers';
 import { eraseInDynamoStore, locateInDynamoStore } from '../../../lib/stores/dynamodb';
 import {
   eraseInStore,
@@ -161,7 +161,7 @@ function seed(): Record<string, Item[]> {
 // Harness: servers, reset, snapshots, request counting
 
 const local = useLocalStores(dynamoMap);
-let clients: AwsClients;
+let clients: LocalClients;
 beforeAll(() => {
   clients = local.clients;
 });

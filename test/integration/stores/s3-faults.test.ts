@@ -15,9 +15,9 @@ import {
 import { getStore, loadDataMap } from '../../../lib/datamap/load';
 import type { S3Store } from '../../../lib/datamap/schema';
 import {
-  type AwsClients,
   createBucketIfMissing,
   createLocalClients,
+  type LocalClients,
   type LocalServers,
   startLocalServers,
 } from '../../../lib/local/servers';
@@ -228,7 +228,7 @@ const phoneKeys = (phone: string, count: number) =>
   Array.from({ length: count }, (_, i) => `calls/${phone}/${String(i).padStart(5, '0')}.wav`);
 
 /** The subject's located lines in one clickstream object: what a rewrite test erases. */
-async function locatedLinesIn(clients: AwsClients, key: string, cookieId: string) {
+async function locatedLinesIn(clients: LocalClients, key: string, cookieId: string) {
   const location = await locateInS3Store(
     clickstream,
     [{ type: 'cookieId', value: cookieId }],
@@ -240,8 +240,8 @@ async function locatedLinesIn(clients: AwsClients, key: string, cookieId: string
 
 describe('S3 store adapter under injected faults (s3rver)', () => {
   let servers: LocalServers;
-  let raw: AwsClients;
-  let faulty: AwsClients;
+  let raw: LocalClients;
+  let faulty: LocalClients;
 
   beforeAll(async () => {
     servers = await startLocalServers();

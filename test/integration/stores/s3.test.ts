@@ -12,9 +12,9 @@ import type { Identity } from '../../../lib/datamap/identity';
 import { getStore, loadDataMap } from '../../../lib/datamap/load';
 import type { DataMap, S3Store } from '../../../lib/datamap/schema';
 import {
-  type AwsClients,
   createBucketIfMissing,
   createLocalClients,
+  type LocalClients,
   type LocalServers,
   startLocalServers,
 } from '../../../lib/local/servers';
@@ -216,7 +216,7 @@ async function putAll(s3: S3Client, bucket: string, objects: { key: string; body
 
 describe('S3 store adapter against s3rver', () => {
   let servers: LocalServers;
-  let clients: AwsClients;
+  let clients: LocalClients;
   let s3: S3Client;
   let state: Snapshot;
   const bigKeys = Array.from(

@@ -1,4 +1,5 @@
 import { parseDataMap } from '../../../lib/datamap/load';
+import { locatePrefixes, sweepPrefixes } from '../../../lib/datamap/prefixes';
 import type { S3Store } from '../../../lib/datamap/schema';
 import { InvalidSweepInputError, NoRetentionRuleError } from '../../../lib/retention/errors';
 import {
@@ -7,12 +8,10 @@ import {
   InvalidDurationError,
   isExpired,
   iso8601QueryBound,
-  locatePrefixes,
   maxPeriodDays,
   parseEpochText,
   parseIso8601,
   parseTimestamp,
-  sweepPrefixes,
 } from '../../../lib/retention/rules';
 import { planSweep } from '../../../lib/retention/sweep';
 import {

@@ -1,18 +1,18 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handler as verifyHandler } from '../../lambdas/verify';
-import { RequestNotFoundError } from '../../lib/rights/errors';
+import { handler as verifyHandler } from '../../../lambdas/verify';
+import { LETHE_ENV, LetheConfigError, parseLetheConfig } from '../../../lib/aws/config';
 import {
   bundledDataMap,
-  createAwsRightsDeps,
+  createAwsDeps,
   InvalidHmacSecretError,
   loadHmacKeys,
   parseHmacKeys,
   resetContainerForTests,
-} from '../../lib/runtime/aws-deps';
-import { LETHE_ENV, LetheConfigError, parseLetheConfig } from '../../lib/runtime/config';
-import { adtechDataMap } from './stacks';
+} from '../../../lib/aws/deps';
+import { RequestNotFoundError } from '../../../lib/rights/errors';
+import { adtechDataMap } from '../../infra/stacks';
 
 const ENV = {
   [LETHE_ENV.requestsTable]: 'requests',
@@ -113,13 +113,13 @@ describe('HMAC keys', () => {
   });
 });
 
-describe('createAwsRightsDeps', () => {
+describe('createAwsDeps', () => {
   it('builds the deps from the environment and the bundled data map', async () => {
     // Prepare
     const dataMap = bundledDataMap(JSON.stringify(adtechDataMap()));
 
     // Act
-    const { deps } = await createAwsRightsDeps({ env: ENV, dataMap });
+    const { deps } = await createAwsDeps({ env: ENV, dataMap });
 
     // Assess
     expect(deps.resources.requestsTable).toBe('requests');
@@ -128,7 +128,7 @@ describe('createAwsRightsDeps', () => {
   });
 
   it('gives a function without the secret keys that say so when used', async () => {
-    const { deps } = await createAwsRightsDeps({ env: ENV, dataMap: adtechDataMap() });
+    const { deps } = await createAwsDeps({ env: ENV, dataMap: adtechDataMap() });
     expect(() => deps.keys.subjectHash).toThrow(new RegExp(LETHE_ENV.hmacSecretArn));
   });
 

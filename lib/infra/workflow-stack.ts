@@ -18,7 +18,7 @@ import { grantOwnAccess, type LetheFunctionName, OWN_ACCESS } from './lethe-gran
 import { acknowledgeRule, acknowledgeWildcardResource } from './nag';
 import type { LetheStatefulResources } from './stateful-stack';
 
-export interface LetheStatelessStackProps extends StackProps {
+export interface LetheWorkflowStackProps extends StackProps {
   /** lethe's own resources, from the stateful stack. */
   readonly stateful: LetheStatefulResources;
   /** The data map: bundled into every function, and the source of the store grants. */
@@ -110,7 +110,7 @@ export const FUNCTION_SETTINGS: Record<
  * by name; each function is granted only what its step does (lib/infra/datamap-grants.ts,
  * lib/infra/lethe-grants.ts).
  */
-export class LetheStatelessStack extends Stack {
+export class LetheWorkflowStack extends Stack {
   public readonly functions: Readonly<Record<RequestStep, LetheFunction>>;
   public readonly intake: LetheFunction;
   public readonly stateMachine: sfn.StateMachine;
@@ -122,7 +122,7 @@ export class LetheStatelessStack extends Stack {
   public readonly sweepDeadLetterQueue: sqs.Queue;
   public readonly stores: readonly ImportedStore[];
 
-  constructor(scope: Construct, id: string, props: LetheStatelessStackProps) {
+  constructor(scope: Construct, id: string, props: LetheWorkflowStackProps) {
     super(scope, id, props);
     // Exports protect the producer: the stateful stack cannot drop a table this stack uses.
     this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');

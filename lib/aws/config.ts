@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The environment variables a lethe Lambda function reads. The stack sets them (see
- * lib/infra/lethe-function.ts) and the runtime parses them (lib/runtime/aws-deps.ts): both
+ * lib/infra/lethe-function.ts) and the runtime parses them (lib/aws/deps.ts): both
  * import these names from here, so the two can never drift apart.
  */
 export const LETHE_ENV = {
@@ -27,7 +27,7 @@ export const LETHE_ENV = {
 export const DATAMAP_DEFINE = 'process.env.LETHE_DATAMAP_JSON';
 
 export const DEFAULT_EXPORT_URL_TTL_SECONDS = 86_400;
-/** The SigV4 limit; createRightsDeps checks it again (kept here so the stack need not load the SDK). */
+/** The SigV4 limit; createLetheDeps checks it again (kept here so the stack need not load the SDK). */
 const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);

@@ -5,15 +5,15 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { parseDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
+import { createLetheDeps, type LetheDeps } from '../deps';
 import { createLogger, type Logger } from '../log';
-import { createRightsDeps, type RightsDeps } from '../rights/deps';
 import { SfnWorkflowStarter } from '../rights/sfn-starter';
 import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
 import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
 import { LETHE_ENV, type LetheConfig, LetheConfigError, parseLetheConfig } from './config';
 
 /**
- * Builds RightsDeps for a Lambda function at cold start: configuration from the environment,
+ * Builds LetheDeps for a Lambda function at cold start: configuration from the environment,
  * the data map bundled into the code, AWS clients created once per container, and the HMAC
  * keys fetched once from Secrets Manager. Everything is injectable for tests.
  */
@@ -54,7 +54,7 @@ const MIN_SEED_LENGTH = 32;
  * `{"seed": "<64 random characters>"}` (Secrets Manager generates one random string per
  * secret), from which both keys are derived with HKDF-SHA-256 under distinct labels.
  */
-export function parseHmacKeys(secretString: string): RightsDeps['keys'] {
+export function parseHmacKeys(secretString: string): LetheDeps['keys'] {
   let value: unknown;
   try {
     value = JSON.parse(secretString);
@@ -85,13 +85,13 @@ export function parseHmacKeys(secretString: string): RightsDeps['keys'] {
   );
 }
 
-const keyCache = new Map<string, Promise<RightsDeps['keys']>>();
+const keyCache = new Map<string, Promise<LetheDeps['keys']>>();
 
 /**
  * The HMAC keys from Secrets Manager, fetched once per container: the promise is cached, so
  * concurrent cold-start callers share one request; a failed fetch is forgotten and retried.
  */
-export function loadHmacKeys(client: SecretsManagerClient, secretArn: string): Promise<RightsDeps['keys']> {
+export function loadHmacKeys(client: SecretsManagerClient, secretArn: string): Promise<LetheDeps['keys']> {
   let keys = keyCache.get(secretArn);
   if (!keys) {
     keys = client.send(new GetSecretValueCommand({ SecretId: secretArn })).then((response) => {
@@ -105,7 +105,7 @@ export function loadHmacKeys(client: SecretsManagerClient, secretArn: string): P
 }
 
 /** Keys for a function the stack gave no access to the secret: any use names what is missing. */
-function keysNotGranted(): RightsDeps['keys'] {
+function keysNotGranted(): LetheDeps['keys'] {
   const denied = (): never => {
     throw new LetheConfigError(
       LETHE_ENV.hmacSecretArn,
@@ -155,17 +155,17 @@ function clientsFrom(options: AwsDepsOptions): AwsClients {
   return { ...(needsDefaults ? awsClients() : {}), ...injected } as AwsClients;
 }
 
-/** Builds RightsDeps from a function's environment. */
-export async function createAwsRightsDeps(
+/** Builds LetheDeps from a function's environment. */
+export async function createAwsDeps(
   options: AwsDepsOptions = {},
-): Promise<{ deps: RightsDeps; config: LetheConfig; clients: AwsClients }> {
+): Promise<{ deps: LetheDeps; config: LetheConfig; clients: AwsClients }> {
   const config = parseLetheConfig(options.env ?? process.env);
   const dataMap = options.dataMap ?? bundledDataMap();
   const clients = clientsFrom(options);
   const keys = config.hmacSecretArn
     ? await loadHmacKeys(clients.secrets, config.hmacSecretArn)
     : keysNotGranted();
-  const deps = createRightsDeps({
+  const deps = createLetheDeps({
     dataMap,
     clients: { dynamodb: clients.dynamodb, s3: clients.s3 },
     resources: config.resources,
@@ -182,12 +182,12 @@ export async function createAwsRightsDeps(
   return { deps, config, clients };
 }
 
-let containerDeps: ReturnType<typeof createAwsRightsDeps> | undefined;
+let containerDeps: ReturnType<typeof createAwsDeps> | undefined;
 
-/** The container's RightsDeps, built once at cold start (a failed build is retried next time). */
-export function containerRightsDeps(): ReturnType<typeof createAwsRightsDeps> {
+/** The container's LetheDeps, built once at cold start (a failed build is retried next time). */
+export function containerLetheDeps(): ReturnType<typeof createAwsDeps> {
   if (!containerDeps) {
-    containerDeps = createAwsRightsDeps();
+    containerDeps = createAwsDeps();
     containerDeps.catch(() => {
       containerDeps = undefined;
     });
@@ -197,10 +197,10 @@ export function containerRightsDeps(): ReturnType<typeof createAwsRightsDeps> {
 
 let containerSteps: Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> | undefined;
 
-/** The workflow steps over the container's RightsDeps: what each step's handler calls. */
+/** The workflow steps over the container's LetheDeps: what each step's handler calls. */
 export function steps(): Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> {
   if (!containerSteps) {
-    containerSteps = containerRightsDeps().then(({ deps }) => createRequestSteps(deps));
+    containerSteps = containerLetheDeps().then(({ deps }) => createRequestSteps(deps));
     containerSteps.catch(() => {
       containerSteps = undefined;
     });
@@ -210,10 +210,10 @@ export function steps(): Promise<Record<RequestStep, (input: unknown) => Promise
 
 let containerSweepSteps: Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> | undefined;
 
-/** The sweep workflow steps over the container's RightsDeps: what each sweep handler calls. */
+/** The sweep workflow steps over the container's LetheDeps: what each sweep handler calls. */
 export function sweepSteps(): Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
   if (!containerSweepSteps) {
-    containerSweepSteps = containerRightsDeps().then(({ deps }) => createSweepSteps(deps));
+    containerSweepSteps = containerLetheDeps().then(({ deps }) => createSweepSteps(deps));
     containerSweepSteps.catch(() => {
       containerSweepSteps = undefined;
     });
@@ -222,8 +222,8 @@ export function sweepSteps(): Promise<Record<SweepStep, (input: unknown) => Prom
 }
 
 /** The intake function's starter: Step Functions, with the execution named by the request id. */
-export async function intakeStarter(): Promise<{ deps: RightsDeps; starter: SfnWorkflowStarter }> {
-  const { deps, config, clients } = await containerRightsDeps();
+export async function intakeStarter(): Promise<{ deps: LetheDeps; starter: SfnWorkflowStarter }> {
+  const { deps, config, clients } = await containerLetheDeps();
   if (!config.stateMachineArn) {
     throw new LetheConfigError(
       LETHE_ENV.stateMachineArn,

@@ -86,9 +86,9 @@ export function parseDefinitionString(
 
 function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): AslObject {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const { stateless } = createLetheStacks(app, { dataMap });
-  const stack = Stack.of(stateless);
-  const machine = which === 'request' ? stateless.stateMachine : stateless.sweepStateMachine;
+  const { workflow } = createLetheStacks(app, { dataMap });
+  const stack = Stack.of(workflow);
+  const machine = which === 'request' ? workflow.stateMachine : workflow.sweepStateMachine;
   const cfn = machine.node.defaultChild as sfn.CfnStateMachine;
   return parseDefinitionString(stack.resolve(cfn.definitionString));
 }

@@ -1,8 +1,8 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DataMap } from '../datamap/schema';
-import type { Logger } from '../log';
-import type { RetryPolicy } from '../stores/retry';
-import type { StoreClients } from '../stores/types';
+import type { DataMap } from './datamap/schema';
+import type { Logger } from './log';
+import type { RetryPolicy } from './stores/retry';
+import type { StoreClients } from './stores/types';
 
 /** Names of the resources lethe owns, from CDK outputs on AWS or the local runtime. */
 export interface LetheResources {
@@ -19,7 +19,7 @@ export interface LetheResources {
  * Everything the workflow steps need, created once (at cold start, or by the local
  * runtime) and passed in, so domain code never builds clients or reads the environment.
  */
-export interface RightsDeps {
+export interface LetheDeps {
   dataMap: DataMap;
   clients: StoreClients;
   doc: DynamoDBDocumentClient;
@@ -39,8 +39,8 @@ export interface RightsDeps {
 
 export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-/** Builds RightsDeps, deriving the document client from the DynamoDB client once. */
-export function createRightsDeps(input: Omit<RightsDeps, 'doc'>): RightsDeps {
+/** Builds LetheDeps, deriving the document client from the DynamoDB client once. */
+export function createLetheDeps(input: Omit<LetheDeps, 'doc'>): LetheDeps {
   if (input.exportUrlTtlSeconds < 60 || input.exportUrlTtlSeconds > MAX_EXPORT_URL_TTL_SECONDS) {
     throw new RangeError(
       `exportUrlTtlSeconds must be between 60 and ${MAX_EXPORT_URL_TTL_SECONDS} (7 days); got ${input.exportUrlTtlSeconds}`,

@@ -1,0 +1,24 @@
+import type { S3Store } from './schema';
+
+/**
+ * The fixed key prefixes (before any placeholder) under which a store's objects are located:
+ * `calls/` for `calls/{phone}/`, the prefix of a JSON-lines rule. A prefix covered by a shorter
+ * one is dropped, so the prefixes never overlap.
+ */
+export function locatePrefixes(store: S3Store): string[] {
+  const fixed = store.locate.map((rule) =>
+    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
+  );
+  return [...new Set(fixed)].filter(
+    (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
+  );
+}
+
+/**
+ * Where a retention sweep lists an S3 store: its `retentionPrefix` when the data map sets one
+ * (`""` is the whole bucket), otherwise the fixed prefixes of its locate rules, which is where the
+ * store's objects are. Objects elsewhere in a bucket are not the store's and are never swept.
+ */
+export function sweepPrefixes(store: S3Store): string[] {
+  return store.retentionPrefix !== undefined ? [store.retentionPrefix] : locatePrefixes(store);
+}

@@ -1,0 +1,119 @@
+import { hashIdentities } from '../audit/subject-hash';
+import type { Identity } from '../datamap/identity';
+import type { Store } from '../datamap/schema';
+import { keyId } from '../stores';
+import type { Exemption, ItemKey, LocatedRecord, StoreLocation } from '../stores/types';
+import type { HoldDeps, LegalHold } from './hold';
+import { listHolds } from './table';
+
+// Applying holds
+
+/** The active holds, indexed for matching records. */
+export interface ActiveHolds {
+  /** Subject hash → the earliest active hold covering it. */
+  subjects: Map<string, LegalHold>;
+  /** Store id → the record's match id (see recordMatchId) → the earliest active hold on it. */
+  records: Map<string, Map<string, LegalHold>>;
+  count: number;
+}
+
+export const NO_HOLDS: ActiveHolds = { subjects: new Map(), records: new Map(), count: 0 };
+
+/** How a record is matched against record holds: a DynamoDB key by its key id, an S3 object by its key. */
+export function recordMatchId(store: Store, key: ItemKey | string): string {
+  return store.kind === 'dynamodb' && typeof key !== 'string' ? keyId(store, key) : String(key);
+}
+
+/** Reads the active holds and indexes them. Holds on stores the data map no longer has are ignored. */
+export async function loadActiveHolds(
+  deps: Pick<HoldDeps, 'doc' | 'resources' | 'dataMap'>,
+): Promise<ActiveHolds> {
+  const holds = await listHolds(deps, { status: 'active' });
+  const active: ActiveHolds = { subjects: new Map(), records: new Map(), count: holds.length };
+  for (const hold of holds) {
+    if (hold.scope === 'subject') {
+      for (const hash of hold.subjectHashes ?? [])
+        if (!active.subjects.has(hash)) active.subjects.set(hash, hold);
+      continue;
+    }
+    const store = deps.dataMap.stores.find((candidate) => candidate.id === hold.storeId);
+    if (!store || hold.recordKey === undefined) continue;
+    let matchId: string;
+    try {
+      matchId =
+        store.kind === 'dynamodb' ? keyId(store, JSON.parse(hold.recordKey) as ItemKey) : hold.recordKey;
+    } catch {
+      continue;
+    }
+    const byKey = active.records.get(store.id) ?? new Map<string, LegalHold>();
+    if (!byKey.has(matchId)) byKey.set(matchId, hold);
+    active.records.set(store.id, byKey);
+  }
+  return active;
+}
+
+/** The active hold on this record of `store`, if any. */
+export function holdOnRecord(
+  active: ActiveHolds,
+  store: Store,
+  key: ItemKey | string,
+): LegalHold | undefined {
+  return active.records.get(store.id)?.get(recordMatchId(store, key));
+}
+
+/** The active subject hold covering any of these subject hashes, if any. */
+export function holdOnSubject(active: ActiveHolds, hashes: Iterable<string>): LegalHold | undefined {
+  if (active.subjects.size === 0) return undefined;
+  for (const hash of hashes) {
+    const hold = active.subjects.get(hash);
+    if (hold) return hold;
+  }
+  return undefined;
+}
+
+/** The exemption a held record is reported with. */
+export function holdExemption(hold: LegalHold): Exemption {
+  return { source: 'hold', reason: hold.reason, holdId: hold.holdId };
+}
+
+function recordCount(record: LocatedRecord): number {
+  return record.kind === 'lines' ? record.lineCount : 1;
+}
+
+/**
+ * Marks located records that active holds keep: all of them when a subject hold covers one of
+ * `subjectHashes` (the request's identities), else each record a record hold names. A hold takes
+ * the place of a data-map exemption on the same record. Returns the records and the new
+ * exempted count (lines for JSON-lines records, as locate counts them).
+ */
+export function markHeld(
+  store: Store,
+  records: readonly LocatedRecord[],
+  active: ActiveHolds,
+  subjectHashes: readonly string[],
+): { records: LocatedRecord[]; exempted: number } {
+  const subjectHold = holdOnSubject(active, subjectHashes);
+  const marked = records.map((record) => {
+    const hold = subjectHold ?? holdOnRecord(active, store, record.key);
+    return hold ? { ...record, exemption: holdExemption(hold) } : record;
+  });
+  const exempted = marked.reduce((sum, record) => sum + (record.exemption ? recordCount(record) : 0), 0);
+  return { records: marked, exempted };
+}
+
+/**
+ * Applies the active legal holds to what locating a subject in one store found (see markHeld).
+ * The identities are hashed only when a subject hold exists.
+ */
+export async function applyHolds(
+  deps: HoldDeps,
+  store: Store,
+  location: StoreLocation,
+  identities: readonly Identity[],
+): Promise<StoreLocation> {
+  const active = await loadActiveHolds(deps);
+  if (active.count === 0) return location;
+  const hashes = active.subjects.size > 0 ? hashIdentities(deps.keys.subjectHash, [...identities]) : [];
+  const { records, exempted } = markHeld(store, location.records, active, hashes);
+  return { ...location, records, exempted };
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { appendAuditEvent } from '../audit/log';
+import { hashIdentities } from '../audit/subject-hash';
+import { normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
+import { getStore } from '../datamap/load';
+import { resolveIdentities } from '../stores';
+import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
+import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';
+import { canonicalDynamoKey, canonicalObjectKey, checkActor, checkReason, recordHash } from './record-keys';
+
+/** The audit event's view of a hold: never the record key, subject hashes in the event's own field. */
+function auditDetails(hold: LegalHold): Record<string, unknown> {
+  const { subjectHashes: _hashes, recordKey: _key, ...details } = hold;
+  return details;
+}
+
+/**
+ * Places a legal hold on a subject (every record of theirs, in every store) or on one record.
+ * Subject holds follow the data map's links from the given identity, as a request would, and
+ * keep only keyed hashes. The hold is active at once; `hold.placed` is appended to the audit log.
+ * @throws InvalidIdentityError for a malformed or unknown identity (the value is never echoed)
+ * @throws InvalidHoldError for a missing reason or actor, or a key that does not fit the store
+ * @throws UnknownStoreError for a store the data map does not declare
+ */
+export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<LegalHold> {
+  const placedBy = checkActor(input.placedBy, 'places');
+  const base = {
+    holdId: `hold-${randomUUID()}`,
+    placedBy,
+    placedAt: deps.now().toISOString(),
+    status: 'active' as const,
+  };
+  let hold: LegalHold;
+  if ('subject' in input) {
+    const given = input.subject;
+    const identity =
+      typeof given === 'string'
+        ? parseIdentityArgument(deps.dataMap, given)
+        : normaliseIdentity(deps.dataMap, given.type, given.value);
+    const raw = typeof given === 'string' ? given.slice(given.indexOf('=') + 1).trim() : given.value;
+    const reason = checkReason(input.reason, [raw, identity.value]);
+    const identities = await resolveIdentities(deps.dataMap, [identity], deps.clients);
+    hold = {
+      ...base,
+      scope: 'subject',
+      subjectHashes: hashIdentities(deps.keys.subjectHash, identities),
+      identityType: identity.type,
+      identityCount: identities.length,
+      reason,
+    };
+  } else {
+    const store = getStore(deps.dataMap, input.storeId);
+    const { recordKey, values } =
+      store.kind === 'dynamodb' ? canonicalDynamoKey(store, input.key) : canonicalObjectKey(store, input.key);
+    const reason = checkReason(input.reason, values);
+    hold = {
+      ...base,
+      scope: 'record',
+      storeId: store.id,
+      recordKey,
+      recordHash: recordHash(deps.keys.subjectHash, store.id, recordKey),
+      reason,
+    };
+  }
+  await deps.doc.send(
+    new PutCommand({
+      TableName: deps.resources.holdsTable,
+      Item: hold,
+      ConditionExpression: 'attribute_not_exists(holdId)',
+    }),
+  );
+  await appendAuditEvent(
+    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
+    {
+      type: 'hold.placed',
+      actor: placedBy,
+      ...(hold.subjectHashes ? { subjectHashes: hold.subjectHashes } : {}),
+      details: auditDetails(hold),
+    },
+  );
+  deps.log.info('legal hold placed', { holdId: hold.holdId, scope: hold.scope, storeId: hold.storeId });
+  return hold;
+}
+
+/**
+ * Releases an active hold: the entry stays in the table, marked released with who and when, and
+ * `hold.released` is appended to the audit log. Held records are swept or erased from then on.
+ * @throws HoldNotFoundError when there is no such hold
+ * @throws HoldAlreadyReleasedError when it was released before (nothing changes)
+ */
+export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: string): Promise<LegalHold> {
+  const by = checkActor(releasedBy, 'releases');
+  let released: LegalHold;
+  try {
+    const response = await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.resources.holdsTable,
+        Key: { holdId },
+        UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
+        ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':released': 'released',
+          ':active': 'active',
+          ':by': by,
+          ':at': deps.now().toISOString(),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    released = response.Attributes as LegalHold;
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const existing = await deps.doc.send(
+      new GetCommand({ TableName: deps.resources.holdsTable, Key: { holdId }, ConsistentRead: true }),
+    );
+    if (!existing.Item) throw new HoldNotFoundError(holdId);
+    throw new HoldAlreadyReleasedError(holdId, (existing.Item as LegalHold).releasedAt);
+  }
+  await appendAuditEvent(
+    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
+    {
+      type: 'hold.released',
+      actor: by,
+      ...(released.subjectHashes ? { subjectHashes: released.subjectHashes } : {}),
+      details: auditDetails(released),
+    },
+  );
+  deps.log.info('legal hold released', { holdId, scope: released.scope, storeId: released.storeId });
+  return released;
+}
+
+/** Every hold (or those with `status`), oldest first. The table is small: it is read whole. */
+export async function listHolds(
+  deps: Pick<HoldDeps, 'doc' | 'resources'>,
+  filter: { status?: HoldStatus } = {},
+): Promise<LegalHold[]> {
+  const holds: LegalHold[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new ScanCommand({
+        TableName: deps.resources.holdsTable,
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    holds.push(...((page.Items ?? []) as LegalHold[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return holds
+    .filter((hold) => filter.status === undefined || hold.status === filter.status)
+    .sort((a, b) =>
+      a.placedAt === b.placedAt ? (a.holdId < b.holdId ? -1 : 1) : a.placedAt < b.placedAt ? -1 : 1,
+    );
+}
