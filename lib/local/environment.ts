@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
 import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
+import { writeFileAtomicSync } from './atomic-file';
 import { createStoresFromDataMap } from './provision';
 import {
   createBucketIfMissing,
@@ -61,6 +62,8 @@ export interface OpenLocalEnvironmentOptions {
   dataMapPath?: string;
   /** Create the state directory, keys, lethe's tables and buckets and the data map's stores. */
   init?: boolean;
+  /** With init: switch a state directory initialised for another data map to this one. */
+  force?: boolean;
   log?: Logger;
   now?: () => Date;
   retry?: RetryPolicy;
@@ -68,7 +71,14 @@ export interface OpenLocalEnvironmentOptions {
 }
 
 function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    throw new LocalStateError(
+      `${file} cannot be read (${(error as Error).message}); restore it from a backup or run init again`,
+      { cause: error },
+    );
+  }
 }
 
 /** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
@@ -115,34 +125,26 @@ export async function openLocalEnvironment(
   const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
   const configFile = join(stateDir, 'config.json');
   const keysFile = join(stateDir, 'keys.json');
-  let config: LocalConfig;
+  const existing = existsSync(configFile) ? readJson<LocalConfig>(configFile) : undefined;
+  let dataMapPath: string;
   if (options.init) {
     if (!options.dataMapPath) throw new LocalStateError('init needs a data map: --datamap FILE');
-    const dataMapPath = resolve(options.dataMapPath);
+    dataMapPath = resolve(options.dataMapPath);
     loadDataMap(dataMapPath); // fail before creating anything
-    mkdirSync(stateDir, { recursive: true });
-    config = existsSync(configFile)
-      ? { ...readJson<LocalConfig>(configFile), dataMapPath }
-      : { version: 1, dataMapPath, createdAt: new Date().toISOString() };
-    writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
-    if (!existsSync(keysFile)) {
-      const keys: LocalKeys = {
-        subjectHash: randomBytes(32).toString('base64'),
-        mask: randomBytes(32).toString('base64'),
-      };
-      writeFileSync(keysFile, `${JSON.stringify(keys)}\n`, { mode: 0o600 });
+    if (existing && existing.dataMapPath !== dataMapPath && !options.force) {
+      throw new LocalStateError(
+        `${stateDir} was initialised for the data map ${existing.dataMapPath}; to switch it to ${dataMapPath}, run init again with --force (the stores and requests already there stay)`,
+      );
     }
   } else {
-    if (!existsSync(configFile)) {
+    if (!existing) {
       throw new LocalStateError(
         `no lethe environment in ${stateDir}: run "lethe init --datamap FILE${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}" first`,
       );
     }
-    config = readJson<LocalConfig>(configFile);
+    dataMapPath = options.dataMapPath ? resolve(options.dataMapPath) : existing.dataMapPath;
   }
-  const dataMapPath = options.dataMapPath ? resolve(options.dataMapPath) : config.dataMapPath;
   const dataMap = loadDataMap(dataMapPath);
-  const keys = readJson<LocalKeys>(keysFile);
 
   // LevelDB allows one opener; a second one in the same process would not fail, it would hang.
   if (openStateDirs.has(stateDir)) {
@@ -153,18 +155,36 @@ export async function openLocalEnvironment(
   openStateDirs.add(stateDir);
   let servers: Awaited<ReturnType<typeof startLocalServers>>;
   try {
+    // Starting the servers takes the state directory's lock: nothing is written before it is ours.
     servers = await startLocalServers({ stateDir });
   } catch (error) {
     openStateDirs.delete(stateDir);
     throw error;
   }
   const clients = createLocalClients(servers);
+  let keys: LocalKeys;
   try {
+    if (options.init) {
+      const config: LocalConfig = existing
+        ? { ...existing, dataMapPath }
+        : { version: 1, dataMapPath, createdAt: new Date().toISOString() };
+      writeFileAtomicSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+      if (!existsSync(keysFile)) {
+        const fresh: LocalKeys = {
+          subjectHash: randomBytes(32).toString('base64'),
+          mask: randomBytes(32).toString('base64'),
+        };
+        writeFileAtomicSync(keysFile, `${JSON.stringify(fresh)}\n`, { mode: 0o600 });
+      }
+    }
+    keys = readJson<LocalKeys>(keysFile);
     if (options.init) {
       await createLetheResources(clients);
       await createStoresFromDataMap(dataMap, clients);
     }
   } catch (error) {
+    clients.dynamodb.destroy();
+    clients.s3.destroy();
     await servers.stop();
     openStateDirs.delete(stateDir);
     throw error;

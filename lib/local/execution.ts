@@ -1,5 +1,5 @@
 import './polyfills';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslObject } from './definitions';
@@ -152,6 +152,25 @@ export function historyFile(env: Pick<LocalEnvironment, 'executionsDir'>, execut
   return join(env.executionsDir, `${executionId}.jsonl`);
 }
 
+/**
+ * Appends one event to a history file, on a line of its own even when the previous writer was
+ * killed half way through a line.
+ */
+export function appendHistoryEvent(file: string, event: HistoryEvent): void {
+  let separator = '';
+  if (existsSync(file) && statSync(file).size > 0) {
+    const last = Buffer.alloc(1);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, last, 0, 1, statSync(file).size - 1);
+    } finally {
+      closeSync(fd);
+    }
+    if (last[0] !== 0x0a) separator = '\n';
+  }
+  appendFileSync(file, `${separator}${JSON.stringify(event)}\n`);
+}
+
 /** Reads a persisted execution history; an empty list when the execution never started. */
 export function readHistory(
   env: Pick<LocalEnvironment, 'executionsDir'>,
@@ -159,10 +178,17 @@ export function readHistory(
 ): HistoryEvent[] {
   const file = historyFile(env, executionId);
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as HistoryEvent);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const events: HistoryEvent[] = [];
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    try {
+      events.push(JSON.parse(line) as HistoryEvent);
+    } catch {
+      // A process killed while appending leaves a torn line: that event was never complete.
+    }
+  }
+  return events;
 }
 
 /** RUNNING until the history ends with ExecutionSucceeded or ExecutionFailed. */

@@ -1,9 +1,10 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { WorkflowStarter } from '../rights/submit';
 import { createRequestSteps, REQUEST_STATES } from '../workflow/request-steps';
 import { type AslObject, requestWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
 import {
+  appendHistoryEvent,
   executionStatus,
   type FaultInjector,
   type HistoryEvent,
@@ -48,7 +49,7 @@ export class LocalRequestRunner implements WorkflowStarter {
         type: 'ExecutionAborted',
         cause: 'the process running this execution stopped before it ended; started again',
       };
-      appendFileSync(file, `${JSON.stringify(interrupted)}\n`);
+      appendHistoryEvent(file, interrupted);
     } else {
       writeFileSync(file, '');
     }

@@ -1,11 +1,9 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
+import { join } from 'node:path';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -17,10 +15,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-
-// `import =` keeps the live module object: a namespace import would be an interop copy, and the
-// shim below must patch the object s3rver itself calls into.
-import nodeCrypto = require('node:crypto');
+import { installS3rverShims, removeLeftoverTemporaryFiles } from './s3rver-shims';
 
 /** Endpoints of the in-process DynamoDB (dynalite) and S3 (s3rver) servers. */
 export interface LocalServers {
@@ -79,58 +74,6 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } a
 const LOCAL_REGION = 'us-east-1';
 const LOOPBACK = '127.0.0.1';
 
-const DES_SHIM_MARK = Symbol.for('lethe.local.s3rverDesShim');
-
-/**
- * s3rver 3 encrypts ListObjectsV2 continuation tokens with single DES (`des` = DES-CBC). Node 17+
- * ships OpenSSL 3, where DES lives in the "legacy" provider that is only loaded with
- * `--openssl-legacy-provider`; without it `createCipheriv('des', …)` throws
- * ERR_OSSL_EVP_UNSUPPORTED, so every *truncated* listing (more than MaxKeys results: the token is
- * generated for the first page already) fails with a 500 InternalError.
- *
- * The token is opaque to clients and only s3rver decrypts it, so when DES is unavailable we
- * substitute AES-128-CBC with the 8-byte key and IV doubled to 16 bytes. That keeps s3rver's token
- * layout (8-byte IV prefix + ciphertext) and round-trips, with no node flag. Only calls that
- * would otherwise throw are redirected: `des` with Buffer key and IV of 8 bytes each.
- */
-function installDesContinuationTokenShim(): void {
-  const target = nodeCrypto as typeof nodeCrypto & { [DES_SHIM_MARK]?: true };
-  if (target[DES_SHIM_MARK]) return;
-  target[DES_SHIM_MARK] = true;
-  if (desIsAvailable()) return;
-
-  const isS3rverDes = (algorithm: unknown, key: unknown, iv: unknown): boolean =>
-    typeof algorithm === 'string' &&
-    ['des', 'des-cbc'].includes(algorithm.toLowerCase()) &&
-    Buffer.isBuffer(key) &&
-    key.length === 8 &&
-    Buffer.isBuffer(iv) &&
-    iv.length === 8;
-  const widen = (bytes: Buffer): Buffer => Buffer.concat([bytes, bytes]);
-
-  type CipherFactory = (algorithm: string, key: unknown, iv: unknown, options?: unknown) => unknown;
-  const mutable = target as unknown as { createCipheriv: CipherFactory; createDecipheriv: CipherFactory };
-  const originalCipheriv = mutable.createCipheriv;
-  const originalDecipheriv = mutable.createDecipheriv;
-  mutable.createCipheriv = (algorithm, key, iv, options) =>
-    isS3rverDes(algorithm, key, iv)
-      ? originalCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv as Buffer))
-      : originalCipheriv(algorithm, key, iv, options);
-  mutable.createDecipheriv = (algorithm, key, iv, options) =>
-    isS3rverDes(algorithm, key, iv)
-      ? originalDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv as Buffer))
-      : originalDecipheriv(algorithm, key, iv, options);
-}
-
-function desIsAvailable(): boolean {
-  try {
-    nodeCrypto.createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -157,68 +100,8 @@ function closeDynalite(server: Server): Promise<void> {
  * Fails fast (and releases whatever it started) if the DynamoDB store cannot be opened, e.g.
  * because another process holds the LevelDB lock of the same stateDir.
  */
-interface S3rverObjectToStore {
-  bucket: string;
-  key: string;
-  content: Buffer | NodeJS.ReadableStream;
-  metadata: Record<string, string>;
-}
-interface S3rverFilesystemStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
-  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
-  putObject(object: S3rverObjectToStore): Promise<{ size: number; md5: string }>;
-}
-const PUT_SHIM_MARK = Symbol.for('lethe.local.s3rverPutShim');
-
-/**
- * s3rver 3.7 answers a PutObject when it has handed the body to the file stream, not when the
- * file is written (`writeStream.end(buffer)` resolves at once; a streamed body resolves on the
- * transform's finish). A GET right after can then read a short file: a rewrite followed by a
- * read, or a byte-for-byte comparison, would see data that is not yet there. This replaces
- * putObject with one that resolves when the file stream has finished.
- */
-function installPutObjectDurabilityShim(): void {
-  const FilesystemStore = require('s3rver/lib/stores/filesystem') as {
-    prototype: S3rverFilesystemStore & { [PUT_SHIM_MARK]?: true };
-  };
-  const proto = FilesystemStore.prototype;
-  if (proto[PUT_SHIM_MARK]) return;
-  proto[PUT_SHIM_MARK] = true;
-  proto.putObject = async function putObject(this: S3rverFilesystemStore, object: S3rverObjectToStore) {
-    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
-    await mkdir(dirname(objectPath), { recursive: true });
-    const md5 = nodeCrypto.createHash('md5');
-    let size = 0;
-    await new Promise<void>((resolve, reject) => {
-      const file = createWriteStream(objectPath);
-      file.on('finish', resolve);
-      file.on('error', reject);
-      if (Buffer.isBuffer(object.content)) {
-        md5.update(object.content);
-        size = object.content.length;
-        file.end(object.content);
-        return;
-      }
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          md5.update(chunk);
-          size += chunk.length;
-          callback(null, chunk);
-        },
-      });
-      object.content.on('error', reject);
-      counter.on('error', reject);
-      object.content.pipe(counter).pipe(file);
-    });
-    const digest = md5.digest('hex');
-    await this.putMetadata(object.bucket, object.key, object.metadata, digest);
-    return { size, md5: digest };
-  };
-}
-
 export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
-  installDesContinuationTokenShim();
-  installPutObjectDurabilityShim();
+  installS3rverShims();
 
   const { stateDir } = options;
   let dynamoPath: string | undefined;
@@ -230,6 +113,7 @@ export async function startLocalServers(options: StartLocalServersOptions = {}):
     await mkdir(dynamoPath, { recursive: true });
     await mkdir(s3Directory, { recursive: true });
     await assertLevelDbUnlocked(dynamoPath);
+    await removeLeftoverTemporaryFiles(s3Directory);
   } else {
     temporaryS3Directory = await mkdtemp(join(tmpdir(), 'lethe-s3-'));
     s3Directory = temporaryS3Directory;
