@@ -22,16 +22,76 @@ export class InvalidIdentityError extends Error {
 }
 
 const MAX_IDENTITY_LENGTH = 1024;
-// A pragmatic address check: one @, a dot in the domain, no whitespace. Full RFC 5322 is not the goal;
-// rejecting obvious typos before a request runs is.
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
+/**
+ * RFC 5321 addresses in printable ASCII: a dot-atom local part (letters, digits and
+ * ! # $ % & ' * + - / = ? ^ _ ` { | } ~, dots between atoms) and a domain of dot-separated
+ * labels of letters, digits and hyphens, with at least one dot. Quoted local parts and address
+ * literals are refused: no real sign-up form produces them, and `<`, `>`, `;`, `(`, `)` or a
+ * space in an identity is far more often an injection than an address.
+ */
+const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const ASCII_EMAIL = new RegExp(
+  `^${ATEXT}(?:\\.${ATEXT})*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$`,
+);
 const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 const PHONE_SEPARATORS = /[\s\-().\u00a0]/g;
+/** Internationalised addresses (RFC 6531): the same shape with any letters or digits beyond ASCII. */
+const UNICODE_ATEXT = "[\\p{L}\\p{N}\\p{M}!#$%&'*+/=?^_`{|}~-]+";
+const UNICODE_LABEL = '[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\p{M}-]*[\\p{L}\\p{N}\\p{M}])?';
+const INTERNATIONAL_EMAIL = new RegExp(
+  `^${UNICODE_ATEXT}(?:\\.${UNICODE_ATEXT})*@${UNICODE_LABEL}(?:\\.${UNICODE_LABEL})+$`,
+  'u',
+);
+/**
+ * Characters no identity may hold: controls (NUL, ESC, …), format characters (zero-width space
+ * and joiners, right-to-left and other direction marks, the BOM), line and paragraph separators
+ * and private-use or unpaired surrogate code points. They are invisible or reorder text on a
+ * screen, so a value holding one is not the value staff read.
+ */
+const FORBIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}]/u;
 
-function normaliseEmail(raw: string): string {
-  const value = raw.trim().toLowerCase();
-  if (value.length > 254 || !EMAIL_PATTERN.test(value)) {
-    throw new InvalidIdentityError('email', 'expected an address such as name@example.com');
+function refuseInvisible(type: string, value: string): void {
+  if (FORBIDDEN_CHARACTERS.test(value)) {
+    throw new InvalidIdentityError(
+      type,
+      'the value contains control, format or invisible characters (zero-width, direction marks); type it again by hand',
+    );
+  }
+}
+
+/**
+ * Refuses compatibility characters (the Kelvin sign, full-width letters, ligatures): each looks
+ * like, or lower-cases to, an ordinary letter, so `\u212A` would reach the subject whose address
+ * has a `k`. A person's own identifier never needs them.
+ */
+function refuseLookalikes(type: string, value: string): void {
+  // Per character: a decomposed letter (u + combining diaeresis) is fine, a singleton such as the
+  // Kelvin sign (which even NFC turns into K) or a full-width letter is not.
+  if ([...value].some((character) => character.normalize('NFKC') !== character)) {
+    throw new InvalidIdentityError(
+      type,
+      'the value contains look-alike (compatibility) characters such as the Kelvin sign or full-width letters; use the plain letters',
+    );
+  }
+}
+
+function normaliseEmail(type: string, declaration: IdentityType, raw: string): string {
+  const trimmed = raw.trim();
+  refuseInvisible(type, trimmed);
+  if (!declaration.internationalised) {
+    // Checked before lower-casing: lower-casing could turn a non-ASCII letter into an ASCII one.
+    if (trimmed.length > 254 || !ASCII_EMAIL.test(trimmed)) {
+      throw new InvalidIdentityError(
+        type,
+        'expected an address such as name@example.com, in plain ASCII letters, digits and . _ + - (internationalised addresses need internationalised: true in the data map)',
+      );
+    }
+    return trimmed.toLowerCase();
+  }
+  refuseLookalikes(type, trimmed);
+  const value = trimmed.normalize('NFC').toLowerCase();
+  if (value.length > 254 || !INTERNATIONAL_EMAIL.test(value)) {
+    throw new InvalidIdentityError(type, 'expected an address such as name@example.com');
   }
   return value;
 }
@@ -63,14 +123,11 @@ function normaliseIpAddress(type: string, raw: string): string {
 }
 
 function normaliseOpaque(type: string, declaration: IdentityType, raw: string): string {
-  let value = raw.trim();
-  if (!declaration.caseSensitive) value = value.toLowerCase();
-  if (value.length === 0) throw new InvalidIdentityError(type, 'the value is empty');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is rejected
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new InvalidIdentityError(type, 'the value contains control characters');
-  }
-  return value;
+  const trimmed = raw.trim();
+  if (trimmed.length === 0) throw new InvalidIdentityError(type, 'the value is empty');
+  refuseInvisible(type, trimmed);
+  refuseLookalikes(type, trimmed);
+  return declaration.caseSensitive ? trimmed : trimmed.toLowerCase();
 }
 
 /**
@@ -96,7 +153,7 @@ export function normaliseIdentity(
   let value: string;
   switch (declaration.normalise) {
     case 'email':
-      value = normaliseEmail(raw);
+      value = normaliseEmail(type, declaration, raw);
       break;
     case 'e164':
       value = normaliseE164(type, raw);

@@ -39,6 +39,12 @@ export const identityTypeSchema = z
       .boolean()
       .default(true)
       .describe('opaque identities only: false lowercases values before matching'),
+    internationalised: z
+      .boolean()
+      .optional()
+      .describe(
+        'email identities only: accept internationalised addresses (RFC 6531, UTF-8 in the local part or domain); by default only the printable ASCII of RFC 5321 is accepted',
+      ),
     description: z.string().optional(),
   })
   .strict();

@@ -83,7 +83,7 @@ describe('normaliseIdentity: email', () => {
     const error = rejection(type, raw);
 
     // assess
-    expect(error.message).toBe('email identity is invalid: expected an address such as name@example.com');
+    expect(error.message).toMatch(/^email identity is invalid: expected an address such as name@example\.com/);
     expect(error.identityType).toBe('email');
   });
 });
@@ -214,9 +214,9 @@ describe('normaliseIdentity: opaque identities', () => {
 
   it.each([
     ['   ', 'the value is empty'],
-    ['abc\u0000def', 'the value contains control characters'],
-    ['line\nbreak', 'the value contains control characters'],
-    ['del\u007f', 'the value contains control characters'],
+    ['abc\u0000def', 'the value contains control, format or invisible characters'],
+    ['line\nbreak', 'the value contains control, format or invisible characters'],
+    ['del\u007f', 'the value contains control, format or invisible characters'],
   ])('rejects %j: %s', (raw, reason) => {
     // prepare
     const type = 'accountRef';
@@ -225,7 +225,7 @@ describe('normaliseIdentity: opaque identities', () => {
     const error = rejection(type, raw);
 
     // assess
-    expect(error.reason).toBe(reason);
+    expect(error.reason).toEqual(expect.stringContaining(reason));
   });
 });
 
