@@ -57,8 +57,18 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
-function csvCell(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+/** A cell a spreadsheet would run as a formula: =, +, -, @ or a tab or carriage return first. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * One CSV cell. Values a spreadsheet would evaluate (`=HYPERLINK(…)`, `@SUM(…)`, `-2+3`) get a
+ * leading apostrophe, so opening the portability file cannot run what someone typed into a form;
+ * plain numbers (-12.5) stay numbers. The JSON files in the package keep every value as stored.
+ */
+export function csvCell(value: unknown): string {
+  const raw = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = FORMULA_START.test(raw) && !PLAIN_NUMBER.test(raw) ? `'${raw}` : raw;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
