@@ -21,13 +21,13 @@
  *      shipped, support lines in two spellings; 1: national phone spelling, a support call known
  *      by phone only; 2: a plain customer (normalised email, E.164 phone, no loyalty) with an
  *      order just placed; 3: its near-miss email twin; 4: an open chargeback and a loyalty
- *      ledger; 5: no orders at all.
+ *      ledger; 5: no orders at all and no login for years (past the customers retention).
  *
  * Run directly to write the files `lethe import` reads:
  *   npx tsx examples/shop/seed.ts --customers 50 --seed 1 --out examples/shop/seed
  */
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 export const SHOP_DYNAMODB_STORES = ['customers', 'orders', 'loyalty'] as const;
 export const SHOP_S3_STORES = ['invoices', 'support'] as const;
@@ -391,7 +391,7 @@ export function generateShopSeed(options: ShopSeedOptions): ShopSeed {
             : random.pick(['e164', 'e164', 'international', 'national']);
     const createdAt = legacy
       ? nowMs - random.int(8 * YEAR_MS, 11 * YEAR_MS)
-      : nowMs - random.int(60 * DAY_MS, 6 * YEAR_MS);
+      : nowMs - random.int(index === 5 ? 5 * YEAR_MS : 60 * DAY_MS, 6 * YEAR_MS);
     const customerId = unique(() => `cus_${random.base36(12)}`);
     drafts.push({
       customer: {
@@ -433,7 +433,7 @@ export function generateShopSeed(options: ShopSeedOptions): ShopSeed {
 
     // The account row. Legacy customers have often not logged in for years (past the P3Y retention).
     const lastLoginAt =
-      customer.legacy && random.chance(0.5)
+      index === 5 || (customer.legacy && index >= 6 && random.chance(0.5))
         ? between(draft.createdAt, nowMs - 4 * YEAR_MS)
         : between(nowMs - YEAR_MS, nowMs - DAY_MS);
     const chargebackStatus = customer.chargebackOpen ? 'open' : random.chance(0.05) ? 'resolved' : undefined;
@@ -852,11 +852,14 @@ function main(argv: string[]): void {
   });
   const out = option('--out', join(__dirname, 'seed'));
   const written = writeShopSeedFiles(seed, out);
-  const lines = [`${seed.customers.length} customers written to ${out}; import them with:`];
-  for (const [storeId, file] of Object.entries(written.dynamodb))
-    lines.push(`  npx lethe import --store ${storeId} --file ${file}`);
-  for (const [storeId, folder] of Object.entries(written.s3))
-    lines.push(`  npx lethe import --store ${storeId} --dir ${folder}`);
+  const shown = (path: string) => relative(process.cwd(), path) || '.';
+  const lines = [`${seed.customers.length} customers written to ${shown(out)}; load them with:`];
+  for (const [storeId, file] of Object.entries(written.dynamodb)) {
+    lines.push(`  npx lethe import --store ${storeId} --file ${shown(file)}`);
+  }
+  for (const [storeId, folder] of Object.entries(written.s3)) {
+    lines.push(`  npx lethe import --store ${storeId} --dir ${shown(folder)}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -420,6 +420,9 @@ describe('the shop example', () => {
     expect(outcomes(chargeback!.customerId)[0]).toBe('exempt');
     expect(stores(orderless!.customerId)).not.toContain('orders');
     expect(stores(orderless!.customerId)).not.toContain('invoices');
+    const dormant = seed.dynamodb.customers.find((row) => row.customerId === orderless!.customerId)!;
+    expect(Date.parse(String(dormant.lastLoginAt))).toBeLessThan(Date.parse('2023-06-15T00:00:00.000Z'));
+    expect(Date.parse(String(dormant.createdAt))).toBeLessThan(Date.parse(String(dormant.lastLoginAt)));
   });
 
   it('writes files that lethe import reads back as the seed', () => {
