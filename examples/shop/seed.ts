@@ -358,10 +358,11 @@ export function generateShopSeed(options: ShopSeedOptions): ShopSeed {
     used.add(value);
     return value;
   };
-  const trait = (index: number, forced: readonly number[], probability: number, excluded: number[] = []) =>
-    forced.includes(index) || (index >= 6 && !excluded.includes(index) && random.chance(probability));
+  // The first six customers have fixed traits (see the top of this file); the rest draw them.
+  const trait = (index: number, forced: readonly number[], probability: number) =>
+    forced.includes(index) || (index >= 6 && random.chance(probability));
 
-  // Customers: identities first, so the near-miss twin can borrow its neighbour's address.
+  // Customers: identities first, so the near-miss twin can borrow its neighbour's email.
   const drafts: CustomerDraft[] = [];
   for (let index = 0; index < options.customers; index += 1) {
     const first = random.pick(FIRST_NAMES);
