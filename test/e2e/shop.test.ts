@@ -1,0 +1,336 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  generateShopSeed,
+  recordsOf,
+  type ShopCustomer,
+  type ShopSeed,
+  type TruthRecord,
+  writeShopSeedFiles,
+} from '../../examples/shop/seed';
+import { canonicalJson } from '../../lib/audit/log';
+import { getStore, loadDataMap } from '../../lib/datamap';
+import { openLocalEnvironment } from '../../lib/local/environment';
+import type { RequestSummary } from '../../lib/rights/summary';
+import { lethe } from '../helpers/cli';
+import { SEED_NOW, type SnapshotEntry, snapshotStores } from '../helpers/world';
+import { unzip } from '../helpers/zip';
+
+const DATAMAP_PATH = 'examples/shop/datamap.yaml';
+const dataMap = loadDataMap(DATAMAP_PATH);
+const supportBucket = (() => {
+  const store = getStore(dataMap, 'support');
+  if (store.kind !== 's3') throw new Error('support is an S3 store');
+  return store.bucket;
+})();
+
+/** Every item and invoice by id (as the truth's `storeId|key`), and every support object as its lines. */
+interface ShopSnapshot {
+  records: Map<string, SnapshotEntry>;
+  support: Map<string, string[]>;
+}
+
+/** The lines of an object as a reader splitting on "\n" sees them (no phantom line after a final break). */
+function objectLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (text.endsWith('\n')) lines.pop();
+  return lines;
+}
+
+/**
+ * Reads every store through a short-lived environment. The shared snapshot helper parses each
+ * JSON line, which the support transcripts' malformed lines would break, so support objects are
+ * kept as their raw lines here instead.
+ */
+async function snapshotShop(stateDir: string): Promise<ShopSnapshot> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    const withoutSupport = { ...env.dataMap, stores: env.dataMap.stores.filter((s) => s.id !== 'support') };
+    const records = await snapshotStores(withoutSupport, env.clients);
+    const support = new Map<string, string[]>();
+    let token: string | undefined;
+    do {
+      const page = await env.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: supportBucket, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        const body = await env.clients.s3.send(
+          new GetObjectCommand({ Bucket: supportBucket, Key: object.Key! }),
+        );
+        support.set(object.Key!, objectLines(await body.Body!.transformToString('utf8')));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return { records, support };
+  } finally {
+    await env.close();
+  }
+}
+
+/** The seeded item of a DynamoDB truth record. */
+function seededItem(seed: ShopSeed, record: TruthRecord): Record<string, unknown> {
+  const store = getStore(dataMap, record.storeId);
+  if (store.kind !== 'dynamodb') throw new Error(`${record.storeId} is not a DynamoDB store`);
+  const items = seed.dynamodb[record.storeId as keyof ShopSeed['dynamodb']];
+  const item = items.find(
+    (candidate) =>
+      [candidate[store.keySchema.partitionKey.name], candidate[store.keySchema.sortKey?.name ?? '']]
+        .filter((part) => part !== undefined)
+        .join('|') === record.key,
+  );
+  if (!item) throw new Error(`no seeded item ${record.storeId}|${record.key}`);
+  return item;
+}
+
+/** What differs between a masked item and the item before, per the data map's mask rules. */
+function maskProblems(
+  storeId: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): string[] {
+  const store = getStore(dataMap, storeId);
+  if (store.erase.action !== 'mask') return [`${storeId} does not mask`];
+  const problems: string[] = [];
+  const masked = new Set(store.erase.fields.map((field) => field.attribute));
+  for (const field of store.erase.fields) {
+    const was = before[field.attribute];
+    const now = after[field.attribute];
+    const ok =
+      was === undefined || field.with === 'remove'
+        ? now === undefined
+        : field.with === 'fixed'
+          ? now === field.value
+          : typeof now === 'string' &&
+            new RegExp(`^${field.with === 'hmac' ? 'hmac' : 'sha256'}:[0-9a-f]{64}$`).test(now);
+    if (!ok) problems.push(`${field.attribute} not masked with ${field.with}`);
+  }
+  const kept = (item: Record<string, unknown>) =>
+    canonicalJson(Object.fromEntries(Object.entries(item).filter(([name]) => !masked.has(name))));
+  if (kept(after) !== kept(before)) problems.push('an attribute that is not masked changed');
+  return problems;
+}
+
+/**
+ * Compares the stores after an erasure of `customer` with the ground truth: each of its records
+ * deleted, masked as the data map says, rewritten out, or kept unchanged when exempt; every other
+ * item, invoice and support line byte-for-byte as before; nothing new. Returns what is wrong.
+ */
+function erasureProblems(seed: ShopSeed, customer: ShopCustomer, before: ShopSnapshot, after: ShopSnapshot) {
+  const problems: string[] = [];
+  const mine = recordsOf(seed, customer.customerId);
+  const truth = new Map(mine.map((record) => [`${record.storeId}|${record.key}`, record]));
+  for (const [id, entry] of before.records) {
+    const record = truth.get(id);
+    const now = after.records.get(id);
+    if (!record) {
+      if (now?.content !== entry.content) problems.push(`${id}: another customer's record changed`);
+    } else if (record.erasure === 'delete') {
+      if (now) problems.push(`${id}: still there, should be deleted`);
+    } else if (record.erasure === 'exempt') {
+      if (now?.content !== entry.content)
+        problems.push(`${id}: exempt (${record.exemption}) but changed or gone`);
+    } else if (!now) {
+      problems.push(`${id}: gone, should be masked`);
+    } else {
+      const wrong = maskProblems(
+        record.storeId,
+        entry.record as Record<string, unknown>,
+        now.record as Record<string, unknown>,
+      );
+      for (const problem of wrong) problems.push(`${id}: ${problem}`);
+    }
+  }
+  for (const id of after.records.keys()) if (!before.records.has(id)) problems.push(`${id}: appeared`);
+  // By text, not line number: an earlier rewrite of the same object may have moved the lines.
+  for (const [key, lines] of before.support) {
+    const erased = new Set(
+      mine.filter((record) => record.storeId === 'support' && record.key === key).map((r) => r.line!.text),
+    );
+    const expected = lines.filter((line) => !erased.has(line));
+    const actual = after.support.get(key);
+    if (actual === undefined && expected.every((line) => line.trim() === '')) continue;
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      const left = [...erased].filter((line) => actual?.includes(line)).length;
+      problems.push(
+        `support|${key}: ${left} of ${erased.size} of the customer's lines left, or others' lines changed`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Compares an access package with the ground truth, store by store. Returns what is wrong. */
+async function exportProblems(seed: ShopSeed, customer: ShopCustomer, summary: RequestSummary) {
+  if (!summary.export?.path) return [`no export package (status ${summary.status})`];
+  const files = await unzip(readFileSync(summary.export.path));
+  const problems: string[] = [];
+  for (const store of dataMap.stores) {
+    const truth = recordsOf(seed, customer.customerId).filter((record) => record.storeId === store.id);
+    const exported = (
+      JSON.parse(files.get(`data/${store.id}.json`)?.toString('utf8') ?? '{"records":[]}') as {
+        records: { key: unknown; data?: unknown; file?: string }[];
+      }
+    ).records;
+    const expected =
+      store.kind === 'dynamodb'
+        ? truth.map((record) => canonicalJson(seededItem(seed, record)))
+        : store.id === 'support'
+          ? truth.map((record) => canonicalJson(JSON.parse(record.line!.text)))
+          : truth.map((record) => record.key);
+    const actual = exported.map((record) =>
+      store.kind === 'dynamodb' || store.id === 'support' ? canonicalJson(record.data) : String(record.key),
+    );
+    const missing = expected.filter((value) => !actual.includes(value)).length;
+    const extra = actual.filter((value) => !expected.includes(value)).length;
+    if (missing + extra > 0) {
+      problems.push(
+        `${store.id}: ${missing} of ${expected.length} records missing, ${extra} not the customer's`,
+      );
+    }
+    for (const record of exported.filter((r) => r.file !== undefined)) {
+      const object = seed.s3.invoices.find((candidate) => candidate.key === record.key);
+      if (!object || !files.get(record.file!)?.equals(Buffer.from(object.body))) {
+        problems.push(`${store.id}: file ${record.file} differs from the stored object`);
+      }
+    }
+  }
+  return problems;
+}
+
+describe('lethe end to end on the shop example: messy data, checked against the seed’s ground truth', () => {
+  let root: string;
+  let stateDir: string;
+  let seed: ShopSeed;
+  // The seed's first six customers carry fixed traits (see examples/shop/seed.ts).
+  let legacy: ShopCustomer;
+  let nationalPhone: ShopCustomer;
+  let plain: ShopCustomer;
+  let chargeback: ShopCustomer;
+
+  const submit = async (type: 'access' | 'erasure', customer: ShopCustomer) => {
+    const run = await lethe([
+      ...'request submit --jurisdiction gdpr --verified-by privacy-desk --json'.split(' '),
+      ...['--type', type, '--state-dir', stateDir],
+      // What the customer types today: the normalised address, whatever the legacy row holds.
+      ...['--subject', `email=${customer.email}`],
+    ]);
+    return JSON.parse(run.out) as RequestSummary;
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lethe-shop-e2e-'));
+    stateDir = join(root, 'state');
+    seed = generateShopSeed({ customers: 12, seed: 7, now: SEED_NOW });
+    [legacy, nationalPhone, plain, , chargeback] = seed.customers as [
+      ShopCustomer,
+      ShopCustomer,
+      ShopCustomer,
+      ShopCustomer,
+      ShopCustomer,
+    ];
+    const files = writeShopSeedFiles(seed, join(root, 'seed'));
+    expect((await lethe(['init', '--datamap', DATAMAP_PATH, '--state-dir', stateDir])).code).toBe(0);
+    for (const store of dataMap.stores) {
+      const source =
+        store.kind === 'dynamodb' ? ['--file', files.dynamodb[store.id]!] : ['--dir', files.s3[store.id]!];
+      const run = await lethe(['import', '--store', store.id, ...source, '--state-dir', stateDir]);
+      expect({ store: store.id, code: run.code, err: run.err }).toEqual({
+        store: store.id,
+        code: 0,
+        err: '',
+      });
+    }
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('exports every record of a plain customer, and only theirs, from every store', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('access', plain);
+
+    // assess
+    expect(summary.status).toBe('completed');
+    expect(await exportProblems(seed, plain, summary)).toEqual([]);
+    expect(await snapshotShop(stateDir)).toEqual(before);
+  });
+
+  it('erases a plain customer as the truth says, leaving the near-miss twin and everyone else untouched', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('erasure', plain);
+
+    // assess
+    expect(summary).toMatchObject({ status: 'completed', error: null });
+    expect(erasureProblems(seed, plain, before, await snapshotShop(stateDir))).toEqual([]);
+  });
+
+  // Bug: mixed-case email missed by GSI locate. The legacy customers row stores the email as
+  // "  Ada.Berg1@Example.COM "; the byEmail Query looks for the normalised value only, so the row,
+  // and with it the customer id that leads to orders, loyalty and invoices, is never found. The
+  // request still completes, exporting only the support lines.
+  test.failing('exports everything of a customer whose email the legacy sign-up form stored with capitals and spaces', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('access', legacy);
+
+    // assess
+    expect(summary.status).toBe('completed');
+    expect(await exportProblems(seed, legacy, summary)).toEqual([]);
+    expect(await snapshotShop(stateDir)).toEqual(before);
+  });
+
+  // Bugs: mixed-case email missed by GSI locate (as above: the erasure reports "completed" while
+  // the customers row, orders, loyalty entries and invoices were never located), and, once that
+  // is fixed, masked-by-key store cannot be confirmed (see the next test).
+  test.failing('erases a legacy-spelled customer as the truth says, and says completed only then', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('erasure', legacy);
+
+    // assess
+    expect(erasureProblems(seed, legacy, before, await snapshotShop(stateDir))).toEqual([]);
+    expect(summary).toMatchObject({ status: 'completed', error: null });
+  });
+
+  // Bug: masked-by-key store cannot be confirmed. The loyalty ledger is keyed by the customer id,
+  // which masking cannot change; Confirm locates the masked entries again by that key, counts them
+  // as remaining, and fails the request with ResidualDataError although the erasure was correct.
+  test.failing('erases a loyalty member: entries masked, redemptions and the chargeback account kept, request completed', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('erasure', chargeback);
+
+    // assess
+    expect(erasureProblems(seed, chargeback, before, await snapshotShop(stateDir))).toEqual([]);
+    expect(summary).toMatchObject({ status: 'completed', error: null });
+  });
+
+  // Bug: national phone spelling dropped as a link. The customers row stores the phone as
+  // "030 1234 5678": it has no country code, does not normalise to E.164 and is skipped, so the
+  // support call logged under the caller's number is never located. The erasure reports
+  // "completed" with that line still in the transcripts.
+  test.failing('erases the support call of a customer whose phone the account stores in national form', async () => {
+    // prepare
+    const before = await snapshotShop(stateDir);
+
+    // act
+    const summary = await submit('erasure', nationalPhone);
+
+    // assess
+    expect(erasureProblems(seed, nationalPhone, before, await snapshotShop(stateDir))).toEqual([]);
+    expect(summary).toMatchObject({ status: 'completed', error: null });
+  });
+});
