@@ -83,7 +83,9 @@ describe('normaliseIdentity: email', () => {
     const error = rejection(type, raw);
 
     // assess
-    expect(error.message).toMatch(/^email identity is invalid: expected an address such as name@example\.com/);
+    expect(error.message).toMatch(
+      /^email identity is invalid: expected an address such as name@example\.com/,
+    );
     expect(error.identityType).toBe('email');
   });
 });
