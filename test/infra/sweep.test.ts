@@ -4,7 +4,7 @@ import type { IConstruct } from 'constructs';
 import { parseDataMap } from '../../lib/datamap/load';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { DEMO_TTL_ATTRIBUTE } from '../../lib/infra/stateful-stack';
-import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/workflow-stack';
+import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/sweep-schedule';
 import { type AslObject, parseDefinitionString, sweepWorkflowDefinition } from '../../lib/local/definitions';
 import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
 import { CRASH_ERRORS } from '../../lib/workflow/sweep-workflow';
