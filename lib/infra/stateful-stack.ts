@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, KeyAttribute, S3Store } from '../datamap/schema';
 import { maxPeriodDays } from '../retention/rules';
+import { functionsWithHmacKeys } from './lethe-grants';
 import { acknowledgeRule } from './nag';
 
 /**
@@ -166,7 +167,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     acknowledgeRule(
       this.hmacSecret,
       'SMG4',
-      'Not rotated on purpose: subject hashes in the audit log and in closed request records must stay comparable for the 24-month record CCPA 11 CCR §7101 requires; a new key would unlink every earlier hash from the same subject. Access is limited to the intake, verify and erase functions.',
+      `Not rotated on purpose: subject hashes in the audit log and in closed request records must stay comparable for the 24-month record CCPA 11 CCR §7101 requires; a new key would unlink every earlier hash from the same subject. Access is limited to the functions the grant table gives the keys (lib/infra/lethe-grants.ts): ${functionsWithHmacKeys().join(', ')}.`,
     );
 
     const demoTables = new Map<string, dynamodb.Table>();
