@@ -12,7 +12,7 @@ export const LETHE_ENV = {
   manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
   exportsBucket: 'LETHE_EXPORTS_BUCKET',
   kmsKeyId: 'LETHE_KMS_KEY_ID',
-  /** Only for the functions that may read the HMAC keys (intake, verify, erase). */
+  /** Only for the functions that may read the HMAC keys (hmacKeys in lib/infra/lethe-grants.ts). */
   hmacSecretArn: 'LETHE_HMAC_SECRET_ARN',
   /** Only for the intake function, which starts executions. */
   stateMachineArn: 'LETHE_STATE_MACHINE_ARN',

@@ -109,7 +109,7 @@ function keysNotGranted(): LetheDeps['keys'] {
   const denied = (): never => {
     throw new LetheConfigError(
       LETHE_ENV.hmacSecretArn,
-      'not set: this function has no access to the HMAC keys (only intake, verify and erase do)',
+      'not set: the stack gives the HMAC keys only to the functions that hash subjects or match legal holds (hmacKeys in lib/infra/lethe-grants.ts), and this is not one of them',
     );
   };
   return {

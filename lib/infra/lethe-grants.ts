@@ -31,9 +31,10 @@ export interface OwnAccess {
 }
 
 /**
- * Locate, Erase and Confirm read the legal holds and hash the request's identities to match
- * subject holds (so they read the HMAC keys); SweepPage does both to keep held records and to seal
- * its continuation token.
+ * Intake and Verify read the HMAC keys to hash the subject (the request record, the in-flight
+ * lock). Locate, Erase and Confirm read the legal holds and hash the request's identities to
+ * match subject holds (so they read the HMAC keys too; Erase also for the hmac mask strategy);
+ * SweepPage does both to keep held records and to seal its continuation token.
  */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   intake: {
@@ -120,6 +121,11 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     holds: false,
   },
 };
+
+/** The functions OWN_ACCESS gives the HMAC keys: the only ones the secret's readers may be. */
+export function functionsWithHmacKeys(): LetheFunctionName[] {
+  return (Object.keys(OWN_ACCESS) as LetheFunctionName[]).filter((name) => OWN_ACCESS[name].hmacKeys);
+}
 
 /** Key prefixes lethe writes under (lib/rights/manifests.ts, lib/rights/export.ts). */
 export const MANIFEST_PREFIX = 'requests/';

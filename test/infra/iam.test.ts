@@ -1,5 +1,9 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { LETHE_ENV } from '../../lib/aws/config';
+import type { LetheFunction } from '../../lib/infra/lethe-function';
+import { functionsWithHmacKeys, type LetheFunctionName } from '../../lib/infra/lethe-grants';
 import type { LetheWorkflowStack } from '../../lib/infra/workflow-stack';
 import type { RequestStep } from '../../lib/workflow/request-steps';
 import {
@@ -204,6 +208,56 @@ describe("lethe's own resources", () => {
     );
     // locateStore, eraseStore and confirm hash the request's identities to match subject holds.
     expect(readers.sort()).toEqual(['confirm', 'eraseStore', 'intake', 'locateStore', 'verify']);
+  });
+
+  it('gives the HMAC keys secret to exactly the functions the grant table names', () => {
+    // Prepare: every function of the stack, by its name in the grant table.
+    const all: [LetheFunctionName, LetheFunction][] = [
+      ['intake', stack.intake],
+      ...(Object.entries(stack.functions) as [LetheFunctionName, LetheFunction][]),
+      ...(Object.entries(stack.sweepFunctions) as [LetheFunctionName, LetheFunction][]),
+    ];
+    const variables = (fn: LetheFunction) => {
+      const logicalId = Stack.of(fn).getLogicalId(fn.fn.node.defaultChild as CfnElement);
+      const resource = template.findResources('AWS::Lambda::Function')[logicalId];
+      return (resource?.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+    };
+
+    // Act
+    const granted = all
+      .filter(([, fn]) =>
+        roleStatements(template, fn.role).some((statement) =>
+          statement.actions.includes('secretsmanager:GetSecretValue'),
+        ),
+      )
+      .map(([name]) => name);
+    const told = all.filter(([, fn]) => LETHE_ENV.hmacSecretArn in variables(fn)).map(([name]) => name);
+    const secretStatements = allStatements(template).filter((statement) =>
+      statement.actions.some((action) => action.startsWith('secretsmanager:')),
+    );
+
+    // Assess: the grants, the ARN in the environment, and no other role, all follow the table.
+    expect(granted.sort()).toEqual(functionsWithHmacKeys().sort());
+    expect(told.sort()).toEqual(functionsWithHmacKeys().sort());
+    expect(secretStatements).toHaveLength(granted.length);
+    expect(functionsWithHmacKeys().sort()).toEqual([
+      'confirm',
+      'eraseStore',
+      'intake',
+      'locateStore',
+      'sweepPage',
+      'verify',
+    ]);
+  });
+
+  it('names those functions where it explains why the secret is not rotated', () => {
+    // Act
+    const reasons = built.stateful.hmacSecret.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.values(entry.data as Record<string, string>));
+
+    // Assess
+    expect(reasons).toEqual([expect.stringContaining(`: ${functionsWithHmacKeys().join(', ')}.`)]);
   });
 
   it('lets verify read and write the requests table, and nothing in the buckets', () => {
