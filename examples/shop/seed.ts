@@ -8,7 +8,7 @@
  * - legacy customers rows hold the email as an old sign-up form stored it, with capitals and
  *   surrounding spaces ("  Ada.Berg1@Example.COM "), where the byEmail index holds it verbatim;
  * - phone numbers are stored in E.164, in international spellings ("0049 30 1234 5678") and in
- *   national form ("030 1234 5678", which has no country code and does not normalise);
+ *   national form ("030 1234 5678", German numbers only: the phone type's defaultCountryCode is 49);
  * - some customers never ordered; orders still being delivered, open chargebacks and loyalty
  *   redemptions are exempt from erasure; invoices are kept by law;
  * - loyalty entries are keyed by the customer id, so masking them keeps them findable;
@@ -302,7 +302,10 @@ function groupDigits(digits: string): string {
 
 function phoneSpelling(phone: Phone, spelling: PhoneSpelling, random: SeededRandom): string {
   if (spelling === 'e164') return phone.e164;
-  if (spelling === 'national') return `0${phone.area} ${groupDigits(phone.subscriber)}`;
+  // The shop is German: only German numbers are written in national form (the data map's phone
+  // type names country code 49 for them).
+  if (spelling === 'national' && phone.country === '49')
+    return `0${phone.area} ${groupDigits(phone.subscriber)}`;
   return random.chance(0.5)
     ? `+${phone.country} ${phone.area} ${groupDigits(phone.subscriber)}`
     : `00${phone.country} ${phone.area} ${phone.subscriber}`;

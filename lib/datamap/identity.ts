@@ -96,11 +96,25 @@ function normaliseEmail(type: string, declaration: IdentityType, raw: string): s
   return value;
 }
 
-function normaliseE164(type: string, raw: string): string {
-  let value = raw.trim().replace(PHONE_SEPARATORS, '');
+/** "+49 (0)30 …": the trunk prefix some write in brackets after the country code, never dialled from abroad. */
+const BRACKETED_TRUNK = /^(\+|00)(\d{1,3})\s*\(0\)/;
+
+function normaliseE164(type: string, declaration: IdentityType, raw: string): string {
+  const trimmed = raw.trim();
+  refuseInvisible(type, trimmed);
+  let value = trimmed.replace(BRACKETED_TRUNK, '$1$2').replace(PHONE_SEPARATORS, '');
   if (value.startsWith('00')) value = `+${value.slice(2)}`;
+  const country = declaration.defaultCountryCode;
+  const trunk = declaration.trunkPrefix ?? '0';
+  if (!value.startsWith('+') && country !== undefined && value.startsWith(trunk)) {
+    // A national number ("030 1234567") of the country the data map names: +49 30 1234567.
+    value = `+${country}${value.slice(trunk.length)}`;
+  }
   if (!value.startsWith('+')) {
-    throw new InvalidIdentityError(type, 'include the country code in E.164 form, e.g. +4930123456');
+    throw new InvalidIdentityError(
+      type,
+      'include the country code in E.164 form, e.g. +4930123456 (or set defaultCountryCode for national numbers in the data map)',
+    );
   }
   if (!E164_PATTERN.test(value)) {
     throw new InvalidIdentityError(type, 'expected E.164: + then 7 to 15 digits, e.g. +4930123456');
@@ -156,7 +170,7 @@ export function normaliseIdentity(
       value = normaliseEmail(type, declaration, raw);
       break;
     case 'e164':
-      value = normaliseE164(type, raw);
+      value = normaliseE164(type, declaration, raw);
       break;
     case 'ipAddress':
       value = normaliseIpAddress(type, raw);

@@ -39,6 +39,20 @@ export const identityTypeSchema = z
       .boolean()
       .default(true)
       .describe('opaque identities only: false lowercases values before matching'),
+    defaultCountryCode: z
+      .string()
+      .regex(/^[1-9]\d{0,2}$/, 'a country calling code without "+", e.g. "49"')
+      .optional()
+      .describe(
+        'e164 identities only: the country calling code of national numbers ("030 1234567" becomes +49301234567 with "49"); without it national numbers are refused',
+      ),
+    trunkPrefix: z
+      .string()
+      .regex(/^\d{0,2}$/, 'the digits a national number starts with, e.g. "0"')
+      .optional()
+      .describe(
+        'e164 identities with defaultCountryCode: the national trunk prefix dropped before the country code is added (default "0"; "" for countries without one)',
+      ),
     internationalised: z
       .boolean()
       .optional()
@@ -47,7 +61,21 @@ export const identityTypeSchema = z
       ),
     description: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((type, ctx) => {
+    const onlyFor = (field: 'defaultCountryCode' | 'trunkPrefix' | 'internationalised', kind: string) => {
+      if (type[field] !== undefined && type.normalise !== kind) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `${field} applies to normalise: ${kind} only; remove it from this ${type.normalise} type`,
+        });
+      }
+    };
+    onlyFor('defaultCountryCode', 'e164');
+    onlyFor('trunkPrefix', 'e164');
+    onlyFor('internationalised', 'email');
+  });
 export type IdentityType = z.infer<typeof identityTypeSchema>;
 
 const attributeTypeSchema = z.enum(['S', 'N', 'B']);

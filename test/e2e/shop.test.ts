@@ -318,11 +318,10 @@ describe('lethe end to end on the shop example: messy data, checked against the 
     expect(summary).toMatchObject({ status: 'completed', error: null });
   });
 
-  // Bug: national phone spelling dropped as a link. The customers row stores the phone as
-  // "030 1234 5678": it has no country code, does not normalise to E.164 and is skipped, so the
-  // support call logged under the caller's number is never located. The erasure reports
-  // "completed" with that line still in the transcripts.
-  test.failing('erases the support call of a customer whose phone the account stores in national form', async () => {
+  // The customers row stores the phone as "030 1234 5678": without the phone type's
+  // defaultCountryCode it would not normalise, the link to the support call would be lost and the
+  // erasure would report "completed" with that line still in the transcripts.
+  test('erases the support call of a customer whose phone the account stores in national form', async () => {
     // prepare
     const before = await snapshotShop(stateDir);
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type DataMap, InvalidIdentityError, normaliseIdentity } from '../../../lib/datamap';
+import { type DataMap, InvalidIdentityError, normaliseIdentity, parseDataMap } from '../../../lib/datamap';
 
 /**
  * Identities as an adversary or a careless form would send them: invisible characters,
@@ -90,5 +90,63 @@ describe('opaque identities refuse invisible and look-alike characters', () => {
 
   it('accepts ordinary values, folded to lower case', () => {
     expect(outcome('accountRef', ' ACCT-42 ')).toBe('accepted acct-42');
+  });
+});
+
+describe('phone identities', () => {
+  const phones: Pick<DataMap, 'identityTypes'> = {
+    identityTypes: {
+      phone: { normalise: 'e164', caseSensitive: true },
+      phoneDe: { normalise: 'e164', caseSensitive: true, defaultCountryCode: '49' },
+      phoneNoTrunk: { normalise: 'e164', caseSensitive: true, defaultCountryCode: '1', trunkPrefix: '' },
+    },
+  };
+  const phone = (type: string, raw: string) => {
+    try {
+      return normaliseIdentity(phones, type, raw).value;
+    } catch (error) {
+      if (error instanceof InvalidIdentityError) return 'refused';
+      throw error;
+    }
+  };
+
+  it.each([
+    ['+49 (0)30 1234567', '+49301234567'],
+    ['0049 (0) 30 1234567', '+49301234567'],
+    ['+49 30 1234567', '+49301234567'],
+  ])('drops the bracketed trunk prefix of %j', (raw, normalised) => {
+    expect(phone('phone', raw)).toBe(normalised);
+  });
+
+  it('refuses a national number unless the data map names its country', () => {
+    expect(phone('phone', '030 1234567')).toBe('refused');
+    expect(phone('phoneDe', '030 1234567')).toBe('+49301234567');
+    expect(phone('phoneDe', '0049 30 1234567')).toBe('+49301234567');
+    expect(phone('phoneNoTrunk', '(415) 555-0100')).toBe('+14155550100');
+  });
+
+  it('refuses invisible characters in a phone number', () => {
+    expect(phone('phone', '+49 30\u200b1234567')).toBe('refused');
+  });
+});
+
+describe('identity type options belong to their kind', () => {
+  it.each([
+    [
+      'defaultCountryCode on an email type',
+      'email: { normalise: email, defaultCountryCode: "49" }',
+      /defaultCountryCode applies to normalise: e164 only/,
+    ],
+    [
+      'internationalised on a phone type',
+      'phone: { normalise: e164, internationalised: true }',
+      /internationalised applies to normalise: email only/,
+    ],
+  ])('refuses %s at load, naming the fix', (_what, declaration, message) => {
+    // prepare
+    const source = `version: 1\norganisation: { name: X, controller: X, contact: x@example.com }\nidentityTypes:\n  ${declaration}\nstores: []\n`;
+
+    // act / assess
+    expect(() => parseDataMap(source, 'map.yaml')).toThrow(message);
   });
 });
