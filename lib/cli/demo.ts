@@ -7,7 +7,7 @@ import { importSeed } from '../local/import';
 import type { RequestSummary } from '../rights/summary';
 import { LocalBackend } from './backends';
 import { describeHistory, describeRequest } from './format';
-import type { CliIo } from './program';
+import type { CliIo } from './io';
 
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
 

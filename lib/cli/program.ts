@@ -11,12 +11,9 @@ import { AwsBackend, type LetheBackend, LocalBackend } from './backends';
 import { runDemo } from './demo';
 import { EXIT, exitCodeFor, UsageError } from './errors';
 import { describeHistory, describeHoldScope, describeRequest, describeSweep, table } from './format';
+import { type CliIo, processIo } from './io';
 
-/** Where the CLI writes; injectable so tests run commands in-process. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+export type { CliIo } from './io';
 
 export interface CliOptions {
   io?: CliIo;
@@ -33,11 +30,6 @@ interface CommonOptions {
   target?: 'local' | 'aws';
   stack?: string;
 }
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
-};
 
 function common(command: Command, options: { target?: boolean } = {}): Command {
   command
@@ -61,7 +53,7 @@ function common(command: Command, options: { target?: boolean } = {}): Command {
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
   // The SDK warns on Node 20 that future versions need Node 22: true, and said in the README, not on every run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const io = options.io ?? processIo;
+  const io = options.io ?? processIo();
   let exitCode: number = EXIT.ok;
   const print = (opts: CommonOptions, value: unknown, text: () => string) =>
     io.out(opts.json ? JSON.stringify(value, null, 2) : text());
@@ -347,7 +339,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
           const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
           if (!retained.includes(opts.store)) throw new NoRetentionRuleError(opts.store, retained);
         }
-        const live = !opts.json && process.stderr.isTTY === true;
+        const live = !opts.json && io.progress !== undefined;
         const outcome = await opened.sweep(
           {
             dryRun: opts.dryRun ?? false,
@@ -356,8 +348,9 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
           },
           live
             ? (progress) =>
-                process.stderr.write(
-                  `\r\u001b[2K${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${progress.totals.examined} examined, ${progress.totals.purged + progress.totals.anonymised} ${opts.dryRun ? 'would go' : 'purged or anonymised'}${progress.done ? ' — done\n' : ''}`,
+                io.progress?.(
+                  `${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${progress.totals.examined} examined, ${progress.totals.purged + progress.totals.anonymised} ${opts.dryRun ? 'would go' : 'purged or anonymised'}${progress.done ? ' — done' : ''}`,
+                  progress.done,
                 )
             : undefined,
         );
