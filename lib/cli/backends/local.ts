@@ -40,10 +40,16 @@ export class LocalBackend implements LetheBackend {
       ...(options.dataMapPath ? { dataMapPath: options.dataMapPath } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
-    return new LocalBackend({
-      env,
-      runner: new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
-    });
+    try {
+      return new LocalBackend({
+        env,
+        runner: new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
+      });
+    } catch (error) {
+      // the runner synthesizes the definition, which can fail: the servers must not outlive it
+      await env.close();
+      throw error;
+    }
   }
 
   async submit(input: SubmitRequestInput) {

@@ -1,25 +1,119 @@
-import type { Command } from 'commander';
-import { runDemo } from '../demo';
-import { EXIT, UsageError } from '../errors';
-import { type CommandContext, type CommonOptions, common } from './shared';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { generateAdtechSeed, type SeedSubject } from '../../examples/adtech/seed';
+import { openLocalEnvironment } from '../local/environment';
+import type { HistoryEvent } from '../local/execution';
+import { importSeed } from '../local/import';
+import type { RequestSummary } from '../rights/summary';
+import { LocalBackend } from './backends';
+import { describeHistory, describeRequest } from './format';
+import type { CliIo } from './io';
 
-/** Adds `lethe demo`: the ad-tech example seeded and run end to end. */
-export function addDemoCommand(program: Command, context: CommandContext): void {
-  common(
-    program
-      .command('demo')
-      .description(
-        'Seed the ad-tech example into a fresh state directory and run an access and an erasure request.',
-      )
-      .option('--subjects <n>', 'subjects to seed', '60')
-      .addHelpText('after', '\nExample:\n  lethe demo --state-dir .lethe/demo'),
-  ).action(async (opts: CommonOptions & { subjects: string }) => {
-    const subjects = Number.parseInt(opts.subjects, 10);
-    if (!Number.isInteger(subjects) || subjects < 2 || subjects > 100_000) {
-      throw new UsageError('--subjects must be a whole number from 2 to 100000');
+export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
+
+/** Shows an identifier the way a screen in a privacy office should: enough to recognise, not to copy. */
+function obscure(value: string): string {
+  const at = value.indexOf('@');
+  if (at > 0) return `${value[0]}***${value.slice(at)}`;
+  return `${value.slice(0, 3)}***${value.slice(-2)}`;
+}
+
+/** The demo subject: one reached through links in every store, a billing and a marketing contact. */
+function demoSubject(subjects: SeedSubject[]): SeedSubject {
+  const reach = (subject: SeedSubject) =>
+    Object.values(subject.owns).filter((count) => count > 0).length + subject.partnerRoles.length;
+  return [...subjects].sort((a, b) => reach(b) - reach(a))[0]!;
+}
+
+export interface DemoResult {
+  access: RequestSummary;
+  erasure: RequestSummary;
+  history: HistoryEvent[];
+  failed: boolean;
+}
+
+/**
+ * The whole product on one screen: seeds the ad-tech example into a fresh state directory,
+ * runs an access and an erasure request for a subject known only by email (the other
+ * identities are found through links), and prints findings, package, certificate and history.
+ */
+export async function runDemo(options: {
+  stateDir: string;
+  subjects: number;
+  io: CliIo;
+  json: boolean;
+}): Promise<DemoResult> {
+  const { io } = options;
+  const say = (text: string) => {
+    if (!options.json) io.out(text);
+  };
+  const started = Date.now();
+  const stateDir = resolve(options.stateDir);
+  rmSync(stateDir, { recursive: true, force: true });
+
+  const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP, init: true });
+  const seed = generateAdtechSeed({ subjects: options.subjects, recordsPerSubject: 5 });
+  try {
+    await importSeed(env.dataMap, seed, env.clients);
+  } finally {
+    await env.close();
+  }
+  const records =
+    Object.values(seed.dynamodb).reduce((sum, items) => sum + items.length, 0) +
+    Object.values(seed.s3).reduce((sum, objects) => sum + objects.length, 0);
+  say(`lethe demo — state in ${stateDir}`);
+  say(
+    `Seeded the ad-tech example (${EXAMPLE_DATAMAP}): ${seed.subjects.length} people, ${records} items and objects in ${env.dataMap.stores.length} stores.`,
+  );
+
+  const subject = demoSubject(seed.subjects);
+  say(
+    `\nSubject: known to the privacy team by email ${obscure(subject.email)} only; lethe follows the data map's links to ` +
+      `${subject.cookieIds.length} cookie id(s) and a phone number.`,
+  );
+
+  const backend = await LocalBackend.open({ stateDir });
+  try {
+    const verification = { method: 'email-confirmation' as const, verifiedBy: 'demo privacy desk' };
+    const base = {
+      subject: [{ type: 'email', value: subject.email }],
+      jurisdiction: 'gdpr' as const,
+      channel: 'cli' as const,
+      verification,
+    };
+
+    say('\n1. Access request (GDPR Art. 15): what do we hold about this person?');
+    const access = (await backend.submit({ ...base, type: 'access' })).summary;
+    say(describeRequest(access));
+
+    say('\n2. Erasure request (GDPR Art. 17): delete it, except what the law makes us keep.');
+    const erasure = (await backend.submit({ ...base, type: 'erasure' })).summary;
+    say(describeRequest(erasure));
+    const certificate = erasure.certificate as {
+      stores?: { store: string; exemptions?: { reason: string; count: number }[] }[];
+    } | null;
+    for (const store of certificate?.stores ?? []) {
+      for (const exemption of store.exemptions ?? [])
+        say(`  kept in ${store.store}: ${exemption.count} record(s), because ${exemption.reason}`);
     }
-    const stateDir = opts.stateDir === '.lethe' ? '.lethe/demo' : (opts.stateDir ?? '.lethe/demo');
-    const result = await runDemo({ stateDir, subjects, io: context.io, json: opts.json ?? false });
-    if (result.failed) context.exitCode = EXIT.requestFailed;
-  });
+
+    const history = await backend.history(erasure.requestId);
+    say(
+      `\n3. The erasure's timeline, from the persisted execution history (lethe request history ${erasure.requestId}):`,
+    );
+    say(describeHistory(history));
+    say(
+      `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Try: lethe request list --state-dir ${options.stateDir}`,
+    );
+    const result = {
+      access,
+      erasure,
+      history,
+      failed: access.status !== 'completed' || erasure.status !== 'completed',
+    };
+    if (options.json) io.out(JSON.stringify({ access, erasure, history }, null, 2));
+    return result;
+  } finally {
+    await backend.close();
+  }
 }
