@@ -12,7 +12,7 @@ import { describeHistory, describeRequest } from '../format';
 import type { CliIo } from '../io';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
-/** The example data map, as the package lays it out. */
+/** Where the example data map sits in the package; the demo names it by this path. */
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
 
 /**
