@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
 import type { SweepOutcome } from '../../lib/cli/backends';
+import type { CliIo } from '../../lib/cli/io';
+import { runCli } from '../../lib/cli/program';
 import type { LegalHold } from '../../lib/holds';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { importSeed } from '../../lib/local/import';
@@ -179,5 +181,39 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     expect(run.code).toBe(2);
     expect(run.err).toMatch(message);
     expect(await snapshotStateDir(stateDir)).toEqual(before);
+  });
+
+  it('shows live progress through the io where it can rewrite a line, and none with --json', async () => {
+    // prepare: an io like a terminal's, recording each progress line and whether it was final
+    const written = { out: '', progress: [] as [string, boolean][] };
+    const io: CliIo = {
+      out: (text) => {
+        written.out += `${text}\n`;
+      },
+      err: () => {},
+      progress: (line, final) => written.progress.push([line, final ?? false]),
+    };
+    const args = ['sweep', '--dry-run', '--now', SWEEP_NOW, '--state-dir', stateDir];
+
+    // act
+    const text = await runCli(args, { io });
+    const progressOfText = written.progress.splice(0);
+    const json = await runCli([...args, '--store', 'inquiries', '--json'], { io });
+
+    // assess
+    expect([text, json]).toEqual([0, 0]);
+    expect(written.out).toMatch(/^Sweep \S+: SUCCEEDED \(dry run: nothing changed\)/);
+    const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
+    const finished = progressOfText.filter(([, final]) => final).map(([line]) => line);
+    for (const storeId of retained)
+      expect(
+        finished.some((line) => line.startsWith(`${storeId} segment `) && line.endsWith(' — done')),
+      ).toBe(true);
+    expect(
+      progressOfText.every(
+        ([line, final]) => line.includes('would go') && final === line.endsWith(' — done'),
+      ),
+    ).toBe(true);
+    expect(written.progress).toEqual([]);
   });
 });

@@ -1,15 +1,26 @@
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { generateAdtechSeed, type SeedSubject } from '../../examples/adtech/seed';
-import { openLocalEnvironment } from '../local/environment';
-import type { HistoryEvent } from '../local/execution';
-import { importSeed } from '../local/import';
-import type { RequestSummary } from '../rights/summary';
-import { LocalBackend } from './backends';
-import { describeHistory, describeRequest } from './format';
-import type { CliIo } from './program';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { generateAdtechSeed, type SeedSubject } from '../../../examples/adtech/seed';
+import { openLocalEnvironment } from '../../local/environment';
+import type { HistoryEvent } from '../../local/execution';
+import { importSeed } from '../../local/import';
+import type { RequestSummary } from '../../rights/summary';
+import { LocalBackend } from '../backends';
+import { EXIT, UsageError } from '../errors';
+import { describeHistory, describeRequest } from '../format';
+import type { CliIo } from '../io';
+import { type CommandContext, type CommonOptions, common } from './shared';
 
+/** Where the example data map sits in the package; the demo names it by this path. */
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
+
+/**
+ * The example data map on disk, found from this module rather than the working directory, so
+ * the demo runs from anywhere: this file is lib/cli/commands/ under the package root (or under
+ * dist/, where the build copies the data map beside the compiled seed generator).
+ */
+const EXAMPLE_DATAMAP_FILE = join(__dirname, '..', '..', '..', EXAMPLE_DATAMAP);
 
 /** Shows an identifier the way a screen in a privacy office should: enough to recognise, not to copy. */
 function obscure(value: string): string {
@@ -51,7 +62,7 @@ export async function runDemo(options: {
   const stateDir = resolve(options.stateDir);
   rmSync(stateDir, { recursive: true, force: true });
 
-  const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP, init: true });
+  const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP_FILE, init: true });
   const seed = generateAdtechSeed({ subjects: options.subjects, recordsPerSubject: 5 });
   try {
     await importSeed(env.dataMap, seed, env.clients);
@@ -116,4 +127,25 @@ export async function runDemo(options: {
   } finally {
     await backend.close();
   }
+}
+
+/** Adds `lethe demo`: the ad-tech example seeded and run end to end. */
+export function addDemoCommand(program: Command, context: CommandContext): void {
+  common(
+    program
+      .command('demo')
+      .description(
+        'Seed the ad-tech example into a fresh state directory and run an access and an erasure request.',
+      )
+      .option('--subjects <n>', 'subjects to seed', '60')
+      .addHelpText('after', '\nExample:\n  lethe demo --state-dir .lethe/demo'),
+  ).action(async (opts: CommonOptions & { subjects: string }) => {
+    const subjects = Number.parseInt(opts.subjects, 10);
+    if (!Number.isInteger(subjects) || subjects < 2 || subjects > 100_000) {
+      throw new UsageError('--subjects must be a whole number from 2 to 100000');
+    }
+    const stateDir = opts.stateDir === '.lethe' ? '.lethe/demo' : (opts.stateDir ?? '.lethe/demo');
+    const result = await runDemo({ stateDir, subjects, io: context.io, json: opts.json ?? false });
+    if (result.failed) context.exitCode = EXIT.requestFailed;
+  });
 }

@@ -1,10 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -12,156 +6,20 @@ import {
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { type AwsClients, createAwsDeps } from '../aws/deps';
-import type { DataMap } from '../datamap/schema';
-import type { LetheDeps } from '../deps';
-import { type LocalEnvironment, openLocalEnvironment } from '../local/environment';
-import { type FaultInjector, type HistoryEvent, readHistory } from '../local/execution';
-import { LocalRequestRunner } from '../local/request-runner';
-import { LocalSweepRunner, newSweepId, type SweepProgress } from '../local/sweep-runner';
-import { silentLogger } from '../log';
-import type { SweepSummary } from '../retention';
-import { exportDownloadUrl } from '../rights/export';
-import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../rights/request';
-import { findRequest, getRequest, listRequests } from '../rights/requests-table';
-import { executionArnFor, SfnWorkflowStarter } from '../rights/sfn-starter';
-import { submitRequest, type WorkflowStarter } from '../rights/submit';
-import { type RequestSummary, summariseRequest } from '../rights/summary';
-
-/**
- * Where the CLI's request commands run: the embedded local runtime or a deployed stack.
- * Both call the same domain functions (submitRequest, the requests table, summaries).
- */
-export interface LetheBackend {
-  readonly deps: LetheDeps;
-  submit(input: SubmitRequestInput): Promise<{ summary: RequestSummary; created: boolean }>;
-  status(requestId: string): Promise<RequestSummary>;
-  list(status?: RequestStatus): Promise<RequestSummary[]>;
-  history(requestId: string): Promise<HistoryEvent[]>;
-  /** Runs a retention sweep to its end; a failed sweep is returned, not thrown. */
-  sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome>;
-  close(): Promise<void>;
-}
-
-/** What `lethe sweep` asks for. */
-export interface SweepRequest {
-  now?: string;
-  dryRun: boolean;
-  storeId?: string;
-}
-
-/** How a sweep ended: its summary, or the error it failed with. */
-export interface SweepOutcome {
-  sweepId: string;
-  status: 'SUCCEEDED' | 'FAILED';
-  summary: SweepSummary | null;
-  error: { code: string; message: string } | null;
-}
-
-function failureMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
-  } catch {
-    return cause;
-  }
-}
-
-/** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
-export class LocalBackend implements LetheBackend {
-  private constructor(
-    readonly env: LocalEnvironment,
-    private readonly runner: LocalRequestRunner,
-  ) {}
-
-  get deps(): LetheDeps {
-    return this.env.deps;
-  }
-
-  static async open(options: {
-    stateDir?: string;
-    dataMapPath?: string;
-    faults?: FaultInjector;
-    now?: () => Date;
-  }): Promise<LocalBackend> {
-    const env = await openLocalEnvironment({
-      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-      ...(options.dataMapPath ? { dataMapPath: options.dataMapPath } : {}),
-      ...(options.now ? { now: options.now } : {}),
-    });
-    return new LocalBackend(
-      env,
-      new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
-    );
-  }
-
-  async submit(input: SubmitRequestInput) {
-    const result = await submitRequest(this.env.deps, this.runner, input);
-    return { summary: await this.status(result.requestId), created: result.created };
-  }
-
-  async status(requestId: string): Promise<RequestSummary> {
-    const record = await getRequest(this.env.deps, requestId);
-    return summariseRequest(record, await this.exportLocation(record));
-  }
-
-  async list(status?: RequestStatus) {
-    const records = await listRequests(this.env.deps, status ? { status } : {});
-    return records.map((record) => summariseRequest(record));
-  }
-
-  async history(requestId: string) {
-    await getRequest(this.env.deps, requestId);
-    return readHistory(this.env, requestId);
-  }
-
-  async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
-    const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
-    const result = await runner.run({
-      dryRun: input.dryRun,
-      ...(input.now ? { now: input.now } : {}),
-      ...(input.storeId ? { storeId: input.storeId } : {}),
-    });
-    return {
-      sweepId: result.sweepId,
-      status: result.status,
-      summary: result.summary ?? null,
-      error:
-        result.status === 'FAILED'
-          ? { code: result.error ?? 'Unknown', message: failureMessage(result.cause) }
-          : null,
-    };
-  }
-
-  /** Copies the package out of the local S3 into the state directory, where a person can open it. */
-  private async exportLocation(record: RequestRecord) {
-    if (!record.export) return null;
-    const dir = join(this.env.stateDir, 'exports');
-    const path = join(dir, `${record.requestId}.zip`);
-    if (!existsSync(path)) {
-      mkdirSync(dir, { recursive: true });
-      try {
-        const object = await this.env.clients.s3.send(
-          new GetObjectCommand({ Bucket: record.export.bucket, Key: record.export.key }),
-        );
-        // Streamed to a temporary name and renamed: never the whole package in memory, never a half file.
-        await pipeline(object.Body as Readable, createWriteStream(`${path}.part`));
-        renameSync(`${path}.part`, path);
-      } catch (error) {
-        rmSync(`${path}.part`, { force: true });
-        if ((error as Error).name !== 'NoSuchKey') throw error;
-        return { path: null, url: null };
-      }
-    }
-    // A pre-signed URL of the embedded S3 would die with this process: locally the link is the file.
-    return { path, url: pathToFileURL(path).href };
-  }
-
-  close() {
-    return this.env.close();
-  }
-}
+import { type AwsClients, createAwsDeps } from '../../aws/deps';
+import type { DataMap } from '../../datamap/schema';
+import type { LetheDeps } from '../../deps';
+import type { HistoryEvent } from '../../local/execution';
+import { newSweepId } from '../../local/sweep-runner';
+import { silentLogger } from '../../log';
+import type { SweepSummary } from '../../retention';
+import { exportDownloadUrl } from '../../rights/export';
+import type { RequestStatus, SubmitRequestInput } from '../../rights/request';
+import { findRequest, getRequest, listRequests } from '../../rights/requests-table';
+import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
+import { submitRequest, type WorkflowStarter } from '../../rights/submit';
+import { summariseRequest } from '../../rights/summary';
+import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
 
 /** A deployed stack could not be used: names the stack and what is missing. */
 export class AwsTargetError extends Error {
@@ -210,20 +68,42 @@ function fromSfnEvent(event: SfnHistoryEvent): HistoryEvent {
   };
 }
 
+/** What an AwsBackend works with, read from the stack outputs when it is opened. */
+interface AwsBackendParts {
+  deps: LetheDeps;
+  sfn: SFNClient;
+  /** The request state machine; executions are named by request id. */
+  stateMachineArn: string;
+  starter: WorkflowStarter;
+  /** How long a command waits for an execution to end, and how often it asks. */
+  waitSeconds: number;
+  pollIntervalMs: number;
+  /** Absent on stacks deployed before sweeps existed. */
+  sweepStateMachineArn: string | undefined;
+}
+
 /**
  * A deployed lethe: the stack outputs name the tables, buckets, secret and state machine;
  * requests are written and started exactly as the intake function does it.
  */
 export class AwsBackend implements LetheBackend {
-  private constructor(
-    readonly deps: LetheDeps,
-    private readonly sfn: SFNClient,
-    private readonly stateMachineArn: string,
-    private readonly starter: WorkflowStarter,
-    private readonly waitSeconds: number,
-    private readonly pollIntervalMs: number,
-    private readonly sweepStateMachineArn: string | undefined,
-  ) {}
+  readonly deps: LetheDeps;
+  private readonly sfn: SFNClient;
+  private readonly stateMachineArn: string;
+  private readonly starter: WorkflowStarter;
+  private readonly waitSeconds: number;
+  private readonly pollIntervalMs: number;
+  private readonly sweepStateMachineArn: string | undefined;
+
+  private constructor(parts: AwsBackendParts) {
+    this.deps = parts.deps;
+    this.sfn = parts.sfn;
+    this.stateMachineArn = parts.stateMachineArn;
+    this.starter = parts.starter;
+    this.waitSeconds = parts.waitSeconds;
+    this.pollIntervalMs = parts.pollIntervalMs;
+    this.sweepStateMachineArn = parts.sweepStateMachineArn;
+  }
 
   static async open(options: {
     stackPrefix: string;
@@ -252,15 +132,15 @@ export class AwsBackend implements LetheBackend {
       // the CLI reports outcomes itself; the functions' logs are in CloudWatch
       log: silentLogger,
     });
-    return new AwsBackend(
+    return new AwsBackend({
       deps,
       sfn,
       stateMachineArn,
-      new SfnWorkflowStarter(sfn, stateMachineArn),
-      options.waitSeconds ?? 900,
-      options.pollIntervalMs ?? 2000,
-      env.LETHE_SWEEP_STATE_MACHINE_ARN,
-    );
+      starter: new SfnWorkflowStarter(sfn, stateMachineArn),
+      waitSeconds: options.waitSeconds ?? 900,
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
+      sweepStateMachineArn: env.LETHE_SWEEP_STATE_MACHINE_ARN,
+    });
   }
 
   async submit(input: SubmitRequestInput) {

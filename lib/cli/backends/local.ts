@@ -1,0 +1,120 @@
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { LetheDeps } from '../../deps';
+import { type LocalEnvironment, openLocalEnvironment } from '../../local/environment';
+import { type FaultInjector, readHistory } from '../../local/execution';
+import { LocalRequestRunner } from '../../local/request-runner';
+import { LocalSweepRunner, type SweepProgress } from '../../local/sweep-runner';
+import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
+import { getRequest, listRequests } from '../../rights/requests-table';
+import { submitRequest } from '../../rights/submit';
+import { type RequestSummary, summariseRequest } from '../../rights/summary';
+import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
+
+/** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
+export class LocalBackend implements LetheBackend {
+  readonly env: LocalEnvironment;
+  private readonly runner: LocalRequestRunner;
+
+  private constructor(parts: { env: LocalEnvironment; runner: LocalRequestRunner }) {
+    this.env = parts.env;
+    this.runner = parts.runner;
+  }
+
+  get deps(): LetheDeps {
+    return this.env.deps;
+  }
+
+  static async open(options: {
+    stateDir?: string;
+    dataMapPath?: string;
+    faults?: FaultInjector;
+    now?: () => Date;
+  }): Promise<LocalBackend> {
+    const env = await openLocalEnvironment({
+      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+      ...(options.dataMapPath ? { dataMapPath: options.dataMapPath } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    try {
+      return new LocalBackend({
+        env,
+        runner: new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
+      });
+    } catch (error) {
+      // the runner synthesizes the definition, which can fail: the servers must not outlive it
+      await env.close();
+      throw error;
+    }
+  }
+
+  async submit(input: SubmitRequestInput) {
+    const result = await submitRequest(this.env.deps, this.runner, input);
+    return { summary: await this.status(result.requestId), created: result.created };
+  }
+
+  async status(requestId: string): Promise<RequestSummary> {
+    const record = await getRequest(this.env.deps, requestId);
+    return summariseRequest(record, await this.exportLocation(record));
+  }
+
+  async list(status?: RequestStatus) {
+    const records = await listRequests(this.env.deps, status ? { status } : {});
+    return records.map((record) => summariseRequest(record));
+  }
+
+  async history(requestId: string) {
+    await getRequest(this.env.deps, requestId);
+    return readHistory(this.env, requestId);
+  }
+
+  async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
+    const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
+    const result = await runner.run({
+      dryRun: input.dryRun,
+      ...(input.now ? { now: input.now } : {}),
+      ...(input.storeId ? { storeId: input.storeId } : {}),
+    });
+    return {
+      sweepId: result.sweepId,
+      status: result.status,
+      summary: result.summary ?? null,
+      error:
+        result.status === 'FAILED'
+          ? { code: result.error ?? 'Unknown', message: failureMessage(result.cause) }
+          : null,
+    };
+  }
+
+  /** Copies the package out of the local S3 into the state directory, where a person can open it. */
+  private async exportLocation(record: RequestRecord) {
+    if (!record.export) return null;
+    const dir = join(this.env.stateDir, 'exports');
+    const path = join(dir, `${record.requestId}.zip`);
+    if (!existsSync(path)) {
+      mkdirSync(dir, { recursive: true });
+      try {
+        const object = await this.env.clients.s3.send(
+          new GetObjectCommand({ Bucket: record.export.bucket, Key: record.export.key }),
+        );
+        // Streamed to a temporary name and renamed: never the whole package in memory, never a half file.
+        await pipeline(object.Body as Readable, createWriteStream(`${path}.part`));
+        renameSync(`${path}.part`, path);
+      } catch (error) {
+        rmSync(`${path}.part`, { force: true });
+        if ((error as Error).name !== 'NoSuchKey') throw error;
+        return { path: null, url: null };
+      }
+    }
+    // A pre-signed URL of the embedded S3 would die with this process: locally the link is the file.
+    return { path, url: pathToFileURL(path).href };
+  }
+
+  close() {
+    return this.env.close();
+  }
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { openLocalEnvironment } from '../../local/environment';
+import { UsageError } from '../errors';
+import { table } from '../format';
+import { type CommandContext, type CommonOptions, common } from './shared';
+
+/** Adds `lethe init`: creates the local environment for a data map. */
+export function addInitCommand(program: Command, context: CommandContext): void {
+  common(
+    program
+      .command('init')
+      .description(
+        'Create the local environment for a data map: servers, lethe tables and buckets, and the stores.',
+      )
+      .addHelpText('after', '\nExample:\n  lethe init --datamap examples/adtech/datamap.yaml'),
+  ).action(async (opts: CommonOptions) => {
+    if (!opts.datamap)
+      throw new UsageError(
+        'init needs --datamap FILE, e.g. lethe init --datamap examples/adtech/datamap.yaml',
+      );
+    const env = await openLocalEnvironment({
+      stateDir: opts.stateDir,
+      dataMapPath: opts.datamap,
+      init: true,
+    });
+    await env.close();
+    const stores = env.dataMap.stores.map((store) => ({
+      id: store.id,
+      kind: store.kind,
+      name: store.kind === 'dynamodb' ? store.table : store.bucket,
+    }));
+    context.print(opts, { stateDir: env.stateDir, dataMap: env.dataMapPath, stores }, () =>
+      [
+        `Initialised ${env.stateDir} for ${env.dataMapPath}`,
+        table(
+          ['store', 'kind', 'table/bucket'],
+          stores.map((s) => [s.id, s.kind, s.name]),
+        ),
+      ].join('\n'),
+    );
+  });
+}

@@ -1,0 +1,80 @@
+import { type Command, Option } from 'commander';
+import { loadDataMap } from '../../datamap/load';
+import type { FaultInjector } from '../../local/execution';
+import { AwsBackend, type LetheBackend, LocalBackend } from '../backends';
+import { EXIT, UsageError } from '../errors';
+import type { CliIo } from '../io';
+
+/** How the CLI is run: where it writes, and test-only hooks into local runs. */
+export interface CliOptions {
+  io?: CliIo;
+  /** Tests only: inject failures into Task states of local runs. */
+  faults?: FaultInjector;
+  now?: () => Date;
+}
+
+/** The options every command takes; `target` and `stack` where a command also runs on AWS. */
+export interface CommonOptions {
+  stateDir?: string;
+  datamap?: string;
+  json?: boolean;
+  debug?: boolean;
+  target?: 'local' | 'aws';
+  stack?: string;
+}
+
+/** Adds the common options to a command, and `--target`/`--stack` where it can run on AWS. */
+export function common(command: Command, options: { target?: boolean } = {}): Command {
+  command
+    .option('--state-dir <dir>', 'local state directory', '.lethe')
+    .option('--datamap <file>', 'data map YAML (default: the one given to lethe init)')
+    .option('--json', 'print one JSON object instead of text')
+    .option('--debug', 'print stack traces of errors');
+  if (options.target) {
+    command
+      .addOption(new Option('--target <target>', 'where to run').choices(['local', 'aws']).default('local'))
+      .option('--stack <prefix>', 'with --target aws: the stack name prefix used at deploy', 'Lethe');
+  }
+  return command;
+}
+
+/** What a command needs from the run it belongs to. */
+export interface CommandContext {
+  readonly io: CliIo;
+  /** The exit code of the run; commands set it when the request or sweep they ran failed. */
+  exitCode: number;
+  /** Prints `value` as JSON with --json, otherwise the text. */
+  print(opts: CommonOptions, value: unknown, text: () => string): void;
+  /** Opens the backend the options name (local by default), runs `work` on it and closes it. */
+  withBackend<T>(opts: CommonOptions, work: (backend: LetheBackend) => Promise<T>): Promise<T>;
+}
+
+/** The context of one CLI run, writing to `io`. */
+export function createCommandContext(io: CliIo, options: CliOptions): CommandContext {
+  const open = async (opts: CommonOptions): Promise<LetheBackend> => {
+    if (opts.target === 'aws') {
+      if (!opts.datamap)
+        throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
+      return AwsBackend.open({ stackPrefix: opts.stack ?? 'Lethe', dataMap: loadDataMap(opts.datamap) });
+    }
+    return LocalBackend.open({
+      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+      ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
+  };
+  return {
+    io,
+    exitCode: EXIT.ok,
+    print: (opts, value, text) => io.out(opts.json ? JSON.stringify(value, null, 2) : text()),
+    withBackend: async (opts, work) => {
+      const opened = await open(opts);
+      try {
+        return await work(opened);
+      } finally {
+        await opened.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { getStore } from '../../datamap/load';
+import type { SweepProgress } from '../../local/sweep-runner';
+import { NoRetentionRuleError } from '../../retention';
+import { EXIT, UsageError } from '../errors';
+import { describeSweep } from '../format';
+import { type CommandContext, type CommonOptions, common } from './shared';
+
+/** A store's progress so far: segment, pages and counts. */
+function progressLine(progress: SweepProgress, dryRun: boolean): string {
+  const gone = progress.totals.purged + progress.totals.anonymised;
+  return `${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${progress.totals.examined} examined, ${gone} ${dryRun ? 'would go' : 'purged or anonymised'}${progress.done ? ' — done' : ''}`;
+}
+
+/** Adds `lethe sweep`: a retention sweep, with a live progress line where the io offers one. */
+export function addSweepCommand(program: Command, context: CommandContext): void {
+  common(
+    program
+      .command('sweep')
+      .description('Purge (or anonymise) records past their retention period, honouring legal holds.')
+      .option('--store <id>', 'only this store (it must have a retention rule)')
+      .option('--dry-run', 'count what would go, change nothing')
+      .option(
+        '--now <iso-8601>',
+        'the moment retention is measured from (default: now), e.g. 2026-11-01T03:00:00Z',
+      ),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe sweep --dry-run\n  lethe sweep --store ad-events --now 2026-11-01T03:00:00Z --json',
+    )
+    .action(async (opts: CommonOptions & { store?: string; dryRun?: boolean; now?: string }) => {
+      if (
+        opts.now !== undefined &&
+        (!/^\d{4}-\d{2}-\d{2}T/.test(opts.now) || Number.isNaN(Date.parse(opts.now)))
+      ) {
+        throw new UsageError(
+          `--now must be an ISO-8601 date and time such as 2026-11-01T03:00:00Z; got "${opts.now}"`,
+        );
+      }
+      await context.withBackend(opts, async (opened) => {
+        const { dataMap } = opened.deps;
+        if (opts.store) {
+          getStore(dataMap, opts.store);
+          const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
+          if (!retained.includes(opts.store)) throw new NoRetentionRuleError(opts.store, retained);
+        }
+        const showProgress = !opts.json && context.io.progress !== undefined;
+        const outcome = await opened.sweep(
+          {
+            dryRun: opts.dryRun ?? false,
+            ...(opts.now ? { now: opts.now } : {}),
+            ...(opts.store ? { storeId: opts.store } : {}),
+          },
+          showProgress
+            ? (progress) => context.io.progress?.(progressLine(progress, opts.dryRun ?? false), progress.done)
+            : undefined,
+        );
+        context.print(opts, outcome, () => describeSweep(outcome));
+        if (outcome.status === 'FAILED') context.exitCode = EXIT.requestFailed;
+      });
+    });
+}
