@@ -13,6 +13,14 @@ import { acknowledgeRule, acknowledgeWildcardResource, XRAY_WILDCARD_REASON } fr
 /** The project root: NodejsFunction bundles from here with the lockfile found here. */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 
+/**
+ * Context flag for building a stack only to read its state machine definitions (the local
+ * runtime does): functions get placeholder code, so neither the handler files, the lockfile nor
+ * esbuild are needed, and an installed package or a built tree can synthesize the definition.
+ * The definition is the same: it references functions by logical id only.
+ */
+export const DEFINITION_ONLY_CONTEXT = 'lethe:definitionOnly';
+
 /** Log level of the functions' structured logger. */
 export type FunctionLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -55,7 +63,7 @@ const RESERVED_ENV = new Set<string>([...Object.values(LETHE_ENV), 'NODE_OPTIONS
  * step, on `role`.
  */
 export class LetheFunction extends Construct {
-  public readonly fn: nodejs.NodejsFunction;
+  public readonly fn: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -96,11 +104,7 @@ export class LetheFunction extends Construct {
     if (props.hmacSecretArn) environment[LETHE_ENV.hmacSecretArn] = props.hmacSecretArn;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
 
-    this.fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: resolve(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    const common = {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -110,6 +114,36 @@ export class LetheFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment,
+    };
+    this.fn =
+      this.node.tryGetContext(DEFINITION_ONLY_CONTEXT) === true
+        ? new lambda.Function(this, 'Function', {
+            ...common,
+            code: lambda.Code.fromInline(
+              'exports.handler = async () => { throw new Error("definition only"); };',
+            ),
+            handler: 'index.handler',
+          })
+        : this.bundled(props, common);
+
+    acknowledgeWildcardResource(this.role, '*', XRAY_WILDCARD_REASON);
+    acknowledgeRule(
+      this.fn,
+      'L1',
+      'Node.js 22 is the runtime lethe is built and tested for (the embedded runtime runs the same handlers on Node 22); moving to a newer runtime is a deliberate, tested upgrade.',
+    );
+  }
+
+  private bundled(
+    props: LetheFunctionProps,
+    common: Omit<nodejs.NodejsFunctionProps, 'entry'>,
+  ): lambda.Function {
+    return new nodejs.NodejsFunction(this, 'Function', {
+      ...common,
+      entry: resolve(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       bundling: {
         minify: true,
         sourceMap: true,
@@ -122,12 +156,5 @@ export class LetheFunction extends Construct {
         logLevel: nodejs.LogLevel.ERROR,
       },
     });
-
-    acknowledgeWildcardResource(this.role, '*', XRAY_WILDCARD_REASON);
-    acknowledgeRule(
-      this.fn,
-      'L1',
-      'Node.js 22 is the runtime lethe is built and tested for (the embedded runtime runs the same handlers on Node 22); moving to a newer runtime is a deliberate, tested upgrade.',
-    );
   }
 }

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { DataMap } from '../datamap/schema';
 import { createLetheStacks } from '../infra/lethe-app';
+import { DEFINITION_ONLY_CONTEXT } from '../infra/lethe-function';
 
 /**
  * The request workflow's definition exactly as the stack deploys it, as plain Amazon States
@@ -85,7 +86,7 @@ export function parseDefinitionString(
 }
 
 function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): AslObject {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [DEFINITION_ONLY_CONTEXT]: true } });
   const { workflow } = createLetheStacks(app, { dataMap });
   const stack = Stack.of(workflow);
   const machine = which === 'request' ? workflow.stateMachine : workflow.sweepStateMachine;
@@ -94,8 +95,8 @@ function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): As
 }
 
 /**
- * Builds the workflow stack for `dataMap` in a fresh app, bundling skipped and nothing written
- * to disk, and returns its request state machine definition as plain ASL with every token replaced.
+ * Builds the workflow stack for `dataMap` in a fresh app, with placeholder function code (no
+ * bundling, no handler files needed) and nothing written to disk, and returns its request state machine definition as plain ASL with every token replaced.
  */
 export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
   return synthesizedDefinition(dataMap, 'request');
