@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * The environment variables a lethe Lambda function reads. The stack sets them (see
- * lib/infra/lethe-function.ts) and the runtime parses them (lib/aws/deps.ts): both
- * import these names from here, so the two can never drift apart.
+ * lib/infra/lethe-function.ts) and names its outputs' descriptions after them, the runtime
+ * parses them (lib/aws/deps.ts) and the CLI's aws target reads the outputs by them: all import
+ * these names from here, so they can never drift apart.
  */
 export const LETHE_ENV = {
   requestsTable: 'LETHE_REQUESTS_TABLE',
@@ -16,6 +17,8 @@ export const LETHE_ENV = {
   hmacSecretArn: 'LETHE_HMAC_SECRET_ARN',
   /** Only for the intake function, which starts executions. */
   stateMachineArn: 'LETHE_STATE_MACHINE_ARN',
+  /** No function reads it: the CLI's aws target finds the sweep machine by it in the stack outputs. */
+  sweepStateMachineArn: 'LETHE_SWEEP_STATE_MACHINE_ARN',
   exportUrlTtlSeconds: 'EXPORT_URL_TTL_SECONDS',
   logLevel: 'LOG_LEVEL',
 } as const;

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { LETHE_ENV } from '../aws/config';
 import type { DataMap } from '../datamap/schema';
 import { DemoStores } from './demo-stores';
 import {
@@ -132,13 +133,13 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
 
     const output = (name: string, value: string, description: string) =>
       new CfnOutput(this, name, { value, description });
-    output('RequestsTableName', this.requestsTable.tableName, 'LETHE_REQUESTS_TABLE');
-    output('AuditTableName', this.auditTable.tableName, 'LETHE_AUDIT_TABLE');
-    output('HoldsTableName', this.holdsTable.tableName, 'LETHE_HOLDS_TABLE');
-    output('ManifestsBucketName', this.manifestsBucket.bucketName, 'LETHE_MANIFESTS_BUCKET');
-    output('ExportsBucketName', this.exportsBucket.bucketName, 'LETHE_EXPORTS_BUCKET');
-    output('KeyArn', this.key.keyArn, 'LETHE_KMS_KEY_ID');
-    output('HmacSecretArn', this.hmacSecret.secretArn, 'LETHE_HMAC_SECRET_ARN');
+    output('RequestsTableName', this.requestsTable.tableName, LETHE_ENV.requestsTable);
+    output('AuditTableName', this.auditTable.tableName, LETHE_ENV.auditTable);
+    output('HoldsTableName', this.holdsTable.tableName, LETHE_ENV.holdsTable);
+    output('ManifestsBucketName', this.manifestsBucket.bucketName, LETHE_ENV.manifestsBucket);
+    output('ExportsBucketName', this.exportsBucket.bucketName, LETHE_ENV.exportsBucket);
+    output('KeyArn', this.key.keyArn, LETHE_ENV.kmsKeyId);
+    output('HmacSecretArn', this.hmacSecret.secretArn, LETHE_ENV.hmacSecretArn);
   }
 
   /**

@@ -6,6 +6,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { LETHE_ENV } from '../aws/config';
 import type { DataMap } from '../datamap/schema';
 import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { buildRequestWorkflow } from '../workflow/request-workflow';
@@ -117,12 +118,12 @@ export class LetheWorkflowStack extends Stack {
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.stateMachine.stateMachineArn,
-      description: 'LETHE_STATE_MACHINE_ARN',
+      description: LETHE_ENV.stateMachineArn,
     });
     new CfnOutput(this, 'IntakeFunctionName', { value: this.intake.fn.functionName });
     new CfnOutput(this, 'SweepStateMachineArn', {
       value: this.sweepStateMachine.stateMachineArn,
-      description: 'LETHE_SWEEP_STATE_MACHINE_ARN',
+      description: LETHE_ENV.sweepStateMachineArn,
     });
     new CfnOutput(this, 'SweepDeadLetterQueueUrl', { value: this.sweepDeadLetterQueue.queueUrl });
   }

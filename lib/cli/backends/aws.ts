@@ -6,6 +6,7 @@ import {
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
@@ -26,6 +27,8 @@ export class AwsTargetError extends Error {
   override readonly name = 'AwsTargetError';
 }
 
+const ENV_NAMES = new Set<string>(Object.values(LETHE_ENV));
+
 /** Reads the outputs of a stack; each output's description names the environment variable it feeds. */
 async function stackEnvironment(cloudFormation: CloudFormationClient, stackName: string) {
   const response = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -33,7 +36,7 @@ async function stackEnvironment(cloudFormation: CloudFormationClient, stackName:
   if (!stack) throw new AwsTargetError(`stack ${stackName} not found: deploy it with npx cdk deploy`);
   const env: Record<string, string> = {};
   for (const output of stack.Outputs ?? []) {
-    if (output.Description?.startsWith('LETHE_') && output.OutputValue)
+    if (output.Description && ENV_NAMES.has(output.Description) && output.OutputValue)
       env[output.Description] = output.OutputValue;
   }
   return env;
@@ -118,7 +121,7 @@ export class AwsBackend implements LetheBackend {
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Stateful`)),
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Workflow`)),
     };
-    const stateMachineArn = env.LETHE_STATE_MACHINE_ARN;
+    const stateMachineArn = env[LETHE_ENV.stateMachineArn];
     if (!stateMachineArn) {
       throw new AwsTargetError(
         `stack ${options.stackPrefix}-Workflow has no state machine output: redeploy it`,
@@ -139,7 +142,7 @@ export class AwsBackend implements LetheBackend {
       starter: new SfnWorkflowStarter(sfn, stateMachineArn),
       waitSeconds: options.waitSeconds ?? 900,
       pollIntervalMs: options.pollIntervalMs ?? 2000,
-      sweepStateMachineArn: env.LETHE_SWEEP_STATE_MACHINE_ARN,
+      sweepStateMachineArn: env[LETHE_ENV.sweepStateMachineArn],
     });
   }
 
