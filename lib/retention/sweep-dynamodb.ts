@@ -7,15 +7,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoStore, KeyAttribute, MaskField, RetentionRule, TimestampFormat } from '../datamap/schema';
 import { holdOnRecord, holdOnSubject } from '../holds';
+import { chunks, forEachConcurrently } from '../stores/concurrency';
 import {
   BATCH_GET_LIMIT,
   BATCH_WRITE_LIMIT,
   batchGetChunk,
   CONCURRENCY,
   checkMaskRules,
-  chunks,
   deleteItems,
-  forEachConcurrently,
   isMaskedItem,
   itemIdentities,
   itemKeyOf,

@@ -2,6 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sweepPrefixes } from '../datamap/prefixes';
 import type { RetentionRule, S3Store } from '../datamap/schema';
 import { holdOnRecord, holdOnSubject, type LegalHold } from '../holds';
+import { mapConcurrently } from '../stores/concurrency';
 import { withRetry } from '../stores/retry';
 import {
   assertUnversionedBucket,
@@ -9,7 +10,6 @@ import {
   deleteBatch,
   identitiesInKey,
   lineIdentities,
-  mapConcurrently,
 } from '../stores/s3';
 import type { PageContext } from './context';
 import { SweepIncompleteError } from './errors';

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Identity, InvalidIdentityError, identityKey, normaliseIdentity } from '../datamap/identity';
 import type { DataMap, DynamoLocateRule, DynamoStore, KeyAttribute, MaskField } from '../datamap/schema';
+import { chunks, forEachConcurrently } from './concurrency';
 import { EraseIncompleteError, ReadIncompleteError, UnsupportedStoreError } from './errors';
 import { exemptionFor } from './exemptions';
 import {
@@ -214,37 +215,6 @@ export function projection(names: Iterable<string>): {
     ProjectionExpression: Object.keys(placeholders).join(', '),
     ExpressionAttributeNames: placeholders,
   };
-}
-
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
-  return result;
-}
-
-/**
- * Runs `task` over `items` with at most `concurrency` in flight. On the first error no new task
- * starts, the ones in flight are awaited (so nothing runs on unobserved), and the error is thrown.
- */
-export async function forEachConcurrently<T>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await task(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (failure) throw failure.error;
 }
 
 function itemsOnly(store: DynamoStore, records: readonly LocatedRecord[]): LocatedItem[] {

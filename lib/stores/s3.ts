@@ -14,6 +14,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { type Identity, InvalidIdentityError, identityKey, normaliseIdentity } from '../datamap/identity';
 import type { DataMap, S3JsonLinesLocateRule, S3PrefixLocateRule, S3Store } from '../datamap/schema';
+import { mapConcurrently } from './concurrency';
 import { EraseIncompleteError, ReadIncompleteError, UnsupportedStoreError } from './errors';
 import { exemptionFor } from './exemptions';
 import {
@@ -1338,27 +1339,4 @@ async function preservedAttributes(
     attributes.Tagging = tags.toString();
   }
   return attributes;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/** Maps items with at most `limit` in flight, keeping input order in the result. */
-export async function mapConcurrently<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
