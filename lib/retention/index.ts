@@ -9,8 +9,6 @@ export {
   isExpired,
   maxPeriodDays,
   parseDuration,
-  parseIso8601,
-  parseTimestamp,
   storesWithRetention,
 } from './rules';
 export {

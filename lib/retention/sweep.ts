@@ -1,8 +1,10 @@
 import { appendAuditEvent } from '../audit/log';
 import { getStore } from '../datamap/load';
 import type { RetentionRule, Store } from '../datamap/schema';
+import { parseIso8601 } from '../datamap/timestamps';
 import { loadActiveHolds } from '../holds';
 import { redactIdentifiers } from '../log';
+import { openSweep, type RetainedStore, type SweepPosition } from '../stores';
 import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import {
   addCounts,
@@ -14,10 +16,9 @@ import {
   zeroCounts,
 } from './context';
 import { InvalidSweepInputError, NoRetentionRuleError } from './errors';
-import { cutoff, parseIso8601, type RetainedStore, storesWithRetention } from './rules';
-import { type RetainedDynamoStore, sweepDynamoSegment } from './sweep-dynamodb';
-import { type RetainedS3Store, sweepS3Store } from './sweep-s3';
-import { openSweepToken, type SweepPosition, sealSweepToken, sweepTokenKey, type TokenScope } from './token';
+import { cutoff, storesWithRetention } from './rules';
+import { sweepRecords } from './sweep-store';
+import { openSweepToken, sealSweepToken, sweepTokenKey, type TokenScope } from './token';
 
 /**
  * Retention sweeps: plan (which stores, how many scan segments), sweep each store in pages with a
@@ -161,27 +162,20 @@ export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Pr
     cutoffMs: cutoffAt.getTime(),
     dryRun,
     holds: await loadActiveHolds(deps),
-    policy: deps.retry ?? DEFAULT_RETRY_POLICY,
-    pageSize: input.pageSize ?? undefined,
     outOfTime: () => clock() - started >= budgetMs,
     hash: createHasher(deps),
     counts: zeroCounts(),
   };
 
-  let next: SweepPosition | undefined;
-  if (store.kind === 'dynamodb') {
-    const startKey = position?.kind === 'dynamodb' ? position.startKey : undefined;
-    const after = await sweepDynamoSegment(
-      ctx,
-      store as RetainedDynamoStore,
-      segment,
-      totalSegments,
-      startKey,
-    );
-    next = after ? { kind: 'dynamodb', startKey: after } : undefined;
-  } else {
-    next = await sweepS3Store(ctx, store as RetainedS3Store, position?.kind === 's3' ? position : undefined);
-  }
+  const sweep = openSweep(deps.dataMap, store, deps.clients, {
+    cutoffMs: ctx.cutoffMs,
+    segment,
+    totalSegments,
+    pageSize: input.pageSize ?? undefined,
+    policy: deps.retry ?? DEFAULT_RETRY_POLICY,
+    matchSubjects: ctx.holds.subjects.size > 0,
+  });
+  const next = await sweepRecords(ctx, store, sweep, position);
 
   Object.assign(result, ctx.counts);
   result.nextToken = next ? sealSweepToken(sweepTokenKey(deps.keys.subjectHash), scope, next) : null;

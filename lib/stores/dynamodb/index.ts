@@ -21,15 +21,23 @@
  *   where records change hands should use mask, whose updates are conditional.
  */
 
-export { BATCH_WRITE_LIMIT, CONCURRENCY, deleteItems, eraseInDynamoStore } from './erase';
-export { attributeToJson, itemIdentities, itemKeyOf, itemToJson, keyId, projection } from './keys';
+import type { DynamoStore } from '../../datamap/schema';
+import type { StoreAdapter } from '../adapter';
+import { eraseInDynamoStore } from './erase';
+import { locateInDynamoStore } from './locate';
+import { readDynamoRecords } from './read';
+import { openDynamoSweep } from './sweep';
+
+/** The DynamoDB adapter, in the signature every store kind shares. */
+export const dynamoAdapter: StoreAdapter<DynamoStore> = {
+  locate: (store, identities, { clients, dataMap }) =>
+    locateInDynamoStore(store, identities, clients, dataMap),
+  read: (store, records, { clients }) => readDynamoRecords(store, records, clients),
+  erase: (store, records, { clients }, options) => eraseInDynamoStore(store, records, clients, options),
+  sweep: openDynamoSweep,
+};
+
+export { eraseInDynamoStore } from './erase';
+export { keyId } from './keys';
 export { locateInDynamoStore } from './locate';
-export {
-  checkMaskRules,
-  isMaskedItem,
-  type MaskDecision,
-  type MaskGuard,
-  type MaskOutcome,
-  maskItem,
-} from './mask';
-export { BATCH_GET_LIMIT, batchGetChunk, type DynamoReadOptions, readDynamoRecords } from './read';
+export { type DynamoReadOptions, readDynamoRecords } from './read';

@@ -7,15 +7,23 @@
  * in the located records, which are written to the manifests bucket, never to logs or state.
  */
 
-export {
-  type BatchOutcome,
-  DELETE_BATCH_SIZE,
-  deleteBatch,
-  eraseInS3Store,
-  type S3EraseOptions,
-} from './erase';
+import type { S3Store } from '../../datamap/schema';
+import type { StoreAdapter } from '../adapter';
+import { eraseInS3Store } from './erase';
+import { locateInS3Store } from './locate';
+import { readS3Records } from './read';
+import { openS3Sweep } from './sweep';
+
+/** The S3 adapter, in the signature every store kind shares. */
+export const s3Adapter: StoreAdapter<S3Store> = {
+  locate: (store, identities, { clients, dataMap }) => locateInS3Store(store, identities, clients, dataMap),
+  read: (store, records, { clients, dataMap }) => readS3Records(store, records, clients, dataMap),
+  erase: (store, records, { clients, dataMap }, options) =>
+    eraseInS3Store(store, records, clients, options, dataMap),
+  sweep: openS3Sweep,
+};
+
+export { eraseInS3Store, type S3EraseOptions } from './erase';
 export { RecordOutsideStoreError, UnsafePrefixValueError, VersionedBucketError } from './errors';
-export { lineIdentities, locateInS3Store, type S3StoreLocation } from './locate';
-export { assertUnversionedBucket } from './objects';
-export { identitiesInKey } from './prefixes';
+export { locateInS3Store, type S3StoreLocation } from './locate';
 export { type ExportedS3Object, readS3Records } from './read';
