@@ -23,8 +23,8 @@ import { openSweepToken, sealSweepToken, sweepTokenKey, type TokenScope } from '
 /**
  * Retention sweeps: plan (which stores, how many scan segments), sweep each store in pages with a
  * time budget and a sealed continuation token, and record the totals in the audit log. The sweep
- * state machine (lib/workflow/sweep-workflow.ts) calls these one step at a time; `runSweep` runs
- * them in-process.
+ * state machine (lib/workflow/sweep-workflow.ts) calls these one step at a time, on AWS and in the
+ * local runtime alike (lib/local/sweep-runner.ts).
  *
  * A page is idempotent: run again from the same token it finds what is left and does the rest
  * (what it purged before is gone, deleting a record twice is harmless, anonymising skips masked
@@ -191,7 +191,7 @@ export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Pr
 }
 
 // ---------------------------------------------------------------------------------------------
-// Plan, record, and the whole sweep in-process
+// Plan and record
 
 export interface SweepInput {
   /** ISO-8601; default: the deps' clock when the sweep is planned. Fixes the cut-offs for the whole sweep. */
@@ -408,44 +408,4 @@ export async function recordSweepFailure(
     error: input.failure.error,
   });
   return { sweepId: input.sweepId, status: 'failed' };
-}
-
-export interface RunSweepOptions extends SweepInput {
-  sweepId?: string;
-  /** Called after every page, e.g. for a progress display. */
-  onPage?: (item: SweepItem) => void;
-}
-
-/**
- * A whole sweep in this process, without a state machine: plan, every page of every store (one
- * after the other), record. The same steps the sweep state machine runs; for tests, scripts and
- * a CLI that wants no workflow engine. A failure is recorded as `sweep.failed` and rethrown.
- */
-export async function runSweep(deps: SweepDeps, options: RunSweepOptions = {}): Promise<SweepSummary> {
-  const sweepId = options.sweepId ?? `sweep-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  const startedAt = new Date().toISOString();
-  let state = 'PlanSweep';
-  try {
-    const plan = planSweep(deps, options);
-    state = 'SweepPage';
-    const swept: SweepItem[] = [];
-    for (const first of plan.items) {
-      let item = await advanceSweepItem(deps, first);
-      options.onPage?.(item);
-      while (item.token !== null) {
-        item = await advanceSweepItem(deps, item);
-        options.onPage?.(item);
-      }
-      swept.push(item);
-    }
-    state = 'RecordSweep';
-    return await recordSweep(deps, { sweepId, startedAt, now: plan.now, dryRun: plan.dryRun, swept });
-  } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
-    await recordSweepFailure(deps, {
-      sweepId,
-      failure: { state, error: failure.name, cause: failure.message },
-    });
-    throw error;
-  }
 }
