@@ -13,7 +13,6 @@ export {
 } from './rules';
 export {
   advanceSweepItem,
-  DEFAULT_PAGE_BUDGET_MS,
   DEFAULT_SCAN_SEGMENTS,
   planSweep,
   recordSweep,
@@ -21,9 +20,12 @@ export {
   type StoreSweepSummary,
   type SweepInput,
   type SweepItem,
-  type SweepPageInput,
-  type SweepPageResult,
   type SweepPlan,
   type SweepSummary,
-  sweepStorePage,
 } from './sweep';
+export {
+  DEFAULT_PAGE_BUDGET_MS,
+  type SweepPageInput,
+  type SweepPageResult,
+  sweepStorePage,
+} from './sweep-page';
