@@ -80,17 +80,22 @@ export interface LocalExecution {
   onStepOutput?: (stateName: string, output: unknown) => void;
 }
 
+/** Definitions aws-local-stepfunctions has validated in this process. */
+const validatedDefinitions = new WeakSet<AslObject>();
+
 /**
  * Runs a synthesized definition with aws-local-stepfunctions: each Task state calls its step
  * in-process in Lambda's request/response shape, retries happen at once, every event is
- * appended to the history file. Never throws for a failed execution: it returns the failure.
+ * appended to the history file. Never throws for a failed execution: it returns the failure,
+ * once every step it started has finished.
  */
 export async function runLocalExecution(
   execution: LocalExecution,
 ): Promise<{ output?: unknown; failure?: { error: string; cause: string } }> {
   const handlers: Record<string, (input: unknown) => Promise<{ Payload: unknown; StatusCode: number }>> = {};
+  const inFlight = new Set<Promise<unknown>>();
   for (const [stateName, step] of Object.entries(execution.steps)) {
-    handlers[stateName] = async (input) => {
+    const invoke = async (input: unknown) => {
       // A lambda:invoke task hands the handler {FunctionName, Payload} and expects Lambda's response shape.
       const payload = (input as { Payload?: unknown }).Payload;
       try {
@@ -103,6 +108,13 @@ export async function runLocalExecution(
         throw new TaskError(failure.name, failure.message);
       }
     };
+    handlers[stateName] = (input) => {
+      const call = invoke(input);
+      inFlight.add(call);
+      const settled = () => inFlight.delete(call);
+      call.then(settled, settled);
+      return call;
+    };
   }
   // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
   const retryIntervalOverrides = Object.fromEntries(
@@ -110,12 +122,16 @@ export async function runLocalExecution(
       .filter(([, state]) => Array.isArray(state.Retry))
       .map(([name]) => [name, 0]),
   );
+  // Validating compiles the ASL schema, about half a second: once per definition object is enough.
   const machine = new StateMachine(
     execution.definition as unknown as ConstructorParameters<typeof StateMachine>[0],
     {
-      validationOptions: { checkArn: false, checkPaths: false },
+      validationOptions: validatedDefinitions.has(execution.definition)
+        ? { noValidate: true }
+        : { checkArn: false, checkPaths: false },
     },
   );
+  validatedDefinitions.add(execution.definition);
   const input = execution.input as Parameters<StateMachine['run']>[0];
   const run = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
@@ -143,6 +159,9 @@ export async function runLocalExecution(
   } catch (error) {
     failure ??= { error: (error as Error).name, cause: (error as Error).message };
   }
+  // When a Map fails, the engine stops its other iterations but cannot stop a step half-way: wait
+  // for those, so that no step is still writing to the stores once the run has returned.
+  await Promise.allSettled([...inFlight]);
   await logging;
   return failure ? { failure } : { output };
 }

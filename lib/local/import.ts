@@ -4,6 +4,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getStore } from '../datamap/load';
 import type { DataMap, DynamoStore, S3Store } from '../datamap/schema';
+import { chunks, forEachConcurrently } from '../stores/concurrency';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, waitBeforeRetry } from '../stores/retry';
 import type { StoreClients } from '../stores/types';
 
@@ -92,8 +93,8 @@ export async function importItems(
   const doc = DynamoDBDocumentClient.from(clients.dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const writeBatch = async (start: number) => {
-    let pending = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+  const writeBatch = async (batch: Record<string, unknown>[]) => {
+    let pending = batch.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const result = await doc.send(new BatchWriteCommand({ RequestItems: { [store.table]: pending } }));
       pending = (result.UnprocessedItems?.[store.table] ?? []) as typeof pending;
@@ -104,14 +105,7 @@ export async function importItems(
     }
   };
   // A few batches in flight: one at a time leaves the table (and dynalite) idle between round trips.
-  let next = 0;
-  const worker = async () => {
-    for (let start = next; start < items.length; start = next) {
-      next += 25;
-      await writeBatch(start);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  await forEachConcurrently(chunks(items, 25), 4, writeBatch);
   return items.length;
 }
 
@@ -142,20 +136,16 @@ export async function importObjects(
   clients: StoreClients,
 ): Promise<number> {
   const store = s3Store(dataMap, storeId);
-  const queue = [...objects];
-  const worker = async () => {
-    for (let object = queue.shift(); object; object = queue.shift()) {
-      await clients.s3.send(
-        new PutObjectCommand({
-          Bucket: store.bucket,
-          Key: object.key,
-          Body: object.body,
-          ContentType: object.contentType ?? CONTENT_TYPES[extname(object.key)] ?? 'application/octet-stream',
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await forEachConcurrently(objects, 8, async (object) => {
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: store.bucket,
+        Key: object.key,
+        Body: object.body,
+        ContentType: object.contentType ?? CONTENT_TYPES[extname(object.key)] ?? 'application/octet-stream',
+      }),
+    );
+  });
   return objects.length;
 }
 

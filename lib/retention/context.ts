@@ -56,9 +56,6 @@ export interface PageContext {
   cutoffMs: number;
   dryRun: boolean;
   holds: ActiveHolds;
-  policy: RetryPolicy;
-  /** Records per Query/Scan page or objects per listing; undefined: the service's default. */
-  pageSize: number | undefined;
   /** True once the page's time budget is spent: no new listing or query page is started. */
   outOfTime: () => boolean;
   /** The keyed hash of an identity (cached: log files repeat the same few ids). */

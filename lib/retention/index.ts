@@ -9,25 +9,23 @@ export {
   isExpired,
   maxPeriodDays,
   parseDuration,
-  parseIso8601,
-  parseTimestamp,
   storesWithRetention,
 } from './rules';
 export {
   advanceSweepItem,
-  DEFAULT_PAGE_BUDGET_MS,
   DEFAULT_SCAN_SEGMENTS,
   planSweep,
-  type RunSweepOptions,
   recordSweep,
   recordSweepFailure,
-  runSweep,
   type StoreSweepSummary,
   type SweepInput,
   type SweepItem,
-  type SweepPageInput,
-  type SweepPageResult,
   type SweepPlan,
   type SweepSummary,
-  sweepStorePage,
 } from './sweep';
+export {
+  DEFAULT_PAGE_BUDGET_MS,
+  type SweepPageInput,
+  type SweepPageResult,
+  sweepStorePage,
+} from './sweep-page';

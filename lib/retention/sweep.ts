@@ -1,203 +1,27 @@
 import { appendAuditEvent } from '../audit/log';
-import { getStore } from '../datamap/load';
 import type { RetentionRule, Store } from '../datamap/schema';
-import { loadActiveHolds } from '../holds';
 import { redactIdentifiers } from '../log';
-import { DEFAULT_RETRY_POLICY } from '../stores/retry';
+import { addCounts, COUNT_NAMES, type SweepCounts, type SweepDeps, zeroCounts } from './context';
+import { InvalidSweepInputError } from './errors';
+import { cutoff, storesWithRetention } from './rules';
 import {
-  addCounts,
-  COUNT_NAMES,
-  createHasher,
-  type PageContext,
-  type SweepCounts,
-  type SweepDeps,
-  zeroCounts,
-} from './context';
-import { InvalidSweepInputError, NoRetentionRuleError } from './errors';
-import { cutoff, parseIso8601, type RetainedStore, storesWithRetention } from './rules';
-import { type RetainedDynamoStore, sweepDynamoSegment } from './sweep-dynamodb';
-import { type RetainedS3Store, sweepS3Store } from './sweep-s3';
-import { openSweepToken, type SweepPosition, sealSweepToken, sweepTokenKey, type TokenScope } from './token';
+  DEFAULT_PAGE_BUDGET_MS,
+  MAX_SCAN_SEGMENTS,
+  parseNow,
+  retainedStore,
+  scansInSegments,
+  sweepStorePage,
+} from './sweep-page';
 
 /**
  * Retention sweeps: plan (which stores, how many scan segments), sweep each store in pages with a
- * time budget and a sealed continuation token, and record the totals in the audit log. The sweep
- * state machine (lib/workflow/sweep-workflow.ts) calls these one step at a time; `runSweep` runs
- * them in-process.
- *
- * A page is idempotent: run again from the same token it finds what is left and does the rest
- * (what it purged before is gone, deleting a record twice is harmless, anonymising skips masked
- * attributes). A crashed page is therefore simply retried. A sweep and an erasure request can run
- * at the same time: each only removes or masks records, and tolerates records the other removed.
+ * time budget and a sealed continuation token (lib/retention/sweep-page.ts), and record the
+ * totals in the audit log. The sweep state machine (lib/workflow/sweep-workflow.ts) calls these
+ * one step at a time, on AWS and in the local runtime alike (lib/local/sweep-runner.ts).
  */
 
 /** Scan segments per DynamoDB store without an expiry index, unless the sweep input says otherwise. */
 export const DEFAULT_SCAN_SEGMENTS = 4;
-export const MAX_SCAN_SEGMENTS = 100;
-/**
- * A page stops starting new Query/Scan/List pages after this long. The sweep function's timeout
- * (5 minutes) leaves ample room for the page in flight and the final flush.
- */
-export const DEFAULT_PAGE_BUDGET_MS = 60_000;
-
-export interface SweepPageInput {
-  storeId: string;
-  /** The sweep's "now": the cut-off is `now − period`. The same for every page of a sweep. */
-  now: Date | string;
-  /** Count what would be purged or anonymised, change nothing. */
-  dryRun?: boolean;
-  /** Where to continue: the `nextToken` of the previous page; absent or null for the first. */
-  token?: string | null;
-  /** Scan segment (DynamoDB stores without an expiry index); default 0 of 1. */
-  segment?: number;
-  totalSegments?: number;
-  /** Stop starting new listing/query pages after this many milliseconds. */
-  budgetMs?: number;
-  /** Records per Query/Scan page or objects per listing; default: the service's. */
-  pageSize?: number | null;
-  /** Monotonic clock for the budget, injectable for tests; default Date.now. */
-  clock?: () => number;
-}
-
-export interface SweepPageResult extends SweepCounts {
-  storeId: string;
-  segment: number;
-  totalSegments: number;
-  dryRun: boolean;
-  /** The cut-off: records strictly before it expire. */
-  cutoff: string;
-  /** Opaque, sealed; null when the store (segment) is done. */
-  nextToken: string | null;
-}
-
-/** The sweep's now: a Date, or an ISO-8601 string read as parseIso8601 reads it (no offset: UTC). */
-function parseNow(now: Date | string | undefined, fallback: () => Date): Date {
-  const ms =
-    now === undefined
-      ? fallback().getTime()
-      : typeof now === 'string'
-        ? parseIso8601(now.trim())
-        : now.getTime();
-  if (ms === undefined || !Number.isFinite(ms)) {
-    throw new InvalidSweepInputError('now must be an ISO-8601 date-time such as 2026-11-01T03:00:00Z');
-  }
-  return new Date(ms);
-}
-
-/** The store with its retention rule. @throws NoRetentionRuleError when it has none */
-export function retainedStore(dataMap: SweepDeps['dataMap'], storeId: string): RetainedStore {
-  const store = getStore(dataMap, storeId);
-  if (!store.retention) {
-    throw new NoRetentionRuleError(
-      storeId,
-      storesWithRetention(dataMap).map((candidate) => candidate.id),
-    );
-  }
-  return store as RetainedStore;
-}
-
-/** Whether a store is swept by a parallel Scan (and so in segments): DynamoDB without an expiry index. */
-export function scansInSegments(store: Store & { retention: RetentionRule }): boolean {
-  return store.kind === 'dynamodb' && store.retention.expiryIndex === undefined;
-}
-
-function checkSegments(segment: number, totalSegments: number): void {
-  if (
-    !Number.isInteger(totalSegments) ||
-    totalSegments < 1 ||
-    totalSegments > MAX_SCAN_SEGMENTS ||
-    !Number.isInteger(segment) ||
-    segment < 0 ||
-    segment >= totalSegments
-  ) {
-    throw new InvalidSweepInputError(
-      `segment ${segment} of ${totalSegments}: segments are numbered 0 to totalSegments − 1, with 1 to ${MAX_SCAN_SEGMENTS} segments`,
-    );
-  }
-}
-
-/**
- * Sweeps one page of one store (one segment of it, for a scanned DynamoDB store): reads page
- * after page from the token's position until the store is done or `budgetMs` is spent, purges
- * (or anonymises) the expired records no legal hold keeps, and returns the counts and the token
- * to continue from (null when done). In a dry run nothing is changed and the counts say what
- * would be.
- * @throws NoRetentionRuleError, UnknownStoreError, InvalidSweepInputError, InvalidSweepTokenError
- *   for input that cannot be right (never retried)
- * @throws SweepIncompleteError when records could not be purged after retries (retry the page)
- */
-export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Promise<SweepPageResult> {
-  const store = retainedStore(deps.dataMap, input.storeId);
-  const now = parseNow(input.now, deps.now);
-  const cutoffAt = cutoff(store.retention.period, now);
-  const segment = input.segment ?? 0;
-  const totalSegments = input.totalSegments ?? 1;
-  checkSegments(segment, totalSegments);
-  const dryRun = input.dryRun ?? false;
-  const scope: TokenScope = { storeId: store.id, segment, totalSegments, cutoffMs: cutoffAt.getTime() };
-  const result: SweepPageResult = {
-    storeId: store.id,
-    segment,
-    totalSegments,
-    dryRun,
-    cutoff: cutoffAt.toISOString(),
-    ...zeroCounts(),
-    nextToken: null,
-  };
-  // A store read by one Query or listing is swept by segment 0; the other segments have nothing to do.
-  if (segment > 0 && !scansInSegments(store)) return result;
-
-  let position: SweepPosition | undefined;
-  if (input.token) {
-    position = openSweepToken(sweepTokenKey(deps.keys.subjectHash), scope, input.token);
-    if (position.kind !== store.kind)
-      throw new InvalidSweepInputError(`the token is not for a ${store.kind} store`);
-  }
-  const clock = input.clock ?? Date.now;
-  const started = clock();
-  const budgetMs = input.budgetMs ?? DEFAULT_PAGE_BUDGET_MS;
-  const ctx: PageContext = {
-    deps,
-    cutoffMs: cutoffAt.getTime(),
-    dryRun,
-    holds: await loadActiveHolds(deps),
-    policy: deps.retry ?? DEFAULT_RETRY_POLICY,
-    pageSize: input.pageSize ?? undefined,
-    outOfTime: () => clock() - started >= budgetMs,
-    hash: createHasher(deps),
-    counts: zeroCounts(),
-  };
-
-  let next: SweepPosition | undefined;
-  if (store.kind === 'dynamodb') {
-    const startKey = position?.kind === 'dynamodb' ? position.startKey : undefined;
-    const after = await sweepDynamoSegment(
-      ctx,
-      store as RetainedDynamoStore,
-      segment,
-      totalSegments,
-      startKey,
-    );
-    next = after ? { kind: 'dynamodb', startKey: after } : undefined;
-  } else {
-    next = await sweepS3Store(ctx, store as RetainedS3Store, position?.kind === 's3' ? position : undefined);
-  }
-
-  Object.assign(result, ctx.counts);
-  result.nextToken = next ? sealSweepToken(sweepTokenKey(deps.keys.subjectHash), scope, next) : null;
-  deps.log.info('sweep page', {
-    storeId: store.id,
-    segment,
-    totalSegments,
-    dryRun,
-    ...ctx.counts,
-    done: next === undefined,
-  });
-  return result;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Plan, record, and the whole sweep in-process
 
 export interface SweepInput {
   /** ISO-8601; default: the deps' clock when the sweep is planned. Fixes the cut-offs for the whole sweep. */
@@ -414,44 +238,4 @@ export async function recordSweepFailure(
     error: input.failure.error,
   });
   return { sweepId: input.sweepId, status: 'failed' };
-}
-
-export interface RunSweepOptions extends SweepInput {
-  sweepId?: string;
-  /** Called after every page, e.g. for a progress display. */
-  onPage?: (item: SweepItem) => void;
-}
-
-/**
- * A whole sweep in this process, without a state machine: plan, every page of every store (one
- * after the other), record. The same steps the sweep state machine runs; for tests, scripts and
- * a CLI that wants no workflow engine. A failure is recorded as `sweep.failed` and rethrown.
- */
-export async function runSweep(deps: SweepDeps, options: RunSweepOptions = {}): Promise<SweepSummary> {
-  const sweepId = options.sweepId ?? `sweep-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-  const startedAt = new Date().toISOString();
-  let state = 'PlanSweep';
-  try {
-    const plan = planSweep(deps, options);
-    state = 'SweepPage';
-    const swept: SweepItem[] = [];
-    for (const first of plan.items) {
-      let item = await advanceSweepItem(deps, first);
-      options.onPage?.(item);
-      while (item.token !== null) {
-        item = await advanceSweepItem(deps, item);
-        options.onPage?.(item);
-      }
-      swept.push(item);
-    }
-    state = 'RecordSweep';
-    return await recordSweep(deps, { sweepId, startedAt, now: plan.now, dryRun: plan.dryRun, swept });
-  } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
-    await recordSweepFailure(deps, {
-      sweepId,
-      failure: { state, error: failure.name, cause: failure.message },
-    });
-    throw error;
-  }
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { SweepPosition } from '../stores';
 
 /**
  * The continuation token of a sweep page. It says where the next page starts: a DynamoDB
@@ -10,10 +10,6 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
  * store, segment and cut-off it was issued for. It is opaque, tamper-evident, and useless to
  * anyone without lethe's key.
  */
-
-export type SweepPosition =
-  | { kind: 'dynamodb'; startKey: Record<string, AttributeValue> }
-  | { kind: 's3'; prefixIndex: number; startAfter?: string };
 
 /** What a token is valid for: a page of the same store, segment and cut-off only. */
 export interface TokenScope {

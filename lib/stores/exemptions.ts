@@ -1,5 +1,5 @@
 import type { Exemption as ExemptionRule, Store } from '../datamap/schema';
-import type { Exemption } from './types';
+import type { Exemption, StoreErasure } from './types';
 
 function matches(rule: ExemptionRule, record: Record<string, unknown> | undefined): boolean {
   const condition = rule.when;
@@ -24,4 +24,31 @@ export function exemptionFor(store: Store, record?: Record<string, unknown>): Ex
     reason: rule.reason,
     ...(rule.legalBasis === undefined ? {} : { legalBasis: rule.legalBasis }),
   };
+}
+
+/** Counts kept records by exemption (source, reason and legal basis), for the erasure certificate. */
+export class ExemptionTally {
+  private readonly counts = new Map<string, StoreErasure['exemptions'][number]>();
+  total = 0;
+
+  /** Counts `count` records (items, objects, or lines) kept by `exemption`. */
+  add(exemption: Exemption, count = 1): void {
+    this.total += count;
+    const id = JSON.stringify([exemption.source, exemption.reason, exemption.legalBasis ?? null]);
+    const entry = this.counts.get(id);
+    if (entry) entry.count += count;
+    else {
+      this.counts.set(id, {
+        reason: exemption.reason,
+        ...(exemption.legalBasis === undefined ? {} : { legalBasis: exemption.legalBasis }),
+        source: exemption.source,
+        count,
+      });
+    }
+  }
+
+  /** The counts by exemption, in the order each was first seen. */
+  entries(): StoreErasure['exemptions'] {
+    return [...this.counts.values()];
+  }
 }

@@ -1,8 +1,9 @@
 import { type Identity, identityKey, normaliseIdentity } from '../datamap/identity';
 import type { DataMap, Store } from '../datamap/schema';
-import { eraseInDynamoStore, locateInDynamoStore, readDynamoRecords } from './dynamodb';
+import type { RetainedStore, StoreAdapter, StoreSweep, SweepOptions } from './adapter';
+import { dynamoAdapter } from './dynamodb';
 import { TooManyIdentitiesError } from './errors';
-import { eraseInS3Store, locateInS3Store, readS3Records } from './s3';
+import { s3Adapter } from './s3';
 import type {
   EraseOptions,
   ExportedRecord,
@@ -13,13 +14,25 @@ import type {
 } from './types';
 
 /**
- * The store adapters' façade: the rest of lethe locates, reads and erases through these
+ * The store adapters' façade: the rest of lethe locates, reads, erases and sweeps through these
  * functions and never needs to know which kind of store it is talking to.
  */
 
+export type * from './adapter';
 export { keyId } from './dynamodb';
 export * from './errors';
 export type * from './types';
+
+const ADAPTERS: { [Kind in Store['kind']]: StoreAdapter<Extract<Store, { kind: Kind }>> } = {
+  dynamodb: dynamoAdapter,
+  s3: s3Adapter,
+};
+
+/** The adapter of the store's kind. */
+function adapterFor<S extends Store>(store: S): StoreAdapter<S> {
+  // ADAPTERS is keyed by kind, so the adapter found is the one for this store's type.
+  return ADAPTERS[store.kind] as unknown as StoreAdapter<S>;
+}
 
 /** Linked identities a request may reach before lethe assumes a bad link in the data map. */
 export const DEFAULT_MAX_IDENTITIES = 1_000;
@@ -34,12 +47,7 @@ export function locateInStore(
   identities: Identity[],
   clients: StoreClients,
 ): Promise<StoreLocation> {
-  switch (store.kind) {
-    case 'dynamodb':
-      return locateInDynamoStore(store, identities, clients, dataMap);
-    case 's3':
-      return locateInS3Store(store, identities, clients, dataMap);
-  }
+  return adapterFor(store).locate(store, identities, { clients, dataMap });
 }
 
 /** Reads located records of one store for an export, one at a time (bounded memory). */
@@ -49,12 +57,7 @@ export function readRecords(
   records: LocatedRecord[],
   clients: StoreClients,
 ): AsyncIterable<ExportedRecord> {
-  switch (store.kind) {
-    case 'dynamodb':
-      return readDynamoRecords(store, records, clients);
-    case 's3':
-      return readS3Records(store, records, clients, dataMap);
-  }
+  return adapterFor(store).read(store, records, { clients, dataMap });
 }
 
 /**
@@ -68,12 +71,21 @@ export function eraseInStore(
   clients: StoreClients,
   options: EraseOptions,
 ): Promise<StoreErasure> {
-  switch (store.kind) {
-    case 'dynamodb':
-      return eraseInDynamoStore(store, records, clients, options);
-    case 's3':
-      return eraseInS3Store(store, records, clients, options, dataMap);
-  }
+  return adapterFor(store).erase(store, records, { clients, dataMap }, options);
+}
+
+/**
+ * Opens one page of a retention sweep of a store: the pages of records to judge, and the deletes
+ * and masks that apply the judgement (see StoreSweep). Retention decides; this only reads and writes.
+ * @throws UnsupportedStoreError for a retention rule the store cannot follow
+ */
+export function openSweep(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: RetainedStore,
+  clients: StoreClients,
+  options: SweepOptions,
+): StoreSweep {
+  return adapterFor(store).sweep(store, { clients, dataMap }, options);
 }
 
 function countsByType(identities: Iterable<Identity>): Record<string, number> {

@@ -1,7 +1,8 @@
 import type { AdtechSeed, SeedSubject } from '../../../examples/adtech/seed';
 import { type LegalHold, placeHold } from '../../../lib/holds';
 import { importSeed } from '../../../lib/local/import';
-import { runSweep, sweepStorePage } from '../../../lib/retention';
+import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
+import { sweepStorePage } from '../../../lib/retention';
 import type { ErasureCertificate } from '../../../lib/rights/confirm';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
@@ -13,6 +14,7 @@ import {
   openTempEnvironment,
   type TempEnvironment,
 } from '../../helpers/retention';
+import { completeSweep } from '../../helpers/sweep';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -219,7 +221,7 @@ describe('legal holds and erasure requests', () => {
     }
 
     // Act 2: a whole sweep of every store between the third subject's Locate and Erase.
-    const sweep = await runSweep(world.env.deps, { segments: 2 });
+    const sweep = await completeSweep(new LocalSweepRunner(world.env), { segments: 2 });
     const thirdDone = await finishErasure(third1.requestId, third1.located);
 
     // Assess: both requests completed (Confirm found nothing left), the sweeps completed.

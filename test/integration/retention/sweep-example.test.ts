@@ -9,7 +9,8 @@ import {
   releaseHold,
 } from '../../../lib/holds';
 import { importSeed } from '../../../lib/local/import';
-import { runSweep, type SweepSummary } from '../../../lib/retention';
+import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
+import type { SweepSummary } from '../../../lib/retention';
 import {
   applySeedAges,
   heldEntryIds,
@@ -18,6 +19,7 @@ import {
   openTempEnvironment,
   type TempEnvironment,
 } from '../../helpers/retention';
+import { completeSweep } from '../../helpers/sweep';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -36,6 +38,7 @@ import {
 
 describe('retention sweep of the example stores', () => {
   let world: TempEnvironment;
+  let runner: LocalSweepRunner;
   let seed: AdtechSeed;
   let heldSubject: SeedSubject;
   let before: Map<string, SnapshotEntry>;
@@ -49,6 +52,7 @@ describe('retention sweep of the example stores', () => {
     // Prepare: the seed, its S3 ages, a subject hold and two record holds.
     world = await openTempEnvironment({ path: EXAMPLE_DATAMAP_PATH }, { now: () => SEED_NOW });
     const { env } = world;
+    runner = new LocalSweepRunner(env);
     seed = exampleSeed();
     await importSeed(env.dataMap, seed, env.clients);
     await applySeedAges(
@@ -154,7 +158,7 @@ describe('retention sweep of the example stores', () => {
 
   it('dry run: reports what would go and changes nothing', async () => {
     // Act
-    dryRun = await runSweep(world.env.deps, { dryRun: true, segments: 3, pageSize: 7 });
+    dryRun = await completeSweep(runner, { dryRun: true, segments: 3, pageSize: 7 });
 
     // Assess
     const after = await snapshotStores(world.env.dataMap, world.env.clients);
@@ -194,7 +198,7 @@ describe('retention sweep of the example stores', () => {
 
   it('purges exactly the expired, unheld records and leaves everything else byte for byte', async () => {
     // Act
-    const summary = await runSweep(world.env.deps, { segments: 3, pageSize: 7 });
+    const summary = await completeSweep(runner, { segments: 3, pageSize: 7 });
 
     // Assess
     const after = await snapshotStores(world.env.dataMap, world.env.clients);
@@ -242,10 +246,10 @@ describe('retention sweep of the example stores', () => {
 
   it('sweeps again to nothing more, until a hold is released', async () => {
     // Act: a second sweep, then the record hold on the ad event is released and a third runs.
-    const again = await runSweep(world.env.deps, {});
+    const again = await completeSweep(runner);
     const release = recordHolds[0]!;
     await releaseHold(world.env.deps, release.hold.holdId, 'fraud-desk');
-    const third = await runSweep(world.env.deps, { storeId: 'ad-events' });
+    const third = await completeSweep(runner, { storeId: 'ad-events' });
 
     // Assess
     expect(again.totals.purged).toBe(0);

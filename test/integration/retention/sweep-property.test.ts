@@ -2,8 +2,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
-import { cutoff, runSweep } from '../../../lib/retention';
+import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
+import { cutoff } from '../../../lib/retention';
 import { openTempEnvironment, setLastModified, type TempEnvironment } from '../../helpers/retention';
+import { completeSweep } from '../../helpers/sweep';
 import { snapshotStores } from '../../helpers/world';
 
 /**
@@ -71,10 +73,12 @@ const scenarioArbitrary = fc.record({
 
 describe('retention sweep, property', () => {
   let world: TempEnvironment;
+  let runner: LocalSweepRunner;
   let run = 0;
 
   beforeAll(async () => {
     world = await openTempEnvironment({ yaml: DATAMAP }, { now: () => NOW });
+    runner = new LocalSweepRunner(world.env);
   });
 
   afterAll(async () => {
@@ -167,7 +171,7 @@ describe('retention sweep, property', () => {
         expect(before.size).toBe(planned.length);
 
         // Act
-        await runSweep(env.deps, { segments: 2, pageSize: 5 });
+        await completeSweep(runner, { segments: 2, pageSize: 5 });
 
         // Assess
         const after = new Map(

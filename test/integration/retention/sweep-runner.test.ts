@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { AdtechSeed } from '../../../examples/adtech/seed';
 import { readAuditEvents } from '../../../lib/audit/log';
+import { type AslObject, sweepWorkflowDefinition } from '../../../lib/local/definitions';
 import { readHistory } from '../../../lib/local/execution';
 import { importSeed } from '../../../lib/local/import';
 import { LocalSweepRunner, type SweepProgress } from '../../../lib/local/sweep-runner';
-import { runSweep, type SweepSummary } from '../../../lib/retention';
+import type { SweepSummary } from '../../../lib/retention';
 import { SWEEP_STATES } from '../../../lib/workflow/sweep-steps';
 import {
   applySeedAges,
@@ -12,6 +13,7 @@ import {
   openTempEnvironment,
   type TempEnvironment,
 } from '../../helpers/retention';
+import { completeSweep } from '../../helpers/sweep';
 import {
   EXAMPLE_DATAMAP_PATH,
   exampleSeed,
@@ -39,6 +41,8 @@ const counts = (summary: SweepSummary | undefined) =>
 describe('the sweep state machine, run locally', () => {
   let world: TempEnvironment;
   let seed: AdtechSeed;
+  // Synthesized once: every runner of this file runs the same definition.
+  let definition: AslObject;
   let runner: LocalSweepRunner;
   let dryRun: SweepSummary;
 
@@ -53,19 +57,24 @@ describe('the sweep state machine, run locally', () => {
         world.env.dataMap.stores.flatMap((store) => (store.kind === 's3' ? [[store.id, store.bucket]] : [])),
       ),
     );
-    runner = new LocalSweepRunner(world.env);
+    definition = sweepWorkflowDefinition(world.env.dataMap);
+    runner = new LocalSweepRunner(world.env, { definition });
   });
 
   afterAll(async () => {
     await world?.close();
   });
 
-  it('dry run: loops over pages of every store and reports what an in-process sweep reports', async () => {
+  it('dry run: loops over pages of every store and reports what a sweep in whole-store pages reports', async () => {
     // Prepare
     const progress: SweepProgress[] = [];
-    const watched = new LocalSweepRunner(world.env, { onProgress: (item) => progress.push(item) });
+    const watched = new LocalSweepRunner(world.env, {
+      definition,
+      onProgress: (item) => progress.push(item),
+    });
     const before = await snapshotStores(world.env.dataMap, world.env.clients);
-    dryRun = await runSweep(world.env.deps, { dryRun: true, segments: 2, pageSize: 3 });
+    // The default budget sweeps each store (segment) in one page.
+    dryRun = await completeSweep(runner, { now: SEED_NOW, dryRun: true, segments: 2, pageSize: 3 });
 
     // Act
     const result = await watched.run({ now: SEED_NOW, dryRun: true, segments: 2, pageSize: 3, budgetMs: 0 });
@@ -99,6 +108,7 @@ describe('the sweep state machine, run locally', () => {
     // Prepare: the second SweepPage call crashes as a Lambda timeout would.
     let calls = 0;
     const crashing = new LocalSweepRunner(world.env, {
+      definition,
       faults: (state) => {
         if (state !== SWEEP_STATES.sweepPage) return;
         calls += 1;

@@ -2,13 +2,15 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readAuditEvents } from '../../../lib/audit/log';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
-import { runSweep, type SweepPageResult, type SweepSummary, sweepStorePage } from '../../../lib/retention';
+import { type LocalSweepResult, LocalSweepRunner } from '../../../lib/local/sweep-runner';
+import { type SweepPageResult, type SweepSummary, sweepStorePage } from '../../../lib/retention';
 import {
   countCommands,
   openTempEnvironment,
   setLastModified,
   type TempEnvironment,
 } from '../../helpers/retention';
+import { completeSweep } from '../../helpers/sweep';
 import { type SnapshotEntry, snapshotStores } from '../../helpers/world';
 
 /**
@@ -95,12 +97,14 @@ const storeEntries = (snapshot: Map<string, SnapshotEntry>, storeId: string) =>
 
 describe('sweeps of single-purpose stores', () => {
   let world: TempEnvironment;
+  let runner: LocalSweepRunner;
   // Everything is dated relative to the sweep's now: a month ahead of the real clock, so objects
   // uploaded just now are 31 days old (past P30D) unless their LastModified says otherwise.
   const now = new Date(Math.floor((Date.now() + 31 * DAY) / 1000) * 1000);
 
   beforeAll(async () => {
     world = await openTempEnvironment({ yaml: DATAMAP }, { now: () => now });
+    runner = new LocalSweepRunner(world.env);
   });
 
   afterAll(async () => {
@@ -156,9 +160,9 @@ describe('sweeps of single-purpose stores', () => {
 
     it('masks exactly the expired unheld profiles by the mask rules, and nothing else', async () => {
       // Act
-      const dry = await runSweep(world.env.deps, { storeId: 'profiles', dryRun: true });
+      const dry = await completeSweep(runner, { storeId: 'profiles', dryRun: true });
       const afterDry = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'profiles');
-      const real = await runSweep(world.env.deps, { storeId: 'profiles' });
+      const real = await completeSweep(runner, { storeId: 'profiles' });
 
       // Assess
       expect(afterDry).toEqual(before);
@@ -206,7 +210,7 @@ describe('sweeps of single-purpose stores', () => {
       const first = await snapshotStores(world.env.dataMap, world.env.clients);
 
       // Act
-      const again = await runSweep(world.env.deps, { storeId: 'profiles' });
+      const again = await completeSweep(runner, { storeId: 'profiles' });
 
       // Assess
       expect(await snapshotStores(world.env.dataMap, world.env.clients)).toEqual(first);
@@ -345,23 +349,21 @@ describe('sweeps of single-purpose stores', () => {
       });
 
       // Act
-      let crashed: unknown;
+      let crashed: LocalSweepResult | undefined;
       try {
-        await runSweep(world.env.deps, { storeId: 'events', pageSize: 30, sweepId: 'sweep-crash-1' });
-      } catch (error) {
-        crashed = error;
+        crashed = await runner.run({ storeId: 'events', pageSize: 30, sweepId: 'sweep-crash-1' });
       } finally {
         remove();
       }
       const between = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'events');
-      const rerun = await runSweep(world.env.deps, {
+      const rerun = await completeSweep(runner, {
         storeId: 'events',
         pageSize: 30,
         sweepId: 'sweep-crash-2',
       });
 
       // Assess: the crash left a partial purge (never of a fresh record); the rerun finished it.
-      expect((crashed as Error).name).toBe('ProcessCrashed');
+      expect(crashed?.status).toBe('FAILED');
       expect(between.size).toBeLessThan(before.size);
       expect(between.size).toBeGreaterThan(10);
       const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'events');
@@ -378,7 +380,8 @@ describe('sweeps of single-purpose stores', () => {
       const failed = events.filter((event) => event.type === 'sweep.failed');
       expect(failed.at(-1)?.details).toMatchObject({
         sweepId: 'sweep-crash-1',
-        state: 'SweepPage',
+        // The page failed inside the Map over stores, whose Catch names the Map state.
+        state: 'SweepStores',
         error: 'ProcessCrashed',
       });
       expect(events.filter((event) => event.type === 'sweep.completed').at(-1)?.details).toMatchObject({

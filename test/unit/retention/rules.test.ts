@@ -1,18 +1,15 @@
 import { parseDataMap } from '../../../lib/datamap/load';
 import { locatePrefixes, sweepPrefixes } from '../../../lib/datamap/prefixes';
 import type { S3Store } from '../../../lib/datamap/schema';
-import { InvalidSweepInputError, NoRetentionRuleError } from '../../../lib/retention/errors';
 import {
-  cutoff,
   epochCutoffValue,
-  InvalidDurationError,
-  isExpired,
   iso8601QueryBound,
-  maxPeriodDays,
   parseEpochText,
   parseIso8601,
   parseTimestamp,
-} from '../../../lib/retention/rules';
+} from '../../../lib/datamap/timestamps';
+import { InvalidSweepInputError, NoRetentionRuleError } from '../../../lib/retention/errors';
+import { cutoff, InvalidDurationError, isExpired, maxPeriodDays } from '../../../lib/retention/rules';
 import { planSweep } from '../../../lib/retention/sweep';
 import {
   InvalidSweepTokenError,

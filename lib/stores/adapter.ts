@@ -1,0 +1,131 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Identity } from '../datamap/identity';
+import type { DataMap, RetentionRule, Store } from '../datamap/schema';
+import type { RetryPolicy } from './retry';
+import type {
+  EraseOptions,
+  ExportedRecord,
+  ItemKey,
+  LocatedRecord,
+  StoreClients,
+  StoreErasure,
+  StoreLocation,
+} from './types';
+
+/**
+ * What a store kind does for lethe, with one signature for every kind: the façade
+ * (lib/stores/index.ts) picks the adapter by `store.kind` and never needs to know more.
+ */
+
+/** What every adapter call works with: the clients, and the identity types values are normalised by. */
+export interface StoreContext {
+  clients: StoreClients;
+  dataMap: Pick<DataMap, 'identityTypes'>;
+}
+
+/** A store with the retention rule it is swept by. */
+export type RetainedStore<S extends Store = Store> = S & { retention: RetentionRule };
+
+/** One store kind's locate, read, erase and sweep IO. */
+export interface StoreAdapter<S extends Store> {
+  /** Finds a subject's records by whichever identities the store has locate rules for. */
+  locate(store: S, identities: Identity[], context: StoreContext): Promise<StoreLocation>;
+  /** Reads located records for an export, one at a time (bounded memory). */
+  read(store: S, records: LocatedRecord[], context: StoreContext): AsyncIterable<ExportedRecord>;
+  /** Erases located records as the data map's erase rule says, keeping exempted ones. */
+  erase(
+    store: S,
+    records: LocatedRecord[],
+    context: StoreContext,
+    options: EraseOptions,
+  ): Promise<StoreErasure>;
+  /**
+   * Opens one page of a retention sweep: a source of pages of records and the operations that
+   * apply what retention decides about them. Checks first that the store can be swept as its
+   * retention rule says.
+   * @throws UnsupportedStoreError for a retention rule the store cannot follow
+   */
+  sweep(store: RetainedStore<S>, context: StoreContext, options: SweepOptions): StoreSweep;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps
+
+/**
+ * Where a sweep continues: a DynamoDB LastEvaluatedKey, or an S3 sweep prefix and the last key
+ * listed under it. Both may be identifiers: retention seals them before they leave the process.
+ */
+export type SweepPosition =
+  | { kind: 'dynamodb'; startKey: Record<string, AttributeValue> }
+  | { kind: 's3'; prefixIndex: number; startAfter?: string };
+
+export interface SweepOptions {
+  /** Records strictly before this (epoch milliseconds) have expired; reads are narrowed by it. */
+  cutoffMs: number;
+  /** Scan segment of a DynamoDB store swept by Scan (0 of 1 otherwise). */
+  segment: number;
+  totalSegments: number;
+  /** Records per Query/Scan page or objects per listing; undefined: the service's default. */
+  pageSize: number | undefined;
+  policy: RetryPolicy;
+  /** Subject holds are active: read the attributes records hold identities in, to match them. */
+  matchSubjects: boolean;
+}
+
+/**
+ * One record a sweep read, as retention decides on it. Everything but the timestamp is asked
+ * for only when the record has expired: a key is rebuilt from the item, and identities may cost
+ * reading an object.
+ */
+export interface SweptRecord {
+  /** When the record's retention period started, epoch ms rounded down; undefined when missing or unreadable. */
+  timestampMs: number | undefined;
+  /** The record's key: a DynamoDB item key, or an S3 object key. */
+  key(): ItemKey | string;
+  /** Every attribute the store masks is absent or masked already (always false where the rule deletes). */
+  anonymised: boolean;
+  /**
+   * The identities the record holds, normalised, to match subject holds. For a JSON-lines object
+   * they are read line by line: stop iterating to stop reading.
+   */
+  identities(): Iterable<Identity> | AsyncIterable<Identity>;
+}
+
+export interface SweepPage {
+  records: SweptRecord[];
+  /** Records the store evaluated (DynamoDB: the Query or Scan's ScannedCount; S3: objects listed). */
+  examined: number;
+  /** Where the next page starts; undefined when the store (segment) is done. */
+  next: SweepPosition | undefined;
+}
+
+/**
+ * What became of a record a sweep anonymised: `masked`; `unchanged` when every masked attribute
+ * was absent or masked already; `skipped` when it had changed, gone or was no longer due by the
+ * time of the write; `failed` when the retry policy was spent.
+ */
+export type AnonymiseOutcome = 'masked' | 'unchanged' | 'skipped' | 'failed';
+
+/** What a page of a sweep reads and writes through. */
+export interface StoreSweep {
+  /** Pages from `from` (the start when undefined), each read only when the previous one is done with. */
+  pages(from: SweepPosition | undefined): AsyncIterable<SweepPage>;
+  /** Queues a record for deletion; deletes are sent in full batches by {@link flushDeletes}. */
+  queueDelete(key: ItemKey | string): void;
+  /**
+   * Sends the full batches queued, or everything queued when `all`, retrying throttling and
+   * partial failures with the policy's backoff.
+   * @returns the records deleted, and the keys that could not be after retries
+   */
+  flushDeletes(all: boolean): Promise<{ deleted: number; failed: (ItemKey | string)[] }>;
+  /**
+   * Masks records by the store's mask rules, each conditional on its timestamp not having
+   * changed since it was read consistently and on `isDue` still saying it has expired then.
+   * @returns each record's outcome, in the order of `keys`
+   * @throws UnsupportedStoreError for a store that is not anonymised (S3 objects are deleted)
+   */
+  anonymise(
+    keys: (ItemKey | string)[],
+    options: { isDue: (timestampMs: number | undefined) => boolean; hmacKey: Buffer },
+  ): Promise<AnonymiseOutcome[]>;
+}

@@ -1,0 +1,61 @@
+/**
+ * Errors of the S3 adapter. Object keys are personal data (`calls/+4930123456/…`), so no message
+ * holds a key, a line or a value: only the store, the identity type or a record's position.
+ */
+
+/**
+ * A subject's identity value cannot be used as a key prefix segment: it contains "/" (or is "." or
+ * ".."), so substituting it into the prefix template could reach into another subject's folder.
+ * The message names the store and identity type, never the value.
+ */
+export class UnsafePrefixValueError extends Error {
+  override readonly name = 'UnsafePrefixValueError';
+  constructor(
+    readonly storeId: string,
+    readonly identityType: string,
+  ) {
+    super(
+      `store ${storeId}: a ${identityType} identity contains "/" or is a relative path segment, so it cannot be ` +
+        "substituted into the key prefix without escaping the subject's folder; locate this subject by hand",
+    );
+  }
+}
+
+/**
+ * A located record handed to read or erase does not belong to this store: wrong kind, a key outside
+ * every locate prefix of the store, or a match on a field the store does not locate by. Usually a
+ * manifest paired with the wrong store. Nothing is touched when it is raised.
+ */
+export class RecordOutsideStoreError extends Error {
+  override readonly name = 'RecordOutsideStoreError';
+  constructor(
+    readonly storeId: string,
+    /** Position of the offending record in the list given; the key itself is withheld. */
+    readonly recordIndex: number,
+    reason: string,
+  ) {
+    super(`store ${storeId}: record #${recordIndex} does not belong to this store: ${reason}`);
+  }
+}
+
+/**
+ * A bucket with versioning on (or suspended, with versions kept): deleting or rewriting an
+ * object there leaves its earlier versions, so an erasure would report data gone that is not.
+ */
+export class VersionedBucketError extends Error {
+  override readonly name = 'VersionedBucketError';
+  constructor(
+    readonly storeId: string,
+    readonly bucket: string,
+    readonly status: string,
+  ) {
+    super(
+      `bucket ${bucket} (store ${storeId}) has versioning ${status.toLowerCase()}: deleting would leave earlier versions of the data; lethe refuses rather than report it erased (deleting object versions is not supported yet)`,
+    );
+  }
+}
+
+/** Raised inside a rewrite when the object no longer has the ETag it was read with; handled like a 412. */
+export class ObjectChangedError extends Error {
+  override readonly name = 'ObjectChangedError';
+}

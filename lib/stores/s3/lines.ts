@@ -1,0 +1,148 @@
+import { type Identity, InvalidIdentityError, normaliseIdentity } from '../../datamap/identity';
+import type { DataMap, S3JsonLinesLocateRule, S3Store } from '../../datamap/schema';
+import type { LocatedLines } from '../types';
+import { subjectValues } from './prefixes';
+
+/**
+ * Matching JSON lines to a subject: a line is the subject's when the field of a JSON-lines rule
+ * holds one of the subject's values, both sides normalised by the identity type.
+ */
+
+const NORMALISATION_CACHE_ENTRIES = 10_000;
+
+/** One JSON-lines rule with the subject's values of its identity type: a line matches when its field is one of them. */
+export interface LineMatcher {
+  identity: string;
+  field: string;
+  prefix: string;
+  values: Set<string>;
+}
+
+/** A matcher per JSON-lines rule for which the subject has values of the rule's identity type. */
+export function lineMatchersFor(
+  rules: S3JsonLinesLocateRule[],
+  identities: Identity[],
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): LineMatcher[] {
+  return rules.flatMap((rule) => {
+    const values = subjectValues(dataMap, identities, rule.identity);
+    return values.length === 0
+      ? []
+      : [
+          {
+            identity: rule.identity,
+            field: rule.jsonLines.field,
+            prefix: rule.jsonLines.prefix,
+            values: new Set(values),
+          },
+        ];
+  });
+}
+
+/** The prefixes the matchers list, each once. */
+export function distinctPrefixes(matchers: LineMatcher[]): string[] {
+  return [...new Set(matchers.map((matcher) => matcher.prefix))];
+}
+
+/** The prefix of the first matcher covering `key`: the one listing that scans the object. */
+export function firstPrefixOf(matchers: LineMatcher[], key: string): string | undefined {
+  return matchers.find((matcher) => key.startsWith(matcher.prefix))?.prefix;
+}
+
+/**
+ * Maps a raw field value to its normalised form for an identity type, or undefined when it is not a
+ * string or does not normalise. Without a data map it is the identity function: an exact match on
+ * normalised values, which can never match another subject's line (normalisation is idempotent) but
+ * misses spellings such as upper-case cookie ids.
+ */
+export type Normaliser = (identityType: string, raw: unknown) => string | undefined;
+
+/** A caching {@link Normaliser} over the data map's identity types (the identity function without one). */
+export function createNormaliser(dataMap: Pick<DataMap, 'identityTypes'> | undefined): Normaliser {
+  // Log files repeat the same few ids on many lines; normalising (regex tests, URL parsing for IPv6)
+  // once per distinct value keeps scanning cost close to JSON.parse alone.
+  const cache = new Map<string, string | null>();
+  return (identityType, raw) => {
+    if (typeof raw !== 'string') return undefined;
+    if (!dataMap) return raw;
+    const cacheKey = `${identityType}\u0000${raw}`;
+    const cached = cache.get(cacheKey);
+    if (cached !== undefined) return cached ?? undefined;
+    let normalised: string | null;
+    try {
+      normalised = normaliseIdentity(dataMap, identityType, raw).value;
+    } catch (error) {
+      if (!(error instanceof InvalidIdentityError)) throw error;
+      normalised = null;
+    }
+    if (cache.size >= NORMALISATION_CACHE_ENTRIES) cache.clear();
+    cache.set(cacheKey, normalised);
+    return normalised ?? undefined;
+  };
+}
+
+export type ParsedLine =
+  | { kind: 'blank' }
+  | { kind: 'malformed' }
+  | { kind: 'record'; record: Record<string, unknown>; matcher: number };
+
+const UTF8_BOM = '\ufeff';
+
+/**
+ * Parses one line and finds the first matcher it belongs to (`matcher` -1: someone else's line).
+ * A line counts once even when several rules match it.
+ */
+export function parseLine(
+  bytes: Buffer,
+  firstLine: boolean,
+  matchers: readonly Pick<LineMatcher, 'identity' | 'field' | 'values'>[],
+  normalise: Normaliser,
+): ParsedLine {
+  let text = bytes.toString('utf8');
+  if (firstLine && text.startsWith(UTF8_BOM)) text = text.slice(1);
+  if (text.trim() === '') return { kind: 'blank' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: 'malformed' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'malformed' };
+  const record = parsed as Record<string, unknown>;
+  const matcher = matchers.findIndex((candidate) => {
+    // Own properties only: a field named "constructor" must not read Object.prototype.
+    if (!Object.hasOwn(record, candidate.field)) return false;
+    const value = normalise(candidate.identity, record[candidate.field]);
+    return value !== undefined && candidate.values.has(value);
+  });
+  return { kind: 'record', record, matcher };
+}
+
+/** Identities the store's links reveal in one of the subject's lines (a string or a list of strings each). */
+export function linkedIdentities(
+  store: S3Store,
+  record: Record<string, unknown>,
+  normalise: Normaliser,
+): Identity[] {
+  const found: Identity[] = [];
+  for (const link of store.links) {
+    if (!Object.hasOwn(record, link.attribute)) continue;
+    const raw = record[link.attribute];
+    for (const candidate of Array.isArray(raw) ? raw : [raw]) {
+      const value = normalise(link.identity, candidate);
+      if (value !== undefined) found.push({ type: link.identity, value });
+    }
+  }
+  return found;
+}
+
+/** The matchers of located lines records of one object: the fields and values they were located by. */
+export function matchersOf(
+  group: readonly LocatedLines[],
+): Pick<LineMatcher, 'identity' | 'field' | 'values'>[] {
+  return group.map((record) => ({
+    identity: record.matched.identity,
+    field: record.matched.field,
+    values: new Set(record.matched.values),
+  }));
+}

@@ -1,0 +1,218 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type Identity, identityKey } from '../../datamap/identity';
+import type { DataMap, S3Store } from '../../datamap/schema';
+import { mapConcurrently } from '../concurrency';
+import { exemptionFor } from '../exemptions';
+import { DEFAULT_RETRY_POLICY, withRetry } from '../retry';
+import type { LocatedRecord, StoreClients, StoreLocation } from '../types';
+import {
+  createNormaliser,
+  distinctPrefixes,
+  firstPrefixOf,
+  type LineMatcher,
+  lineMatchersFor,
+  linkedIdentities,
+  type Normaliser,
+  parseLine,
+} from './lines';
+import { getObjectOrUndefined, listObjectPages, listObjects } from './objects';
+import { isJsonLinesRule, isPrefixRule, subjectValues, substitutePrefix } from './prefixes';
+import { bodyChunks, splitLines } from './stream';
+
+/** Objects streamed in parallel: enough to hide request latency, few enough to keep memory and S3 request rates low. */
+const SCAN_CONCURRENCY = 8;
+
+/**
+ * What locating an S3 store found. `malformedLines` counts lines of the JSON-lines objects scanned
+ * that are not JSON objects (blank lines excluded): they cannot be matched, so a rising count means
+ * personal data may be hiding where lethe cannot see it. It is a count only, never content.
+ */
+export interface S3StoreLocation extends StoreLocation {
+  malformedLines: number;
+}
+
+/**
+ * Finds a subject's records in an S3 store.
+ *
+ * - Prefix rules list every object under the subject's prefix (all pages) and return one
+ *   {@link LocatedObject} each.
+ * - JSON-lines rules stream every object under the rule's prefix line by line (bounded memory) and
+ *   return one {@link LocatedLines} per object and rule that holds lines of the subject; `located`
+ *   counts lines. Links of the store are read from the matching lines into `revealed`.
+ *
+ * Values are normalised by their identity type on both sides (the subject's values and each line's
+ * field), so `ABC…` in a log line matches the subject's `abc…` cookie id when the type is
+ * case-insensitive.
+ *
+ * @throws UnsafePrefixValueError when a prefix rule's identity value contains "/"
+ * @throws InvalidIdentityError when a subject's identity does not normalise
+ * @throws UnsupportedStoreError for a prefix template the loader would have rejected, or a compressed JSON-lines object
+ */
+export async function locateInS3Store(
+  store: S3Store,
+  identities: Identity[],
+  clients: StoreClients,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): Promise<S3StoreLocation> {
+  const exemption = exemptionFor(store);
+  const prefixRules = store.locate.filter(isPrefixRule);
+  const lineRules = store.locate.filter(isJsonLinesRule);
+  const records: LocatedRecord[] = [];
+  let located = 0;
+  let malformedLines = 0;
+  const revealed = new Map<string, Identity>();
+
+  const seenObjects = new Set<string>();
+  for (const rule of prefixRules) {
+    for (const value of subjectValues(dataMap, identities, rule.identity)) {
+      const prefix = substitutePrefix(store, rule, value);
+      for await (const object of listObjects(clients.s3, store.bucket, prefix)) {
+        // S3 only returns keys under the prefix; the check costs nothing and guards a misbehaving endpoint.
+        if (!object.key.startsWith(prefix) || seenObjects.has(object.key)) continue;
+        seenObjects.add(object.key);
+        records.push({
+          kind: 'object',
+          key: object.key,
+          size: object.size,
+          ...(object.etag === undefined ? {} : { etag: object.etag }),
+          ...(exemption ? { exemption } : {}),
+        });
+        located += 1;
+      }
+    }
+  }
+
+  const matchers = lineMatchersFor(lineRules, identities, dataMap);
+  if (matchers.length > 0) {
+    const normalise = createNormaliser(dataMap);
+    const subjectKeys = new Set(identities.map((identity) => identityKey(identity)));
+    for (const prefix of distinctPrefixes(matchers)) {
+      for await (const page of listObjectPages(clients.s3, store.bucket, prefix)) {
+        const keys = page.filter((object) => object.key.startsWith(prefix)).map((object) => object.key);
+        const scans = await mapConcurrently(keys, SCAN_CONCURRENCY, (key) =>
+          // A prefix nested in another one's would list the same object twice: only its first prefix scans it.
+          firstPrefixOf(matchers, key) === prefix
+            ? scanObject(store, clients.s3, key, matchers, normalise)
+            : Promise.resolve(undefined),
+        );
+        for (const [index, scan] of scans.entries()) {
+          const key = keys[index];
+          if (!scan || key === undefined) continue;
+          malformedLines += scan.malformed;
+          for (const identity of scan.revealed) {
+            const id = identityKey(identity);
+            if (!subjectKeys.has(id)) revealed.set(id, identity);
+          }
+          for (const [matcherIndex, lineCount] of scan.lineCounts.entries()) {
+            const matcher = matchers[matcherIndex];
+            if (!matcher || lineCount === 0) continue;
+            records.push({
+              kind: 'lines',
+              key,
+              etag: scan.etag,
+              lineCount,
+              matched: {
+                identity: matcher.identity,
+                field: matcher.field,
+                values: [...matcher.values].sort(),
+              },
+              ...(exemption ? { exemption } : {}),
+            });
+            located += lineCount;
+          }
+        }
+      }
+    }
+  }
+
+  return {
+    storeId: store.id,
+    records,
+    located,
+    exempted: exemption ? located : 0,
+    revealed: [...revealed.values()],
+    malformedLines,
+  };
+}
+
+/**
+ * Streams a JSON-lines object and yields, line by line, the identities each line holds in the
+ * fields of the store's JSON-lines rules (for rules whose prefix covers the key) and links,
+ * normalised. Stops reading when the consumer stops iterating. Nothing when the object is gone.
+ * @throws UnsupportedStoreError for a compressed object
+ */
+export async function* lineIdentities(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): AsyncGenerator<Identity> {
+  const rules = store.locate.filter(isJsonLinesRule).filter((rule) => key.startsWith(rule.jsonLines.prefix));
+  const normalise = createNormaliser(dataMap);
+  const object = await withRetry(DEFAULT_RETRY_POLICY, () => getObjectOrUndefined(s3, store.bucket, key));
+  if (!object) return;
+  let lineNo = 0;
+  for await (const piece of splitLines(bodyChunks(object.Body), store)) {
+    if (piece.kind === 'long') continue;
+    lineNo += 1;
+    const line = parseLine(piece.bytes, lineNo === 1, [], normalise);
+    if (line.kind !== 'record') continue;
+    for (const rule of rules) {
+      if (!Object.hasOwn(line.record, rule.jsonLines.field)) continue;
+      const value = normalise(rule.identity, line.record[rule.jsonLines.field]);
+      if (value !== undefined) yield { type: rule.identity, value };
+    }
+    yield* linkedIdentities(store, line.record, normalise);
+  }
+}
+
+interface ObjectScan {
+  etag: string;
+  /** Lines of the subject per matcher index. */
+  lineCounts: number[];
+  malformed: number;
+  revealed: Identity[];
+}
+
+/** Streams one JSON-lines object and counts the subject's lines; undefined when the object is gone. */
+async function scanObject(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  matchers: LineMatcher[],
+  normalise: Normaliser,
+): Promise<ObjectScan | undefined> {
+  // Only rules whose prefix covers the key apply to it.
+  const applicable = matchers.map((matcher) => key.startsWith(matcher.prefix));
+  // The whole scan is retried, so a stream reset half way never leaves partial counts behind.
+  return withRetry(DEFAULT_RETRY_POLICY, async () => {
+    const object = await getObjectOrUndefined(s3, store.bucket, key);
+    if (!object) return undefined;
+    const scan: ObjectScan = {
+      etag: object.ETag ?? '',
+      lineCounts: matchers.map(() => 0),
+      malformed: 0,
+      revealed: [],
+    };
+    const active = matchers.map((matcher, index) =>
+      applicable[index] ? matcher : { ...matcher, values: new Set<string>() },
+    );
+    let lineNo = 0;
+    for await (const piece of splitLines(bodyChunks(object.Body), store)) {
+      if (piece.kind === 'long') {
+        if (piece.end) {
+          lineNo += 1;
+          scan.malformed += 1;
+        }
+        continue;
+      }
+      lineNo += 1;
+      const line = parseLine(piece.bytes, lineNo === 1, active, normalise);
+      if (line.kind === 'malformed') scan.malformed += 1;
+      if (line.kind !== 'record' || line.matcher < 0) continue;
+      scan.lineCounts[line.matcher] = (scan.lineCounts[line.matcher] ?? 0) + 1;
+      scan.revealed.push(...linkedIdentities(store, line.record, normalise));
+    }
+    return scan;
+  });
+}

@@ -1,0 +1,130 @@
+import {
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { S3Store } from '../../datamap/schema';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
+import { ObjectChangedError, VersionedBucketError } from './errors';
+
+/** The S3 calls every part of the adapter makes: listing, reading an object that may be gone, and telling errors apart. */
+
+/** An object as listed. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag?: string;
+}
+
+/** Every page of a listing under `prefix`; throttling is retried with backoff. */
+export async function* listObjectPages(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+): AsyncGenerator<ListedObject[]> {
+  let continuationToken: string | undefined;
+  do {
+    const token = continuationToken;
+    const page = await withRetry(policy, () =>
+      s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      ),
+    );
+    yield (page.Contents ?? []).flatMap((object) =>
+      object.Key === undefined
+        ? []
+        : [
+            {
+              key: object.Key,
+              size: object.Size ?? 0,
+              ...(object.ETag === undefined ? {} : { etag: object.ETag }),
+            },
+          ],
+    );
+    continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (continuationToken !== undefined);
+}
+
+/** Every object under `prefix`, page after page. */
+export async function* listObjects(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): AsyncGenerator<ListedObject> {
+  for await (const page of listObjectPages(s3, bucket, prefix)) yield* page;
+}
+
+/** GetObject (conditional on `ifMatch` when given), or undefined when the object has gone. */
+export async function getObjectOrUndefined(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  ifMatch?: string,
+): Promise<GetObjectCommandOutput | undefined> {
+  try {
+    return await s3.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }),
+      }),
+    );
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function errorStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Whether an error says the object (or key) does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'NoSuchKey' || error.name === 'NotFound' || errorStatus(error) === 404)
+  );
+}
+
+/** Someone else wrote the object between our read and our write (412), or S3 saw two conditional writes race (409). */
+export function isWriteConflict(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'PreconditionFailed' ||
+    error.name === 'ConditionalRequestConflict' ||
+    error instanceof ObjectChangedError ||
+    errorStatus(error) === 412 ||
+    errorStatus(error) === 409
+  );
+}
+
+/** Closes a body that will not be read, so its connection is released. */
+export function destroyBody(body: NonNullable<GetObjectCommandOutput['Body']>): void {
+  const destroyable = body as { destroy?: () => void };
+  if (typeof destroyable.destroy === 'function') destroyable.destroy();
+}
+
+/**
+ * Refuses to delete from a versioned bucket. A server without versioning support (s3rver
+ * answers NotImplemented) has no versions to leave behind; any other error (AccessDenied)
+ * propagates, since then nobody knows.
+ * @throws VersionedBucketError when versioning is Enabled or Suspended
+ */
+export async function assertUnversionedBucket(s3: S3Client, store: S3Store): Promise<void> {
+  try {
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: store.bucket }));
+    if (versioning.Status === 'Enabled' || versioning.Status === 'Suspended') {
+      throw new VersionedBucketError(store.id, store.bucket, versioning.Status);
+    }
+  } catch (error) {
+    if ((error as Error).name !== 'NotImplemented') throw error;
+  }
+}

@@ -1,0 +1,97 @@
+import { type Identity, InvalidIdentityError, normaliseIdentity } from '../../datamap/identity';
+import type { DataMap, S3JsonLinesLocateRule, S3PrefixLocateRule, S3Store } from '../../datamap/schema';
+import { UnsupportedStoreError } from '../errors';
+import { UnsafePrefixValueError } from './errors';
+
+/**
+ * The locate rules of an S3 store and the key prefixes they make: `calls/{phone}/` is
+ * `calls/+4930123456/` for one subject, and a key under it is that subject's.
+ */
+
+/** Whether a locate rule finds per-subject objects under a key prefix template. */
+export function isPrefixRule(rule: S3Store['locate'][number]): rule is S3PrefixLocateRule {
+  return 'prefix' in rule;
+}
+
+/** Whether a locate rule matches lines of JSON-lines objects shared by many subjects. */
+export function isJsonLinesRule(rule: S3Store['locate'][number]): rule is S3JsonLinesLocateRule {
+  return 'jsonLines' in rule;
+}
+
+/** The subject's distinct normalised values of one identity type (normalising again is idempotent and cheap). */
+export function subjectValues(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  identities: Identity[],
+  type: string,
+): string[] {
+  const values = new Set<string>();
+  for (const identity of identities) {
+    if (identity.type === type) values.add(normaliseIdentity(dataMap, type, identity.value).value);
+  }
+  return [...values];
+}
+
+/**
+ * The fixed text before and after the placeholder of a prefix template.
+ * @throws UnsupportedStoreError for a template the loader would have rejected
+ */
+export function splitTemplate(store: S3Store, rule: S3PrefixLocateRule): { before: string; after: string } {
+  const placeholder = `{${rule.identity}}`;
+  const at = rule.prefix.indexOf(placeholder);
+  const before = rule.prefix.slice(0, at);
+  const after = rule.prefix.slice(at + placeholder.length);
+  // The loader enforces these; they are what makes one subject's prefix never a prefix of another's,
+  // so they are checked again for stores built without it.
+  if (
+    at <= 0 ||
+    !after.endsWith('/') ||
+    /[{}]/.test(before) ||
+    /[{}]/.test(after) ||
+    rule.prefix.indexOf(placeholder, at + 1) !== -1
+  ) {
+    throw new UnsupportedStoreError(
+      store.id,
+      `prefix template "${rule.prefix}" must start with a fixed folder, hold {${rule.identity}} once and end with "/"`,
+    );
+  }
+  return { before, after };
+}
+
+/**
+ * The subject's key prefix: the template with the value in place of the placeholder.
+ * @throws UnsafePrefixValueError when the value contains "/" or is "." or ".."
+ */
+export function substitutePrefix(store: S3Store, rule: S3PrefixLocateRule, value: string): string {
+  const { before, after } = splitTemplate(store, rule);
+  // With no "/" in the value and a template ending in "/", the value is delimited on both sides: no
+  // other subject's prefix (ann@x.io.evil, +4930123 vs +49301234) can start with this one.
+  if (value.includes('/') || value === '.' || value === '..') {
+    throw new UnsafePrefixValueError(store.id, rule.identity);
+  }
+  return `${before}${value}${after}`;
+}
+
+/**
+ * The identities an object key reveals through the store's prefix rules: `calls/+4930123456/x.wav`
+ * under `calls/{phone}/` is the phone's. Values that do not normalise are left out.
+ */
+export function identitiesInKey(
+  store: S3Store,
+  key: string,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): Identity[] {
+  const found: Identity[] = [];
+  for (const rule of store.locate.filter(isPrefixRule)) {
+    const { before, after } = splitTemplate(store, rule);
+    if (!key.startsWith(before)) continue;
+    const rest = key.slice(before.length);
+    const end = rest.indexOf('/');
+    if (end <= 0 || !rest.slice(end).startsWith(after)) continue;
+    try {
+      found.push(normaliseIdentity(dataMap, rule.identity, rest.slice(0, end)));
+    } catch (error) {
+      if (!(error instanceof InvalidIdentityError)) throw error;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,118 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DataMap, S3Store } from '../../datamap/schema';
+import { ReadIncompleteError } from '../errors';
+import { DEFAULT_RETRY_POLICY, isRetryableError, waitBeforeRetry, withRetry } from '../retry';
+import type { ExportedRecord, LocatedRecord, StoreClients } from '../types';
+import { ObjectChangedError } from './errors';
+import { createNormaliser, matchersOf, parseLine } from './lines';
+import { getObjectOrUndefined } from './objects';
+import { planRecords } from './plan';
+import { bodyChunks, splitLines } from './stream';
+
+/** Exports below this size are text whenever the bytes are valid UTF-8, whatever the content type says. */
+const TEXT_EXPORT_LIMIT = 1024 * 1024;
+
+/** What an exported S3 object looks like: text when it is readable as such, otherwise base64. */
+export interface ExportedS3Object {
+  contentType: string;
+  size: number;
+  text?: string;
+  base64?: string;
+}
+
+/**
+ * Reads the located records of an S3 store for an export, one at a time, so only one object (or one
+ * line) is held in memory at once.
+ *
+ * - Objects yield `{ contentType, size, text }` when the bytes are valid UTF-8 and the content type
+ *   is textual (text/*, JSON) or the object is under 1 MiB; `{ contentType, size, base64 }` otherwise.
+ * - JSON-lines objects yield each line of the subject as `{ key: "<object key>#L<line number>", data: <parsed line> }`.
+ *
+ * Objects that have gone since locating are skipped (nothing is held any more).
+ *
+ * @param dataMap the data map's identity types, to match lines exactly as locate did; without it a
+ *   line matches only when its field holds a normalised value verbatim
+ * @throws ReadIncompleteError after the other records were yielded, when some could not be read after retries
+ * @throws RecordOutsideStoreError before reading anything, when a record does not belong to the store
+ */
+export async function* readS3Records(
+  store: S3Store,
+  records: LocatedRecord[],
+  clients: StoreClients,
+  dataMap?: Pick<DataMap, 'identityTypes'>,
+): AsyncGenerator<ExportedRecord> {
+  const plan = planRecords(store, records);
+  const normalise = createNormaliser(dataMap);
+  const policy = DEFAULT_RETRY_POLICY;
+  const failedKeys: string[] = [];
+
+  for (const record of plan.objects) {
+    let data: ExportedS3Object | undefined;
+    try {
+      data = await withRetry(policy, () => readObject(clients.s3, store.bucket, record.key));
+    } catch {
+      failedKeys.push(record.key);
+      continue;
+    }
+    if (data) yield { storeId: store.id, key: record.key, data };
+  }
+
+  for (const [key, group] of plan.lines) {
+    const matchers = matchersOf(group);
+    // A retry resumes after the last line yielded, and only on the same object version.
+    let yieldedThrough = 0;
+    let etag: string | undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const object = await getObjectOrUndefined(clients.s3, store.bucket, key);
+        if (!object) break;
+        if (etag !== undefined && object.ETag !== etag) throw new ObjectChangedError();
+        etag = object.ETag;
+        let lineNo = 0;
+        for await (const piece of splitLines(bodyChunks(object.Body), store)) {
+          if (piece.kind === 'long') {
+            if (piece.end) lineNo += 1;
+            continue;
+          }
+          lineNo += 1;
+          if (lineNo <= yieldedThrough) continue;
+          const line = parseLine(piece.bytes, lineNo === 1, matchers, normalise);
+          if (line.kind !== 'record' || line.matcher < 0) continue;
+          yieldedThrough = lineNo;
+          yield { storeId: store.id, key: `${key}#L${lineNo}`, data: line.record };
+        }
+        break;
+      } catch (error) {
+        if (attempt >= policy.maxAttempts || !isRetryableError(error)) {
+          failedKeys.push(key);
+          break;
+        }
+        await waitBeforeRetry(policy, attempt);
+      }
+    }
+  }
+
+  if (failedKeys.length > 0) throw new ReadIncompleteError(store.id, failedKeys, policy.maxAttempts);
+}
+
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<ExportedS3Object | undefined> {
+  const object = await getObjectOrUndefined(s3, bucket, key);
+  if (!object) return undefined;
+  const bytes = Buffer.from(object.Body ? await object.Body.transformToByteArray() : new Uint8Array());
+  const contentType = object.ContentType ?? 'application/octet-stream';
+  const textual = /^text\//i.test(contentType) || /json/i.test(contentType);
+  const text = (textual || bytes.length < TEXT_EXPORT_LIMIT) && decodeUtf8(bytes);
+  return typeof text === 'string'
+    ? { contentType, size: bytes.length, text }
+    : { contentType, size: bytes.length, base64: bytes.toString('base64') };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Buffer): string | false {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,264 @@
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  type GetObjectCommandOutput,
+  GetObjectTaggingCommand,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Store } from '../../datamap/schema';
+import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
+import type { LocatedLines } from '../types';
+import { ObjectChangedError } from './errors';
+import { matchersOf, type Normaliser, parseLine } from './lines';
+import { destroyBody, getObjectOrUndefined, isNotFound, isWriteConflict } from './objects';
+import { bodyChunks, type LinePiece, splitLines } from './stream';
+
+/**
+ * Rewriting a JSON-lines object without the subject's lines: every other line byte for byte,
+ * conditional on the ETag read, started over when a concurrent write wins.
+ */
+
+/** Rewrites of objects up to this size filter into memory from one read; larger ones stream (see rewriteOnce). */
+export const DEFAULT_REWRITE_BUFFER_LIMIT = 8 * 1024 * 1024;
+/** Output of a rewrite is coalesced into chunks of about this size instead of one write per line. */
+const OUTPUT_CHUNK_BYTES = 64 * 1024;
+const NEWLINE = Buffer.from('\n');
+
+/** How rewrites retry, match lines and buffer. */
+export interface RewriteOptions {
+  policy: RetryPolicy;
+  normalise: Normaliser;
+  bufferLimit: number;
+}
+
+/** A rewrite's result: lines removed, or failure after the retry policy was spent; attempts either way. */
+export type RewriteOutcome =
+  | { ok: true; removed: number; attempts: number }
+  | { ok: false; attempts: number };
+
+/** Rewrites one object without the subject's lines, starting over (bounded) when a concurrent write wins. */
+export async function rewriteObject(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  group: LocatedLines[],
+  options: RewriteOptions,
+): Promise<RewriteOutcome> {
+  const matchers = matchersOf(group);
+  const isSubjectLine = (bytes: Buffer, firstLine: boolean): boolean => {
+    const line = parseLine(bytes, firstLine, matchers, options.normalise);
+    return line.kind === 'record' && line.matcher >= 0;
+  };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const removed = await rewriteOnce(store, s3, key, isSubjectLine, options.bufferLimit);
+      return { ok: true, removed, attempts: attempt };
+    } catch (error) {
+      const again = isWriteConflict(error) || isRetryableError(error);
+      if (!again || attempt >= options.policy.maxAttempts) return { ok: false, attempts: attempt };
+      await waitBeforeRetry(options.policy, attempt);
+    }
+  }
+}
+
+interface FilterStats {
+  removed: number;
+  kept: number;
+  bytes: number;
+}
+
+/**
+ * The object's bytes without the subject's lines. Kept lines are joined with "\n" and a final "\n"
+ * is written only if the object ended with one, so removing the last line does not add or drop a
+ * trailing newline. Lines too long to parse cannot be matched (locate counts them as malformed), so
+ * they stream through unchanged.
+ */
+async function* filteredChunks(
+  pieces: AsyncIterable<LinePiece>,
+  isSubjectLine: (bytes: Buffer, firstLine: boolean) => boolean,
+  stats: FilterStats,
+): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  let outBytes = 0;
+  let lineNo = 0;
+  let inLongLine = false;
+  let endsWithNewline = false;
+  const emit = (bytes: Buffer) => {
+    if (bytes.length === 0) return;
+    out.push(bytes);
+    outBytes += bytes.length;
+    stats.bytes += bytes.length;
+  };
+  const startKeptLine = () => {
+    if (stats.kept > 0) emit(NEWLINE);
+    stats.kept += 1;
+  };
+  for await (const piece of pieces) {
+    if (piece.kind === 'line') {
+      lineNo += 1;
+      endsWithNewline = piece.newline;
+      if (isSubjectLine(piece.bytes, lineNo === 1)) {
+        stats.removed += 1;
+      } else {
+        startKeptLine();
+        emit(piece.bytes);
+      }
+    } else {
+      if (!inLongLine) {
+        lineNo += 1;
+        startKeptLine();
+        inLongLine = true;
+      }
+      emit(piece.bytes);
+      if (piece.end) {
+        inLongLine = false;
+        endsWithNewline = piece.newline;
+      }
+    }
+    if (outBytes >= OUTPUT_CHUNK_BYTES) {
+      yield Buffer.concat(out);
+      out = [];
+      outBytes = 0;
+    }
+  }
+  if (stats.kept > 0 && endsWithNewline) emit(NEWLINE);
+  if (outBytes > 0) yield Buffer.concat(out);
+}
+
+/** Passes chunks through, failing the stream if they do not add up to exactly `expected` bytes. */
+async function* exactLength(chunks: AsyncIterable<Buffer>, expected: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > expected) throw new ObjectChangedError('the object grew between the two reads of a rewrite');
+    yield chunk;
+  }
+  if (total !== expected)
+    throw new ObjectChangedError('the object shrank between the two reads of a rewrite');
+}
+
+/**
+ * One read-filter-write round; returns the lines removed. Conflicts surface as errors the caller retries.
+ *
+ * Objects up to the buffer limit are filtered into memory from one read and written with PutObject.
+ * Larger ones are read twice: once to learn whether anything is to be removed (so an object without
+ * the subject's lines is never rewritten, which would reset its LastModified and with it the
+ * retention clock of everyone else's lines), then again, pinned to the first read's ETag, streamed
+ * through the filter into a multipart Upload (bounded memory: a few 5 MiB parts in flight).
+ *
+ * Multipart matters beyond memory: the new object only comes into being at CompleteMultipartUpload,
+ * after the read has finished, and a failed read aborts the upload. Streaming the read straight into
+ * a PutObject of the same key would, on s3rver, truncate the file being read and store a partial
+ * object (S3 itself writes atomically, but lethe must not lose data locally either).
+ */
+async function rewriteOnce(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  isSubjectLine: (bytes: Buffer, firstLine: boolean) => boolean,
+  bufferLimit: number,
+): Promise<number> {
+  const object = await getObjectOrUndefined(s3, store.bucket, key);
+  if (!object) return 0;
+  const etag = object.ETag;
+  if (etag === undefined) {
+    if (object.Body) destroyBody(object.Body);
+    throw new TypeError('GetObject returned no ETag: a conditional rewrite is impossible');
+  }
+  const stats: FilterStats = { removed: 0, kept: 0, bytes: 0 };
+  const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), isSubjectLine, stats);
+
+  let buffered: Buffer | undefined;
+  if ((object.ContentLength ?? Number.POSITIVE_INFINITY) <= bufferLimit) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of filtered) chunks.push(chunk);
+    buffered = Buffer.concat(chunks);
+  } else {
+    for await (const _chunk of filtered) {
+      // sizing pass: only the stats are needed
+    }
+  }
+  if (stats.removed === 0) return 0;
+
+  try {
+    if (stats.kept === 0) {
+      await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
+      return stats.removed;
+    }
+    const params: PutObjectCommandInput = {
+      Bucket: store.bucket,
+      Key: key,
+      IfMatch: etag,
+      ...(await preservedAttributes(s3, store.bucket, key, object)),
+    };
+    if (buffered !== undefined) {
+      await s3.send(new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }));
+      return stats.removed;
+    }
+
+    const again = await getObjectOrUndefined(s3, store.bucket, key, etag);
+    // s3rver ignores If-Match on reads, so the version is also checked here.
+    if (!again || again.ETag !== etag) {
+      if (again?.Body) destroyBody(again.Body);
+      throw new ObjectChangedError('the object changed between the two reads of a rewrite');
+    }
+    const secondPass: FilterStats = { removed: 0, kept: 0, bytes: 0 };
+    const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), isSubjectLine, secondPass);
+    const body = Readable.from(exactLength(chunks, stats.bytes), { objectMode: false });
+    let readError: unknown;
+    body.once('error', (error) => {
+      readError = error;
+    });
+    try {
+      // IfMatch reaches PutObject (one part) or CompleteMultipartUpload (several), where S3 checks it.
+      await new Upload({ client: s3, params: { ...params, Body: body } }).done();
+    } catch (error) {
+      // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
+      // rejects AbortMultipartUpload with MethodNotAllowed).
+      throw readError ?? error;
+    } finally {
+      // Closes the second read when the upload failed before consuming it.
+      body.destroy();
+    }
+    return stats.removed;
+  } catch (error) {
+    // Deleted by someone else since our read: the subject's lines are gone with it; never recreate it.
+    if (isNotFound(error)) return stats.removed;
+    throw error;
+  }
+}
+
+/** What PutObject would otherwise reset: headers, user metadata, tags and encryption settings. */
+async function preservedAttributes(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  object: GetObjectCommandOutput,
+): Promise<Partial<PutObjectCommandInput>> {
+  const attributes: Partial<PutObjectCommandInput> = {
+    ...(object.ContentType === undefined ? {} : { ContentType: object.ContentType }),
+    ...(object.ContentEncoding === undefined ? {} : { ContentEncoding: object.ContentEncoding }),
+    ...(object.ContentLanguage === undefined ? {} : { ContentLanguage: object.ContentLanguage }),
+    ...(object.ContentDisposition === undefined ? {} : { ContentDisposition: object.ContentDisposition }),
+    ...(object.CacheControl === undefined ? {} : { CacheControl: object.CacheControl }),
+    ...(object.Metadata === undefined ? {} : { Metadata: object.Metadata }),
+    ...(object.StorageClass === undefined ? {} : { StorageClass: object.StorageClass }),
+    ...(object.ServerSideEncryption === undefined
+      ? {}
+      : { ServerSideEncryption: object.ServerSideEncryption }),
+    ...(object.SSEKMSKeyId === undefined ? {} : { SSEKMSKeyId: object.SSEKMSKeyId }),
+    ...(object.BucketKeyEnabled === undefined ? {} : { BucketKeyEnabled: object.BucketKeyEnabled }),
+  };
+  if ((object.TagCount ?? 0) > 0) {
+    const tagging = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+    const tags = new URLSearchParams();
+    for (const tag of tagging.TagSet ?? []) {
+      if (tag.Key !== undefined) tags.append(tag.Key, tag.Value ?? '');
+    }
+    attributes.Tagging = tags.toString();
+  }
+  return attributes;
+}

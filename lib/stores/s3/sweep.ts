@@ -1,0 +1,132 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { sweepPrefixes } from '../../datamap/prefixes';
+import type { S3Store } from '../../datamap/schema';
+import type {
+  RetainedStore,
+  StoreContext,
+  StoreSweep,
+  SweepOptions,
+  SweepPage,
+  SweepPosition,
+} from '../adapter';
+import { UnsupportedStoreError } from '../errors';
+import { withRetry } from '../retry';
+import type { ItemKey } from '../types';
+import { DELETE_BATCH_SIZE, deleteBatch } from './erase';
+import { lineIdentities } from './locate';
+import { assertUnversionedBucket } from './objects';
+import { identitiesInKey, isJsonLinesRule } from './prefixes';
+
+/**
+ * The IO of a retention sweep of an S3 store: list the sweep prefixes (retentionPrefix, else the
+ * fixed prefixes of the locate rules) page by page, and delete objects with DeleteObjects, 1,000
+ * keys a call through the adapter's batching (per-key errors and throttling retried). Keys are
+ * buffered across listing pages, so N expired objects cost ceil(N / 1,000) DeleteObjects calls
+ * when nothing fails. The position is the prefix and the last key listed (StartAfter), so a page
+ * that stops on its time budget resumes exactly there.
+ *
+ * The identities of an object, for subject holds: those its key reveals under a per-subject prefix
+ * (`calls/{phone}/`), or, in a JSON-lines store, those of its lines, read only when asked (a hold
+ * on any one subject of a shared object keeps the whole object).
+ */
+
+function objectKey(store: S3Store, key: ItemKey | string): string {
+  if (typeof key !== 'string') throw new UnsupportedStoreError(store.id, 'an S3 store has no item keys');
+  return key;
+}
+
+/**
+ * Opens a sweep page of an S3 store (see the module comment).
+ * @throws UnsupportedStoreError for a rule that anonymises: objects are deleted at expiry
+ */
+export function openS3Sweep(
+  store: RetainedStore<S3Store>,
+  context: StoreContext,
+  options: SweepOptions,
+): StoreSweep {
+  if (store.retention.action === 'anonymise') {
+    throw new UnsupportedStoreError(
+      store.id,
+      'S3 objects are deleted at expiry; anonymise applies to DynamoDB stores with mask rules',
+    );
+  }
+  const s3 = context.clients.s3;
+  const { policy } = options;
+  const prefixes = sweepPrefixes(store);
+  const jsonLines = store.locate.some(isJsonLinesRule);
+
+  async function* pages(from: SweepPosition | undefined): AsyncGenerator<SweepPage> {
+    let prefixIndex = from?.kind === 's3' ? from.prefixIndex : 0;
+    let startAfter = from?.kind === 's3' ? from.startAfter : undefined;
+    while (prefixIndex < prefixes.length) {
+      const prefix = prefixes[prefixIndex] as string;
+      const after = startAfter;
+      const page = await withRetry(policy, () =>
+        s3.send(
+          new ListObjectsV2Command({
+            Bucket: store.bucket,
+            Prefix: prefix,
+            ...(after === undefined ? {} : { StartAfter: after }),
+            ...(options.pageSize ? { MaxKeys: options.pageSize } : {}),
+          }),
+        ),
+      );
+      const records: SweepPage['records'] = [];
+      for (const object of page.Contents ?? []) {
+        const key = object.Key;
+        // S3 only returns keys under the prefix; the check guards a misbehaving endpoint.
+        if (key === undefined || !key.startsWith(prefix)) continue;
+        records.push({
+          timestampMs: object.LastModified?.getTime(),
+          key: () => key,
+          anonymised: false,
+          identities: () =>
+            jsonLines
+              ? lineIdentities(store, s3, key, context.dataMap)
+              : identitiesInKey(store, key, context.dataMap),
+        });
+      }
+      const last = page.Contents?.at(-1)?.Key;
+      if (page.IsTruncated && last !== undefined) {
+        startAfter = last;
+      } else {
+        prefixIndex += 1;
+        startAfter = undefined;
+      }
+      yield {
+        records,
+        examined: page.Contents?.length ?? 0,
+        next:
+          prefixIndex < prefixes.length
+            ? { kind: 's3', prefixIndex, ...(startAfter === undefined ? {} : { startAfter }) }
+            : undefined,
+      };
+    }
+  }
+
+  const pending: string[] = [];
+  let checkedVersioning = false;
+  return {
+    pages,
+    queueDelete: (key) => {
+      pending.push(objectKey(store, key));
+    },
+    flushDeletes: async (all) => {
+      if (!checkedVersioning && pending.length > 0) {
+        await assertUnversionedBucket(s3, store);
+        checkedVersioning = true;
+      }
+      let deleted = 0;
+      const failed: string[] = [];
+      while (pending.length >= DELETE_BATCH_SIZE || (all && pending.length > 0)) {
+        const result = await deleteBatch(s3, store.bucket, pending.splice(0, DELETE_BATCH_SIZE), policy);
+        deleted += result.deleted;
+        failed.push(...result.failed);
+      }
+      return { deleted, failed };
+    },
+    anonymise: async () => {
+      throw new UnsupportedStoreError(store.id, 'S3 objects are deleted at expiry, never anonymised');
+    },
+  };
+}
