@@ -338,7 +338,7 @@ describe('S3 store adapter against s3rver', () => {
 
     it('refuses an identity value containing "/" without echoing it', async () => {
       // prepare
-      const escaping = email('ann/../bob@y.org');
+      const escaping = email('ann/bob@y.org');
       // act
       const attempt = locateInS3Store(recruitment, [escaping], clients, dataMap);
       // assess
