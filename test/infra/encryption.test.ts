@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { adtechDataMap, type BuiltStacks, buildStacks } from './stacks';
+import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 const resources = (template: Template, type: string) =>

@@ -17,7 +17,7 @@ import {
   type Statement,
   tableNamed,
   testDataMap,
-} from './stacks';
+} from '../helpers/stacks';
 
 const DYNAMO_WRITES = [
   'dynamodb:PutItem',

@@ -2,7 +2,7 @@ import { App, type CfnElement, CfnResource, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Construct, type IConstruct } from 'constructs';
 import { cdkLogicalId, logicalIdWithoutGroups } from '../../lib/infra/logical-ids';
-import { adtechDataMap, type BuiltStacks, buildStacks } from './stacks';
+import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
 
 /** A resource at the end of a path of plain constructs below `stack`. */
 function resourceAt(stack: Stack, path: string[]): CfnResource {

@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
-import { adtechDataMap, testDataMap } from './stacks';
+import { adtechDataMap, testDataMap } from '../helpers/stacks';
 
 /**
  * cdk-nag 3 is a policy-validation plugin: its findings are not construct annotations

@@ -11,7 +11,7 @@ import {
 } from '../../lib/local/definitions';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { STORE_CONCURRENCY } from '../../lib/workflow/request-workflow';
-import { adtechDataMap, buildStacks } from './stacks';
+import { adtechDataMap, buildStacks } from '../helpers/stacks';
 
 type State = AslObject & { Type: string; Next?: string; Catch?: { ErrorEquals: string[]; Next: string }[] };
 

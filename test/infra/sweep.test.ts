@@ -17,7 +17,7 @@ import {
   roleStatements,
   type Statement,
   tableNamed,
-} from './stacks';
+} from '../helpers/stacks';
 
 /** The retention sweep on AWS: schedule, dead-letter queue, state machine, least privilege, demo backstops. */
 

@@ -12,7 +12,7 @@ import {
   resetContainerForTests,
 } from '../../../lib/aws/deps';
 import { RequestNotFoundError } from '../../../lib/rights/errors';
-import { adtechDataMap } from '../../infra/stacks';
+import { adtechDataMap } from '../../helpers/stacks';
 
 const ENV = {
   [LETHE_ENV.requestsTable]: 'requests',

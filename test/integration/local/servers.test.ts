@@ -30,7 +30,7 @@ import {
   type LocalClients,
   type LocalServers,
   startLocalServers,
-} from '../../lib/local/servers';
+} from '../../../lib/local/servers';
 
 const contactsTable: CreateTableCommandInput = {
   TableName: 'contacts',

@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { executionArnFor, SfnWorkflowStarter } from '../../lib/rights/sfn-starter';
+import { executionArnFor, SfnWorkflowStarter } from '../../../lib/rights/sfn-starter';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:RequestStateMachine';
 const sfn = mockClient(SFNClient);
