@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
 import { cutoff, runSweep } from '../../../lib/retention';
+import { propertyRun } from '../../helpers/property';
 import { openTempEnvironment, setLastModified, type TempEnvironment } from '../../helpers/retention';
 import { snapshotStores } from '../../helpers/world';
 
@@ -184,7 +185,7 @@ describe('retention sweep, property', () => {
           if (!shouldGo) expect(after.get(id)?.content).toBe(before.get(id)?.content);
         }
       }),
-      { numRuns: 12, seed: 20261101 },
+      propertyRun({ numRuns: 12, seed: 20261101 }),
     );
   });
 });
