@@ -54,9 +54,10 @@ export async function openTempEnvironment(
 
 /**
  * Sets an object's LastModified in s3rver, which reports the mtime of the file it keeps the
- * object in (to the second, as S3 does). s3rver answers a PutObject before its write to that
- * file has finished, and the write would reset the mtime: wait until the file holds all
- * `size` bytes, then set the time and check it stuck.
+ * object in (to the second, as S3 does). Call it once the object's PutObject has returned: the
+ * local servers answer a PutObject only when that file is written (see the put shim in
+ * lib/local/servers.ts), so nothing writes it afterwards and no waiting is needed. Checks that
+ * the file holds all `size` bytes and that the time stuck, and says so if not.
  */
 export async function setLastModified(
   stateDir: string,
@@ -68,15 +69,16 @@ export async function setLastModified(
   const parts = key.split('/');
   const name = parts.pop() as string;
   const file = join(stateDir, 's3', bucket, ...parts, `${name}._S3rver_object`);
-  const wanted = Math.floor(at.getTime() / 1000);
-  for (let attempt = 0; attempt < 400; attempt += 1) {
-    if (existsSync(file) && statSync(file).size === size) {
-      utimesSync(file, at, at);
-      if (Math.floor(statSync(file).mtimeMs / 1000) === wanted) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  const written = existsSync(file) ? statSync(file).size : undefined;
+  if (written !== size) {
+    throw new Error(
+      `s3rver holds ${written ?? 'no'} bytes for ${bucket}/${key}, not ${size}: set its LastModified after its PutObject has returned`,
+    );
   }
-  throw new Error(`could not set the LastModified of ${bucket}/${key}`);
+  utimesSync(file, at, at);
+  if (Math.floor(statSync(file).mtimeMs / 1000) !== Math.floor(at.getTime() / 1000)) {
+    throw new Error(`could not set the LastModified of ${bucket}/${key}`);
+  }
 }
 
 /** Gives every seeded S3 object the LastModified the seed says it has. */

@@ -4,6 +4,7 @@ import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
 import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
 import { cutoff } from '../../../lib/retention';
+import { propertyRun } from '../../helpers/property';
 import { openTempEnvironment, setLastModified, type TempEnvironment } from '../../helpers/retention';
 import { completeSweep } from '../../helpers/sweep';
 import { snapshotStores } from '../../helpers/world';
@@ -188,7 +189,7 @@ describe('retention sweep, property', () => {
           if (!shouldGo) expect(after.get(id)?.content).toBe(before.get(id)?.content);
         }
       }),
-      { numRuns: 12, seed: 20261101 },
+      propertyRun({ numRuns: 12, seed: 20261101 }),
     );
   });
 });

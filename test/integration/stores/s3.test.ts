@@ -26,6 +26,7 @@ import {
   UnsafePrefixValueError,
 } from '../../../lib/stores/s3';
 import type { ExportedRecord, LocatedLines, LocatedObject } from '../../../lib/stores/types';
+import { propertyRun } from '../../helpers/property';
 import { listAll } from '../../helpers/stores';
 
 const dataMap = loadDataMap(join(__dirname, '../../../examples/adtech/datamap.yaml'));
@@ -698,7 +699,7 @@ describe('S3 store adapter against s3rver', () => {
             }
           },
         ),
-        { numRuns: Number(process.env.LETHE_PROPERTY_RUNS ?? 60) },
+        propertyRun({ numRuns: 60 }),
       );
     });
 

@@ -7,6 +7,7 @@ import {
   waitBeforeRetry,
   withRetry,
 } from '../../../lib/stores/retry';
+import { propertyRun } from '../../helpers/property';
 
 function namedError(name: string, extra: Record<string, unknown> = {}): Error {
   const error = new Error(`${name} (test)`);
@@ -67,6 +68,7 @@ describe('backoffDelay', () => {
           expect(delay).toBe(Math.floor(random * ceiling));
         },
       ),
+      propertyRun(),
     );
   });
 
