@@ -16,6 +16,15 @@ export interface LetheResources {
 }
 
 /**
+ * Tells whether a workflow execution is still running, so a request whose process or execution
+ * died can be told from one that is merely busy: locally, an execution is running only while this
+ * process runs it (one process owns a state directory); on AWS, while Step Functions says RUNNING.
+ */
+export interface ExecutionProbe {
+  isRunning(executionId: string): Promise<boolean>;
+}
+
+/**
  * Everything the workflow steps need, created once (at cold start, or by the local
  * runtime) and passed in, so domain code never builds clients or reads the environment.
  */
@@ -35,6 +44,8 @@ export interface LetheDeps {
   now: () => Date;
   log: Logger;
   retry?: RetryPolicy;
+  /** Where executions can be asked whether they still run; without it every holder counts as running. */
+  executions?: ExecutionProbe;
 }
 
 export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;

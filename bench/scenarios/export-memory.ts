@@ -143,7 +143,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       );
     }
   } finally {
-    await backend.close();
+    await backend.dispose();
   }
 
   const rows: Row[] = measurements.flatMap((m) => [

@@ -235,7 +235,7 @@ async function measureEnvironment(
       }
     }
   } finally {
-    await backend.close();
+    await backend.dispose();
   }
   return {
     measurements,

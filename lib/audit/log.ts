@@ -8,6 +8,8 @@ export type AuditEventType =
   | 'request.rejected'
   | 'request.duplicate'
   | 'request.failed'
+  | 'request.retried'
+  | 'request.closed'
   | 'sweep.completed'
   | 'sweep.failed'
   | 'hold.placed'

@@ -17,6 +17,7 @@ const BAD_INPUT_ERRORS = new Set([
   'LocalStateError',
   'RequestNotFoundError',
   'RequestAlreadyExistsError',
+  'RequestStateError',
   'AwsTargetError',
   'LetheConfigError',
   'InvalidHoldError',

@@ -4,6 +4,18 @@ import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
 import type { SweepOutcome } from './backends';
 
+/**
+ * Text as it can be shown on a terminal: control characters (ESC starts a terminal escape
+ * sequence), direction marks and other invisible format characters are shown as \u{…} escapes,
+ * so what someone typed cannot rewrite the screen or hide itself.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
+    (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}`,
+  );
+}
+
 /** Renders rows as a left-aligned text table with a header line. */
 export function table(headers: string[], rows: (string | number)[][]): string {
   const widths = headers.map((header, column) =>
@@ -68,6 +80,12 @@ export function describeRequest(summary: RequestSummary): string {
   if (summary.error) {
     lines.push(
       `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
+    );
+  }
+  if (summary.attempt > 1) lines.push(`  attempt ${summary.attempt}`);
+  if (summary.status === 'failed') {
+    lines.push(
+      `  it keeps what it resolved: finish it with "lethe request retry ${summary.requestId} --by NAME", or end it with "lethe request close ${summary.requestId} --by NAME --reason TEXT"`,
     );
   }
   return lines.join('\n');

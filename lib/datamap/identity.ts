@@ -201,3 +201,19 @@ export function parseIdentityArgument(dataMap: Pick<DataMap, 'identityTypes'>, a
 export function identityKey(identity: Identity): string {
   return `${identity.type}\u0000${identity.value}`;
 }
+
+/**
+ * The union of identity lists, each identity once (by type and normalised value), in the order
+ * first seen. A request's identity set only grows: reruns merge what they find into what was
+ * stored, because erasure deletes the very records that revealed some of it.
+ */
+export function mergeIdentities(...lists: readonly (readonly Identity[] | undefined)[]): Identity[] {
+  const merged = new Map<string, Identity>();
+  for (const list of lists) {
+    for (const identity of list ?? []) {
+      const key = identityKey(identity);
+      if (!merged.has(key)) merged.set(key, { type: identity.type, value: identity.value });
+    }
+  }
+  return [...merged.values()];
+}

@@ -20,6 +20,8 @@ export interface HistoryEvent {
   error?: string;
   cause?: string;
   attempt?: number;
+  /** The request's attempt the event belongs to, when a request ran more than once. */
+  requestAttempt?: number;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';

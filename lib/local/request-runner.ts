@@ -1,5 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import type { WorkflowStarter } from '../rights/submit';
+import type { ExecutionProbe } from '../deps';
+import { executionIdFor } from '../rights/request';
+import type { ExecutionStart, StartedExecution, WorkflowStarter } from '../rights/submit';
 import { createRequestSteps, REQUEST_STATES } from '../workflow/request-steps';
 import { type AslObject, requestWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
@@ -20,12 +22,19 @@ export interface LocalRunnerOptions {
 }
 
 /**
+ * Executions this process is running. One process owns a state directory (the LevelDB lock), so
+ * an execution whose history says RUNNING but that is not in here belongs to a process that died.
+ */
+const running = new Set<string>();
+
+/**
  * Runs the request workflow's synthesized definition with aws-local-stepfunctions, each Task
  * state calling its step in-process against the local servers, and persists every event of
- * the execution under the state directory. The execution name is the request id, so a
- * request runs once: starting it again returns the existing execution.
+ * the execution under the state directory. Each attempt of a request is one execution, named
+ * by request id and attempt, so it runs once: starting it again returns the existing execution,
+ * or runs it again from the request's saved state when the process running it died.
  */
-export class LocalRequestRunner implements WorkflowStarter {
+export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
   private readonly definition: AslObject;
 
   constructor(
@@ -35,34 +44,48 @@ export class LocalRequestRunner implements WorkflowStarter {
     this.definition = options.definition ?? requestWorkflowDefinition(env.dataMap);
   }
 
-  async start(requestId: string): Promise<{ executionId: string; alreadyStarted: boolean }> {
-    const file = historyFile(this.env, requestId);
+  async start({ requestId, attempt }: ExecutionStart): Promise<StartedExecution> {
+    const executionId = executionIdFor(requestId, attempt);
+    if (running.has(executionId)) return { executionId, alreadyStarted: true };
+    const file = historyFile(this.env, executionId);
+    let resumed = false;
     if (existsSync(file)) {
-      // One process owns a state directory, so a history still RUNNING here belongs to a run
-      // whose process died: run it again (every step is idempotent), keeping the old events.
-      const status = executionStatus(readHistory(this.env, requestId));
+      const status = executionStatus(readHistory(this.env, executionId));
       if (status === 'SUCCEEDED' || status === 'FAILED') {
-        return { executionId: requestId, alreadyStarted: true };
+        return { executionId, alreadyStarted: true };
       }
+      // Still RUNNING in its history but not in this process: the process running it died. Every
+      // step is idempotent and works from the request's saved identities, so run it again.
       const interrupted: HistoryEvent = {
         at: new Date().toISOString(),
         type: 'ExecutionAborted',
         cause: 'the process running this execution stopped before it ended; started again',
       };
       appendHistoryEvent(file, interrupted);
+      resumed = true;
     } else {
       writeFileSync(file, '');
     }
-    await this.run(requestId, file);
-    return { executionId: requestId, alreadyStarted: false };
+    running.add(executionId);
+    try {
+      await this.run(requestId, attempt, executionId, file);
+    } finally {
+      running.delete(executionId);
+    }
+    return { executionId, alreadyStarted: false, resumed };
   }
 
-  private async run(requestId: string, file: string): Promise<void> {
-    const steps = createRequestSteps(this.env.deps);
+  /** Running means running in this process: no other process can hold the state directory. */
+  async isRunning(executionId: string): Promise<boolean> {
+    return running.has(executionId);
+  }
+
+  private async run(requestId: string, attempt: number, executionId: string, file: string): Promise<void> {
+    const steps = createRequestSteps({ ...this.env.deps, executions: this });
     await runLocalExecution({
       definition: this.definition,
-      executionId: requestId,
-      input: { requestId },
+      executionId,
+      input: { requestId, attempt },
       historyFile: file,
       steps: Object.fromEntries(
         (Object.entries(REQUEST_STATES) as [keyof typeof REQUEST_STATES, string][]).map(

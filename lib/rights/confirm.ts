@@ -10,12 +10,13 @@ import { ExportMismatchError, RequestStateError, ResidualDataError } from './err
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
 import { workingIdentities } from './locate';
-import type { RequestRecord, StoreOutcome } from './request';
+import type { AttemptRecord, RequestRecord, StoreOutcome } from './request';
 import { getRequest, updateRequest } from './requests-table';
 
 /** The workflow state Confirm receives: counts and keys only. */
 export interface ConfirmInput {
   requestId: string;
+  attempt?: number;
   located: LocateStoreResult[];
   erased?: (StoreErasure & { requestId?: string })[];
   export?: ExportResult;
@@ -32,8 +33,81 @@ export interface ErasureCertificate {
   issuedAt: string;
   dataMapDigest: string;
   stores: (StoreOutcome & { exemptions: StoreErasure['exemptions'] })[];
+  /** Every run of the request, with how the ones before the last failed: the counts are over all of them. */
+  attempts: CertificateAttempt[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
+}
+
+export interface CertificateAttempt {
+  attempt: number;
+  startedAt: string;
+  by: string;
+  reason: 'submitted' | 'retry' | 'review';
+  /** Per store, what erasure did in this attempt (stores it did not reach are absent). */
+  erased: { store: string; erased: number; masked: number }[];
+  failed: { code: string; state?: string; at: string } | null;
+}
+
+/**
+ * The attempts of a request as the certificate lists them. Records written before attempts were
+ * kept count as one attempt with the erasure the current run reports.
+ */
+export function certificateAttempts(
+  record: RequestRecord,
+  current: readonly StoreErasure[],
+): CertificateAttempt[] {
+  const attempts: AttemptRecord[] = record.attempts ?? [
+    {
+      attempt: 1,
+      executionId: record.requestId,
+      startedAt: record.receivedAt,
+      by: record.submittedBy ?? 'unknown',
+      reason: 'submitted',
+    },
+  ];
+  const log = record.erasureLog ?? [];
+  return attempts.map((attempt) => {
+    const entries = log.filter((entry) => entry.attempt === attempt.attempt);
+    const erased =
+      entries.length > 0 || record.erasureLog !== undefined
+        ? entries.map((entry) => ({ store: entry.storeId, erased: entry.erased, masked: entry.masked }))
+        : current.map((erasure) => ({
+            store: erasure.storeId,
+            erased: erasure.erased,
+            masked: erasure.masked,
+          }));
+    const failure = (record.failures ?? []).find((candidate) => candidate.attempt === attempt.attempt);
+    return {
+      attempt: attempt.attempt,
+      startedAt: attempt.startedAt,
+      by: attempt.by,
+      reason: attempt.reason,
+      erased,
+      failed: failure
+        ? { code: failure.code, ...(failure.state ? { state: failure.state } : {}), at: failure.at }
+        : null,
+    };
+  });
+}
+
+/**
+ * A store's erased count over every attempt (what each deleted is gone for good), and its masked
+ * count as the last attempt found it (masking again what is masked changes nothing).
+ */
+function storeTotals(
+  attempts: readonly CertificateAttempt[],
+  storeId: string,
+): { erased: number; masked: number } {
+  let erased = 0;
+  let masked = 0;
+  for (const attempt of attempts) {
+    const entry = attempt.erased.find((candidate) => candidate.store === storeId);
+    if (!entry) continue;
+    erased += entry.erased;
+    masked = entry.masked;
+  }
+  return { erased, masked };
 }
 
 export interface ConfirmResult {
@@ -59,6 +133,7 @@ async function confirmErasure(
 ): Promise<ConfirmResult> {
   const identities = workingIdentities(record, record.requestId);
   const erasures = new Map((input.erased ?? []).map((erasure) => [erasure.storeId, erasure]));
+  const attempts = certificateAttempts(record, input.erased ?? []);
   const remaining: { store: string; count: number }[] = [];
   const stores: ErasureCertificate['stores'] = [];
   for (const located of input.located) {
@@ -76,12 +151,13 @@ async function confirmErasure(
     );
     const left = again.located - again.exempted;
     if (left > 0) remaining.push({ store: store.id, count: left });
+    const totals = storeTotals(attempts, store.id);
     stores.push({
       store: store.id,
       located: located.located,
       exported: 0,
-      erased: erasure.erased,
-      masked: erasure.masked,
+      erased: totals.erased,
+      masked: totals.masked,
       exempted: erasure.exempted,
       remaining: left,
       exemptions: erasure.exemptions,
@@ -106,6 +182,7 @@ async function confirmErasure(
     issuedAt: now,
     dataMapDigest: dataMapDigest(deps.dataMap),
     stores,
+    attempts,
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {

@@ -2,28 +2,45 @@ import { hashIdentities } from '../audit/subject-hash';
 import { getStore } from '../datamap/load';
 import type { LetheDeps } from '../deps';
 import { loadActiveHolds, markHeld } from '../holds';
-import { eraseInStore } from '../stores';
+import { EraseIncompleteError, eraseInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import { RequestStateError } from './errors';
 import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
-import { getRequest } from './requests-table';
+import type { ErasureLogEntry } from './request';
+import { getRequest, updateRequest } from './requests-table';
 
 export interface EraseStoreResult extends StoreErasure {
   requestId: string;
+}
+
+async function logErasure(deps: LetheDeps, requestId: string, attempt: number, erasure: StoreErasure) {
+  const entry: ErasureLogEntry = {
+    attempt,
+    storeId: erasure.storeId,
+    at: deps.now().toISOString(),
+    erased: erasure.erased,
+    masked: erasure.masked,
+    exempted: erasure.exempted,
+    skipped: erasure.skipped,
+    failed: erasure.failed,
+  };
+  await updateRequest(deps, requestId, { by: 'lethe:erase', append: { erasureLog: [entry] } });
 }
 
 /**
  * Erase one store: deletes, masks or rewrites exactly the records in the store's manifest,
  * as the data map says, keeping exempted records. Legal holds are applied again first, so a
  * hold placed since Locate still keeps its records. Safe to run again after a crash: what is
- * already gone is simply not found again.
+ * already gone is simply not found again. What it did is appended to the request's erasure log
+ * under `attempt`, for the certificate.
  */
 export async function eraseRequestStore(
   deps: LetheDeps,
   requestId: string,
   storeId: string,
   key: string,
+  attempt = 1,
 ): Promise<EraseStoreResult> {
   const record = await getRequest(deps, requestId);
   if (record.type !== 'erasure' || record.status !== 'in-progress') {
@@ -48,11 +65,21 @@ export async function eraseRequestStore(
             ? hashIdentities(deps.keys.subjectHash, workingIdentities(record, requestId))
             : [],
         ).records;
-  const erasure = await eraseInStore(deps.dataMap, store, records, deps.clients, {
-    hmacKey: deps.keys.mask,
-    now: deps.now,
-    ...(deps.retry ? { retry: deps.retry } : {}),
-  });
+  let erasure: StoreErasure;
+  try {
+    erasure = await eraseInStore(deps.dataMap, store, records, deps.clients, {
+      hmacKey: deps.keys.mask,
+      now: deps.now,
+      ...(deps.retry ? { retry: deps.retry } : {}),
+    });
+  } catch (error) {
+    // What a partial erasure did achieve stays on record, so the certificate of the attempt that
+    // finishes the request accounts for it.
+    if (error instanceof EraseIncompleteError && error.outcome)
+      await logErasure(deps, requestId, attempt, error.outcome);
+    throw error;
+  }
+  await logErasure(deps, requestId, attempt, erasure);
   deps.log.info('store erased', {
     requestId,
     storeId,

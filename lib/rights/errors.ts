@@ -45,3 +45,18 @@ export class ExportMismatchError extends Error {
 export class RequestStateError extends Error {
   override readonly name = 'RequestStateError';
 }
+
+/**
+ * An execution ran an attempt of a request that has moved on (it was retried or reviewed since):
+ * the stale run must not act on the request. Never retried.
+ */
+export class StaleAttemptError extends Error {
+  override readonly name = 'StaleAttemptError';
+  constructor(
+    readonly requestId: string,
+    readonly attempt: number,
+    readonly current: number,
+  ) {
+    super(`request ${requestId} is on attempt ${current}; this execution ran attempt ${attempt} and stops`);
+  }
+}

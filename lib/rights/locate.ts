@@ -1,4 +1,4 @@
-import type { Identity } from '../datamap/identity';
+import { type Identity, mergeIdentities } from '../datamap/identity';
 import { getStore } from '../datamap/load';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
@@ -38,13 +38,17 @@ export function workingIdentities(
 }
 
 /**
- * Resolve: follows the data map's links breadth-first from the submitted identities and
- * keeps the full set on the request record, where the later steps read it.
+ * Resolve: follows the data map's links breadth-first from every identity the request knows
+ * (those submitted and those resolved by an earlier run) and keeps the union on the request
+ * record, where the later steps read it. The set only grows: a rerun after a crash or a retry
+ * finds less (erasure deleted the rows that revealed some identities), never more reason to
+ * forget what was found.
  */
 export async function resolveRequestIdentities(deps: LetheDeps, requestId: string): Promise<ResolveResult> {
   const record = await getRequest(deps, requestId);
-  const seed = workingIdentities({ subject: record.subject }, requestId);
-  const identities = await resolveIdentities(deps.dataMap, seed, deps.clients);
+  const known = mergeIdentities(record.subject, record.identities);
+  const seed = workingIdentities({ subject: known }, requestId);
+  const identities = mergeIdentities(known, await resolveIdentities(deps.dataMap, seed, deps.clients));
   await updateRequest(deps, requestId, { by: 'lethe:resolve', set: { identities } });
   deps.log.info('identities resolved', { requestId, identityCount: identities.length });
   return {

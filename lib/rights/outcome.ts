@@ -1,10 +1,10 @@
 import { appendAuditEvent } from '../audit/log';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
+import { StaleAttemptError } from './errors';
 import { deleteManifests } from './manifests';
-import { FINAL_STATUSES, type RequestRecord } from './request';
-import { getRequest, releaseInFlightLock, updateRequest } from './requests-table';
-import { inFlightLockKeys } from './verify';
+import { currentAttempt, FINAL_STATUSES, type RequestRecord } from './request';
+import { getRequest, inFlightLockKeys, releaseInFlightLock, updateRequest } from './requests-table';
 
 export interface OutcomeResult {
   requestId: string;
@@ -12,23 +12,32 @@ export interface OutcomeResult {
 }
 
 /** The fields holding raw identifiers: removed when a request ends. */
-const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities'];
+export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities'];
 
-async function closeRequest(deps: LetheDeps, record: RequestRecord): Promise<void> {
+/** What ending a request lets go of: its in-flight locks and its manifests (they hold record keys). */
+export async function releaseRequest(deps: LetheDeps, record: RequestRecord): Promise<void> {
   for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, record.requestId);
   await deleteManifests(deps, record.requestId);
 }
 
-function auditDeps(deps: LetheDeps) {
+export function auditDeps(deps: LetheDeps) {
   return { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now };
+}
+
+function assertCurrent(record: RequestRecord, attempt: number): void {
+  if (attempt !== currentAttempt(record)) {
+    throw new StaleAttemptError(record.requestId, attempt, currentAttempt(record));
+  }
 }
 
 /**
  * Record outcome: the request's final status, its identities dropped from the record (the
  * keyed hashes stay), manifests deleted, the in-flight lock released, one audit event.
+ * @throws StaleAttemptError when the request has moved on to a later attempt
  */
-export async function recordOutcome(deps: LetheDeps, requestId: string): Promise<OutcomeResult> {
+export async function recordOutcome(deps: LetheDeps, requestId: string, attempt = 1): Promise<OutcomeResult> {
   const record = await getRequest(deps, requestId);
+  assertCurrent(record, attempt);
   const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
   const completedAt = deps.now().toISOString();
   await updateRequest(deps, requestId, {
@@ -37,7 +46,7 @@ export async function recordOutcome(deps: LetheDeps, requestId: string): Promise
     set: { completedAt },
     remove: IDENTIFYING_FIELDS,
   });
-  if (finalStatus === 'completed') await closeRequest(deps, record);
+  if (finalStatus === 'completed') await releaseRequest(deps, record);
   const certificate = record.certificate as { digest?: string } | undefined;
   await appendAuditEvent(auditDeps(deps), {
     type:
@@ -52,8 +61,10 @@ export async function recordOutcome(deps: LetheDeps, requestId: string): Promise
     details: {
       requestType: record.type,
       status: finalStatus,
+      attempt: currentAttempt(record),
       stores: record.stores ?? [],
       ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.duplicateOf ? { duplicateOf: record.duplicateOf } : {}),
       ...(certificate?.digest ? { certificateDigest: certificate.digest } : {}),
       ...(record.export ? { exportSha256: record.export.sha256, exportBytes: record.export.bytes } : {}),
     },
@@ -64,6 +75,7 @@ export async function recordOutcome(deps: LetheDeps, requestId: string): Promise
 
 export interface FailureInput {
   requestId: string;
+  attempt?: number;
   failure: { state?: string; error?: string; cause?: string };
 }
 
@@ -80,12 +92,20 @@ function causeMessage(cause: string | undefined): string {
 }
 
 /**
- * Record failure: marks the request failed with the failing state and error, drops its
- * identities, deletes manifests, releases the lock and appends an audit event. The error
- * text is redacted against the subject's own identities before it is stored anywhere.
+ * Record failure: marks the request failed with the failing state and error and appends an audit
+ * event. The request keeps its identities, manifests and in-flight locks: it is not over, and
+ * `lethe request retry` finishes it from what it had resolved (erasure may have deleted the very
+ * rows that revealed some identities), or `lethe request close` ends it. The error text is
+ * redacted against the subject's own identities before it is stored anywhere.
+ * A failure of a stale attempt (the request was retried since) changes nothing.
  */
 export async function recordFailure(deps: LetheDeps, input: FailureInput): Promise<OutcomeResult> {
   const record = await getRequest(deps, input.requestId);
+  const attempt = input.attempt ?? 1;
+  if (attempt !== currentAttempt(record) || FINAL_STATUSES.includes(record.status)) {
+    deps.log.warn('failure of a run that no longer counts', { requestId: input.requestId, attempt });
+    return { requestId: input.requestId, status: record.status };
+  }
   const known = [...(record.subject ?? []), ...(record.identities ?? [])].map((identity) => identity.value);
   const code = input.failure.error ?? 'UnknownError';
   const message = redactIdentifiers(causeMessage(input.failure.cause), known).slice(0, 1000);
@@ -94,17 +114,23 @@ export async function recordFailure(deps: LetheDeps, input: FailureInput): Promi
     status: 'failed',
     by: 'lethe:record-failure',
     note: `${state ? `${state}: ` : ''}${code}`,
-    set: { error: { code, message, ...(state ? { state } : {}) }, completedAt: deps.now().toISOString() },
-    remove: IDENTIFYING_FIELDS,
+    set: { error: { code, message, ...(state ? { state } : {}) } },
+    append: { failures: [{ attempt, at: deps.now().toISOString(), code, ...(state ? { state } : {}) }] },
   });
-  await closeRequest(deps, record);
   await appendAuditEvent(auditDeps(deps), {
     type: 'request.failed',
     actor: 'lethe:workflow',
     requestId: input.requestId,
     subjectHashes: record.subjectHashes,
-    details: { requestType: record.type, state: state ?? null, error: code, message },
+    details: {
+      requestType: record.type,
+      state: state ?? null,
+      error: code,
+      message,
+      attempt,
+      retryable: true,
+    },
   });
-  deps.log.warn('request failed', { requestId: input.requestId, state, error: code });
+  deps.log.warn('request failed', { requestId: input.requestId, state, error: code, attempt });
   return { requestId: input.requestId, status: 'failed' };
 }

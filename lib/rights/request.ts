@@ -22,15 +22,34 @@ export const requestStatusSchema = z.enum([
   'pending-approval',
   'verifying',
   'in-progress',
+  'pending-review',
   'completed',
   'failed',
   'rejected',
   'duplicate',
+  'closed',
 ]);
 export type RequestStatus = z.infer<typeof requestStatusSchema>;
 
-/** Terminal statuses: the request record no longer holds the subject's identities. */
-export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'failed', 'rejected', 'duplicate'];
+/**
+ * Terminal statuses: the request is over, its record keeps only keyed hashes of the subject, its
+ * manifests are deleted and its in-flight locks released. `closed` is a failed or reviewed
+ * request staff ended without finishing it.
+ */
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected', 'duplicate', 'closed'];
+
+/**
+ * Statuses of a request no execution is running for, that still holds its identities, manifests
+ * and locks because it is not over: a failed request waits for `lethe request retry` or
+ * `close`, a request with records to review for `lethe request review`.
+ */
+export const WAITING_STATUSES: readonly RequestStatus[] = ['failed', 'pending-review'];
+
+/** The execution of one attempt of a request: the request id, then `.attempt-N` from the second on. */
+export function executionIdFor(requestId: string, attempt: number): string {
+  // Request ids hold no ".", so no other request's id can look like an attempt of this one.
+  return attempt <= 1 ? requestId : `${requestId}.attempt-${attempt}`;
+}
 
 export const verificationSchema = z
   .object({
@@ -55,13 +74,18 @@ export const verificationSchema = z
   .strict();
 export type Verification = z.infer<typeof verificationSchema>;
 
+/**
+ * A request id: 8 to 64 letters, digits, dashes or underscores. At most 64 so that the execution
+ * name of a later attempt (`<id>.attempt-N`) stays within Step Functions' 80 characters.
+ */
+export const requestIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'request ids are 8 to 64 letters, digits, dashes or underscores');
+
 /** What a caller submits; parsed at every boundary (CLI, intake Lambda, Verify). */
 export const submitRequestSchema = z
   .object({
-    requestId: z
-      .string()
-      .regex(/^[A-Za-z0-9-_]{8,80}$/, 'request ids are 8-80 letters, digits, dashes or underscores')
-      .optional(),
+    requestId: requestIdSchema.optional(),
     type: requestTypeSchema,
     subject: z
       .array(z.object({ type: z.string().min(1), value: z.string() }).strict())
@@ -99,6 +123,28 @@ export interface StoreOutcome {
  * identifiers only while the request is in flight; they are removed when it ends and
  * `subjectHashes` (keyed hashes) remain, as the record must be kept for 24 months.
  */
+/** What one store's erasure did in one attempt: counts only, kept so the certificate accounts for every attempt. */
+export interface ErasureLogEntry {
+  attempt: number;
+  storeId: string;
+  at: string;
+  erased: number;
+  masked: number;
+  exempted: number;
+  skipped: number;
+  failed: number;
+}
+
+/** One run of a request's workflow: the first, a retry, or the run after a review. */
+export interface AttemptRecord {
+  attempt: number;
+  executionId: string;
+  startedAt: string;
+  /** Who started it: the submitter for the first, staff for a retry or review. */
+  by: string;
+  reason: 'submitted' | 'retry' | 'review';
+}
+
 export interface RequestRecord {
   requestId: string;
   type: RequestType;
@@ -121,4 +167,25 @@ export interface RequestRecord {
   reason?: string;
   completedAt?: string;
   executionArn?: string;
+  /** For a duplicate: the request that holds the subject. */
+  duplicateOf?: string;
+  /** The current attempt (1 until the request is retried or reviewed). */
+  attempt?: number;
+  attempts?: AttemptRecord[];
+  /** Per store and attempt, what erasure did: the certificate sums it over attempts. */
+  erasureLog?: ErasureLogEntry[];
+  /** How each failed attempt failed (codes only): the record of why it took more than one. */
+  failures?: AttemptFailure[];
+}
+
+export interface AttemptFailure {
+  attempt: number;
+  at: string;
+  code: string;
+  state?: string;
+}
+
+/** The request's current attempt number (records written before attempts existed are attempt 1). */
+export function currentAttempt(record: Pick<RequestRecord, 'attempt'>): number {
+  return record.attempt ?? 1;
 }

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LetheDeps } from '../deps';
-import { RequestNotFoundError } from './errors';
+import { RequestNotFoundError, RequestStateError } from './errors';
 import type { RequestRecord, RequestStatus } from './request';
 
 type TableDeps = Pick<LetheDeps, 'doc' | 'resources' | 'now'>;
@@ -45,36 +45,55 @@ export async function getRequest(deps: TableDeps, requestId: string): Promise<Re
   return record;
 }
 
+/** A change to a request record, applied in one conditional update. */
+export interface RequestChange {
+  status?: RequestStatus;
+  by: string;
+  note?: string;
+  set?: Partial<RequestRecord>;
+  remove?: (keyof RequestRecord)[];
+  /** Entries appended to list fields (created when absent). */
+  append?: Partial<Pick<RequestRecord, 'attempts' | 'erasureLog' | 'failures'>>;
+  /** Apply only while the request is in one of these statuses (a transition, not an overwrite). */
+  onlyIf?: readonly RequestStatus[];
+}
+
 /**
- * Moves a request to `status`, appending to its status history, setting `set` fields and
- * removing `remove` fields (the subject's identities when the request ends) in one update.
+ * Moves a request to `status`, appending to its status history, setting `set` fields, appending
+ * to `append` lists and removing `remove` fields (the subject's identities when the request ends)
+ * in one update.
+ * @throws RequestNotFoundError when there is no such request
+ * @throws RequestStateError when `onlyIf` names statuses the request is not in (nothing changes)
  */
 export async function updateRequest(
   deps: TableDeps,
   requestId: string,
-  change: {
-    status?: RequestStatus;
-    by: string;
-    note?: string;
-    set?: Partial<RequestRecord>;
-    remove?: (keyof RequestRecord)[];
-  },
+  change: RequestChange,
 ): Promise<void> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const sets: string[] = [];
   let index = 0;
-  const setField = (field: string, value: unknown) => {
+  const placeholder = (field: string, value: unknown) => {
     index += 1;
     names[`#f${index}`] = field;
     values[`:v${index}`] = value;
-    sets.push(`#f${index} = :v${index}`);
+    return [`#f${index}`, `:v${index}`] as const;
   };
   for (const [field, value] of Object.entries(change.set ?? {})) {
-    if (value !== undefined) setField(field, value);
+    if (value === undefined) continue;
+    const [name, ref] = placeholder(field, value);
+    sets.push(`${name} = ${ref}`);
+  }
+  for (const [field, entries] of Object.entries(change.append ?? {})) {
+    if (!entries || entries.length === 0) continue;
+    const [name, ref] = placeholder(field, entries);
+    values[':empty'] = [];
+    sets.push(`${name} = list_append(if_not_exists(${name}, :empty), ${ref})`);
   }
   if (change.status) {
-    setField('status', change.status);
+    const [name, ref] = placeholder('status', change.status);
+    sets.push(`${name} = ${ref}`);
     names['#history'] = 'statusHistory';
     values[':change'] = [
       {
@@ -97,21 +116,33 @@ export async function updateRequest(
     .filter(Boolean)
     .join(' ');
   if (!expression) return;
+  const conditions = ['recordType = :request'];
+  if (change.onlyIf) {
+    names['#current'] = 'status';
+    const allowed = change.onlyIf.map((status, position) => {
+      values[`:allowed${position}`] = status;
+      return `:allowed${position}`;
+    });
+    conditions.push(`#current IN (${allowed.join(', ')})`);
+  }
   try {
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.resources.requestsTable,
         Key: { requestId },
         UpdateExpression: expression,
-        ConditionExpression: 'recordType = :request',
+        ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ...values, ':request': REQUEST },
       }),
     );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException')
-      throw new RequestNotFoundError(requestId);
-    throw error;
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const existing = await findRequest(deps, requestId);
+    if (!existing) throw new RequestNotFoundError(requestId);
+    throw new RequestStateError(
+      `request ${requestId} is ${existing.status}, not ${(change.onlyIf ?? []).join(' or ')}: nothing was changed`,
+    );
   }
 }
 
@@ -147,6 +178,11 @@ export async function listRequests(
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return records.sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0));
+}
+
+/** The lock keys that make a request a duplicate: one per identity hash and request type. */
+export function inFlightLockKeys(record: Pick<RequestRecord, 'subjectHashes' | 'type'>): string[] {
+  return record.subjectHashes.map((hash) => `${hash}#${record.type}`);
 }
 
 /**

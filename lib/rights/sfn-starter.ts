@@ -1,5 +1,7 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { WorkflowStarter } from './submit';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ExecutionProbe } from '../deps';
+import { executionIdFor } from './request';
+import type { ExecutionStart, StartedExecution, WorkflowStarter } from './submit';
 
 /** The ARN Step Functions gives the execution named `name` of `stateMachineArn`. */
 export function executionArnFor(stateMachineArn: string, name: string): string {
@@ -11,36 +13,50 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 }
 
 /**
- * Starts the request workflow on AWS Step Functions. The execution is named by the request id,
- * so a request runs at most once: starting it again finds the existing execution
- * (ExecutionAlreadyExists) and reports `alreadyStarted` instead of failing. The input is the
- * request id only: steps read everything else from the requests table.
+ * Starts the request workflow on AWS Step Functions. The execution is named by the request id and
+ * attempt (executionIdFor), so an attempt runs at most once: starting it again finds the existing
+ * execution (ExecutionAlreadyExists) and reports `alreadyStarted` instead of failing. The input is
+ * the request id and attempt only: steps read everything else from the requests table.
  * Used by the intake Lambda and by the CLI with `--target aws`.
  */
-export class SfnWorkflowStarter implements WorkflowStarter {
+export class SfnWorkflowStarter implements WorkflowStarter, ExecutionProbe {
   constructor(
     private readonly client: SFNClient,
     readonly stateMachineArn: string,
   ) {}
 
-  async start(requestId: string): Promise<{ executionId: string; alreadyStarted: boolean }> {
+  async start({ requestId, attempt }: ExecutionStart): Promise<StartedExecution> {
+    const name = executionIdFor(requestId, attempt);
     try {
       const response = await this.client.send(
         new StartExecutionCommand({
           stateMachineArn: this.stateMachineArn,
-          name: requestId,
-          input: JSON.stringify({ requestId }),
+          name,
+          input: JSON.stringify({ requestId, attempt }),
         }),
       );
       return {
-        executionId: response.executionArn ?? executionArnFor(this.stateMachineArn, requestId),
+        executionId: response.executionArn ?? executionArnFor(this.stateMachineArn, name),
         alreadyStarted: false,
       };
     } catch (error) {
       // Standard workflows: the same name with the same input returns the running execution;
       // after it closed (or with other input) the name is taken and this error says so.
       if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
-      return { executionId: executionArnFor(this.stateMachineArn, requestId), alreadyStarted: true };
+      return { executionId: executionArnFor(this.stateMachineArn, name), alreadyStarted: true };
+    }
+  }
+
+  /** Whether the execution of this name (a request id and attempt) is RUNNING; false when there is none. */
+  async isRunning(executionId: string): Promise<boolean> {
+    try {
+      const execution = await this.client.send(
+        new DescribeExecutionCommand({ executionArn: executionArnFor(this.stateMachineArn, executionId) }),
+      );
+      return execution.status === 'RUNNING';
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return false;
+      throw error;
     }
   }
 }

@@ -6,17 +6,35 @@ import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
 import {
+  currentAttempt,
+  executionIdFor,
+  FINAL_STATUSES,
   type RequestRecord,
   type SubmitRequest,
   type SubmitRequestInput,
   submitRequestSchema,
+  WAITING_STATUSES,
 } from './request';
 import { findRequest, putNewRequest } from './requests-table';
 
+/** Which run of a request to start: the execution is named by request id and attempt. */
+export interface ExecutionStart {
+  requestId: string;
+  attempt: number;
+}
+
+export interface StartedExecution {
+  executionId: string;
+  /** The execution existed already (running, or ended): nothing new was started. */
+  alreadyStarted: boolean;
+  /** The execution had been started before and its process died; it was run again from the request's saved state. */
+  resumed?: boolean;
+}
+
 /** Starts the workflow for a request: Step Functions on AWS, the embedded runtime locally. */
 export interface WorkflowStarter {
-  /** Must be idempotent per request id: the execution name is the request id. */
-  start(requestId: string): Promise<{ executionId: string; alreadyStarted: boolean }>;
+  /** Idempotent per execution: the execution name is the request id and attempt (executionIdFor). */
+  start(execution: ExecutionStart): Promise<StartedExecution>;
 }
 
 /**
@@ -52,18 +70,27 @@ export function parseSubmission(
   return { request: parsed.data, identities };
 }
 
+/**
+ * What submitting did: `created` a new request and ran it; `resumed` a request whose earlier run
+ * died, from its saved state; `unchanged` when the request had ended or is waiting for staff
+ * (retry, close, review), or its execution is still running.
+ */
+export type SubmitOutcome = 'created' | 'resumed' | 'unchanged';
+
 export interface SubmitResult {
   requestId: string;
   record: RequestRecord;
-  /** False when the request id existed already: nothing was written or started again. */
+  outcome: SubmitOutcome;
+  /** False when the request id existed already. */
   created: boolean;
   executionId?: string;
 }
 
 /**
  * Validates a request, writes it to the requests table and starts its workflow with the
- * request id as execution name. Submitting the same request id again changes nothing and
- * starts nothing new; a different request under a used id is refused.
+ * request id as execution name. Submitting the same request again creates nothing: a request
+ * whose run died is resumed from its saved state, one still running or already ended is left as
+ * it is. A different request under a used id is refused.
  * @throws InvalidRequestError (nothing is written) or RequestAlreadyExistsError
  */
 export async function submitRequest(
@@ -76,6 +103,7 @@ export async function submitRequest(
   const receivedAt = request.receivedAt ? new Date(request.receivedAt) : deps.now();
   const subjectHashes = hashIdentities(deps.keys.subjectHash, identities);
   const submittedBy = request.submittedBy ?? request.verification?.verifiedBy ?? 'unknown';
+  const now = deps.now().toISOString();
   const record: RequestRecord = {
     requestId,
     type: request.type,
@@ -85,17 +113,22 @@ export async function submitRequest(
     receivedAt: receivedAt.toISOString(),
     dueAt: dueDate(request.jurisdiction, receivedAt).toISOString(),
     ...(request.verification
-      ? {
-          verification: {
-            ...request.verification,
-            verifiedAt: request.verification.verifiedAt ?? deps.now().toISOString(),
-          },
-        }
+      ? { verification: { ...request.verification, verifiedAt: request.verification.verifiedAt ?? now } }
       : {}),
     submittedBy,
     subject: identities,
     subjectHashes,
-    statusHistory: [{ status: 'received', at: deps.now().toISOString(), by: submittedBy }],
+    statusHistory: [{ status: 'received', at: now, by: submittedBy }],
+    attempt: 1,
+    attempts: [
+      {
+        attempt: 1,
+        executionId: executionIdFor(requestId, 1),
+        startedAt: now,
+        by: submittedBy,
+        reason: 'submitted',
+      },
+    ],
   };
 
   const created = await putNewRequest(deps, record);
@@ -108,9 +141,19 @@ export async function submitRequest(
     ) {
       throw new RequestAlreadyExistsError(requestId);
     }
-    // The same request again: start is idempotent, so a crash between put and start heals here.
-    const started = await starter.start(requestId);
-    return { requestId, record: existing, created: false, executionId: started.executionId };
+    if (FINAL_STATUSES.includes(existing.status) || WAITING_STATUSES.includes(existing.status)) {
+      return { requestId, record: existing, outcome: 'unchanged', created: false };
+    }
+    // The same request again while it is not over: starting is idempotent, so a crash between
+    // the put and the start, or a process that died mid-run, heals here.
+    const started = await starter.start({ requestId, attempt: currentAttempt(existing) });
+    return {
+      requestId,
+      record: existing,
+      outcome: started.resumed ? 'resumed' : 'unchanged',
+      created: false,
+      executionId: started.executionId,
+    };
   }
   await appendAuditEvent(
     { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
@@ -132,6 +175,6 @@ export async function submitRequest(
     requestType: record.type,
     jurisdiction: record.jurisdiction,
   });
-  const started = await starter.start(requestId);
-  return { requestId, record, created: true, executionId: started.executionId };
+  const started = await starter.start({ requestId, attempt: 1 });
+  return { requestId, record, outcome: 'created', created: true, executionId: started.executionId };
 }

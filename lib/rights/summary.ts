@@ -1,4 +1,10 @@
-import type { RequestRecord, RequestStatus, RequestType, StoreOutcome } from './request';
+import {
+  currentAttempt,
+  type RequestRecord,
+  type RequestStatus,
+  type RequestType,
+  type StoreOutcome,
+} from './request';
 
 /** What a caller is told about a request: the CLI's `--json` shape. No identifiers. */
 export interface RequestSummary {
@@ -20,6 +26,10 @@ export interface RequestSummary {
   certificate: unknown;
   error: { code: string; message: string; state?: string } | null;
   reason: string | null;
+  /** The attempt the request is on: 1 until it is retried. */
+  attempt: number;
+  /** For a duplicate: the request that holds the subject. */
+  duplicateOf: string | null;
 }
 
 /**
@@ -51,5 +61,7 @@ export function summariseRequest(
     certificate: record.certificate ?? null,
     error: record.error ?? null,
     reason: record.reason ?? null,
+    attempt: currentAttempt(record),
+    duplicateOf: record.duplicateOf ?? null,
   };
 }

@@ -1,8 +1,22 @@
 import { hashIdentities } from '../audit/subject-hash';
 import type { LetheDeps } from '../deps';
-import { InvalidRequestError } from './errors';
-import { FINAL_STATUSES, type RequestRecord, type RequestType, SUPPORTED_REQUEST_TYPES } from './request';
-import { acquireInFlightLock, getRequest, releaseInFlightLock, updateRequest } from './requests-table';
+import { InvalidRequestError, RequestStateError, StaleAttemptError } from './errors';
+import { failIfDead } from './lifecycle';
+import {
+  currentAttempt,
+  FINAL_STATUSES,
+  type RequestRecord,
+  type RequestType,
+  SUPPORTED_REQUEST_TYPES,
+} from './request';
+import {
+  acquireInFlightLock,
+  findRequest,
+  getRequest,
+  inFlightLockKeys,
+  releaseInFlightLock,
+  updateRequest,
+} from './requests-table';
 import { parseSubmission } from './submit';
 
 export type VerifyOutcome = 'proceed' | 'rejected' | 'duplicate';
@@ -16,11 +30,6 @@ export interface VerifyResult {
 /** Rights whose fulfilment discloses or destroys data: the requester must have been verified. */
 const NEEDS_VERIFICATION: readonly RequestType[] = ['access', 'portability', 'erasure', 'rectification'];
 const ACTOR = 'lethe:verify';
-
-/** The lock keys that make a request a duplicate: one per identity hash and request type. */
-export function inFlightLockKeys(record: Pick<RequestRecord, 'subjectHashes' | 'type'>): string[] {
-  return record.subjectHashes.map((hash) => `${hash}#${record.type}`);
-}
 
 function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
   if (!SUPPORTED_REQUEST_TYPES.includes(record.type)) {
@@ -42,16 +51,80 @@ function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord
   return undefined;
 }
 
+/** How things stand with the request holding a lock another request wants. */
+type HolderState = 'running' | 'failed' | 'pending-review' | 'ended';
+
+/**
+ * Looks at the request holding an in-flight lock. A holder still marked as running whose
+ * execution is no longer running is marked failed (see failIfDead), so it is finished instead of
+ * blocking its subject forever.
+ */
+async function holderState(deps: LetheDeps, holderId: string): Promise<HolderState> {
+  const found = await findRequest(deps, holderId);
+  if (!found || FINAL_STATUSES.includes(found.status)) return 'ended';
+  const holder = await failIfDead(deps, found, ACTOR);
+  if (holder.status === 'failed' || holder.status === 'pending-review') return holder.status;
+  return FINAL_STATUSES.includes(holder.status) ? 'ended' : 'running';
+}
+
+function duplicateNote(type: RequestType, holderId: string, state: Exclude<HolderState, 'ended'>): string {
+  switch (state) {
+    case 'running':
+      return `the same ${type} request for this subject is already in progress as ${holderId}`;
+    case 'failed':
+      return `the same ${type} request for this subject failed as ${holderId} and still holds the subject: finish it with "lethe request retry ${holderId}" or end it with "lethe request close ${holderId}"`;
+    case 'pending-review':
+      return `the same ${type} request for this subject is waiting for review as ${holderId}: "lethe request review ${holderId}"`;
+  }
+}
+
+/**
+ * Takes every in-flight lock of the request, or none: returns the holder that keeps one and how
+ * it stands. A lock left by a request that has ended (its process died between recording the
+ * outcome and releasing the lock) is taken over.
+ */
+async function acquireLocks(
+  deps: LetheDeps,
+  requestId: string,
+  lockKeys: string[],
+): Promise<{ holderId: string; state: Exclude<HolderState, 'ended'> } | undefined> {
+  const acquired: string[] = [];
+  for (const lockKey of lockKeys) {
+    let holder = await acquireInFlightLock(deps, lockKey, requestId);
+    if (holder !== requestId && (await holderState(deps, holder)) === 'ended') {
+      await releaseInFlightLock(deps, lockKey, holder);
+      holder = await acquireInFlightLock(deps, lockKey, requestId);
+    }
+    if (holder !== requestId) {
+      for (const held of acquired) await releaseInFlightLock(deps, held, requestId);
+      const state = await holderState(deps, holder);
+      return { holderId: holder, state: state === 'ended' ? 'running' : state };
+    }
+    acquired.push(lockKey);
+  }
+  return undefined;
+}
+
 /**
  * Verify: re-checks the request as stored (schema, identities, evidence of verification),
  * refuses types not supported yet, and marks a request duplicate when the same request for
- * the same subject is already in flight. Running it twice for one request is harmless.
+ * the same subject is already in flight — or has failed or waits for review, in which case the
+ * note says which request to retry, close or review instead. Running it twice for one request
+ * (a resumed run, a retry) is harmless.
+ * @throws StaleAttemptError when the execution runs an attempt the request has moved past
  */
-export async function verifyRequest(deps: LetheDeps, requestId: string): Promise<VerifyResult> {
+export async function verifyRequest(deps: LetheDeps, requestId: string, attempt = 1): Promise<VerifyResult> {
   const record = await getRequest(deps, requestId);
+  if (attempt !== currentAttempt(record))
+    throw new StaleAttemptError(requestId, attempt, currentAttempt(record));
   if (FINAL_STATUSES.includes(record.status)) {
     const outcome: VerifyOutcome = record.status === 'duplicate' ? 'duplicate' : 'rejected';
     return { requestId, type: record.type, outcome };
+  }
+  if (record.status === 'failed' || record.status === 'pending-review') {
+    throw new RequestStateError(
+      `request ${requestId} is ${record.status}: it runs again only through "lethe request ${record.status === 'failed' ? 'retry' : 'review'}"`,
+    );
   }
 
   const reason = rejectionReason(deps, record);
@@ -62,20 +135,29 @@ export async function verifyRequest(deps: LetheDeps, requestId: string): Promise
   }
 
   const hashes = hashIdentities(deps.keys.subjectHash, record.subject ?? []);
-  const lockKeys = inFlightLockKeys({ subjectHashes: hashes, type: record.type });
-  const acquired: string[] = [];
-  for (const lockKey of lockKeys) {
-    const holder = await acquireInFlightLock(deps, lockKey, requestId);
-    if (holder !== requestId) {
-      for (const held of acquired) await releaseInFlightLock(deps, held, requestId);
-      const note = `the same ${record.type} request for this subject is already in progress as ${holder}`;
-      await updateRequest(deps, requestId, { status: 'duplicate', by: ACTOR, note, set: { reason: note } });
-      deps.log.info('request duplicate', { requestId, duplicateOf: holder });
-      return { requestId, type: record.type, outcome: 'duplicate' };
-    }
-    acquired.push(lockKey);
+  const blocked = await acquireLocks(
+    deps,
+    requestId,
+    inFlightLockKeys({ subjectHashes: hashes, type: record.type }),
+  );
+  if (blocked) {
+    const note = duplicateNote(record.type, blocked.holderId, blocked.state);
+    await updateRequest(deps, requestId, {
+      status: 'duplicate',
+      by: ACTOR,
+      note,
+      set: { reason: note, duplicateOf: blocked.holderId },
+    });
+    deps.log.info('request duplicate', { requestId, duplicateOf: blocked.holderId, holder: blocked.state });
+    return { requestId, type: record.type, outcome: 'duplicate' };
   }
-  await updateRequest(deps, requestId, { status: 'in-progress', by: ACTOR, set: { subjectHashes: hashes } });
-  deps.log.info('request verified', { requestId, requestType: record.type });
+  if (record.status !== 'in-progress') {
+    await updateRequest(deps, requestId, {
+      status: 'in-progress',
+      by: ACTOR,
+      set: { subjectHashes: hashes },
+    });
+  }
+  deps.log.info('request verified', { requestId, requestType: record.type, attempt });
   return { requestId, type: record.type, outcome: 'proceed' };
 }

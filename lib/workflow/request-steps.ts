@@ -24,6 +24,8 @@ export const REQUEST_STATES = {
 export type RequestStep = keyof typeof REQUEST_STATES;
 
 const requestId = z.string().min(1);
+/** The attempt the execution runs; executions started before attempts existed ran attempt 1. */
+const attempt = z.number().int().min(1).default(1);
 const counts = z.object({
   storeId: z.string(),
   manifestKey: z.string(),
@@ -33,23 +35,25 @@ const counts = z.object({
 
 /** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
 export const stepInputSchemas = {
-  verify: z.object({ requestId }),
-  resolve: z.object({ requestId }),
+  verify: z.object({ requestId, attempt }),
+  resolve: z.object({ requestId, attempt }),
   locateStore: z.object({ requestId, storeId: z.string().min(1) }),
   exportPackage: z.object({
     requestId,
     located: z.array(counts.extend({ requestId: z.string().optional() })),
   }),
-  eraseStore: z.object({ requestId, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
+  eraseStore: z.object({ requestId, attempt, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
   confirm: z.object({
     requestId,
+    attempt,
     located: z.array(counts.extend({ requestId: z.string().optional() })),
     erased: z.array(z.looseObject({ storeId: z.string() })).optional(),
     export: z.looseObject({ exportKey: z.string() }).optional(),
   }),
-  recordOutcome: z.object({ requestId }),
+  recordOutcome: z.object({ requestId, attempt }),
   recordFailure: z.object({
     requestId,
+    attempt,
     failure: z.object({
       state: z.string().optional(),
       error: z.string().optional(),
@@ -81,7 +85,10 @@ export function createRequestSteps(
   deps: LetheDeps,
 ): Record<RequestStep, (input: unknown) => Promise<unknown>> {
   return {
-    verify: async (input) => verifyRequest(deps, parse('verify', input).requestId),
+    verify: async (input) => {
+      const { requestId: id, attempt: run } = parse('verify', input);
+      return verifyRequest(deps, id, run);
+    },
     resolve: async (input) => resolveRequestIdentities(deps, parse('resolve', input).requestId),
     locateStore: async (input) => {
       const { requestId: id, storeId } = parse('locateStore', input);
@@ -92,14 +99,17 @@ export function createRequestSteps(
       return exportPackage(deps, id, located);
     },
     eraseStore: async (input) => {
-      const { requestId: id, storeId, manifestKey } = parse('eraseStore', input);
-      return eraseRequestStore(deps, id, storeId, manifestKey);
+      const { requestId: id, attempt: run, storeId, manifestKey } = parse('eraseStore', input);
+      return eraseRequestStore(deps, id, storeId, manifestKey, run);
     },
     confirm: async (input) => {
       const parsed = parse('confirm', input);
       return confirmRequest(deps, parsed as Parameters<typeof confirmRequest>[1]);
     },
-    recordOutcome: async (input) => recordOutcome(deps, parse('recordOutcome', input).requestId),
+    recordOutcome: async (input) => {
+      const { requestId: id, attempt: run } = parse('recordOutcome', input);
+      return recordOutcome(deps, id, run);
+    },
     recordFailure: async (input) => recordFailure(deps, parse('recordFailure', input)),
   };
 }

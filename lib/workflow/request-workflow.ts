@@ -63,13 +63,15 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
         ...props,
       }),
     );
-  const requestIdOnly = sfn.TaskInput.fromObject({ requestId: sfn.JsonPath.stringAt('$.requestId') });
+  // Every run is one attempt of a request: the steps act only for the request's current attempt.
+  const requestAndAttempt = {
+    requestId: sfn.JsonPath.stringAt('$.requestId'),
+    attempt: sfn.JsonPath.numberAt('$.attempt'),
+  };
+  const requestIdOnly = sfn.TaskInput.fromObject(requestAndAttempt);
 
   const recordFailure = invoke('recordFailure', {
-    payload: sfn.TaskInput.fromObject({
-      requestId: sfn.JsonPath.stringAt('$.requestId'),
-      failure: sfn.JsonPath.objectAt('$.failure'),
-    }),
+    payload: sfn.TaskInput.fromObject({ ...requestAndAttempt, failure: sfn.JsonPath.objectAt('$.failure') }),
     resultSelector: { 'status.$': '$.Payload.status' },
     resultPath: '$.outcome',
   });
@@ -85,6 +87,7 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
     const note = new sfn.Pass(scope, `${name}Failed`, {
       parameters: {
         'requestId.$': '$.requestId',
+        'attempt.$': '$.attempt',
         failure: { state: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
       },
     });
@@ -143,6 +146,7 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
       itemsPath: '$.located',
       itemSelector: {
         'requestId.$': '$.requestId',
+        'attempt.$': '$.attempt',
         'storeId.$': '$$.Map.Item.Value.storeId',
         'manifestKey.$': '$$.Map.Item.Value.manifestKey',
       },
@@ -179,6 +183,7 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
   const unsupported = new sfn.Pass(scope, 'UnsupportedRequestType', {
     parameters: {
       'requestId.$': '$.requestId',
+      'attempt.$': '$.attempt',
       failure: {
         state: 'RequestType',
         error: 'UnsupportedRequestType',

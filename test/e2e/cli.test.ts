@@ -164,7 +164,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     const env = await openLocalEnvironment({ stateDir });
     await submitRequest(
       env.deps,
-      { start: async (id) => ({ executionId: id, alreadyStarted: false }) },
+      { start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }) },
       {
         requestId: 'crashed-request-0001',
         type: 'access',
@@ -245,8 +245,8 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       true,
     );
     expect(history.at(-1)?.type).toBe('ExecutionFailed');
-    // a retry of the same erasure is possible: the in-flight lock was released
-    const retried = await lethe([
+    // The failed request still holds the subject: a new request for them is told to retry it.
+    const again = await lethe([
       'request',
       'submit',
       '--type',
@@ -261,7 +261,40 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       stateDir,
       '--json',
     ]);
-    expect((JSON.parse(retried.out) as RequestSummary).status).toBe('completed');
+    const duplicate = JSON.parse(again.out) as RequestSummary;
+    expect(duplicate).toMatchObject({ status: 'duplicate', duplicateOf: summary.requestId });
+    expect(duplicate.reason).toContain(`lethe request retry ${summary.requestId}`);
+    // Retrying finishes it from what it had resolved, and the certificate accounts for both attempts.
+    const retried = await lethe([
+      'request',
+      'retry',
+      summary.requestId,
+      '--by',
+      'desk',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
+    expect(retried.code).toBe(0);
+    const finished = JSON.parse(retried.out) as RequestSummary & {
+      certificate: { attempts: { attempt: number; failed: { code: string } | null }[] };
+    };
+    expect(finished).toMatchObject({ status: 'completed', attempt: 2 });
+    expect(
+      finished.certificate.attempts.map((attempt) => [attempt.attempt, attempt.failed?.code ?? null]),
+    ).toEqual([
+      [1, 'StoreUnavailableError'],
+      [2, null],
+    ]);
+    expect(finished.stores.find((store) => store.store === 'ad-events')).toMatchObject({ remaining: 0 });
+    const retriedHistory = JSON.parse(
+      (await lethe(['request', 'history', summary.requestId, '--state-dir', stateDir, '--json'])).out,
+    ) as HistoryEvent[];
+    expect(
+      retriedHistory
+        .filter((event) => event.type === 'ExecutionStarted')
+        .map((event) => event.requestAttempt),
+    ).toEqual([1, 2]);
   });
 
   it('leaves no raw identifier of the subject in histories, logs, outputs or audit events', async () => {

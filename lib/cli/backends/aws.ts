@@ -15,12 +15,24 @@ import { newSweepId } from '../../local/sweep-runner';
 import { silentLogger } from '../../log';
 import type { SweepSummary } from '../../retention';
 import { exportDownloadUrl } from '../../rights/export';
-import type { RequestStatus, SubmitRequestInput } from '../../rights/request';
-import { findRequest, getRequest, listRequests } from '../../rights/requests-table';
+import { closeRequest, retryRequest } from '../../rights/lifecycle';
+import {
+  currentAttempt,
+  executionIdFor,
+  type RequestStatus,
+  type SubmitRequestInput,
+} from '../../rights/request';
+import { getRequest, listRequests } from '../../rights/requests-table';
 import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
-import { submitRequest, type WorkflowStarter } from '../../rights/submit';
+import { submitRequest } from '../../rights/submit';
 import { summariseRequest } from '../../rights/summary';
-import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
+import {
+  failureMessage,
+  type LetheBackend,
+  requestHistory,
+  type SweepOutcome,
+  type SweepRequest,
+} from './backend';
 
 /** A deployed stack could not be used: names the stack and what is missing. */
 export class AwsTargetError extends Error {
@@ -77,7 +89,7 @@ interface AwsBackendParts {
   sfn: SFNClient;
   /** The request state machine; executions are named by request id. */
   stateMachineArn: string;
-  starter: WorkflowStarter;
+  starter: SfnWorkflowStarter;
   /** How long a command waits for an execution to end, and how often it asks. */
   waitSeconds: number;
   pollIntervalMs: number;
@@ -93,7 +105,7 @@ export class AwsBackend implements LetheBackend {
   readonly deps: LetheDeps;
   private readonly sfn: SFNClient;
   private readonly stateMachineArn: string;
-  private readonly starter: WorkflowStarter;
+  private readonly starter: SfnWorkflowStarter;
   private readonly waitSeconds: number;
   private readonly pollIntervalMs: number;
   private readonly sweepStateMachineArn: string | undefined;
@@ -146,10 +158,29 @@ export class AwsBackend implements LetheBackend {
     });
   }
 
+  /** The domain's dependencies with Step Functions as the execution probe. */
+  private get probingDeps(): LetheDeps {
+    return { ...this.deps, executions: this.starter };
+  }
+
   async submit(input: SubmitRequestInput) {
-    const result = await submitRequest(this.deps, this.starter, input);
-    await this.waitFor(executionArnFor(this.stateMachineArn, result.requestId));
-    return { summary: await this.status(result.requestId), created: result.created };
+    const result = await submitRequest(this.probingDeps, this.starter, input);
+    const record = await getRequest(this.deps, result.requestId);
+    await this.waitFor(
+      executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
+    );
+    return { summary: await this.status(result.requestId), outcome: result.outcome };
+  }
+
+  async retry(requestId: string, by: string) {
+    const retried = await retryRequest(this.probingDeps, this.starter, requestId, by);
+    await this.waitFor(executionArnFor(this.stateMachineArn, executionIdFor(requestId, retried.attempt)));
+    return this.status(requestId);
+  }
+
+  async close(requestId: string, by: string, reason: string) {
+    await closeRequest(this.probingDeps, requestId, by, reason);
+    return this.status(requestId);
   }
 
   /** Polls an execution until it ends or the wait runs out. */
@@ -214,13 +245,17 @@ export class AwsBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
-    if (!(await findRequest(this.deps, requestId))) await getRequest(this.deps, requestId);
+    const record = await getRequest(this.deps, requestId);
+    return requestHistory(record, (executionId) => this.executionHistory(executionId));
+  }
+
+  private async executionHistory(executionId: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.sfn.send(
         new GetExecutionHistoryCommand({
-          executionArn: executionArnFor(this.stateMachineArn, requestId),
+          executionArn: executionArnFor(this.stateMachineArn, executionId),
           nextToken,
           includeExecutionData: true,
         }),
@@ -231,7 +266,7 @@ export class AwsBackend implements LetheBackend {
     return events;
   }
 
-  async close() {
+  async dispose() {
     this.sfn.destroy();
   }
 }

@@ -2,7 +2,13 @@ import type { LetheDeps } from '../../deps';
 import type { HistoryEvent } from '../../local/execution';
 import type { SweepProgress } from '../../local/sweep-runner';
 import type { SweepSummary } from '../../retention';
-import type { RequestStatus, SubmitRequestInput } from '../../rights/request';
+import {
+  executionIdFor,
+  type RequestRecord,
+  type RequestStatus,
+  type SubmitRequestInput,
+} from '../../rights/request';
+import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 
 /**
@@ -11,13 +17,18 @@ import type { RequestSummary } from '../../rights/summary';
  */
 export interface LetheBackend {
   readonly deps: LetheDeps;
-  submit(input: SubmitRequestInput): Promise<{ summary: RequestSummary; created: boolean }>;
+  submit(input: SubmitRequestInput): Promise<{ summary: RequestSummary; outcome: SubmitOutcome }>;
+  /** Runs a failed request again as its next attempt, to its end. */
+  retry(requestId: string, by: string): Promise<RequestSummary>;
+  /** Ends a failed request (or one waiting for review) without finishing it. */
+  close(requestId: string, by: string, reason: string): Promise<RequestSummary>;
   status(requestId: string): Promise<RequestSummary>;
   list(status?: RequestStatus): Promise<RequestSummary[]>;
   history(requestId: string): Promise<HistoryEvent[]>;
   /** Runs a retention sweep to its end; a failed sweep is returned, not thrown. */
   sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome>;
-  close(): Promise<void>;
+  /** Releases the backend: stops local servers, destroys clients. */
+  dispose(): Promise<void>;
 }
 
 /** What `lethe sweep` asks for. */
@@ -44,4 +55,20 @@ export function failureMessage(cause: string | undefined): string {
   } catch {
     return cause;
   }
+}
+
+/**
+ * The history of every attempt of a request, in order, each event tagged with its attempt when
+ * there was more than one. `read` returns the events of one execution.
+ */
+export async function requestHistory(
+  record: RequestRecord,
+  read: (executionId: string) => Promise<HistoryEvent[]>,
+): Promise<HistoryEvent[]> {
+  const attempts = record.attempts ?? [{ attempt: 1, executionId: executionIdFor(record.requestId, 1) }];
+  const histories = await Promise.all(attempts.map((attempt) => read(attempt.executionId)));
+  if (attempts.length === 1) return histories[0] ?? [];
+  return histories.flatMap((events, index) =>
+    events.map((event) => ({ ...event, requestAttempt: attempts[index]?.attempt ?? index + 1 })),
+  );
 }

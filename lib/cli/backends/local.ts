@@ -9,11 +9,18 @@ import { type LocalEnvironment, openLocalEnvironment } from '../../local/environ
 import { type FaultInjector, readHistory } from '../../local/execution';
 import { LocalRequestRunner } from '../../local/request-runner';
 import { LocalSweepRunner, type SweepProgress } from '../../local/sweep-runner';
+import { closeRequest, retryRequest } from '../../rights/lifecycle';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
 import { getRequest, listRequests } from '../../rights/requests-table';
 import { submitRequest } from '../../rights/submit';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
-import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
+import {
+  failureMessage,
+  type LetheBackend,
+  requestHistory,
+  type SweepOutcome,
+  type SweepRequest,
+} from './backend';
 
 /** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
 export class LocalBackend implements LetheBackend {
@@ -52,9 +59,24 @@ export class LocalBackend implements LetheBackend {
     }
   }
 
+  /** The domain's dependencies with this runner as the execution probe: a request is running only if this process runs it. */
+  private get runnerDeps(): LetheDeps {
+    return { ...this.env.deps, executions: this.runner };
+  }
+
   async submit(input: SubmitRequestInput) {
-    const result = await submitRequest(this.env.deps, this.runner, input);
-    return { summary: await this.status(result.requestId), created: result.created };
+    const result = await submitRequest(this.runnerDeps, this.runner, input);
+    return { summary: await this.status(result.requestId), outcome: result.outcome };
+  }
+
+  async retry(requestId: string, by: string) {
+    await retryRequest(this.runnerDeps, this.runner, requestId, by);
+    return this.status(requestId);
+  }
+
+  async close(requestId: string, by: string, reason: string) {
+    await closeRequest(this.runnerDeps, requestId, by, reason);
+    return this.status(requestId);
   }
 
   async status(requestId: string): Promise<RequestSummary> {
@@ -68,8 +90,8 @@ export class LocalBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
-    await getRequest(this.env.deps, requestId);
-    return readHistory(this.env, requestId);
+    const record = await getRequest(this.env.deps, requestId);
+    return requestHistory(record, async (executionId) => readHistory(this.env, executionId));
   }
 
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
@@ -114,7 +136,7 @@ export class LocalBackend implements LetheBackend {
     return { path, url: pathToFileURL(path).href };
   }
 
-  close() {
+  dispose() {
     return this.env.close();
   }
 }

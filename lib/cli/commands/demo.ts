@@ -125,7 +125,7 @@ export async function runDemo(options: {
     if (options.json) io.out(JSON.stringify({ access, erasure, history }, null, 2));
     return result;
   } finally {
-    await backend.close();
+    await backend.dispose();
   }
 }
 

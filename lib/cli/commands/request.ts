@@ -1,8 +1,15 @@
 import { type Command, Option } from 'commander';
 import { parseIdentityArgument } from '../../datamap/identity';
-import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../../rights/request';
+import {
+  requestIdSchema,
+  requestStatusSchema,
+  type SubmitRequestInput,
+  verificationSchema,
+} from '../../rights/request';
+import type { SubmitOutcome } from '../../rights/submit';
+import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
-import { describeHistory, describeRequest, table } from '../format';
+import { describeHistory, describeRequest, printable, table } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** Adds `lethe request submit|status|list|history`: data-subject requests, locally or on AWS. */
@@ -42,7 +49,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       )
       .option(
         '--request-id <id>',
-        'your own request id (8-80 letters, digits, - or _); resubmitting it runs nothing again',
+        'your own request id (8-64 letters, digits, - or _); resubmitting it creates nothing new',
       ),
     { target: true },
   )
@@ -88,12 +95,9 @@ export function addRequestCommands(program: Command, context: CommandContext): v
             submittedBy: opts.verifiedBy!,
             ...(opts.requestId ? { requestId: opts.requestId } : {}),
           };
-          const { summary, created } = await opened.submit(input);
-          context.print(
-            opts,
-            summary,
-            () =>
-              `${created ? '' : 'Already submitted; nothing was run again.\n'}${describeRequest(summary)}`,
+          const { summary, outcome } = await opened.submit(input);
+          context.print(opts, { ...summary, outcome }, () =>
+            [submitNote(outcome, summary), describeRequest(summary)].filter(Boolean).join('\n'),
           );
           if (summary.status === 'failed' || summary.status === 'rejected')
             context.exitCode = EXIT.requestFailed;
@@ -107,6 +111,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
   )
     .addHelpText('after', '\nExample:\n  lethe request status 3f1c0e6e-…')
     .action(async (requestId: string, opts: CommonOptions) => {
+      checkRequestId(requestId);
       await context.withBackend(opts, async (opened) => {
         const summary = await opened.status(requestId);
         context.print(opts, summary, () => describeRequest(summary));
@@ -146,9 +151,78 @@ export function addRequestCommands(program: Command, context: CommandContext): v
   )
     .addHelpText('after', '\nExample:\n  lethe request history 3f1c0e6e-…')
     .action(async (requestId: string, opts: CommonOptions) => {
+      checkRequestId(requestId);
       await context.withBackend(opts, async (opened) => {
         const events = await opened.history(requestId);
         context.print(opts, events, () => `History of ${requestId}\n${describeHistory(events)}`);
       });
     });
+
+  common(
+    request
+      .command('retry')
+      .description('Run a failed request again, from the identities it had resolved, as its next attempt.')
+      .argument('<requestId>')
+      .requiredOption('--by <name>', 'who retries it (recorded in the audit log)'),
+    { target: true },
+  )
+    .addHelpText('after', '\nExample:\n  lethe request retry 3f1c0e6e-… --by "J. Doe"')
+    .action(async (requestId: string, opts: CommonOptions & { by: string }) => {
+      checkRequestId(requestId);
+      await context.withBackend(opts, async (opened) => {
+        const summary = await opened.retry(requestId, opts.by);
+        context.print(opts, summary, () => describeRequest(summary));
+        if (summary.status === 'failed') context.exitCode = EXIT.requestFailed;
+      });
+    });
+
+  common(
+    request
+      .command('close')
+      .description('End a failed request (or one waiting for review) without finishing it.')
+      .argument('<requestId>')
+      .requiredOption('--by <name>', 'who closes it (recorded in the audit log)')
+      .requiredOption('--reason <text>', 'why, without naming the subject (kept in the audit log)'),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nExample:\n  lethe request close 3f1c0e6e-… --by "J. Doe" --reason "subject withdrew the request, ticket 4711"',
+    )
+    .action(async (requestId: string, opts: CommonOptions & { by: string; reason: string }) => {
+      checkRequestId(requestId);
+      await context.withBackend(opts, async (opened) => {
+        const summary = await opened.close(requestId, opts.by, opts.reason);
+        context.print(opts, summary, () => describeRequest(summary));
+      });
+    });
+}
+
+/** Refuses what cannot be a request id before anything is opened. */
+function checkRequestId(requestId: string): void {
+  if (!requestIdSchema.safeParse(requestId).success) {
+    throw new UsageError(
+      `"${printable(requestId.slice(0, 80))}${requestId.length > 80 ? '…' : ''}" is not a request id: ids are 8 to 64 letters, digits, - or _ (see lethe request list)`,
+    );
+  }
+}
+
+/** What submitting did, when it was not simply a new request run to its end. */
+function submitNote(outcome: SubmitOutcome, summary: RequestSummary): string {
+  if (outcome === 'created') return '';
+  if (outcome === 'resumed') {
+    return "Resumed: this request's earlier run stopped before it ended; it ran again from the request's saved state.";
+  }
+  switch (summary.status) {
+    case 'failed':
+      return `Already submitted, and it failed; nothing was run again. Finish it with: lethe request retry ${summary.requestId} --by NAME`;
+    case 'pending-review':
+      return `Already submitted, and it waits for review; nothing was run again: lethe request review ${summary.requestId}`;
+    case 'received':
+    case 'verifying':
+    case 'in-progress':
+      return 'Already submitted, and still running; nothing new was started.';
+    default:
+      return 'Already submitted; nothing was run again.';
+  }
 }

@@ -73,7 +73,7 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
       try {
         return await work(opened);
       } finally {
-        await opened.close();
+        await opened.dispose();
       }
     },
   };

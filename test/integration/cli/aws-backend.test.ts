@@ -95,7 +95,7 @@ describe('AwsBackend (lethe --target aws)', () => {
     });
   };
 
-  it('writes the request and starts one execution named by the request id, with only the id as input', async () => {
+  it('writes the request and starts one execution named by the request id, with only the id and attempt as input', async () => {
     // prepare
     sfn
       .on(StartExecutionCommand)
@@ -103,17 +103,17 @@ describe('AwsBackend (lethe --target aws)', () => {
     const backend = await open();
 
     // act
-    const { summary, created } = await backend.submit({
+    const { summary, outcome } = await backend.submit({
       requestId: 'aws-request-0001',
       type: 'erasure',
       subject: [{ type: 'email', value: 'Ada@Example.com' }],
       jurisdiction: 'ccpa',
       verification: { method: 'id-document', verifiedBy: 'desk' },
     });
-    await backend.close();
+    await backend.dispose();
 
     // assess
-    expect(created).toBe(true);
+    expect(outcome).toBe('created');
     expect(summary).toMatchObject({
       requestId: 'aws-request-0001',
       type: 'erasure',
@@ -124,7 +124,7 @@ describe('AwsBackend (lethe --target aws)', () => {
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE,
       name: 'aws-request-0001',
-      input: JSON.stringify({ requestId: 'aws-request-0001' }),
+      input: JSON.stringify({ requestId: 'aws-request-0001', attempt: 1 }),
     });
     expect(
       JSON.stringify(sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input)),
@@ -137,17 +137,17 @@ describe('AwsBackend (lethe --target aws)', () => {
     const backend = await open();
 
     // act
-    const { summary, created } = await backend.submit({
+    const { summary, outcome } = await backend.submit({
       requestId: 'aws-request-0001',
       type: 'erasure',
       subject: [{ type: 'email', value: 'ada@example.com' }],
       jurisdiction: 'ccpa',
       verification: { method: 'id-document', verifiedBy: 'desk' },
     });
-    await backend.close();
+    await backend.dispose();
 
     // assess
-    expect(created).toBe(false);
+    expect(outcome).toBe('unchanged');
     expect(summary.requestId).toBe('aws-request-0001');
   });
 
@@ -184,7 +184,7 @@ describe('AwsBackend (lethe --target aws)', () => {
 
     // act
     const history = await backend.history('aws-request-0001');
-    await backend.close();
+    await backend.dispose();
 
     // assess
     expect(history).toEqual([

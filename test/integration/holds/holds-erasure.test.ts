@@ -31,7 +31,7 @@ import {
  */
 
 const noExecution: WorkflowStarter = {
-  start: async (requestId) => ({ executionId: requestId, alreadyStarted: false }),
+  start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }),
 };
 
 type Located = { storeId: string; manifestKey: string; located: number; exempted: number };

@@ -24,7 +24,7 @@ import {
 import { unzip } from '../../helpers/zip';
 
 const noExecution: WorkflowStarter = {
-  start: async (requestId) => ({ executionId: requestId, alreadyStarted: false }),
+  start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }),
 };
 
 describe('request workflow steps, driven in order against dynalite and s3rver', () => {

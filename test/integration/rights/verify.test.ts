@@ -10,7 +10,7 @@ import { verifyRequest } from '../../../lib/rights/verify';
 import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from '../../helpers/world';
 
 const noExecution: WorkflowStarter = {
-  start: async (requestId) => ({ executionId: requestId, alreadyStarted: false }),
+  start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }),
 };
 const verification = { method: 'account-login' as const, verifiedBy: 'desk' };
 

@@ -47,6 +47,24 @@ function certificate(): UnsignedCertificate {
         exemptions: [],
       },
     ],
+    attempts: [
+      {
+        attempt: 1,
+        startedAt: '2026-01-31T10:00:00.000Z',
+        by: 'privacy desk',
+        reason: 'submitted',
+        erased: [{ store: 'contacts', erased: 1, masked: 1 }],
+        failed: { code: 'EraseIncompleteError', state: 'EraseStores', at: '2026-01-31T10:05:00.000Z' },
+      },
+      {
+        attempt: 2,
+        startedAt: '2026-02-02T08:59:00.000Z',
+        by: 'J. Doe',
+        reason: 'retry',
+        erased: [{ store: 'ad-events', erased: 7, masked: 0 }],
+        failed: null,
+      },
+    ],
   };
 }
 

@@ -43,6 +43,8 @@ function inFlightRecord(): RequestRecord {
     reason: 'subject asked twice',
     completedAt: '2026-02-02T09:00:00.000Z',
     executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:lethe:req-2026-0001',
+    attempt: 2,
+    duplicateOf: 'req-2026-0000',
   };
 }
 
@@ -84,6 +86,8 @@ describe('summariseRequest', () => {
       certificate: { certificateId: 'cert-1', digest: 'b'.repeat(64) },
       error: { code: 'ExportMismatchError', message: 'export incomplete', state: 'Confirm' },
       reason: 'subject asked twice',
+      attempt: 2,
+      duplicateOf: 'req-2026-0000',
     });
   });
 
@@ -160,6 +164,8 @@ describe('summariseRequest', () => {
       certificate: null,
       error: null,
       reason: null,
+      attempt: 1,
+      duplicateOf: null,
     });
   });
 

@@ -1,0 +1,200 @@
+import { appendAuditEvent } from '../audit/log';
+import type { LetheDeps } from '../deps';
+import { InvalidRequestError, RequestStateError } from './errors';
+import { auditDeps, IDENTIFYING_FIELDS, releaseRequest } from './outcome';
+import { currentAttempt, executionIdFor, type RequestRecord } from './request';
+import { getRequest, updateRequest } from './requests-table';
+import type { StartedExecution, WorkflowStarter } from './submit';
+
+/**
+ * What staff do with a request the workflow could not finish: retry it from what it had
+ * resolved, or close it. Every step is a conditional transition of the request record and an
+ * audit event naming who did it.
+ */
+
+/** Statuses of a request that should have an execution running for it. */
+const RUNNING_STATUSES = ['received', 'verifying', 'in-progress'] as const;
+const MAX_NOTE_LENGTH = 1_000;
+
+/**
+ * The request as it stands, after marking it failed (retryable) when it claims to be running but
+ * its execution is not: its process was killed, or its execution ended without recording the
+ * failure. Without an execution probe (deps.executions) a running request is taken at its word.
+ */
+export async function failIfDead(
+  deps: LetheDeps,
+  record: RequestRecord,
+  actor: string,
+): Promise<RequestRecord> {
+  if (!(RUNNING_STATUSES as readonly string[]).includes(record.status) || !deps.executions) return record;
+  const executionId = executionIdFor(record.requestId, currentAttempt(record));
+  if (await deps.executions.isRunning(executionId)) return record;
+  const message = 'the process or execution running this request stopped before it ended';
+  try {
+    await updateRequest(deps, record.requestId, {
+      status: 'failed',
+      by: actor,
+      note: `ExecutionDied: ${message}`,
+      set: { error: { code: 'ExecutionDied', message } },
+      append: {
+        failures: [{ attempt: currentAttempt(record), at: deps.now().toISOString(), code: 'ExecutionDied' }],
+      },
+      onlyIf: RUNNING_STATUSES,
+    });
+  } catch (error) {
+    // It moved on meanwhile: it was running after all, or someone else acted on it.
+    if (error instanceof RequestStateError) return getRequest(deps, record.requestId);
+    throw error;
+  }
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.failed',
+    actor,
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      requestType: record.type,
+      error: 'ExecutionDied',
+      attempt: currentAttempt(record),
+      retryable: true,
+    },
+  });
+  deps.log.warn('request found dead', { requestId: record.requestId });
+  return getRequest(deps, record.requestId);
+}
+
+function checkActor(by: string): string {
+  const name = (by ?? '').trim();
+  if (name.length === 0) throw new InvalidRequestError('say who acts on the request, e.g. --by "J. Doe"');
+  if (name.length > 200) throw new InvalidRequestError('--by is a name, at most 200 characters');
+  return name;
+}
+
+/**
+ * A note staff write about a request (why it was closed): it goes into the request record and the
+ * hash-chained audit log for years, so it must not name the subject.
+ */
+function checkNote(note: string, record: RequestRecord, field: string): string {
+  const text = (note ?? '').trim();
+  if (text.length < 3)
+    throw new InvalidRequestError(`give the ${field}, e.g. --reason "duplicate of ticket 4711"`);
+  if (text.length > MAX_NOTE_LENGTH) {
+    throw new InvalidRequestError(
+      `the ${field} is at most ${MAX_NOTE_LENGTH} characters; refer to a ticket instead`,
+    );
+  }
+  const lower = text.toLowerCase();
+  const identities = [...(record.subject ?? []), ...(record.identities ?? [])];
+  if (
+    identities.some((identity) => identity.value.length >= 3 && lower.includes(identity.value.toLowerCase()))
+  ) {
+    throw new InvalidRequestError(
+      `the ${field} names the subject (one of the request's identifiers); it is kept in the audit log, so refer to a ticket instead`,
+    );
+  }
+  return text;
+}
+
+/** Waiting or dead: the request can be retried or closed; anything else is refused naming its status. */
+async function actionable(deps: LetheDeps, requestId: string, action: 'retry' | 'close', by: string) {
+  const record = await failIfDead(deps, await getRequest(deps, requestId), `staff:${by}`);
+  const allowed = action === 'retry' ? ['failed'] : ['failed', 'pending-review'];
+  if (!allowed.includes(record.status)) {
+    const why =
+      record.status === 'pending-review'
+        ? `it waits for review: "lethe request review ${requestId}"`
+        : (RUNNING_STATUSES as readonly string[]).includes(record.status)
+          ? 'it is still running'
+          : 'it has ended';
+    throw new RequestStateError(
+      `request ${requestId} is ${record.status}: only a ${allowed.join(' or ')} request can be ${action === 'retry' ? 'retried' : 'closed'}; ${why}`,
+    );
+  }
+  return record;
+}
+
+export interface RetryResult {
+  requestId: string;
+  attempt: number;
+  execution: StartedExecution;
+}
+
+/**
+ * Runs a failed request again as a new attempt (a new execution named by request id and attempt):
+ * from Verify with the identities it had resolved, so erasing what is already gone is a no-op and
+ * the certificate accounts for every attempt. A request whose execution died without recording
+ * its failure is marked failed first.
+ * @throws RequestStateError when the request is not failed (nothing changes)
+ * @throws InvalidRequestError when `by` is missing
+ */
+export async function retryRequest(
+  deps: LetheDeps,
+  starter: WorkflowStarter,
+  requestId: string,
+  by: string,
+): Promise<RetryResult> {
+  const actor = checkActor(by);
+  const record = await actionable(deps, requestId, 'retry', actor);
+  const attempt = currentAttempt(record) + 1;
+  const executionId = executionIdFor(requestId, attempt);
+  await updateRequest(deps, requestId, {
+    status: 'received',
+    by: actor,
+    note: `retry: attempt ${attempt}`,
+    set: { attempt, error: null },
+    append: {
+      attempts: [{ attempt, executionId, startedAt: deps.now().toISOString(), by: actor, reason: 'retry' }],
+    },
+    onlyIf: ['failed'],
+  });
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.retried',
+    actor,
+    requestId,
+    subjectHashes: record.subjectHashes,
+    details: { requestType: record.type, attempt, previousError: record.error?.code ?? null },
+  });
+  deps.log.info('request retried', { requestId, attempt });
+  const execution = await starter.start({ requestId, attempt });
+  return { requestId, attempt, execution };
+}
+
+/**
+ * Ends a failed request (or one waiting for review) without finishing it: its identities are
+ * dropped, its manifests deleted and its locks released, as for any ended request, and the
+ * reason is recorded with who closed it. The reason must not name the subject.
+ * @throws RequestStateError when the request is running or has ended (nothing changes)
+ * @throws InvalidRequestError for a missing actor or a reason that is empty, too long or names the subject
+ */
+export async function closeRequest(
+  deps: LetheDeps,
+  requestId: string,
+  by: string,
+  reason: string,
+): Promise<RequestRecord> {
+  const actor = checkActor(by);
+  const record = await actionable(deps, requestId, 'close', actor);
+  const note = checkNote(reason, record, 'reason');
+  await updateRequest(deps, requestId, {
+    status: 'closed',
+    by: actor,
+    note,
+    set: { reason: note, completedAt: deps.now().toISOString() },
+    remove: IDENTIFYING_FIELDS,
+    onlyIf: ['failed', 'pending-review'],
+  });
+  await releaseRequest(deps, record);
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.closed',
+    actor,
+    requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      requestType: record.type,
+      previousStatus: record.status,
+      reason: note,
+      attempt: currentAttempt(record),
+    },
+  });
+  deps.log.info('request closed', { requestId });
+  return getRequest(deps, requestId);
+}
