@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { maskIssues } from './masking';
 import { type DataMap, type DynamoStore, dataMapSchema, type S3Store, type Store } from './schema';
 
 /** One problem found in a data map: where it is and what to do about it. */
@@ -168,7 +169,7 @@ function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: strin
     store.links.forEach((link, linkIndex) => {
       checkIdentity(link.identity, at('links', linkIndex, 'identity'));
     });
-    if (store.kind === 'dynamodb') issues.push(...dynamoIssues(store, at, checkIdentity));
+    if (store.kind === 'dynamodb') issues.push(...dynamoIssues(store, dataMap, at, checkIdentity));
     else issues.push(...s3Issues(store, at, checkIdentity));
 
     if (store.retention?.action === 'anonymise' && store.erase.action !== 'mask') {
@@ -185,10 +186,14 @@ function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: strin
 type At = (...rest: PathSegment[]) => PathSegment[];
 type CheckIdentity = (identity: string, path: PathSegment[]) => void;
 
-function dynamoIssues(store: DynamoStore, at: At, checkIdentity: CheckIdentity) {
+function dynamoIssues(
+  store: DynamoStore,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  at: At,
+  checkIdentity: CheckIdentity,
+) {
   const issues: { path: PathSegment[]; message: string }[] = [];
   const indexNames = store.indexes.map((index) => index.name);
-  const keyNames = [store.keySchema.partitionKey.name, store.keySchema.sortKey?.name].filter(Boolean);
   store.locate.forEach((rule, ruleIndex) => {
     checkIdentity(rule.identity, at('locate', ruleIndex, 'identity'));
     if (rule.index === undefined) {
@@ -219,31 +224,7 @@ function dynamoIssues(store: DynamoStore, at: At, checkIdentity: CheckIdentity) 
       message: 'rewrite applies to JSON-lines objects in S3; a DynamoDB store uses delete or mask',
     });
   }
-  if (store.erase.action === 'mask') {
-    // A masked record must no longer lead back to the subject, or Confirm would find it
-    // again and an erasure would be reported while the data is still reachable.
-    const masked = new Set(store.erase.fields.map((field) => field.attribute));
-    const identifying = [
-      ...store.locate.map((rule) => rule.attribute),
-      ...store.links.map((link) => link.attribute),
-    ].filter((attribute) => !keyNames.includes(attribute));
-    for (const attribute of new Set(identifying)) {
-      if (!masked.has(attribute)) {
-        issues.push({
-          path: at('erase', 'fields'),
-          message: `"${attribute}" locates or links the subject but is not masked; add { attribute: ${attribute}, with: hmac } (or remove/fixed)`,
-        });
-      }
-    }
-    store.erase.fields.forEach((field, fieldIndex) => {
-      if (keyNames.includes(field.attribute)) {
-        issues.push({
-          path: at('erase', 'fields', fieldIndex, 'attribute'),
-          message: `"${field.attribute}" is part of the table key and cannot be masked in place; use erase.action: delete`,
-        });
-      }
-    });
-  }
+  for (const issue of maskIssues(store, dataMap)) issues.push({ ...issue, path: at(...issue.path) });
   const from = store.retention?.from;
   if (from && 'lastModified' in from) {
     issues.push({
@@ -300,14 +281,22 @@ function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
         'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
     });
   }
-  if (jsonLines > 0 && store.erase.action !== 'rewrite') {
+  if (store.erase.action === 'mask') {
+    // lethe masks DynamoDB attributes; an object would have to be rewritten, which is what rewrite is.
+    issues.push({
+      path: at('erase', 'action'),
+      message:
+        jsonLines > 0
+          ? "S3 objects cannot be masked in place: use erase.action: rewrite, which removes only the subject's lines"
+          : 'S3 objects cannot be masked in place: use erase.action: delete',
+    });
+  } else if (jsonLines > 0 && store.erase.action !== 'rewrite') {
     issues.push({
       path: at('erase', 'action'),
       message:
         "JSON-lines objects are shared by many subjects: use erase.action: rewrite, which removes only the subject's lines",
     });
-  }
-  if (jsonLines === 0 && store.erase.action !== 'delete') {
+  } else if (jsonLines === 0 && store.erase.action !== 'delete') {
     issues.push({
       path: at('erase', 'action'),
       message: 'per-subject objects are erased by deleting them: use erase.action: delete',

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
 import { getStore } from '../datamap/load';
+import type { RetainedAttribute } from '../datamap/masking';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { locateInStore } from '../stores';
@@ -12,6 +13,7 @@ import type { LocateStoreResult } from './locate';
 import { workingIdentities } from './locate';
 import type { AttemptRecord, RequestRecord, StoreOutcome } from './request';
 import { getRequest, updateRequest } from './requests-table';
+import { residualCount, retainedAttributes } from './residual';
 
 /** The workflow state Confirm receives: counts and keys only. */
 export interface ConfirmInput {
@@ -32,7 +34,8 @@ export interface ErasureCertificate {
   erasedAt: string;
   issuedAt: string;
   dataMapDigest: string;
-  stores: (StoreOutcome & { exemptions: StoreErasure['exemptions'] })[];
+  /** Per store; `retained` (stores that mask): what masked records keep of the subject, and why. */
+  stores: (StoreOutcome & { exemptions: StoreErasure['exemptions']; retained?: RetainedAttribute[] })[];
   /** Every run of the request, with how the ones before the last failed: the counts are over all of them. */
   attempts: CertificateAttempt[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
@@ -149,7 +152,9 @@ async function confirmErasure(
       await locateInStore(deps.dataMap, store, identities, deps.clients),
       identities,
     );
-    const left = again.located - again.exempted;
+    // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts).
+    const left = residualCount(store, again.records);
+    const retained = retainedAttributes(store);
     if (left > 0) remaining.push({ store: store.id, count: left });
     const totals = storeTotals(attempts, store.id);
     stores.push({
@@ -161,12 +166,13 @@ async function confirmErasure(
       exempted: erasure.exempted,
       remaining: left,
       exemptions: erasure.exemptions,
+      ...(retained ? { retained } : {}),
     });
   }
   if (remaining.length > 0) {
     await updateRequest(deps, record.requestId, {
       by: 'lethe:confirm',
-      set: { stores: stores.map(({ exemptions: _exemptions, ...outcome }) => outcome) },
+      set: { stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome) },
     });
     throw new ResidualDataError(remaining);
   }
@@ -187,7 +193,10 @@ async function confirmErasure(
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {
     by: 'lethe:confirm',
-    set: { certificate, stores: stores.map(({ exemptions: _exemptions, ...outcome }) => outcome) },
+    set: {
+      certificate,
+      stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome),
+    },
   });
   deps.log.info('erasure confirmed', { requestId: record.requestId, digest: certificate.digest });
   return { requestId: record.requestId, confirmed: true, certificateDigest: certificate.digest };

@@ -28,6 +28,11 @@ export interface LocatedItem {
   /** The attribute and normalised value the item was found by; mask updates are conditional on it. */
   matched: { identity: string; attribute: string; value: string };
   exemption?: Exemption;
+  /**
+   * Set in stores that erase by masking when every masked attribute is absent or holds its masked
+   * form: the item is erased-by-masking, though a table key may still find it.
+   */
+  masked?: true;
 }
 
 /** A located S3 object that belongs to the subject alone (found under a per-subject prefix). */

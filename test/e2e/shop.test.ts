@@ -13,6 +13,7 @@ import {
 import { canonicalJson } from '../../lib/audit/log';
 import { getStore, loadDataMap } from '../../lib/datamap';
 import { openLocalEnvironment } from '../../lib/local/environment';
+import type { ErasureCertificate } from '../../lib/rights/confirm';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe } from '../helpers/cli';
 import { SEED_NOW, type SnapshotEntry, snapshotStores } from '../helpers/world';
@@ -288,9 +289,9 @@ describe('lethe end to end on the shop example: messy data, checked against the 
     expect(await snapshotShop(stateDir)).toEqual(before);
   });
 
-  // Bugs: mixed-case email missed by GSI locate (as above: the erasure reports "completed" while
-  // the customers row, orders, loyalty entries and invoices were never located), and, once that
-  // is fixed, masked-by-key store cannot be confirmed (see the next test).
+  // Bug: mixed-case email missed by GSI locate (as above: the erasure reports "completed" while
+  // the customers row, orders, loyalty entries and invoices were never located). Its loyalty
+  // entries, masked by key, are confirmed as the next test shows.
   test.failing('erases a legacy-spelled customer as the truth says, and says completed only then', async () => {
     // prepare
     const before = await snapshotShop(stateDir);
@@ -303,10 +304,9 @@ describe('lethe end to end on the shop example: messy data, checked against the 
     expect(summary).toMatchObject({ status: 'completed', error: null });
   });
 
-  // Bug: masked-by-key store cannot be confirmed. The loyalty ledger is keyed by the customer id,
-  // which masking cannot change; Confirm locates the masked entries again by that key, counts them
-  // as remaining, and fails the request with ResidualDataError although the erasure was correct.
-  test.failing('erases a loyalty member: entries masked, redemptions and the chargeback account kept, request completed', async () => {
+  // The loyalty ledger is keyed by the customer id, which masking cannot change: Confirm locates the
+  // masked entries again by that key and must count them as erased-by-masking, not as remaining.
+  test('erases a loyalty member: entries masked, redemptions and the chargeback account kept, request completed', async () => {
     // prepare
     const before = await snapshotShop(stateDir);
 
@@ -316,6 +316,18 @@ describe('lethe end to end on the shop example: messy data, checked against the 
     // assess
     expect(erasureProblems(seed, chargeback, before, await snapshotShop(stateDir))).toEqual([]);
     expect(summary).toMatchObject({ status: 'completed', error: null });
+    const entries = recordsOf(seed, chargeback.customerId).filter((record) => record.storeId === 'loyalty');
+    const certified = (summary.certificate as ErasureCertificate).stores.find((s) => s.store === 'loyalty');
+    expect(certified).toMatchObject({
+      located: entries.length,
+      masked: entries.filter((record) => record.erasure === 'mask').length,
+      exempted: entries.filter((record) => record.erasure === 'exempt').length,
+      remaining: 0,
+      retained: [
+        { attribute: 'customerId', reason: expect.stringContaining('cannot change a key in place') },
+      ],
+    });
+    expect(certified?.masked).toBeGreaterThan(0);
   });
 
   // The customers row stores the phone as "030 1234 5678": without the phone type's

@@ -17,6 +17,7 @@ import {
   projection,
   ruleKeyType,
 } from './keys';
+import { isMaskedItem } from './mask';
 import { BATCH_GET_LIMIT, batchGetChunk, type DynamoReadOptions } from './read';
 
 /** Every page of a Query, following LastEvaluatedKey; throttling is retried with backoff. */
@@ -61,13 +62,16 @@ export async function locateInDynamoStore(
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
   const client = clients.dynamodb;
   const keyNames = keyAttributes(store).map((attribute) => attribute.name);
-  // Only what locating needs: keys, the matched attributes, exemption conditions and links.
+  // Whether a record of a masking store is masked already is read with it: Confirm needs no other read.
+  const maskFields = store.erase.action === 'mask' ? store.erase.fields : [];
+  // Only what locating needs: keys, the matched attributes, exemption conditions, links and masks.
   // Less data over the wire and in memory; read capacity is charged on the item either way.
   const neededAttributes = new Set([
     ...keyNames,
     ...store.locate.map((rule) => rule.attribute),
     ...store.exemptions.flatMap((exemption) => (exemption.when ? [exemption.when.attribute] : [])),
     ...store.links.map((link) => link.attribute),
+    ...maskFields.map((field) => field.attribute),
   ]);
   const found = new Map<string, Found>();
   // The same identity twice would only repeat the same queries.
@@ -148,7 +152,14 @@ export async function locateInDynamoStore(
   for (const { key, matched, attributes } of found.values()) {
     const exemption = exemptionFor(store, itemToJson(attributes));
     if (exemption) exempted += 1;
-    records.push({ kind: 'item', key, matched, ...(exemption ? { exemption } : {}) });
+    const masked = maskFields.length > 0 && isMaskedItem(maskFields, attributes);
+    records.push({
+      kind: 'item',
+      key,
+      matched,
+      ...(exemption ? { exemption } : {}),
+      ...(masked ? { masked } : {}),
+    });
     // Exempt items reveal identities too: they are still the subject's, and so is what they link to.
     for (const link of store.links) {
       for (const raw of linkValues(attributes[link.attribute])) {

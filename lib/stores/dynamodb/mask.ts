@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { indexKeyMaskProblem } from '../../datamap/masking';
 import type { DynamoStore, MaskField } from '../../datamap/schema';
 import { UnsupportedStoreError } from '../errors';
 import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
@@ -62,22 +63,13 @@ export function isMaskedItem(fields: readonly MaskField[], item: Item): boolean 
 }
 
 /**
- * Refuses mask rules that DynamoDB would reject half-way: a string replacement for an index key
- * of type N or B fails every update. REMOVE is always fine (the item leaves the sparse index).
+ * Refuses mask rules that DynamoDB would reject on every update (a replacement a GSI key cannot
+ * hold). The loader refuses them already; this guards data maps built without it.
  */
-export function checkMaskRules(store: DynamoStore, fields: MaskField[]): void {
+export function checkMaskRules(store: DynamoStore, fields: readonly MaskField[]): void {
   for (const field of fields) {
-    if (field.with === 'remove') continue;
-    for (const index of store.indexes) {
-      for (const key of [index.partitionKey, index.sortKey]) {
-        if (key?.name === field.attribute && key.type !== 'S') {
-          throw new UnsupportedStoreError(
-            store.id,
-            `mask "${field.attribute}" with ${field.with} writes a string, but it is a key of index "${index.name}" of type ${key.type}; use with: remove`,
-          );
-        }
-      }
-    }
+    const problem = indexKeyMaskProblem(store, field);
+    if (problem) throw new UnsupportedStoreError(store.id, `mask "${field.attribute}": ${problem}`);
   }
 }
 

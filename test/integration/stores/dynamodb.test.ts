@@ -404,6 +404,68 @@ describe('locate', () => {
     expect(located(location)).toEqual(new Set(['conversions|c-ada-1|']));
   });
 
+  it('tells, per item of a masking store, whether every masked field holds its masked form, with no extra read', async () => {
+    // prepare: contacts filed under a partition key that is the subject's id, masked as the store says
+    const byOwner: DynamoStore = {
+      ...partnerContacts,
+      locate: [{ identity: 'userId', attribute: 'partnerId' }],
+      links: [],
+      erase: {
+        action: 'mask',
+        fields: [
+          { attribute: 'email', with: 'hmac' },
+          { attribute: 'name', with: 'fixed', value: '[erased]' },
+          { attribute: 'title', with: 'remove' },
+        ],
+      },
+    };
+    const owner = 'u-000000aa';
+    const contact = (contactId: string, fields: Item): Item => ({
+      partnerId: S(owner),
+      contactId: S(contactId),
+      role: S('sales'),
+      ...fields,
+    });
+    await reset({
+      [partnerContacts.table]: [
+        contact('masked', { email: S(`hmac:${'0'.repeat(64)}`), name: S('[erased]') }),
+        contact('nothing-to-mask', {}),
+        contact('raw-email', { email: S('ann@partner.test'), name: S('[erased]') }),
+        contact('title-left', { email: S(`hmac:${'1'.repeat(64)}`), title: S('CFO') }),
+        contact('hash-not-hmac', { email: S(`sha256:${'2'.repeat(64)}`) }),
+      ],
+    });
+    const probe = instrument(clients.dynamodb);
+
+    // act
+    const location = await locateInStore(dataMap, byOwner, [identity('userId', owner)], clients);
+    probe.remove();
+
+    // assess
+    const flags = Object.fromEntries(
+      location.records.map((record) => [
+        (record as LocatedItem).key.contactId,
+        (record as LocatedItem).masked,
+      ]),
+    );
+    expect(flags).toEqual({
+      masked: true,
+      'nothing-to-mask': true,
+      'raw-email': undefined,
+      'title-left': undefined,
+      'hash-not-hmac': undefined,
+    });
+    expect(probe.counts).toEqual({ QueryCommand: 1 });
+  });
+
+  it('never flags items of a store that deletes', async () => {
+    // act
+    const location = await locateInStore(dataMap, inquiries, [identity('email', ADA.email)], clients);
+
+    // assess
+    expect(location.records.map((record) => (record as LocatedItem).masked)).toEqual([undefined, undefined]);
+  });
+
   it('locates nothing, and queries nothing, for identity types the store has no rule for', async () => {
     // prepare
     const probe = instrument(clients.dynamodb);

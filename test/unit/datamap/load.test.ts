@@ -178,6 +178,36 @@ describe('parseDataMap: the ad-tech example', () => {
   });
 });
 
+describe('parseDataMap: mask rules that can be applied and confirmed', () => {
+  const cases = [
+    {
+      rule: 'a fixed mask of a located attribute that is no valid identity',
+      source: edit(
+        '{ attribute: email, with: hmac }',
+        '{ attribute: email, with: fixed, value: "[erased]" }',
+      ),
+    },
+    {
+      rule: 'removing an index key of type N',
+      source: edit('partitionKey: { name: userId, type: S }', 'partitionKey: { name: userId, type: N }'),
+    },
+    {
+      rule: 'a store masked by its partition key, which stays (the shop loyalty ledger)',
+      source: readFileSync(join(__dirname, '../../../examples/shop/datamap.yaml'), 'utf8'),
+    },
+  ];
+
+  it.each(cases)('accepts $rule', ({ source }) => {
+    // prepare: source
+
+    // act
+    const act = () => parseDataMap(source, FILE);
+
+    // assess
+    expect(act).not.toThrow();
+  });
+});
+
 describe('parseDataMap: cross-field rules', () => {
   const inquiriesLocate = '      - identity: email\n        attribute: email\n    links:';
   const conversionsLocate =
@@ -250,7 +280,72 @@ describe('parseDataMap: cross-field rules', () => {
       source: edit('{ attribute: title, with: remove }', '{ attribute: partnerId, with: remove }'),
       path: `${maskField('partner-contacts', 'title')}.attribute`,
       at: 'attribute: partnerId, with: remove',
-      fix: '"partnerId" is part of the table key and cannot be masked in place; use erase.action: delete',
+      fix: '"partnerId" is part of the table key, which DynamoDB cannot change in place; use erase.action: delete, or mask the other fields and accept that the key stays',
+    },
+    {
+      rule: 'a mask rule masks an attribute twice',
+      source: edit('{ attribute: title, with: remove }', '{ attribute: email, with: remove }'),
+      path: `${maskField('partner-contacts', 'title')}.attribute`,
+      at: 'attribute: email, with: remove',
+      fix: `"email" is already masked by erase.fields[1]; mask each attribute once`,
+    },
+    {
+      rule: 'a mask writes a string into an index key of type N',
+      source: edit(
+        '{ attribute: userId, with: remove }',
+        '{ attribute: userId, with: hmac }',
+        edit('partitionKey: { name: userId, type: S }', 'partitionKey: { name: userId, type: N }'),
+      ),
+      path: `${maskField('partner-contacts', 'userId')}.with`,
+      at: 'attribute: userId, with: hmac',
+      fix: 'with: hmac writes a string, but "userId" is the partition key of index "byUser" of type N, so every update would fail; use with: remove',
+    },
+    {
+      rule: 'a fixed mask writes an empty string into an index key',
+      source: edit('{ attribute: userId, with: remove }', '{ attribute: userId, with: fixed, value: "" }'),
+      path: `${maskField('partner-contacts', 'userId')}.with`,
+      at: 'attribute: userId, with: fixed',
+      fix: '"userId" is the partition key of index "byUser", which cannot hold an empty string, so every update would fail; use a short non-empty value or with: remove',
+    },
+    {
+      rule: 'a fixed mask of a located attribute is itself a valid identity',
+      source: edit(
+        '{ attribute: email, with: hmac }',
+        '{ attribute: email, with: fixed, value: erased@example.com }',
+      ),
+      path: `${maskField('partner-contacts', 'email')}.value`,
+      at: 'attribute: email, with: fixed',
+      fix: 'the fixed value is itself a valid email identity: every masked record would hold the same email, a request for it would find them all and a link would join them into one subject; use with: hmac or remove, or a value that is not a valid email',
+    },
+    {
+      rule: 'a fixed mask of a linked attribute is itself a valid identity once normalised',
+      source: edit(
+        '{ attribute: phone, with: remove }',
+        '{ attribute: phone, with: fixed, value: "+49 000 0000000" }',
+      ),
+      path: `${maskField('partner-contacts', 'phone')}.value`,
+      at: 'attribute: phone, with: fixed',
+      fix: 'the fixed value is itself a valid phone identity',
+    },
+    {
+      rule: 'a per-subject S3 store is masked',
+      source: edit(
+        '    erase: { action: delete }\n    retention:\n      period: P6M',
+        '    erase: { action: mask, fields: [{ attribute: email, with: remove }] }\n    retention:\n      period: P6M',
+      ),
+      path: `${store('recruitment')}.erase.action`,
+      at: 'erase: { action: mask',
+      fix: 'S3 objects cannot be masked in place: use erase.action: delete',
+    },
+    {
+      rule: 'a JSON-lines store is masked',
+      source: edit(
+        'erase: { action: rewrite }',
+        'erase: { action: mask, fields: [{ attribute: cookieId, with: hmac }] }',
+      ),
+      path: `${store('clickstream')}.erase.action`,
+      at: 'erase: { action: mask',
+      fix: "S3 objects cannot be masked in place: use erase.action: rewrite, which removes only the subject's lines",
     },
     {
       rule: 'a masked store leaves an attribute that locates the subject unmasked',
