@@ -1,4 +1,5 @@
 import { appendAuditEvent } from '../audit/log';
+import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { deleteManifests } from './manifests';
@@ -86,7 +87,7 @@ function causeMessage(cause: string | undefined): string {
  */
 export async function recordFailure(deps: LetheDeps, input: FailureInput): Promise<OutcomeResult> {
   const record = await getRequest(deps, input.requestId);
-  const known = [...(record.subject ?? []), ...(record.identities ?? [])].map((identity) => identity.value);
+  const known = [...(record.subject ?? []), ...(record.identities ?? [])].flatMap(spellingsOf);
   const code = input.failure.error ?? 'UnknownError';
   const message = redactIdentifiers(causeMessage(input.failure.cause), known).slice(0, 1000);
   const state = input.failure.state;

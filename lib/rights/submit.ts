@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
-import { type Identity, InvalidIdentityError, normaliseIdentity } from '../datamap/identity';
+import {
+  type Identity,
+  InvalidIdentityError,
+  mergeIdentities,
+  normaliseSpelledIdentity,
+} from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
 import {
+  MAX_SUBJECT_SPELLINGS,
   type RequestRecord,
   type SubmitRequest,
   type SubmitRequestInput,
@@ -31,7 +37,7 @@ export function parseSubmission(
   if (!parsed.success) {
     const issues = parsed.error.issues.map(
       (issue) =>
-        `${issue.path.join('.') || 'request'}: ${issue.path.includes('value') ? 'invalid value' : issue.message}`,
+        `${issue.path.join('.') || 'request'}: ${issue.path.includes('value') || issue.path.includes('spellings') ? 'invalid value' : issue.message}`,
     );
     throw new InvalidRequestError(`invalid request: ${issues.join('; ')}`, issues);
   }
@@ -39,17 +45,21 @@ export function parseSubmission(
   const issues: string[] = [];
   for (const given of parsed.data.subject) {
     try {
-      const identity = normaliseIdentity(deps.dataMap, given.type, given.value);
-      if (!identities.some((known) => known.type === identity.type && known.value === identity.value)) {
-        identities.push(identity);
-      }
+      // The value as given is kept as a spelling: a store may hold it exactly so.
+      identities.push(normaliseSpelledIdentity(deps.dataMap, given));
     } catch (error) {
       if (!(error instanceof InvalidIdentityError)) throw error;
       issues.push(error.message);
     }
   }
+  const subject = mergeIdentities(identities);
+  for (const identity of subject) {
+    if ((identity.spellings?.length ?? 0) > MAX_SUBJECT_SPELLINGS) {
+      issues.push(`${identity.type} identity has more than ${MAX_SUBJECT_SPELLINGS} spellings`);
+    }
+  }
   if (issues.length > 0) throw new InvalidRequestError(`invalid subject: ${issues.join('; ')}`, issues);
-  return { request: parsed.data, identities };
+  return { request: parsed.data, identities: subject };
 }
 
 export interface SubmitResult {
