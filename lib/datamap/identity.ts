@@ -1,10 +1,19 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { DataMap, IdentityType } from './schema';
+import type { DataMap, IdentitySpelling, IdentityType } from './schema';
 
-/** One identity of a data subject: its declared type and its normalised value. */
+/**
+ * One identity of a data subject: its declared type and its normalised value, which is what the
+ * identity is (compared, de-duplicated and hashed by), and the other spellings it is located by.
+ */
 export interface Identity {
   type: string;
   value: string;
+  /**
+   * Other spellings of the same value: as submitted, as a linked record stores it, and the forms
+   * the identity type declares. Each normalises to `value`; none equals it. Stores that keep
+   * values as people typed them match only the exact spelling. Identifiers, like `value`.
+   */
+  spellings?: string[];
 }
 
 /**
@@ -144,9 +153,24 @@ function normaliseOpaque(type: string, declaration: IdentityType, raw: string): 
   return declaration.caseSensitive ? trimmed : trimmed.toLowerCase();
 }
 
+function declarationOf(dataMap: Pick<DataMap, 'identityTypes'>, type: string): IdentityType {
+  // Own properties only: "constructor" or "toString" must not resolve to Object.prototype members.
+  const declaration = Object.hasOwn(dataMap.identityTypes, type) ? dataMap.identityTypes[type] : undefined;
+  if (!declaration) {
+    const known = Object.keys(dataMap.identityTypes).join(', ');
+    throw new InvalidIdentityError(type, `unknown identity type; the data map declares: ${known}`);
+  }
+  return declaration;
+}
+
+/** The spellings a type locates by when the data map names none. */
+export const DEFAULT_SPELLINGS: readonly IdentitySpelling[] = ['as-given', 'trimmed'];
+
 /**
- * Normalises and validates one identity value as its type is declared in the data map.
- * Normalisation is idempotent: normalising a normalised value returns it unchanged.
+ * Normalises and validates one identity value as its type is declared in the data map, and keeps
+ * the spellings the type locates by (default: the value as given and trimmed, when they differ
+ * from the normalised value; see {@link IdentitySpelling}). Normalisation is idempotent:
+ * normalising a normalised value returns it unchanged.
  * @throws InvalidIdentityError naming the type and the expected form (never the value)
  */
 export function normaliseIdentity(
@@ -154,12 +178,117 @@ export function normaliseIdentity(
   type: string,
   raw: string,
 ): Identity {
-  // Own properties only: "constructor" or "toString" must not resolve to Object.prototype members.
-  const declaration = Object.hasOwn(dataMap.identityTypes, type) ? dataMap.identityTypes[type] : undefined;
-  if (!declaration) {
-    const known = Object.keys(dataMap.identityTypes).join(', ');
-    throw new InvalidIdentityError(type, `unknown identity type; the data map declares: ${known}`);
+  const declaration = declarationOf(dataMap, type);
+  const value = normaliseValue(type, declaration, raw);
+  const forms = declaration.spellings ?? DEFAULT_SPELLINGS;
+  const candidates = forms.map((form) => spelledAs(form, raw, value));
+  const spellings = distinctSpellings(
+    value,
+    // Upper-casing can change more than case ("ß" becomes "SS"): a form that no longer normalises
+    // to the value is another identity, and locating by it could find someone else. (The value as
+    // given and trimmed always normalise to it: every normaliser trims first.)
+    candidates.filter((candidate) => sameValue(type, declaration, candidate, value)),
+  );
+  return spellings.length > 0 ? { type, value, spellings } : { type, value };
+}
+
+/** One declared form of a value given as `raw` and normalised to `value`. */
+function spelledAs(form: IdentitySpelling, raw: string, value: string): string {
+  switch (form) {
+    case 'as-given':
+      return raw;
+    case 'trimmed':
+      return raw.trim();
+    case 'upper':
+      return value.toUpperCase();
   }
+}
+
+function sameValue(type: string, declaration: IdentityType, spelling: string, value: string): boolean {
+  if (spelling === value) return true;
+  try {
+    return normaliseValue(type, declaration, spelling) === value;
+  } catch (error) {
+    if (error instanceof InvalidIdentityError) return false;
+    throw error;
+  }
+}
+
+/** The candidates that differ from the value, each once, in order. */
+function distinctSpellings(value: string, candidates: Iterable<string>): string[] {
+  const seen = new Set([value]);
+  const result: string[] = [];
+  for (const candidate of candidates) {
+    if (seen.has(candidate)) continue;
+    seen.add(candidate);
+    result.push(candidate);
+  }
+  return result;
+}
+
+/**
+ * Normalises an identity that may already carry spellings (a stored request, a hand-written
+ * seed): its value and every spelling are normalised, and the result holds the normalised value
+ * with their spellings, as the type declares them (the spellings carried in count as given).
+ * @throws InvalidIdentityError when the value or a spelling is invalid, or a spelling normalises to
+ *   another value (it would be another identity, and locating by it could find someone else)
+ */
+export function normaliseSpelledIdentity(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  identity: Identity,
+): Identity {
+  const normalised = normaliseIdentity(dataMap, identity.type, identity.value);
+  const spellings = (identity.spellings ?? []).map((spelling) => {
+    const other = normaliseIdentity(dataMap, identity.type, spelling);
+    if (other.value !== normalised.value) {
+      throw new InvalidIdentityError(identity.type, 'a spelling of the identity normalises to another value');
+    }
+    return other;
+  });
+  // Spellings carried in are forms as given: kept where the type keeps those, and first, in the
+  // order they came, so normalising a normalised identity changes nothing.
+  const keepsGiven = (declarationOf(dataMap, identity.type).spellings ?? DEFAULT_SPELLINGS).includes(
+    'as-given',
+  );
+  const given = keepsGiven
+    ? [{ ...normalised, spellings: [identity.value, ...(identity.spellings ?? [])] }]
+    : [];
+  return mergeIdentities([...given, normalised, ...spellings])[0] ?? normalised;
+}
+
+/** The value an identity is located by first, then its other spellings, each once. */
+export function spellingsOf(identity: Identity): string[] {
+  return [identity.value, ...distinctSpellings(identity.value, identity.spellings ?? [])];
+}
+
+/**
+ * The union of lists of identities: each identity (type and normalised value) once, in the order
+ * first seen, with every spelling any list gave it. New objects; the inputs are not changed.
+ */
+export function mergeIdentities(...lists: readonly (readonly Identity[] | undefined)[]): Identity[] {
+  const merged = new Map<string, { type: string; value: string; spellings: string[] }>();
+  for (const list of lists) {
+    for (const identity of list ?? []) {
+      const id = identityKey(identity);
+      const known = merged.get(id);
+      if (!known) {
+        merged.set(id, {
+          type: identity.type,
+          value: identity.value,
+          spellings: distinctSpellings(identity.value, identity.spellings ?? []),
+        });
+        continue;
+      }
+      known.spellings = distinctSpellings(known.value, [...known.spellings, ...(identity.spellings ?? [])]);
+    }
+  }
+  return [...merged.values()].map(({ type, value, spellings }) =>
+    spellings.length > 0 ? { type, value, spellings } : { type, value },
+  );
+}
+
+/** Normalises a raw value as the type's declaration says, or throws. */
+function normaliseValue(type: string, declaration: IdentityType, raw: string): string {
   if (typeof raw !== 'string') throw new InvalidIdentityError(type, 'the value must be a string');
   if (raw.length > MAX_IDENTITY_LENGTH) {
     throw new InvalidIdentityError(type, `longer than ${MAX_IDENTITY_LENGTH} characters`);
@@ -182,7 +311,7 @@ export function normaliseIdentity(
   if (declaration.pattern !== undefined && !new RegExp(`^(?:${declaration.pattern})$`).test(value)) {
     throw new InvalidIdentityError(type, `does not match the declared pattern ${declaration.pattern}`);
   }
-  return { type, value };
+  return value;
 }
 
 /**
@@ -200,20 +329,4 @@ export function parseIdentityArgument(dataMap: Pick<DataMap, 'identityTypes'>, a
 /** A stable string key for an identity, for de-duplicating sets of identities. */
 export function identityKey(identity: Identity): string {
   return `${identity.type}\u0000${identity.value}`;
-}
-
-/**
- * The union of identity lists, each identity once (by type and normalised value), in the order
- * first seen. A request's identity set only grows: reruns merge what they find into what was
- * stored, because erasure deletes the very records that revealed some of it.
- */
-export function mergeIdentities(...lists: readonly (readonly Identity[] | undefined)[]): Identity[] {
-  const merged = new Map<string, Identity>();
-  for (const list of lists) {
-    for (const identity of list ?? []) {
-      const key = identityKey(identity);
-      if (!merged.has(key)) merged.set(key, { type: identity.type, value: identity.value });
-    }
-  }
-  return [...merged.values()];
 }

@@ -25,6 +25,22 @@ function isRegExp(pattern: string): boolean {
 export const identityNormalisationSchema = z.enum(['email', 'e164', 'ipAddress', 'opaque']);
 export type IdentityNormalisation = z.infer<typeof identityNormalisationSchema>;
 
+/**
+ * Forms of an identity, other than its normalised value, that locating also queries by: a store
+ * that holds values as people typed them matches only that exact spelling.
+ */
+export const identitySpellingSchema = z.enum(['as-given', 'trimmed', 'upper']);
+export type IdentitySpelling = z.infer<typeof identitySpellingSchema>;
+
+/**
+ * Whether upper-casing a normalised value keeps it the same identity: true where normalising
+ * lower-cases (email, IPv6, case-insensitive opaque). For e164 there is nothing to upper-case.
+ */
+function hasCaseInsensitiveValues(type: { normalise: IdentityNormalisation; caseSensitive?: boolean }) {
+  if (type.normalise === 'opaque') return type.caseSensitive === false;
+  return type.normalise === 'email' || type.normalise === 'ipAddress';
+}
+
 export const identityTypeSchema = z
   .object({
     normalise: identityNormalisationSchema.describe(
@@ -59,6 +75,13 @@ export const identityTypeSchema = z
       .describe(
         'email identities only: accept internationalised addresses (RFC 6531, UTF-8 in the local part or domain); by default only the printable ASCII of RFC 5321 is accepted',
       ),
+    spellings: z
+      .array(identitySpellingSchema)
+      .refine((forms) => new Set(forms).size === forms.length, 'name each spelling once')
+      .optional()
+      .describe(
+        'Spellings to locate by besides the normalised value: as-given (exactly as submitted or as a linked record stores it), trimmed (as-given without surrounding spaces), upper (the normalised value in upper case). Default: [as-given, trimmed]; [] locates by the normalised value only',
+      ),
     description: z.string().optional(),
   })
   .strict()
@@ -75,6 +98,16 @@ export const identityTypeSchema = z
     onlyFor('defaultCountryCode', 'e164');
     onlyFor('trunkPrefix', 'e164');
     onlyFor('internationalised', 'email');
+    if (type.spellings?.includes('upper') && !hasCaseInsensitiveValues(type)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spellings'],
+        message:
+          type.normalise === 'e164'
+            ? 'upper applies to types whose values have letters (email, ipAddress, opaque); remove it from this e164 type'
+            : 'upper would be another identity of a case-sensitive opaque type; remove it, or set caseSensitive: false if case does not matter',
+      });
+    }
   });
 export type IdentityType = z.infer<typeof identityTypeSchema>;
 

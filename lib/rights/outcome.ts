@@ -1,4 +1,5 @@
 import { appendAuditEvent } from '../audit/log';
+import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { StaleAttemptError } from './errors';
@@ -106,7 +107,7 @@ export async function recordFailure(deps: LetheDeps, input: FailureInput): Promi
     deps.log.warn('failure of a run that no longer counts', { requestId: input.requestId, attempt });
     return { requestId: input.requestId, status: record.status };
   }
-  const known = [...(record.subject ?? []), ...(record.identities ?? [])].map((identity) => identity.value);
+  const known = [...(record.subject ?? []), ...(record.identities ?? [])].flatMap(spellingsOf);
   const code = input.failure.error ?? 'UnknownError';
   const message = redactIdentifiers(causeMessage(input.failure.cause), known).slice(0, 1000);
   const state = input.failure.state;

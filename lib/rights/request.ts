@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Identity } from '../datamap/identity';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
 export const requestTypeSchema = z.enum([
@@ -82,13 +83,28 @@ export const requestIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{8,64}$/, 'request ids are 8 to 64 letters, digits, dashes or underscores');
 
+/**
+ * Spellings an identity of a request may have once normalised (the given ones and the forms its
+ * type declares): each costs a query per store that locates by it.
+ */
+export const MAX_SUBJECT_SPELLINGS = 32;
+
 /** What a caller submits; parsed at every boundary (CLI, intake Lambda, Verify). */
 export const submitRequestSchema = z
   .object({
     requestId: requestIdSchema.optional(),
     type: requestTypeSchema,
     subject: z
-      .array(z.object({ type: z.string().min(1), value: z.string() }).strict())
+      .array(
+        z
+          .object({
+            type: z.string().min(1),
+            value: z.string(),
+            // Other spellings of the same value the requester or intake knows; each must normalise to it.
+            spellings: z.array(z.string()).optional(),
+          })
+          .strict(),
+      )
       .min(1, 'give at least one subject identity, e.g. --subject email=ada@example.com'),
     jurisdiction: jurisdictionSchema,
     channel: z.enum(['web', 'email', 'phone', 'mail', 'in-person', 'api', 'cli']).default('api'),
@@ -155,9 +171,10 @@ export interface RequestRecord {
   dueAt: string;
   verification?: Verification;
   submittedBy?: string;
-  subject?: { type: string; value: string }[];
-  /** Identities found by following links; in flight only. */
-  identities?: { type: string; value: string }[];
+  /** The identities submitted, normalised, with the spellings given (see Identity.spellings). */
+  subject?: Identity[];
+  /** Identities found by following links, with every spelling found; in flight only. */
+  identities?: Identity[];
   subjectHashes: string[];
   statusHistory: StatusChange[];
   stores?: StoreOutcome[];

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
-import { type Identity, InvalidIdentityError, normaliseIdentity } from '../datamap/identity';
+import {
+  type Identity,
+  InvalidIdentityError,
+  mergeIdentities,
+  normaliseSpelledIdentity,
+} from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
@@ -9,6 +14,7 @@ import {
   currentAttempt,
   executionIdFor,
   FINAL_STATUSES,
+  MAX_SUBJECT_SPELLINGS,
   type RequestRecord,
   type SubmitRequest,
   type SubmitRequestInput,
@@ -49,7 +55,7 @@ export function parseSubmission(
   if (!parsed.success) {
     const issues = parsed.error.issues.map(
       (issue) =>
-        `${issue.path.join('.') || 'request'}: ${issue.path.includes('value') ? 'invalid value' : issue.message}`,
+        `${issue.path.join('.') || 'request'}: ${issue.path.includes('value') || issue.path.includes('spellings') ? 'invalid value' : issue.message}`,
     );
     throw new InvalidRequestError(`invalid request: ${issues.join('; ')}`, issues);
   }
@@ -57,17 +63,21 @@ export function parseSubmission(
   const issues: string[] = [];
   for (const given of parsed.data.subject) {
     try {
-      const identity = normaliseIdentity(deps.dataMap, given.type, given.value);
-      if (!identities.some((known) => known.type === identity.type && known.value === identity.value)) {
-        identities.push(identity);
-      }
+      // The value as given is kept as a spelling: a store may hold it exactly so.
+      identities.push(normaliseSpelledIdentity(deps.dataMap, given));
     } catch (error) {
       if (!(error instanceof InvalidIdentityError)) throw error;
       issues.push(error.message);
     }
   }
+  const subject = mergeIdentities(identities);
+  for (const identity of subject) {
+    if ((identity.spellings?.length ?? 0) > MAX_SUBJECT_SPELLINGS) {
+      issues.push(`${identity.type} identity has more than ${MAX_SUBJECT_SPELLINGS} spellings`);
+    }
+  }
   if (issues.length > 0) throw new InvalidRequestError(`invalid subject: ${issues.join('; ')}`, issues);
-  return { request: parsed.data, identities };
+  return { request: parsed.data, identities: subject };
 }
 
 /**

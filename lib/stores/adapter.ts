@@ -7,6 +7,7 @@ import type {
   ExportedRecord,
   ItemKey,
   LocatedRecord,
+  LocateOptions,
   StoreClients,
   StoreErasure,
   StoreLocation,
@@ -28,8 +29,16 @@ export type RetainedStore<S extends Store = Store> = S & { retention: RetentionR
 
 /** One store kind's locate, read, erase and sweep IO. */
 export interface StoreAdapter<S extends Store> {
-  /** Finds a subject's records by whichever identities the store has locate rules for. */
-  locate(store: S, identities: Identity[], context: StoreContext): Promise<StoreLocation>;
+  /**
+   * Finds a subject's records by whichever identities the store has locate rules for, by each
+   * identity's normalised value and its other spellings.
+   */
+  locate(
+    store: S,
+    identities: Identity[],
+    context: StoreContext,
+    options?: LocateOptions,
+  ): Promise<StoreLocation>;
   /** Reads located records for an export, one at a time (bounded memory). */
   read(store: S, records: LocatedRecord[], context: StoreContext): AsyncIterable<ExportedRecord>;
   /** Erases located records as the data map's erase rule says, keeping exempted ones. */

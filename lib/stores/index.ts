@@ -1,4 +1,10 @@
-import { type Identity, identityKey, normaliseIdentity } from '../datamap/identity';
+import {
+  type Identity,
+  identityKey,
+  mergeIdentities,
+  normaliseSpelledIdentity,
+  spellingsOf,
+} from '../datamap/identity';
 import type { DataMap, Store } from '../datamap/schema';
 import type { RetainedStore, StoreAdapter, StoreSweep, SweepOptions } from './adapter';
 import { dynamoAdapter } from './dynamodb';
@@ -8,6 +14,7 @@ import type {
   EraseOptions,
   ExportedRecord,
   LocatedRecord,
+  LocateOptions,
   StoreClients,
   StoreErasure,
   StoreLocation,
@@ -39,15 +46,16 @@ export const DEFAULT_MAX_IDENTITIES = 1_000;
 
 /**
  * Locates a subject's records in one store, by whichever of `identities` the store has
- * locate rules for (others are ignored).
+ * locate rules for (others are ignored), by each one's normalised value and its spellings.
  */
 export function locateInStore(
   dataMap: Pick<DataMap, 'identityTypes'>,
   store: Store,
   identities: Identity[],
   clients: StoreClients,
+  options?: LocateOptions,
 ): Promise<StoreLocation> {
-  return adapterFor(store).locate(store, identities, { clients, dataMap });
+  return adapterFor(store).locate(store, identities, { clients, dataMap }, options);
 }
 
 /** Reads located records of one store for an export, one at a time (bounded memory). */
@@ -98,13 +106,17 @@ function countsByType(identities: Iterable<Identity>): Record<string, number> {
  * Finds every identity of the subject reachable from `seed` through the data map's links,
  * breadth-first: each round locates the identities found in the previous round in the stores
  * that both have a locate rule for their type and declare links, and keeps the revealed
- * identities not seen before, until a round reveals nothing new. Seed values are normalised
- * (normalisation is idempotent), so the result holds each identity once.
+ * identities not seen before, until a round reveals nothing new. A known identity revealed in a
+ * spelling not seen before (a row holding the email as someone typed it) is located again by
+ * that spelling only: other stores may hold it the same way. Seed values and their spellings are
+ * normalised (normalisation is idempotent), so the result holds each identity once, with every
+ * spelling found.
  * @param options.maxIdentities stop at this many identities (default 1,000): a person has a
  *   handful; hundreds mean a link on a shared attribute is pulling in other people, and erasing
  *   what they reach would erase other people's data
  * @throws TooManyIdentitiesError when the limit is passed (counts by type, no values)
- * @throws InvalidIdentityError for a seed identity that is not valid for its type
+ * @throws InvalidIdentityError for a seed identity that is not valid for its type, or a seed
+ *   spelling that normalises to another value
  */
 export async function resolveIdentities(
   dataMap: Pick<DataMap, 'identityTypes' | 'stores'>,
@@ -114,31 +126,49 @@ export async function resolveIdentities(
 ): Promise<Identity[]> {
   const limit = options.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
   const seen = new Map<string, Identity>();
-  const admit = (identity: Identity, into: Identity[]) => {
+  /** What the next round locates: new identities, and known ones by their new spellings only. */
+  let frontier = { identities: [] as Identity[], spellings: [] as Identity[] };
+  const admit = (identity: Identity) => {
     const id = identityKey(identity);
-    if (seen.has(id)) return;
-    seen.set(id, identity);
-    into.push(identity);
-    if (seen.size > limit) throw new TooManyIdentitiesError(limit, countsByType(seen.values()));
+    const known = seen.get(id);
+    if (!known) {
+      seen.set(id, identity);
+      frontier.identities.push(identity);
+      if (seen.size > limit) throw new TooManyIdentitiesError(limit, countsByType(seen.values()));
+      return;
+    }
+    const before = spellingsOf(known);
+    const fresh = spellingsOf(identity).filter((spelling) => !before.includes(spelling));
+    if (fresh.length === 0) return;
+    seen.set(id, mergeIdentities([known, identity])[0] ?? known);
+    // Spellings are finite (values stored somewhere) and each is located once: the rounds end.
+    frontier.spellings.push({ type: identity.type, value: identity.value, spellings: fresh });
   };
 
-  let frontier: Identity[] = [];
-  for (const identity of seed) admit(normaliseIdentity(dataMap, identity.type, identity.value), frontier);
+  for (const identity of mergeIdentities(seed.map((given) => normaliseSpelledIdentity(dataMap, given)))) {
+    admit(identity);
+  }
   const linkingStores = dataMap.stores.filter((store) => store.links.length > 0);
-  while (frontier.length > 0) {
+  while (frontier.identities.length + frontier.spellings.length > 0) {
     const round = frontier;
+    const forStore = (store: Store, identities: Identity[]) =>
+      identities.filter((identity) => store.locate.some((rule) => rule.identity === identity.type));
     const locations = await Promise.all(
-      linkingStores.map((store) => {
-        const locatable = round.filter((identity) =>
-          store.locate.some((rule) => rule.identity === identity.type),
-        );
-        return locatable.length === 0 ? undefined : locateInStore(dataMap, store, locatable, clients);
+      linkingStores.flatMap((store) => {
+        const identities = forStore(store, round.identities);
+        const spellings = forStore(store, round.spellings);
+        return [
+          identities.length === 0 ? undefined : locateInStore(dataMap, store, identities, clients),
+          spellings.length === 0
+            ? undefined
+            : locateInStore(dataMap, store, spellings, clients, { spellingsOnly: true }),
+        ];
       }),
     );
-    frontier = [];
+    frontier = { identities: [], spellings: [] };
     // Stores in data-map order, so the result does not depend on which query finished first.
     for (const location of locations) {
-      for (const identity of location?.revealed ?? []) admit(identity, frontier);
+      for (const identity of location?.revealed ?? []) admit(identity);
     }
   }
   return [...seen.values()];

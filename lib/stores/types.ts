@@ -25,7 +25,10 @@ export type ItemKey = Record<string, string | number>;
 export interface LocatedItem {
   kind: 'item';
   key: ItemKey;
-  /** The attribute and normalised value the item was found by; mask updates are conditional on it. */
+  /**
+   * The attribute and the value the item was found by: the normalised value or the spelling
+   * (see Identity.spellings) the attribute holds. Mask updates are conditional on it.
+   */
   matched: { identity: string; attribute: string; value: string };
   exemption?: Exemption;
   /**
@@ -57,6 +60,15 @@ export interface LocatedLines {
 
 export type LocatedRecord = LocatedItem | LocatedObject | LocatedLines;
 
+/** How a store is located. */
+export interface LocateOptions {
+  /**
+   * The identities' normalised values were located in this store already: query only their
+   * other spellings. JSON-lines objects, matched on normalised values, have nothing more to give.
+   */
+  spellingsOnly?: boolean;
+}
+
 /** What locating one store found. `records` may hold identifiers: it is written to the manifests bucket, never to state. */
 export interface StoreLocation {
   storeId: string;
@@ -65,7 +77,7 @@ export interface StoreLocation {
   located: number;
   /** Of those, kept by an exemption or hold. */
   exempted: number;
-  /** Identities this store's links revealed. */
+  /** Identities this store's links revealed, each with the spellings the records hold it in. */
   revealed: Identity[];
 }
 

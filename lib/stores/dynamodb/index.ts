@@ -30,8 +30,8 @@ import { openDynamoSweep } from './sweep';
 
 /** The DynamoDB adapter, in the signature every store kind shares. */
 export const dynamoAdapter: StoreAdapter<DynamoStore> = {
-  locate: (store, identities, { clients, dataMap }) =>
-    locateInDynamoStore(store, identities, clients, dataMap),
+  locate: (store, identities, { clients, dataMap }, options) =>
+    locateInDynamoStore(store, identities, clients, dataMap, options),
   read: (store, records, { clients }) => readDynamoRecords(store, records, clients),
   erase: (store, records, { clients }, options) => eraseInDynamoStore(store, records, clients, options),
   sweep: openDynamoSweep,

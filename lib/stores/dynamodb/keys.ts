@@ -1,5 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type Identity, InvalidIdentityError, identityKey, normaliseIdentity } from '../../datamap/identity';
+import {
+  type Identity,
+  InvalidIdentityError,
+  mergeIdentities,
+  normaliseIdentity,
+} from '../../datamap/identity';
 import type { DataMap, DynamoLocateRule, DynamoStore, KeyAttribute } from '../../datamap/schema';
 import { UnsupportedStoreError } from '../errors';
 import type { ItemKey, LocatedItem, LocatedRecord } from '../types';
@@ -188,15 +193,16 @@ export function linkValues(attribute: AttributeValue | undefined): string[] {
 
 /**
  * The identities an item holds in the attributes the store's locate rules and links read,
- * normalised; values that are not valid identities of their type are left out. Whose item it
- * is, as far as the data map can tell: retention sweeps match it against subject holds.
+ * normalised, each with the spellings the item holds it in; values that are not valid identities
+ * of their type are left out. Whose item it is, as far as the data map can tell: retention sweeps
+ * match it against subject holds.
  */
 export function itemIdentities(
   store: DynamoStore,
   item: Item,
   dataMap: Pick<DataMap, 'identityTypes'>,
 ): Identity[] {
-  const found = new Map<string, Identity>();
+  const found: Identity[] = [];
   const sources = [
     ...store.locate.map((rule) => ({ identity: rule.identity, attribute: rule.attribute })),
     ...store.links,
@@ -206,12 +212,11 @@ export function itemIdentities(
     const raw = attribute?.N !== undefined ? [attribute.N] : linkValues(attribute);
     for (const value of raw) {
       try {
-        const identity = normaliseIdentity(dataMap, source.identity, value);
-        found.set(identityKey(identity), identity);
+        found.push(normaliseIdentity(dataMap, source.identity, value));
       } catch (error) {
         if (!(error instanceof InvalidIdentityError)) throw error;
       }
     }
   }
-  return [...found.values()];
+  return mergeIdentities(found);
 }

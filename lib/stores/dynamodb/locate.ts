@@ -1,9 +1,15 @@
 import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
-import { type Identity, InvalidIdentityError, identityKey, normaliseIdentity } from '../../datamap/identity';
-import type { DataMap, DynamoStore } from '../../datamap/schema';
+import {
+  type Identity,
+  InvalidIdentityError,
+  mergeIdentities,
+  normaliseIdentity,
+  spellingsOf,
+} from '../../datamap/identity';
+import type { DataMap, DynamoLocateRule, DynamoStore } from '../../datamap/schema';
 import { exemptionFor } from '../exemptions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
-import type { ItemKey, LocatedItem, StoreClients, StoreLocation } from '../types';
+import type { ItemKey, LocatedItem, LocateOptions, StoreClients, StoreLocation } from '../types';
 import {
   holdsValue,
   type Item,
@@ -42,14 +48,104 @@ interface Found {
   attributes: Item;
 }
 
+/** What one locate call shares between its queries: the client, what to read, and what was found. */
+interface LocateRun {
+  client: DynamoDBClient;
+  policy: RetryPolicy;
+  keyNames: string[];
+  neededAttributes: Set<string>;
+  /** Items found so far by key id: the first match of an item wins. */
+  found: Map<string, Found>;
+}
+
+/**
+ * One locate rule queried by one value (every page): on the table, consistently; on a GSI, keys
+ * only, then the items re-read from the table and kept only if they still hold the value.
+ */
+async function queryRule(
+  store: DynamoStore,
+  rule: DynamoLocateRule,
+  matched: Found['matched'],
+  run: LocateRun,
+): Promise<void> {
+  const keyValue = identityKeyValue(ruleKeyType(store, rule), matched.value);
+  if (keyValue === undefined) return;
+  const input: QueryCommandInput = {
+    TableName: store.table,
+    KeyConditionExpression: '#k = :v',
+    ExpressionAttributeValues: { ':v': keyValue },
+  };
+  if (rule.index === undefined) {
+    const projected = projection(run.neededAttributes);
+    for await (const page of queryPages(
+      run.client,
+      {
+        ...input,
+        ConsistentRead: true,
+        ProjectionExpression: projected.ProjectionExpression,
+        ExpressionAttributeNames: { ...projected.ExpressionAttributeNames, '#k': rule.attribute },
+      },
+      run.policy,
+    )) {
+      for (const item of page) {
+        const key = itemKeyOf(store, item);
+        const id = keyId(store, key);
+        if (!run.found.has(id)) run.found.set(id, { key, matched, attributes: item });
+      }
+    }
+    return;
+  }
+
+  // A GSI: ask only for the table key (always projected, whatever the index projection),
+  // then re-read the items from the table, consistently, in batches of 100.
+  const pending = new Map<string, Item>();
+  const flush = async () => {
+    if (pending.size === 0) return;
+    const keys = [...pending.values()];
+    pending.clear();
+    for (const item of await batchGetChunk(store, run.client, keys, run.neededAttributes, run.policy)) {
+      // The index may be stale: keep the item only if the table still holds the spelling queried.
+      if (!holdsValue(item[rule.attribute], matched.value)) continue;
+      const key = itemKeyOf(store, item);
+      const id = keyId(store, key);
+      if (!run.found.has(id)) run.found.set(id, { key, matched, attributes: item });
+    }
+  };
+  const keyProjection = projection(run.keyNames);
+  for await (const page of queryPages(
+    run.client,
+    {
+      ...input,
+      IndexName: rule.index,
+      ProjectionExpression: keyProjection.ProjectionExpression,
+      ExpressionAttributeNames: { ...keyProjection.ExpressionAttributeNames, '#k': rule.attribute },
+    },
+    run.policy,
+  )) {
+    for (const hit of page) {
+      const key = itemKeyOf(store, hit);
+      const id = keyId(store, key);
+      if (run.found.has(id) || pending.has(id)) continue;
+      pending.set(id, keyToAttributes(store, key));
+      if (pending.size >= BATCH_GET_LIMIT) await flush();
+    }
+  }
+  await flush();
+}
+
 /**
  * Finds a subject's items in a DynamoDB store: for each identity whose type has a locate rule,
- * a Query on the table (consistent) or on the rule's GSI by partition key = value, every page.
- * Items found by several identities are recorded once, with the first match. Exemptions are
- * evaluated on each item; the store's links yield the identities revealed (normalised; values
- * that are not valid identities of the linked type are skipped, since one malformed row must
- * not stop a request). Never scans.
+ * a Query on the table (consistent) or on the rule's GSI by partition key = value, every page,
+ * and one more for each other spelling of the identity (a key matches exactly, and a table may
+ * hold the value as someone typed it); a spelling that cannot be a key of the rule's type is
+ * skipped. Items found by several identities or spellings are recorded once, with the first match
+ * (the spelling that found it). Exemptions are evaluated on each item; the store's links yield the
+ * identities revealed (normalised, with the value as stored as a spelling; values that are not
+ * valid identities of the linked type are skipped, since one malformed row must not stop a
+ * request). Never scans.
+ * @param identities as resolveIdentities returns them: normalised, with their spellings
  * @param dataMap the identity types, to normalise revealed identities
+ * @param options.spellingsOnly query only the identities' spellings, not their values (located before)
  * @throws ReadIncompleteError when index hits cannot be re-read from the table after retries
  */
 export async function locateInDynamoStore(
@@ -57,10 +153,9 @@ export async function locateInDynamoStore(
   identities: Identity[],
   clients: StoreClients,
   dataMap: Pick<DataMap, 'identityTypes'>,
-  options: DynamoReadOptions = {},
+  options: DynamoReadOptions & LocateOptions = {},
 ): Promise<StoreLocation> {
   const policy = options.retry ?? DEFAULT_RETRY_POLICY;
-  const client = clients.dynamodb;
   const keyNames = keyAttributes(store).map((attribute) => attribute.name);
   // Whether a record of a masking store is masked already is read with it: Confirm needs no other read.
   const maskFields = store.erase.action === 'mask' ? store.erase.fields : [];
@@ -73,83 +168,31 @@ export async function locateInDynamoStore(
     ...store.links.map((link) => link.attribute),
     ...maskFields.map((field) => field.attribute),
   ]);
-  const found = new Map<string, Found>();
-  // The same identity twice would only repeat the same queries.
-  const unique = [...new Map(identities.map((identity) => [identityKey(identity), identity])).values()];
-
-  for (const identity of unique) {
-    for (const rule of store.locate.filter((candidate) => candidate.identity === identity.type)) {
-      const matched = { identity: identity.type, attribute: rule.attribute, value: identity.value };
-      const keyValue = identityKeyValue(ruleKeyType(store, rule), identity.value);
-      if (keyValue === undefined) continue;
-      const input: QueryCommandInput = {
-        TableName: store.table,
-        KeyConditionExpression: '#k = :v',
-        ExpressionAttributeValues: { ':v': keyValue },
-      };
-      if (rule.index === undefined) {
-        const projected = projection(neededAttributes);
-        for await (const page of queryPages(
-          client,
-          {
-            ...input,
-            ConsistentRead: true,
-            ProjectionExpression: projected.ProjectionExpression,
-            ExpressionAttributeNames: { ...projected.ExpressionAttributeNames, '#k': rule.attribute },
-          },
-          policy,
-        )) {
-          for (const item of page) {
-            const key = itemKeyOf(store, item);
-            const id = keyId(store, key);
-            if (!found.has(id)) found.set(id, { key, matched, attributes: item });
-          }
-        }
-        continue;
+  const run: LocateRun = { client: clients.dynamodb, policy, keyNames, neededAttributes, found: new Map() };
+  // One query per rule and distinct spelling: the same identity or spelling twice would only
+  // repeat the same queries.
+  const queried = new Set<string>();
+  for (const identity of mergeIdentities(identities)) {
+    const spellings = options.spellingsOnly ? (identity.spellings ?? []) : spellingsOf(identity);
+    for (const [ruleIndex, rule] of store.locate.entries()) {
+      if (rule.identity !== identity.type) continue;
+      for (const spelling of spellings) {
+        if (queried.has(`${ruleIndex}\u0000${spelling}`)) continue;
+        queried.add(`${ruleIndex}\u0000${spelling}`);
+        await queryRule(
+          store,
+          rule,
+          { identity: identity.type, attribute: rule.attribute, value: spelling },
+          run,
+        );
       }
-
-      // A GSI: ask only for the table key (always projected, whatever the index projection),
-      // then re-read the items from the table, consistently, in batches of 100.
-      const pending = new Map<string, Item>();
-      const flush = async () => {
-        if (pending.size === 0) return;
-        const keys = [...pending.values()];
-        pending.clear();
-        for (const item of await batchGetChunk(store, client, keys, neededAttributes, policy)) {
-          // The index may be stale: keep the item only if the table still says it is the subject's.
-          if (!holdsValue(item[rule.attribute], identity.value)) continue;
-          const key = itemKeyOf(store, item);
-          const id = keyId(store, key);
-          if (!found.has(id)) found.set(id, { key, matched, attributes: item });
-        }
-      };
-      const keyProjection = projection(keyNames);
-      for await (const page of queryPages(
-        client,
-        {
-          ...input,
-          IndexName: rule.index,
-          ProjectionExpression: keyProjection.ProjectionExpression,
-          ExpressionAttributeNames: { ...keyProjection.ExpressionAttributeNames, '#k': rule.attribute },
-        },
-        policy,
-      )) {
-        for (const hit of page) {
-          const key = itemKeyOf(store, hit);
-          const id = keyId(store, key);
-          if (found.has(id) || pending.has(id)) continue;
-          pending.set(id, keyToAttributes(store, key));
-          if (pending.size >= BATCH_GET_LIMIT) await flush();
-        }
-      }
-      await flush();
     }
   }
 
   const records: LocatedItem[] = [];
-  const revealed = new Map<string, Identity>();
+  const revealed: Identity[] = [];
   let exempted = 0;
-  for (const { key, matched, attributes } of found.values()) {
+  for (const { key, matched, attributes } of run.found.values()) {
     const exemption = exemptionFor(store, itemToJson(attributes));
     if (exemption) exempted += 1;
     const masked = maskFields.length > 0 && isMaskedItem(maskFields, attributes);
@@ -164,13 +207,18 @@ export async function locateInDynamoStore(
     for (const link of store.links) {
       for (const raw of linkValues(attributes[link.attribute])) {
         try {
-          const identity = normaliseIdentity(dataMap, link.identity, raw);
-          revealed.set(identityKey(identity), identity);
+          revealed.push(normaliseIdentity(dataMap, link.identity, raw));
         } catch (error) {
           if (!(error instanceof InvalidIdentityError)) throw error;
         }
       }
     }
   }
-  return { storeId: store.id, records, located: records.length, exempted, revealed: [...revealed.values()] };
+  return {
+    storeId: store.id,
+    records,
+    located: records.length,
+    exempted,
+    revealed: mergeIdentities(revealed),
+  };
 }

@@ -16,7 +16,8 @@ import { openS3Sweep } from './sweep';
 
 /** The S3 adapter, in the signature every store kind shares. */
 export const s3Adapter: StoreAdapter<S3Store> = {
-  locate: (store, identities, { clients, dataMap }) => locateInS3Store(store, identities, clients, dataMap),
+  locate: (store, identities, { clients, dataMap }, options) =>
+    locateInS3Store(store, identities, clients, dataMap, options),
   read: (store, records, { clients, dataMap }) => readS3Records(store, records, clients, dataMap),
   erase: (store, records, { clients, dataMap }, options) =>
     eraseInS3Store(store, records, clients, options, dataMap),

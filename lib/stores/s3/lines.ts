@@ -57,28 +57,45 @@ export function firstPrefixOf(matchers: LineMatcher[], key: string): string | un
  */
 export type Normaliser = (identityType: string, raw: unknown) => string | undefined;
 
-/** A caching {@link Normaliser} over the data map's identity types (the identity function without one). */
-export function createNormaliser(dataMap: Pick<DataMap, 'identityTypes'> | undefined): Normaliser {
+/**
+ * Reads a raw field value as an identity of a type: normalised, with the value as written as a
+ * spelling (see normaliseIdentity), or undefined when it is not a string or does not normalise.
+ * The identities returned are shared between calls: never change them.
+ */
+export type IdentityReader = (identityType: string, raw: unknown) => Identity | undefined;
+
+/** A caching {@link IdentityReader} over the data map's identity types. */
+export function createIdentityReader(dataMap: Pick<DataMap, 'identityTypes'>): IdentityReader {
   // Log files repeat the same few ids on many lines; normalising (regex tests, URL parsing for IPv6)
   // once per distinct value keeps scanning cost close to JSON.parse alone.
-  const cache = new Map<string, string | null>();
+  const cache = new Map<string, Identity | null>();
   return (identityType, raw) => {
     if (typeof raw !== 'string') return undefined;
-    if (!dataMap) return raw;
     const cacheKey = `${identityType}\u0000${raw}`;
     const cached = cache.get(cacheKey);
     if (cached !== undefined) return cached ?? undefined;
-    let normalised: string | null;
+    let identity: Identity | null;
     try {
-      normalised = normaliseIdentity(dataMap, identityType, raw).value;
+      identity = normaliseIdentity(dataMap, identityType, raw);
     } catch (error) {
       if (!(error instanceof InvalidIdentityError)) throw error;
-      normalised = null;
+      identity = null;
     }
     if (cache.size >= NORMALISATION_CACHE_ENTRIES) cache.clear();
-    cache.set(cacheKey, normalised);
-    return normalised ?? undefined;
+    cache.set(cacheKey, identity);
+    return identity ?? undefined;
   };
+}
+
+/** The {@link Normaliser} of an identity reader: the normalised value of what it reads. */
+export function normaliserOf(read: IdentityReader): Normaliser {
+  return (identityType, raw) => read(identityType, raw)?.value;
+}
+
+/** A caching {@link Normaliser} over the data map's identity types (the identity function without one). */
+export function createNormaliser(dataMap: Pick<DataMap, 'identityTypes'> | undefined): Normaliser {
+  if (!dataMap) return (_identityType, raw) => (typeof raw === 'string' ? raw : undefined);
+  return normaliserOf(createIdentityReader(dataMap));
 }
 
 export type ParsedLine =
@@ -118,19 +135,22 @@ export function parseLine(
   return { kind: 'record', record, matcher };
 }
 
-/** Identities the store's links reveal in one of the subject's lines (a string or a list of strings each). */
+/**
+ * Identities the store's links reveal in one of the subject's lines (a string or a list of strings
+ * each), with the values as the line spells them.
+ */
 export function linkedIdentities(
   store: S3Store,
   record: Record<string, unknown>,
-  normalise: Normaliser,
+  read: IdentityReader,
 ): Identity[] {
   const found: Identity[] = [];
   for (const link of store.links) {
     if (!Object.hasOwn(record, link.attribute)) continue;
     const raw = record[link.attribute];
     for (const candidate of Array.isArray(raw) ? raw : [raw]) {
-      const value = normalise(link.identity, candidate);
-      if (value !== undefined) found.push({ type: link.identity, value });
+      const identity = read(link.identity, candidate);
+      if (identity !== undefined) found.push(identity);
     }
   }
   return found;

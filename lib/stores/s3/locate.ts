@@ -1,22 +1,29 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Identity, identityKey } from '../../datamap/identity';
+import { type Identity, identityKey, mergeIdentities, spellingsOf } from '../../datamap/identity';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { mapConcurrently } from '../concurrency';
 import { exemptionFor } from '../exemptions';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../retry';
-import type { LocatedRecord, StoreClients, StoreLocation } from '../types';
+import type { LocatedRecord, LocateOptions, StoreClients, StoreLocation } from '../types';
 import {
-  createNormaliser,
+  createIdentityReader,
   distinctPrefixes,
   firstPrefixOf,
+  type IdentityReader,
   type LineMatcher,
   lineMatchersFor,
   linkedIdentities,
-  type Normaliser,
+  normaliserOf,
   parseLine,
 } from './lines';
 import { getObjectOrUndefined, listObjectPages, listObjects } from './objects';
-import { isJsonLinesRule, isPrefixRule, subjectValues, substitutePrefix } from './prefixes';
+import {
+  isJsonLinesRule,
+  isPrefixRule,
+  isSafePrefixValue,
+  subjectIdentities,
+  substitutePrefix,
+} from './prefixes';
 import { bodyChunks, splitLines } from './stream';
 
 /** Objects streamed in parallel: enough to hide request latency, few enough to keep memory and S3 request rates low. */
@@ -40,11 +47,16 @@ export interface S3StoreLocation extends StoreLocation {
  *   return one {@link LocatedLines} per object and rule that holds lines of the subject; `located`
  *   counts lines. Links of the store are read from the matching lines into `revealed`.
  *
- * Values are normalised by their identity type on both sides (the subject's values and each line's
- * field), so `ABC…` in a log line matches the subject's `abc…` cookie id when the type is
- * case-insensitive.
+ * Prefix rules list the prefix of each spelling of an identity too (a folder may be named as the
+ * value was typed); a spelling that cannot be a prefix segment (it holds "/") is skipped.
+ * JSON-lines values are normalised by their identity type on both sides (the subject's values and
+ * each line's field), so `ABC…` in a log line matches the subject's `abc…` cookie id when the type
+ * is case-insensitive, whatever the spelling.
  *
- * @throws UnsafePrefixValueError when a prefix rule's identity value contains "/"
+ * @param identities as resolveIdentities returns them: normalised, with their spellings
+ * @param options.spellingsOnly list only the prefixes of the identities' spellings (their values
+ *   were located before); JSON-lines objects are not scanned again
+ * @throws UnsafePrefixValueError when a prefix rule's normalised identity value contains "/"
  * @throws InvalidIdentityError when a subject's identity does not normalise
  * @throws UnsupportedStoreError for a prefix template the loader would have rejected, or a compressed JSON-lines object
  */
@@ -53,56 +65,60 @@ export async function locateInS3Store(
   identities: Identity[],
   clients: StoreClients,
   dataMap: Pick<DataMap, 'identityTypes'>,
+  options: LocateOptions = {},
 ): Promise<S3StoreLocation> {
   const exemption = exemptionFor(store);
   const prefixRules = store.locate.filter(isPrefixRule);
-  const lineRules = store.locate.filter(isJsonLinesRule);
+  const lineRules = options.spellingsOnly ? [] : store.locate.filter(isJsonLinesRule);
   const records: LocatedRecord[] = [];
   let located = 0;
   let malformedLines = 0;
-  const revealed = new Map<string, Identity>();
+  const revealed: Identity[] = [];
 
   const seenObjects = new Set<string>();
   for (const rule of prefixRules) {
-    for (const value of subjectValues(dataMap, identities, rule.identity)) {
-      const prefix = substitutePrefix(store, rule, value);
-      for await (const object of listObjects(clients.s3, store.bucket, prefix)) {
-        // S3 only returns keys under the prefix; the check costs nothing and guards a misbehaving endpoint.
-        if (!object.key.startsWith(prefix) || seenObjects.has(object.key)) continue;
-        seenObjects.add(object.key);
-        records.push({
-          kind: 'object',
-          key: object.key,
-          size: object.size,
-          ...(object.etag === undefined ? {} : { etag: object.etag }),
-          ...(exemption ? { exemption } : {}),
-        });
-        located += 1;
+    const listed = new Set<string>();
+    for (const identity of subjectIdentities(dataMap, identities, rule.identity)) {
+      const spellings = options.spellingsOnly ? (identity.spellings ?? []) : spellingsOf(identity);
+      // Only the normalised value must make a safe prefix (substitutePrefix refuses it otherwise).
+      const values = spellings.filter((value) => value === identity.value || isSafePrefixValue(value));
+      for (const prefix of values.map((value) => substitutePrefix(store, rule, value))) {
+        if (listed.has(prefix)) continue;
+        listed.add(prefix);
+        for await (const object of listObjects(clients.s3, store.bucket, prefix)) {
+          // S3 only returns keys under the prefix; the check costs nothing and guards a misbehaving endpoint.
+          if (!object.key.startsWith(prefix) || seenObjects.has(object.key)) continue;
+          seenObjects.add(object.key);
+          records.push({
+            kind: 'object',
+            key: object.key,
+            size: object.size,
+            ...(object.etag === undefined ? {} : { etag: object.etag }),
+            ...(exemption ? { exemption } : {}),
+          });
+          located += 1;
+        }
       }
     }
   }
 
   const matchers = lineMatchersFor(lineRules, identities, dataMap);
   if (matchers.length > 0) {
-    const normalise = createNormaliser(dataMap);
-    const subjectKeys = new Set(identities.map((identity) => identityKey(identity)));
+    const read = createIdentityReader(dataMap);
     for (const prefix of distinctPrefixes(matchers)) {
       for await (const page of listObjectPages(clients.s3, store.bucket, prefix)) {
         const keys = page.filter((object) => object.key.startsWith(prefix)).map((object) => object.key);
         const scans = await mapConcurrently(keys, SCAN_CONCURRENCY, (key) =>
           // A prefix nested in another one's would list the same object twice: only its first prefix scans it.
           firstPrefixOf(matchers, key) === prefix
-            ? scanObject(store, clients.s3, key, matchers, normalise)
+            ? scanObject(store, clients.s3, key, matchers, read)
             : Promise.resolve(undefined),
         );
         for (const [index, scan] of scans.entries()) {
           const key = keys[index];
           if (!scan || key === undefined) continue;
           malformedLines += scan.malformed;
-          for (const identity of scan.revealed) {
-            const id = identityKey(identity);
-            if (!subjectKeys.has(id)) revealed.set(id, identity);
-          }
+          revealed.push(...scan.revealed);
           for (const [matcherIndex, lineCount] of scan.lineCounts.entries()) {
             const matcher = matchers[matcherIndex];
             if (!matcher || lineCount === 0) continue;
@@ -130,9 +146,20 @@ export async function locateInS3Store(
     records,
     located,
     exempted: exemption ? located : 0,
-    revealed: [...revealed.values()],
+    revealed: newToSubject(mergeIdentities(revealed), identities),
     malformedLines,
   };
+}
+
+/** The revealed identities the subject does not have yet, or not in every spelling revealed. */
+function newToSubject(revealed: Identity[], subject: Identity[]): Identity[] {
+  const known = new Map(
+    mergeIdentities(subject).map((identity) => [identityKey(identity), spellingsOf(identity)]),
+  );
+  return revealed.filter((identity) => {
+    const spellings = known.get(identityKey(identity));
+    return spellings === undefined || spellingsOf(identity).some((spelling) => !spellings.includes(spelling));
+  });
 }
 
 /**
@@ -148,7 +175,8 @@ export async function* lineIdentities(
   dataMap: Pick<DataMap, 'identityTypes'>,
 ): AsyncGenerator<Identity> {
   const rules = store.locate.filter(isJsonLinesRule).filter((rule) => key.startsWith(rule.jsonLines.prefix));
-  const normalise = createNormaliser(dataMap);
+  const read = createIdentityReader(dataMap);
+  const normalise = normaliserOf(read);
   const object = await withRetry(DEFAULT_RETRY_POLICY, () => getObjectOrUndefined(s3, store.bucket, key));
   if (!object) return;
   let lineNo = 0;
@@ -159,10 +187,10 @@ export async function* lineIdentities(
     if (line.kind !== 'record') continue;
     for (const rule of rules) {
       if (!Object.hasOwn(line.record, rule.jsonLines.field)) continue;
-      const value = normalise(rule.identity, line.record[rule.jsonLines.field]);
-      if (value !== undefined) yield { type: rule.identity, value };
+      const identity = read(rule.identity, line.record[rule.jsonLines.field]);
+      if (identity !== undefined) yield identity;
     }
-    yield* linkedIdentities(store, line.record, normalise);
+    yield* linkedIdentities(store, line.record, read);
   }
 }
 
@@ -180,8 +208,9 @@ async function scanObject(
   s3: S3Client,
   key: string,
   matchers: LineMatcher[],
-  normalise: Normaliser,
+  read: IdentityReader,
 ): Promise<ObjectScan | undefined> {
+  const normalise = normaliserOf(read);
   // Only rules whose prefix covers the key apply to it.
   const applicable = matchers.map((matcher) => key.startsWith(matcher.prefix));
   // The whole scan is retried, so a stream reset half way never leaves partial counts behind.
@@ -211,7 +240,7 @@ async function scanObject(
       if (line.kind === 'malformed') scan.malformed += 1;
       if (line.kind !== 'record' || line.matcher < 0) continue;
       scan.lineCounts[line.matcher] = (scan.lineCounts[line.matcher] ?? 0) + 1;
-      scan.revealed.push(...linkedIdentities(store, line.record, normalise));
+      scan.revealed.push(...linkedIdentities(store, line.record, read));
     }
     return scan;
   });

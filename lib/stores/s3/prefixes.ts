@@ -1,4 +1,9 @@
-import { type Identity, InvalidIdentityError, normaliseIdentity } from '../../datamap/identity';
+import {
+  type Identity,
+  InvalidIdentityError,
+  mergeIdentities,
+  normaliseIdentity,
+} from '../../datamap/identity';
 import type { DataMap, S3JsonLinesLocateRule, S3PrefixLocateRule, S3Store } from '../../datamap/schema';
 import { UnsupportedStoreError } from '../errors';
 import { UnsafePrefixValueError } from './errors';
@@ -18,17 +23,42 @@ export function isJsonLinesRule(rule: S3Store['locate'][number]): rule is S3Json
   return 'jsonLines' in rule;
 }
 
-/** The subject's distinct normalised values of one identity type (normalising again is idempotent and cheap). */
+/**
+ * The subject's identities of one type, each once, with normalised values (normalising again is
+ * idempotent and cheap) and the spellings they carry.
+ * @throws InvalidIdentityError when a value does not normalise
+ */
+export function subjectIdentities(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  identities: Identity[],
+  type: string,
+): Identity[] {
+  return mergeIdentities(
+    identities
+      .filter((identity) => identity.type === type)
+      .map((identity) => {
+        const normalised = normaliseIdentity(dataMap, type, identity.value);
+        return { ...normalised, spellings: [...(normalised.spellings ?? []), ...(identity.spellings ?? [])] };
+      }),
+  );
+}
+
+/** The subject's distinct normalised values of one identity type. */
 export function subjectValues(
   dataMap: Pick<DataMap, 'identityTypes'>,
   identities: Identity[],
   type: string,
 ): string[] {
-  const values = new Set<string>();
-  for (const identity of identities) {
-    if (identity.type === type) values.add(normaliseIdentity(dataMap, type, identity.value).value);
-  }
-  return [...values];
+  return subjectIdentities(dataMap, identities, type).map((identity) => identity.value);
+}
+
+/**
+ * Whether a value can fill a prefix placeholder: with no "/" in it (and not "." or ".."), the
+ * value is delimited on both sides by a template that ends in "/", so no other subject's prefix
+ * (ann@x.io.evil, +4930123 vs +49301234) can start with this one.
+ */
+export function isSafePrefixValue(value: string): boolean {
+  return !value.includes('/') && value !== '.' && value !== '..';
 }
 
 /**
@@ -63,17 +93,14 @@ export function splitTemplate(store: S3Store, rule: S3PrefixLocateRule): { befor
  */
 export function substitutePrefix(store: S3Store, rule: S3PrefixLocateRule, value: string): string {
   const { before, after } = splitTemplate(store, rule);
-  // With no "/" in the value and a template ending in "/", the value is delimited on both sides: no
-  // other subject's prefix (ann@x.io.evil, +4930123 vs +49301234) can start with this one.
-  if (value.includes('/') || value === '.' || value === '..') {
-    throw new UnsafePrefixValueError(store.id, rule.identity);
-  }
+  if (!isSafePrefixValue(value)) throw new UnsafePrefixValueError(store.id, rule.identity);
   return `${before}${value}${after}`;
 }
 
 /**
  * The identities an object key reveals through the store's prefix rules: `calls/+4930123456/x.wav`
- * under `calls/{phone}/` is the phone's. Values that do not normalise are left out.
+ * under `calls/{phone}/` is the phone's, with the key's spelling when it is not the normalised
+ * value. Values that do not normalise are left out.
  */
 export function identitiesInKey(
   store: S3Store,
@@ -93,5 +120,5 @@ export function identitiesInKey(
       if (!(error instanceof InvalidIdentityError)) throw error;
     }
   }
-  return found;
+  return mergeIdentities(found);
 }

@@ -172,6 +172,64 @@ describe('submitting and verifying requests', () => {
     await expect(getRequest(env.deps, 'bad-request-0001')).rejects.toThrow('does not exist');
   });
 
+  it('keeps the address as given as a spelling to locate by, verifies it again, and drops it when the request ends', async () => {
+    // prepare
+    const asGiven = ' Sam.Spelled@Example.COM ';
+    const { requestId, record } = await submitRequest(env.deps, noExecution, {
+      type: 'access',
+      subject: [
+        { type: 'email', value: asGiven },
+        { type: 'email', value: 'sam.spelled@example.com', spellings: ['SAM.SPELLED@EXAMPLE.COM'] },
+      ],
+      jurisdiction: 'gdpr',
+      verification,
+    });
+
+    // act
+    const verdict = await verifyRequest(env.deps, requestId);
+    const stored = await getRequest(env.deps, requestId);
+    await recordOutcome(env.deps, requestId);
+    const ended = await getRequest(env.deps, requestId);
+
+    // assess: one identity, every spelling; the keyed hash is of the normalised value only
+    expect(verdict.outcome).toBe('proceed');
+    expect(stored.subject).toEqual([
+      {
+        type: 'email',
+        value: 'sam.spelled@example.com',
+        spellings: [asGiven, asGiven.trim(), 'SAM.SPELLED@EXAMPLE.COM'],
+      },
+    ]);
+    expect(stored.subjectHashes).toEqual(record.subjectHashes);
+    expect(stored.subjectHashes).toHaveLength(1);
+    expect(ended.subject).toBeUndefined();
+    expect(JSON.stringify(ended).toLowerCase()).not.toContain('sam.spelled');
+  });
+
+  it('refuses a spelling that is another address, naming neither', async () => {
+    // prepare
+    const input = {
+      requestId: 'bad-spelling-0001',
+      type: 'access',
+      subject: [{ type: 'email', value: 'tom@example.com', spellings: ['Tim@Example.com'] }],
+      jurisdiction: 'gdpr',
+      verification,
+    };
+
+    // act
+    const submitting = submitRequest(env.deps, noExecution, input);
+
+    // assess
+    await expect(submitting).rejects.toThrow(InvalidRequestError);
+    const message = await submitting.then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(message).toContain('a spelling of the identity normalises to another value');
+    expect(message.toLowerCase()).not.toMatch(/tom@|tim@/);
+    await expect(getRequest(env.deps, 'bad-spelling-0001')).rejects.toThrow('does not exist');
+  });
+
   it('refuses a different request under a request id already used', async () => {
     // prepare
     const subject = [{ type: 'email', value: 'same-id@example.com' }];

@@ -9,7 +9,14 @@ import {
   type QueryCommandOutput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type DataMap, type DynamoStore, getStore, type Identity, loadDataMap } from '../../../lib/datamap';
+import {
+  type DataMap,
+  type DynamoStore,
+  getStore,
+  type Identity,
+  loadDataMap,
+  normaliseIdentity,
+} from '../../../lib/datamap';
 import { createLocalClients, type LocalClients } from '../../../lib/local/servers';
 import { eraseInDynamoStore, locateInDynamoStore } from '../../../lib/stores/dynamodb';
 import {
@@ -489,6 +496,192 @@ describe('locate', () => {
     const message = await outcome.catch((error: Error) => error.message);
     expect(message).not.toContain(ADA.email);
     expect(message).not.toContain(ADA.cookies[0]);
+  });
+});
+
+describe('spellings', () => {
+  const FRANK = 'frank.partner@partner.test';
+  /** How an old partner portal stored Frank's address: as he typed it. */
+  const FRANK_AS_TYPED = ' Frank.Partner@Partner.TEST ';
+  const frankContact = (contactId: string, email: string, extra: Item = {}): Item => ({
+    partnerId: S('p-3'),
+    contactId: S(contactId),
+    email: S(email),
+    name: S('Frank Example'),
+    role: S('sales'),
+    ...extra,
+  });
+
+  it('finds through a GSI an item holding the address as typed, and masks it only while it still holds that spelling', async () => {
+    // prepare
+    await reset({
+      [partnerContacts.table]: [
+        frankContact('c-legacy', FRANK_AS_TYPED, { phone: S('+4930333333') }),
+        frankContact('c-new', FRANK),
+      ],
+    });
+    const frank = normaliseIdentity(dataMap, 'email', FRANK_AS_TYPED);
+    const before = await snapshot();
+    const updates: UpdateItemCommand['input'][] = [];
+    const probe = instrument(clients.dynamodb, {
+      beforeSend: async (command, input) => {
+        if (command === 'UpdateItemCommand') updates.push(input as UpdateItemCommand['input']);
+      },
+    });
+    // act
+    const location = await locateInStore(dataMap, partnerContacts, [frank], clients);
+    const locateCounts = { ...probe.counts };
+    const outcome = await eraseInStore(dataMap, partnerContacts, location.records, clients, {
+      hmacKey: HMAC_KEY,
+      retry: FAST_RETRY,
+    }).finally(probe.remove);
+    // assess: one Query per distinct spelling (normalised, as typed, trimmed), a re-read per query with hits
+    expect(locateCounts).toEqual({ QueryCommand: 3, BatchGetItemCommand: 2 });
+    expect(
+      location.records.map((record) => [
+        (record as LocatedItem).key.contactId,
+        (record as LocatedItem).matched,
+      ]),
+    ).toEqual([
+      ['c-new', { identity: 'email', attribute: 'email', value: FRANK }],
+      ['c-legacy', { identity: 'email', attribute: 'email', value: FRANK_AS_TYPED }],
+    ]);
+    expect(location.revealed).toEqual([{ type: 'phone', value: '+4930333333' }]);
+    expect(outcome).toMatchObject({ masked: 2, skipped: 0, failed: 0 });
+    const legacyUpdate = updates.find((update) => update.Key?.contactId?.S === 'c-legacy');
+    expect(legacyUpdate?.ConditionExpression).toContain(' = :guard');
+    expect(legacyUpdate?.ExpressionAttributeValues?.[':guard']).toEqual(S(FRANK_AS_TYPED));
+    const after = await snapshot();
+    expect(after.get('partner-contacts|p-3|c-legacy')?.email).toEqual(
+      S(`hmac:${createHmac('sha256', HMAC_KEY).update(FRANK_AS_TYPED).digest('hex')}`),
+    );
+    expectOnlyChanged(
+      before,
+      after,
+      new Set(['partner-contacts|p-3|c-legacy', 'partner-contacts|p-3|c-new']),
+    );
+    const again = await locateInStore(dataMap, partnerContacts, [frank], clients);
+    expect(again.located).toBe(0);
+  });
+
+  it('finds only the spellings it has: another address never, the same address in a spelling nobody gave neither', async () => {
+    // prepare: by the email type's normalisation, addresses that differ only in case or spaces are
+    // one identity, so a row of any of them is the subject's; a Query still matches only exact values
+    await reset({
+      [partnerContacts.table]: [
+        frankContact('c-legacy', FRANK_AS_TYPED),
+        frankContact('c-new', FRANK),
+        frankContact('c-shouted', 'FRANK.PARTNER@PARTNER.TEST'),
+        frankContact('c-longer', 'Frank.Partner@Partner.TEST.evil'),
+        frankContact('c-prefixed', 'xFrank.Partner@Partner.TEST'),
+        frankContact('c-shorter', 'Frank.Partner@Partner.TES'),
+      ],
+    });
+    // act
+    const asTyped = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [normaliseIdentity(dataMap, 'email', FRANK_AS_TYPED)],
+      clients,
+    );
+    const asNormalised = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [normaliseIdentity(dataMap, 'email', FRANK)],
+      clients,
+    );
+    // assess
+    expect(located(asTyped)).toEqual(
+      new Set(['partner-contacts|p-3|c-legacy', 'partner-contacts|p-3|c-new']),
+    );
+    expect(located(asNormalised)).toEqual(new Set(['partner-contacts|p-3|c-new']));
+  });
+
+  it('follows a link stored in a legacy spelling to the stores keyed by that spelling, one query per distinct spelling', async () => {
+    // prepare: an old tracker wrote Ada's second cookie id in upper case, as her inquiry holds it
+    const legacyCookie = ADA.cookies[1]!.toUpperCase();
+    await reset({
+      [adEvents.table]: [adEvent(legacyCookie, 7), adEvent(legacyCookie, 8)],
+      [conversions.table]: [conversion('c-ada-legacy', legacyCookie)],
+    });
+    const probe = instrument(clients.dynamodb);
+    // act
+    const subject = await locateSubject(dynamoMap, [identity('email', ADA.email)], clients).finally(
+      probe.remove,
+    );
+    // assess
+    expect(subject.identities).toContainEqual({
+      type: 'cookieId',
+      value: ADA.cookies[1],
+      spellings: [legacyCookie],
+    });
+    const byStore = Object.fromEntries(
+      subject.stores.map((location) => [location.storeId, located(location)]),
+    );
+    expect(byStore['ad-events']?.size).toBe(7);
+    expect(byStore['ad-events']).toContain(`ad-events|${legacyCookie}|2024-03-01T00:00:07Z#imp`);
+    expect(byStore.conversions).toEqual(
+      new Set(['conversions|c-ada-1|', 'conversions|c-ada-2|', 'conversions|c-ada-legacy|']),
+    );
+    // resolving: inquiries and partner-contacts by email; locating: inquiries 1, partner-contacts 1,
+    // ad-events and conversions 3 each (the first cookie id, the second one and its legacy spelling)
+    expect(probe.counts).toEqual({ QueryCommand: 10, BatchGetItemCommand: 3 });
+  });
+
+  it('locates a known identity again by a spelling a link reveals later, and only by that spelling', async () => {
+    // prepare: contact rows reveal the address they hold; Frank's contact holds it as he typed it,
+    // and an inquiry of his is keyed by the trimmed spelling
+    const linkingEmail: DynamoStore = {
+      ...partnerContacts,
+      links: [...partnerContacts.links, { identity: 'email', attribute: 'email' }],
+    };
+    const map: DataMap = {
+      ...dynamoMap,
+      stores: dynamoMap.stores.map((candidate) =>
+        candidate.id === partnerContacts.id ? linkingEmail : candidate,
+      ),
+    };
+    const frankCookie = cookie('f', 1);
+    await reset({
+      [partnerContacts.table]: [frankContact('c-1', FRANK_AS_TYPED, { userId: S('u-0000000f') })],
+      [inquiries.table]: [
+        { email: S(FRANK), receivedAt: S('2024-04-01T08:00:00Z') },
+        {
+          email: S(FRANK_AS_TYPED.trim()),
+          receivedAt: S('2019-04-01T08:00:00Z'),
+          cookieIds: { SS: [frankCookie] },
+        },
+      ],
+    });
+    const queried: string[] = [];
+    const probe = instrument(clients.dynamodb, {
+      onQueryOutput: (input) => {
+        queried.push(`${input.IndexName ?? input.TableName}=${input.ExpressionAttributeValues?.[':v']?.S}`);
+      },
+    });
+    // act
+    const identities = await resolveIdentities(
+      map,
+      [identity('email', FRANK), identity('userId', 'u-0000000f')],
+      clients,
+    ).finally(probe.remove);
+    // assess
+    expect(identities).toEqual([
+      { type: 'email', value: FRANK, spellings: [FRANK_AS_TYPED, FRANK_AS_TYPED.trim()] },
+      { type: 'userId', value: 'u-0000000f' },
+      { type: 'cookieId', value: frankCookie },
+    ]);
+    expect(queried.sort()).toEqual(
+      [
+        `${inquiries.table}=${FRANK}`,
+        `byEmail=${FRANK}`,
+        'byUser=u-0000000f',
+        `${inquiries.table}=${FRANK_AS_TYPED}`,
+        `${inquiries.table}=${FRANK_AS_TYPED.trim()}`,
+        `byEmail=${FRANK_AS_TYPED}`,
+        `byEmail=${FRANK_AS_TYPED.trim()}`,
+      ].sort(),
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
-import type { Identity } from '../../../lib/datamap/identity';
+import { type Identity, normaliseIdentity } from '../../../lib/datamap/identity';
 import { getStore, loadDataMap } from '../../../lib/datamap/load';
 import type { DataMap, S3Store } from '../../../lib/datamap/schema';
 import {
@@ -42,6 +42,10 @@ function s3Store(map: DataMap, id: string): S3Store {
 const calls = s3Store(dataMap, 'call-recordings');
 const recruitment = s3Store(dataMap, 'recruitment');
 const clickstream = s3Store(dataMap, 'clickstream');
+/** Recruitment as an older upload form left it: some folders named as the applicant typed the address. */
+const legacyRecruitment: S3Store = { ...recruitment, bucket: 'adtech-recruitment-legacy' };
+const CLEO_AS_TYPED = ' Cleo.Applicant@Example.COM ';
+const CLEO = 'cleo.applicant@example.com';
 
 // Subjects
 const BIG_PHONE = '+4930111111';
@@ -270,6 +274,15 @@ describe('S3 store adapter against s3rver', () => {
       { key: 'applications/ann@x.iox/cv.pdf', body: '%PDF-1.7 iox' },
       { key: 'applications/bob@y.org/cv.pdf', body: '%PDF-1.7 bob' },
     ]);
+    await createBucketIfMissing(s3, legacyRecruitment.bucket);
+    await putAll(s3, legacyRecruitment.bucket, [
+      { key: 'applications/Cleo.Applicant@Example.COM/cv.pdf', body: '%PDF-1.7 cleo, legacy form' },
+      { key: `applications/${CLEO}/cover-letter.txt`, body: 'Dear hiring manager' },
+      // The same address in a spelling nobody gave: out of reach (a stored value no spelling reaches).
+      { key: 'applications/CLEO.APPLICANT@EXAMPLE.COM/cv.pdf', body: '%PDF-1.7 shouted' },
+      { key: 'applications/Cleo.Applicant@Example.COM.evil/cv.pdf', body: '%PDF-1.7 someone else' },
+      { key: 'applications/Cleo.Applicant@Example.CO/cv.pdf', body: '%PDF-1.7 someone else too' },
+    ]);
     // clickstream
     for (const file of clickFiles) {
       await s3.send(
@@ -383,15 +396,110 @@ describe('S3 store adapter against s3rver', () => {
       });
     });
 
-    it('reveals linked identities from the subject’s lines only, normalised', async () => {
+    it('reveals linked identities from the subject’s lines only, normalised, with the spelling the line holds', async () => {
       // prepare: the example store declares no links; a variant following a phone field does
       const linking: S3Store = { ...clickstream, links: [{ identity: 'phone', attribute: 'phone' }] };
       // act
       const forA = await locateInS3Store(linking, [cookie(COOKIE_A)], clients, dataMap);
       const forD = await locateInS3Store(linking, [cookie(COOKIE_D)], clients, dataMap);
       // assess
-      expect(forA.revealed).toEqual([{ type: 'phone', value: '+49305550001' }]);
+      expect(forA.revealed).toEqual([
+        { type: 'phone', value: '+49305550001', spellings: ['+49 30 555 0001'] },
+      ]);
       expect(forD.revealed).toEqual([]);
+    });
+  });
+
+  describe('locate by spellings', () => {
+    /** Counts the requests an S3 client sends, by command, until `remove` is called. */
+    function countRequests(client: S3Client) {
+      const counts: Record<string, number> = {};
+      const name = `count-${Math.random()}`;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const command = context.commandName ?? 'unknown';
+          counts[command] = (counts[command] ?? 0) + 1;
+          return next(args);
+        },
+        { step: 'initialize', name },
+      );
+      return { counts, remove: () => client.middlewareStack.remove(name) };
+    }
+
+    it('lists the folder of each distinct spelling once: a folder named as typed is found', async () => {
+      // prepare: as given, trimmed, and the normalised value: three prefixes
+      const cleo = normaliseIdentity(dataMap, 'email', CLEO_AS_TYPED);
+      const probe = countRequests(s3);
+      // act
+      const location = await locateInS3Store(legacyRecruitment, [cleo, cleo], clients, dataMap).finally(
+        probe.remove,
+      );
+      // assess
+      expect(location.records.map((record) => record.key).sort()).toEqual([
+        'applications/Cleo.Applicant@Example.COM/cv.pdf',
+        `applications/${CLEO}/cover-letter.txt`,
+      ]);
+      expect(probe.counts).toEqual({ ListObjectsV2Command: 3 });
+    });
+
+    it('lists only the normalised folder when the address is given normalised', async () => {
+      // act
+      const location = await locateInS3Store(legacyRecruitment, [email(CLEO)], clients, dataMap);
+      // assess
+      expect(location.records.map((record) => record.key)).toEqual([`applications/${CLEO}/cover-letter.txt`]);
+    });
+
+    it('skips a spelling that cannot be a prefix segment instead of failing the request', async () => {
+      // prepare: spellings normalise to the value, so none holds "/" in practice; one given by hand does
+      const cleo: Identity = { type: 'email', value: CLEO, spellings: [`../${CLEO}`, '..', 'x/y'] };
+      const probe = countRequests(s3);
+      // act
+      const location = await locateInS3Store(legacyRecruitment, [cleo], clients, dataMap).finally(
+        probe.remove,
+      );
+      // assess
+      expect(location.records.map((record) => record.key)).toEqual([`applications/${CLEO}/cover-letter.txt`]);
+      expect(probe.counts).toEqual({ ListObjectsV2Command: 1 });
+    });
+
+    it('locates only by the new spellings when asked to, and scans no JSON-lines object again', async () => {
+      // prepare
+      const cleo: Identity = { type: 'email', value: CLEO, spellings: ['Cleo.Applicant@Example.COM'] };
+      const probe = countRequests(s3);
+      // act
+      const folders = await locateInS3Store(legacyRecruitment, [cleo], clients, dataMap, {
+        spellingsOnly: true,
+      });
+      const lines = await locateInS3Store(
+        clickstream,
+        [{ ...cookie(COOKIE_A), spellings: [COOKIE_A.toUpperCase()] }],
+        clients,
+        dataMap,
+        { spellingsOnly: true },
+      ).finally(probe.remove);
+      // assess
+      expect(folders.records.map((record) => record.key)).toEqual([
+        'applications/Cleo.Applicant@Example.COM/cv.pdf',
+      ]);
+      expect(lines).toMatchObject({ located: 0, records: [], revealed: [] });
+      expect(probe.counts).toEqual({ ListObjectsV2Command: 1 });
+    });
+
+    it('reveals an identity the subject has when a line spells it in a way not known yet', async () => {
+      // prepare
+      const linking: S3Store = { ...clickstream, links: [{ identity: 'phone', attribute: 'phone' }] };
+      const known = normaliseIdentity(dataMap, 'phone', '+49 30 555 0001');
+      // act
+      const unspelt = await locateInS3Store(
+        linking,
+        [cookie(COOKIE_A), phone(known.value)],
+        clients,
+        dataMap,
+      );
+      const spelt = await locateInS3Store(linking, [cookie(COOKIE_A), known], clients, dataMap);
+      // assess
+      expect(unspelt.revealed).toEqual([known]);
+      expect(spelt.revealed).toEqual([]);
     });
   });
 

@@ -183,7 +183,11 @@ describe('normaliseIdentity: opaque identities', () => {
     const results = inputs.map((raw) => attempt('userId', raw));
 
     // assess
-    expect(results[0]?.identity).toEqual({ type: 'userId', value: 'u-0123abcd' });
+    expect(results[0]?.identity).toEqual({
+      type: 'userId',
+      value: 'u-0123abcd',
+      spellings: [' u-0123abcd '],
+    });
     for (const result of results.slice(1)) {
       expect(result.error).toBeInstanceOf(InvalidIdentityError);
       expect((result.error as InvalidIdentityError).reason).toBe(
@@ -325,7 +329,7 @@ describe('normaliseIdentity: types and limits', () => {
 });
 
 describe('parseIdentityArgument and identityKey', () => {
-  it('parses TYPE=VALUE and normalises the value', () => {
+  it('parses TYPE=VALUE, normalises the value and keeps it as given', () => {
     // prepare
     const argument = 'email= Ada@Example.com';
 
@@ -333,7 +337,11 @@ describe('parseIdentityArgument and identityKey', () => {
     const identity = parseIdentityArgument(dataMap, argument);
 
     // assess
-    expect(identity).toEqual({ type: 'email', value: 'ada@example.com' });
+    expect(identity).toEqual({
+      type: 'email',
+      value: 'ada@example.com',
+      spellings: [' Ada@Example.com', 'Ada@Example.com'],
+    });
   });
 
   it('keeps an = inside the value', () => {

@@ -661,6 +661,46 @@ describe('parseDataMap: schema rules', () => {
       fix: 'must be a valid JavaScript regular expression',
     },
     {
+      rule: 'an identity type names a spelling lethe does not know',
+      source: edit(
+        '  email:\n    normalise: email\n',
+        '  email:\n    normalise: email\n    spellings: [as-given, lower]\n',
+      ),
+      path: 'identityTypes.email.spellings[1]',
+      at: 'spellings: [as-given, lower]',
+      fix: 'expected one of "as-given", "trimmed", "upper", got "lower"',
+    },
+    {
+      rule: 'an identity type names a spelling twice',
+      source: edit(
+        '  email:\n    normalise: email\n',
+        '  email:\n    normalise: email\n    spellings: [upper, upper]\n',
+      ),
+      path: 'identityTypes.email.spellings',
+      at: 'spellings: [upper, upper]',
+      fix: 'name each spelling once',
+    },
+    {
+      rule: 'a case-sensitive opaque type locates by the upper-case form, which is another identity',
+      source: edit(
+        '    pattern: "u-[0-9a-f]{8}"\n',
+        '    pattern: "u-[0-9a-f]{8}"\n    spellings: [as-given, upper]\n',
+      ),
+      path: 'identityTypes.userId.spellings',
+      at: 'spellings: [as-given, upper]',
+      fix: 'upper would be another identity of a case-sensitive opaque type; remove it, or set caseSensitive: false',
+    },
+    {
+      rule: 'a phone type locates by the upper-case form, which has no letters to change',
+      source: edit(
+        '  phone:\n    normalise: e164\n',
+        '  phone:\n    normalise: e164\n    spellings: [upper]\n',
+      ),
+      path: 'identityTypes.phone.spellings',
+      at: 'spellings: [upper]',
+      fix: 'upper applies to types whose values have letters',
+    },
+    {
       rule: 'an identity type is not camelCase',
       source: edit('  userId:\n', '  user_id:\n'),
       path: 'identityTypes.user_id',

@@ -73,7 +73,7 @@ describe('values and keys', () => {
     );
   });
 
-  it('reads the identities an item holds in its locate and link attributes, normalised', () => {
+  it('reads the identities an item holds in its locate and link attributes, normalised, with the spelling stored', () => {
     // Prepare: every attribute the store locates or links by holds an e-mail spelt in upper case.
     const attributes = [
       ...inquiries.locate.filter((rule) => rule.identity === 'email').map((rule) => rule.attribute),
@@ -89,7 +89,7 @@ describe('values and keys', () => {
 
     // Assess
     expect(attributes.length).toBeGreaterThan(0);
-    expect(found).toEqual([{ type: 'email', value: 'ann@example.com' }]);
+    expect(found).toEqual([{ type: 'email', value: 'ann@example.com', spellings: ['Ann@Example.COM'] }]);
   });
 });
 
