@@ -75,21 +75,37 @@ describe('tallyRecord', () => {
     for (const record of records) tallyRecord(tallies, record, classify);
 
     // Assess
-    expect(
-      tallies.map(({ records, values, missing, notNormalising, notNormalised, onlyAsGiven }) => ({
-        records,
-        values,
-        missing,
-        notNormalising,
-        notNormalised,
-        onlyAsGiven,
-      })),
-    ).toEqual([
+    // The sources come back as they went in, with their counts.
+    expect(tallies).toEqual([
       // a list in a locate attribute is one value that matches nothing
-      { records: 4, values: 3, missing: 1, notNormalising: 1, notNormalised: 1, onlyAsGiven: 1 },
+      {
+        ...sources[0],
+        records: 4,
+        values: 3,
+        missing: 1,
+        notNormalising: 1,
+        notNormalised: 1,
+        onlyAsGiven: 1,
+      },
       // a link's list is one value per element; a string is one value
-      { records: 4, values: 6, missing: 0, notNormalising: 1, notNormalised: 2, onlyAsGiven: 1 },
-      { records: 4, values: 3, missing: 1, notNormalising: 2, notNormalised: 0, onlyAsGiven: 0 },
+      {
+        ...sources[1],
+        records: 4,
+        values: 6,
+        missing: 0,
+        notNormalising: 1,
+        notNormalised: 2,
+        onlyAsGiven: 1,
+      },
+      {
+        ...sources[2],
+        records: 4,
+        values: 3,
+        missing: 1,
+        notNormalising: 2,
+        notNormalised: 0,
+        onlyAsGiven: 0,
+      },
     ]);
   });
 
