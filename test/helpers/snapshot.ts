@@ -20,7 +20,7 @@ export async function snapshotEverything(clients: StoreClients): Promise<Map<str
     for (const table of page.TableNames ?? []) {
       const items = (await scanAll(clients.dynamodb, table)).map(canonicalJson).sort();
       entries.set(`table ${table}`, `${items.length} items`);
-      items.forEach((item, index) => entries.set(`table ${table} #${index}`, item));
+      for (const [index, item] of items.entries()) entries.set(`table ${table} #${index}`, item);
     }
     startTable = page.LastEvaluatedTableName;
   } while (startTable);
