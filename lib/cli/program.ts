@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { addCheckCommand } from './commands/check';
 import { addDemoCommand } from './commands/demo';
 import { addHoldCommands } from './commands/hold';
 import { addImportCommand } from './commands/import';
@@ -34,6 +35,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   // in this order in --help
   addInitCommand(program, context);
   addImportCommand(program, context);
+  addCheckCommand(program, context);
   addRequestCommands(program, context);
   addSweepCommand(program, context);
   addHoldCommands(program, context);

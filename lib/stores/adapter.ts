@@ -55,6 +55,66 @@ export interface StoreAdapter<S extends Store> {
    * @throws UnsupportedStoreError for a retention rule the store cannot follow
    */
   sweep(store: RetainedStore<S>, context: StoreContext, options: SweepOptions): StoreSweep;
+  /**
+   * Reads, page by page, the raw values each record holds in the store's value sources (its
+   * locate rules and links, see valueSources), for a data-quality check. Reads only, and never
+   * holds more than a page (per DynamoDB segment) in memory.
+   */
+  scanValues(store: S, context: StoreContext, options: ValueScanOptions): AsyncIterable<ValueScanPage>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value scans (lethe check)
+
+/**
+ * How locate uses a value source: `table` and `index` Query a partition key by the exact value,
+ * `prefix` lists a per-subject key prefix holding the exact value, `jsonLines` compares the field
+ * normalised, and `link` values are read from located records and normalised.
+ */
+export type ValueSourceUse = 'table' | 'index' | 'prefix' | 'jsonLines' | 'link';
+
+/** A place a store's records hold identity values: one of its locate rules or links. */
+export interface ValueSource {
+  role: 'locate' | 'link';
+  identity: string;
+  use: ValueSourceUse;
+  /** The DynamoDB attribute or JSON field; for a prefix rule, its template (`calls/{phone}/`). */
+  attribute: string;
+  /** The GSI a rule of use `index` queries. */
+  index?: string;
+  /** S3: the source covers only objects whose key starts with this (a rule's fixed prefix). */
+  keyPrefix?: string;
+}
+
+/** One record as a value scan reads it. */
+export interface ScannedRecord {
+  /**
+   * The raw value the record holds in each value source, in the order of valueSources(store): a
+   * string, a list (a link's list or set attribute), any other value the record holds there (a
+   * map, a number in JSON), or undefined when the record lacks it.
+   */
+  values: unknown[];
+  /** Per source, whether it covers the record at all (S3: the object's key is under the source's prefix); omitted when all do. */
+  applies?: readonly boolean[];
+}
+
+export interface ValueScanPage {
+  records: ScannedRecord[];
+  /** JSON-lines: lines that are not JSON objects, so no record (blank lines are not counted). */
+  malformedLines: number;
+  /** JSON-lines: objects that cannot be read as lines (compressed), whose lines nobody can match. */
+  unreadableObjects: number;
+}
+
+export interface ValueScanOptions {
+  /** Items per Scan page, objects per listing, lines per page; default 1,000. */
+  pageSize?: number;
+  /** DynamoDB: parallel Scan segments, each with at most one page in flight; default 1. */
+  segments?: number;
+  /** DynamoDB: strongly consistent reads, at twice the read capacity; default eventually consistent. */
+  consistentRead?: boolean;
+  /** Backoff for throttling; default DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,3 +53,38 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
   return result;
 }
+
+/**
+ * Interleaves several async sources, yielding each value as it arrives. Each source has at most one
+ * value in flight, asked for only once its previous value has been consumed, so at most one value
+ * per source is held at a time (a page per parallel Scan segment, say).
+ * @throws the first error a source threw, after the values in flight at that moment have settled
+ *   and every source has been closed
+ */
+export async function* interleave<T>(sources: readonly AsyncIterable<T>[]): AsyncGenerator<T> {
+  const iterators = sources.map((source) => source[Symbol.asyncIterator]());
+  type Settled = { index: number } & ({ result: IteratorResult<T> } | { error: unknown });
+  const inFlight = new Map<number, Promise<Settled>>();
+  const pull = (index: number) => {
+    // Settled, never rejected: a failure waiting here while the consumer is busy is not an unhandled rejection.
+    const next = (iterators[index] as AsyncIterator<T>).next().then(
+      (result): Settled => ({ index, result }),
+      (error: unknown): Settled => ({ index, error }),
+    );
+    inFlight.set(index, next);
+  };
+  for (let index = 0; index < iterators.length; index += 1) pull(index);
+  try {
+    while (inFlight.size > 0) {
+      const settled = await Promise.race(inFlight.values());
+      inFlight.delete(settled.index);
+      if ('error' in settled) throw settled.error;
+      if (settled.result.done) continue;
+      yield settled.result.value;
+      pull(settled.index);
+    }
+  } finally {
+    await Promise.all(inFlight.values());
+    await Promise.allSettled(iterators.map((iterator) => iterator.return?.()));
+  }
+}

@@ -6,7 +6,14 @@ import {
   spellingsOf,
 } from '../datamap/identity';
 import type { DataMap, Store } from '../datamap/schema';
-import type { RetainedStore, StoreAdapter, StoreSweep, SweepOptions } from './adapter';
+import type {
+  RetainedStore,
+  StoreAdapter,
+  StoreSweep,
+  SweepOptions,
+  ValueScanOptions,
+  ValueScanPage,
+} from './adapter';
 import { dynamoAdapter } from './dynamodb';
 import { TooManyIdentitiesError } from './errors';
 import { s3Adapter } from './s3';
@@ -28,6 +35,7 @@ import type {
 export type * from './adapter';
 export { keyId } from './dynamodb';
 export * from './errors';
+export { valueSources } from './sources';
 export type * from './types';
 
 const ADAPTERS: { [Kind in Store['kind']]: StoreAdapter<Extract<Store, { kind: Kind }>> } = {
@@ -94,6 +102,19 @@ export function openSweep(
   options: SweepOptions,
 ): StoreSweep {
   return adapterFor(store).sweep(store, { clients, dataMap }, options);
+}
+
+/**
+ * Reads, page by page, the raw values the records of a store hold in its value sources (locate
+ * rules and links; see valueSources), for a data-quality check. Reads only.
+ */
+export function scanStoreValues(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: Store,
+  clients: StoreClients,
+  options: ValueScanOptions = {},
+): AsyncIterable<ValueScanPage> {
+  return adapterFor(store).scanValues(store, { clients, dataMap }, options);
 }
 
 function countsByType(identities: Iterable<Identity>): Record<string, number> {

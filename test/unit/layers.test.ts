@@ -13,7 +13,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['lib/deps'],
   ['lib/audit'],
   ['lib/holds'],
-  ['lib/rights', 'lib/retention'],
+  ['lib/rights', 'lib/retention', 'lib/check'],
   ['lib/workflow'],
   ['lib/aws'],
   ['lib/infra'],

@@ -83,6 +83,9 @@ function fromSfnEvent(event: SfnHistoryEvent): HistoryEvent {
   };
 }
 
+/** The clients an AwsBackend talks through, each defaulting to one with the ambient credentials and region. */
+export type AwsBackendClients = Partial<AwsClients> & { cloudFormation?: CloudFormationClient };
+
 /** What an AwsBackend works with, read from the stack outputs when it is opened. */
 interface AwsBackendParts {
   deps: LetheDeps;
@@ -126,7 +129,7 @@ export class AwsBackend implements LetheBackend {
     waitSeconds?: number;
     pollIntervalMs?: number;
     /** Injectable for tests; by default clients with the ambient AWS credentials and region. */
-    clients?: Partial<AwsClients> & { cloudFormation?: CloudFormationClient };
+    clients?: AwsBackendClients;
   }): Promise<AwsBackend> {
     const cloudFormation = options.clients?.cloudFormation ?? new CloudFormationClient({});
     const env = {

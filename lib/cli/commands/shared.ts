@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { loadDataMap } from '../../datamap/load';
 import type { FaultInjector } from '../../local/execution';
-import { AwsBackend, type LetheBackend, LocalBackend } from '../backends';
+import { AwsBackend, type AwsBackendClients, type LetheBackend, LocalBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import type { CliIo } from '../io';
 
@@ -11,6 +11,8 @@ export interface CliOptions {
   /** Tests only: inject failures into Task states of local runs. */
   faults?: FaultInjector;
   now?: () => Date;
+  /** Tests only: the clients `--target aws` uses (default: the ambient AWS credentials and region). */
+  awsClients?: AwsBackendClients;
 }
 
 /** The options every command takes; `target` and `stack` where a command also runs on AWS. */
@@ -55,7 +57,11 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     if (opts.target === 'aws') {
       if (!opts.datamap)
         throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
-      return AwsBackend.open({ stackPrefix: opts.stack ?? 'Lethe', dataMap: loadDataMap(opts.datamap) });
+      return AwsBackend.open({
+        stackPrefix: opts.stack ?? 'Lethe',
+        dataMap: loadDataMap(opts.datamap),
+        ...(options.awsClients ? { clients: options.awsClients } : {}),
+      });
     }
     return LocalBackend.open({
       ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),

@@ -26,6 +26,7 @@ import type { StoreAdapter } from '../adapter';
 import { eraseInDynamoStore } from './erase';
 import { locateInDynamoStore } from './locate';
 import { readDynamoRecords } from './read';
+import { scanDynamoValues } from './scan-values';
 import { openDynamoSweep } from './sweep';
 
 /** The DynamoDB adapter, in the signature every store kind shares. */
@@ -35,6 +36,7 @@ export const dynamoAdapter: StoreAdapter<DynamoStore> = {
   read: (store, records, { clients }) => readDynamoRecords(store, records, clients),
   erase: (store, records, { clients }, options) => eraseInDynamoStore(store, records, clients, options),
   sweep: openDynamoSweep,
+  scanValues: scanDynamoValues,
 };
 
 export { eraseInDynamoStore } from './erase';

@@ -12,6 +12,7 @@ import type { StoreAdapter } from '../adapter';
 import { eraseInS3Store } from './erase';
 import { locateInS3Store } from './locate';
 import { readS3Records } from './read';
+import { scanS3Values } from './scan-values';
 import { openS3Sweep } from './sweep';
 
 /** The S3 adapter, in the signature every store kind shares. */
@@ -22,6 +23,7 @@ export const s3Adapter: StoreAdapter<S3Store> = {
   erase: (store, records, { clients, dataMap }, options) =>
     eraseInS3Store(store, records, clients, options, dataMap),
   sweep: openS3Sweep,
+  scanValues: scanS3Values,
 };
 
 export { eraseInS3Store, type S3EraseOptions } from './erase';

@@ -18,12 +18,13 @@ export interface ListedObject {
   etag?: string;
 }
 
-/** Every page of a listing under `prefix`; throttling is retried with backoff. */
+/** Every page of a listing under `prefix` (up to `maxKeys` objects a page); throttling is retried with backoff. */
 export async function* listObjectPages(
   s3: S3Client,
   bucket: string,
   prefix: string,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  maxKeys?: number,
 ): AsyncGenerator<ListedObject[]> {
   let continuationToken: string | undefined;
   do {
@@ -33,6 +34,7 @@ export async function* listObjectPages(
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: prefix,
+          ...(maxKeys === undefined ? {} : { MaxKeys: maxKeys }),
           ...(token === undefined ? {} : { ContinuationToken: token }),
         }),
       ),

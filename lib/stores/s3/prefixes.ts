@@ -109,16 +109,27 @@ export function identitiesInKey(
 ): Identity[] {
   const found: Identity[] = [];
   for (const rule of store.locate.filter(isPrefixRule)) {
-    const { before, after } = splitTemplate(store, rule);
-    if (!key.startsWith(before)) continue;
-    const rest = key.slice(before.length);
-    const end = rest.indexOf('/');
-    if (end <= 0 || !rest.slice(end).startsWith(after)) continue;
+    const value = placeholderValue(store, rule, key);
+    if (value === undefined) continue;
     try {
-      found.push(normaliseIdentity(dataMap, rule.identity, rest.slice(0, end)));
+      found.push(normaliseIdentity(dataMap, rule.identity, value));
     } catch (error) {
       if (!(error instanceof InvalidIdentityError)) throw error;
     }
   }
   return mergeIdentities(found);
+}
+
+/**
+ * The text an object key holds in the place of a prefix rule's placeholder, as stored:
+ * `+4930123456` for `calls/+4930123456/x.wav` under `calls/{phone}/`. Undefined when the key is not
+ * under the template (no folder after the fixed prefix, or not the template's fixed text after it).
+ */
+export function placeholderValue(store: S3Store, rule: S3PrefixLocateRule, key: string): string | undefined {
+  const { before, after } = splitTemplate(store, rule);
+  if (!key.startsWith(before)) return undefined;
+  const rest = key.slice(before.length);
+  const end = rest.indexOf('/');
+  if (end <= 0 || !rest.slice(end).startsWith(after)) return undefined;
+  return rest.slice(0, end);
 }

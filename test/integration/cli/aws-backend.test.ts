@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -10,12 +9,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsBackend } from '../../../lib/cli/backends';
-import { createLetheResources, LOCAL_RESOURCES } from '../../../lib/local/environment';
+import { createLetheResources } from '../../../lib/local/environment';
 import { createLocalClients, type LocalServers, startLocalServers } from '../../../lib/local/servers';
+import { mockDeployedStack, STACK_STATE_MACHINE } from '../../helpers/aws-stack';
 import { exampleDataMap } from '../../helpers/world';
-
-const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:LetheRequests';
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lethe-hmac-AbCdEf';
 
 /**
  * `--target aws`: the stack outputs name the resources; the request is written and started
@@ -39,44 +36,7 @@ describe('AwsBackend (lethe --target aws)', () => {
     cloudFormation.reset();
     secrets.reset();
     sfn.reset();
-    const output = (OutputKey: string, Description: string, OutputValue: string) => ({
-      OutputKey,
-      Description,
-      OutputValue,
-    });
-    cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Stateful' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Acme-Stateful',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            output('RequestsTableName', 'LETHE_REQUESTS_TABLE', LOCAL_RESOURCES.requestsTable),
-            output('AuditTableName', 'LETHE_AUDIT_TABLE', LOCAL_RESOURCES.auditTable),
-            output('HoldsTableName', 'LETHE_HOLDS_TABLE', LOCAL_RESOURCES.holdsTable),
-            output('ManifestsBucketName', 'LETHE_MANIFESTS_BUCKET', LOCAL_RESOURCES.manifestsBucket),
-            output('ExportsBucketName', 'LETHE_EXPORTS_BUCKET', LOCAL_RESOURCES.exportsBucket),
-            output('HmacSecretArn', 'LETHE_HMAC_SECRET_ARN', SECRET),
-          ],
-        },
-      ],
-    });
-    cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Workflow' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Acme-Workflow',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [output('StateMachineArn', 'LETHE_STATE_MACHINE_ARN', STATE_MACHINE)],
-        },
-      ],
-    });
-    secrets.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({
-        subjectHash: randomBytes(32).toString('base64'),
-        mask: randomBytes(32).toString('base64'),
-      }),
-    });
+    mockDeployedStack('Acme', cloudFormation, secrets);
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
   });
 
@@ -97,9 +57,9 @@ describe('AwsBackend (lethe --target aws)', () => {
 
   it('writes the request and starts one execution named by the request id, with only the id and attempt as input', async () => {
     // prepare
-    sfn
-      .on(StartExecutionCommand)
-      .resolves({ executionArn: `${STATE_MACHINE.replace('stateMachine', 'execution')}:aws-request-0001` });
+    sfn.on(StartExecutionCommand).resolves({
+      executionArn: `${STACK_STATE_MACHINE.replace('stateMachine', 'execution')}:aws-request-0001`,
+    });
     const backend = await open();
 
     // act
@@ -122,7 +82,7 @@ describe('AwsBackend (lethe --target aws)', () => {
     });
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: STATE_MACHINE,
+      stateMachineArn: STACK_STATE_MACHINE,
       name: 'aws-request-0001',
       input: JSON.stringify({ requestId: 'aws-request-0001', attempt: 1 }),
     });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { chunks, forEachConcurrently, mapConcurrently } from '../../../lib/stores/concurrency';
+import { chunks, forEachConcurrently, interleave, mapConcurrently } from '../../../lib/stores/concurrency';
 
 /**
  * Tasks the test settles by hand, so the order in which they finish is chosen by the test and
@@ -182,5 +182,89 @@ describe('chunks', () => {
     expect(chunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
     expect(chunks([], 25)).toEqual([]);
     expect(chunks([1, 2], 25)).toEqual([[1, 2]]);
+  });
+});
+
+describe('interleave', () => {
+  /** A source that yields `values`, letting `delays[n]` rounds of callbacks pass before value n. */
+  async function* source(values: number[], delays: number[] = [], log?: string[], name = '') {
+    try {
+      for (const [n, value] of values.entries()) {
+        log?.push(`${name} asked`);
+        for (let round = 0; round < (delays[n] ?? 0); round += 1) await settle();
+        yield value;
+      }
+    } finally {
+      log?.push(`${name} closed`);
+    }
+  }
+
+  it('yields every value of every source once, each source in its own order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(fc.tuple(fc.integer(), fc.nat(3)), { maxLength: 6 }), { maxLength: 4 }),
+        async (specs) => {
+          // Act
+          const seen: [number, number][] = [];
+          const tagged = specs.map((spec, index) =>
+            (async function* () {
+              for await (const value of source(
+                spec.map(([value]) => value),
+                spec.map(([, delay]) => delay),
+              ))
+                yield [index, value] as [number, number];
+            })(),
+          );
+          for await (const pair of interleave(tagged)) seen.push(pair);
+
+          // Assess
+          specs.forEach((spec, index) => {
+            expect(seen.filter(([from]) => from === index).map(([, value]) => value)).toEqual(
+              spec.map(([value]) => value),
+            );
+          });
+          expect(seen).toHaveLength(specs.flat().length);
+        },
+      ),
+    );
+  });
+
+  it('asks a source for its next value only once the previous one has been consumed', async () => {
+    // Prepare
+    const log: string[] = [];
+    const merged = interleave([source([1, 2, 3], [], log, 'a'), source([4, 5, 6], [], log, 'b')]);
+
+    // Act: take one value, then let everything queued run.
+    const first = await merged.next();
+    await settle();
+    const asked = log.filter((entry) => entry.endsWith('asked')).length;
+    await merged.return(undefined);
+
+    // Assess: each source was asked once, and the consumed one was not asked again yet.
+    expect(first.value).toBeDefined();
+    expect(asked).toBe(2);
+    expect(log.filter((entry) => entry.endsWith('closed')).sort()).toEqual(['a closed', 'b closed']);
+  });
+
+  it('throws the first error, after closing the other sources', async () => {
+    // Prepare
+    const log: string[] = [];
+    async function* failing() {
+      yield 0;
+      throw new Error('segment failed');
+    }
+
+    // Act
+    const run = (async () => {
+      const seen: number[] = [];
+      for await (const value of interleave([failing(), source([1, 2, 3], [2, 2, 2], log, 'slow')])) {
+        seen.push(value);
+      }
+      return seen;
+    })();
+
+    // Assess
+    await expect(run).rejects.toThrow('segment failed');
+    expect(log).toContain('slow closed');
   });
 });

@@ -5,7 +5,7 @@ import { UnsupportedStoreError } from '../../../lib/stores/errors';
 import { RecordOutsideStoreError, UnsafePrefixValueError } from '../../../lib/stores/s3/errors';
 import { createNormaliser, matchersOf, parseLine } from '../../../lib/stores/s3/lines';
 import { planRecords } from '../../../lib/stores/s3/plan';
-import { identitiesInKey, substitutePrefix } from '../../../lib/stores/s3/prefixes';
+import { identitiesInKey, placeholderValue, substitutePrefix } from '../../../lib/stores/s3/prefixes';
 import { type LinePiece, splitLines } from '../../../lib/stores/s3/stream';
 import type { LocatedLines } from '../../../lib/stores/types';
 
@@ -128,6 +128,15 @@ describe('prefixes', () => {
     ]);
     expect(identitiesInKey(calls, 'calls/2026-01-01.wav', dataMap)).toEqual([]);
     expect(identitiesInKey(calls, 'other/+4930123456/x.wav', dataMap)).toEqual([]);
+  });
+
+  it('reads the placeholder text of a key as stored, normalised or not, and nothing outside a subject folder', () => {
+    const rule = calls.locate[0] as Extract<S3Store['locate'][number], { prefix: string }>;
+    expect(placeholderValue(calls, rule, 'calls/0049 30 123456/x.wav')).toBe('0049 30 123456');
+    expect(placeholderValue(calls, rule, 'calls/+4930123456/sub/x.wav')).toBe('+4930123456');
+    expect(placeholderValue(calls, rule, 'calls/x.wav')).toBeUndefined();
+    expect(placeholderValue(calls, rule, 'calls//x.wav')).toBeUndefined();
+    expect(placeholderValue(calls, rule, 'other/+4930123456/x.wav')).toBeUndefined();
   });
 });
 

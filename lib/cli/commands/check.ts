@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import { type CheckReport, checkStores, type SourceReport } from '../../check';
+import type { LetheDeps } from '../../deps';
+import { openLocalEnvironment } from '../../local/environment';
+import { EXIT, UsageError } from '../errors';
+import { table } from '../format';
+import { type CommandContext, type CommonOptions, common } from './shared';
+
+type CheckOptions = CommonOptions & { store?: string; segments?: string };
+
+/** Where locate looks for a source's values, in words (names from the data map, never a value). */
+function describeSource(source: SourceReport): string {
+  switch (source.use) {
+    case 'table':
+      return `table key ${source.attribute}`;
+    case 'index':
+      return `index ${source.index ?? '?'} key ${source.attribute}`;
+    case 'prefix':
+      return `key prefix ${source.attribute}`;
+    case 'jsonLines':
+      return `JSON field ${source.attribute}${source.keyPrefix ? ` under ${source.keyPrefix}` : ''}`;
+    case 'link':
+      return `attribute ${source.attribute}`;
+  }
+}
+
+const HEADERS = [
+  'store',
+  'finds or links by',
+  'where',
+  'records',
+  'values',
+  'missing',
+  'not normalising',
+  'not normalised',
+  'only as given',
+  'locate misses',
+];
+
+/** The check report for people: one row per store and value source, then what it means. */
+export function describeCheck(report: CheckReport): string {
+  const rows = report.stores.flatMap((store) =>
+    store.sources.map((source) => [
+      store.storeId,
+      `${source.role} ${source.identity}`,
+      describeSource(source),
+      source.records,
+      source.values,
+      source.missing,
+      source.notNormalising,
+      source.notNormalised,
+      source.onlyAsGiven,
+      // Links are never missed: a dash, aligned with the numbers above and below it.
+      source.wouldMiss ?? '-'.padStart('locate misses'.length),
+    ]),
+  );
+  const records = report.stores.reduce((sum, store) => sum + store.records, 0);
+  const lines = [
+    `Checked ${report.stores.length} store(s), ${records} record(s); read only, no value printed.`,
+    table(HEADERS, rows),
+  ];
+  for (const store of report.stores) {
+    if (store.malformedLines > 0) {
+      lines.push(
+        `${store.storeId}: ${store.malformedLines} line(s) are not JSON objects; no rule can match them.`,
+      );
+    }
+    if (store.unreadableObjects > 0) {
+      lines.push(
+        `${store.storeId}: ${store.unreadableObjects} object(s) are compressed; locate cannot read their lines.`,
+      );
+    }
+  }
+  const missed = report.stores.flatMap((store) =>
+    store.sources
+      .filter((source) => (source.wouldMiss ?? 0) > 0)
+      .map(
+        (source) => `${store.storeId} by ${source.identity} (${describeSource(source)}): ${source.wouldMiss}`,
+      ),
+  );
+  if (missed.length === 0) {
+    lines.push('Every locate rule reaches every record it covers by the normalised value.');
+  } else {
+    lines.push(
+      `Locate would miss ${report.wouldMiss} record(s) whose value is not in normalised form:`,
+      ...missed.map((line) => `  ${line}`),
+      'Keep a normalised copy of the attribute with its own index and locate by it: see "Values locate cannot reach" in docs/DATAMAP.md.',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The stores' clients: the deployed stack's on AWS; locally the environment alone (no workflow to synthesize). */
+async function withStores<T>(
+  context: CommandContext,
+  opts: CheckOptions,
+  work: (deps: Pick<LetheDeps, 'dataMap' | 'clients'>) => Promise<T>,
+): Promise<T> {
+  if (opts.target === 'aws') return context.withBackend(opts, (opened) => work(opened.deps));
+  const env = await openLocalEnvironment({
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
+  });
+  try {
+    return await work(env.deps);
+  } finally {
+    await env.close();
+  }
+}
+
+/** Adds `lethe check`: a read-only data-quality pass over the stores' locate and link values. */
+export function addCheckCommand(program: Command, context: CommandContext): void {
+  common(
+    program
+      .command('check')
+      .description(
+        'Count, per store and locate or link attribute, values that are missing, do not normalise or are not in normalised form, and what locate would miss. Reads only; prints no value. Exits 1 when locate would miss records.',
+      )
+      .option('--store <id>', 'only this store')
+      .option('--segments <n>', 'parallel Scan segments per DynamoDB table', '1'),
+    { target: true },
+  )
+    .addHelpText('after', '\nExamples:\n  lethe check\n  lethe check --store customers --json')
+    .action(async (opts: CheckOptions) => {
+      const segments = Number(opts.segments ?? '1');
+      if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
+        throw new UsageError(`--segments must be a whole number from 1 to 64; got "${opts.segments}"`);
+      }
+      const showProgress = !opts.json && context.io.progress !== undefined;
+      const report = await withStores(context, opts, (deps) =>
+        checkStores(deps, {
+          segments,
+          ...(opts.store ? { storeIds: [opts.store] } : {}),
+          ...(showProgress
+            ? {
+                onProgress: (progress) =>
+                  context.io.progress?.(
+                    `${progress.storeId}: ${progress.records} record(s) read${progress.done ? ' — done' : ''}`,
+                    progress.done,
+                  ),
+              }
+            : {}),
+        }),
+      );
+      context.print(opts, report, () => describeCheck(report));
+      // Not a failure of lethe: the stores hold records a request would silently miss.
+      if (!report.clean) context.exitCode = EXIT.requestFailed;
+    });
+}

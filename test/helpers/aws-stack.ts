@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { LOCAL_RESOURCES } from '../../lib/local/environment';
+
+export const STACK_STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:LetheRequests';
+export const STACK_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lethe-hmac-AbCdEf';
+
+/**
+ * Answers for a deployed stack `${prefix}-Stateful` and `${prefix}-Workflow`, as the aws target reads
+ * them: outputs naming lethe's tables and buckets (the local runtime's names, so a dynalite and an
+ * s3rver can stand in for them), the HMAC secret and the state machine, and the secret's value.
+ */
+export function mockDeployedStack(
+  prefix: string,
+  cloudFormation: AwsClientStub<CloudFormationClient>,
+  secrets: AwsClientStub<SecretsManagerClient>,
+): void {
+  const output = (OutputKey: string, Description: string, OutputValue: string) => ({
+    OutputKey,
+    Description,
+    OutputValue,
+  });
+  cloudFormation.on(DescribeStacksCommand, { StackName: `${prefix}-Stateful` }).resolves({
+    Stacks: [
+      {
+        StackName: `${prefix}-Stateful`,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [
+          output('RequestsTableName', 'LETHE_REQUESTS_TABLE', LOCAL_RESOURCES.requestsTable),
+          output('AuditTableName', 'LETHE_AUDIT_TABLE', LOCAL_RESOURCES.auditTable),
+          output('HoldsTableName', 'LETHE_HOLDS_TABLE', LOCAL_RESOURCES.holdsTable),
+          output('ManifestsBucketName', 'LETHE_MANIFESTS_BUCKET', LOCAL_RESOURCES.manifestsBucket),
+          output('ExportsBucketName', 'LETHE_EXPORTS_BUCKET', LOCAL_RESOURCES.exportsBucket),
+          output('HmacSecretArn', 'LETHE_HMAC_SECRET_ARN', STACK_SECRET),
+        ],
+      },
+    ],
+  });
+  cloudFormation.on(DescribeStacksCommand, { StackName: `${prefix}-Workflow` }).resolves({
+    Stacks: [
+      {
+        StackName: `${prefix}-Workflow`,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [output('StateMachineArn', 'LETHE_STATE_MACHINE_ARN', STACK_STATE_MACHINE)],
+      },
+    ],
+  });
+  secrets.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({
+      subjectHash: randomBytes(32).toString('base64'),
+      mask: randomBytes(32).toString('base64'),
+    }),
+  });
+}
