@@ -8,6 +8,8 @@ export type AuditEventType =
   | 'request.rejected'
   | 'request.duplicate'
   | 'request.failed'
+  | 'sweep.started'
+  | 'sweep.page'
   | 'sweep.completed'
   | 'sweep.failed'
   | 'hold.placed'

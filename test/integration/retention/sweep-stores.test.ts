@@ -1,9 +1,10 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { readAuditEvents } from '../../../lib/audit/log';
+import { type AuditEvent, readAuditEvents } from '../../../lib/audit/log';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
 import { type LocalSweepResult, LocalSweepRunner } from '../../../lib/local/sweep-runner';
 import { type SweepPageResult, type SweepSummary, sweepStorePage } from '../../../lib/retention';
+import { SWEEP_STATES } from '../../../lib/workflow/sweep-steps';
 import {
   countCommands,
   openTempEnvironment,
@@ -15,7 +16,8 @@ import { type SnapshotEntry, snapshotStores } from '../../helpers/world';
 
 /**
  * Sweeps of small stores built for one behaviour each: anonymising by the mask rules, the number
- * of delete calls, and a crash in the middle of a sweep.
+ * of delete calls, a crash in the middle of a sweep, and the audit events that account for what a
+ * sweep killed between pages, or a page run twice, purged.
  */
 
 const DATAMAP = `
@@ -94,6 +96,15 @@ const byStore = (summary: SweepSummary, storeId: string) =>
   summary.stores.find((store) => store.storeId === storeId)!;
 const storeEntries = (snapshot: Map<string, SnapshotEntry>, storeId: string) =>
   new Map([...snapshot].filter(([, entry]) => entry.storeId === storeId));
+/** The audit events of one sweep, in order. */
+const sweepEvents = async (world: TempEnvironment, sweepId: string): Promise<AuditEvent[]> =>
+  (
+    await readAuditEvents({ doc: world.env.deps.doc, auditTable: world.env.deps.resources.auditTable })
+  ).filter((event) => event.details?.sweepId === sweepId);
+const purgedBy = (events: AuditEvent[]) =>
+  events
+    .filter((event) => event.type === 'sweep.page')
+    .reduce((sum, event) => sum + Number(event.details?.purged), 0);
 
 describe('sweeps of single-purpose stores', () => {
   let world: TempEnvironment;
@@ -110,6 +121,22 @@ describe('sweeps of single-purpose stores', () => {
   afterAll(async () => {
     await world?.close();
   });
+
+  /** Sessions `<name>-<n>`: the first `expired` a second and more before the cut-off, then `fresh` after it. */
+  const importSessions = async (name: string, expired: number, fresh: number) => {
+    const cutoffS = Math.floor((now.getTime() - 30 * DAY) / 1000);
+    await importItems(
+      world.env.dataMap,
+      'sessions',
+      Array.from({ length: expired + fresh }, (_, n) => ({
+        sessionId: `${name}-${n}`,
+        userId: `${name}${n % 9}`,
+        shard: 'all',
+        startedAt: n < expired ? cutoffS - 1 - n : cutoffS + 60 + n,
+      })),
+      world.env.clients,
+    );
+  };
 
   describe('anonymise', () => {
     let before: Map<string, SnapshotEntry>;
@@ -377,6 +404,8 @@ describe('sweeps of single-purpose stores', () => {
         doc: world.env.deps.doc,
         auditTable: world.env.deps.resources.auditTable,
       });
+      // The sweep was audited from its start.
+      expect(events.find((event) => event.details?.sweepId === 'sweep-crash-1')?.type).toBe('sweep.started');
       const failed = events.filter((event) => event.type === 'sweep.failed');
       expect(failed.at(-1)?.details).toMatchObject({
         sweepId: 'sweep-crash-1',
@@ -387,6 +416,129 @@ describe('sweeps of single-purpose stores', () => {
       expect(events.filter((event) => event.type === 'sweep.completed').at(-1)?.details).toMatchObject({
         sweepId: 'sweep-crash-2',
       });
+    });
+
+    it('a sweep killed between pages leaves sweep.started and page events that account for every record gone', async () => {
+      // Prepare: 90 expired and 5 fresh sessions, swept 30 a page; from the third page on, the
+      // page's function is killed every time it starts (retried as a crash, then the sweep fails).
+      await importSessions('kill', 90, 5);
+      const before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      let pagesStarted = 0;
+      const killing = new LocalSweepRunner(world.env, {
+        faults: (state) => {
+          if (state !== SWEEP_STATES.sweepPage) return;
+          pagesStarted += 1;
+          if (pagesStarted >= 3) {
+            throw Object.assign(new Error('Runtime exited with error: signal: killed'), {
+              name: 'Runtime.ExitError',
+            });
+          }
+        },
+      });
+
+      // Act
+      const result = await killing.run({
+        storeId: 'sessions',
+        pageSize: 30,
+        budgetMs: 0,
+        sweepId: 'sweep-killed',
+      });
+
+      // Assess: two pages of 30 went, and the audit log says so before the sweep's failure.
+      expect(result.status).toBe('FAILED');
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      const gone = [...before.keys()].filter((id) => !after.has(id));
+      expect(gone).toHaveLength(60);
+      const events = await sweepEvents(world, 'sweep-killed');
+      expect(events.map((event) => event.type)).toEqual([
+        'sweep.started',
+        'sweep.page',
+        'sweep.page',
+        'sweep.failed',
+      ]);
+      expect(events[0]?.details).toEqual({
+        sweepId: 'sweep-killed',
+        now: now.toISOString(),
+        dryRun: false,
+        stores: [
+          {
+            storeId: 'sessions',
+            kind: 'dynamodb',
+            action: 'delete',
+            period: 'P30D',
+            cutoff: new Date(now.getTime() - 30 * DAY).toISOString(),
+            segments: 1,
+          },
+        ],
+      });
+      expect(events[1]?.details).toMatchObject({
+        storeId: 'sessions',
+        segment: 0,
+        totalSegments: 1,
+        page: 1,
+        dryRun: false,
+        examined: 30,
+        expired: 30,
+        purged: 30,
+        done: false,
+      });
+      expect(events[2]?.details).toMatchObject({ page: 2, done: false });
+      expect(purgedBy(events)).toBe(gone.length);
+    });
+
+    it('a page run again after its function died past its page event is recorded twice and counted once', async () => {
+      // Prepare: more expired sessions; the second page's function dies right after its page event
+      // is written (as a Lambda killed at that moment would), so the state machine runs it again.
+      await importSessions('again', 60, 0);
+      const before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      let pageEvents = 0;
+      const stack = world.env.clients.dynamodb.middlewareStack as {
+        add: (middleware: unknown, options: { step: string; name: string }) => void;
+        remove: (name: string) => boolean;
+      };
+      stack.add(
+        (next: (args: { input: unknown }) => Promise<unknown>) => async (args: { input: unknown }) => {
+          const output = await next(args);
+          const written = JSON.stringify(args.input);
+          if (written.includes('sweep.page') && written.includes('sweep-again')) {
+            pageEvents += 1;
+            if (pageEvents === 2) {
+              throw Object.assign(new Error('Task timed out after 300.00 seconds'), {
+                name: 'Sandbox.Timedout',
+              });
+            }
+          }
+          return output;
+        },
+        { step: 'initialize', name: 'die-after-page-event' },
+      );
+
+      // Act
+      let summary: SweepSummary;
+      try {
+        summary = await completeSweep(runner, {
+          storeId: 'sessions',
+          pageSize: 30,
+          budgetMs: 0,
+          sweepId: 'sweep-again',
+        });
+      } finally {
+        stack.remove('die-after-page-event');
+      }
+
+      // Assess: page 2 is in the log twice; the page events account for every record gone; the
+      // completed totals count the run of each page that returned, and so never more than went.
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      const gone = [...before.keys()].filter((id) => !after.has(id));
+      expect(gone.length).toBe(90);
+      const events = await sweepEvents(world, 'sweep-again');
+      const pages = events.filter((event) => event.type === 'sweep.page').map((event) => event.details?.page);
+      expect(pages.slice(0, 3)).toEqual([1, 2, 2]);
+      expect(purgedBy(events)).toBe(gone.length);
+      const sessions = byStore(summary, 'sessions');
+      expect(sessions.pages).toBe(pages.length - 1);
+      expect(sessions.purged).toBeLessThan(gone.length);
+      expect(events.at(-1)?.type).toBe('sweep.completed');
     });
   });
 });
