@@ -26,6 +26,8 @@ const counts = z.object({
   expired: z.number().int().min(0),
   purged: z.number().int().min(0),
   anonymised: z.number().int().min(0),
+  wouldPurge: z.number().int().min(0),
+  wouldAnonymise: z.number().int().min(0),
   alreadyAnonymised: z.number().int().min(0),
   held: z.number().int().min(0),
   skipped: z.number().int().min(0),

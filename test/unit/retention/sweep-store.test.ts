@@ -160,7 +160,7 @@ describe('sweepRecords', () => {
 
     // Assess
     expect(asked.queued).toEqual([]);
-    expect(ctx.counts).toMatchObject({ examined: 3, expired: 1, purged: 1 });
+    expect(ctx.counts).toMatchObject({ examined: 3, expired: 1, purged: 0, wouldPurge: 1 });
   });
 
   it('stops reading pages once the budget is spent and returns where to continue', async () => {
