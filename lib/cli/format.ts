@@ -137,6 +137,7 @@ export function describeSweep(outcome: SweepOutcome): string {
       anonymised(store),
       store.alreadyAnonymised,
       store.held,
+      store.locked,
       store.skipped,
     ]);
     lines.push(
@@ -150,6 +151,7 @@ export function describeSweep(outcome: SweepOutcome): string {
           dryRun ? 'would anonymise' : 'anonymised',
           'already anonymised',
           'held',
+          'locked',
           'skipped',
         ],
         rows,
@@ -161,7 +163,7 @@ export function describeSweep(outcome: SweepOutcome): string {
     const { totals } = summary;
     lines.push(
       `  in total: ${dryRun ? 'would purge' : 'purged'} ${purged(totals)}, ${dryRun ? 'would anonymise' : 'anonymised'} ${anonymised(totals)}, ` +
-        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.skipped} skipped`,
+        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
   }
   if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);

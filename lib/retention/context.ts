@@ -13,6 +13,8 @@ export type SweepDeps = HoldDeps & { retry?: RetryPolicy };
  * - `examined`: records read (DynamoDB: items the Query or Scan evaluated; S3: objects listed).
  * - `expired`: of those, records whose timestamp is strictly before the cut-off.
  * - `held`: expired records a legal hold keeps.
+ * - `locked`: expired records S3 Object Lock keeps (a version under retention or an Object Lock
+ *   legal hold), which nobody can delete before it ends; never counted as purged.
  * - `purged`: expired records deleted (`delete` action). Always 0 in a dry run, which purges nothing.
  * - `anonymised`: expired records masked (`anonymise` action). Always 0 in a dry run.
  * - `wouldPurge`, `wouldAnonymise`: in a dry run, the expired records a sweep would purge or
@@ -30,6 +32,7 @@ export interface SweepCounts {
   wouldAnonymise: number;
   alreadyAnonymised: number;
   held: number;
+  locked: number;
   skipped: number;
 }
 
@@ -42,6 +45,7 @@ export const COUNT_NAMES = [
   'wouldAnonymise',
   'alreadyAnonymised',
   'held',
+  'locked',
   'skipped',
 ] as const satisfies readonly (keyof SweepCounts)[];
 
@@ -55,6 +59,7 @@ export function zeroCounts(): SweepCounts {
     wouldAnonymise: 0,
     alreadyAnonymised: 0,
     held: 0,
+    locked: 0,
     skipped: 0,
   };
 }
@@ -77,6 +82,8 @@ export interface PageContext {
   /** The keyed hash of an identity (cached: log files repeat the same few ids). */
   hash: (identity: Identity) => string;
   counts: SweepCounts;
+  /** The latest retain-until date of the records Object Lock kept in this page, if any had one. */
+  lockedUntil: string | null;
 }
 
 const HASH_CACHE_ENTRIES = 10_000;

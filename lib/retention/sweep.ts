@@ -180,6 +180,7 @@ export async function advanceSweepItem(
     dryRun: item.dryRun,
     cutoff: page.cutoff,
     ...Object.fromEntries(COUNT_NAMES.map((name) => [name, page[name]])),
+    lockedUntil: page.lockedUntil,
     done: page.nextToken === null,
   });
   return { ...item, token: page.nextToken, totals: addCounts(item.totals, page), pages: item.pages + 1 };

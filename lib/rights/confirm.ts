@@ -4,7 +4,7 @@ import { canonicalJson } from '../audit/log';
 import { getStore } from '../datamap/load';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
-import { locateInStore } from '../stores';
+import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
@@ -67,12 +67,18 @@ async function confirmErasure(
     if (!erasure) throw new RequestStateError(`store ${located.storeId} was located but not erased`);
     // Locate again with every identity resolved before erasure: the links that revealed
     // them may be gone now, and what matters is whether anything of the subject is left.
-    // Records that legal holds keep are exempted, as they were when locating.
-    const again = await applyHolds(
-      deps,
+    // Records that legal holds keep are exempted, as they were when locating, and so are those
+    // S3 Object Lock keeps (erasure reported them exempted, with the retain-until date).
+    const again = await exemptLockedRecords(
+      deps.dataMap,
       store,
-      await locateInStore(deps.dataMap, store, identities, deps.clients),
-      identities,
+      await applyHolds(
+        deps,
+        store,
+        await locateInStore(deps.dataMap, store, identities, deps.clients),
+        identities,
+      ),
+      deps.clients,
     );
     const left = again.located - again.exempted;
     if (left > 0) remaining.push({ store: store.id, count: left });

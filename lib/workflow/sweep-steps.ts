@@ -30,6 +30,7 @@ const counts = z.object({
   wouldAnonymise: z.number().int().min(0),
   alreadyAnonymised: z.number().int().min(0),
   held: z.number().int().min(0),
+  locked: z.number().int().min(0),
   skipped: z.number().int().min(0),
 });
 

@@ -89,12 +89,13 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
       'would anonymise',
       'already anonymised',
       'held',
+      'locked',
       'skipped',
     ]);
     const totals = json.summary!.totals;
     expect(text.out).toContain(
       `in total: would purge ${totals.wouldPurge}, would anonymise ${totals.wouldAnonymise}, ` +
-        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.skipped} skipped`,
+        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
     expect(text.out).not.toMatch(/\bpurged\b/);
   });

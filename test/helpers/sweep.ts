@@ -30,6 +30,7 @@ export function foretoldCounts(summary: SweepSummary | undefined) {
     anonymise: store.anonymised + store.wouldAnonymise,
     alreadyAnonymised: store.alreadyAnonymised,
     held: store.held,
+    locked: store.locked,
     skipped: store.skipped,
   }));
 }

@@ -168,22 +168,35 @@ describe('the sweep function can delete only in stores that have a retention rul
       expect(actionsOn(statements, tableNamed(table))).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Scan']);
     }
     expect(actionsOn(statements, tableNamed('adtech-partner-contacts'))).toEqual([]);
+    // Versioned buckets: versions listed and deleted by id, the Object Lock of a refused one read.
     expect(actionsOn(statements, bucketNamed('adtech-call-recordings'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     expect(actionsOn(statements, bucketNamed('adtech-recruitment'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     // JSON-lines objects are read to find lines of held subjects.
     expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
       's3:GetObject',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     const objects = statements
       .filter((statement) => statement.actions.includes('s3:DeleteObject'))
@@ -215,8 +228,16 @@ describe('the sweep function can delete only in stores that have a retention rul
       ]),
     ).toEqual([
       [['s3:GetBucketVersioning'], ['t-uploads'], undefined],
-      [['s3:ListBucket'], ['t-uploads'], { StringLike: { 's3:prefix': ['users/archive/*'] } }],
-      [['s3:DeleteObject'], ['t-uploads/users/archive/*'], undefined],
+      [
+        ['s3:ListBucket', 's3:ListBucketVersions'],
+        ['t-uploads'],
+        { StringLike: { 's3:prefix': ['users/archive/*'] } },
+      ],
+      [
+        ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+        ['t-uploads/users/archive/*'],
+        undefined,
+      ],
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type AuditEvent, readAuditEvents } from '../../../lib/audit/log';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
@@ -8,16 +8,22 @@ import { SWEEP_STATES } from '../../../lib/workflow/sweep-steps';
 import {
   countCommands,
   openTempEnvironment,
+  rawClientsOf,
   setLastModified,
   type TempEnvironment,
 } from '../../helpers/retention';
 import { completeSweep, foretoldCounts } from '../../helpers/sweep';
+import { simulateVersionedBuckets } from '../../helpers/versioned-s3';
 import { type SnapshotEntry, snapshotStores } from '../../helpers/world';
 
 /**
  * Sweeps of small stores built for one behaviour each: anonymising by the mask rules, the number
- * of delete calls, a crash in the middle of a sweep, and the audit events that account for what a
- * sweep killed between pages, or a page run twice, purged.
+ * of delete calls, a crash in the middle of a sweep, the audit events that account for what a
+ * sweep killed between pages, or a page run twice, purged, and a versioned bucket with S3 Object
+ * Lock, simulated in front of s3rver by the middleware of test/helpers/versioned-s3.ts (its
+ * comment says exactly what it simulates: versions, delete markers, ListObjectVersions, versioned
+ * deletes, Object Lock retention and legal holds; and what not: reading noncurrent versions,
+ * If-Match on versioned writes, lifecycle rules, versioning Suspended).
  */
 
 const DATAMAP = `
@@ -350,6 +356,59 @@ describe('sweeps of single-purpose stores', () => {
       expect(counts.get('DeleteObjectsCommand')).toBe(Math.ceil(1001 / 1000));
       const left = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'files');
       expect([...left.values()].map((entry) => entry.record).sort()).toEqual(young);
+    });
+  });
+
+  describe('a versioned bucket (simulated)', () => {
+    it('purges every version of an expired object, keeps a fresh one, and reports a locked one with its date', async () => {
+      // Prepare: an expired object with three versions and a delete marker between; a fresh one;
+      // an expired one whose earlier version is under Object Lock retention.
+      const raw = await rawClientsOf(world);
+      const versions = simulateVersionedBuckets(world.env.clients.s3, raw.s3, ['r-files']);
+      const putVersion = async (key: string, body: string) =>
+        (await world.env.clients.s3.send(new PutObjectCommand({ Bucket: 'r-files', Key: key, Body: body })))
+          .VersionId as string;
+      const expired = 'files/v1/expired.txt';
+      const fresh = 'files/v2/fresh.txt';
+      const locked = 'files/v3/locked.txt';
+      const retainUntil = new Date('2099-06-30T00:00:00.000Z');
+      let page: SweepPageResult | undefined;
+      try {
+        await putVersion(expired, 'one');
+        await putVersion(expired, 'two');
+        await world.env.clients.s3.send(new DeleteObjectCommand({ Bucket: 'r-files', Key: expired }));
+        await putVersion(expired, 'three');
+        const freshVersion = await putVersion(fresh, 'fresh');
+        const kept = await putVersion(locked, 'locked one');
+        await versions.lock('r-files', locked, kept, { retainUntil, mode: 'COMPLIANCE' });
+        await putVersion(locked, 'locked two');
+        // Uploaded now, every object is 31 days old at the sweep's now, but the fresh one.
+        const freshAt = new Date(now.getTime() - DAY);
+        await setLastModified(world.stateDir, 'r-files', fresh, freshAt, 'fresh'.length);
+        await versions.backdate('r-files', fresh, freshAt);
+
+        // Act
+        page = await sweepStorePage(world.env.deps, { storeId: 'files', now, budgetMs: 60_000 });
+
+        // Assess
+        expect(page).toMatchObject({
+          expired: 2,
+          purged: 1,
+          locked: 1,
+          lockedUntil: retainUntil.toISOString(),
+        });
+        expect(await versions.versions('r-files', expired)).toEqual([]);
+        expect((await versions.versions('r-files', fresh)).map((version) => version.versionId)).toEqual([
+          freshVersion,
+        ]);
+        expect((await versions.versions('r-files', locked)).map((version) => version.versionId)).toEqual([
+          kept,
+        ]);
+      } finally {
+        versions.remove();
+        raw.s3.destroy();
+        raw.dynamodb.destroy();
+      }
     });
   });
 

@@ -99,8 +99,9 @@ function context(overrides: Partial<PageContext> = {}): PageContext {
     outOfTime: () => false,
     hash: (identity) => `hash:${identity.type}:${identity.value}`,
     counts: zeroCounts(),
+    lockedUntil: null,
     ...overrides,
-  };
+  } as PageContext;
 }
 
 const hold = { holdId: 'h1', reason: 'Case 1' } as LegalHold;
