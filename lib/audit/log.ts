@@ -10,6 +10,8 @@ export type AuditEventType =
   | 'request.failed'
   | 'request.retried'
   | 'request.closed'
+  | 'sweep.started'
+  | 'sweep.page'
   | 'sweep.completed'
   | 'sweep.failed'
   | 'hold.placed'

@@ -1,5 +1,6 @@
 import type { LegalHold } from '../holds';
 import type { HistoryEvent } from '../local/execution';
+import type { SweepCounts } from '../retention';
 import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
 import type { SweepOutcome } from './backends';
@@ -131,13 +132,17 @@ export function describeHistory(events: HistoryEvent[]): string {
     .join('\n');
 }
 
-/** A sweep's per-store counts, or its error. */
+/** A sweep's per-store counts and totals, or its error. A dry run says what it "would" do. */
 export function describeSweep(outcome: SweepOutcome): string {
   const summary = outcome.summary;
   const lines = [
     `Sweep ${outcome.sweepId}: ${outcome.status}${summary?.dryRun ? ' (dry run: nothing changed)' : ''}`,
   ];
   if (summary) {
+    const dryRun = summary.dryRun;
+    // A dry run purges and anonymises nothing: its columns are what a sweep would do.
+    const purged = (counts: SweepCounts) => (dryRun ? counts.wouldPurge : counts.purged);
+    const anonymised = (counts: SweepCounts) => (dryRun ? counts.wouldAnonymise : counts.anonymised);
     lines.push(
       `  retention measured from ${summary.now}${summary.durationMs === null ? '' : `, took ${(summary.durationMs / 1000).toFixed(1)} s`}`,
     );
@@ -146,9 +151,11 @@ export function describeSweep(outcome: SweepOutcome): string {
       `${store.period} ${store.action}`,
       store.examined,
       store.expired,
-      store.purged,
-      store.anonymised,
+      purged(store),
+      anonymised(store),
+      store.alreadyAnonymised,
       store.held,
+      store.locked,
       store.skipped,
     ]);
     lines.push(
@@ -158,9 +165,11 @@ export function describeSweep(outcome: SweepOutcome): string {
           'rule',
           'examined',
           'expired',
-          summary.dryRun ? 'would purge' : 'purged',
-          'anonymised',
+          dryRun ? 'would purge' : 'purged',
+          dryRun ? 'would anonymise' : 'anonymised',
+          'already anonymised',
           'held',
+          'locked',
           'skipped',
         ],
         rows,
@@ -168,6 +177,11 @@ export function describeSweep(outcome: SweepOutcome): string {
         .split('\n')
         .map((text) => `  ${text}`)
         .join('\n'),
+    );
+    const { totals } = summary;
+    lines.push(
+      `  in total: ${dryRun ? 'would purge' : 'purged'} ${purged(totals)}, ${dryRun ? 'would anonymise' : 'anonymised'} ${anonymised(totals)}, ` +
+        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
   }
   if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);

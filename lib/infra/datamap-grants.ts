@@ -23,6 +23,10 @@ import { acknowledgeWildcardResource } from './nag';
  *   Query on the expiry index and BatchGetItem on the table (re-reading index hits), or Scan;
  *   BatchWriteItem to delete, or GetItem/UpdateItem to anonymise; ListBucket and DeleteObject
  *   under the sweep prefixes (GetObject too for JSON-lines objects, read to find held subjects).
+ * - Versioned buckets: erasing and sweeping S3 stores also list and delete object versions
+ *   (ListBucketVersions under the same prefixes, DeleteObjectVersion) and read the Object Lock of
+ *   a version S3 refused to delete (GetObjectRetention, GetObjectLegalHold); confirm reads the
+ *   Object Lock of objects found again after erasure. GetBucketVersioning tells them apart.
  * - every other function: nothing.
  */
 
@@ -87,6 +91,20 @@ function objectArns(role: iam.IRole, imported: Extract<ImportedStore, { kind: 's
   });
 }
 
+/** ListBucket-like actions on a bucket, limited to the given key prefixes unless one is the whole bucket. */
+function listStatement(actions: string[], bucket: s3.IBucket, prefixes: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions,
+    resources: [bucket.bucketArn],
+    ...(prefixes.every((prefix) => prefix.length > 0)
+      ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
+      : {}),
+  });
+}
+
+/** The Object Lock reads of a version S3 refused to delete (or of an object found again after erasure). */
+const OBJECT_LOCK_READS = ['s3:GetObjectRetention', 's3:GetObjectLegalHold'];
+
 /** Read access to one store: what resolve, locate, export and confirm need. */
 export function grantStoreRead(role: iam.IRole, imported: ImportedStore): void {
   if (imported.kind === 'dynamodb') {
@@ -101,18 +119,25 @@ export function grantStoreRead(role: iam.IRole, imported: ImportedStore): void {
     );
     return;
   }
-  const prefixes = objectPrefixes(imported.store);
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [imported.bucket.bucketArn],
-      ...(prefixes.every((prefix) => prefix.length > 0)
-        ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
-        : {}),
-    }),
+    listStatement(['s3:ListBucket'], imported.bucket, objectPrefixes(imported.store)),
   );
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objectArns(role, imported) }),
+  );
+}
+
+/**
+ * What confirm needs beyond reading an S3 store: whether the bucket keeps versions, and the
+ * Object Lock of an object found again after erasure (it may be one nobody can delete yet).
+ */
+export function grantObjectLockRead(role: iam.IRole, imported: ImportedStore): void {
+  if (imported.kind !== 's3') return;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetBucketVersioning'], resources: [imported.bucket.bucketArn] }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: OBJECT_LOCK_READS, resources: objectArns(role, imported) }),
   );
 }
 
@@ -121,21 +146,25 @@ export function eraseActions(store: Store): string[] {
   if (!erasesRecords(store)) return [];
   switch (store.erase.action) {
     case 'delete':
+      // S3, versioned buckets: every version is deleted by id, and a refused one's lock is read.
       return store.kind === 'dynamodb'
         ? ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']
-        : ['s3:DeleteObject'];
+        : ['s3:DeleteObject', 's3:DeleteObjectVersion', ...OBJECT_LOCK_READS];
     case 'mask':
       // GetItem: a mask is conditional on the item still holding the located identity.
       return ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
     case 'rewrite':
       // The object is read, written back without the subject's lines (keeping its tags), or
-      // deleted when nothing else is left in it.
+      // deleted when nothing else is left in it; in a versioned bucket its earlier versions are
+      // deleted by id, and a refused one's lock is read.
       return [
         's3:GetObject',
         's3:GetObjectTagging',
         's3:PutObject',
         's3:PutObjectTagging',
         's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        ...OBJECT_LOCK_READS,
       ];
   }
 }
@@ -147,12 +176,15 @@ export function grantStoreErase(role: iam.IRole, imported: ImportedStore): void 
   const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(role, imported);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
   if (imported.kind === 's3') {
-    // Erasure refuses versioned buckets, where deleting would leave earlier versions behind.
+    // Versioned buckets: erasure deletes every version of a key, listed under the store's prefixes.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetBucketVersioning'],
         resources: [imported.bucket.bucketArn],
       }),
+    );
+    role.addToPrincipalPolicy(
+      listStatement(['s3:ListBucketVersions'], imported.bucket, objectPrefixes(imported.store)),
     );
   }
 }
@@ -163,7 +195,16 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
   if (!retention) return { read: [], write: [] };
   if (store.kind === 's3') {
     const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
-    return { read: ['s3:ListBucket', ...(jsonLines ? ['s3:GetObject'] : [])], write: ['s3:DeleteObject'] };
+    // Versioned buckets: versions are listed and deleted by id, and a refused one's lock is read.
+    return {
+      read: [
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        ...(jsonLines ? ['s3:GetObject'] : []),
+        ...OBJECT_LOCK_READS,
+      ],
+      write: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    };
   }
   return {
     read: retention.expiryIndex ? ['dynamodb:Query', 'dynamodb:BatchGetItem'] : ['dynamodb:Scan'],
@@ -204,18 +245,11 @@ export function grantStoreSweep(role: iam.IRole, imported: ImportedStore): void 
   }
   const prefixes = sweepPrefixes(imported.store);
   role.addToPrincipalPolicy(
-    // The sweep refuses versioned buckets, where deleting would leave earlier versions behind.
+    // Versioned buckets are purged version by version.
     new iam.PolicyStatement({ actions: ['s3:GetBucketVersioning'], resources: [imported.bucket.bucketArn] }),
   );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['s3:ListBucket'],
-      resources: [imported.bucket.bucketArn],
-      ...(prefixes.every((prefix) => prefix.length > 0)
-        ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
-        : {}),
-    }),
-  );
+  const listing = ['s3:ListBucket', 's3:ListBucketVersions'];
+  role.addToPrincipalPolicy(listStatement(listing, imported.bucket, prefixes));
   const objects = prefixes.map((prefix) => {
     const arn = imported.bucket.arnForObjects(`${prefix}*`);
     acknowledgeWildcardResource(
@@ -228,7 +262,7 @@ export function grantStoreSweep(role: iam.IRole, imported: ImportedStore): void 
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: sweepActions(imported.store).write.concat(
-        sweepActions(imported.store).read.filter((action) => action !== 's3:ListBucket'),
+        sweepActions(imported.store).read.filter((action) => !listing.includes(action)),
       ),
       resources: objects,
     }),
@@ -250,5 +284,6 @@ export function grantDataMapAccess(
   for (const imported of stores) {
     if (access === 'read') grantStoreRead(role, imported);
     else if (access === 'erase') grantStoreErase(role, imported);
+    if (step === 'confirm') grantObjectLockRead(role, imported);
   }
 }

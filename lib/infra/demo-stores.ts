@@ -30,9 +30,8 @@ export interface DemoStoresProps {
  * The data map's stores, created as the data map describes them so the example deploys whole,
  * with the secure defaults of lethe's own tables and buckets (lib/infra/lethe-storage.ts). Tables
  * have the data map's key schema and every GSI; with a retention rule, TTL on DEMO_TTL_ATTRIBUTE
- * (tables) or lifecycle expiry under the sweep prefixes (buckets) as a backstop. Unversioned like
- * the company buckets lethe is designed for: on a versioned bucket, erasure would leave the
- * subject's data in noncurrent versions.
+ * (tables) or lifecycle expiry under the sweep prefixes (buckets) as a backstop. Unversioned:
+ * lethe erases versioned buckets version by version too, but the demo has no need of versions.
  */
 export class DemoStores extends Construct {
   /** The data map's tables by store id. */

@@ -109,8 +109,10 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     hmacKeys: false,
     holds: false,
   },
-  planSweep: { requests: [], audit: false, manifests: [], exports: [], hmacKeys: false, holds: false },
-  sweepPage: { requests: [], audit: false, manifests: [], exports: [], hmacKeys: true, holds: true },
+  // sweep.started: written before any page runs
+  planSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
+  // sweep.page: written by each page after its writes
+  sweepPage: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: true, holds: true },
   recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   recordSweepFailure: {
     requests: [],

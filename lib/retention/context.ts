@@ -13,8 +13,12 @@ export type SweepDeps = HoldDeps & { retry?: RetryPolicy };
  * - `examined`: records read (DynamoDB: items the Query or Scan evaluated; S3: objects listed).
  * - `expired`: of those, records whose timestamp is strictly before the cut-off.
  * - `held`: expired records a legal hold keeps.
- * - `purged`: expired records deleted (`delete` action); in a dry run, those that would be.
- * - `anonymised`: expired records masked (`anonymise` action); in a dry run, those that would be.
+ * - `locked`: expired records S3 Object Lock keeps (a version under retention or an Object Lock
+ *   legal hold), which nobody can delete before it ends; never counted as purged.
+ * - `purged`: expired records deleted (`delete` action). Always 0 in a dry run, which purges nothing.
+ * - `anonymised`: expired records masked (`anonymise` action). Always 0 in a dry run.
+ * - `wouldPurge`, `wouldAnonymise`: in a dry run, the expired records a sweep would purge or
+ *   anonymise; always 0 outside one.
  * - `alreadyAnonymised`: expired records whose masked attributes were masked before: left as they are.
  * - `skipped`: records never purged because their timestamp is missing or unreadable, and
  *   expired records that changed or went between the read and the write.
@@ -24,8 +28,11 @@ export interface SweepCounts {
   expired: number;
   purged: number;
   anonymised: number;
+  wouldPurge: number;
+  wouldAnonymise: number;
   alreadyAnonymised: number;
   held: number;
+  locked: number;
   skipped: number;
 }
 
@@ -34,13 +41,27 @@ export const COUNT_NAMES = [
   'expired',
   'purged',
   'anonymised',
+  'wouldPurge',
+  'wouldAnonymise',
   'alreadyAnonymised',
   'held',
+  'locked',
   'skipped',
 ] as const satisfies readonly (keyof SweepCounts)[];
 
 export function zeroCounts(): SweepCounts {
-  return { examined: 0, expired: 0, purged: 0, anonymised: 0, alreadyAnonymised: 0, held: 0, skipped: 0 };
+  return {
+    examined: 0,
+    expired: 0,
+    purged: 0,
+    anonymised: 0,
+    wouldPurge: 0,
+    wouldAnonymise: 0,
+    alreadyAnonymised: 0,
+    held: 0,
+    locked: 0,
+    skipped: 0,
+  };
 }
 
 /** The sum of two sets of counts. */
@@ -61,6 +82,8 @@ export interface PageContext {
   /** The keyed hash of an identity (cached: log files repeat the same few ids). */
   hash: (identity: Identity) => string;
   counts: SweepCounts;
+  /** The latest retain-until date of the records Object Lock kept in this page, if any had one. */
+  lockedUntil: string | null;
 }
 
 const HASH_CACHE_ENTRIES = 10_000;

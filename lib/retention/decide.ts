@@ -20,8 +20,14 @@ export function expiryOf(timestampMs: number | undefined, cutoffMs: number): Exp
   return isExpired(timestampMs, cutoffMs) ? 'expired' : 'kept';
 }
 
-/** The counts an expired record ends up in, named as in SweepCounts. */
-export type ExpiredVerdict = 'held' | 'purged' | 'anonymised' | 'alreadyAnonymised';
+/** The counts an expired record ends up in, named as in SweepCounts (a dry run's say "would"). */
+export type ExpiredVerdict =
+  | 'held'
+  | 'purged'
+  | 'anonymised'
+  | 'wouldPurge'
+  | 'wouldAnonymise'
+  | 'alreadyAnonymised';
 
 export interface ExpiredDecision {
   verdict: ExpiredVerdict;
@@ -43,7 +49,9 @@ export function decideExpired(
   record: { held: boolean; anonymised: boolean },
 ): ExpiredDecision {
   if (record.held) return { verdict: 'held', apply: false };
-  if (rule.action === 'delete') return { verdict: 'purged', apply: !rule.dryRun };
+  if (rule.action === 'delete') {
+    return rule.dryRun ? { verdict: 'wouldPurge', apply: false } : { verdict: 'purged', apply: true };
+  }
   if (record.anonymised) return { verdict: 'alreadyAnonymised', apply: false };
-  return { verdict: 'anonymised', apply: !rule.dryRun };
+  return rule.dryRun ? { verdict: 'wouldAnonymise', apply: false } : { verdict: 'anonymised', apply: true };
 }

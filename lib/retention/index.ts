@@ -22,6 +22,7 @@ export {
   type SweepItem,
   type SweepPlan,
   type SweepSummary,
+  startSweep,
 } from './sweep';
 export {
   DEFAULT_PAGE_BUDGET_MS,

@@ -55,6 +55,8 @@ export interface SweepPageResult extends SweepCounts {
   cutoff: string;
   /** Opaque, sealed; null when the store (segment) is done. */
   nextToken: string | null;
+  /** The latest retain-until date of the records S3 Object Lock kept (`locked`), if any had one. */
+  lockedUntil: string | null;
 }
 
 /** The sweep's now: a Date, or an ISO-8601 string read as parseIso8601 reads it (no offset: UTC). */
@@ -130,6 +132,7 @@ export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Pr
     cutoff: cutoffAt.toISOString(),
     ...zeroCounts(),
     nextToken: null,
+    lockedUntil: null,
   };
   // A store read by one Query or listing is swept by segment 0; the other segments have nothing to do.
   if (segment > 0 && !scansInSegments(store)) return result;
@@ -151,6 +154,7 @@ export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Pr
     outOfTime: () => clock() - started >= budgetMs,
     hash: createHasher(deps),
     counts: zeroCounts(),
+    lockedUntil: null,
   };
 
   const sweep = openSweep(deps.dataMap, store, deps.clients, {
@@ -164,6 +168,7 @@ export async function sweepStorePage(deps: SweepDeps, input: SweepPageInput): Pr
   const next = await sweepRecords(ctx, store, sweep, position);
 
   Object.assign(result, ctx.counts);
+  result.lockedUntil = ctx.lockedUntil;
   result.nextToken = next ? sealSweepToken(sweepTokenKey(deps.keys.subjectHash), scope, next) : null;
   deps.log.info('sweep page', {
     storeId: store.id,

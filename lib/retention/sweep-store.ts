@@ -51,6 +51,12 @@ export async function sweepRecords(
     const result = await sweep.flushDeletes(all);
     counts.purged += result.deleted;
     failedKeys.push(...result.failed);
+    for (const locked of result.locked ?? []) {
+      counts.locked += 1;
+      if (locked.retainUntil && (ctx.lockedUntil === null || locked.retainUntil > ctx.lockedUntil)) {
+        ctx.lockedUntil = locked.retainUntil;
+      }
+    }
   };
   const anonymise = async (keys: (ItemKey | string)[]) => {
     const outcomes = await sweep.anonymise(keys, { isDue, hmacKey: ctx.deps.keys.mask });

@@ -24,6 +24,8 @@ import {
 export const DEFAULT_SCAN_SEGMENTS = 4;
 
 export interface SweepInput {
+  /** The sweep's id (the execution name): in every audit event of the sweep. */
+  sweepId: string;
   /** ISO-8601; default: the deps' clock when the sweep is planned. Fixes the cut-offs for the whole sweep. */
   now?: string;
   dryRun?: boolean;
@@ -37,6 +39,7 @@ export interface SweepInput {
 
 /** One Map item of the sweep state machine: one store (segment), carried from page to page. */
 export interface SweepItem {
+  sweepId: string;
   storeId: string;
   segment: number;
   totalSegments: number;
@@ -52,6 +55,7 @@ export interface SweepItem {
 }
 
 export interface SweepPlan {
+  sweepId: string;
   now: string;
   dryRun: boolean;
   stores: string[];
@@ -64,7 +68,7 @@ export interface SweepPlan {
  * @throws NoRetentionRuleError for a storeId without a retention rule
  * @throws InvalidSweepInputError for a bad now, segments, budget or page size
  */
-export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: SweepInput = {}): SweepPlan {
+export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: SweepInput): SweepPlan {
   const now = parseNow(input.now, deps.now).toISOString();
   const dryRun = input.dryRun ?? false;
   const segments = input.segments ?? DEFAULT_SCAN_SEGMENTS;
@@ -87,6 +91,7 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
     return Array.from(
       { length: totalSegments },
       (_, segment): SweepItem => ({
+        sweepId: input.sweepId,
         storeId: store.id,
         segment,
         totalSegments,
@@ -100,10 +105,56 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
       }),
     );
   });
-  return { now, dryRun, stores: stores.map((store) => store.id), items };
+  return { sweepId: input.sweepId, now, dryRun, stores: stores.map((store) => store.id), items };
 }
 
-/** One sweep page applied to a Map item: the item for the next page (token and running totals). */
+/** Appends one event of a sweep to the audit log (hash-chained, like every audit write). */
+async function appendSweepEvent(
+  deps: SweepDeps,
+  type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed',
+  details: Record<string, unknown>,
+): Promise<void> {
+  await appendAuditEvent(
+    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
+    { type, actor: 'lethe:sweep', details },
+  );
+}
+
+/**
+ * Plans a sweep ({@link planSweep}) and appends `sweep.started` before any page runs: the sweep id,
+ * `now`, dry run, and per store its action, period, cut-off and segments. A sweep killed at any
+ * point after this has at least this event and the events of the pages it completed.
+ * @throws as planSweep (nothing is appended then: the failure is recorded as `sweep.failed`)
+ */
+export async function startSweep(deps: SweepDeps, input: SweepInput): Promise<SweepPlan> {
+  const plan = planSweep(deps, input);
+  const now = new Date(plan.now);
+  await appendSweepEvent(deps, 'sweep.started', {
+    sweepId: plan.sweepId,
+    now: plan.now,
+    dryRun: plan.dryRun,
+    stores: plan.stores.map((storeId) => {
+      const store = retainedStore(deps.dataMap, storeId);
+      return {
+        storeId,
+        kind: store.kind,
+        action: store.retention.action,
+        period: store.retention.period,
+        cutoff: cutoff(store.retention.period, now).toISOString(),
+        segments: plan.items.filter((item) => item.storeId === storeId).length,
+      };
+    }),
+  });
+  return plan;
+}
+
+/**
+ * One sweep page applied to a Map item: the item for the next page (token and running totals).
+ * Once the page's writes are done, and before it returns, it appends `sweep.page` with the page's
+ * counts, so what a sweep purged is in the audit log page by page even if the sweep dies later.
+ * A page run again (its function died after this event) appends its event again, under the same
+ * page number; the running totals, and so `sweep.completed`, count only the run that returned.
+ */
 export async function advanceSweepItem(
   deps: SweepDeps,
   item: SweepItem,
@@ -119,6 +170,18 @@ export async function advanceSweepItem(
     budgetMs: item.budgetMs,
     pageSize: item.pageSize,
     ...(clock ? { clock } : {}),
+  });
+  await appendSweepEvent(deps, 'sweep.page', {
+    sweepId: item.sweepId,
+    storeId: item.storeId,
+    segment: item.segment,
+    totalSegments: item.totalSegments,
+    page: item.pages + 1,
+    dryRun: item.dryRun,
+    cutoff: page.cutoff,
+    ...Object.fromEntries(COUNT_NAMES.map((name) => [name, page[name]])),
+    lockedUntil: page.lockedUntil,
+    done: page.nextToken === null,
   });
   return { ...item, token: page.nextToken, totals: addCounts(item.totals, page), pages: item.pages + 1 };
 }
@@ -189,14 +252,7 @@ export async function recordSweep(deps: SweepDeps, input: RecordSweepInput): Pro
     totals,
     durationMs,
   };
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
-      type: 'sweep.completed',
-      actor: 'lethe:sweep',
-      details: { ...summary },
-    },
-  );
+  await appendSweepEvent(deps, 'sweep.completed', { ...summary });
   deps.log.info('sweep recorded', {
     sweepId: input.sweepId,
     dryRun: input.dryRun,
@@ -219,19 +275,12 @@ export async function recordSweepFailure(
 ): Promise<{ sweepId: string; status: 'failed' }> {
   const cause =
     input.failure.cause === undefined ? undefined : redactIdentifiers(input.failure.cause).slice(0, 2_000);
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
-      type: 'sweep.failed',
-      actor: 'lethe:sweep',
-      details: {
-        sweepId: input.sweepId,
-        state: input.failure.state ?? null,
-        error: input.failure.error ?? null,
-        cause: cause ?? null,
-      },
-    },
-  );
+  await appendSweepEvent(deps, 'sweep.failed', {
+    sweepId: input.sweepId,
+    state: input.failure.state ?? null,
+    error: input.failure.error ?? null,
+    cause: cause ?? null,
+  });
   deps.log.error('sweep failed', {
     sweepId: input.sweepId,
     state: input.failure.state,

@@ -5,7 +5,7 @@ import { getStore } from '../datamap/load';
 import type { RetainedAttribute } from '../datamap/masking';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
-import { locateInStore } from '../stores';
+import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
@@ -145,12 +145,18 @@ async function confirmErasure(
     if (!erasure) throw new RequestStateError(`store ${located.storeId} was located but not erased`);
     // Locate again with every identity resolved before erasure: the links that revealed
     // them may be gone now, and what matters is whether anything of the subject is left.
-    // Records that legal holds keep are exempted, as they were when locating.
-    const again = await applyHolds(
-      deps,
+    // Records that legal holds keep are exempted, as they were when locating, and so are those
+    // S3 Object Lock keeps (erasure reported them exempted, with the retain-until date).
+    const again = await exemptLockedRecords(
+      deps.dataMap,
       store,
-      await locateInStore(deps.dataMap, store, identities, deps.clients),
-      identities,
+      await applyHolds(
+        deps,
+        store,
+        await locateInStore(deps.dataMap, store, identities, deps.clients),
+        identities,
+      ),
+      deps.clients,
     );
     // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts).
     const left = residualCount(store, again.records);

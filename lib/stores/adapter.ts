@@ -61,6 +61,12 @@ export interface StoreAdapter<S extends Store> {
    * holds more than a page (per DynamoDB segment) in memory.
    */
   scanValues(store: S, context: StoreContext, options: ValueScanOptions): AsyncIterable<ValueScanPage>;
+  /**
+   * Marks located records that the storage itself will not let anyone delete as exempt (S3
+   * objects whose current version Object Lock protects), for the check after erasure. Absent
+   * where no such protection exists.
+   */
+  exemptLocked?(store: S, location: StoreLocation, context: StoreContext): Promise<StoreLocation>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +181,12 @@ export interface SweepPage {
  */
 export type AnonymiseOutcome = 'masked' | 'unchanged' | 'skipped' | 'failed';
 
+/** A record a sweep could not purge because S3 Object Lock protects a version of it. No key: counts and dates only. */
+export interface LockedRecord {
+  /** When the retention ends (ISO-8601); absent when only an Object Lock legal hold keeps it. */
+  retainUntil?: string;
+}
+
 /** What a page of a sweep reads and writes through. */
 export interface StoreSweep {
   /** Pages from `from` (the start when undefined), each read only when the previous one is done with. */
@@ -184,9 +196,12 @@ export interface StoreSweep {
   /**
    * Sends the full batches queued, or everything queued when `all`, retrying throttling and
    * partial failures with the policy's backoff.
-   * @returns the records deleted, and the keys that could not be after retries
+   * @returns the records deleted, the keys that could not be after retries, and the records S3
+   *   Object Lock keeps (a version of them under retention or a legal hold), which are neither
    */
-  flushDeletes(all: boolean): Promise<{ deleted: number; failed: (ItemKey | string)[] }>;
+  flushDeletes(
+    all: boolean,
+  ): Promise<{ deleted: number; failed: (ItemKey | string)[]; locked?: LockedRecord[] }>;
   /**
    * Masks records by the store's mask rules, each conditional on its timestamp not having
    * changed since it was read consistently and on `isDue` still saying it has expired then.

@@ -34,7 +34,12 @@ export class ExemptionTally {
   /** Counts `count` records (items, objects, or lines) kept by `exemption`. */
   add(exemption: Exemption, count = 1): void {
     this.total += count;
-    const id = JSON.stringify([exemption.source, exemption.reason, exemption.legalBasis ?? null]);
+    const id = JSON.stringify([
+      exemption.source,
+      exemption.reason,
+      exemption.legalBasis ?? null,
+      exemption.retainUntil ?? null,
+    ]);
     const entry = this.counts.get(id);
     if (entry) entry.count += count;
     else {
@@ -42,6 +47,7 @@ export class ExemptionTally {
         reason: exemption.reason,
         ...(exemption.legalBasis === undefined ? {} : { legalBasis: exemption.legalBasis }),
         source: exemption.source,
+        ...(exemption.retainUntil === undefined ? {} : { retainUntil: exemption.retainUntil }),
         count,
       });
     }

@@ -117,6 +117,21 @@ export function scanStoreValues(
   return adapterFor(store).scanValues(store, { clients, dataMap }, options);
 }
 
+/**
+ * Marks the located records of one store that the storage will not let anyone delete as exempt,
+ * as erasure reported them: S3 objects whose current version Object Lock protects (source
+ * `object-lock`, with the retain-until date). Other stores' locations are returned as they are.
+ */
+export async function exemptLockedRecords(
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  store: Store,
+  location: StoreLocation,
+  clients: StoreClients,
+): Promise<StoreLocation> {
+  const adapter = adapterFor(store);
+  return adapter.exemptLocked ? adapter.exemptLocked(store, location, { clients, dataMap }) : location;
+}
+
 function countsByType(identities: Iterable<Identity>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const identity of identities) counts[identity.type] = (counts[identity.type] ?? 0) + 1;

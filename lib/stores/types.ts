@@ -9,13 +9,19 @@ export interface StoreClients {
   s3: S3Client;
 }
 
-/** Why a located record is kept despite erasure: a data-map exemption or a legal hold. */
+/**
+ * Why a located record is kept despite erasure: a data-map exemption, a legal hold, or S3 Object
+ * Lock (a version of the object under a retention period or an Object Lock legal hold, which
+ * nobody can delete until it ends).
+ */
 export interface Exemption {
-  source: 'datamap' | 'hold';
+  source: 'datamap' | 'hold' | 'object-lock';
   reason: string;
   legalBasis?: string;
   /** The legal hold id, for source 'hold'. */
   holdId?: string;
+  /** For source 'object-lock': when the retention ends (ISO-8601); absent for an Object Lock legal hold alone. */
+  retainUntil?: string;
 }
 
 /** A DynamoDB key as plain values (string, number, or base64 for binary), in the store's key schema. */
@@ -98,7 +104,14 @@ export interface StoreErasure {
   masked: number;
   exempted: number;
   /** Exempted counts grouped by reason, for the certificate. */
-  exemptions: { reason: string; legalBasis?: string; source: Exemption['source']; count: number }[];
+  exemptions: {
+    reason: string;
+    legalBasis?: string;
+    source: Exemption['source'];
+    /** Object Lock: the retain-until date. */
+    retainUntil?: string;
+    count: number;
+  }[];
   /** Records that could not be erased after retries (also raised as EraseIncompleteError). */
   failed: number;
   /**

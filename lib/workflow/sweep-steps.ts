@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import {
   advanceSweepItem,
-  planSweep,
   recordSweep,
   recordSweepFailure,
   type SweepDeps,
   type SweepItem,
+  startSweep,
 } from '../retention';
 import { StepInputError } from './request-steps';
 
@@ -26,12 +26,16 @@ const counts = z.object({
   expired: z.number().int().min(0),
   purged: z.number().int().min(0),
   anonymised: z.number().int().min(0),
+  wouldPurge: z.number().int().min(0),
+  wouldAnonymise: z.number().int().min(0),
   alreadyAnonymised: z.number().int().min(0),
   held: z.number().int().min(0),
+  locked: z.number().int().min(0),
   skipped: z.number().int().min(0),
 });
 
 const sweepItem = z.object({
+  sweepId: z.string().min(1),
   storeId: z.string().min(1),
   segment: z.number().int().min(0),
   totalSegments: z.number().int().min(1),
@@ -46,14 +50,20 @@ const sweepItem = z.object({
 
 /** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
 export const sweepStepInputSchemas = {
-  /** The execution input as given: the schedule sends `{}`, the CLI `{ now, dryRun, storeId }`. */
+  /**
+   * The execution name, and the execution input as given: the schedule sends `{}`, the CLI
+   * `{ now, dryRun, storeId }`.
+   */
   planSweep: z.object({
-    now: z.string().optional(),
-    dryRun: z.boolean().optional(),
-    storeId: z.string().min(1).optional(),
-    segments: z.number().int().min(1).optional(),
-    budgetMs: z.number().min(0).optional(),
-    pageSize: z.number().int().min(1).max(1000).nullable().optional(),
+    sweepId: z.string().min(1),
+    input: z.object({
+      now: z.string().optional(),
+      dryRun: z.boolean().optional(),
+      storeId: z.string().min(1).optional(),
+      segments: z.number().int().min(1).optional(),
+      budgetMs: z.number().min(0).optional(),
+      pageSize: z.number().int().min(1).max(1000).nullable().optional(),
+    }),
   }),
   sweepPage: sweepItem,
   recordSweep: z.object({
@@ -89,6 +99,9 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
  * The sweep step functions, each taking the raw state input, parsing it, and calling the domain
  * function. Lambda handlers and the local sweep runner wrap these and nothing else.
  *
+ * PlanSweep appends `sweep.started` before any page runs; each SweepPage appends `sweep.page`
+ * after its writes; RecordSweep appends `sweep.completed` with the totals.
+ *
  * SweepPage takes a Map item and returns the item for the next page: the same store and segment,
  * the new token (null when done) and the running totals. The state therefore carries only ids,
  * counts and a sealed token, never a record or an identifier.
@@ -96,8 +109,9 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
 export function createSweepSteps(deps: SweepDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
   return {
     planSweep: async (input) => {
-      const parsed = parse('planSweep', input);
-      return planSweep(deps, {
+      const { sweepId, input: parsed } = parse('planSweep', input);
+      return startSweep(deps, {
+        sweepId,
         ...(parsed.now !== undefined ? { now: parsed.now } : {}),
         ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
         ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),

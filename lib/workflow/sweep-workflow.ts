@@ -25,8 +25,8 @@ export const SWEEP_CONCURRENCY = 4;
  * The sweep workflow:
  *
  * ```
- * PlanSweep ─▶ SweepStores (Map over stores and scan segments)
- *                 └─ SweepPage ─▶ MorePages? ─ token ─▶ SweepPage (loop)
+ * PlanSweep (audit event sweep.started) ─▶ SweepStores (Map over stores and scan segments)
+ *                 └─ SweepPage (sweep.page) ─▶ MorePages? ─ token ─▶ SweepPage (loop)
  *                                          └─ done ──▶ StoreSwept
  *           ─▶ RecordSweep (sums, audit event sweep.completed) ─▶ SweepDone
  * any failure ─▶ <State>Failed ─▶ RecordSweepFailure (audit event sweep.failed) ─▶ SweepFailed
@@ -85,7 +85,10 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
 
   const plan = catchInto(
     invoke('planSweep', {
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
+      payload: sfn.TaskInput.fromObject({
+        sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        input: sfn.JsonPath.objectAt('$'),
+      }),
       resultSelector: {
         'now.$': '$.Payload.now',
         'dryRun.$': '$.Payload.dryRun',

@@ -63,7 +63,41 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.summary!.dryRun).toBe(true);
     expect(outcome.summary!.totals.expired).toBeGreaterThan(0);
+    // Nothing is purged: what would be is named so.
+    expect(outcome.summary!.totals).toMatchObject({ purged: 0, anonymised: 0 });
+    expect(outcome.summary!.totals.wouldPurge).toBeGreaterThan(0);
     expect(await snapshotStateDir(stateDir)).toEqual(before);
+  });
+
+  it('says "would purge" in the text of a dry run, with every count column, and the totals', async () => {
+    // prepare
+    const json = JSON.parse((await sweep('--dry-run')).out) as SweepOutcome;
+
+    // act
+    const text = await lethe(['sweep', '--dry-run', '--now', SWEEP_NOW, '--state-dir', stateDir]);
+
+    // assess
+    expect(text.code).toBe(0);
+    const lines = text.out.split('\n');
+    const header = lines.find((line) => line.trimStart().startsWith('store'));
+    expect(header?.trim().split(/\s{2,}/)).toEqual([
+      'store',
+      'rule',
+      'examined',
+      'expired',
+      'would purge',
+      'would anonymise',
+      'already anonymised',
+      'held',
+      'locked',
+      'skipped',
+    ]);
+    const totals = json.summary!.totals;
+    expect(text.out).toContain(
+      `in total: would purge ${totals.wouldPurge}, would anonymise ${totals.wouldAnonymise}, ` +
+        `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
+    );
+    expect(text.out).not.toMatch(/\bpurged\b/);
   });
 
   it('keeps every record of a subject on legal hold and purges the other expired records', async () => {
@@ -101,7 +135,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     expect(after.size).toBeLessThan(before.size);
     // what is left to purge is exactly what the hold keeps
     const again = JSON.parse((await sweep('--dry-run')).out) as SweepOutcome;
-    expect(again.summary!.totals.purged).toBe(0);
+    expect(again.summary!.totals.wouldPurge).toBe(0);
     expect(again.summary!.totals.held).toBe(outcome.summary!.totals.held);
   });
 
@@ -150,7 +184,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
 
     // assess
     const types = audit.map((event) => event.type);
-    expect(types.filter((type) => type === 'sweep.completed')).toHaveLength(4);
+    expect(types.filter((type) => type === 'sweep.completed')).toHaveLength(6);
     expect(types).toEqual(expect.arrayContaining(['hold.placed', 'hold.released']));
     for (const value of identifierValues(held)) expect(haystack).not.toContain(value.toLowerCase());
   });
@@ -211,7 +245,8 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
       ).toBe(true);
     expect(
       progressOfText.every(
-        ([line, final]) => line.includes('would go') && final === line.endsWith(' — done'),
+        ([line, final]) =>
+          line.includes('would purge') && !line.includes('purged') && final === line.endsWith(' — done'),
       ),
     ).toBe(true);
     expect(written.progress).toEqual([]);

@@ -10,6 +10,7 @@ import {
   type OpenLocalEnvironmentOptions,
   openLocalEnvironment,
 } from '../../lib/local/environment';
+import { createLocalClients, type LocalClients } from '../../lib/local/servers';
 import { silentLogger } from '../../lib/log';
 import { cutoff } from '../../lib/retention/rules';
 import { belongsTo, type SnapshotEntry } from './world';
@@ -50,6 +51,17 @@ export async function openTempEnvironment(
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A second set of clients to the environment's local servers, without the middleware a test puts
+ * on the environment's own (a simulator reads and writes the real objects through it).
+ */
+export async function rawClientsOf(world: TempEnvironment): Promise<LocalClients> {
+  const endpoint = await world.env.clients.s3.config.endpoint?.();
+  if (!endpoint) throw new Error('the environment has no S3 endpoint');
+  const s3Endpoint = `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`;
+  return createLocalClients({ s3Endpoint, dynamodbEndpoint: s3Endpoint });
 }
 
 /**

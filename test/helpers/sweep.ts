@@ -16,3 +16,21 @@ export async function completeSweep(
   }
   return result.summary;
 }
+
+/**
+ * Per-store counts with a dry run's `wouldPurge` / `wouldAnonymise` under the names of what a
+ * sweep does (`purge`, `anonymise`), to compare a dry run with the sweep it foretells.
+ */
+export function foretoldCounts(summary: SweepSummary | undefined) {
+  return summary?.stores.map((store) => ({
+    storeId: store.storeId,
+    examined: store.examined,
+    expired: store.expired,
+    purge: store.purged + store.wouldPurge,
+    anonymise: store.anonymised + store.wouldAnonymise,
+    alreadyAnonymised: store.alreadyAnonymised,
+    held: store.held,
+    locked: store.locked,
+    skipped: store.skipped,
+  }));
+}

@@ -55,6 +55,10 @@ const S3_OBJECT_ACTIONS = [
   's3:PutObjectTagging',
   's3:DeleteObject',
   's3:AbortMultipartUpload',
+  // versioned buckets: versions deleted by id, and the Object Lock of a version S3 refused read
+  's3:DeleteObjectVersion',
+  's3:GetObjectRetention',
+  's3:GetObjectLegalHold',
 ];
 
 let built: BuiltStacks;
@@ -146,6 +150,33 @@ describe('data map stores: read-only steps', () => {
   });
 });
 
+describe('data map stores: Object Lock after erasure', () => {
+  it('lets confirm read the Object Lock of objects under the data map prefixes, and no other read step', () => {
+    // Act
+    const lockReads = (step: RequestStep) =>
+      actionsOn(statementsOf(step), isStore).filter(
+        (action) => action.startsWith('s3:GetObjectRe') || action.startsWith('s3:GetObjectLe'),
+      );
+    const confirmObjects = statementsOf('confirm')
+      .filter((statement) => statement.actions.includes('s3:GetObjectRetention'))
+      .flatMap((statement) => statement.resources)
+      .map((arn) => arn.slice(arn.indexOf(':::') + 3))
+      .sort();
+
+    // Assess: confirm finds a locked object again after erasure and must tell it from residual data.
+    expect(lockReads('confirm')).toEqual(['s3:GetObjectLegalHold', 's3:GetObjectRetention']);
+    expect(actionsOn(statementsOf('confirm'), isStore)).toContain('s3:GetBucketVersioning');
+    expect(confirmObjects).toEqual([
+      'test-archive/archive/*',
+      'test-events/events/*',
+      'test-uploads/users/*',
+    ]);
+    for (const step of ['resolve', 'locateStore', 'exportPackage'] as RequestStep[]) {
+      expect(lockReads(step)).toEqual([]);
+    }
+  });
+});
+
 describe('data map stores: steps that never touch them', () => {
   it.each<RequestStep | 'intake'>(['verify', 'recordOutcome', 'recordFailure', 'intake'])(
     '%s has no access to any store',
@@ -184,18 +215,45 @@ describe('data map stores: eraseStore', () => {
   });
 
   it('deletes objects under the delete store prefix and rewrites only the JSON-lines store', () => {
-    // GetBucketVersioning: erasure refuses versioned buckets, where deletes leave old versions
+    // Versioned buckets: GetBucketVersioning tells them apart; versions are listed and deleted by
+    // id; the Object Lock of a version S3 refuses to delete is read, to report it exempt.
     expect(actionsOn(statements, bucketNamed('test-uploads'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
+      's3:ListBucketVersions',
     ]);
     expect(actionsOn(statements, bucketNamed('test-events'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
       's3:GetObject',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:GetObjectTagging',
+      's3:ListBucketVersions',
       's3:PutObject',
       's3:PutObjectTagging',
+    ]);
+  });
+
+  it('lists object versions only under the prefixes of the stores it erases', () => {
+    // Act
+    const versions = statements.filter(
+      (statement) => statement.actions.includes('s3:ListBucketVersions') && statement.resources.some(isStore),
+    );
+
+    // Assess
+    expect(
+      versions.map((statement) => [
+        statement.resources.map((arn) => arn.slice(arn.indexOf(':::') + 3)),
+        statement.condition,
+      ]),
+    ).toEqual([
+      [['test-uploads'], { StringLike: { 's3:prefix': ['users/*'] } }],
+      [['test-events'], { StringLike: { 's3:prefix': ['events/*'] } }],
     ]);
   });
 });

@@ -159,30 +159,44 @@ describe('the sweep function can delete only in stores that have a retention rul
       'dynamodb:BatchWriteItem',
       'dynamodb:Query',
     ]);
+    // Query on stores: the expiry index only (the other Query is the audit log's last event).
     const queried = statements.filter((statement) => statement.actions.includes('dynamodb:Query'));
-    expect(queried.flatMap((statement) => statement.resources)).toEqual([
-      expect.stringMatching(/:table\/adtech-ad-events\/index\/byExpiry$/),
-    ]);
+    expect(
+      queried.flatMap((statement) => statement.resources).filter((arn) => !arn.includes('AuditTable')),
+    ).toEqual([expect.stringMatching(/:table\/adtech-ad-events\/index\/byExpiry$/)]);
     for (const table of ['adtech-inquiries', 'adtech-conversions']) {
       expect(actionsOn(statements, tableNamed(table))).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Scan']);
     }
     expect(actionsOn(statements, tableNamed('adtech-partner-contacts'))).toEqual([]);
+    // Versioned buckets: versions listed and deleted by id, the Object Lock of a refused one read.
     expect(actionsOn(statements, bucketNamed('adtech-call-recordings'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     expect(actionsOn(statements, bucketNamed('adtech-recruitment'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     // JSON-lines objects are read to find lines of held subjects.
     expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual([
       's3:DeleteObject',
+      's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
       's3:GetObject',
+      's3:GetObjectLegalHold',
+      's3:GetObjectRetention',
       's3:ListBucket',
+      's3:ListBucketVersions',
     ]);
     const objects = statements
       .filter((statement) => statement.actions.includes('s3:DeleteObject'))
@@ -214,8 +228,16 @@ describe('the sweep function can delete only in stores that have a retention rul
       ]),
     ).toEqual([
       [['s3:GetBucketVersioning'], ['t-uploads'], undefined],
-      [['s3:ListBucket'], ['t-uploads'], { StringLike: { 's3:prefix': ['users/archive/*'] } }],
-      [['s3:DeleteObject'], ['t-uploads/users/archive/*'], undefined],
+      [
+        ['s3:ListBucket', 's3:ListBucketVersions'],
+        ['t-uploads'],
+        { StringLike: { 's3:prefix': ['users/archive/*'] } },
+      ],
+      [
+        ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold'],
+        ['t-uploads/users/archive/*'],
+        undefined,
+      ],
     ]);
   });
 
@@ -239,7 +261,7 @@ describe('the sweep function can delete only in stores that have a retention rul
     ).toEqual([]);
   });
 
-  it('reads the legal holds and the HMAC keys in SweepPage only, and appends to the audit log in the record steps only', () => {
+  it('reads the legal holds and the HMAC keys in SweepPage only, and every step appends to the audit log', () => {
     const holds = (step: SweepStep) => actionsOn(sweepRole(step), (arn) => arn.includes('HoldsTable'));
     const audit = (step: SweepStep) => actionsOn(sweepRole(step), (arn) => arn.includes('AuditTable'));
     const secret = (step: SweepStep) =>
@@ -250,8 +272,10 @@ describe('the sweep function can delete only in stores that have a retention rul
       expect(holds(step)).toEqual([]);
       expect(secret(step)).toBe(false);
     }
-    expect(audit('recordSweep')).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
-    expect(audit('sweepPage')).toEqual([]);
+    // sweep.started, sweep.page, sweep.completed, sweep.failed
+    for (const step of Object.keys(SWEEP_STATES) as SweepStep[]) {
+      expect(audit(step)).toEqual(['dynamodb:PutItem', 'dynamodb:Query']);
+    }
   });
 });
 

@@ -6,10 +6,13 @@ import { EXIT, UsageError } from '../errors';
 import { describeSweep } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
-/** A store's progress so far: segment, pages and counts. */
+/** A store's progress so far: segment, pages and counts (in a dry run, what would be purged). */
 function progressLine(progress: SweepProgress, dryRun: boolean): string {
-  const gone = progress.totals.purged + progress.totals.anonymised;
-  return `${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${progress.totals.examined} examined, ${gone} ${dryRun ? 'would go' : 'purged or anonymised'}${progress.done ? ' — done' : ''}`;
+  const { totals } = progress;
+  const counts = dryRun
+    ? `would purge ${totals.wouldPurge}, would anonymise ${totals.wouldAnonymise}`
+    : `purged ${totals.purged}, anonymised ${totals.anonymised}`;
+  return `${progress.storeId} segment ${progress.segment + 1}/${progress.totalSegments}: ${progress.pages} page(s), ${totals.examined} examined, ${counts}${progress.done ? ' — done' : ''}`;
 }
 
 /** Adds `lethe sweep`: a retention sweep, with a live progress line where the io offers one. */

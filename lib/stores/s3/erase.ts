@@ -1,17 +1,17 @@
-import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { chunks, mapConcurrently } from '../concurrency';
 import { EraseIncompleteError } from '../errors';
 import { ExemptionTally } from '../exemptions';
-import { DEFAULT_RETRY_POLICY, isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
+import { DEFAULT_RETRY_POLICY } from '../retry';
 import type { EraseOptions, Exemption, LocatedRecord, StoreClients, StoreErasure } from '../types';
+import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { createNormaliser } from './lines';
-import { assertUnversionedBucket } from './objects';
+import { objectLockExemption } from './lock';
+import { isVersionedBucket } from './objects';
 import { planRecords } from './plan';
 import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
+import { deleteKeyVersions } from './versions';
 
-/** DeleteObjects accepts at most 1,000 keys per call. */
-export const DELETE_BATCH_SIZE = 1_000;
 /** JSON-lines objects rewritten at once. */
 const REWRITE_CONCURRENCY = 4;
 
@@ -38,6 +38,12 @@ export interface S3EraseOptions extends EraseOptions {
  *   filtered again. An object left with no line is deleted, conditional on the ETag as well.
  *   `erased` counts lines removed; `skipped` counts located lines that had gone by then.
  * - Exempted records are left alone and counted by reason.
+ * - In a versioned bucket (versioning Enabled or Suspended; asked once per call) an object is
+ *   deleted version by version: every version and delete marker of its key (ListObjectVersions,
+ *   then DeleteObjects by VersionId, 1,000 a call). A rewritten object keeps only the version just
+ *   written. A version S3 Object Lock protects cannot be deleted: S3 answers AccessDenied for it,
+ *   its retention is read, and the object (or the located lines in it) is counted as exempted
+ *   (source `object-lock`, with the retain-until date), never as erased, and not as failed.
  *
  * Local caveat: s3rver ignores If-Match on GetObject, PutObject, CompleteMultipartUpload and
  * DeleteObject. The ETag of a second read is compared client-side, but the window between reading
@@ -66,12 +72,13 @@ export async function eraseInS3Store(
     storeId: store.id,
     erased: 0,
     masked: 0,
-    exempted: tally.total,
-    exemptions: tally.entries(),
+    exempted: 0,
+    exemptions: [],
     failed: 0,
     skipped: 0,
   };
-  if (plan.objects.length > 0 || plan.lines.size > 0) await assertUnversionedBucket(clients.s3, store);
+  const versioned =
+    (plan.objects.length > 0 || plan.lines.size > 0) && (await isVersionedBucket(clients.s3, store.bucket));
 
   const failedKeys: string[] = [];
   let attempted = 0;
@@ -79,12 +86,26 @@ export async function eraseInS3Store(
 
   const keys = plan.objects.map((record) => record.key);
   attempted += keys.length;
-  for (const chunk of chunks(keys, DELETE_BATCH_SIZE)) {
-    const batch = await deleteBatch(clients.s3, store.bucket, chunk, policy);
-    erasure.erased += batch.deleted;
-    failedKeys.push(...batch.failed);
-    erasure.failed += batch.failed.length;
-    attemptsUsed = Math.max(attemptsUsed, batch.attempts);
+  if (versioned) {
+    const deletion = await deleteKeyVersions(clients.s3, store.bucket, keys, { policy, now: options.now });
+    erasure.erased += deletion.deleted.length;
+    failedKeys.push(...deletion.failed);
+    erasure.failed += deletion.failed.length;
+    for (const lock of deletion.locked.values()) tally.add(objectLockExemption(lock));
+    attemptsUsed = Math.max(attemptsUsed, deletion.attempts);
+  } else {
+    for (const chunk of chunks(keys, DELETE_BATCH_SIZE)) {
+      const batch = await deleteBatch(
+        clients.s3,
+        store.bucket,
+        chunk.map((key) => ({ key })),
+        policy,
+      );
+      erasure.erased += batch.deleted;
+      failedKeys.push(...batch.failed.map((failed) => failed.key));
+      erasure.failed += batch.failed.length;
+      attemptsUsed = Math.max(attemptsUsed, batch.attempts);
+    }
   }
 
   const normalise = createNormaliser(dataMap);
@@ -94,6 +115,8 @@ export async function eraseInS3Store(
     policy,
     normalise,
     bufferLimit: options.rewriteBufferLimitBytes ?? DEFAULT_REWRITE_BUFFER_LIMIT,
+    versioned,
+    ...(options.now ? { now: options.now } : {}),
   };
   const outcomes = await mapConcurrently(groups, REWRITE_CONCURRENCY, ([key, group]) =>
     rewriteObject(store, clients.s3, key, group, rewriteOptions),
@@ -107,9 +130,16 @@ export async function eraseInS3Store(
       erasure.failed += located;
       return;
     }
+    if (outcome.locked) {
+      // An earlier version still holds the subject's lines: kept by Object Lock, not erased.
+      tally.add(objectLockExemption(outcome.locked), located);
+      return;
+    }
     erasure.erased += outcome.removed;
     erasure.skipped += Math.max(0, located - outcome.removed);
   });
+  erasure.exempted = tally.total;
+  erasure.exemptions = tally.entries();
 
   if (failedKeys.length > 0) {
     throw new EraseIncompleteError(store.id, failedKeys, {
@@ -119,65 +149,6 @@ export async function eraseInS3Store(
     });
   }
   return erasure;
-}
-
-/** What one DeleteObjects batch achieved after its retries. */
-export interface BatchOutcome {
-  deleted: number;
-  failed: string[];
-  attempts: number;
-}
-
-/** Per-key DeleteObjects error codes are retried when the same code would be as a whole-call error. */
-function isRetryableKeyError(code: string | undefined): boolean {
-  if (code === undefined) return true;
-  const asError = new Error(code);
-  asError.name = code;
-  return isRetryableError(asError);
-}
-
-/**
- * Deletes up to 1,000 keys with one DeleteObjects call (Quiet), retrying the keys S3 reports as
- * failed and the call when throttled. A key that has gone already counts as deleted.
- */
-export async function deleteBatch(
-  s3: S3Client,
-  bucket: string,
-  keys: string[],
-  policy: RetryPolicy,
-): Promise<BatchOutcome> {
-  let pending = keys;
-  const failed: string[] = [];
-  let attempts = 0;
-  while (pending.length > 0) {
-    attempts += 1;
-    const lastAttempt = attempts >= policy.maxAttempts;
-    const inBatch = new Set(pending);
-    let retry: string[] = [];
-    try {
-      const output = await s3.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: pending.map((Key) => ({ Key })), Quiet: true },
-        }),
-      );
-      for (const entry of output.Errors ?? []) {
-        if (entry.Key === undefined || !inBatch.has(entry.Key)) continue;
-        inBatch.delete(entry.Key);
-        if (!lastAttempt && isRetryableKeyError(entry.Code)) retry.push(entry.Key);
-        else failed.push(entry.Key);
-      }
-    } catch (error) {
-      if (lastAttempt || !isRetryableError(error)) {
-        failed.push(...pending);
-        break;
-      }
-      retry = pending;
-    }
-    pending = retry;
-    if (pending.length > 0) await waitBeforeRetry(policy, attempts);
-  }
-  return { deleted: keys.length - failed.length, failed, attempts };
 }
 
 function recordCount(record: LocatedRecord): number {

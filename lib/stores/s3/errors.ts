@@ -39,20 +39,12 @@ export class RecordOutsideStoreError extends Error {
 }
 
 /**
- * A bucket with versioning on (or suspended, with versions kept): deleting or rewriting an
- * object there leaves its earlier versions, so an erasure would report data gone that is not.
+ * Earlier versions of an object could not be deleted after a rewrite, for a reason other than S3
+ * Object Lock (which is reported, not failed): the rewrite counts as failed, so the erasure is
+ * incomplete rather than reported done while the subject's lines live on in an older version.
  */
-export class VersionedBucketError extends Error {
-  override readonly name = 'VersionedBucketError';
-  constructor(
-    readonly storeId: string,
-    readonly bucket: string,
-    readonly status: string,
-  ) {
-    super(
-      `bucket ${bucket} (store ${storeId}) has versioning ${status.toLowerCase()}: deleting would leave earlier versions of the data; lethe refuses rather than report it erased (deleting object versions is not supported yet)`,
-    );
-  }
+export class VersionDeleteError extends Error {
+  override readonly name = 'VersionDeleteError';
 }
 
 /** Raised inside a rewrite when the object no longer has the ETag it was read with; handled like a 412. */

@@ -11,6 +11,7 @@ import type { S3Store } from '../../datamap/schema';
 import type { StoreAdapter } from '../adapter';
 import { eraseInS3Store } from './erase';
 import { locateInS3Store } from './locate';
+import { exemptObjectLocked } from './lock';
 import { readS3Records } from './read';
 import { scanS3Values } from './scan-values';
 import { openS3Sweep } from './sweep';
@@ -24,9 +25,10 @@ export const s3Adapter: StoreAdapter<S3Store> = {
     eraseInS3Store(store, records, clients, options, dataMap),
   sweep: openS3Sweep,
   scanValues: scanS3Values,
+  exemptLocked: (store, location, { clients }) => exemptObjectLocked(store, location, clients.s3),
 };
 
 export { eraseInS3Store, type S3EraseOptions } from './erase';
-export { RecordOutsideStoreError, UnsafePrefixValueError, VersionedBucketError } from './errors';
+export { RecordOutsideStoreError, UnsafePrefixValueError, VersionDeleteError } from './errors';
 export { locateInS3Store, type S3StoreLocation } from './locate';
 export { type ExportedS3Object, readS3Records } from './read';

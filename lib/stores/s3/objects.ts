@@ -5,9 +5,8 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { S3Store } from '../../datamap/schema';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
-import { ObjectChangedError, VersionedBucketError } from './errors';
+import { ObjectChangedError } from './errors';
 
 /** The S3 calls every part of the adapter makes: listing, reading an object that may be gone, and telling errors apart. */
 
@@ -115,18 +114,16 @@ export function destroyBody(body: NonNullable<GetObjectCommandOutput['Body']>): 
 }
 
 /**
- * Refuses to delete from a versioned bucket. A server without versioning support (s3rver
- * answers NotImplemented) has no versions to leave behind; any other error (AccessDenied)
- * propagates, since then nobody knows.
- * @throws VersionedBucketError when versioning is Enabled or Suspended
+ * Whether the bucket keeps versions (versioning Enabled or Suspended): asked once per store per
+ * erasure or sweep page. A server without versioning (s3rver answers NotImplemented) keeps none;
+ * any other error (AccessDenied) propagates, since then nobody knows.
  */
-export async function assertUnversionedBucket(s3: S3Client, store: S3Store): Promise<void> {
+export async function isVersionedBucket(s3: S3Client, bucket: string): Promise<boolean> {
   try {
-    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: store.bucket }));
-    if (versioning.Status === 'Enabled' || versioning.Status === 'Suspended') {
-      throw new VersionedBucketError(store.id, store.bucket, versioning.Status);
-    }
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    return versioning.Status === 'Enabled' || versioning.Status === 'Suspended';
   } catch (error) {
-    if ((error as Error).name !== 'NotImplemented') throw error;
+    if ((error as Error).name === 'NotImplemented') return false;
+    throw error;
   }
 }

@@ -13,12 +13,16 @@ import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { LocatedLines } from '../types';
 import { ObjectChangedError } from './errors';
 import { matchersOf, type Normaliser, parseLine } from './lines';
+import type { ObjectLock } from './lock';
 import { destroyBody, getObjectOrUndefined, isNotFound, isWriteConflict } from './objects';
 import { bodyChunks, type LinePiece, splitLines } from './stream';
+import { deleteOtherVersions } from './versions';
 
 /**
  * Rewriting a JSON-lines object without the subject's lines: every other line byte for byte,
- * conditional on the ETag read, started over when a concurrent write wins.
+ * conditional on the ETag read, started over when a concurrent write wins. In a versioned bucket
+ * the object's earlier versions (which still hold the subject's lines) are deleted afterwards,
+ * all but the version written; versions S3 Object Lock protects are reported instead.
  */
 
 /** Rewrites of objects up to this size filter into memory from one read; larger ones stream (see rewriteOnce). */
@@ -32,12 +36,25 @@ export interface RewriteOptions {
   policy: RetryPolicy;
   normalise: Normaliser;
   bufferLimit: number;
+  /** The bucket keeps versions: delete the earlier ones after writing (see versions.ts). */
+  versioned: boolean;
+  /** Clock to judge Object Lock retention by; default the real one. */
+  now?: () => Date;
 }
 
-/** A rewrite's result: lines removed, or failure after the retry policy was spent; attempts either way. */
+/**
+ * A rewrite's result: lines removed from the current object (and, when `locked`, the Object Lock
+ * that keeps an earlier version holding them), or failure after the retry policy was spent;
+ * attempts either way.
+ */
 export type RewriteOutcome =
-  | { ok: true; removed: number; attempts: number }
+  | { ok: true; removed: number; attempts: number; locked?: ObjectLock }
   | { ok: false; attempts: number };
+
+/** Lines removed by the writes that succeeded, summed over the attempts of one rewrite. */
+interface RewriteProgress {
+  removed: number;
+}
 
 /** Rewrites one object without the subject's lines, starting over (bounded) when a concurrent write wins. */
 export async function rewriteObject(
@@ -52,10 +69,12 @@ export async function rewriteObject(
     const line = parseLine(bytes, firstLine, matchers, options.normalise);
     return line.kind === 'record' && line.matcher >= 0;
   };
+  // A write that succeeded stays done when a later step (deleting old versions) starts over.
+  const progress: RewriteProgress = { removed: 0 };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const removed = await rewriteOnce(store, s3, key, isSubjectLine, options.bufferLimit);
-      return { ok: true, removed, attempts: attempt };
+      const locked = await rewriteOnce(store, s3, key, isSubjectLine, options, progress);
+      return { ok: true, removed: progress.removed, attempts: attempt, ...(locked ? { locked } : {}) };
     } catch (error) {
       const again = isWriteConflict(error) || isRetryableError(error);
       if (!again || attempt >= options.policy.maxAttempts) return { ok: false, attempts: attempt };
@@ -141,7 +160,11 @@ async function* exactLength(chunks: AsyncIterable<Buffer>, expected: number): As
 }
 
 /**
- * One read-filter-write round; returns the lines removed. Conflicts surface as errors the caller retries.
+ * One read-filter-write round; adds the lines it removed to `progress` once written. Conflicts
+ * surface as errors the caller retries. In a versioned bucket it then deletes the object's other
+ * versions (see deleteOtherVersions), also when the current version holds nothing of the subject
+ * (a rewrite that died before that step, or a version written since locate), and returns the
+ * Object Lock that keeps any of them.
  *
  * Objects up to the buffer limit are filtered into memory from one read and written with PutObject.
  * Larger ones are read twice: once to learn whether anything is to be removed (so an object without
@@ -159,15 +182,28 @@ async function rewriteOnce(
   s3: S3Client,
   key: string,
   isSubjectLine: (bytes: Buffer, firstLine: boolean) => boolean,
-  bufferLimit: number,
-): Promise<number> {
+  options: RewriteOptions,
+  progress: RewriteProgress,
+): Promise<ObjectLock | undefined> {
+  const { bufferLimit, versioned } = options;
+  const clearVersions = (expected: { keep: string } | { drop: string }) =>
+    versioned
+      ? deleteOtherVersions(s3, store.bucket, key, expected, options.policy, options.now)
+      : Promise.resolve(undefined);
   const object = await getObjectOrUndefined(s3, store.bucket, key);
-  if (!object) return 0;
+  // Gone (in a versioned bucket: a delete marker on top, the old versions still there).
+  if (!object) return clearVersions({ drop: 'delete-marker' });
   const etag = object.ETag;
-  if (etag === undefined) {
+  const readVersion = object.VersionId;
+  if (etag === undefined || (versioned && readVersion === undefined)) {
     if (object.Body) destroyBody(object.Body);
-    throw new TypeError('GetObject returned no ETag: a conditional rewrite is impossible');
+    throw new TypeError('GetObject returned no ETag (or no VersionId): a conditional rewrite is impossible');
   }
+  const versionOf = (written: string | undefined): string => {
+    if (written === undefined)
+      throw new TypeError('S3 returned no VersionId for a write to a versioned bucket');
+    return written;
+  };
   const stats: FilterStats = { removed: 0, kept: 0, bytes: 0 };
   const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), isSubjectLine, stats);
 
@@ -181,12 +217,19 @@ async function rewriteOnce(
       // sizing pass: only the stats are needed
     }
   }
-  if (stats.removed === 0) return 0;
+  if (stats.removed === 0) return versioned ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
 
   try {
     if (stats.kept === 0) {
+      if (versioned) {
+        // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
+        const locked = await clearVersions({ drop: versionOf(readVersion) });
+        progress.removed += stats.removed;
+        return locked;
+      }
       await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
-      return stats.removed;
+      progress.removed += stats.removed;
+      return undefined;
     }
     const params: PutObjectCommandInput = {
       Bucket: store.bucket,
@@ -195,8 +238,11 @@ async function rewriteOnce(
       ...(await preservedAttributes(s3, store.bucket, key, object)),
     };
     if (buffered !== undefined) {
-      await s3.send(new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }));
-      return stats.removed;
+      const put = await s3.send(
+        new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }),
+      );
+      progress.removed += stats.removed;
+      return versioned ? clearVersions({ keep: versionOf(put.VersionId) }) : undefined;
     }
 
     const again = await getObjectOrUndefined(s3, store.bucket, key, etag);
@@ -212,9 +258,10 @@ async function rewriteOnce(
     body.once('error', (error) => {
       readError = error;
     });
+    let written: string | undefined;
     try {
       // IfMatch reaches PutObject (one part) or CompleteMultipartUpload (several), where S3 checks it.
-      await new Upload({ client: s3, params: { ...params, Body: body } }).done();
+      written = (await new Upload({ client: s3, params: { ...params, Body: body } }).done()).VersionId;
     } catch (error) {
       // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
       // rejects AbortMultipartUpload with MethodNotAllowed).
@@ -223,10 +270,16 @@ async function rewriteOnce(
       // Closes the second read when the upload failed before consuming it.
       body.destroy();
     }
-    return stats.removed;
+    progress.removed += stats.removed;
+    return versioned ? clearVersions({ keep: versionOf(written) }) : undefined;
   } catch (error) {
-    // Deleted by someone else since our read: the subject's lines are gone with it; never recreate it.
-    if (isNotFound(error)) return stats.removed;
+    // Deleted by someone else since our read: the subject's lines are gone with it; never recreate
+    // it. In a versioned bucket they are not gone: start over, to delete the versions left.
+    if (isNotFound(error) && !versioned) {
+      progress.removed += stats.removed;
+      return undefined;
+    }
+    if (isNotFound(error)) throw new ObjectChangedError('the object was deleted during the rewrite');
     throw error;
   }
 }

@@ -2,6 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { sweepPrefixes } from '../../datamap/prefixes';
 import type { S3Store } from '../../datamap/schema';
 import type {
+  LockedRecord,
   RetainedStore,
   StoreContext,
   StoreSweep,
@@ -12,10 +13,11 @@ import type {
 import { UnsupportedStoreError } from '../errors';
 import { withRetry } from '../retry';
 import type { ItemKey } from '../types';
-import { DELETE_BATCH_SIZE, deleteBatch } from './erase';
+import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { lineIdentities } from './locate';
-import { assertUnversionedBucket } from './objects';
+import { isVersionedBucket } from './objects';
 import { identitiesInKey, isJsonLinesRule } from './prefixes';
+import { deleteKeyVersions } from './versions';
 
 /**
  * The IO of a retention sweep of an S3 store: list the sweep prefixes (retentionPrefix, else the
@@ -24,6 +26,13 @@ import { identitiesInKey, isJsonLinesRule } from './prefixes';
  * buffered across listing pages, so N expired objects cost ceil(N / 1,000) DeleteObjects calls
  * when nothing fails. The position is the prefix and the last key listed (StartAfter), so a page
  * that stops on its time budget resumes exactly there.
+ *
+ * In a versioned bucket (asked once per page, before the first delete) an expired object is purged
+ * version by version: every version and delete marker of its key from before the cut-off (a
+ * version written since the listing is newer and stays). Versions S3 Object Lock protects cannot
+ * be deleted: such an object is reported as locked, with the retain-until date, not as failed.
+ * Only keys whose current version is listed are swept: versions left under a delete marker are
+ * not (a lifecycle rule for noncurrent versions is what expires those).
  *
  * The identities of an object, for subject holds: those its key reveals under a per-subject prefix
  * (`calls/{phone}/`), or, in a JSON-lines store, those of its lines, read only when asked (a hold
@@ -105,25 +114,43 @@ export function openS3Sweep(
   }
 
   const pending: string[] = [];
-  let checkedVersioning = false;
+  let versioned: boolean | undefined;
   return {
     pages,
     queueDelete: (key) => {
       pending.push(objectKey(store, key));
     },
     flushDeletes: async (all) => {
-      if (!checkedVersioning && pending.length > 0) {
-        await assertUnversionedBucket(s3, store);
-        checkedVersioning = true;
-      }
+      if (versioned === undefined && pending.length > 0)
+        versioned = await isVersionedBucket(s3, store.bucket);
       let deleted = 0;
       const failed: string[] = [];
+      const locked: LockedRecord[] = [];
       while (pending.length >= DELETE_BATCH_SIZE || (all && pending.length > 0)) {
-        const result = await deleteBatch(s3, store.bucket, pending.splice(0, DELETE_BATCH_SIZE), policy);
-        deleted += result.deleted;
-        failed.push(...result.failed);
+        const keys = pending.splice(0, DELETE_BATCH_SIZE);
+        if (versioned) {
+          const result = await deleteKeyVersions(s3, store.bucket, keys, {
+            policy,
+            select: (version) =>
+              (version.lastModified?.getTime() ?? Number.POSITIVE_INFINITY) < options.cutoffMs,
+          });
+          deleted += result.deleted.length;
+          failed.push(...result.failed);
+          for (const lock of result.locked.values()) {
+            locked.push(lock.retainUntil ? { retainUntil: lock.retainUntil.toISOString() } : {});
+          }
+        } else {
+          const result = await deleteBatch(
+            s3,
+            store.bucket,
+            keys.map((key) => ({ key })),
+            policy,
+          );
+          deleted += result.deleted;
+          failed.push(...result.failed.map((entry) => entry.key));
+        }
       }
-      return { deleted, failed };
+      return { deleted, failed, locked };
     },
     anonymise: async () => {
       throw new UnsupportedStoreError(store.id, 'S3 objects are deleted at expiry, never anonymised');

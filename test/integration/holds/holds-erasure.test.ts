@@ -4,9 +4,7 @@ import { importSeed } from '../../../lib/local/import';
 import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
 import { sweepStorePage } from '../../../lib/retention';
 import type { ErasureCertificate } from '../../../lib/rights/confirm';
-import { getRequest } from '../../../lib/rights/requests-table';
-import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
-import { createRequestSteps } from '../../../lib/workflow/request-steps';
+import { finishErasure as finish, type Located, startErasure as start } from '../../helpers/erasure';
 import {
   applySeedAges,
   heldEntryIds,
@@ -30,12 +28,6 @@ import {
  * nothing that should stay is gone.
  */
 
-const noExecution: WorkflowStarter = {
-  start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }),
-};
-
-type Located = { storeId: string; manifestKey: string; located: number; exempted: number };
-
 describe('legal holds and erasure requests', () => {
   let world: TempEnvironment;
   let seed: AdtechSeed;
@@ -43,34 +35,8 @@ describe('legal holds and erasure requests', () => {
   let recordHold: { entry: SnapshotEntry; hold: LegalHold };
   let subjectHold: LegalHold;
 
-  const steps = () => createRequestSteps(world.env.deps);
-
-  async function startErasure(subject: { type: string; value: string }) {
-    const { requestId } = await submitRequest(world.env.deps, noExecution, {
-      type: 'erasure',
-      subject: [subject],
-      jurisdiction: 'gdpr',
-      verification: { method: 'email-confirmation', verifiedBy: 'privacy-desk' },
-    });
-    expect(((await steps().verify({ requestId })) as { outcome: string }).outcome).toBe('proceed');
-    const { stores } = (await steps().resolve({ requestId })) as { stores: string[] };
-    const located: Located[] = [];
-    for (const storeId of stores)
-      located.push((await steps().locateStore({ requestId, storeId })) as Located);
-    return { requestId, located };
-  }
-
-  async function finishErasure(requestId: string, located: Located[]) {
-    const erased = [];
-    for (const entry of located) {
-      erased.push(
-        await steps().eraseStore({ requestId, storeId: entry.storeId, manifestKey: entry.manifestKey }),
-      );
-    }
-    await steps().confirm({ requestId, located, erased });
-    await steps().recordOutcome({ requestId });
-    return getRequest(world.env.deps, requestId);
-  }
+  const startErasure = (subject: { type: string; value: string }) => start(world.env.deps, subject);
+  const finishErasure = (requestId: string, located: Located[]) => finish(world.env.deps, requestId, located);
 
   /** What an erasure leaves of its subject: exempt billing contacts as they were, other partner rows masked. */
   function expectErased(

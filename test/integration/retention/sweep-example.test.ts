@@ -19,7 +19,7 @@ import {
   openTempEnvironment,
   type TempEnvironment,
 } from '../../helpers/retention';
-import { completeSweep } from '../../helpers/sweep';
+import { completeSweep, foretoldCounts } from '../../helpers/sweep';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -185,13 +185,15 @@ describe('retention sweep of the example stores', () => {
     const itemsGone = (storeId: string) =>
       [...expectedGone].filter((id) => id.startsWith(`${storeId}|`)).length;
     const byStore = Object.fromEntries(dryRun.stores.map((store) => [store.storeId, store]));
-    expect(byStore.inquiries?.purged).toBe(itemsGone('inquiries'));
-    expect(byStore['ad-events']?.purged).toBe(itemsGone('ad-events'));
-    expect(byStore.conversions?.purged).toBe(itemsGone('conversions'));
-    expect(byStore['call-recordings']?.purged).toBe(objectsGone('call-recordings'));
-    expect(byStore.recruitment?.purged).toBe(objectsGone('recruitment'));
-    expect(byStore.clickstream?.purged).toBe(objectsGone('clickstream'));
+    expect(byStore.inquiries?.wouldPurge).toBe(itemsGone('inquiries'));
+    expect(byStore['ad-events']?.wouldPurge).toBe(itemsGone('ad-events'));
+    expect(byStore.conversions?.wouldPurge).toBe(itemsGone('conversions'));
+    expect(byStore['call-recordings']?.wouldPurge).toBe(objectsGone('call-recordings'));
+    expect(byStore.recruitment?.wouldPurge).toBe(objectsGone('recruitment'));
+    expect(byStore.clickstream?.wouldPurge).toBe(objectsGone('clickstream'));
     expect(byStore['partner-contacts']).toBeUndefined();
+    // A dry run purges nothing: what it would purge is counted under wouldPurge only.
+    expect(dryRun.totals).toMatchObject({ purged: 0, anonymised: 0 });
     expect(dryRun.totals.held).toBeGreaterThanOrEqual(3);
     expect(dryRun.totals.examined).toBeGreaterThanOrEqual(dryRun.totals.expired);
   });
@@ -206,25 +208,8 @@ describe('retention sweep of the example stores', () => {
     expect([...after.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, entry] of after) expect(entry.content).toBe(expected.get(id)?.content);
     for (const id of expectedHeld) expect(after.has(id)).toBe(true);
-    expect(
-      summary.stores.map(({ storeId, examined, expired, purged, held, skipped }) => ({
-        storeId,
-        examined,
-        expired,
-        purged,
-        held,
-        skipped,
-      })),
-    ).toEqual(
-      dryRun.stores.map(({ storeId, examined, expired, purged, held, skipped }) => ({
-        storeId,
-        examined,
-        expired,
-        purged,
-        held,
-        skipped,
-      })),
-    );
+    expect(foretoldCounts(summary)).toEqual(foretoldCounts(dryRun));
+    expect(summary.totals).toMatchObject({ wouldPurge: 0, wouldAnonymise: 0 });
   });
 
   it('appends sweep.completed with per-store counts and the duration, and no identifiers', async () => {
@@ -237,6 +222,24 @@ describe('retention sweep of the example stores', () => {
     const [dry, real] = sweeps;
     expect(dry?.details?.dryRun).toBe(true);
     expect(real?.details?.dryRun).toBe(false);
+    // The dry run's event says what would go, under the would-names; it purged nothing.
+    expect(dry?.details?.totals).toMatchObject({
+      purged: 0,
+      anonymised: 0,
+      wouldPurge: dryRun.totals.wouldPurge,
+      wouldAnonymise: dryRun.totals.wouldAnonymise,
+    });
+    expect(dryRun.totals.wouldPurge).toBeGreaterThan(0);
+    expect(real?.details?.totals).toMatchObject({ wouldPurge: 0, wouldAnonymise: 0 });
+    const dryPages = events.filter(
+      (event) => event.type === 'sweep.page' && event.details?.sweepId === dry?.details?.sweepId,
+    );
+    expect(dryPages.every((event) => event.details?.dryRun === true && event.details?.purged === 0)).toBe(
+      true,
+    );
+    expect(dryPages.reduce((sum, event) => sum + Number(event.details?.wouldPurge), 0)).toBe(
+      dryRun.totals.wouldPurge,
+    );
     expect(real?.details?.stores as unknown[]).toHaveLength(6);
     expect(typeof real?.details?.durationMs).toBe('number');
     const text = JSON.stringify(sweeps);

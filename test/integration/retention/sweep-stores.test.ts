@@ -1,21 +1,29 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { readAuditEvents } from '../../../lib/audit/log';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { type AuditEvent, readAuditEvents } from '../../../lib/audit/log';
 import { placeHold } from '../../../lib/holds';
 import { importItems } from '../../../lib/local/import';
 import { type LocalSweepResult, LocalSweepRunner } from '../../../lib/local/sweep-runner';
 import { type SweepPageResult, type SweepSummary, sweepStorePage } from '../../../lib/retention';
+import { SWEEP_STATES } from '../../../lib/workflow/sweep-steps';
 import {
   countCommands,
   openTempEnvironment,
+  rawClientsOf,
   setLastModified,
   type TempEnvironment,
 } from '../../helpers/retention';
-import { completeSweep } from '../../helpers/sweep';
+import { completeSweep, foretoldCounts } from '../../helpers/sweep';
+import { simulateVersionedBuckets } from '../../helpers/versioned-s3';
 import { type SnapshotEntry, snapshotStores } from '../../helpers/world';
 
 /**
  * Sweeps of small stores built for one behaviour each: anonymising by the mask rules, the number
- * of delete calls, and a crash in the middle of a sweep.
+ * of delete calls, a crash in the middle of a sweep, the audit events that account for what a
+ * sweep killed between pages, or a page run twice, purged, and a versioned bucket with S3 Object
+ * Lock, simulated in front of s3rver by the middleware of test/helpers/versioned-s3.ts (its
+ * comment says exactly what it simulates: versions, delete markers, ListObjectVersions, versioned
+ * deletes, Object Lock retention and legal holds; and what not: reading noncurrent versions,
+ * If-Match on versioned writes, lifecycle rules, versioning Suspended).
  */
 
 const DATAMAP = `
@@ -94,6 +102,15 @@ const byStore = (summary: SweepSummary, storeId: string) =>
   summary.stores.find((store) => store.storeId === storeId)!;
 const storeEntries = (snapshot: Map<string, SnapshotEntry>, storeId: string) =>
   new Map([...snapshot].filter(([, entry]) => entry.storeId === storeId));
+/** The audit events of one sweep, in order. */
+const sweepEvents = async (world: TempEnvironment, sweepId: string): Promise<AuditEvent[]> =>
+  (
+    await readAuditEvents({ doc: world.env.deps.doc, auditTable: world.env.deps.resources.auditTable })
+  ).filter((event) => event.details?.sweepId === sweepId);
+const purgedBy = (events: AuditEvent[]) =>
+  events
+    .filter((event) => event.type === 'sweep.page')
+    .reduce((sum, event) => sum + Number(event.details?.purged), 0);
 
 describe('sweeps of single-purpose stores', () => {
   let world: TempEnvironment;
@@ -110,6 +127,22 @@ describe('sweeps of single-purpose stores', () => {
   afterAll(async () => {
     await world?.close();
   });
+
+  /** Sessions `<name>-<n>`: the first `expired` a second and more before the cut-off, then `fresh` after it. */
+  const importSessions = async (name: string, expired: number, fresh: number) => {
+    const cutoffS = Math.floor((now.getTime() - 30 * DAY) / 1000);
+    await importItems(
+      world.env.dataMap,
+      'sessions',
+      Array.from({ length: expired + fresh }, (_, n) => ({
+        sessionId: `${name}-${n}`,
+        userId: `${name}${n % 9}`,
+        shard: 'all',
+        startedAt: n < expired ? cutoffS - 1 - n : cutoffS + 60 + n,
+      })),
+      world.env.clients,
+    );
+  };
 
   describe('anonymise', () => {
     let before: Map<string, SnapshotEntry>;
@@ -166,23 +199,19 @@ describe('sweeps of single-purpose stores', () => {
 
       // Assess
       expect(afterDry).toEqual(before);
-      const counts = (summary: SweepSummary) => {
-        const { examined, expired, purged, anonymised, alreadyAnonymised, held, skipped } = byStore(
-          summary,
-          'profiles',
-        );
-        return { examined, expired, purged, anonymised, alreadyAnonymised, held, skipped };
-      };
-      expect(counts(dry)).toEqual({
+      expect(byStore(dry, 'profiles')).toMatchObject({
         examined: 11,
         expired: 7,
         purged: 0,
-        anonymised: 6,
+        anonymised: 0,
+        wouldPurge: 0,
+        wouldAnonymise: 6,
         alreadyAnonymised: 0,
         held: 1,
         skipped: 2,
       });
-      expect(counts(real)).toEqual(counts(dry));
+      expect(byStore(real, 'profiles')).toMatchObject({ anonymised: 6, wouldAnonymise: 0 });
+      expect(foretoldCounts(real)).toEqual(foretoldCounts(dry));
       const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'profiles');
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       for (const [id, entry] of before) {
@@ -330,6 +359,59 @@ describe('sweeps of single-purpose stores', () => {
     });
   });
 
+  describe('a versioned bucket (simulated)', () => {
+    it('purges every version of an expired object, keeps a fresh one, and reports a locked one with its date', async () => {
+      // Prepare: an expired object with three versions and a delete marker between; a fresh one;
+      // an expired one whose earlier version is under Object Lock retention.
+      const raw = await rawClientsOf(world);
+      const versions = simulateVersionedBuckets(world.env.clients.s3, raw.s3, ['r-files']);
+      const putVersion = async (key: string, body: string) =>
+        (await world.env.clients.s3.send(new PutObjectCommand({ Bucket: 'r-files', Key: key, Body: body })))
+          .VersionId as string;
+      const expired = 'files/v1/expired.txt';
+      const fresh = 'files/v2/fresh.txt';
+      const locked = 'files/v3/locked.txt';
+      const retainUntil = new Date('2099-06-30T00:00:00.000Z');
+      let page: SweepPageResult | undefined;
+      try {
+        await putVersion(expired, 'one');
+        await putVersion(expired, 'two');
+        await world.env.clients.s3.send(new DeleteObjectCommand({ Bucket: 'r-files', Key: expired }));
+        await putVersion(expired, 'three');
+        const freshVersion = await putVersion(fresh, 'fresh');
+        const kept = await putVersion(locked, 'locked one');
+        await versions.lock('r-files', locked, kept, { retainUntil, mode: 'COMPLIANCE' });
+        await putVersion(locked, 'locked two');
+        // Uploaded now, every object is 31 days old at the sweep's now, but the fresh one.
+        const freshAt = new Date(now.getTime() - DAY);
+        await setLastModified(world.stateDir, 'r-files', fresh, freshAt, 'fresh'.length);
+        await versions.backdate('r-files', fresh, freshAt);
+
+        // Act
+        page = await sweepStorePage(world.env.deps, { storeId: 'files', now, budgetMs: 60_000 });
+
+        // Assess
+        expect(page).toMatchObject({
+          expired: 2,
+          purged: 1,
+          locked: 1,
+          lockedUntil: retainUntil.toISOString(),
+        });
+        expect(await versions.versions('r-files', expired)).toEqual([]);
+        expect((await versions.versions('r-files', fresh)).map((version) => version.versionId)).toEqual([
+          freshVersion,
+        ]);
+        expect((await versions.versions('r-files', locked)).map((version) => version.versionId)).toEqual([
+          kept,
+        ]);
+      } finally {
+        versions.remove();
+        raw.s3.destroy();
+        raw.dynamodb.destroy();
+      }
+    });
+  });
+
   describe('a crash in the middle of a sweep', () => {
     it('fails after some deletions, and the next sweep completes with nothing that should stay gone', async () => {
       // Prepare: 100 expired and 10 fresh events; the second BatchWriteItem call fails hard.
@@ -377,6 +459,8 @@ describe('sweeps of single-purpose stores', () => {
         doc: world.env.deps.doc,
         auditTable: world.env.deps.resources.auditTable,
       });
+      // The sweep was audited from its start.
+      expect(events.find((event) => event.details?.sweepId === 'sweep-crash-1')?.type).toBe('sweep.started');
       const failed = events.filter((event) => event.type === 'sweep.failed');
       expect(failed.at(-1)?.details).toMatchObject({
         sweepId: 'sweep-crash-1',
@@ -387,6 +471,129 @@ describe('sweeps of single-purpose stores', () => {
       expect(events.filter((event) => event.type === 'sweep.completed').at(-1)?.details).toMatchObject({
         sweepId: 'sweep-crash-2',
       });
+    });
+
+    it('a sweep killed between pages leaves sweep.started and page events that account for every record gone', async () => {
+      // Prepare: 90 expired and 5 fresh sessions, swept 30 a page; from the third page on, the
+      // page's function is killed every time it starts (retried as a crash, then the sweep fails).
+      await importSessions('kill', 90, 5);
+      const before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      let pagesStarted = 0;
+      const killing = new LocalSweepRunner(world.env, {
+        faults: (state) => {
+          if (state !== SWEEP_STATES.sweepPage) return;
+          pagesStarted += 1;
+          if (pagesStarted >= 3) {
+            throw Object.assign(new Error('Runtime exited with error: signal: killed'), {
+              name: 'Runtime.ExitError',
+            });
+          }
+        },
+      });
+
+      // Act
+      const result = await killing.run({
+        storeId: 'sessions',
+        pageSize: 30,
+        budgetMs: 0,
+        sweepId: 'sweep-killed',
+      });
+
+      // Assess: two pages of 30 went, and the audit log says so before the sweep's failure.
+      expect(result.status).toBe('FAILED');
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      const gone = [...before.keys()].filter((id) => !after.has(id));
+      expect(gone).toHaveLength(60);
+      const events = await sweepEvents(world, 'sweep-killed');
+      expect(events.map((event) => event.type)).toEqual([
+        'sweep.started',
+        'sweep.page',
+        'sweep.page',
+        'sweep.failed',
+      ]);
+      expect(events[0]?.details).toEqual({
+        sweepId: 'sweep-killed',
+        now: now.toISOString(),
+        dryRun: false,
+        stores: [
+          {
+            storeId: 'sessions',
+            kind: 'dynamodb',
+            action: 'delete',
+            period: 'P30D',
+            cutoff: new Date(now.getTime() - 30 * DAY).toISOString(),
+            segments: 1,
+          },
+        ],
+      });
+      expect(events[1]?.details).toMatchObject({
+        storeId: 'sessions',
+        segment: 0,
+        totalSegments: 1,
+        page: 1,
+        dryRun: false,
+        examined: 30,
+        expired: 30,
+        purged: 30,
+        done: false,
+      });
+      expect(events[2]?.details).toMatchObject({ page: 2, done: false });
+      expect(purgedBy(events)).toBe(gone.length);
+    });
+
+    it('a page run again after its function died past its page event is recorded twice and counted once', async () => {
+      // Prepare: more expired sessions; the second page's function dies right after its page event
+      // is written (as a Lambda killed at that moment would), so the state machine runs it again.
+      await importSessions('again', 60, 0);
+      const before = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      let pageEvents = 0;
+      const stack = world.env.clients.dynamodb.middlewareStack as {
+        add: (middleware: unknown, options: { step: string; name: string }) => void;
+        remove: (name: string) => boolean;
+      };
+      stack.add(
+        (next: (args: { input: unknown }) => Promise<unknown>) => async (args: { input: unknown }) => {
+          const output = await next(args);
+          const written = JSON.stringify(args.input);
+          if (written.includes('sweep.page') && written.includes('sweep-again')) {
+            pageEvents += 1;
+            if (pageEvents === 2) {
+              throw Object.assign(new Error('Task timed out after 300.00 seconds'), {
+                name: 'Sandbox.Timedout',
+              });
+            }
+          }
+          return output;
+        },
+        { step: 'initialize', name: 'die-after-page-event' },
+      );
+
+      // Act
+      let summary: SweepSummary;
+      try {
+        summary = await completeSweep(runner, {
+          storeId: 'sessions',
+          pageSize: 30,
+          budgetMs: 0,
+          sweepId: 'sweep-again',
+        });
+      } finally {
+        stack.remove('die-after-page-event');
+      }
+
+      // Assess: page 2 is in the log twice; the page events account for every record gone; the
+      // completed totals count the run of each page that returned, and so never more than went.
+      const after = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'sessions');
+      const gone = [...before.keys()].filter((id) => !after.has(id));
+      expect(gone.length).toBe(90);
+      const events = await sweepEvents(world, 'sweep-again');
+      const pages = events.filter((event) => event.type === 'sweep.page').map((event) => event.details?.page);
+      expect(pages.slice(0, 3)).toEqual([1, 2, 2]);
+      expect(purgedBy(events)).toBe(gone.length);
+      const sessions = byStore(summary, 'sessions');
+      expect(sessions.pages).toBe(pages.length - 1);
+      expect(sessions.purged).toBeLessThan(gone.length);
+      expect(events.at(-1)?.type).toBe('sweep.completed');
     });
   });
 });

@@ -31,14 +31,14 @@ describe('decideExpired: what becomes of an expired record', () => {
     record: { held?: boolean; anonymised?: boolean } = {},
   ) => decideExpired({ action, dryRun }, { held: false, anonymised: false, ...record });
 
-  it('purges an unheld record where the rule deletes, and only counts it in a dry run', () => {
+  it('purges an unheld record where the rule deletes, and only counts it as would-purge in a dry run', () => {
     expect(decide('delete', false)).toEqual({ verdict: 'purged', apply: true });
-    expect(decide('delete', true)).toEqual({ verdict: 'purged', apply: false });
+    expect(decide('delete', true)).toEqual({ verdict: 'wouldPurge', apply: false });
   });
 
-  it('anonymises an unheld record where the rule anonymises, and only counts it in a dry run', () => {
+  it('anonymises an unheld record where the rule anonymises, and only counts it as would-anonymise in a dry run', () => {
     expect(decide('anonymise', false)).toEqual({ verdict: 'anonymised', apply: true });
-    expect(decide('anonymise', true)).toEqual({ verdict: 'anonymised', apply: false });
+    expect(decide('anonymise', true)).toEqual({ verdict: 'wouldAnonymise', apply: false });
   });
 
   it('keeps a held record, whatever the rule, the dry run or its masks say', () => {
@@ -78,6 +78,8 @@ describe('decideExpired: what becomes of an expired record', () => {
           if (dryRun || held) expect(decision.apply).toBe(false);
           if (held) expect(decision.verdict).toBe('held');
           if (decision.apply) expect(decision.verdict).toBe(action === 'delete' ? 'purged' : 'anonymised');
+          // A dry run never says purged or anonymised: it did neither.
+          if (dryRun) expect(['purged', 'anonymised']).not.toContain(decision.verdict);
         },
       ),
       { seed: 20261101 },

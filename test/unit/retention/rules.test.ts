@@ -256,7 +256,7 @@ stores:
 
   it('plans the stores with a retention rule, scanned ones in segments, with one fixed now', () => {
     // Act
-    const plan = planSweep(deps, { segments: 3, now: '2026-10-01T00:00:00' });
+    const plan = planSweep(deps, { sweepId: 'sweep-1', segments: 3, now: '2026-10-01T00:00:00' });
 
     // Assess: an offset-free now is UTC.
     expect(plan.now).toBe('2026-10-01T00:00:00.000Z');
@@ -267,16 +267,19 @@ stores:
       ['events', 2, 3],
       ['files', 0, 1],
     ]);
-    expect(plan.items.every((item) => item.token === null && item.pages === 0 && item.now === plan.now)).toBe(
-      true,
-    );
-    expect(planSweep(deps).now).toBe('2026-11-01T03:00:00.000Z');
+    expect(
+      plan.items.every(
+        (item) =>
+          item.token === null && item.pages === 0 && item.now === plan.now && item.sweepId === 'sweep-1',
+      ),
+    ).toBe(true);
+    expect(planSweep(deps, { sweepId: 'sweep-1' }).now).toBe('2026-11-01T03:00:00.000Z');
   });
 
   it('refuses a store without a retention rule, a bad now and bad segments', () => {
-    expect(() => planSweep(deps, { storeId: 'orders' })).toThrow(NoRetentionRuleError);
-    expect(() => planSweep(deps, { now: 'tomorrow' })).toThrow(InvalidSweepInputError);
-    expect(() => planSweep(deps, { segments: 0 })).toThrow(InvalidSweepInputError);
-    expect(() => planSweep(deps, { pageSize: 5000 })).toThrow(InvalidSweepInputError);
+    expect(() => planSweep(deps, { sweepId: 'sweep-1', storeId: 'orders' })).toThrow(NoRetentionRuleError);
+    expect(() => planSweep(deps, { sweepId: 'sweep-1', now: 'tomorrow' })).toThrow(InvalidSweepInputError);
+    expect(() => planSweep(deps, { sweepId: 'sweep-1', segments: 0 })).toThrow(InvalidSweepInputError);
+    expect(() => planSweep(deps, { sweepId: 'sweep-1', pageSize: 5000 })).toThrow(InvalidSweepInputError);
   });
 });

@@ -99,8 +99,9 @@ function context(overrides: Partial<PageContext> = {}): PageContext {
     outOfTime: () => false,
     hash: (identity) => `hash:${identity.type}:${identity.value}`,
     counts: zeroCounts(),
+    lockedUntil: null,
     ...overrides,
-  };
+  } as PageContext;
 }
 
 const hold = { holdId: 'h1', reason: 'Case 1' } as LegalHold;
@@ -160,7 +161,7 @@ describe('sweepRecords', () => {
 
     // Assess
     expect(asked.queued).toEqual([]);
-    expect(ctx.counts).toMatchObject({ examined: 3, expired: 1, purged: 1 });
+    expect(ctx.counts).toMatchObject({ examined: 3, expired: 1, purged: 0, wouldPurge: 1 });
   });
 
   it('stops reading pages once the budget is spent and returns where to continue', async () => {
