@@ -6,8 +6,9 @@ import { ExemptionTally } from '../exemptions';
 import { DEFAULT_RETRY_POLICY, isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { EraseOptions, Exemption, LocatedRecord, StoreClients, StoreErasure } from '../types';
 import { createNormaliser } from './lines';
-import { assertUnversionedBucket } from './objects';
+import { assertUnversionedBucket, isFolderMarker, listObjects } from './objects';
 import { planRecords } from './plan';
+import { subjectFolderPatterns } from './prefixes';
 import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
 
 /** DeleteObjects accepts at most 1,000 keys per call. */
@@ -38,6 +39,8 @@ export interface S3EraseOptions extends EraseOptions {
  *   filtered again. An object left with no line is deleted, conditional on the ETag as well.
  *   `erased` counts lines removed; `skipped` counts located lines that had gone by then.
  * - Exempted records are left alone and counted by reason.
+ * - The folder markers (`calls/+4930123/`) of the subject folders it emptied are deleted too, not
+ *   counted: a marker holds no record, but its key names the subject.
  *
  * Local caveat: s3rver ignores If-Match on GetObject, PutObject, CompleteMultipartUpload and
  * DeleteObject. The ETag of a second read is compared client-side, but the window between reading
@@ -86,6 +89,10 @@ export async function eraseInS3Store(
     erasure.failed += batch.failed.length;
     attemptsUsed = Math.max(attemptsUsed, batch.attempts);
   }
+  const markers = await removeEmptiedFolderMarkers(clients.s3, store, keys, failedKeys, policy);
+  attempted += markers.attempted;
+  failedKeys.push(...markers.failed);
+  attemptsUsed = Math.max(attemptsUsed, markers.attempts);
 
   const normalise = createNormaliser(dataMap);
   const groups = [...plan.lines.entries()];
@@ -119,6 +126,48 @@ export async function eraseInS3Store(
     });
   }
   return erasure;
+}
+
+/**
+ * Deletes the folder markers left in the subject folders whose objects were just deleted, once
+ * nothing but markers is left in them (a folder that still holds an exempted object, or one written
+ * since, keeps its marker). One listing per folder emptied.
+ */
+async function removeEmptiedFolderMarkers(
+  s3: S3Client,
+  store: S3Store,
+  deletedKeys: string[],
+  failedKeys: string[],
+  policy: RetryPolicy,
+): Promise<{ attempted: number; failed: string[]; attempts: number }> {
+  const patterns = subjectFolderPatterns(store);
+  const folderOf = (key: string) => patterns.map((pattern) => pattern.exec(key)?.[0]).find(Boolean);
+  const failedFolders = new Set(failedKeys.map(folderOf));
+  const folders = new Set(
+    deletedKeys
+      .map(folderOf)
+      .filter((folder): folder is string => folder !== undefined && !failedFolders.has(folder)),
+  );
+  const markers: string[] = [];
+  for (const folder of folders) {
+    const left: string[] = [];
+    let onlyMarkers = true;
+    for await (const object of listObjects(s3, store.bucket, folder)) {
+      if (!isFolderMarker(object)) {
+        onlyMarkers = false;
+        break;
+      }
+      left.push(object.key);
+    }
+    if (onlyMarkers) markers.push(...left);
+  }
+  const result = { attempted: markers.length, failed: [] as string[], attempts: 0 };
+  for (const chunk of chunks(markers, DELETE_BATCH_SIZE)) {
+    const batch = await deleteBatch(s3, store.bucket, chunk, policy);
+    result.failed.push(...batch.failed);
+    result.attempts = Math.max(result.attempts, batch.attempts);
+  }
+  return result;
 }
 
 /** What one DeleteObjects batch achieved after its retries. */

@@ -25,6 +25,9 @@ import { identitiesInKey, isJsonLinesRule } from './prefixes';
  * when nothing fails. The position is the prefix and the last key listed (StartAfter), so a page
  * that stops on its time budget resumes exactly there.
  *
+ * Folder markers (`calls/+4930123456/`, zero bytes) are swept like objects, by their own age: they
+ * hold no record, but their key can name a subject, and kept forever it would outlive the records.
+ *
  * The identities of an object, for subject holds: those its key reveals under a per-subject prefix
  * (`calls/{phone}/`), or, in a JSON-lines store, those of its lines, read only when asked (a hold
  * on any one subject of a shared object keeps the whole object).

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Identity } from '../../../lib/datamap/identity';
 import { loadDataMap } from '../../../lib/datamap/load';
-import { locateInS3Store, readS3Records } from '../../../lib/stores/s3';
+import { eraseInS3Store, locateInS3Store, readS3Records } from '../../../lib/stores/s3';
 import type { ExportedRecord, LocatedObject } from '../../../lib/stores/types';
 import { countCommands } from '../../helpers/retention';
-import { s3StoreOf, useLocalStores } from '../../helpers/stores';
+import { listAll, s3StoreOf, useLocalStores } from '../../helpers/stores';
 
 /**
  * Folder markers: the zero-byte `calls/+4930123/` objects the S3 console and sync tools create to
@@ -14,6 +14,8 @@ import { s3StoreOf, useLocalStores } from '../../helpers/stores';
  */
 
 const dataMap = loadDataMap(join(__dirname, '../../../examples/adtech/datamap.yaml'));
+const noSleep = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, sleep: async () => undefined };
+const eraseOptions = { hmacKey: Buffer.from('test-key'), retry: noSleep };
 
 const calls = s3StoreOf(dataMap, 'call-recordings');
 const clickstream = s3StoreOf(dataMap, 'clickstream');
@@ -94,6 +96,38 @@ describe('S3 folder markers (s3rver)', () => {
     expect(exported.map((record) => record.key).sort()).toEqual([
       `calls/${PHONE}/2024-02-01.txt`,
       `calls/${PHONE}/2024-02-01.wav`,
+    ]);
+  });
+
+  it('erases the marker of a folder it empties, and no other marker', async () => {
+    // prepare
+    const location = await locateInS3Store(calls, [phone(PHONE)], stores.clients, dataMap);
+
+    // act
+    const erasure = await eraseInS3Store(calls, location.records, stores.clients, eraseOptions, dataMap);
+
+    // assess
+    expect(erasure).toMatchObject({ erased: 2, failed: 0 });
+    expect(await listAll(stores.clients.s3, calls.bucket)).toEqual([
+      `calls/${NEIGHBOUR}/`,
+      `calls/${NEIGHBOUR}/2024-03-01.wav`,
+    ]);
+  });
+
+  it('keeps the marker of a folder that still holds an exempted object', async () => {
+    // prepare
+    const location = await locateInS3Store(calls, [phone(PHONE)], stores.clients, dataMap);
+    const [kept, erased] = location.records as [LocatedObject, LocatedObject];
+    const records = [{ ...kept, exemption: { source: 'datamap' as const, reason: 'Kept by law' } }, erased];
+
+    // act
+    const erasure = await eraseInS3Store(calls, records, stores.clients, eraseOptions, dataMap);
+
+    // assess
+    expect(erasure).toMatchObject({ erased: 1, exempted: 1 });
+    expect(await listAll(stores.clients.s3, calls.bucket, `calls/${PHONE}/`)).toEqual([
+      `calls/${PHONE}/`,
+      kept.key,
     ]);
   });
 });
