@@ -23,6 +23,14 @@ export function identifierValues(identities: readonly KnownIdentifier[]): string
   );
 }
 
+/** The raw identities (and spellings) a request record holds while it is in flight: what its errors and history are redacted by. */
+export function requestIdentifierValues(record: {
+  subject?: readonly KnownIdentifier[];
+  identities?: readonly KnownIdentifier[];
+}): string[] {
+  return identifierValues([...(record.subject ?? []), ...(record.identities ?? [])]);
+}
+
 /**
  * Refuses free text that is too long or holds an identifier: one of `identities` (every resolved
  * identity of the subject, or the values of a record key) in any spelling (any case, a phone number

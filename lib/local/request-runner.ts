@@ -58,7 +58,11 @@ export class LocalRequestRunner implements WorkflowStarter {
   }
 
   private async run(requestId: string, file: string): Promise<void> {
-    const steps = createRequestSteps(this.env.deps);
+    // Faults run inside the steps, so an injected error is redacted as a step's own would be.
+    const steps = createRequestSteps(
+      this.env.deps,
+      this.options.faults ? { faults: this.options.faults } : {},
+    );
     await runLocalExecution({
       definition: this.definition,
       executionId: requestId,
@@ -69,7 +73,6 @@ export class LocalRequestRunner implements WorkflowStarter {
           ([step, stateName]) => [stateName, steps[step]],
         ),
       ),
-      ...(this.options.faults ? { faults: this.options.faults } : {}),
     });
     // A failed execution is in its history (ExecutionFailed) and in the request record.
   }
