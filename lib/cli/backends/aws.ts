@@ -6,6 +6,7 @@ import {
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { requestIdentifierValues } from '../../audit/free-text';
 import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
 import type { DataMap } from '../../datamap/schema';
@@ -20,7 +21,13 @@ import { findRequest, getRequest, listRequests } from '../../rights/requests-tab
 import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
 import { submitRequest, type WorkflowStarter } from '../../rights/submit';
 import { summariseRequest } from '../../rights/summary';
-import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
+import {
+  failureMessage,
+  type LetheBackend,
+  redactHistory,
+  type SweepOutcome,
+  type SweepRequest,
+} from './backend';
 
 /** A deployed stack could not be used: names the stack and what is missing. */
 export class AwsTargetError extends Error {
@@ -214,7 +221,7 @@ export class AwsBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
-    if (!(await findRequest(this.deps, requestId))) await getRequest(this.deps, requestId);
+    const record = (await findRequest(this.deps, requestId)) ?? (await getRequest(this.deps, requestId));
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
@@ -228,7 +235,7 @@ export class AwsBackend implements LetheBackend {
       events.push(...(page.events ?? []).map(fromSfnEvent));
       nextToken = page.nextToken;
     } while (nextToken);
-    return events;
+    return redactHistory(events, requestIdentifierValues(record));
   }
 
   async close() {

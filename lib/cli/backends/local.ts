@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { requestIdentifierValues } from '../../audit/free-text';
 import type { LetheDeps } from '../../deps';
 import { type LocalEnvironment, openLocalEnvironment } from '../../local/environment';
 import { type FaultInjector, readHistory } from '../../local/execution';
@@ -13,7 +14,13 @@ import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rig
 import { getRequest, listRequests } from '../../rights/requests-table';
 import { submitRequest } from '../../rights/submit';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
-import { failureMessage, type LetheBackend, type SweepOutcome, type SweepRequest } from './backend';
+import {
+  failureMessage,
+  type LetheBackend,
+  redactHistory,
+  type SweepOutcome,
+  type SweepRequest,
+} from './backend';
 
 /** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
 export class LocalBackend implements LetheBackend {
@@ -68,8 +75,8 @@ export class LocalBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
-    await getRequest(this.env.deps, requestId);
-    return readHistory(this.env, requestId);
+    const record = await getRequest(this.env.deps, requestId);
+    return redactHistory(readHistory(this.env, requestId), requestIdentifierValues(record));
   }
 
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
