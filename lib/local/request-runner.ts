@@ -75,5 +75,7 @@ export class LocalRequestRunner implements WorkflowStarter {
       ),
     });
     // A failed execution is in its history (ExecutionFailed) and in the request record.
+    // What the request deleted (records, its own identities) lingers in LevelDB's files until compacted.
+    this.env.compactOnClose();
   }
 }
