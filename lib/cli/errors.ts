@@ -21,6 +21,7 @@ const BAD_INPUT_ERRORS = new Set([
   'AwsTargetError',
   'LetheConfigError',
   'InvalidHoldError',
+  'InvalidFreeTextError',
   'HoldNotFoundError',
   'HoldAlreadyReleasedError',
   'NoRetentionRuleError',

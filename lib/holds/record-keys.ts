@@ -1,3 +1,4 @@
+import { assertNoIdentifiers, type KnownIdentifier } from '../audit/free-text';
 import { subjectHash } from '../audit/subject-hash';
 import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DynamoStore, S3Store, Store } from '../datamap/schema';
@@ -6,28 +7,35 @@ import type { PlaceRecordHoldInput } from './hold';
 
 const MIN_REASON_LENGTH = 3;
 
-/** The hold's reason, trimmed. @throws InvalidHoldError when it is too short or names the subject or key held */
-export function checkReason(reason: string, identifiers: readonly string[]): string {
+/**
+ * The hold's reason, trimmed. It goes to the audit log and into erasure certificates, so it must not
+ * name the subject: it is checked against `identifiers` (every identity of the held subject, or the
+ * values of the held key) in their common spellings, before anything is written.
+ * @throws InvalidHoldError when it is too short
+ * @throws InvalidFreeTextError when it is too long or holds an identifier
+ */
+export function checkReason(reason: string, identifiers: readonly KnownIdentifier[]): string {
   const text = (reason ?? '').trim();
   if (text.length < MIN_REASON_LENGTH) {
     throw new InvalidHoldError(
       'give the reason for the hold, e.g. --reason "Litigation hold, case 2026-0042"',
     );
   }
-  // The reason goes to the audit log and into erasure certificates: it must not name the subject.
-  const lower = text.toLowerCase();
-  if (identifiers.some((value) => value.length >= 3 && lower.includes(value.toLowerCase()))) {
-    throw new InvalidHoldError(
-      'the reason repeats the identifier or key being held; it is written to the audit log, so refer to the case instead, e.g. "Litigation hold, case 2026-0042"',
-    );
-  }
+  assertNoIdentifiers(text, identifiers, 'the reason (--reason)');
   return text;
 }
 
-/** Who places or releases a hold, trimmed. @throws InvalidHoldError when empty */
+const MAX_ACTOR_LENGTH = 200;
+
+/** Who places or releases a hold, trimmed. @throws InvalidHoldError when empty or longer than a name */
 export function checkActor(name: string, what: string): string {
   const text = (name ?? '').trim();
   if (text.length === 0) throw new InvalidHoldError(`say who ${what} the hold, e.g. --by "legal-team"`);
+  if (text.length > MAX_ACTOR_LENGTH) {
+    throw new InvalidHoldError(
+      `say who ${what} the hold in at most ${MAX_ACTOR_LENGTH} characters, e.g. --by "legal-team"`,
+    );
+  }
   return text;
 }
 

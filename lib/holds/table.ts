@@ -21,6 +21,7 @@ function auditDetails(hold: LegalHold): Record<string, unknown> {
  * keep only keyed hashes. The hold is active at once; `hold.placed` is appended to the audit log.
  * @throws InvalidIdentityError for a malformed or unknown identity (the value is never echoed)
  * @throws InvalidHoldError for a missing reason or actor, or a key that does not fit the store
+ * @throws InvalidFreeTextError for a reason that is too long or holds an identifier of the subject
  * @throws UnknownStoreError for a store the data map does not declare
  */
 export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<LegalHold> {
@@ -39,8 +40,9 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
         ? parseIdentityArgument(deps.dataMap, given)
         : normaliseIdentity(deps.dataMap, given.type, given.value);
     const raw = typeof given === 'string' ? given.slice(given.indexOf('=') + 1).trim() : given.value;
-    const reason = checkReason(input.reason, [raw, identity.value]);
     const identities = await resolveIdentities(deps.dataMap, [identity], deps.clients);
+    // Checked against every identity the hold covers: a linked phone number names the subject too.
+    const reason = checkReason(input.reason, [raw, ...identities]);
     hold = {
       ...base,
       scope: 'subject',

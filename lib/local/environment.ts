@@ -9,6 +9,7 @@ import type { RetryPolicy } from '../stores/retry';
 import { writeFileAtomicSync } from './atomic-file';
 import { createStoresFromDataMap } from './provision';
 import {
+  compactDynamoStore,
   createBucketIfMissing,
   createLocalClients,
   createTableIfMissing,
@@ -53,6 +54,11 @@ export interface LocalEnvironment {
   deps: LetheDeps;
   /** Where execution histories are persisted, one JSON file per execution. */
   executionsDir: string;
+  /**
+   * Asks `close` to compact the DynamoDB store once the servers have stopped, so that values deleted
+   * by this process (erased records, identities a finished request dropped) leave its files.
+   */
+  compactOnClose(): void;
   close(): Promise<void>;
 }
 
@@ -207,6 +213,7 @@ export async function openLocalEnvironment(
       }),
     ...(options.retry ? { retry: options.retry } : {}),
   });
+  let compact = false;
   return {
     stateDir,
     dataMapPath,
@@ -214,11 +221,18 @@ export async function openLocalEnvironment(
     clients,
     deps,
     executionsDir,
+    compactOnClose: () => {
+      compact = true;
+    },
     close: async () => {
       clients.dynamodb.destroy();
       clients.s3.destroy();
-      await servers.stop();
-      openStateDirs.delete(stateDir);
+      try {
+        await servers.stop();
+        if (compact) await compactDynamoStore(join(stateDir, 'dynamodb'));
+      } finally {
+        openStateDirs.delete(stateDir);
+      }
     },
   };
 }

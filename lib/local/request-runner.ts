@@ -81,7 +81,11 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
   }
 
   private async run(requestId: string, attempt: number, executionId: string, file: string): Promise<void> {
-    const steps = createRequestSteps({ ...this.env.deps, executions: this });
+    // Faults run inside the steps, so an injected error is redacted as a step's own would be.
+    const steps = createRequestSteps(
+      { ...this.env.deps, executions: this },
+      this.options.faults ? { faults: this.options.faults } : {},
+    );
     await runLocalExecution({
       definition: this.definition,
       executionId,
@@ -92,8 +96,9 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
           ([step, stateName]) => [stateName, steps[step]],
         ),
       ),
-      ...(this.options.faults ? { faults: this.options.faults } : {}),
     });
     // A failed execution is in its history (ExecutionFailed) and in the request record.
+    // What the request deleted (records, its own identities) lingers in LevelDB's files until compacted.
+    this.env.compactOnClose();
   }
 }

@@ -62,7 +62,14 @@ interface S3rverInstance {
 const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
 // dynalite's own LevelDB binding, resolved from dynalite so hoisting cannot hand us another copy.
 const { Level } = createRequire(require.resolve('dynalite'))('level') as {
-  Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+  Level: new (
+    path: string,
+    options?: { keyEncoding?: 'buffer'; valueEncoding?: 'buffer' },
+  ) => {
+    open(): Promise<void>;
+    close(): Promise<void>;
+    compactRange(start: Buffer, end: Buffer): Promise<void>;
+  };
 };
 const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
 
@@ -179,6 +186,28 @@ async function assertLevelDbUnlocked(path: string): Promise<void> {
       { cause: err },
     );
   }
+  await db.close();
+}
+
+/**
+ * Compacts the LevelDB store dynalite keeps under `path`, which must be closed (stop the servers
+ * first). LevelDB keeps deleted and overwritten values in its log and tables until a compaction
+ * rewrites them, so an erased subject's values, and the identities a finished request dropped,
+ * would stay on disk. The whole key space is compacted; then the info log (a manual compaction
+ * writes keys into it) is removed and the store opened once more, so the manifest, which names
+ * the first and last key of every table, is written afresh with the live tables only.
+ */
+export async function compactDynamoStore(path: string): Promise<void> {
+  const db = new Level(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  try {
+    // dynalite's keys are text: nothing sorts after a run of 0xff bytes.
+    await db.compactRange(Buffer.alloc(0), Buffer.alloc(64, 0xff));
+  } finally {
+    await db.close();
+  }
+  await Promise.all(['LOG', 'LOG.old'].map((name) => rm(join(path, name), { force: true })));
+  await db.open();
   await db.close();
 }
 

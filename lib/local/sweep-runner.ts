@@ -75,7 +75,7 @@ export class LocalSweepRunner {
   private readonly definition: AslObject;
 
   constructor(
-    private readonly env: Pick<LocalEnvironment, 'deps' | 'dataMap' | 'executionsDir'>,
+    private readonly env: Pick<LocalEnvironment, 'deps' | 'dataMap' | 'executionsDir' | 'compactOnClose'>,
     private readonly options: LocalSweepRunnerOptions = {},
   ) {
     this.definition = options.definition ?? sweepWorkflowDefinition(env.dataMap);
@@ -131,6 +131,8 @@ export class LocalSweepRunner {
         });
       },
     });
+    // Purged and anonymised values linger in LevelDB's files until compacted (a dry run changes nothing).
+    if (!executionInput.dryRun) this.env.compactOnClose();
     if (failed) return { sweepId, status: 'FAILED', ...failed, historyFile: file };
     const summary = (output as { summary?: SweepSummary } | undefined)?.summary;
     return { sweepId, status: 'SUCCEEDED', ...(summary ? { summary } : {}), historyFile: file };

@@ -72,6 +72,20 @@ export function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/**
+ * The file an object is packaged as: its key under `files/<store>/`, with what zip tools refuse in a
+ * file name escaped: a trailing "/" (a non-empty object may have a folder-like key), ".." segments
+ * and backslashes (read as separators).
+ */
+export function packageFileName(storeId: string, key: string): string {
+  const name = key
+    .replace(/\\/g, '%5C')
+    .split('/')
+    .map((segment) => (segment === '..' ? '%2E%2E' : segment))
+    .join('/');
+  return `files/${storeId}/${name.endsWith('/') ? `${name.slice(0, -1)}%2F` : name}`;
+}
+
 function keyText(record: ExportedRecord): string {
   return typeof record.key === 'string' ? record.key : JSON.stringify(record.key);
 }
@@ -150,7 +164,7 @@ export async function exportPackage(
 
     // Object stores: the original files, each read lazily when the zip reaches it.
     for (const object of objects) {
-      const file = `files/${store.id}/${object.key}`;
+      const file = packageFileName(store.id, object.key);
       row.files.push(file);
       zip.addReadStream(
         Readable.from(
@@ -169,7 +183,7 @@ export async function exportPackage(
         let first = true;
         for (const object of objects) {
           row.exported += 1;
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: `files/${store.id}/${object.key}`, size: object.size })}`;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size })}`;
           first = false;
         }
         for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { requestIdentifierValues } from '../audit/free-text';
 import type { LetheDeps } from '../deps';
+import { redactIdentifiers } from '../log';
 import { confirmRequest } from '../rights/confirm';
 import { eraseRequestStore } from '../rights/erase';
 import { exportPackage } from '../rights/export';
 import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
 import { recordFailure, recordOutcome } from '../rights/outcome';
+import { getRequest } from '../rights/requests-table';
 import { verifyRequest } from '../rights/verify';
 
 /**
@@ -77,14 +80,61 @@ function parse<S extends RequestStep>(step: S, input: unknown): z.infer<(typeof 
   return parsed.data as z.infer<(typeof stepInputSchemas)[S]>;
 }
 
+/** What a step's error may be redacted against: the request's identities, while it still has them. */
+async function knownIdentifiers(deps: LetheDeps, input: unknown): Promise<string[]> {
+  const id = (input as { requestId?: unknown } | null | undefined)?.requestId;
+  if (typeof id !== 'string') return [];
+  try {
+    return requestIdentifierValues(await getRequest(deps, id));
+  } catch {
+    // The record cannot be read (gone, or the table is down): the generic patterns still apply.
+    return [];
+  }
+}
+
+/**
+ * The error a step throws, with every identifier of the request (in any spelling) and anything
+ * shaped like one redacted from its message and stack. Its `name` (what Retry and Catch match on)
+ * and class are kept; the Lambda runtime and the local engine both report only name, message and
+ * stack, and these end up in the execution history, the request record and the audit log.
+ */
+async function redactStepError(deps: LetheDeps, input: unknown, error: unknown): Promise<Error> {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const known = await knownIdentifiers(deps, input);
+  const message = redactIdentifiers(failure.message, known);
+  const stack = failure.stack === undefined ? undefined : redactIdentifiers(failure.stack, known);
+  try {
+    failure.message = message;
+    failure.stack = stack;
+    return failure;
+  } catch {
+    // A frozen error: a plain one under the same name carries the redacted text instead.
+    const copy = new Error(message);
+    copy.name = failure.name;
+    copy.stack = stack;
+    return copy;
+  }
+}
+
+export interface RequestStepOptions {
+  /**
+   * Tests: runs before each step, inside its error redaction, so a fault thrown here is reported
+   * as a failure of the step itself would be. Gets the Task state's name and the step's input.
+   */
+  faults?: (stateName: string, input: unknown) => void | Promise<void>;
+}
+
 /**
  * The step functions, each taking the raw state input, parsing it, and calling the domain
- * function. Lambda handlers and the local runtime wrap these and nothing else.
+ * function. Lambda handlers and the local runtime wrap these and nothing else. An error leaves a
+ * step without identifiers (see redactStepError): redaction happens here, at the source, because
+ * Step Functions keeps an error's Cause in the execution history for 90 days.
  */
 export function createRequestSteps(
   deps: LetheDeps,
+  options: RequestStepOptions = {},
 ): Record<RequestStep, (input: unknown) => Promise<unknown>> {
-  return {
+  const steps: Record<RequestStep, (input: unknown) => Promise<unknown>> = {
     verify: async (input) => {
       const { requestId: id, attempt: run } = parse('verify', input);
       return verifyRequest(deps, id, run);
@@ -112,4 +162,15 @@ export function createRequestSteps(
     },
     recordFailure: async (input) => recordFailure(deps, parse('recordFailure', input)),
   };
+  const redacting = (step: RequestStep) => async (input: unknown) => {
+    try {
+      await options.faults?.(REQUEST_STATES[step], input);
+      return await steps[step](input);
+    } catch (error) {
+      throw await redactStepError(deps, input, error);
+    }
+  };
+  return Object.fromEntries(
+    (Object.keys(steps) as RequestStep[]).map((step) => [step, redacting(step)]),
+  ) as Record<RequestStep, (input: unknown) => Promise<unknown>>;
 }

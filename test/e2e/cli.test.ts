@@ -6,7 +6,7 @@ import { openLocalEnvironment } from '../../lib/local/environment';
 import type { HistoryEvent } from '../../lib/local/execution';
 import { submitRequest } from '../../lib/rights/submit';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { lethe, snapshotStateDir } from '../helpers/cli';
+import { initWithSeed, lethe, requestSubmitArgs, snapshotStateDir } from '../helpers/cli';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -27,22 +27,8 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
   let stateDir: string;
   let seed: AdtechSeed;
   let subject: SeedSubject;
-  const submitArgs = (type: string, extra: string[] = []) => [
-    'request',
-    'submit',
-    '--type',
-    type,
-    '--subject',
-    `email=${subject.email}`,
-    '--jurisdiction',
-    'gdpr',
-    '--verified-by',
-    'privacy-desk',
-    '--state-dir',
-    stateDir,
-    '--json',
-    ...extra,
-  ];
+  const submitArgs = (type: string, extra: string[] = []) =>
+    requestSubmitArgs(stateDir, type, [`email=${subject.email}`], extra);
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'lethe-e2e-'));
@@ -50,19 +36,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     seed = exampleSeed(10, 3);
     subject = richestSubject(seed);
     const files = writeSeedFiles(seed, join(root, 'seed'));
-    expect((await lethe(['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir])).code).toBe(0);
-    for (const store of dataMap.stores) {
-      const source =
-        store.kind === 'dynamodb'
-          ? ['--file', join(root, 'seed', `${store.id}.jsonl`)]
-          : ['--dir', join(root, 'seed', store.id)];
-      const run = await lethe(['import', '--store', store.id, ...source, '--state-dir', stateDir]);
-      expect({ store: store.id, code: run.code, err: run.err }).toEqual({
-        store: store.id,
-        code: 0,
-        err: '',
-      });
-    }
+    expect(await initWithSeed(stateDir, join(root, 'seed'))).toEqual([]);
     expect(files).toBeDefined();
   });
 

@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { type SnapshotEntry, snapshotStores } from './world';
+import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
   code: number;
@@ -17,6 +18,56 @@ export async function lethe(args: string[], options: Parameters<typeof runCli>[1
     io: { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`) },
   });
   return { code, out, err };
+}
+
+/**
+ * `lethe init` with the example data map, then `lethe import` of every store from the files
+ * writeSeedFiles wrote under `seedDir`. Returns what failed (command, code, stderr): empty when all went well.
+ */
+export async function initWithSeed(
+  stateDir: string,
+  seedDir: string,
+): Promise<{ command: string; code: number; err: string }[]> {
+  const failed: { command: string; code: number; err: string }[] = [];
+  const run = async (command: string, args: string[]) => {
+    const outcome = await lethe(args);
+    if (outcome.code !== 0 || outcome.err !== '')
+      failed.push({ command, code: outcome.code, err: outcome.err });
+  };
+  await run('init', ['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir]);
+  for (const store of exampleDataMap().stores) {
+    const source =
+      store.kind === 'dynamodb'
+        ? ['--file', join(seedDir, `${store.id}.jsonl`)]
+        : ['--dir', join(seedDir, store.id)];
+    await run(`import ${store.id}`, ['import', '--store', store.id, ...source, '--state-dir', stateDir]);
+  }
+  return failed;
+}
+
+/** The arguments of `lethe request submit` for a GDPR request verified by the privacy desk, printing JSON. */
+export function requestSubmitArgs(
+  stateDir: string,
+  type: string,
+  subject: string[],
+  extra: string[] = [],
+): string[] {
+  return [
+    'request',
+    'submit',
+    '--type',
+    type,
+    '--subject',
+    ...subject,
+    '--jurisdiction',
+    'gdpr',
+    '--verified-by',
+    'privacy-desk',
+    '--state-dir',
+    stateDir,
+    '--json',
+    ...extra,
+  ];
 }
 
 /** Everything in every store, read through a short-lived environment on the same state directory. */

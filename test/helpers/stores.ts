@@ -1,6 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { DataMap } from '../../lib/datamap/schema';
+import { getStore } from '../../lib/datamap/load';
+import type { DataMap, S3Store } from '../../lib/datamap/schema';
 import { createStoresFromDataMap } from '../../lib/local/provision';
 import {
   createLocalClients,
@@ -8,6 +9,13 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../lib/local/servers';
+
+/** A store of the data map that the test needs to be an S3 store. */
+export function s3StoreOf(dataMap: DataMap, id: string): S3Store {
+  const store = getStore(dataMap, id);
+  if (store.kind !== 's3') throw new Error(`${id} is not an S3 store`);
+  return store;
+}
 
 /** Every item of a table, all pages, as stored (AttributeValues): for byte-for-byte comparisons. */
 export async function scanAll(

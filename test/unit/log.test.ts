@@ -1,4 +1,4 @@
-import { createLogger, redactIdentifiers } from '../../lib/log';
+import { createLogger, identifierIn, redactIdentifiers } from '../../lib/log';
 
 describe('redactIdentifiers', () => {
   it.each([
@@ -35,6 +35,46 @@ describe('redactIdentifiers', () => {
 
     // assess
     expect(redacted).toBe('account [redacted] failed');
+  });
+
+  it.each([
+    ['in another case', 'mail Ada.Lovelace@Example.COM failed', 'ada.lovelace@example.com'],
+    ['a cookie id in upper case', 'cookie ABCDEF12-xyz failed', 'abcdef12-xyz'],
+    ['a phone with spaces', 'folder calls/+49 30 1088 2808/ failed', '+493010882808'],
+    ['a phone with 00 and dashes', 'folder 0049-30-10882808 failed', '+493010882808'],
+    ['a phone as written at home', 'folder (030) 1088-2808 failed', '+493010882808'],
+    ['a phone without its country code or trunk 0', 'folder 3010882808 failed', '+493010882808'],
+  ])('hides a known value spelled %s', (_name, text, value) => {
+    // act
+    const redacted = redactIdentifiers(text, [value]);
+
+    // assess
+    expect(redacted).toMatch(/^\S+ \S*\[redacted\]\S* failed$/);
+  });
+
+  it('keeps a longer number that only contains a known phone number', () => {
+    // act / assess
+    expect(identifierIn('order 4930108828089', ['+493010882808'])).toBeUndefined();
+  });
+});
+
+describe('identifierIn', () => {
+  it.each([
+    ['a known value in any spelling', 'as agreed with +49 (30) 1088 2808', 'known'],
+    ['an email address', 'requested by counsel@lawfirm.example', 'email'],
+    ['an international phone number', 'call back on +44 20 7946 0958', 'phone'],
+  ])('finds %s', (_name, text, kind) => {
+    // act / assess
+    expect(identifierIn(text, ['+493010882808'])).toBe(kind);
+  });
+
+  it.each([
+    ['a case number', 'Litigation hold, case 2026-0042'],
+    ['an invoice number', 'Disputed invoice 4711, see ticket 0042-2026'],
+    ['a date', 'until the hearing on 2026-11-29'],
+  ])('finds nothing in %s', (_name, text) => {
+    // act / assess
+    expect(identifierIn(text, ['+493010882808'])).toBeUndefined();
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { requestIdentifierValues } from '../../audit/free-text';
 import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
 import type { DataMap } from '../../datamap/schema';
@@ -29,6 +30,7 @@ import { summariseRequest } from '../../rights/summary';
 import {
   failureMessage,
   type LetheBackend,
+  redactHistory,
   requestHistory,
   type SweepOutcome,
   type SweepRequest,
@@ -249,7 +251,8 @@ export class AwsBackend implements LetheBackend {
 
   async history(requestId: string) {
     const record = await getRequest(this.deps, requestId);
-    return requestHistory(record, (executionId) => this.executionHistory(executionId));
+    const history = await requestHistory(record, (executionId) => this.executionHistory(executionId));
+    return redactHistory(history, requestIdentifierValues(record));
   }
 
   private async executionHistory(executionId: string): Promise<HistoryEvent[]> {

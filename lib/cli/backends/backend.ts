@@ -1,6 +1,7 @@
 import type { LetheDeps } from '../../deps';
 import type { HistoryEvent } from '../../local/execution';
 import type { SweepProgress } from '../../local/sweep-runner';
+import { redactIdentifiers } from '../../log';
 import type { SweepSummary } from '../../retention';
 import {
   executionIdFor,
@@ -71,4 +72,29 @@ export async function requestHistory(
   return histories.flatMap((events, index) =>
     events.map((event) => ({ ...event, requestAttempt: attempts[index]?.attempt ?? index + 1 })),
   );
+}
+
+/** Keys under which an error's text travels: in a history event, and where a Catch puts it in a state's input and output. */
+const ERROR_TEXT_KEYS = new Set(['error', 'cause', 'errormessage', 'message', 'trace']);
+
+function redactErrorText(value: unknown, known: readonly string[], underErrorKey: boolean): unknown {
+  if (typeof value === 'string') return underErrorKey ? redactIdentifiers(value, known) : value;
+  if (Array.isArray(value)) return value.map((entry) => redactErrorText(entry, known, underErrorKey));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, entry]) => [
+      key,
+      redactErrorText(entry, known, underErrorKey || ERROR_TEXT_KEYS.has(key.toLowerCase())),
+    ]),
+  );
+}
+
+/**
+ * An execution history as `request history` shows it: every error text (the events' error and
+ * cause, and the failure a Catch carries through the states' input and output) passed through the
+ * redaction filter, with the request's own identities while it still has them. Steps redact their
+ * errors at the source; this is for histories written before they did.
+ */
+export function redactHistory(events: HistoryEvent[], known: readonly string[] = []): HistoryEvent[] {
+  return events.map((event) => redactErrorText(event, known, false) as HistoryEvent);
 }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { requestIdentifierValues } from '../../audit/free-text';
 import type { LetheDeps } from '../../deps';
 import { type LocalEnvironment, openLocalEnvironment } from '../../local/environment';
 import { type FaultInjector, readHistory } from '../../local/execution';
@@ -17,6 +18,7 @@ import { type RequestSummary, summariseRequest } from '../../rights/summary';
 import {
   failureMessage,
   type LetheBackend,
+  redactHistory,
   requestHistory,
   type SweepOutcome,
   type SweepRequest,
@@ -76,6 +78,8 @@ export class LocalBackend implements LetheBackend {
 
   async close(requestId: string, by: string, reason: string) {
     await closeRequest(this.runnerDeps, requestId, by, reason);
+    // The identities dropped from the record must not linger in the store's files either.
+    this.env.compactOnClose();
     return this.status(requestId);
   }
 
@@ -91,7 +95,8 @@ export class LocalBackend implements LetheBackend {
 
   async history(requestId: string) {
     const record = await getRequest(this.env.deps, requestId);
-    return requestHistory(record, async (executionId) => readHistory(this.env, executionId));
+    const history = await requestHistory(record, async (executionId) => readHistory(this.env, executionId));
+    return redactHistory(history, requestIdentifierValues(record));
   }
 
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {

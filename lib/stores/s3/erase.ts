@@ -1,14 +1,16 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { chunks, mapConcurrently } from '../concurrency';
 import { EraseIncompleteError } from '../errors';
 import { ExemptionTally } from '../exemptions';
-import { DEFAULT_RETRY_POLICY } from '../retry';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry';
 import type { EraseOptions, Exemption, LocatedRecord, StoreClients, StoreErasure } from '../types';
 import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { createNormaliser } from './lines';
 import { objectLockExemption } from './lock';
-import { isVersionedBucket } from './objects';
+import { isFolderMarker, isVersionedBucket, listObjects } from './objects';
 import { planRecords } from './plan';
+import { subjectFolderPatterns } from './prefixes';
 import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
 import { deleteKeyVersions } from './versions';
 
@@ -44,6 +46,8 @@ export interface S3EraseOptions extends EraseOptions {
  *   written. A version S3 Object Lock protects cannot be deleted: S3 answers AccessDenied for it,
  *   its retention is read, and the object (or the located lines in it) is counted as exempted
  *   (source `object-lock`, with the retain-until date), never as erased, and not as failed.
+ * - The folder markers (`calls/+4930123/`) of the subject folders it emptied are deleted too, not
+ *   counted: a marker holds no record, but its key names the subject.
  *
  * Local caveat: s3rver ignores If-Match on GetObject, PutObject, CompleteMultipartUpload and
  * DeleteObject. The ETag of a second read is compared client-side, but the window between reading
@@ -107,6 +111,14 @@ export async function eraseInS3Store(
       attemptsUsed = Math.max(attemptsUsed, batch.attempts);
     }
   }
+  const markers = await removeEmptiedFolderMarkers(clients.s3, store, keys, failedKeys, {
+    policy,
+    versioned,
+    now: options.now,
+  });
+  attempted += markers.attempted;
+  failedKeys.push(...markers.failed);
+  attemptsUsed = Math.max(attemptsUsed, markers.attempts);
 
   const normalise = createNormaliser(dataMap);
   const groups = [...plan.lines.entries()];
@@ -149,6 +161,61 @@ export async function eraseInS3Store(
     });
   }
   return erasure;
+}
+
+/**
+ * Deletes the folder markers left in the subject folders whose objects were just deleted, once
+ * nothing but markers is left in them (a folder that still holds an exempted object, or one written
+ * since, keeps its marker). One listing per folder emptied.
+ */
+async function removeEmptiedFolderMarkers(
+  s3: S3Client,
+  store: S3Store,
+  deletedKeys: string[],
+  failedKeys: string[],
+  options: { policy: RetryPolicy; versioned: boolean; now: (() => Date) | undefined },
+): Promise<{ attempted: number; failed: string[]; attempts: number }> {
+  const patterns = subjectFolderPatterns(store);
+  const folderOf = (key: string) => patterns.map((pattern) => pattern.exec(key)?.[0]).find(Boolean);
+  const failedFolders = new Set(failedKeys.map(folderOf));
+  const folders = new Set(
+    deletedKeys
+      .map(folderOf)
+      .filter((folder): folder is string => folder !== undefined && !failedFolders.has(folder)),
+  );
+  const markers: string[] = [];
+  for (const folder of folders) {
+    const left: string[] = [];
+    let onlyMarkers = true;
+    for await (const object of listObjects(s3, store.bucket, folder)) {
+      if (!isFolderMarker(object)) {
+        onlyMarkers = false;
+        break;
+      }
+      left.push(object.key);
+    }
+    if (onlyMarkers) markers.push(...left);
+  }
+  const result = { attempted: markers.length, failed: [] as string[], attempts: 0 };
+  if (options.versioned) {
+    // A marker's versions name the subject as its current version does.
+    const deletion = await deleteKeyVersions(s3, store.bucket, markers, {
+      policy: options.policy,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    return { ...result, failed: deletion.failed, attempts: deletion.attempts };
+  }
+  for (const chunk of chunks(markers, DELETE_BATCH_SIZE)) {
+    const batch = await deleteBatch(
+      s3,
+      store.bucket,
+      chunk.map((key) => ({ key })),
+      options.policy,
+    );
+    result.failed.push(...batch.failed.map((failed) => failed.key));
+    result.attempts = Math.max(result.attempts, batch.attempts);
+  }
+  return result;
 }
 
 function recordCount(record: LocatedRecord): number {

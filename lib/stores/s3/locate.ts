@@ -16,7 +16,7 @@ import {
   normaliserOf,
   parseLine,
 } from './lines';
-import { getObjectOrUndefined, listObjectPages, listObjects } from './objects';
+import { getObjectOrUndefined, isFolderMarker, listObjectPages, listObjects } from './objects';
 import {
   isJsonLinesRule,
   isPrefixRule,
@@ -42,7 +42,8 @@ export interface S3StoreLocation extends StoreLocation {
  * Finds a subject's records in an S3 store.
  *
  * - Prefix rules list every object under the subject's prefix (all pages) and return one
- *   {@link LocatedObject} each.
+ *   {@link LocatedObject} each. Folder markers (zero-byte keys ending in "/") are passed by, here
+ *   and under JSON-lines prefixes: they hold nobody's record.
  * - JSON-lines rules stream every object under the rule's prefix line by line (bounded memory) and
  *   return one {@link LocatedLines} per object and rule that holds lines of the subject; `located`
  *   counts lines. Links of the store are read from the matching lines into `revealed`.
@@ -87,7 +88,8 @@ export async function locateInS3Store(
         listed.add(prefix);
         for await (const object of listObjects(clients.s3, store.bucket, prefix)) {
           // S3 only returns keys under the prefix; the check costs nothing and guards a misbehaving endpoint.
-          if (!object.key.startsWith(prefix) || seenObjects.has(object.key)) continue;
+          if (!object.key.startsWith(prefix) || seenObjects.has(object.key) || isFolderMarker(object))
+            continue;
           seenObjects.add(object.key);
           records.push({
             kind: 'object',
@@ -107,7 +109,9 @@ export async function locateInS3Store(
     const read = createIdentityReader(dataMap);
     for (const prefix of distinctPrefixes(matchers)) {
       for await (const page of listObjectPages(clients.s3, store.bucket, prefix)) {
-        const keys = page.filter((object) => object.key.startsWith(prefix)).map((object) => object.key);
+        const keys = page
+          .filter((object) => object.key.startsWith(prefix) && !isFolderMarker(object))
+          .map((object) => object.key);
         const scans = await mapConcurrently(keys, SCAN_CONCURRENCY, (key) =>
           // A prefix nested in another one's would list the same object twice: only its first prefix scans it.
           firstPrefixOf(matchers, key) === prefix

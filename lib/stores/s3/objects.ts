@@ -53,6 +53,16 @@ export async function* listObjectPages(
   } while (continuationToken !== undefined);
 }
 
+/**
+ * Whether a listed object is a folder marker: a zero-byte key ending in "/", which the S3 console
+ * and sync tools create to show a folder (`calls/+4930123456/`). It holds nobody's record, so
+ * locate and read pass it by; its key can still name a subject, which is why erasure removes the
+ * markers of the folders it empties.
+ */
+export function isFolderMarker(object: { key: string; size: number }): boolean {
+  return object.size === 0 && object.key.endsWith('/');
+}
+
 /** Every object under `prefix`, page after page. */
 export async function* listObjects(
   s3: S3Client,

@@ -1,7 +1,7 @@
 import type { S3Store } from '../../datamap/schema';
 import type { LocatedLines, LocatedObject, LocatedRecord } from '../types';
 import { RecordOutsideStoreError } from './errors';
-import { isJsonLinesRule, isPrefixRule, splitTemplate } from './prefixes';
+import { isJsonLinesRule, subjectFolderPatterns } from './prefixes';
 
 /** Located records of an S3 store, sorted into the work read and erase do with them. */
 export interface RecordPlan {
@@ -18,10 +18,7 @@ export interface RecordPlan {
  * @throws RecordOutsideStoreError for a record that is not of this store
  */
 export function planRecords(store: S3Store, records: LocatedRecord[], splitExempt = false): RecordPlan {
-  const prefixPatterns = store.locate.filter(isPrefixRule).map((rule) => {
-    const { before, after } = splitTemplate(store, rule);
-    return new RegExp(`^${escapeRegExp(before)}[^/]+${escapeRegExp(after)}`, 's');
-  });
+  const prefixPatterns = subjectFolderPatterns(store);
   const lineRules = store.locate.filter(isJsonLinesRule);
   const plan: RecordPlan = { objects: [], lines: new Map(), exempt: [] };
   const seenObjects = new Set<string>();
@@ -66,8 +63,4 @@ export function planRecords(store: S3Store, records: LocatedRecord[], splitExemp
     }
   }
   return plan;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

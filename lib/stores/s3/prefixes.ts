@@ -98,6 +98,22 @@ export function substitutePrefix(store: S3Store, rule: S3PrefixLocateRule, value
 }
 
 /**
+ * One pattern per prefix rule matching the start of a key under some subject's prefix; the match
+ * is that subject's folder (`calls/+4930123456/` of `calls/+4930123456/x.wav`).
+ * @throws UnsupportedStoreError for a template the loader would have rejected
+ */
+export function subjectFolderPatterns(store: S3Store): RegExp[] {
+  return store.locate.filter(isPrefixRule).map((rule) => {
+    const { before, after } = splitTemplate(store, rule);
+    return new RegExp(`^${escapeRegExp(before)}[^/]+${escapeRegExp(after)}`, 's');
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
  * The identities an object key reveals through the store's prefix rules: `calls/+4930123456/x.wav`
  * under `calls/{phone}/` is the phone's, with the key's spelling when it is not the normalised
  * value. Values that do not normalise are left out.

@@ -5,7 +5,7 @@ import { DEFAULT_RETRY_POLICY, isRetryableError, waitBeforeRetry, withRetry } fr
 import type { ExportedRecord, LocatedRecord, StoreClients } from '../types';
 import { ObjectChangedError } from './errors';
 import { createNormaliser, matchersOf, parseLine } from './lines';
-import { getObjectOrUndefined } from './objects';
+import { getObjectOrUndefined, isFolderMarker } from './objects';
 import { planRecords } from './plan';
 import { bodyChunks, splitLines } from './stream';
 
@@ -47,6 +47,8 @@ export async function* readS3Records(
   const failedKeys: string[] = [];
 
   for (const record of plan.objects) {
+    // A manifest written before locate passed folder markers by may still list one.
+    if (isFolderMarker(record)) continue;
     let data: ExportedS3Object | undefined;
     try {
       data = await withRetry(policy, () => readObject(clients.s3, store.bucket, record.key));

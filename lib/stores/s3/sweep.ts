@@ -33,6 +33,8 @@ import { deleteKeyVersions } from './versions';
  * be deleted: such an object is reported as locked, with the retain-until date, not as failed.
  * Only keys whose current version is listed are swept: versions left under a delete marker are
  * not (a lifecycle rule for noncurrent versions is what expires those).
+ * Folder markers (`calls/+4930123456/`, zero bytes) are swept like objects, by their own age: they
+ * hold no record, but their key can name a subject, and kept forever it would outlive the records.
  *
  * The identities of an object, for subject holds: those its key reveals under a per-subject prefix
  * (`calls/{phone}/`), or, in a JSON-lines store, those of its lines, read only when asked (a hold

@@ -159,6 +159,48 @@ describe('AwsBackend (lethe --target aws)', () => {
     ]);
   });
 
+  it('redacts identifiers from the errors of a history written before steps redacted them', async () => {
+    // prepare: the cause as Lambda reported it, and carried by the Catch into RecordFailure's input
+    const cause = JSON.stringify({
+      errorType: 'Error',
+      errorMessage:
+        "file path cannot end with '/': files/call-recordings/calls/+493010882808/ (ann@x.io, 0a0b0c0d-1111-4222-8333-444455556666)",
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 1,
+          timestamp: new Date('2026-11-01T00:00:01Z'),
+          type: 'TaskFailed',
+          taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: 'Error', cause },
+        },
+        {
+          id: 2,
+          timestamp: new Date('2026-11-01T00:00:02Z'),
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: {
+            name: 'RecordFailure',
+            input: JSON.stringify({
+              requestId: 'aws-request-0001',
+              failure: { Error: 'Error', Cause: cause },
+            }),
+          },
+        },
+      ],
+    });
+    const backend = await open();
+
+    // act
+    const history = await backend.history('aws-request-0001');
+    await backend.dispose();
+
+    // assess
+    const printed = JSON.stringify(history);
+    expect(printed).not.toMatch(/493010882808|ann@x\.io|0a0b0c0d/);
+    expect(printed).toContain('files/call-recordings/calls/[phone]/');
+    expect(history[1]).toMatchObject({ state: 'RecordFailure', input: { requestId: 'aws-request-0001' } });
+  });
+
   it('names the stack when its outputs are missing', async () => {
     // prepare
     cloudFormation.on(DescribeStacksCommand, { StackName: 'Acme-Workflow' }).resolves({

@@ -8,6 +8,7 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type CreateTableCommandInput,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -24,6 +25,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
+  compactDynamoStore,
   createBucketIfMissing,
   createLocalClients,
   createTableIfMissing,
@@ -31,6 +33,7 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../../lib/local/servers';
+import { identifiersAtRest } from '../../helpers/at-rest';
 
 const contactsTable: CreateTableCommandInput = {
   TableName: 'contacts',
@@ -342,6 +345,55 @@ describe('local servers with a state directory', () => {
     } finally {
       destroy(secondClients);
       await second.stop();
+    }
+  });
+
+  it('compacts the DynamoDB store so that deleted values leave its files, and keeps the rest', async () => {
+    // prepare: items written in one session (so they reach LevelDB's tables), one deleted in the next
+    const dir = await mkdtemp(join(tmpdir(), 'lethe-compact-test-'));
+    const session = async (work: (clients: LocalClients) => Promise<void>) => {
+      const servers = await startLocalServers({ stateDir: dir });
+      const clients = createLocalClients(servers);
+      try {
+        await work(clients);
+      } finally {
+        destroy(clients);
+        await servers.stop();
+      }
+    };
+    await session(async (clients) => {
+      await createTableIfMissing(clients.dynamodb, contactsTable);
+      for (const [pk, email] of [
+        ['gone', 'erased.person@example.com'],
+        ['kept', 'kept.person@example.com'],
+      ] as const) {
+        await clients.dynamodb.send(
+          new PutItemCommand({ TableName: 'contacts', Item: { pk: { S: pk }, email: { S: email } } }),
+        );
+      }
+    });
+    await session(async (clients) => {
+      await clients.dynamodb.send(
+        new DeleteItemCommand({ TableName: 'contacts', Key: { pk: { S: 'gone' } } }),
+      );
+    });
+    const lingering = identifiersAtRest(join(dir, 'dynamodb'), ['erased.person@example.com']);
+
+    // act
+    await compactDynamoStore(join(dir, 'dynamodb'));
+
+    // assess
+    try {
+      expect(lingering).not.toEqual([]);
+      expect(identifiersAtRest(join(dir, 'dynamodb'), ['erased.person@example.com'])).toEqual([]);
+      await session(async (clients) => {
+        const kept = await clients.dynamodb.send(
+          new GetItemCommand({ TableName: 'contacts', Key: { pk: { S: 'kept' } } }),
+        );
+        expect(kept.Item?.email).toEqual({ S: 'kept.person@example.com' });
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -596,4 +596,42 @@ describe('sweeps of single-purpose stores', () => {
       expect(events.at(-1)?.type).toBe('sweep.completed');
     });
   });
+
+  describe('folder markers', () => {
+    it('purges an expired folder marker like an object (its key names the subject), unless held', async () => {
+      // Prepare: what earlier tests left expired in the store is swept first, so the counts below
+      // are this test's; then two subjects' folders with a marker and one upload, all expired,
+      // one subject held.
+      await sweepStorePage(world.env.deps, { storeId: 'files', now, budgetMs: 60_000 });
+      const keys = ['files/m1/', 'files/m1/a.txt', 'files/m2/', 'files/m2/b.txt'];
+      for (const key of keys) {
+        const body = key.endsWith('/') ? '' : key;
+        await world.env.clients.s3.send(new PutObjectCommand({ Bucket: 'r-files', Key: key, Body: body }));
+        await setLastModified(
+          world.stateDir,
+          'r-files',
+          key,
+          new Date(now.getTime() - 40 * DAY),
+          body.length,
+        );
+      }
+      await placeHold(world.env.deps, {
+        subject: 'userId=m2',
+        reason: 'Audit by the regulator',
+        placedBy: 'dpo',
+      });
+
+      // Act
+      const page = await sweepStorePage(world.env.deps, { storeId: 'files', now, budgetMs: 60_000 });
+
+      // Assess
+      expect(page).toMatchObject({ purged: 2, held: 2 });
+      const left = storeEntries(await snapshotStores(world.env.dataMap, world.env.clients), 'files');
+      const keysLeft = [...left.values()].map((entry) => entry.record);
+      expect(keysLeft.filter((key) => String(key).startsWith('files/m'))).toEqual([
+        'files/m2/',
+        'files/m2/b.txt',
+      ]);
+    });
+  });
 });
