@@ -46,6 +46,11 @@ export interface LetheDeps {
   retry?: RetryPolicy;
   /** Where executions can be asked whether they still run; without it every holder counts as running. */
   executions?: ExecutionProbe;
+  /**
+   * On AWS, the probe for executions of a state machine known only at run time (a step learns its
+   * machine's ARN from the execution's context object).
+   */
+  executionProbeFor?: (stateMachineArn: string) => ExecutionProbe;
 }
 
 export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;

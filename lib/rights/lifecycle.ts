@@ -1,3 +1,4 @@
+import { assertNoIdentifiers } from '../audit/free-text';
 import { appendAuditEvent } from '../audit/log';
 import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError } from './errors';
@@ -14,7 +15,6 @@ import type { StartedExecution, WorkflowStarter } from './submit';
 
 /** Statuses of a request that should have an execution running for it. */
 const RUNNING_STATUSES = ['received', 'verifying', 'in-progress'] as const;
-const MAX_NOTE_LENGTH = 1_000;
 
 /**
  * The request as it stands, after marking it failed (retryable) when it claims to be running but
@@ -71,26 +71,13 @@ function checkActor(by: string): string {
 
 /**
  * A note staff write about a request (why it was closed): it goes into the request record and the
- * hash-chained audit log for years, so it must not name the subject.
+ * hash-chained audit log for years, so it must not name the subject, in any spelling.
  */
 function checkNote(note: string, record: RequestRecord, field: string): string {
   const text = (note ?? '').trim();
   if (text.length < 3)
-    throw new InvalidRequestError(`give the ${field}, e.g. --reason "duplicate of ticket 4711"`);
-  if (text.length > MAX_NOTE_LENGTH) {
-    throw new InvalidRequestError(
-      `the ${field} is at most ${MAX_NOTE_LENGTH} characters; refer to a ticket instead`,
-    );
-  }
-  const lower = text.toLowerCase();
-  const identities = [...(record.subject ?? []), ...(record.identities ?? [])];
-  if (
-    identities.some((identity) => identity.value.length >= 3 && lower.includes(identity.value.toLowerCase()))
-  ) {
-    throw new InvalidRequestError(
-      `the ${field} names the subject (one of the request's identifiers); it is kept in the audit log, so refer to a ticket instead`,
-    );
-  }
+    throw new InvalidRequestError(`give the ${field}, e.g. --reason "withdrawn, ticket 4711"`);
+  assertNoIdentifiers(text, [...(record.subject ?? []), ...(record.identities ?? [])], `the ${field}`);
   return text;
 }
 
