@@ -60,7 +60,9 @@ export function describeRequest(summary: RequestSummary): string {
   ];
   if (summary.reason) lines.push(`  reason: ${summary.reason}`);
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
-  if (summary.export) {
+  if (summary.export?.deletedAt) {
+    lines.push(`  export package: deleted ${summary.export.deletedAt} by a later erasure of the same person`);
+  } else if (summary.export) {
     lines.push(
       `  export package: ${summary.export.path ?? '(not available)'} (${summary.export.bytes} bytes, sha256 ${summary.export.sha256.slice(0, 16)}…)`,
     );
@@ -72,11 +74,14 @@ export function describeRequest(summary: RequestSummary): string {
     certificateId?: string;
     digest?: string;
     issuedAt?: string;
+    exportsDeleted?: unknown[];
   } | null;
   if (certificate?.digest) {
     lines.push(
       `  erasure certificate ${certificate.certificateId} issued ${certificate.issuedAt}, sha256 ${certificate.digest}`,
     );
+    const deleted = certificate.exportsDeleted?.length ?? 0;
+    if (deleted > 0) lines.push(`  earlier export packages of this person deleted: ${deleted}`);
   }
   if (summary.error) {
     lines.push(

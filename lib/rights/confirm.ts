@@ -7,6 +7,7 @@ import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
+import { type DeletedExport, deleteEarlierExports } from './earlier-exports';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
@@ -38,6 +39,8 @@ export interface ErasureCertificate {
   stores: (StoreOutcome & { exemptions: StoreErasure['exemptions']; retained?: RetainedAttribute[] })[];
   /** Every run of the request, with how the ones before the last failed: the counts are over all of them. */
   attempts: CertificateAttempt[];
+  /** Earlier export packages of the subject (full copies of their data) this erasure deleted. */
+  exportsDeleted: DeletedExport[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
 }
@@ -182,6 +185,8 @@ async function confirmErasure(
     });
     throw new ResidualDataError(remaining);
   }
+  // Earlier export packages of this person are copies of what was just erased: they go too.
+  const exportsDeleted = await deleteEarlierExports(deps, record.requestId, identities);
   const now = deps.now().toISOString();
   const unsigned: Omit<ErasureCertificate, 'digest'> = {
     certificateId: randomUUID(),
@@ -195,6 +200,7 @@ async function confirmErasure(
     dataMapDigest: dataMapDigest(deps.dataMap),
     stores,
     attempts,
+    exportsDeleted,
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {

@@ -186,6 +186,11 @@ export interface RequestRecord {
   executionArn?: string;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf?: string;
+  /** The export package was deleted by a later erasure of the same subject: when, and which request. */
+  exportDeletedAt?: string;
+  exportDeletedBy?: string;
+  /** For an erasure: the earlier export packages of the subject it deleted. */
+  exportsDeleted?: { requestId: string; deletedAt: string }[];
   /** The current attempt (1 until the request is retried or reviewed). */
   attempt?: number;
   attempts?: AttemptRecord[];

@@ -22,6 +22,8 @@ export interface RequestSummary {
     sha256: string;
     bytes: number;
     expiresAt: string;
+    /** When a later erasure of the same person deleted the package (then there is no path or link). */
+    deletedAt: string | null;
   } | null;
   certificate: unknown;
   error: { code: string; message: string; state?: string } | null;
@@ -51,11 +53,12 @@ export function summariseRequest(
     stores: record.stores ?? [],
     export: record.export
       ? {
-          path: exportLocation?.path ?? null,
-          url: exportLocation?.url ?? null,
+          path: record.exportDeletedAt ? null : (exportLocation?.path ?? null),
+          url: record.exportDeletedAt ? null : (exportLocation?.url ?? null),
           sha256: record.export.sha256,
           bytes: record.export.bytes,
           expiresAt: record.export.expiresAt,
+          deletedAt: record.exportDeletedAt ?? null,
         }
       : null,
     certificate: record.certificate ?? null,

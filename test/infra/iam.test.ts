@@ -259,13 +259,21 @@ describe('data map stores: eraseStore', () => {
 });
 
 describe("lethe's own resources", () => {
-  it('gives the HMAC keys only to intake, verify, and the steps that match legal holds', () => {
+  it('gives the HMAC keys only to intake, verify, the steps that match legal holds, and export', () => {
     const readers = (['intake', ...Object.keys(stack.functions)] as (RequestStep | 'intake')[]).filter(
       (step) =>
         statementsOf(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue')),
     );
-    // locateStore, eraseStore and confirm hash the request's identities to match subject holds.
-    expect(readers.sort()).toEqual(['confirm', 'eraseStore', 'intake', 'locateStore', 'verify']);
+    // locateStore, eraseStore and confirm hash the request's identities to match subject holds;
+    // exportPackage indexes the package by them, so a later erasure deletes it.
+    expect(readers.sort()).toEqual([
+      'confirm',
+      'eraseStore',
+      'exportPackage',
+      'intake',
+      'locateStore',
+      'verify',
+    ]);
   });
 
   it('gives the HMAC keys secret to exactly the functions the grant table names', () => {
@@ -301,6 +309,7 @@ describe("lethe's own resources", () => {
     expect(functionsWithHmacKeys().sort()).toEqual([
       'confirm',
       'eraseStore',
+      'exportPackage',
       'intake',
       'locateStore',
       'sweepPage',

@@ -65,6 +65,7 @@ function certificate(): UnsignedCertificate {
         failed: null,
       },
     ],
+    exportsDeleted: [{ requestId: 'req-2026-0000', deletedAt: '2026-02-02T09:00:00.000Z' }],
   };
 }
 
