@@ -44,6 +44,8 @@ export interface LetheDeps {
   now: () => Date;
   log: Logger;
   retry?: RetryPolicy;
+  /** Days a request may stand still before the sweep's reaper closes it; default DEFAULT_STALE_REQUEST_DAYS (30). */
+  staleRequestDays?: number;
   /** Where executions can be asked whether they still run; without it every holder counts as running. */
   executions?: ExecutionProbe;
   /**

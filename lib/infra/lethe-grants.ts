@@ -17,7 +17,7 @@ export type LetheFunctionName = RequestStep | SweepStep | 'intake';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
-  requests: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem')[];
+  requests: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan')[];
   /** Appends to the audit log: Query for the last event, conditional PutItem of the next. */
   audit: boolean;
   /** put: locate writes manifests; get: export/erase read them; delete: the ending steps remove them. */
@@ -118,6 +118,15 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   planSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   // sweep.page: written by each page after its writes
   sweepPage: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: true, holds: true },
+  // Scan: the requests table for requests nobody finished; closing them releases locks and manifests
+  reapRequests: {
+    requests: ['Scan', 'GetItem', 'UpdateItem', 'DeleteItem'],
+    audit: true,
+    manifests: ['delete'],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
   recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   recordSweepFailure: {
     requests: [],
@@ -151,7 +160,7 @@ export interface OwnResources {
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
   return (
     writesEncryptedStores ||
-    access.requests.some((action) => action !== 'GetItem') ||
+    access.requests.some((action) => action !== 'GetItem' && action !== 'Scan') ||
     access.audit ||
     access.manifests.includes('put') ||
     access.exports.includes('put')

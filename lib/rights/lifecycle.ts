@@ -146,6 +146,39 @@ export async function retryRequest(
 }
 
 /**
+ * Ends a request that is not running, as any ended request ends: identities dropped, manifests
+ * deleted, locks released, `request.closed` audited with who and why.
+ */
+export async function endUnfinishedRequest(
+  deps: LetheDeps,
+  record: RequestRecord,
+  change: { actor: string; reason: string; onlyIf: readonly RequestRecord['status'][] },
+): Promise<void> {
+  await updateRequest(deps, record.requestId, {
+    status: 'closed',
+    by: change.actor,
+    note: change.reason,
+    set: { reason: change.reason, completedAt: deps.now().toISOString() },
+    remove: IDENTIFYING_FIELDS,
+    onlyIf: change.onlyIf,
+  });
+  await releaseRequest(deps, record);
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.closed',
+    actor: change.actor,
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      requestType: record.type,
+      previousStatus: record.status,
+      reason: change.reason,
+      attempt: currentAttempt(record),
+    },
+  });
+  deps.log.info('request closed', { requestId: record.requestId, by: change.actor });
+}
+
+/**
  * Ends a failed request (or one waiting for review) without finishing it: its identities are
  * dropped, its manifests deleted and its locks released, as for any ended request, and the
  * reason is recorded with who closed it. The reason must not name the subject.
@@ -161,27 +194,6 @@ export async function closeRequest(
   const actor = checkActor(by);
   const record = await actionable(deps, requestId, 'close', actor);
   const note = checkNote(reason, record, 'reason');
-  await updateRequest(deps, requestId, {
-    status: 'closed',
-    by: actor,
-    note,
-    set: { reason: note, completedAt: deps.now().toISOString() },
-    remove: IDENTIFYING_FIELDS,
-    onlyIf: ['failed', 'pending-review'],
-  });
-  await releaseRequest(deps, record);
-  await appendAuditEvent(auditDeps(deps), {
-    type: 'request.closed',
-    actor,
-    requestId,
-    subjectHashes: record.subjectHashes,
-    details: {
-      requestType: record.type,
-      previousStatus: record.status,
-      reason: note,
-      attempt: currentAttempt(record),
-    },
-  });
-  deps.log.info('request closed', { requestId });
+  await endUnfinishedRequest(deps, record, { actor, reason: note, onlyIf: ['failed', 'pending-review'] });
   return getRequest(deps, requestId);
 }
