@@ -7,6 +7,7 @@ import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
+import { caveatsFor, type RequestCaveat } from './caveats';
 import { type DeletedExport, deleteEarlierExports } from './earlier-exports';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
@@ -41,6 +42,8 @@ export interface ErasureCertificate {
   attempts: CertificateAttempt[];
   /** Earlier export packages of the subject (full copies of their data) this erasure deleted. */
   exportsDeleted: DeletedExport[];
+  /** What the last `lethe check` said of the stores searched: values locate cannot reach, or never checked. */
+  caveats: RequestCaveat[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
 }
@@ -187,6 +190,10 @@ async function confirmErasure(
   }
   // Earlier export packages of this person are copies of what was just erased: they go too.
   const exportsDeleted = await deleteEarlierExports(deps, record.requestId, identities);
+  const caveats = await caveatsFor(
+    deps,
+    input.located.map((located) => located.storeId),
+  );
   const now = deps.now().toISOString();
   const unsigned: Omit<ErasureCertificate, 'digest'> = {
     certificateId: randomUUID(),
@@ -201,12 +208,14 @@ async function confirmErasure(
     stores,
     attempts,
     exportsDeleted,
+    caveats,
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {
     by: 'lethe:confirm',
     set: {
       certificate,
+      caveats,
       stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome),
     },
   });
@@ -245,7 +254,11 @@ async function confirmExport(
       `export incomplete: ${short.map((store) => `store ${store.store} located ${store.located}, exported ${store.exported}`).join('; ')}`,
     );
   }
-  await updateRequest(deps, record.requestId, { by: 'lethe:confirm', set: { stores } });
+  const caveats = await caveatsFor(
+    deps,
+    input.located.map((located) => located.storeId),
+  );
+  await updateRequest(deps, record.requestId, { by: 'lethe:confirm', set: { stores, caveats } });
   return { requestId: record.requestId, confirmed: true, certificateDigest: null };
 }
 

@@ -1,3 +1,4 @@
+import type { RequestCaveat } from './caveats';
 import {
   currentAttempt,
   type RequestRecord,
@@ -32,6 +33,8 @@ export interface RequestSummary {
   attempt: number;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf: string | null;
+  /** Stores whose values locate may not reach (or that were never checked), from the last `lethe check`. */
+  caveats: RequestCaveat[];
 }
 
 /**
@@ -66,5 +69,6 @@ export function summariseRequest(
     reason: record.reason ?? null,
     attempt: currentAttempt(record),
     duplicateOf: record.duplicateOf ?? null,
+    caveats: record.caveats ?? [],
   };
 }

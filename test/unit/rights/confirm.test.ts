@@ -66,6 +66,10 @@ function certificate(): UnsignedCertificate {
       },
     ],
     exportsDeleted: [{ requestId: 'req-2026-0000', deletedAt: '2026-02-02T09:00:00.000Z' }],
+    caveats: [
+      { storeId: 'contacts', kind: 'unreachable-values', count: 2, checkedAt: '2026-01-30T00:00:00.000Z' },
+      { storeId: 'ad-events', kind: 'never-checked' },
+    ],
   };
 }
 

@@ -88,6 +88,7 @@ describe('summariseRequest', () => {
       reason: 'subject asked twice',
       attempt: 2,
       duplicateOf: 'req-2026-0000',
+      caveats: [],
     });
   });
 
@@ -183,6 +184,7 @@ describe('summariseRequest', () => {
       reason: null,
       attempt: 1,
       duplicateOf: null,
+      caveats: [],
     });
   });
 
