@@ -90,6 +90,8 @@ function listFolder(dir: string): { files: FolderFile[]; skipped: number } {
     }
   };
   visit(dir);
+  // In key order, so what is reported (and uploaded) does not depend on the file system's order.
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { files, skipped };
 }
 
