@@ -434,7 +434,9 @@ describe('the shop example', () => {
       // assess
       for (const id of SHOP_DYNAMODB_STORES) {
         const file = written.dynamodb[id]!;
-        const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line !== '');
+        const lines = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((line) => line !== '');
         expect(lines.map((line) => JSON.parse(line))).toEqual(seed.dynamodb[id]);
         // The legacy spellings are the point of the shop: imported as they are, as a copy of the table.
         await expect(checkItemsFile(dataMap, id, file, { locateKeys: 'keep' })).resolves.toMatchObject({
