@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { getStore } from '../datamap/load';
 import type { DataMap, DynamoStore } from '../datamap/schema';
@@ -58,7 +58,10 @@ export function dynamoStore(dataMap: DataMap, storeId: string): DynamoStore {
 function requireFile(file: string): { size: number; mtimeMs: number } {
   try {
     const stat = statSync(file);
-    if (stat.isFile()) return { size: stat.size, mtimeMs: stat.mtimeMs };
+    if (stat.isFile()) {
+      accessSync(file, constants.R_OK);
+      return { size: stat.size, mtimeMs: stat.mtimeMs };
+    }
   } catch (error) {
     throw new ImportError(
       `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): pass an existing JSON-lines file`,
