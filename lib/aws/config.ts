@@ -24,10 +24,14 @@ export const LETHE_ENV = {
 } as const;
 
 /**
- * The expression esbuild replaces with the data map's JSON text when a function is bundled
- * (`define`), so the data map travels inside the code: no file to ship, no 4 KB env limit.
+ * The data map's file in every function's bundle, next to the handler: the stack writes the data
+ * map as JSON and copies it in after bundling, so it travels with the code (an environment
+ * variable holds 4 KB; a data map of a few hundred stores is a few hundred KB).
  */
-export const DATAMAP_DEFINE = 'process.env.LETHE_DATAMAP_JSON';
+export const BUNDLED_DATAMAP_FILE = 'datamap.json';
+
+/** Outside Lambda (tests, a container of one's own): the data map JSON file to read instead. */
+export const DATAMAP_FILE_ENV = 'LETHE_DATAMAP_FILE';
 
 export const DEFAULT_EXPORT_URL_TTL_SECONDS = 86_400;
 /** The SigV4 limit; createLetheDeps checks it again (kept here so the stack need not load the SDK). */

@@ -1,4 +1,6 @@
 import { hkdfSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -10,7 +12,14 @@ import { createLogger, type Logger } from '../log';
 import { SfnWorkflowStarter } from '../rights/sfn-starter';
 import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
 import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
-import { LETHE_ENV, type LetheConfig, LetheConfigError, parseLetheConfig } from './config';
+import {
+  BUNDLED_DATAMAP_FILE,
+  DATAMAP_FILE_ENV,
+  LETHE_ENV,
+  type LetheConfig,
+  LetheConfigError,
+  parseLetheConfig,
+} from './config';
 
 /**
  * Builds LetheDeps for a Lambda function at cold start: configuration from the environment,
@@ -123,19 +132,26 @@ function keysNotGranted(): LetheDeps['keys'] {
 }
 
 /**
- * The data map bundled into the function: esbuild replaces `process.env.LETHE_DATAMAP_JSON`
- * with its JSON text at bundle time. Parsed with the same schema and checks as the YAML file.
- * @throws LetheConfigError when the function was bundled without it
+ * The data map bundled with the function: the JSON file the stack copies next to the handler
+ * (BUNDLED_DATAMAP_FILE), or the file DATAMAP_FILE_ENV names. Parsed with the same schema and
+ * checks as the YAML file.
+ * @throws LetheConfigError when there is no such file
+ * @throws DataMapError when the data map in it is invalid
  */
-export function bundledDataMap(json: string | undefined = process.env.LETHE_DATAMAP_JSON): DataMap {
-  if (!json) {
+export function bundledDataMap(
+  file: string = process.env[DATAMAP_FILE_ENV] ?? join(__dirname, BUNDLED_DATAMAP_FILE),
+): DataMap {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
     throw new LetheConfigError(
-      'LETHE_DATAMAP_JSON',
-      'not bundled: the stack defines it at bundle time; outside Lambda set it to the data map JSON',
+      DATAMAP_FILE_ENV,
+      `cannot read the data map ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): the stack bundles it as ${BUNDLED_DATAMAP_FILE} next to the handler; outside Lambda set ${DATAMAP_FILE_ENV} to a data map JSON file`,
     );
   }
   // JSON is YAML: the loader validates it and names the path of anything wrong.
-  return parseDataMap(json, 'bundled data map');
+  return parseDataMap(text, file);
 }
 
 export interface AwsDepsOptions {

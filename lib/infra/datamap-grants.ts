@@ -1,11 +1,11 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
 import type { RequestStep } from '../workflow/request-steps';
 import { acknowledgeWildcardResource } from './nag';
+import type { RoleGrants } from './role-grants';
 
 /**
  * Least-privilege access of each workflow step to the stores the data map names. The stores
@@ -79,11 +79,11 @@ export function queriedArns(imported: Extract<ImportedStore, { kind: 'dynamodb' 
   return [...new Set(arns)];
 }
 
-function objectArns(role: iam.IRole, imported: Extract<ImportedStore, { kind: 's3' }>): string[] {
+function objectArns(grants: RoleGrants, imported: Extract<ImportedStore, { kind: 's3' }>): string[] {
   return objectPrefixes(imported.store).map((prefix) => {
     const arn = imported.bucket.arnForObjects(`${prefix}*`);
     acknowledgeWildcardResource(
-      role,
+      grants.role,
       arn,
       `Object-level S3 permissions name objects; the subject's keys are only known once located, so this is limited to the data map's prefix "${prefix}" of store ${imported.store.id}.`,
     );
@@ -92,53 +92,38 @@ function objectArns(role: iam.IRole, imported: Extract<ImportedStore, { kind: 's
 }
 
 /** ListBucket-like actions on a bucket, limited to the given key prefixes unless one is the whole bucket. */
-function listStatement(actions: string[], bucket: s3.IBucket, prefixes: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({
+function allowListing(grants: RoleGrants, actions: string[], bucket: s3.IBucket, prefixes: string[]): void {
+  grants.allow(
     actions,
-    resources: [bucket.bucketArn],
-    ...(prefixes.every((prefix) => prefix.length > 0)
-      ? { conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } } }
-      : {}),
-  });
+    [bucket.bucketArn],
+    prefixes.every((prefix) => prefix.length > 0)
+      ? { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } }
+      : undefined,
+  );
 }
 
 /** The Object Lock reads of a version S3 refused to delete (or of an object found again after erasure). */
 const OBJECT_LOCK_READS = ['s3:GetObjectRetention', 's3:GetObjectLegalHold'];
 
 /** Read access to one store: what resolve, locate, export and confirm need. */
-export function grantStoreRead(role: iam.IRole, imported: ImportedStore): void {
+export function grantStoreRead(grants: RoleGrants, imported: ImportedStore): void {
   if (imported.kind === 'dynamodb') {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: queriedArns(imported) }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-        resources: [imported.table.tableArn],
-      }),
-    );
+    grants.allow(['dynamodb:Query'], queriedArns(imported));
+    grants.allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [imported.table.tableArn]);
     return;
   }
-  role.addToPrincipalPolicy(
-    listStatement(['s3:ListBucket'], imported.bucket, objectPrefixes(imported.store)),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: objectArns(role, imported) }),
-  );
+  allowListing(grants, ['s3:ListBucket'], imported.bucket, objectPrefixes(imported.store));
+  grants.allow(['s3:GetObject'], objectArns(grants, imported));
 }
 
 /**
  * What confirm needs beyond reading an S3 store: whether the bucket keeps versions, and the
  * Object Lock of an object found again after erasure (it may be one nobody can delete yet).
  */
-export function grantObjectLockRead(role: iam.IRole, imported: ImportedStore): void {
+export function grantObjectLockRead(grants: RoleGrants, imported: ImportedStore): void {
   if (imported.kind !== 's3') return;
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['s3:GetBucketVersioning'], resources: [imported.bucket.bucketArn] }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: OBJECT_LOCK_READS, resources: objectArns(role, imported) }),
-  );
+  grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
+  grants.allow(OBJECT_LOCK_READS, objectArns(grants, imported));
 }
 
 /** The actions erasing one store takes, by its erase rule (none for an all-exempt store). */
@@ -170,22 +155,15 @@ export function eraseActions(store: Store): string[] {
 }
 
 /** Erase access to one store: only what its erase rule needs, nothing for an all-exempt store. */
-export function grantStoreErase(role: iam.IRole, imported: ImportedStore): void {
+export function grantStoreErase(grants: RoleGrants, imported: ImportedStore): void {
   const actions = eraseActions(imported.store);
   if (actions.length === 0) return;
-  const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(role, imported);
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(grants, imported);
+  grants.allow(actions, resources);
   if (imported.kind === 's3') {
     // Versioned buckets: erasure deletes every version of a key, listed under the store's prefixes.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetBucketVersioning'],
-        resources: [imported.bucket.bucketArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      listStatement(['s3:ListBucketVersions'], imported.bucket, objectPrefixes(imported.store)),
-    );
+    grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
+    allowListing(grants, ['s3:ListBucketVersions'], imported.bucket, objectPrefixes(imported.store));
   }
 }
 
@@ -220,70 +198,57 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
  * makes (the expiry index, or a Scan of the table; the listing under the sweep prefixes) and the
  * writes its action needs (delete, or anonymise by the mask rules), on that store only.
  */
-export function grantStoreSweep(role: iam.IRole, imported: ImportedStore): void {
+export function grantStoreSweep(grants: RoleGrants, imported: ImportedStore): void {
   const retention = imported.store.retention;
   if (!retention) return;
   if (imported.kind === 'dynamodb') {
     const table = imported.table.tableArn;
     if (retention.expiryIndex) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['dynamodb:Query'],
-          resources: [`${table}/index/${retention.expiryIndex.name}`],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [table] }),
-      );
+      grants.allow(['dynamodb:Query'], [`${table}/index/${retention.expiryIndex.name}`]);
+      grants.allow(['dynamodb:BatchGetItem'], [table]);
     } else {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table] }));
+      grants.allow(['dynamodb:Scan'], [table]);
     }
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: sweepActions(imported.store).write, resources: [table] }),
-    );
+    grants.allow(sweepActions(imported.store).write, [table]);
     return;
   }
   const prefixes = sweepPrefixes(imported.store);
-  role.addToPrincipalPolicy(
-    // Versioned buckets are purged version by version.
-    new iam.PolicyStatement({ actions: ['s3:GetBucketVersioning'], resources: [imported.bucket.bucketArn] }),
-  );
+  // Versioned buckets are purged version by version.
+  grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
   const listing = ['s3:ListBucket', 's3:ListBucketVersions'];
-  role.addToPrincipalPolicy(listStatement(listing, imported.bucket, prefixes));
+  allowListing(grants, listing, imported.bucket, prefixes);
   const objects = prefixes.map((prefix) => {
     const arn = imported.bucket.arnForObjects(`${prefix}*`);
     acknowledgeWildcardResource(
-      role,
+      grants.role,
       arn,
       `A retention sweep deletes whichever objects under the sweep prefix "${prefix}" of store ${imported.store.id} are past their retention period; their keys are only known when listed, so object permissions are limited to that prefix.`,
     );
     return arn;
   });
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: sweepActions(imported.store).write.concat(
-        sweepActions(imported.store).read.filter((action) => !listing.includes(action)),
-      ),
-      resources: objects,
-    }),
+  grants.allow(
+    sweepActions(imported.store).write.concat(
+      sweepActions(imported.store).read.filter((action) => !listing.includes(action)),
+    ),
+    objects,
   );
 }
 
 /** Grants the sweep function its access to every store with a retention rule, and nothing else. */
-export function grantSweepAccess(role: iam.IRole, stores: readonly ImportedStore[]): void {
-  for (const imported of stores) grantStoreSweep(role, imported);
+export function grantSweepAccess(grants: RoleGrants, stores: readonly ImportedStore[]): void {
+  for (const imported of stores) grantStoreSweep(grants, imported);
 }
 
 /** Grants one workflow step its access to every store, as DATAMAP_ACCESS says. */
 export function grantDataMapAccess(
-  role: iam.IRole,
+  grants: RoleGrants,
   step: RequestStep,
   stores: readonly ImportedStore[],
 ): void {
   const access = DATAMAP_ACCESS[step];
   for (const imported of stores) {
-    if (access === 'read') grantStoreRead(role, imported);
-    else if (access === 'erase') grantStoreErase(role, imported);
-    if (step === 'confirm') grantObjectLockRead(role, imported);
+    if (access === 'read') grantStoreRead(grants, imported);
+    else if (access === 'erase') grantStoreErase(grants, imported);
+    if (step === 'confirm') grantObjectLockRead(grants, imported);
   }
 }

@@ -1,12 +1,20 @@
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DATAMAP_DEFINE, DEFAULT_EXPORT_URL_TTL_SECONDS, LETHE_ENV } from '../aws/config';
+import {
+  BUNDLED_DATAMAP_FILE,
+  DATAMAP_FILE_ENV,
+  DEFAULT_EXPORT_URL_TTL_SECONDS,
+  LETHE_ENV,
+} from '../aws/config';
 import type { LetheResources } from '../deps';
 import { acknowledgeRule, acknowledgeWildcardResource, XRAY_WILDCARD_REASON } from './nag';
 
@@ -32,7 +40,7 @@ export interface LetheFunctionProps {
   readonly key: kms.IKey;
   /** Names of lethe's own tables and buckets, set as the reserved LETHE_* variables. */
   readonly resources: Omit<LetheResources, 'kmsKeyId'>;
-  /** The data map as JSON: replaces `process.env.LETHE_DATAMAP_JSON` at bundle time. */
+  /** The data map as JSON: bundled as BUNDLED_DATAMAP_FILE next to the handler. */
   readonly dataMapJson: string;
   /** The HMAC keys secret, for the functions allowed to read it (the grant is separate). */
   readonly hmacSecretArn?: string;
@@ -52,7 +60,7 @@ export interface LetheFunctionProps {
   readonly environment?: Record<string, string>;
 }
 
-const RESERVED_ENV = new Set<string>([...Object.values(LETHE_ENV), 'NODE_OPTIONS', 'LETHE_DATAMAP_JSON']);
+const RESERVED_ENV = new Set<string>([...Object.values(LETHE_ENV), 'NODE_OPTIONS', DATAMAP_FILE_ENV]);
 
 /**
  * A lethe Lambda function: NodejsFunction with fixed, secure defaults. Node.js 22 on ARM64,
@@ -151,10 +159,34 @@ export class LetheFunction extends Construct {
         format: nodejs.OutputFormat.CJS,
         // Bundle the AWS SDK too: the versions the tests ran against, not the runtime's.
         externalModules: [],
-        define: { [DATAMAP_DEFINE]: JSON.stringify(props.dataMapJson) },
+        // The data map as a file, not an esbuild `define`: a define is one command-line argument,
+        // and a data map of some 140 stores exceeds what one argument may hold (E2BIG).
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [
+            `cp ${shellQuote(dataMapFile(this, props.dataMapJson))} ${shellQuote(join(outputDir, BUNDLED_DATAMAP_FILE))}`,
+          ],
+        },
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.ERROR,
       },
     });
   }
+}
+
+/** A word for bash -c, taken literally. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The data map JSON as a file in the cloud assembly's directory, named by its digest: written
+ * once per synthesis and data map, however many functions bundle it.
+ */
+function dataMapFile(scope: Construct, json: string): string {
+  const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
+  const file = join(Stage.of(scope)?.outdir ?? tmpdir(), `lethe-datamap-${digest}.json`);
+  if (!existsSync(file)) writeFileSync(file, json);
+  return file;
 }

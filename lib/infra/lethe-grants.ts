@@ -1,12 +1,12 @@
 import { Aws } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { RequestStep } from '../workflow/request-steps';
 import type { SweepStep } from '../workflow/sweep-steps';
 import { acknowledgeWildcardResource } from './nag';
+import type { RoleGrants } from './role-grants';
 
 /**
  * Least-privilege access of each lethe function to lethe's own resources: the table says what
@@ -172,19 +172,17 @@ function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
  * @param writesEncryptedStores the function writes data map stores encrypted with lethe's key (demo)
  */
 export function grantOwnAccess(
-  role: iam.IRole,
+  grants: RoleGrants,
   name: LetheFunctionName,
   resources: OwnResources,
   options: { writesEncryptedStores?: boolean } = {},
 ): void {
   const access = OWN_ACCESS[name];
   const add = (actions: string[], arns: string[], conditions?: Record<string, unknown>) =>
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions, resources: arns, ...(conditions ? { conditions } : {}) }),
-    );
+    grants.allow(actions, arns, conditions);
   const objects = (bucket: s3.IBucket, prefix: string, why: string) => {
     const arn = bucket.arnForObjects(`${prefix}*`);
-    acknowledgeWildcardResource(role, arn, why);
+    acknowledgeWildcardResource(grants.role, arn, why);
     return arn;
   };
 

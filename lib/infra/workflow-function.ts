@@ -4,6 +4,7 @@ import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { grantDataMapAccess, grantSweepAccess, type ImportedStore } from './datamap-grants';
 import { type FunctionLogLevel, LetheFunction } from './lethe-function';
 import { grantOwnAccess, type LetheFunctionName, OWN_ACCESS, type OwnResources } from './lethe-grants';
+import { RoleGrants } from './role-grants';
 
 /** Handler file, memory and timeout of each function. */
 export const FUNCTION_SETTINGS: Record<
@@ -115,10 +116,12 @@ export function createWorkflowFunction(
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.exportUrlTtlSeconds ? { exportUrlTtlSeconds: context.exportUrlTtlSeconds } : {}),
   });
-  grantOwnAccess(fn.role, name, own, {
+  const grants = new RoleGrants(fn.role);
+  grantOwnAccess(grants, name, own, {
     writesEncryptedStores: context.storesUseLetheKey && (name === 'eraseStore' || name === 'sweepPage'),
   });
-  if (name === 'sweepPage') grantSweepAccess(fn.role, context.stores);
-  else if (name in REQUEST_STATES) grantDataMapAccess(fn.role, name as RequestStep, context.stores);
+  if (name === 'sweepPage') grantSweepAccess(grants, context.stores);
+  else if (name in REQUEST_STATES) grantDataMapAccess(grants, name as RequestStep, context.stores);
+  grants.apply();
   return fn;
 }

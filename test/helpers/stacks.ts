@@ -106,6 +106,23 @@ export function testDataMap(): DataMap {
   return parseDataMap(TEST_DATAMAP_YAML, 'test data map');
 }
 
+/**
+ * A data map of `count` stores: the ad-tech stores over and over, each copy with its own id and
+ * table or bucket (`<name>-<n>`), so each needs grants of its own.
+ */
+export function generatedDataMap(count: number): DataMap {
+  const base = adtechDataMap();
+  const stores = Array.from({ length: count }, (_, index) => {
+    const store = base.stores[index % base.stores.length];
+    if (!store) throw new Error('the ad-tech data map has no stores');
+    const id = `${store.id}-${index}`;
+    return store.kind === 'dynamodb'
+      ? { ...store, id, table: `${store.table}-${index}` }
+      : { ...store, id, bucket: `${store.bucket}-${index}` };
+  });
+  return parseDataMap(JSON.stringify({ ...base, stores }), `generated data map of ${count} stores`);
+}
+
 export interface BuiltStacks {
   app: App;
   stateful: LetheStatefulStack;
@@ -154,16 +171,22 @@ function normalise(statement: Record<string, unknown>): Statement {
   };
 }
 
-/** Every statement of every identity policy (AWS::IAM::Policy) in a template. */
+/** Every statement of every identity policy (AWS::IAM::Policy, AWS::IAM::ManagedPolicy) in a template. */
 export function allStatements(template: Template): Statement[] {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as CfnResource[];
+  const policies = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ] as CfnResource[];
   return policies.flatMap(statementsIn);
 }
 
-/** The statements of the identity policies attached to `role` (an iam.Role construct). */
+/** The statements of the identity policies, inline and managed, attached to `role` (an iam.Role construct). */
 export function roleStatements(template: Template, role: IConstruct): Statement[] {
   const roleId = Stack.of(role).getLogicalId(role.node.defaultChild as CfnElement);
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as CfnResource[];
+  const policies = [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ] as CfnResource[];
   return policies
     .filter((policy) =>
       list(policy.Properties.Roles as unknown[]).some((ref) => (ref as { Ref?: string }).Ref === roleId),

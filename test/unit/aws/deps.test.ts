@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as verifyHandler } from '../../../lambdas/verify';
-import { LETHE_ENV, LetheConfigError, parseLetheConfig } from '../../../lib/aws/config';
+import { DATAMAP_FILE_ENV, LETHE_ENV, LetheConfigError, parseLetheConfig } from '../../../lib/aws/config';
 import {
   bundledDataMap,
   createAwsDeps,
@@ -24,6 +27,19 @@ const ENV = {
 };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lethe-hmac-AbCdEf';
 const base64Key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+
+let scratch: string;
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'lethe-deps-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The ad-tech data map as the JSON file the stack bundles with every function. */
+function dataMapFile(): string {
+  const file = join(scratch, 'datamap.json');
+  writeFileSync(file, JSON.stringify(adtechDataMap()));
+  return file;
+}
 
 const secrets = mockClient(SecretsManagerClient);
 const documents = mockClient(DynamoDBDocumentClient);
@@ -116,7 +132,7 @@ describe('HMAC keys', () => {
 describe('createAwsDeps', () => {
   it('builds the deps from the environment and the bundled data map', async () => {
     // Prepare
-    const dataMap = bundledDataMap(JSON.stringify(adtechDataMap()));
+    const dataMap = bundledDataMap(dataMapFile());
 
     // Act
     const { deps } = await createAwsDeps({ env: ENV, dataMap });
@@ -133,7 +149,13 @@ describe('createAwsDeps', () => {
   });
 
   it('refuses to start without a bundled data map', () => {
-    expect(() => bundledDataMap('')).toThrow(LetheConfigError);
+    expect(() => bundledDataMap(join(scratch, 'missing.json'))).toThrow(LetheConfigError);
+  });
+
+  it('refuses to start with an invalid bundled data map, naming what is wrong', () => {
+    const file = join(scratch, 'invalid.json');
+    writeFileSync(file, JSON.stringify({ ...adtechDataMap(), stores: [{ id: 'x' }] }));
+    expect(() => bundledDataMap(file)).toThrow(/invalid\.json[\s\S]*stores\[0\]/);
   });
 });
 
@@ -144,11 +166,11 @@ describe('a step handler', () => {
   });
 
   it('runs its step with deps built from the environment', async () => {
-    // Prepare: the environment the stack sets, the data map as esbuild would define it.
+    // Prepare: the environment the stack sets, the data map as a file as the stack bundles it.
     Object.assign(process.env, ENV, {
       AWS_REGION: 'eu-west-1',
       [LETHE_ENV.hmacSecretArn]: SECRET_ARN,
-      LETHE_DATAMAP_JSON: JSON.stringify(adtechDataMap()),
+      [DATAMAP_FILE_ENV]: dataMapFile(),
     });
     secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ seed: 's'.repeat(64) }) });
     documents.on(GetCommand).resolves({});
