@@ -322,6 +322,21 @@ const disclosureFields = {
   exemptions: z.array(exemptionSchema).default([]),
 };
 
+/**
+ * The customer-managed KMS key a company store is encrypted with: a key ARN, not an alias (IAM
+ * grants on a key name the key itself).
+ */
+const kmsKeyArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+    'must be a KMS key ARN, arn:aws:kms:<region>:<account>:key/<key id> (not an alias)',
+  )
+  .optional()
+  .describe(
+    'The customer-managed KMS key the table or bucket is encrypted with (SSE-KMS): the steps that read the store are granted kms:Decrypt on it, those that write objects kms:GenerateDataKey too, only through DynamoDB or S3. Omitted: AWS-owned or AWS-managed keys, which need no grant',
+  );
+
 export const dynamoStoreSchema = z
   .object({
     id: z.string().regex(STORE_ID_PATTERN, 'must be lowercase letters, digits and dashes, e.g. "ad-events"'),
@@ -330,6 +345,7 @@ export const dynamoStoreSchema = z
     keySchema: keySchemaSchema,
     indexes: z.array(secondaryIndexSchema).default([]),
     locate: z.array(dynamoLocateRuleSchema).min(1, 'add at least one locate rule'),
+    kmsKeyArn: kmsKeyArnSchema,
     ...disclosureFields,
   })
   .strict();
@@ -349,6 +365,7 @@ export const s3StoreSchema = z
       .describe(
         'Prefix a retention sweep lists ("" is the whole bucket); default: the fixed prefixes of the locate rules (e.g. "calls/" for "calls/{phone}/")',
       ),
+    kmsKeyArn: kmsKeyArnSchema,
     ...disclosureFields,
   })
   .strict();

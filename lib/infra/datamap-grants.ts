@@ -1,3 +1,4 @@
+import { Aws } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -27,6 +28,10 @@ import type { RoleGrants } from './role-grants';
  *   (ListBucketVersions under the same prefixes, DeleteObjectVersion) and read the Object Lock of
  *   a version S3 refused to delete (GetObjectRetention, GetObjectLegalHold); confirm reads the
  *   Object Lock of objects found again after erasure. GetBucketVersioning tells them apart.
+ * - Stores encrypted with a customer-managed key (`kmsKeyArn`): kms:Decrypt for the steps above
+ *   that touch a DynamoDB store or read an S3 store's objects, kms:GenerateDataKey too for erasure
+ *   rewriting objects; only through the store's service (kms:ViaService). Deleting objects needs
+ *   no key: an S3 store erased or swept by deletion gives eraseStore or sweepPage no key.
  * - every other function: nothing.
  */
 
@@ -105,8 +110,26 @@ function allowListing(grants: RoleGrants, actions: string[], bucket: s3.IBucket,
 /** The Object Lock reads of a version S3 refused to delete (or of an object found again after erasure). */
 const OBJECT_LOCK_READS = ['s3:GetObjectRetention', 's3:GetObjectLegalHold'];
 
+/** What a step does with a store's customer-managed key: read items or objects, or write objects. */
+type KeyUse = 'decrypt' | 'encrypt';
+
+/**
+ * Use of the store's customer-managed key (`kmsKeyArn`), only through the store's service: every
+ * DynamoDB access decrypts the table key, reading an S3 object decrypts its data key, writing one
+ * generates a data key. Nothing for a store without one.
+ */
+function allowStoreKey(grants: RoleGrants, imported: ImportedStore, use: KeyUse): void {
+  const key = imported.store.kmsKeyArn;
+  if (!key) return;
+  const service = imported.kind === 'dynamodb' ? 'dynamodb' : 's3';
+  grants.allow(use === 'encrypt' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'], [key], {
+    StringEquals: { 'kms:ViaService': [`${service}.${Aws.REGION}.amazonaws.com`] },
+  });
+}
+
 /** Read access to one store: what resolve, locate, export and confirm need. */
 export function grantStoreRead(grants: RoleGrants, imported: ImportedStore): void {
+  allowStoreKey(grants, imported, 'decrypt');
   if (imported.kind === 'dynamodb') {
     grants.allow(['dynamodb:Query'], queriedArns(imported));
     grants.allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [imported.table.tableArn]);
@@ -160,6 +183,9 @@ export function grantStoreErase(grants: RoleGrants, imported: ImportedStore): vo
   if (actions.length === 0) return;
   const resources = imported.kind === 'dynamodb' ? [imported.table.tableArn] : objectArns(grants, imported);
   grants.allow(actions, resources);
+  // Deleting an S3 object needs no key; rewriting one reads it and writes it back.
+  if (imported.kind === 'dynamodb') allowStoreKey(grants, imported, 'decrypt');
+  else if (actions.includes('s3:PutObject')) allowStoreKey(grants, imported, 'encrypt');
   if (imported.kind === 's3') {
     // Versioned buckets: erasure deletes every version of a key, listed under the store's prefixes.
     grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
@@ -201,6 +227,10 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
 export function grantStoreSweep(grants: RoleGrants, imported: ImportedStore): void {
   const retention = imported.store.retention;
   if (!retention) return;
+  // Deleting an S3 object needs no key; JSON-lines objects are read to find held subjects.
+  const reads = sweepActions(imported.store).read;
+  if (imported.kind === 'dynamodb' || reads.includes('s3:GetObject'))
+    allowStoreKey(grants, imported, 'decrypt');
   if (imported.kind === 'dynamodb') {
     const table = imported.table.tableArn;
     if (retention.expiryIndex) {

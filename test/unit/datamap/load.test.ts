@@ -1104,3 +1104,22 @@ describe('parseDataMap: robustness', () => {
     expect(act).not.toThrow();
   });
 });
+
+describe('kmsKeyArn', () => {
+  const withKey = (kmsKeyArn: string) => {
+    const map = parse(EXAMPLE) as { stores: Record<string, unknown>[] };
+    map.stores[0] = { ...map.stores[0], kmsKeyArn };
+    return stringify(map);
+  };
+
+  it('takes a key ARN', () => {
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111';
+    expect(parseDataMap(withKey(key), FILE).stores[0]?.kmsKeyArn).toBe(key);
+  });
+
+  it('refuses an alias, saying it must be a key ARN', () => {
+    expect(() => parseDataMap(withKey('arn:aws:kms:eu-west-1:111122223333:alias/stores'), FILE)).toThrow(
+      /stores\[0\]\.kmsKeyArn.*must be a KMS key ARN/,
+    );
+  });
+});
