@@ -1,12 +1,17 @@
 import { intakeStarter } from '../lib/aws/deps';
+import { sfnExecutions } from '../lib/aws/executions';
+import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
 import { submitRequest } from '../lib/rights/submit';
+
+// Module scope: configuration and data map are read and checked at cold start.
+const intake = intakeStarter({ hmacKeys: hmacKeysFromSecretsManager, executions: sfnExecutions });
 
 /**
  * Receives a rights request (the SubmitRequest JSON), records it and starts its execution,
  * named by the request id. Returns ids, status and due date only: never the subject.
  */
 export const handler = async (event: unknown) => {
-  const { deps, starter } = await intakeStarter();
+  const { deps, starter } = await intake();
   const { requestId, created, executionId, record } = await submitRequest(deps, starter, event);
   return { requestId, created, executionId, status: record.status, dueAt: record.dueAt };
 };

@@ -1,4 +1,8 @@
-import { steps } from '../lib/aws/deps';
+import { requestSteps } from '../lib/aws/deps';
+import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
+
+// Module scope: configuration and data map are read and checked at cold start.
+const steps = requestSteps({ hmacKeys: hmacKeysFromSecretsManager });
 
 /** The locateStore step of the request workflow (Task state REQUEST_STATES.locateStore). */
 export const handler = async (event: unknown) => (await steps()).locateStore(event);

@@ -1,4 +1,7 @@
-import { steps } from '../lib/aws/deps';
+import { requestSteps } from '../lib/aws/deps';
+
+// Module scope: configuration and data map are read and checked at cold start.
+const steps = requestSteps();
 
 /** The recordOutcome step of the request workflow (Task state REQUEST_STATES.recordOutcome). */
 export const handler = async (event: unknown) => (await steps()).recordOutcome(event);

@@ -1,4 +1,7 @@
 import { sweepSteps } from '../lib/aws/deps';
 
+// Module scope: configuration and data map are read and checked at cold start.
+const steps = sweepSteps();
+
 /** The recordSweep step of the sweep workflow (Task state SWEEP_STATES.recordSweep). */
-export const handler = async (event: unknown) => (await sweepSteps()).recordSweep(event);
+export const handler = async (event: unknown) => (await steps()).recordSweep(event);

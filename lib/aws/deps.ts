@@ -1,15 +1,12 @@
-import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { parseDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
-import { createLetheDeps, type LetheDeps } from '../deps';
+import { checkDataMap, DataMapError } from '../datamap/validate';
+import { createLetheDeps, type ExecutionProbe, type LetheDeps } from '../deps';
 import { createLogger, type Logger } from '../log';
-import { SfnWorkflowStarter } from '../rights/sfn-starter';
+import type { WorkflowStarter } from '../rights/submit';
 import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
 import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
 import {
@@ -22,17 +19,26 @@ import {
 } from './config';
 
 /**
- * Builds LetheDeps for a Lambda function at cold start: configuration from the environment,
- * the data map bundled into the code, AWS clients created once per container, and the HMAC
- * keys fetched once from Secrets Manager. Everything is injectable for tests.
+ * Builds LetheDeps for a Lambda function: configuration from the environment and the data map
+ * bundled with the code, read and checked at cold start (module scope); the DynamoDB and S3
+ * clients created once per container. What only some functions use comes in as capabilities
+ * their handlers import (lib/aws/secrets.ts: the HMAC keys; lib/aws/executions.ts: Step
+ * Functions), so the other functions' bundles carry neither client. Everything is injectable for
+ * tests.
  */
 
-/** The AWS clients a lethe function uses. */
+/** The clients every lethe function uses. */
 export interface AwsClients {
   dynamodb: DynamoDBClient;
   s3: S3Client;
-  secrets: SecretsManagerClient;
-  sfn: SFNClient;
+}
+
+/** What only some functions use, passed in by their handlers. */
+export interface AwsCapabilities {
+  /** The HMAC keys of the secret the stack names (functions with hmacKeys in lib/infra/lethe-grants.ts). */
+  hmacKeys?: (secretArn: string) => Promise<LetheDeps['keys']>;
+  /** Step Functions executions of a state machine: started (intake) or probed (Verify). */
+  executions?: (stateMachineArn: string) => WorkflowStarter & ExecutionProbe;
 }
 
 let containerClients: Partial<AwsClients> = {};
@@ -44,73 +50,7 @@ let containerClients: Partial<AwsClients> = {};
 export function awsClients(): AwsClients {
   containerClients.dynamodb ??= new DynamoDBClient({});
   containerClients.s3 ??= new S3Client({});
-  containerClients.secrets ??= new SecretsManagerClient({});
-  containerClients.sfn ??= new SFNClient({});
   return containerClients as AwsClients;
-}
-
-/** The HMAC keys in the secret are missing, malformed or too short. Never includes key material. */
-export class InvalidHmacSecretError extends Error {
-  override readonly name = 'InvalidHmacSecretError';
-}
-
-const MIN_KEY_BYTES = 32;
-const MIN_SEED_LENGTH = 32;
-
-/**
- * Reads the two HMAC keys from the secret's JSON. Either explicit keys, base64 of at least 32
- * bytes each: `{"subjectHash": "...", "mask": "..."}`; or the form the stack generates,
- * `{"seed": "<64 random characters>"}` (Secrets Manager generates one random string per
- * secret), from which both keys are derived with HKDF-SHA-256 under distinct labels.
- */
-export function parseHmacKeys(secretString: string): LetheDeps['keys'] {
-  let value: unknown;
-  try {
-    value = JSON.parse(secretString);
-  } catch {
-    throw new InvalidHmacSecretError('the HMAC secret is not JSON');
-  }
-  const record = (value ?? {}) as Record<string, unknown>;
-  if (typeof record.subjectHash === 'string' || typeof record.mask === 'string') {
-    const decode = (field: 'subjectHash' | 'mask') => {
-      const text = record[field];
-      const key = typeof text === 'string' ? Buffer.from(text, 'base64') : Buffer.alloc(0);
-      if (key.length < MIN_KEY_BYTES) {
-        throw new InvalidHmacSecretError(
-          `the HMAC secret's "${field}" must be base64 of at least ${MIN_KEY_BYTES} random bytes`,
-        );
-      }
-      return key;
-    };
-    return { subjectHash: decode('subjectHash'), mask: decode('mask') };
-  }
-  if (typeof record.seed === 'string' && record.seed.length >= MIN_SEED_LENGTH) {
-    const derive = (label: string) =>
-      Buffer.from(hkdfSync('sha256', record.seed as string, 'lethe', `lethe/${label}/v1`, MIN_KEY_BYTES));
-    return { subjectHash: derive('subject-hash'), mask: derive('mask') };
-  }
-  throw new InvalidHmacSecretError(
-    `the HMAC secret must hold {"subjectHash", "mask"} (base64, ${MIN_KEY_BYTES}+ bytes each) or {"seed"} (${MIN_SEED_LENGTH}+ characters)`,
-  );
-}
-
-const keyCache = new Map<string, Promise<LetheDeps['keys']>>();
-
-/**
- * The HMAC keys from Secrets Manager, fetched once per container: the promise is cached, so
- * concurrent cold-start callers share one request; a failed fetch is forgotten and retried.
- */
-export function loadHmacKeys(client: SecretsManagerClient, secretArn: string): Promise<LetheDeps['keys']> {
-  let keys = keyCache.get(secretArn);
-  if (!keys) {
-    keys = client.send(new GetSecretValueCommand({ SecretId: secretArn })).then((response) => {
-      if (!response.SecretString) throw new InvalidHmacSecretError('the HMAC secret has no string value');
-      return parseHmacKeys(response.SecretString);
-    });
-    keys.catch(() => keyCache.delete(secretArn));
-    keyCache.set(secretArn, keys);
-  }
-  return keys;
 }
 
 /** Keys for a function the stack gave no access to the secret: any use names what is missing. */
@@ -150,11 +90,17 @@ export function bundledDataMap(
       `cannot read the data map ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): the stack bundles it as ${BUNDLED_DATAMAP_FILE} next to the handler; outside Lambda set ${DATAMAP_FILE_ENV} to a data map JSON file`,
     );
   }
-  // JSON is YAML: the loader validates it and names the path of anything wrong.
-  return parseDataMap(text, file);
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch (error) {
+    throw new DataMapError(file, [{ path: '', message: `not JSON: ${(error as Error).message}` }]);
+  }
+  // The same schema and checks as the YAML loader, without carrying a YAML parser.
+  return checkDataMap(content, file);
 }
 
-export interface AwsDepsOptions {
+export interface AwsDepsOptions extends AwsCapabilities {
   /** Default: process.env. */
   env?: Record<string, string | undefined>;
   /** Default: the container's clients (awsClients()). */
@@ -165,22 +111,36 @@ export interface AwsDepsOptions {
   log?: Logger;
 }
 
-function clientsFrom(options: AwsDepsOptions): AwsClients {
-  const injected = options.clients ?? {};
-  const needsDefaults = !injected.dynamodb || !injected.s3 || !injected.secrets || !injected.sfn;
-  return { ...(needsDefaults ? awsClients() : {}), ...injected } as AwsClients;
+/** What a function builds at cold start, before any invocation: synchronous, so it runs at module scope. */
+interface Prepared {
+  config: LetheConfig;
+  dataMap: DataMap;
 }
 
-/** Builds LetheDeps from a function's environment. */
-export async function createAwsDeps(
-  options: AwsDepsOptions = {},
+function prepare(options: AwsDepsOptions): Prepared {
+  return {
+    config: parseLetheConfig(options.env ?? process.env),
+    dataMap: options.dataMap ?? bundledDataMap(),
+  };
+}
+
+async function depsFrom(
+  { config, dataMap }: Prepared,
+  options: AwsDepsOptions,
 ): Promise<{ deps: LetheDeps; config: LetheConfig; clients: AwsClients }> {
-  const config = parseLetheConfig(options.env ?? process.env);
-  const dataMap = options.dataMap ?? bundledDataMap();
-  const clients = clientsFrom(options);
-  const keys = config.hmacSecretArn
-    ? await loadHmacKeys(clients.secrets, config.hmacSecretArn)
-    : keysNotGranted();
+  const injected = options.clients ?? {};
+  const clients = { ...(injected.dynamodb && injected.s3 ? {} : awsClients()), ...injected } as AwsClients;
+  let keys = keysNotGranted();
+  if (config.hmacSecretArn) {
+    if (!options.hmacKeys) {
+      throw new LetheConfigError(
+        LETHE_ENV.hmacSecretArn,
+        "set, but this function's handler does not load the HMAC keys: pass hmacKeysFromSecretsManager (lib/aws/secrets.ts)",
+      );
+    }
+    keys = await options.hmacKeys(config.hmacSecretArn);
+  }
+  const executions = options.executions;
   const deps = createLetheDeps({
     dataMap,
     clients: { dynamodb: clients.dynamodb, s3: clients.s3 },
@@ -189,7 +149,7 @@ export async function createAwsDeps(
     exportUrlTtlSeconds: config.exportUrlTtlSeconds,
     now: options.now ?? (() => new Date()),
     // Verify asks Step Functions whether the execution of a request holding a lock still runs.
-    executionProbeFor: (stateMachineArn) => new SfnWorkflowStarter(clients.sfn, stateMachineArn),
+    ...(executions ? { executionProbeFor: (stateMachineArn: string) => executions(stateMachineArn) } : {}),
     log:
       options.log ??
       createLogger({
@@ -200,62 +160,91 @@ export async function createAwsDeps(
   return { deps, config, clients };
 }
 
-let containerDeps: ReturnType<typeof createAwsDeps> | undefined;
-
-/** The container's LetheDeps, built once at cold start (a failed build is retried next time). */
-export function containerLetheDeps(): ReturnType<typeof createAwsDeps> {
-  if (!containerDeps) {
-    containerDeps = createAwsDeps();
-    containerDeps.catch(() => {
-      containerDeps = undefined;
-    });
-  }
-  return containerDeps;
+/** Builds LetheDeps from a function's environment. */
+export async function createAwsDeps(
+  options: AwsDepsOptions = {},
+): Promise<{ deps: LetheDeps; config: LetheConfig; clients: AwsClients }> {
+  return depsFrom(prepare(options), options);
 }
 
-let containerSteps: Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> | undefined;
-
-/** The workflow steps over the container's LetheDeps: what each step's handler calls. */
-export function steps(): Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> {
-  if (!containerSteps) {
-    containerSteps = containerLetheDeps().then(({ deps }) => createRequestSteps(deps));
-    containerSteps.catch(() => {
-      containerSteps = undefined;
-    });
-  }
-  return containerSteps;
+/**
+ * What a handler module holds: configuration and data map read and checked when the module loads
+ * (the cold start), then what is built from them once, on first use. A failure is kept and thrown
+ * by every invocation until one retries it successfully (a failed key fetch, or the environment of
+ * a test set after the module loaded).
+ */
+function container<T>(build: () => Promise<T>): () => Promise<T> {
+  let built: Promise<T> | undefined = build();
+  built.catch(() => {
+    built = undefined;
+  });
+  return () => {
+    if (!built) {
+      built = build();
+      built.catch(() => {
+        built = undefined;
+      });
+    }
+    return built;
+  };
 }
 
-let containerSweepSteps: Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> | undefined;
-
-/** The sweep workflow steps over the container's LetheDeps: what each sweep handler calls. */
-export function sweepSteps(): Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
-  if (!containerSweepSteps) {
-    containerSweepSteps = containerLetheDeps().then(({ deps }) => createSweepSteps(deps));
-    containerSweepSteps.catch(() => {
-      containerSweepSteps = undefined;
-    });
+function preparedOnce(options: AwsDepsOptions): () => Promise<Prepared> {
+  // Synchronous at module scope: a bad environment or data map fails the cold start, not a request.
+  let prepared: Prepared | undefined;
+  try {
+    prepared = prepare(options);
+  } catch {
+    // Kept for the first invocation, which prepares again and reports the failure.
   }
-  return containerSweepSteps;
+  return async () => {
+    prepared ??= prepare(options);
+    return prepared;
+  };
+}
+
+/** The container's LetheDeps, for a handler module (built at cold start, see `container`). */
+export function containerLetheDeps(
+  options: AwsDepsOptions = {},
+): () => Promise<{ deps: LetheDeps; config: LetheConfig; clients: AwsClients }> {
+  const prepared = preparedOnce(options);
+  return container(async () => depsFrom(await prepared(), options));
+}
+
+/** The request workflow's steps over the container's LetheDeps: what each step's handler calls. */
+export function requestSteps(
+  capabilities: AwsCapabilities = {},
+): () => Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> {
+  const deps = containerLetheDeps(capabilities);
+  return container(async () => createRequestSteps((await deps()).deps));
+}
+
+/** The sweep workflow's steps over the container's LetheDeps: what each sweep handler calls. */
+export function sweepSteps(
+  capabilities: AwsCapabilities = {},
+): () => Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
+  const deps = containerLetheDeps(capabilities);
+  return container(async () => createSweepSteps((await deps()).deps));
 }
 
 /** The intake function's starter: Step Functions, with the execution named by the request id. */
-export async function intakeStarter(): Promise<{ deps: LetheDeps; starter: SfnWorkflowStarter }> {
-  const { deps, config, clients } = await containerLetheDeps();
-  if (!config.stateMachineArn) {
-    throw new LetheConfigError(
-      LETHE_ENV.stateMachineArn,
-      'required by the intake function; the stack sets it',
-    );
-  }
-  return { deps, starter: new SfnWorkflowStarter(clients.sfn, config.stateMachineArn) };
+export function intakeStarter(
+  capabilities: AwsCapabilities & Required<Pick<AwsCapabilities, 'executions'>>,
+): () => Promise<{ deps: LetheDeps; starter: WorkflowStarter }> {
+  const deps = containerLetheDeps(capabilities);
+  return container(async () => {
+    const { deps: built, config } = await deps();
+    if (!config.stateMachineArn) {
+      throw new LetheConfigError(
+        LETHE_ENV.stateMachineArn,
+        'required by the intake function; the stack sets it',
+      );
+    }
+    return { deps: built, starter: capabilities.executions(config.stateMachineArn) };
+  });
 }
 
-/** Forgets the container's clients, deps and keys: for tests only. */
+/** Forgets the container's clients: for tests only. */
 export function resetContainerForTests(): void {
   containerClients = {};
-  containerDeps = undefined;
-  containerSteps = undefined;
-  containerSweepSteps = undefined;
-  keyCache.clear();
 }

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib
 import { appendAuditEvent } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import { normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
-import { getStore } from '../datamap/load';
+import { getStore } from '../datamap/validate';
 import { resolveIdentities } from '../stores';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
 import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';

@@ -1,5 +1,5 @@
-import { getStore } from '../datamap/load';
 import { parseIso8601 } from '../datamap/timestamps';
+import { getStore } from '../datamap/validate';
 import { loadActiveHolds } from '../holds';
 import { openSweep, type RetainedStore, type SweepPosition } from '../stores';
 import { DEFAULT_RETRY_POLICY } from '../stores/retry';

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
-import { getStore } from '../datamap/load';
 import type { RetainedAttribute } from '../datamap/masking';
+import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { exemptLockedRecords, locateInStore } from '../stores';

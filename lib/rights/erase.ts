@@ -1,5 +1,5 @@
 import { hashIdentities } from '../audit/subject-hash';
-import { getStore } from '../datamap/load';
+import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { loadActiveHolds, markHeld } from '../holds';
 import { EraseIncompleteError, eraseInStore } from '../stores';

@@ -1,5 +1,5 @@
 import { type Identity, mergeIdentities } from '../datamap/identity';
-import { getStore } from '../datamap/load';
+import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { locateInStore, resolveIdentities } from '../stores';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestIdentifierValues } from '../audit/free-text';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';

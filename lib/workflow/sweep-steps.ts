@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LetheDeps } from '../deps';
 import { advanceSweepItem, recordSweep, recordSweepFailure, type SweepItem, startSweep } from '../retention';
 import { reapStaleRequests } from '../rights/reaper';

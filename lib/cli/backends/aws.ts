@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -9,6 +10,7 @@ import {
 import { requestIdentifierValues } from '../../audit/free-text';
 import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
+import { loadHmacKeys } from '../../aws/secrets';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
 import type { HistoryEvent } from '../../local/execution';
@@ -86,7 +88,11 @@ function fromSfnEvent(event: SfnHistoryEvent): HistoryEvent {
 }
 
 /** The clients an AwsBackend talks through, each defaulting to one with the ambient credentials and region. */
-export type AwsBackendClients = Partial<AwsClients> & { cloudFormation?: CloudFormationClient };
+export type AwsBackendClients = Partial<AwsClients> & {
+  cloudFormation?: CloudFormationClient;
+  secrets?: SecretsManagerClient;
+  sfn?: SFNClient;
+};
 
 /** What an AwsBackend works with, read from the stack outputs when it is opened. */
 interface AwsBackendParts {
@@ -145,10 +151,12 @@ export class AwsBackend implements LetheBackend {
       );
     }
     const sfn = options.clients?.sfn ?? new SFNClient({});
+    const secrets = options.clients?.secrets ?? new SecretsManagerClient({});
     const { deps } = await createAwsDeps({
       env,
       dataMap: options.dataMap,
-      clients: { ...options.clients, sfn },
+      ...(options.clients ? { clients: options.clients } : {}),
+      hmacKeys: (secretArn) => loadHmacKeys(secrets, secretArn),
       // the CLI reports outcomes itself; the functions' logs are in CloudWatch
       log: silentLogger,
     });

@@ -6,14 +6,14 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as verifyHandler } from '../../../lambdas/verify';
 import { DATAMAP_FILE_ENV, LETHE_ENV, LetheConfigError, parseLetheConfig } from '../../../lib/aws/config';
+import { bundledDataMap, createAwsDeps, resetContainerForTests } from '../../../lib/aws/deps';
 import {
-  bundledDataMap,
-  createAwsDeps,
+  hmacKeysFromSecretsManager,
   InvalidHmacSecretError,
   loadHmacKeys,
   parseHmacKeys,
-  resetContainerForTests,
-} from '../../../lib/aws/deps';
+  resetSecretsForTests,
+} from '../../../lib/aws/secrets';
 import { RequestNotFoundError } from '../../../lib/rights/errors';
 import { adtechDataMap } from '../../helpers/stacks';
 
@@ -48,6 +48,7 @@ beforeEach(() => {
   secrets.reset();
   documents.reset();
   resetContainerForTests();
+  resetSecretsForTests();
 });
 
 describe('parseLetheConfig', () => {
@@ -146,6 +147,23 @@ describe('createAwsDeps', () => {
   it('gives a function without the secret keys that say so when used', async () => {
     const { deps } = await createAwsDeps({ env: ENV, dataMap: adtechDataMap() });
     expect(() => deps.keys.subjectHash).toThrow(new RegExp(LETHE_ENV.hmacSecretArn));
+  });
+
+  it("loads the HMAC keys through the handler's capability", async () => {
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ seed: 's'.repeat(64) }) });
+    const { deps } = await createAwsDeps({
+      env: { ...ENV, AWS_REGION: 'eu-west-1', [LETHE_ENV.hmacSecretArn]: SECRET_ARN },
+      dataMap: adtechDataMap(),
+      hmacKeys: hmacKeysFromSecretsManager,
+    });
+    expect(deps.keys.subjectHash).toHaveLength(32);
+    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+  });
+
+  it('refuses a secret its handler cannot load, naming the variable', async () => {
+    await expect(
+      createAwsDeps({ env: { ...ENV, [LETHE_ENV.hmacSecretArn]: SECRET_ARN }, dataMap: adtechDataMap() }),
+    ).rejects.toThrow(new RegExp(`${LETHE_ENV.hmacSecretArn}.*hmacKeysFromSecretsManager`));
   });
 
   it('refuses to start without a bundled data map', () => {
