@@ -11,9 +11,11 @@ import { ExportMismatchError, RequestStateError, ResidualDataError } from './err
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
 import { workingIdentities } from './locate';
-import type { AttemptRecord, RequestRecord, StoreOutcome } from './request';
+import type { AttemptRecord, RequestRecord, ReviewDecision, StoreOutcome } from './request';
 import { getRequest, updateRequest } from './requests-table';
 import { residualCount, retainedAttributes } from './residual';
+import { reviewDecisionFor } from './review';
+import { claimedIdentities } from './trust';
 
 /** The workflow state Confirm receives: counts and keys only. */
 export interface ConfirmInput {
@@ -38,6 +40,8 @@ export interface ErasureCertificate {
   stores: (StoreOutcome & { exemptions: StoreErasure['exemptions']; retained?: RetainedAttribute[] })[];
   /** Every run of the request, with how the ones before the last failed: the counts are over all of them. */
   attempts: CertificateAttempt[];
+  /** Staff's decisions on records only claimed links reached (included or excluded per store). */
+  review?: ReviewDecision[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
 }
@@ -135,6 +139,7 @@ async function confirmErasure(
   input: ConfirmInput,
 ): Promise<ConfirmResult> {
   const identities = workingIdentities(record, record.requestId);
+  const claimed = claimedIdentities(deps.keys.subjectHash, identities, record.identityTrust);
   const erasures = new Map((input.erased ?? []).map((erasure) => [erasure.storeId, erasure]));
   const attempts = certificateAttempts(record, input.erased ?? []);
   const remaining: { store: string; count: number }[] = [];
@@ -153,13 +158,16 @@ async function confirmErasure(
       await applyHolds(
         deps,
         store,
-        await locateInStore(deps.dataMap, store, identities, deps.clients),
+        await locateInStore(deps.dataMap, store, identities, deps.clients, { claimed }),
         identities,
       ),
       deps.clients,
     );
-    // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts).
-    const left = residualCount(store, again.records);
+    // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts);
+    // nor are those only claimed links reach, unless staff included them in review.
+    const left = residualCount(store, again.records, {
+      includeClaimed: reviewDecisionFor(record, store.id) === 'include',
+    });
     const retained = retainedAttributes(store);
     if (left > 0) remaining.push({ store: store.id, count: left });
     const totals = storeTotals(attempts, store.id);
@@ -171,6 +179,7 @@ async function confirmErasure(
       masked: totals.masked,
       exempted: erasure.exempted,
       remaining: left,
+      ...(located.excluded ? { excludedByReview: located.excluded } : {}),
       exemptions: erasure.exemptions,
       ...(retained ? { retained } : {}),
     });
@@ -195,6 +204,7 @@ async function confirmErasure(
     dataMapDigest: dataMapDigest(deps.dataMap),
     stores,
     attempts,
+    ...(record.reviewDecisions?.length ? { review: record.reviewDecisions } : {}),
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {
@@ -232,6 +242,7 @@ async function confirmExport(
     masked: 0,
     exempted: 0,
     remaining: located.located,
+    ...(located.excluded ? { excludedByReview: located.excluded } : {}),
   }));
   const short = stores.filter((store) => store.exported !== store.located);
   if (short.length > 0) {
