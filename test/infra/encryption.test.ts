@@ -176,8 +176,8 @@ describe('the state machine and the logs', () => {
 
   it('every log group is encrypted with the CMK and has a retention', () => {
     const groups = resources(built.workflowTemplate, 'AWS::Logs::LogGroup');
-    // One per function (8 request steps, intake, 4 sweep steps), one per state machine (request, sweep).
-    expect(groups).toHaveLength(13 + 2);
+    // One per function (9 request steps, intake, 4 sweep steps), one per state machine (request, sweep).
+    expect(groups).toHaveLength(14 + 2);
     for (const [id, group] of groups) {
       expect({ id, key: group.Properties.KmsKeyId }).toEqual({
         id,
@@ -189,7 +189,7 @@ describe('the state machine and the logs', () => {
 
   it('every function: Node.js 22 on ARM64, active tracing, source maps, its own log group', () => {
     const functions = resources(built.workflowTemplate, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(14);
     for (const [, fn] of functions) {
       expect(fn.Properties).toEqual(
         expect.objectContaining({

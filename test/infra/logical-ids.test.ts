@@ -136,6 +136,7 @@ describe("the deployed stacks' logical ids", () => {
       'PlanSweepFunction2FF1A861',
       'RecordFailureFunction51C7B31D',
       'RecordOutcomeFunctionAB8385A6',
+      'RecordReviewFunctionF9A54F38',
       'RecordSweepFailureFunctionE651508C',
       'RecordSweepFunction1A776DEF',
       'ResolveIdentitiesFunction0F3883FC',
