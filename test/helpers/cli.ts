@@ -84,25 +84,39 @@ export async function snapshotStateDir(stateDir: string): Promise<Map<string, Sn
 }
 
 /**
- * Staff's review of a request that waits for it, including every waiting store (the subject's own
- * records, as the seed's ground truth says), and the summary once the next attempt has run. A
- * request that does not wait for review is returned as it is.
+ * `lethe request review` including every store the request waits for (the subject's own records,
+ * as the seed's ground truth says), printing JSON.
+ */
+export async function reviewIncludingAll(
+  stateDir: string,
+  summary: RequestSummary,
+  options: Parameters<typeof runCli>[1] = {},
+): Promise<CliRun> {
+  const stores = summary.review?.stores.map((store) => store.store) ?? [];
+  return lethe(
+    [
+      'request',
+      'review',
+      summary.requestId,
+      '--include',
+      ...stores,
+      '--by',
+      'privacy-desk',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ],
+    options,
+  );
+}
+
+/**
+ * Staff's review of a request that waits for it, including every waiting store, and the summary
+ * once the next attempt has run. A request that does not wait for review is returned as it is.
  */
 export async function includeAllInReview(stateDir: string, summary: RequestSummary): Promise<RequestSummary> {
   if (summary.status !== 'pending-review') return summary;
-  const stores = summary.review?.stores.map((store) => store.store) ?? [];
-  const run = await lethe([
-    'request',
-    'review',
-    summary.requestId,
-    '--include',
-    ...stores,
-    '--by',
-    'privacy-desk',
-    '--state-dir',
-    stateDir,
-    '--json',
-  ]);
+  const run = await reviewIncludingAll(stateDir, summary);
   if (run.err !== '') throw new Error(`review failed (${run.code}): ${run.err}`);
   return JSON.parse(run.out) as RequestSummary;
 }
