@@ -1,3 +1,4 @@
+import type { RequestCaveat } from './caveats';
 import {
   currentAttempt,
   type RequestRecord,
@@ -34,6 +35,8 @@ export interface RequestSummary {
     sha256: string;
     bytes: number;
     expiresAt: string;
+    /** When a later erasure of the same person deleted the package (then there is no path or link). */
+    deletedAt: string | null;
   } | null;
   certificate: unknown;
   error: { code: string; message: string; state?: string } | null;
@@ -44,6 +47,8 @@ export interface RequestSummary {
   duplicateOf: string | null;
   /** Null when no record only claimed links reached ever waited for review. */
   review: ReviewSummary | null;
+  /** Stores whose values locate may not reach (or that were never checked), from the last `lethe check`. */
+  caveats: RequestCaveat[];
 }
 
 /**
@@ -65,11 +70,12 @@ export function summariseRequest(
     stores: record.stores ?? [],
     export: record.export
       ? {
-          path: exportLocation?.path ?? null,
-          url: exportLocation?.url ?? null,
+          path: record.exportDeletedAt ? null : (exportLocation?.path ?? null),
+          url: record.exportDeletedAt ? null : (exportLocation?.url ?? null),
           sha256: record.export.sha256,
           bytes: record.export.bytes,
           expiresAt: record.export.expiresAt,
+          deletedAt: record.exportDeletedAt ?? null,
         }
       : null,
     certificate: record.certificate ?? null,
@@ -78,6 +84,7 @@ export function summariseRequest(
     attempt: currentAttempt(record),
     duplicateOf: record.duplicateOf ?? null,
     review: reviewSummary(record),
+    caveats: record.caveats ?? [],
   };
 }
 

@@ -262,7 +262,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     ]);
     expect(retried.code).toBe(0);
     const finished = JSON.parse(retried.out) as RequestSummary & {
-      certificate: { attempts: { attempt: number; failed: { code: string } | null }[] };
+      certificate: { attempts: { attempt: number; reason: string; failed: { code: string } | null }[] };
     };
     expect(finished).toMatchObject({ status: 'completed', attempt: 3 });
     expect(
