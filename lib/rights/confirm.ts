@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
+import { identityKey } from '../datamap/identity';
 import { getStore } from '../datamap/load';
 import type { RetainedAttribute } from '../datamap/masking';
 import type { LetheDeps } from '../deps';
@@ -198,7 +199,13 @@ async function confirmErasure(
     throw new ResidualDataError(remaining);
   }
   // Earlier export packages of this person are copies of what was just erased: they go too.
-  const exportsDeleted = await deleteEarlierExports(deps, record.requestId, identities);
+  // Only by the identities verified as the subject's: a claimed one (a phone typed into a form)
+  // could be another person's, and would delete that person's packages.
+  const exportsDeleted = await deleteEarlierExports(
+    deps,
+    record.requestId,
+    identities.filter((identity) => !claimed.has(identityKey(identity))),
+  );
   const caveats = await caveatsFor(
     deps,
     input.located.map((located) => located.storeId),

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -7,7 +7,7 @@ import { openLocalEnvironment } from '../../lib/local/environment';
 import type { ErasureCertificate } from '../../lib/rights/confirm';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { holdsIdentifier } from '../helpers/at-rest';
-import { initWithSeed, lethe, requestSubmitArgs, snapshotStateDir } from '../helpers/cli';
+import { includeAllInReview, initWithSeed, lethe, requestSubmitArgs, snapshotStateDir } from '../helpers/cli';
 import { EXAMPLE_DATAMAP_PATH, exampleSeed, identifierValues, type SnapshotEntry } from '../helpers/world';
 import { unzip } from '../helpers/zip';
 
@@ -218,7 +218,14 @@ describe('a link planted in an inquiry', () => {
     });
 
     it("pauses the attacker's erasure with nothing erased, and leaves the victim's records alone once excluded", async () => {
-      // prepare
+      // prepare: the victim asked for a copy of their own data; the desk confirmed their inquiry's links
+      const victims = await includeAllInReview(
+        stateDir,
+        JSON.parse(
+          (await lethe(requestSubmitArgs(stateDir, 'access', [`email=${victim.email}`]))).out,
+        ) as RequestSummary,
+      );
+      expect(victims).toMatchObject({ status: 'completed', export: { deletedAt: null } });
       const before = await snapshotStateDir(stateDir);
 
       // act
@@ -261,6 +268,13 @@ describe('a link planted in an inquiry', () => {
         ),
       );
       for (const store of certificate.stores) expect(store.remaining).toBe(0);
+      // The victim's package is not the attacker's: it stays (only claimed identities lead to it).
+      expect(certificate.exportsDeleted.map((deleted) => deleted.requestId)).not.toContain(victims.requestId);
+      const victimsNow = JSON.parse(
+        (await lethe(['request', 'status', victims.requestId, '--state-dir', stateDir, '--json'])).out,
+      ) as RequestSummary;
+      expect(victimsNow.export).toMatchObject({ deletedAt: null, path: victims.export!.path });
+      expect(existsSync(victims.export!.path!)).toBe(true);
     });
 
     it('audits the pause and the decision with keyed hashes only', async () => {
@@ -276,9 +290,9 @@ describe('a link planted in an inquiry', () => {
 
       // assess
       const types = events.map((event) => event.type);
-      // the access request refused review and closed, the portability and the erasure requests
-      expect(types.filter((type) => type === 'request.review-requested')).toHaveLength(3);
-      expect(types.filter((type) => type === 'request.reviewed')).toHaveLength(2);
+      // the attacker's access (refused reviews, then closed), portability and erasure, and the victim's access
+      expect(types.filter((type) => type === 'request.review-requested')).toHaveLength(4);
+      expect(types.filter((type) => type === 'request.reviewed')).toHaveLength(3);
       expect(holdsIdentifier(JSON.stringify(events), [...identifierValues(victim), ATTACKER])).toBe(false);
     });
   });
