@@ -3,6 +3,7 @@ import type { HistoryEvent } from '../local/execution';
 import type { SweepCounts } from '../retention';
 import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
+import type { TrustPath } from '../rights/trust';
 import type { SweepOutcome } from './backends';
 
 /**
@@ -38,14 +39,20 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function storesTable(stores: StoreOutcome[], type: string): string {
   if (stores.length === 0) return '  (no per-store results)';
   const exporting = type === 'access' || type === 'portability';
-  const headers = exporting
-    ? ['store', 'located', 'exported']
-    : ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'];
-  const rows = stores.map((store) =>
-    exporting
+  // Shown only when review excluded something, so the usual table keeps its shape.
+  const excluded = stores.some((store) => (store.excludedByReview ?? 0) > 0);
+  const headers = [
+    ...(exporting
+      ? ['store', 'located', 'exported']
+      : ['store', 'located', 'erased', 'masked', 'exempted', 'remaining']),
+    ...(excluded ? ['excluded by review'] : []),
+  ];
+  const rows = stores.map((store) => [
+    ...(exporting
       ? [store.store, store.located, store.exported]
-      : [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining],
-  );
+      : [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining]),
+    ...(excluded ? [store.excludedByReview ?? 0] : []),
+  ]);
   return table(headers, rows)
     .split('\n')
     .map((text) => `  ${text}`)
@@ -88,6 +95,7 @@ export function describeRequest(summary: RequestSummary): string {
       `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
     );
   }
+  lines.push(...describeReview(summary));
   if (summary.attempt > 1) lines.push(`  attempt ${summary.attempt}`);
   lines.push(...describeCaveats(summary));
   if (summary.status === 'failed') {
@@ -96,6 +104,61 @@ export function describeRequest(summary: RequestSummary): string {
     );
   }
   return lines.join('\n');
+}
+
+/** A keyed hash as a screen shows it: enough to compare, short enough to read. */
+function shortHash(hash: string): string {
+  return hash.length > 18 ? `${hash.slice(0, 18)}…` : hash;
+}
+
+/** A link path in one line: `email hs256:… → inquiries.phone (claimed) → phone hs256:…`. */
+export function describePath(path: TrustPath): string {
+  return [
+    `${path.from.identity} ${shortHash(path.from.hash)}`,
+    ...path.steps.map(
+      (step) => `${step.store}.${step.attribute} (${step.trust}) → ${step.identity} ${shortHash(step.hash)}`,
+    ),
+  ].join(' → ');
+}
+
+/** The stores waiting for review with counts and paths, and the decisions made: lines for describeRequest. */
+function describeReview(summary: RequestSummary): string[] {
+  const review = summary.review;
+  if (!review) return [];
+  const lines: string[] = [];
+  if (summary.status === 'pending-review') {
+    lines.push(
+      "  waiting for review: records only claimed links reached (values people typed, which can be someone else's):",
+    );
+    const rows = review.stores.flatMap((store) => {
+      const paths = store.paths.length > 0 ? store.paths.map(describePath) : ['(path no longer known)'];
+      return paths.map((path, index) => (index === 0 ? [store.store, store.records, path] : ['', '', path]));
+    });
+    lines.push(
+      table(['store', 'records', 'reached through'], rows)
+        .split('\n')
+        .map((text) => `  ${text}`)
+        .join('\n'),
+    );
+    lines.push(`  decide every store: ${review.command ?? `lethe request review ${summary.requestId}`}`);
+  }
+  // One line per review: the decisions one `lethe request review` recorded share who, when and note.
+  const reviews = new Map<string, { head: string; included: string[]; excluded: string[] }>();
+  for (const decision of review.decisions) {
+    const head = `  review of attempt ${decision.attempt} by ${printable(decision.by)} at ${decision.at}${decision.note ? ` (${printable(decision.note)})` : ''}`;
+    const id = `${decision.attempt}\u0000${decision.at}\u0000${head}`;
+    const entry = reviews.get(id) ?? { head, included: [], excluded: [] };
+    (decision.decision === 'include' ? entry.included : entry.excluded).push(decision.store);
+    reviews.set(id, entry);
+  }
+  for (const { head, included, excluded } of reviews.values()) {
+    const parts = [
+      ...(included.length > 0 ? [`included ${included.join(', ')}`] : []),
+      ...(excluded.length > 0 ? [`excluded ${excluded.join(', ')}`] : []),
+    ];
+    lines.push(`${head}: ${parts.join('; ')}`);
+  }
+  return lines;
 }
 
 /** What the answer cannot vouch for, from the last `lethe check` of the stores it searched. */
@@ -138,6 +201,8 @@ export function describeHistory(events: HistoryEvent[]): string {
       iterations.set(event.state, (iterations.get(event.state) ?? 0) + 1);
     } else if (event.type === 'StateEntered' && !inMap && event.state) {
       entered.set(event.state, event.at);
+      // A later attempt enters the same Map again: count its iterations afresh.
+      iterations.delete(event.state);
     } else if (event.type === 'StateExited' && !inMap && event.state) {
       const began = entered.get(event.state) ?? event.at;
       const count = iterations.get(event.state);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
+import type { RequestSummary } from '../../lib/rights/summary';
 import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
@@ -21,12 +22,14 @@ export async function lethe(args: string[], options: Parameters<typeof runCli>[1
 }
 
 /**
- * `lethe init` with the example data map, then `lethe import` of every store from the files
- * writeSeedFiles wrote under `seedDir`. Returns what failed (command, code, stderr): empty when all went well.
+ * `lethe init` with the example data map (or a variant of it at `dataMapPath`), then `lethe import`
+ * of every store from the files writeSeedFiles wrote under `seedDir`. Returns what failed
+ * (command, code, stderr): empty when all went well.
  */
 export async function initWithSeed(
   stateDir: string,
   seedDir: string,
+  dataMapPath = EXAMPLE_DATAMAP_PATH,
 ): Promise<{ command: string; code: number; err: string }[]> {
   const failed: { command: string; code: number; err: string }[] = [];
   const run = async (command: string, args: string[]) => {
@@ -34,7 +37,7 @@ export async function initWithSeed(
     if (outcome.code !== 0 || outcome.err !== '')
       failed.push({ command, code: outcome.code, err: outcome.err });
   };
-  await run('init', ['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir]);
+  await run('init', ['init', '--datamap', dataMapPath, '--state-dir', stateDir]);
   for (const store of exampleDataMap().stores) {
     const source =
       store.kind === 'dynamodb'
@@ -78,4 +81,42 @@ export async function snapshotStateDir(stateDir: string): Promise<Map<string, Sn
   } finally {
     await env.close();
   }
+}
+
+/**
+ * `lethe request review` including every store the request waits for (the subject's own records,
+ * as the seed's ground truth says), printing JSON.
+ */
+export async function reviewIncludingAll(
+  stateDir: string,
+  summary: RequestSummary,
+  options: Parameters<typeof runCli>[1] = {},
+): Promise<CliRun> {
+  const stores = summary.review?.stores.map((store) => store.store) ?? [];
+  return lethe(
+    [
+      'request',
+      'review',
+      summary.requestId,
+      '--include',
+      ...stores,
+      '--by',
+      'privacy-desk',
+      '--state-dir',
+      stateDir,
+      '--json',
+    ],
+    options,
+  );
+}
+
+/**
+ * Staff's review of a request that waits for it, including every waiting store, and the summary
+ * once the next attempt has run. A request that does not wait for review is returned as it is.
+ */
+export async function includeAllInReview(stateDir: string, summary: RequestSummary): Promise<RequestSummary> {
+  if (summary.status !== 'pending-review') return summary;
+  const run = await reviewIncludingAll(stateDir, summary);
+  if (run.err !== '') throw new Error(`review failed (${run.code}): ${run.err}`);
+  return JSON.parse(run.out) as RequestSummary;
 }

@@ -105,13 +105,34 @@ export async function runDemo(options: {
       verification,
     };
 
+    /**
+     * The example's links are claimed (typed into a form), so the records only they reach wait
+     * for review. The demo's subject is the seed's own, so the desk includes every store.
+     */
+    const reviewed = async (summary: RequestSummary): Promise<RequestSummary> => {
+      if (summary.status !== 'pending-review' || !summary.review) return summary;
+      const stores = summary.review.stores.map((store) => store.store);
+      say(
+        `\n   The cookie ids and the phone number came from an inquiry form: anyone can type someone else's, so the records only they reach wait for review.\n   The privacy desk checks them (here they are the subject's own) and includes them:\n   lethe request review ${summary.requestId} --include ${stores.join(' ')} --by "demo privacy desk"`,
+      );
+      const done = await backend.review(summary.requestId, {
+        include: stores,
+        by: 'demo privacy desk',
+        note: 'demo: the inquiry is the subject’s own',
+      });
+      say(describeRequest(done));
+      return done;
+    };
+
     say('\n1. Access request (GDPR Art. 15): what do we hold about this person?');
-    const access = (await backend.submit({ ...base, type: 'access' })).summary;
-    say(describeRequest(access));
+    const submittedAccess = (await backend.submit({ ...base, type: 'access' })).summary;
+    say(describeRequest(submittedAccess));
+    const access = await reviewed(submittedAccess);
 
     say('\n2. Erasure request (GDPR Art. 17): delete it, except what the law makes us keep.');
-    const erasure = (await backend.submit({ ...base, type: 'erasure' })).summary;
-    say(describeRequest(erasure));
+    const submittedErasure = (await backend.submit({ ...base, type: 'erasure' })).summary;
+    say(describeRequest(submittedErasure));
+    const erasure = await reviewed(submittedErasure);
     const certificate = erasure.certificate as {
       stores?: { store: string; exemptions?: { reason: string; count: number }[] }[];
     } | null;

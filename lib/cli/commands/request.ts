@@ -12,7 +12,7 @@ import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest, printable, table } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
-/** Adds `lethe request submit|status|list|history`: data-subject requests, locally or on AWS. */
+/** Adds `lethe request submit|status|list|history|retry|close|review`: data-subject requests, locally or on AWS. */
 export function addRequestCommands(program: Command, context: CommandContext): void {
   const request = program.command('request').description('Submit data-subject requests and follow them.');
   common(
@@ -196,6 +196,55 @@ export function addRequestCommands(program: Command, context: CommandContext): v
         context.print(opts, summary, () => describeRequest(summary));
       });
     });
+
+  addReviewCommand(request, context);
+}
+
+/**
+ * Adds `lethe request review`: staff decide, per store, about records only claimed links reached
+ * (values people typed) and the request runs on.
+ */
+function addReviewCommand(request: Command, context: CommandContext): void {
+  common(
+    request
+      .command('review')
+      .description(
+        'Decide about a pending-review request: include or exclude, per store, the records only claimed links reached, then run it on.',
+      )
+      .argument('<requestId>')
+      .option('--include <store...>', "stores whose waiting records are the subject's: export or erase them")
+      .option('--exclude <store...>', 'stores whose waiting records are left alone (reported as excluded)')
+      .requiredOption('--by <name>', 'who reviewed it (recorded in the audit log)')
+      .option('--note <text>', 'why, without naming anyone (kept in the audit log)'),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nEvery store the request waits for must be named once, with --include or --exclude (see lethe request status ID).\nExample:\n  lethe request review 3f1c0e6e-… --include call-recordings --exclude ad-events clickstream --by "J. Doe" --note "ticket 4711"',
+    )
+    .action(
+      async (
+        requestId: string,
+        opts: CommonOptions & { include?: string[]; exclude?: string[]; by: string; note?: string },
+      ) => {
+        checkRequestId(requestId);
+        if (!opts.include?.length && !opts.exclude?.length) {
+          throw new UsageError(
+            `decide the stores that wait: --include STORE... and/or --exclude STORE... (see lethe request status ${requestId})`,
+          );
+        }
+        await context.withBackend(opts, async (opened) => {
+          const summary = await opened.review(requestId, {
+            by: opts.by,
+            ...(opts.include ? { include: opts.include } : {}),
+            ...(opts.exclude ? { exclude: opts.exclude } : {}),
+            ...(opts.note === undefined ? {} : { note: opts.note }),
+          });
+          context.print(opts, summary, () => describeRequest(summary));
+          if (summary.status === 'failed') context.exitCode = EXIT.requestFailed;
+        });
+      },
+    );
 }
 
 /** Refuses what cannot be a request id before anything is opened. */

@@ -14,6 +14,7 @@ import {
   type DynamoStore,
   getStore,
   type Identity,
+  identityKey,
   loadDataMap,
   normaliseIdentity,
 } from '../../../lib/datamap';
@@ -25,6 +26,7 @@ import {
   locateSubject,
   readRecords,
   resolveIdentities,
+  resolveIdentityGraph,
   TooManyIdentitiesError,
 } from '../../../lib/stores/index';
 import type { ExportedRecord, LocatedItem, StoreErasure, StoreLocation } from '../../../lib/stores/types';
@@ -348,6 +350,70 @@ describe('locate', () => {
     });
   });
 
+  it('marks an item only claimed identities found, never one another identity found too', async () => {
+    // prepare: carol's sales row holds her email and user id, her billing row only the email
+    const email = identity('email', 'carol@partner.test');
+    const userId = identity('userId', 'u-0000000c');
+    const claim = (claimed: Identity) => ({
+      claimed: new Map([[identityKey(claimed), `hs256:${claimed.type}`]]),
+    });
+    const marks = (location: StoreLocation) =>
+      Object.fromEntries(
+        location.records.map((record) => [(record as LocatedItem).key.contactId, record.claimedBy ?? null]),
+      );
+
+    // act
+    const userIdClaimed = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [userId, email],
+      clients,
+      claim(userId),
+    );
+    const emailClaimed = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [userId, email],
+      clients,
+      claim(email),
+    );
+    const onlyClaimed = await locateInStore(dataMap, partnerContacts, [userId], clients, claim(userId));
+
+    // assess
+    expect(marks(userIdClaimed)).toEqual({ 'c-1': null, 'c-9': null });
+    expect(marks(emailClaimed)).toEqual({ 'c-1': null, 'c-9': ['hs256:email'] });
+    expect(marks(onlyClaimed)).toEqual({ 'c-1': ['hs256:userId'] });
+  });
+
+  it('tells which identity revealed which, through which link and at which trust', async () => {
+    // prepare
+    const email = identity('email', ADA.email);
+
+    // act
+    const graph = await resolveIdentityGraph(dynamoMap, [email], clients);
+
+    // assess: the inquiries' links are claimed in the example
+    const inquiryLinks = new Map(inquiries.links.map((link) => [link.identity, link]));
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        ...ADA.cookies.map((value) => ({
+          from: identityKey(email),
+          to: identityKey(identity('cookieId', value)),
+          link: inquiryLinks.get('cookieId'),
+          storeId: 'inquiries',
+        })),
+        {
+          from: identityKey(email),
+          to: identityKey(identity('phone', ADA.phone)),
+          link: inquiryLinks.get('phone'),
+          storeId: 'inquiries',
+        },
+      ]),
+    );
+    expect(graph.edges).toHaveLength(3);
+    expect(graph.edges.every((edge) => edge.link.trust === 'claimed')).toBe(true);
+  });
+
   it('follows links breadth-first: email → inquiries → cookie ids → ad events and conversions', async () => {
     // prepare
     const seedIdentities = [identity('email', ' Ada@Example.com ')];
@@ -481,7 +547,14 @@ describe('locate', () => {
       probe.remove,
     );
     // assess
-    expect(location).toEqual({ storeId: 'ad-events', records: [], located: 0, exempted: 0, revealed: [] });
+    expect(location).toEqual({
+      storeId: 'ad-events',
+      records: [],
+      located: 0,
+      exempted: 0,
+      revealed: [],
+      edges: [],
+    });
     expect(probe.counts).toEqual({});
   });
 
@@ -633,7 +706,7 @@ describe('spellings', () => {
     // and an inquiry of his is keyed by the trimmed spelling
     const linkingEmail: DynamoStore = {
       ...partnerContacts,
-      links: [...partnerContacts.links, { identity: 'email', attribute: 'email' }],
+      links: [...partnerContacts.links, { identity: 'email', attribute: 'email', trust: 'claimed' }],
     };
     const map: DataMap = {
       ...dynamoMap,
