@@ -1,3 +1,5 @@
+import { DataMapError } from '../datamap/load';
+
 /** Exit codes of the lethe CLI. */
 export const EXIT = { ok: 0, requestFailed: 1, badInput: 2 } as const;
 
@@ -32,4 +34,14 @@ const BAD_INPUT_ERRORS = new Set([
 /** The exit code for an error that ended a command. */
 export function exitCodeFor(error: unknown): number {
   return error instanceof Error && BAD_INPUT_ERRORS.has(error.name) ? EXIT.badInput : EXIT.requestFailed;
+}
+
+/**
+ * What to print for an error that ended a command: one line, or for a data map with several
+ * problems a line that says so and one line for each problem. The message of any other error is
+ * one line by contract; a line break in it (a value someone typed) is shown escaped, not obeyed.
+ */
+export function errorLines(error: Error): string[] {
+  if (error instanceof DataMapError) return [error.summary, ...error.details];
+  return [error.message];
 }

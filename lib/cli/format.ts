@@ -58,7 +58,7 @@ export function describeRequest(summary: RequestSummary): string {
     `Request ${summary.requestId}: ${summary.type} (${summary.jurisdiction.toUpperCase()}) — ${summary.status}`,
     `  received ${summary.receivedAt}, due ${summary.dueAt}${summary.completedAt ? `, ended ${summary.completedAt}` : ''}`,
   ];
-  if (summary.reason) lines.push(`  reason: ${summary.reason}`);
+  if (summary.reason) lines.push(`  reason: ${printable(summary.reason)}`);
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
   if (summary.export) {
     lines.push(
@@ -80,7 +80,7 @@ export function describeRequest(summary: RequestSummary): string {
   }
   if (summary.error) {
     lines.push(
-      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
+      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${printable(summary.error.message)}`,
     );
   }
   if (summary.attempt > 1) lines.push(`  attempt ${summary.attempt}`);
@@ -121,7 +121,7 @@ export function describeHistory(events: HistoryEvent[]): string {
     } else if (event.error || event.type.startsWith('Execution')) {
       const where = `${event.state ?? ''}${inMap ? `[${event.index}]` : ''}`;
       const what = event.error
-        ? `${event.type}: ${event.error}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
+        ? `${event.type}: ${printable(event.error)}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
         : event.type;
       rows.push([offset(event.at), '', where, what]);
     }
@@ -184,7 +184,7 @@ export function describeSweep(outcome: SweepOutcome): string {
         `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
   }
-  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);
+  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${printable(outcome.error.message)}`);
   return lines.join('\n');
 }
 
@@ -192,5 +192,5 @@ export function describeSweep(outcome: SweepOutcome): string {
 export function describeHoldScope(hold: LegalHold): string {
   return hold.scope === 'subject'
     ? `subject by ${hold.identityType ?? 'identity'}, ${hold.identityCount ?? 1} linked identit${hold.identityCount === 1 ? 'y' : 'ies'}`
-    : `record ${hold.recordKey ?? ''} in ${hold.storeId ?? '?'}`;
+    : `record ${printable(hold.recordKey ?? '')} in ${hold.storeId ?? '?'}`;
 }
