@@ -1,4 +1,4 @@
-import { assertNoIdentifiers, type KnownIdentifier } from '../audit/free-text';
+import { assertNoIdentifiers, checkActorName, type KnownIdentifier } from '../audit/free-text';
 import { subjectHash } from '../audit/subject-hash';
 import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DynamoStore, S3Store, Store } from '../datamap/schema';
@@ -25,18 +25,34 @@ export function checkReason(reason: string, identifiers: readonly KnownIdentifie
   return text;
 }
 
-const MAX_ACTOR_LENGTH = 200;
-
-/** Who places or releases a hold, trimmed. @throws InvalidHoldError when empty or longer than a name */
+/**
+ * Who places or releases a hold, trimmed (see checkActorName).
+ * @throws InvalidHoldError when empty
+ * @throws InvalidFreeTextError when longer than a name or not plain text on one line
+ */
 export function checkActor(name: string, what: string): string {
-  const text = (name ?? '').trim();
-  if (text.length === 0) throw new InvalidHoldError(`say who ${what} the hold, e.g. --by "legal-team"`);
-  if (text.length > MAX_ACTOR_LENGTH) {
-    throw new InvalidHoldError(
-      `say who ${what} the hold in at most ${MAX_ACTOR_LENGTH} characters, e.g. --by "legal-team"`,
-    );
+  if ((name ?? '').trim().length === 0) {
+    throw new InvalidHoldError(`say who ${what} the hold, e.g. --by "legal-team"`);
   }
-  return text;
+  return checkActorName(name, '--by');
+}
+
+/** Hold ids are this prefix and a UUID. */
+export const HOLD_ID_PREFIX = 'hold-';
+const HOLD_ID = /^hold-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Refuses what cannot be a hold id (every id lethe gives is `hold-` and a UUID) before the
+ * table is asked: DynamoDB refuses an empty key or one over 2 KB with a message that says
+ * nothing to staff. The message shows at most 80 characters of what was given.
+ * @throws InvalidHoldError naming the form of a hold id and where to find one
+ */
+export function checkHoldId(holdId: string): void {
+  if (typeof holdId === 'string' && HOLD_ID.test(holdId)) return;
+  const text = String(holdId);
+  throw new InvalidHoldError(
+    `"${text.slice(0, 80)}${text.length > 80 ? '…' : ''}" is not a hold id: hold ids are "hold-" and a UUID, e.g. hold-3f1c0e6e-8a7b-4c55-9d1e-2b6f0a4c9e21 (see lethe hold list)`,
+  );
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;

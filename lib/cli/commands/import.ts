@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openLocalEnvironment } from '../../local/environment';
+import { getStore } from '../../datamap/load';
 import { importDirectory, importItemsFile } from '../../local/import';
 import { UsageError } from '../errors';
 import { type CommandContext, type CommonOptions, common } from './shared';
@@ -25,21 +25,17 @@ export function addImportCommand(program: Command, context: CommandContext): voi
         'import needs exactly one of --file FILE.jsonl (DynamoDB store) or --dir DIR (S3 store)',
       );
     }
-    const env = await openLocalEnvironment({
-      stateDir: opts.stateDir,
-      ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
-    });
-    try {
-      const count = opts.file
-        ? await importItemsFile(env.dataMap, opts.store, opts.file, env.clients)
-        : await importDirectory(env.dataMap, opts.store, opts.dir!, env.clients);
+    getStore(context.dataMap(opts), opts.store); // an unknown store is refused before anything opens
+    await context.withEnvironment(opts, async (env) => {
+      const count =
+        opts.file !== undefined
+          ? await importItemsFile(env.dataMap, opts.store, opts.file, env.clients)
+          : await importDirectory(env.dataMap, opts.store, opts.dir!, env.clients);
       context.print(
         opts,
         { store: opts.store, imported: count },
-        () => `Imported ${count} ${opts.file ? 'items' : 'objects'} into ${opts.store}`,
+        () => `Imported ${count} ${opts.file !== undefined ? 'items' : 'objects'} into ${opts.store}`,
       );
-    } finally {
-      await env.close();
-    }
+    });
   });
 }
