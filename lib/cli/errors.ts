@@ -17,6 +17,7 @@ const BAD_INPUT_ERRORS = new Set([
   'UnknownStoreError',
   'ImportError',
   'LocalStateError',
+  'LocalStoreLockedError',
   'RequestNotFoundError',
   'RequestAlreadyExistsError',
   'RequestStateError',

@@ -12,8 +12,12 @@ export function addInitCommand(program: Command, context: CommandContext): void 
       .description(
         'Create the local environment for a data map: servers, lethe tables and buckets, and the stores.',
       )
+      .option(
+        '--force',
+        'switch a state directory initialised for another data map to this one (its stores and requests stay)',
+      )
       .addHelpText('after', '\nExample:\n  lethe init --datamap examples/adtech/datamap.yaml'),
-  ).action(async (opts: CommonOptions) => {
+  ).action(async (opts: CommonOptions & { force?: boolean }) => {
     if (!opts.datamap)
       throw new UsageError(
         'init needs --datamap FILE, e.g. lethe init --datamap examples/adtech/datamap.yaml',
@@ -22,6 +26,7 @@ export function addInitCommand(program: Command, context: CommandContext): void 
       stateDir: opts.stateDir,
       dataMapPath: opts.datamap,
       init: true,
+      force: opts.force ?? false,
     });
     await env.close();
     const stores = env.dataMap.stores.map((store) => ({
