@@ -1,3 +1,4 @@
+import type { Identity } from '../datamap/identity';
 import type { LegalHold } from '../holds';
 import type { HistoryEvent } from '../local/execution';
 import type { SweepCounts } from '../retention';
@@ -15,6 +16,21 @@ export function printable(text: string): string {
     /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
     (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}`,
   );
+}
+
+/**
+ * The identities a request was submitted with, each as normalised (what lethe locates and hashes
+ * by) and, where it differs, as typed, so whoever typed it sees what was understood. Identifiers:
+ * for the terminal of the person who typed them only, never for --json, a file or a log.
+ */
+export function describeSubject(given: readonly { argument: string; identity: Identity }[]): string {
+  return given
+    .map(({ argument, identity }) => {
+      const typed = argument.slice(argument.indexOf('=') + 1);
+      const asGiven = typed === identity.value ? '' : ` (as given: '${printable(typed)}')`;
+      return `  subject: ${printable(identity.type)}=${printable(identity.value)}${asGiven}`;
+    })
+    .join('\n');
 }
 
 /** Renders rows as a left-aligned text table with a header line. */

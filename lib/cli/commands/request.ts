@@ -5,7 +5,7 @@ import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
-import { describeHistory, describeRequest, table } from '../format';
+import { describeHistory, describeRequest, describeSubject, table } from '../format';
 import { checkReasonText, checkRequestId } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
@@ -97,8 +97,11 @@ export function addRequestCommands(program: Command, context: CommandContext): v
             ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           };
           const { summary, outcome } = await opened.submit(input);
+          // The normalised identities only where the person who typed them reads: never in --json,
+          // a file or a pipe, which end up in logs.
+          const subjectLines = context.io.terminal === true ? describeSubject(given) : '';
           context.print(opts, { ...summary, outcome }, () =>
-            [submitNote(outcome, summary), describeRequest(summary)].filter(Boolean).join('\n'),
+            [submitNote(outcome, summary), describeRequest(summary), subjectLines].filter(Boolean).join('\n'),
           );
           if (summary.status === 'failed' || summary.status === 'rejected')
             context.exitCode = EXIT.requestFailed;
