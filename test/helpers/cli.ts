@@ -1,7 +1,10 @@
 import { join } from 'node:path';
+import type { AdtechSeed } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
+import { importSeed } from '../../lib/local/import';
+import { snapshotEverything } from './snapshot';
+import { EXAMPLE_DATAMAP_PATH, exampleDataMap, SEED_NOW, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
   code: number;
@@ -75,6 +78,31 @@ export async function snapshotStateDir(stateDir: string): Promise<Map<string, Sn
   const env = await openLocalEnvironment({ stateDir });
   try {
     return await snapshotStores(env.dataMap, env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+/** Every table and bucket of the state directory, lethe's own included (see snapshotEverything). */
+export async function snapshotEverythingIn(stateDir: string): Promise<Map<string, string>> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    return await snapshotEverything(env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+/** A state directory initialised for the example data map and loaded with `seed` (directly, not through the CLI). */
+export async function seedStateDir(stateDir: string, seed: AdtechSeed): Promise<void> {
+  const env = await openLocalEnvironment({
+    stateDir,
+    dataMapPath: EXAMPLE_DATAMAP_PATH,
+    init: true,
+    now: () => SEED_NOW,
+  });
+  try {
+    await importSeed(env.dataMap, seed, env.clients);
   } finally {
     await env.close();
   }
