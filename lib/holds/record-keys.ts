@@ -57,6 +57,13 @@ export function checkHoldId(holdId: string): void {
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
+/** The longest keys the stores take, in UTF-8 bytes: a record with a longer key cannot exist. */
+const MAX_PARTITION_KEY_BYTES = 2_048;
+const MAX_SORT_KEY_BYTES = 1_024;
+const MAX_OBJECT_KEY_BYTES = 1_024;
+
+const tooLong = (value: string, bytes: number): boolean => Buffer.byteLength(value, 'utf8') > bytes;
+
 /** A DynamoDB record key in key-schema order, and its values (which the reason must not repeat). */
 export function canonicalDynamoKey(
   store: DynamoStore,
@@ -103,6 +110,12 @@ export function canonicalDynamoKey(
           `key attribute "${attribute.name}" of store ${store.id} is a ${attribute.type === 'B' ? 'base64 ' : ''}string, e.g. ${example}`,
         );
       }
+      const limit = attribute === store.keySchema.sortKey ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
+      if (tooLong(value, limit)) {
+        throw new InvalidHoldError(
+          `key attribute "${attribute.name}" of store ${store.id} is longer than any key DynamoDB holds (${limit} bytes)`,
+        );
+      }
       canonical[attribute.name] = value;
     }
   }
@@ -117,6 +130,11 @@ export function canonicalObjectKey(
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidHoldError(
       `the key of a record in store ${store.id} is the object key, e.g. "${locatePrefixes(store)[0] ?? ''}…"`,
+    );
+  }
+  if (tooLong(key, MAX_OBJECT_KEY_BYTES)) {
+    throw new InvalidHoldError(
+      `the object key is longer than any key S3 holds (${MAX_OBJECT_KEY_BYTES} bytes); give the key of a record in store ${store.id}`,
     );
   }
   const prefixes = [...new Set([...locatePrefixes(store), ...sweepPrefixes(store)])];

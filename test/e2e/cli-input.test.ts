@@ -31,6 +31,19 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
       (arg) => arg !== '--json',
     );
   const megabyte = 'x'.repeat(1_000_000);
+  /** A hold on one record of `store`: each case spoils its key. */
+  const holdRecord = (store: string, key: string) => [
+    'hold',
+    'add',
+    '--store',
+    store,
+    '--key',
+    key,
+    '--reason',
+    'Disputed invoice 4711',
+    '--by',
+    'Finance',
+  ];
 
   it.each([
     ['an empty --request-id', () => submit('--request-id', ''), /"" is not a request id \(--request-id\)/],
@@ -62,6 +75,16 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
       'a hold reason on two lines',
       () => ['hold', 'add', '--subject', `email=${subject.email}`, '--reason', 'case\n42', '--by', 'Legal'],
       /the reason \(--reason\) holds a line break/,
+    ],
+    [
+      'an object key longer than S3 takes',
+      () => holdRecord('call-recordings', `calls/${'9'.repeat(1_100)}/x.wav`),
+      /the object key is longer than any key S3 holds \(1024 bytes\)/,
+    ],
+    [
+      'a DynamoDB key longer than DynamoDB takes',
+      () => holdRecord('conversions', JSON.stringify({ conversionId: 'c'.repeat(2_049) })),
+      /key attribute "conversionId" of store conversions is longer than any key DynamoDB holds \(2048 bytes\)/,
     ],
     ['February 30', () => ['sweep', '--now', '2026-02-30T00:00:00Z'], /--now must be an ISO-8601 date/],
     ['April 31', () => ['sweep', '--now', '2026-04-31T00:00:00Z', '--dry-run'], /that exists/],
