@@ -1,4 +1,12 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SeedSubject } from '../../examples/adtech/seed';
@@ -215,6 +223,33 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
       }
     });
   });
+});
+
+describe('an empty --state-dir or --datamap', () => {
+  it.each([
+    ['request list', ['request', 'list', '--state-dir', ''], '--state-dir'],
+    ['sweep', ['sweep', '--dry-run', '--state-dir', ' '], '--state-dir'],
+    ['demo', ['demo', '--subjects', '2', '--state-dir', ''], '--state-dir'],
+    ['init', ['init', '--datamap', '', '--state-dir', 'never-made'], '--datamap'],
+    ['check on AWS', ['check', '--target', 'aws', '--datamap', ''], '--datamap'],
+  ])(
+    '%s: refused in one line, instead of taking the working directory or the default',
+    async (_name, args, flag) => {
+      // prepare
+      const hadDefault = existsSync(resolve('.lethe'));
+
+      // act
+      const run = await lethe(args);
+
+      // assess
+      expect({ code: run.code, out: run.out }).toEqual({ code: 2, out: '' });
+      expect(lines(run.err)).toEqual([
+        `lethe: ${flag} is empty; give a path, or leave the option out for the default`,
+      ]);
+      expect(existsSync(resolve('.lethe'))).toBe(hadDefault);
+      expect(existsSync(resolve('never-made'))).toBe(false);
+    },
+  );
 });
 
 describe('lethe init on a state directory that exists', () => {

@@ -11,7 +11,7 @@ import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest } from '../format';
 import { quoted, wholeNumber } from '../input';
 import type { CliIo } from '../io';
-import { type CommandContext, type CommonOptions, common } from './shared';
+import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Where the example data map sits in the package; the demo names it by this path. */
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
@@ -173,6 +173,7 @@ export function addDemoCommand(program: Command, context: CommandContext): void 
     if (opts.datamap !== undefined) {
       throw new UsageError(`demo always runs the example data map ${EXAMPLE_DATAMAP}; leave out --datamap`);
     }
+    localPaths(opts);
     const stateDir = opts.stateDir === '.lethe' ? '.lethe/demo' : (opts.stateDir ?? '.lethe/demo');
     const result = await runDemo({ stateDir, subjects, io: context.io, json: opts.json ?? false });
     if (result.failed) context.exitCode = EXIT.requestFailed;

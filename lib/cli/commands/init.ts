@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { openLocalEnvironment } from '../../local/environment';
 import { UsageError } from '../errors';
 import { table } from '../format';
-import { type CommandContext, type CommonOptions, common } from './shared';
+import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Adds `lethe init`: creates the local environment for a data map. */
 export function addInitCommand(program: Command, context: CommandContext): void {
@@ -18,13 +18,14 @@ export function addInitCommand(program: Command, context: CommandContext): void 
       )
       .addHelpText('after', '\nExample:\n  lethe init --datamap examples/adtech/datamap.yaml'),
   ).action(async (opts: CommonOptions & { force?: boolean }) => {
-    if (!opts.datamap)
+    const { stateDir, dataMapPath } = localPaths(opts);
+    if (dataMapPath === undefined)
       throw new UsageError(
         'init needs --datamap FILE, e.g. lethe init --datamap examples/adtech/datamap.yaml',
       );
     const env = await openLocalEnvironment({
-      stateDir: opts.stateDir,
-      dataMapPath: opts.datamap,
+      ...(stateDir !== undefined ? { stateDir } : {}),
+      dataMapPath,
       init: true,
       force: opts.force ?? false,
     });

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadDataMap } from '../../datamap/load';
 import type { DataMap } from '../../datamap/schema';
@@ -74,8 +73,12 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
   const shared = (opts: CommonOptions): LocalBackend | undefined => {
     const backend = options.localBackend;
     if (!backend || opts.target === 'aws') return undefined;
-    if (resolve(opts.stateDir ?? '.lethe') !== backend.env.stateDir) {
-      throw new Error(`the shared test backend is for ${backend.env.stateDir}, not ${opts.stateDir}`);
+    // What opening checks before it starts anything, so that the hook refuses what opening refuses.
+    const { stateDir, dataMapPath } = localDataMap(localPaths(opts));
+    if (stateDir !== backend.env.stateDir || dataMapPath !== backend.env.dataMapPath) {
+      throw new Error(
+        `the shared test backend runs ${backend.env.stateDir} with ${backend.env.dataMapPath}, not ${stateDir} with ${dataMapPath}`,
+      );
     }
     return backend;
   };
@@ -88,8 +91,7 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
       });
     }
     return LocalBackend.open({
-      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-      ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
+      ...localPaths(opts),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -98,13 +100,7 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     io,
     exitCode: EXIT.ok,
     print: (opts, value, text) => io.out(opts.json ? JSON.stringify(value, null, 2) : text()),
-    dataMap: (opts) =>
-      opts.target === 'aws'
-        ? awsDataMap(opts)
-        : localDataMap({
-            ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-            ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
-          }).dataMap,
+    dataMap: (opts) => (opts.target === 'aws' ? awsDataMap(opts) : localDataMap(localPaths(opts)).dataMap),
     withBackend: async (opts, work) => {
       const reused = shared(opts);
       if (reused) return work(reused);
@@ -118,10 +114,7 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     withEnvironment: async (opts, work) => {
       const reused = shared(opts);
       if (reused) return work(reused.env);
-      const env = await openLocalEnvironment({
-        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-        ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
-      });
+      const env = await openLocalEnvironment(localPaths(opts));
       try {
         return await work(env);
       } finally {
@@ -131,9 +124,29 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
   };
 }
 
+/**
+ * --state-dir and --datamap as given. An empty one is refused: it would name the working
+ * directory, or be taken for no option at all and quietly use another data map.
+ */
+export function localPaths(opts: CommonOptions): { stateDir?: string; dataMapPath?: string } {
+  for (const [flag, value] of [
+    ['--state-dir', opts.stateDir],
+    ['--datamap', opts.datamap],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new UsageError(`${flag} is empty; give a path, or leave the option out for the default`);
+    }
+  }
+  return {
+    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    ...(opts.datamap !== undefined ? { dataMapPath: opts.datamap } : {}),
+  };
+}
+
 /** The data map of a deployed stack: given with --datamap, as the stack does not hold it. */
 function awsDataMap(opts: CommonOptions): DataMap {
-  if (!opts.datamap)
+  localPaths(opts);
+  if (opts.datamap === undefined)
     throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
   return loadDataMap(opts.datamap);
 }
