@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { SeedSubject } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { startLocalServers } from '../../lib/local/servers';
-import { lethe, requestSubmitArgs, seedStateDir, snapshotEverythingIn } from '../helpers/cli';
+import { holdRecordArgs, lethe, requestSubmitArgs, seedStateDir, snapshotEverythingIn } from '../helpers/cli';
 import { EXAMPLE_DATAMAP_PATH, exampleSeed, richestSubject } from '../helpers/world';
 
 /** The lines a run printed on stderr. */
@@ -39,19 +39,6 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
       (arg) => arg !== '--json',
     );
   const megabyte = 'x'.repeat(1_000_000);
-  /** A hold on one record of `store`: each case spoils its key. */
-  const holdRecord = (store: string, key: string) => [
-    'hold',
-    'add',
-    '--store',
-    store,
-    '--key',
-    key,
-    '--reason',
-    'Disputed invoice 4711',
-    '--by',
-    'Finance',
-  ];
 
   it.each([
     ['an empty --request-id', () => submit('--request-id', ''), /"" is not a request id \(--request-id\)/],
@@ -86,12 +73,12 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
     ],
     [
       'an object key longer than S3 takes',
-      () => holdRecord('call-recordings', `calls/${'9'.repeat(1_100)}/x.wav`),
+      () => holdRecordArgs('call-recordings', `calls/${'9'.repeat(1_100)}/x.wav`),
       /the object key is longer than any key S3 holds \(1024 bytes\)/,
     ],
     [
       'a DynamoDB key longer than DynamoDB takes',
-      () => holdRecord('conversions', JSON.stringify({ conversionId: 'c'.repeat(2_049) })),
+      () => holdRecordArgs('conversions', JSON.stringify({ conversionId: 'c'.repeat(2_049) })),
       /key attribute "conversionId" of store conversions is longer than any key DynamoDB holds \(2048 bytes\)/,
     ],
     ['February 30', () => ['sweep', '--now', '2026-02-30T00:00:00Z'], /--now must be an ISO-8601 date/],

@@ -73,6 +73,22 @@ export function requestSubmitArgs(
   ];
 }
 
+/** The arguments of `lethe hold add` on one record of `store` (a DynamoDB key as JSON, or an object key). */
+export function holdRecordArgs(store: string, key: string): string[] {
+  return [
+    'hold',
+    'add',
+    '--store',
+    store,
+    '--key',
+    key,
+    '--reason',
+    'Disputed invoice 4711',
+    '--by',
+    'Finance',
+  ];
+}
+
 /** Everything in every store, read through a short-lived environment on the same state directory. */
 export async function snapshotStateDir(stateDir: string): Promise<Map<string, SnapshotEntry>> {
   const env = await openLocalEnvironment({ stateDir });
