@@ -1,4 +1,5 @@
 import { DataMapError } from '../datamap/load';
+import { ImportError } from '../local/import-errors';
 
 /** Exit codes of the lethe CLI. */
 export const EXIT = { ok: 0, requestFailed: 1, badInput: 2 } as const;
@@ -39,10 +40,11 @@ export function exitCodeFor(error: unknown): number {
 
 /**
  * What to print for an error that ended a command: one line, or for a data map with several
- * problems a line that says so and one line for each problem. The message of any other error is
- * one line by contract; a line break in it (a value someone typed) is shown escaped, not obeyed.
+ * problems, or an import file with bad lines, a line that says so and one line for each. The
+ * message of any other error is one line by contract; a line break in it (a value someone typed)
+ * is shown escaped, not obeyed.
  */
 export function errorLines(error: Error): string[] {
-  if (error instanceof DataMapError) return [error.summary, ...error.details];
+  if (error instanceof DataMapError || error instanceof ImportError) return [error.summary, ...error.details];
   return [error.message];
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateAdtechSeed, type SeedSubject } from '../../../examples/adtech/seed';
+import { checkStores } from '../../check';
 import { openLocalEnvironment } from '../../local/environment';
 import type { HistoryEvent } from '../../local/execution';
 import { importSeed } from '../../local/import';
@@ -11,6 +12,7 @@ import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest } from '../format';
 import { quoted, wholeNumber } from '../input';
 import type { CliIo } from '../io';
+import { keepFindings } from './check';
 import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Where the example data map sits in the package; the demo names it by this path. */
@@ -88,8 +90,13 @@ export async function runDemo(options: {
     'made by lethe demo, which deletes this folder when it runs again\n',
   );
   const seed = generateAdtechSeed({ subjects: options.subjects, recordsPerSubject: 5 });
+  let unreachable: number;
   try {
     await importSeed(env.dataMap, seed, env.clients);
+    // What lethe check finds is what every request says it cannot vouch for.
+    const check = await checkStores(env.deps);
+    await keepFindings(env.deps, check);
+    unreachable = check.wouldMiss;
   } finally {
     await env.close();
   }
@@ -99,6 +106,11 @@ export async function runDemo(options: {
   say(`lethe demo — state in ${stateDir}`);
   say(
     `Seeded the ad-tech example (${EXAMPLE_DATAMAP}): ${seed.subjects.length} people, ${records} items and objects in ${env.dataMap.stores.length} stores.`,
+  );
+  say(
+    unreachable === 0
+      ? 'lethe check: every locate rule reaches every record it covers.'
+      : `lethe check: ${unreachable} record(s) hold values locate cannot reach (see lethe check).`,
   );
 
   const subject = demoSubject(seed.subjects);
