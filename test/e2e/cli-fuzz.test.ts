@@ -19,6 +19,7 @@ import { LocalBackend } from '../../lib/cli/backends';
 import { DataMapError, loadDataMap } from '../../lib/datamap/load';
 import type { LegalHold } from '../../lib/holds';
 import type { FaultInjector } from '../../lib/local/execution';
+import { checkItemsFile } from '../../lib/local/import';
 import { requestStatusSchema, verificationSchema } from '../../lib/rights/request';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
@@ -31,9 +32,10 @@ import { tapWrites, type WriteTap } from '../helpers/write-tap';
 /**
  * Bad input across every command and option of the CLI, generated (seeded: LETHE_PROPERTY_SEED,
  * LETHE_PROPERTY_RUNS; a failure prints the seed and the command that replays it). Each case is
- * one valid command with one thing spoilt, or a command line that is wrong as a whole, and must
- * exit 2 with exactly one line on stderr (a sentence after "lethe: ", nothing escaped-less),
- * nothing on stdout, and nothing changed.
+ * one valid command with one thing spoilt, a command line that is wrong as a whole, or an import
+ * file of good lines with one to three bad ones among them, and must exit 2 with exactly one line
+ * on stderr (a sentence after "lethe: ", what was typed escaped; for an import file, that line and
+ * one naming each bad line by number, never its values), nothing on stdout, and nothing changed.
  *
  * "Nothing changed" is checked per case by a tap on the clients of the one open environment every
  * command runs on (CliOptions.localBackend): any request that can write to a table or bucket is
@@ -373,7 +375,7 @@ interface Fixtures {
   otherDataMap: string;
   /** --state-dir values that are no initialised state directory. */
   badStateDirs: string[];
-  /** --file values lethe import refuses (on the current import validation). */
+  /** --file values that are no file of items (generated files with bad lines come from badImportFile). */
   badItemFiles: string[];
   goodItemFile: string;
   s3Dir: string;
@@ -385,7 +387,116 @@ interface Fixtures {
 interface BadCase {
   what: string;
   argv: string[];
+  /** A JSON-lines file to write first, given in argv as IMPORT_FILE: the bad lines' numbers, 1-based. */
+  importFile?: { lines: string[]; bad: number[] };
 }
+
+/** Where argv names the generated import file. */
+const IMPORT_FILE = '@import-file';
+
+/** Lines any import of the store takes: each a new item, its locate keys normalised. */
+const GOOD_ITEMS: Record<'inquiries' | 'conversions', (n: number) => Record<string, unknown>> = {
+  inquiries: (n) => ({
+    email: `import-${n}@example.com`,
+    receivedAt: `2026-01-${pad(1 + (n % 28))}T00:00:00Z`,
+    message: 'Please call back',
+  }),
+  conversions: (n) => ({
+    conversionId: `cv-import-${n}`,
+    cookieId: `123e4567-e89b-12d3-a456-${String(n).padStart(12, '0')}`,
+    convertedAt: 1_767_225_600 + n,
+    value: 12.5,
+  }),
+};
+
+/** A line import must refuse, made from the good item `item` (or `other`, a good item of the same file). */
+type LineSpoiler = (item: Record<string, unknown>, other: Record<string, unknown>) => string;
+const json = (value: unknown) => JSON.stringify(value);
+const withValue =
+  (name: string, value: unknown): LineSpoiler =>
+  (item) =>
+    json({ ...item, [name]: value });
+const withoutAttribute =
+  (name: string): LineSpoiler =>
+  (item) => {
+    const { [name]: _dropped, ...rest } = item;
+    return json(rest);
+  };
+const BAD_LINES: Record<'inquiries' | 'conversions', LineSpoiler[]> = {
+  inquiries: [
+    withoutAttribute('email'),
+    withoutAttribute('receivedAt'),
+    withValue('email', ''),
+    withValue('email', 7),
+    withValue('email', null),
+    withValue('receivedAt', true),
+    withValue('receivedAt', { at: 'now' }),
+    withValue('email', ['import@example.com']),
+    withValue('notes', 'n'.repeat(410 * 1024)), // over DynamoDB's 400 KB
+    withValue('blob', 'b'.repeat(1_100_000)), // a line over 1 MB
+    (_item, other) => json(other), // the key of another line
+    (item) => json({ ...item, email: String(item.email).toUpperCase() }), // a locate key not normalised
+    (item) => json({ ...item, email: ` ${String(item.email)} ` }),
+    (item) => `${json(item).slice(0, -1)},"score":1e200}`, // a number DynamoDB cannot hold
+    (item) => json(item).slice(0, -1), // cut short
+    () => '{"email": broken',
+    () => '{"email": "\u001b[2J"',
+    () => '[1,2]',
+    () => '"just text"',
+    () => 'null',
+    () => '42',
+  ],
+  conversions: [
+    withValue('cookieId', 12_345), // an index key of the wrong type
+    withValue('cookieId', ''),
+    withValue('cookieId', { id: 'x' }),
+    withValue('conversionId', ''),
+    withoutAttribute('conversionId'),
+    (_item, other) => json(other),
+  ],
+};
+
+/** An import file of good lines with one to three bad ones among them. */
+const badImportFile = (store: 'inquiries' | 'conversions'): fc.Arbitrary<BadCase> =>
+  fc
+    .record({
+      goods: fc.integer({ min: 1, max: 20 }),
+      start: fc.integer({ min: 0, max: 10_000 }),
+      spoilt: fc.array(
+        fc.record({
+          spoiler: fc.constantFrom(...BAD_LINES[store]),
+          at: fc.nat(),
+          of: fc.nat(),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    })
+    .map(({ goods, start, spoilt }) => {
+      const items = Array.from({ length: goods }, (_, n) => GOOD_ITEMS[store](start + n));
+      // Each line with the key it stores (a repeated key is refused where it repeats) or none when refused anyway.
+      const entries: { text: string; key?: number }[] = items.map((item, n) => ({
+        text: json(item),
+        key: n,
+      }));
+      spoilt.forEach(({ spoiler, at, of }, index) => {
+        const original = of % items.length;
+        const text = spoiler(GOOD_ITEMS[store](start + goods + index), items[original]!);
+        const entry = text === json(items[original]) ? { text, key: original } : { text };
+        entries.splice(at % (entries.length + 1), 0, entry);
+      });
+      const stored = new Set<number>();
+      const bad = entries.flatMap((entry, index) => {
+        if (entry.key === undefined) return [index + 1];
+        if (stored.has(entry.key)) return [index + 1];
+        stored.add(entry.key);
+        return [];
+      });
+      return {
+        what: `import: a file with bad lines (${store})`,
+        argv: ['import', '--store', store, '--file', IMPORT_FILE],
+        importFile: { lines: entries.map((entry) => entry.text), bad },
+      };
+    });
 
 /** `argv` without `flag` and its value. */
 const without = (argv: readonly string[], flag: string): string[] => {
@@ -732,8 +843,11 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ...commonSpoils(f, ['hold', 'release', f.activeHoldId, '--by', 'Legal']),
   ];
 
-  // Import files stay light: only what the current import validation refuses.
   const importBase = ['import', '--store', 'inquiries', '--file', f.goodItemFile];
+  // Import files get a share of their own (about a fifth of the cases): each holds many lines to get wrong.
+  const importFiles = fc
+    .oneof(badImportFile('inquiries'), badImportFile('conversions'))
+    .map((bad) => ({ ...bad, argv: [...bad.argv, ...state] }));
   const importCases = [
     spoil(
       'import: unknown --store',
@@ -855,6 +969,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
       demo,
       whole,
     ].map((cases) => fc.oneof(...cases)),
+    { arbitrary: importFiles, weight: 4 },
   );
 }
 
@@ -887,6 +1002,7 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
   let tap: WriteTap;
   let filesBefore: Map<string, string>;
   let storesBefore: Map<string, string>;
+  let importsDir: string;
   const createdInCwd = !existsSync(resolve('.lethe'));
 
   beforeAll(async () => {
@@ -983,22 +1099,23 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
       badDataMaps,
       otherDataMap,
       badStateDirs: [join(root, 'no-such-state'), root, file('a-file', 'x'), damaged, ''],
-      badItemFiles: [
-        join(root, 'no-such.jsonl'),
-        s3Dir,
-        file(
-          'broken.jsonl',
-          '{"email":"a@example.com","receivedAt":"2026-01-01T00:00:00Z"}\n{"email": broken\n',
-        ),
-        file('array.jsonl', '[1,2]\n'),
-        file('no-key.jsonl', '{"receivedAt":"2026-01-01T00:00:00Z"}\n'),
-        file('number-key.jsonl', '{"email":7,"receivedAt":"2026-01-01T00:00:00Z"}\n'),
-        file('escape.jsonl', '{"email": "\u001b[2J"\n'),
-      ],
+      badItemFiles: [join(root, 'no-such.jsonl'), s3Dir],
       goodItemFile: file('good.jsonl', '{"email":"new@example.com","receivedAt":"2026-01-01T00:00:00Z"}\n'),
       s3Dir,
       keepDir,
     };
+
+    importsDir = mkdtempSync(join(tmpdir(), 'lethe-cli-fuzz-imports-'));
+    // The good lines the generated import files are made of pass import's checks.
+    for (const store of ['inquiries', 'conversions'] as const) {
+      const path = join(importsDir, `good-${store}.jsonl`);
+      writeFileSync(path, `${[1, 2, 3].map((n) => json(GOOD_ITEMS[store](n))).join('\n')}\n`);
+      expect(await checkItemsFile(dataMap, store, path)).toEqual({
+        items: 3,
+        normalisedKeys: 0,
+        keptKeys: 0,
+      });
+    }
 
     backend = await LocalBackend.open({ stateDir });
     tap = tapWrites(backend.env.clients);
@@ -1009,6 +1126,7 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
   afterAll(async () => {
     await backend?.dispose();
     if (f) rmSync(f.root, { recursive: true, force: true });
+    if (importsDir) rmSync(importsDir, { recursive: true, force: true });
   });
 
   it(
@@ -1019,10 +1137,19 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
       // would fail for that, so they all name the case that did.
       let changedBy: BadCase | undefined;
       await fc.assert(
-        fc.asyncProperty(badCases(f), async ({ what, argv }) => {
+        fc.asyncProperty(badCases(f), async ({ what, argv: given, importFile }) => {
           // prepare
           if (changedBy) throw new Error(`an earlier case changed the state: ${JSON.stringify(changedBy)}`);
           tap.clear();
+          let argv = given;
+          let listed: string[] = [];
+          if (importFile) {
+            // Written outside the folder whose files are compared.
+            const path = join(importsDir, `case-${cases}.jsonl`);
+            writeFileSync(path, `${importFile.lines.join('\n')}\n`);
+            argv = given.map((arg) => (arg === IMPORT_FILE ? path : arg));
+            listed = importFile.bad.map((number) => `${path}:${number}: `);
+          }
 
           // act
           const run = await lethe(argv, { localBackend: backend });
@@ -1031,7 +1158,15 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
           const lines = run.err.split('\n').filter((line) => line !== '');
           const seen = { what, code: run.code, out: run.out, lines: lines.length, writes: [...tap.writes] };
           if (tap.writes.length > 0) changedBy = { what, argv };
-          expect(seen).toEqual({ what, code: 2, out: '', lines: 1, writes: [] });
+          // One line, or for an import file the line that says nothing was imported and one per bad line.
+          expect(seen).toEqual({ what, code: 2, out: '', lines: 1 + listed.length, writes: [] });
+          expect(lines.slice(1).map((line) => line.slice(0, line.indexOf(': ') + 2))).toEqual(listed);
+          if (importFile) expect(lines[0]).toMatch(/cannot be imported .*, so nothing was imported: fix /);
+          for (const detail of lines.slice(1)) {
+            expect(detail).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+            expect(detail).not.toMatch(RAW_STORE_MESSAGE);
+            expect(detail).not.toMatch(/import-\d+@example\.com|cv-import-\d+|123e4567/i); // no value
+          }
           const [line = ''] = lines;
           // A sentence: lethe's prefix, then words, with what was typed escaped.
           expect(line).toMatch(/^lethe: \S+( \S+){3,}/);
