@@ -404,7 +404,7 @@ describe('local servers with a state directory', () => {
       // act
       const contender = startLocalServers({ stateDir });
       // assess
-      await expect(contender).rejects.toThrow(/could not be opened/);
+      await expect(contender).rejects.toThrow(/cannot be opened, most likely because another lethe process/);
     } finally {
       await holder.stop();
     }
