@@ -856,6 +856,39 @@ describe('erase', () => {
     expectOnlyChanged(before, await snapshot(), new Set(['partner-contacts|p-1|c-2']));
   });
 
+  it('masks a list and a string set of cookie ids with hmac (the update is conditional on the list as read)', async () => {
+    // prepare: inquiries masked instead of deleted; Ada's rows hold her cookie ids as a set and as a list
+    const masking: DynamoStore = {
+      ...inquiries,
+      erase: {
+        action: 'mask',
+        fields: [
+          { attribute: 'cookieIds', with: 'hmac' },
+          { attribute: 'phone', with: 'remove' },
+        ],
+      },
+    };
+    const before = await snapshot();
+    const location = await locateInStore(dataMap, masking, [identity('email', ADA.email)], clients);
+
+    // act
+    const outcome = await eraseInDynamoStore(masking, location.records, clients, {
+      hmacKey: HMAC_KEY,
+      retry: FAST_RETRY,
+    });
+
+    // assess: both masked (a list compared by reference would never pass the condition)
+    expect(outcome).toMatchObject({ masked: 2, failed: 0, skipped: 0 });
+    const after = await snapshot();
+    const rows = [...after.entries()].filter(([id]) => id.startsWith(`inquiries|${ADA.email}|`));
+    expect(rows).toHaveLength(2);
+    for (const [, item] of rows) {
+      expect(item.cookieIds?.S).toMatch(/^hmac:[0-9a-f]{64}$/);
+      expect(item.phone).toBeUndefined();
+    }
+    expectOnlyChanged(before, after, new Set(rows.map(([id]) => id)));
+  });
+
   it('skips, and counts as not ours, an item whose matched attribute changed after locating', async () => {
     // prepare: locate Carol, then her sales seat is handed to Frank before erasure runs
     const location = await locateInStore(
