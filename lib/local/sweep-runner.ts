@@ -107,6 +107,7 @@ export class LocalSweepRunner {
 
     const steps = createSweepSteps(this.env.deps);
     const { output, failure: failed } = await runLocalExecution({
+      stateMachineName: 'lethe-sweeps',
       definition: this.definition,
       executionId: sweepId,
       input: executionInput,
