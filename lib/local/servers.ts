@@ -15,6 +15,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { installDynaliteShims } from './dynalite-shims';
 import { installS3rverShims, removeLeftoverTemporaryFiles } from './s3rver-shims';
 
 /** Endpoints of the in-process DynamoDB (dynalite) and S3 (s3rver) servers. */
@@ -109,6 +110,7 @@ function closeDynalite(server: Server): Promise<void> {
  */
 export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
   installS3rverShims();
+  installDynaliteShims();
 
   const { stateDir } = options;
   let dynamoPath: string | undefined;

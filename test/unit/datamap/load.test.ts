@@ -328,6 +328,20 @@ describe('parseDataMap: cross-field rules', () => {
       fix: 'the fixed value is itself a valid phone identity',
     },
     {
+      rule: 'an exemption is met by the fixed value a mask writes',
+      source: edit('{ attribute: title, with: remove }', '{ attribute: role, with: fixed, value: billing }'),
+      path: `${store('partner-contacts')}.exemptions[0].when`,
+      at: 'when: { attribute: role, equals: billing }',
+      fix: 'erase masks "role" with fixed, and a record so masked meets this exemption: the records erasure masks would be called exempt when located again; decide the exemption on an attribute the mask leaves alone, or mask "role" another way',
+    },
+    {
+      rule: 'an exemption for records without an attribute that a mask removes',
+      source: edit('when: { attribute: role, equals: billing }', 'when: { attribute: title, exists: false }'),
+      path: `${store('partner-contacts')}.exemptions[0].when`,
+      at: 'when: { attribute: title, exists: false }',
+      fix: 'erase masks "title" with remove, and a record so masked meets this exemption',
+    },
+    {
       rule: 'a per-subject S3 store is masked',
       source: edit(
         '    erase: { action: delete }\n    retention:\n      period: P6M',
