@@ -1,3 +1,4 @@
+import type { Identity } from '../datamap/identity';
 import type { LegalHold } from '../holds';
 import type { HistoryEvent } from '../local/execution';
 import type { SweepCounts } from '../retention';
@@ -16,6 +17,21 @@ export function printable(text: string): string {
     /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
     (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}`,
   );
+}
+
+/**
+ * The identities a request was submitted with, each as normalised (what lethe locates and hashes
+ * by) and, where it differs, as typed, so whoever typed it sees what was understood. Identifiers:
+ * for the terminal of the person who typed them only, never for --json, a file or a log.
+ */
+export function describeSubject(given: readonly { argument: string; identity: Identity }[]): string {
+  return given
+    .map(({ argument, identity }) => {
+      const typed = argument.slice(argument.indexOf('=') + 1);
+      const asGiven = typed === identity.value ? '' : ` (as given: '${printable(typed)}')`;
+      return `  subject: ${printable(identity.type)}=${printable(identity.value)}${asGiven}`;
+    })
+    .join('\n');
 }
 
 /** Renders rows as a left-aligned text table with a header line. */
@@ -65,7 +81,7 @@ export function describeRequest(summary: RequestSummary): string {
     `Request ${summary.requestId}: ${summary.type} (${summary.jurisdiction.toUpperCase()}) — ${summary.status}`,
     `  received ${summary.receivedAt}, due ${summary.dueAt}${summary.completedAt ? `, ended ${summary.completedAt}` : ''}`,
   ];
-  if (summary.reason) lines.push(`  reason: ${summary.reason}`);
+  if (summary.reason) lines.push(`  reason: ${printable(summary.reason)}`);
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
   if (summary.export?.deletedAt) {
     lines.push(`  export package: deleted ${summary.export.deletedAt} by a later erasure of the same person`);
@@ -92,7 +108,7 @@ export function describeRequest(summary: RequestSummary): string {
   }
   if (summary.error) {
     lines.push(
-      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
+      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${printable(summary.error.message)}`,
     );
   }
   lines.push(...describeReview(summary));
@@ -215,7 +231,7 @@ export function describeHistory(events: HistoryEvent[]): string {
     } else if (event.error || event.type.startsWith('Execution')) {
       const where = `${event.state ?? ''}${inMap ? `[${event.index}]` : ''}`;
       const what = event.error
-        ? `${event.type}: ${event.error}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
+        ? `${event.type}: ${printable(event.error)}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
         : event.type;
       rows.push([offset(event.at), '', where, what]);
     }
@@ -278,7 +294,7 @@ export function describeSweep(outcome: SweepOutcome): string {
         `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
   }
-  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);
+  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${printable(outcome.error.message)}`);
   return lines.join('\n');
 }
 
@@ -286,5 +302,5 @@ export function describeSweep(outcome: SweepOutcome): string {
 export function describeHoldScope(hold: LegalHold): string {
   return hold.scope === 'subject'
     ? `subject by ${hold.identityType ?? 'identity'}, ${hold.identityCount ?? 1} linked identit${hold.identityCount === 1 ? 'y' : 'ies'}`
-    : `record ${hold.recordKey ?? ''} in ${hold.storeId ?? '?'}`;
+    : `record ${printable(hold.recordKey ?? '')} in ${hold.storeId ?? '?'}`;
 }

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
+import type { AdtechSeed } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
+import { importSeed } from '../../lib/local/import';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
+import { snapshotEverything } from './snapshot';
+import { EXAMPLE_DATAMAP_PATH, exampleDataMap, SEED_NOW, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
   code: number;
@@ -73,6 +76,22 @@ export function requestSubmitArgs(
   ];
 }
 
+/** The arguments of `lethe hold add` on one record of `store` (a DynamoDB key as JSON, or an object key). */
+export function holdRecordArgs(store: string, key: string): string[] {
+  return [
+    'hold',
+    'add',
+    '--store',
+    store,
+    '--key',
+    key,
+    '--reason',
+    'Disputed invoice 4711',
+    '--by',
+    'Finance',
+  ];
+}
+
 /** Everything in every store, read through a short-lived environment on the same state directory. */
 export async function snapshotStateDir(stateDir: string): Promise<Map<string, SnapshotEntry>> {
   const env = await openLocalEnvironment({ stateDir });
@@ -119,4 +138,29 @@ export async function includeAllInReview(stateDir: string, summary: RequestSumma
   const run = await reviewIncludingAll(stateDir, summary);
   if (run.err !== '') throw new Error(`review failed (${run.code}): ${run.err}`);
   return JSON.parse(run.out) as RequestSummary;
+}
+
+/** Every table and bucket of the state directory, lethe's own included (see snapshotEverything). */
+export async function snapshotEverythingIn(stateDir: string): Promise<Map<string, string>> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    return await snapshotEverything(env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+/** A state directory initialised for the example data map and loaded with `seed` (directly, not through the CLI). */
+export async function seedStateDir(stateDir: string, seed: AdtechSeed): Promise<void> {
+  const env = await openLocalEnvironment({
+    stateDir,
+    dataMapPath: EXAMPLE_DATAMAP_PATH,
+    init: true,
+    now: () => SEED_NOW,
+  });
+  try {
+    await importSeed(env.dataMap, seed, env.clients);
+  } finally {
+    await env.close();
+  }
 }

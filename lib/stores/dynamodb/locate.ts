@@ -26,6 +26,7 @@ import {
   ruleKeyType,
 } from './keys';
 import { isMaskedItem } from './mask';
+import { holdsMaskedForm } from './masked-form';
 import { BATCH_GET_LIMIT, batchGetChunk, type DynamoReadOptions } from './read';
 
 /** Every page of a Query, following LastEvaluatedKey; throttling is retried with backoff. */
@@ -158,7 +159,7 @@ async function queryRule(
  * (the spelling that found it). Exemptions are evaluated on each item; the store's links yield the
  * identities revealed (normalised, with the value as stored as a spelling; values that are not
  * valid identities of the linked type are skipped, since one malformed row must not stop a
- * request). Never scans.
+ * request, and so are links in their masked form). Never scans.
  * @param identities as resolveIdentities returns them: normalised, with their spellings
  * @param dataMap the identity types, to normalise revealed identities
  * @param options.spellingsOnly query only the identities' spellings, not their values (located before)
@@ -225,6 +226,9 @@ export async function locateInDynamoStore(
     });
     // Exempt items reveal identities too: they are still the subject's, and so is what they link to.
     for (const link of store.links) {
+      // A masked link holds lethe's pseudonym (hmac:…), not an identity: on a retry, the masked
+      // record located again must not add it to the subject's identities.
+      if (holdsMaskedForm(store, link.attribute, attributes[link.attribute])) continue;
       for (const raw of linkValues(attributes[link.attribute])) {
         try {
           const identity = normaliseIdentity(dataMap, link.identity, raw);

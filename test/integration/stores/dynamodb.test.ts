@@ -929,6 +929,64 @@ describe('erase', () => {
     expectOnlyChanged(before, await snapshot(), new Set(['partner-contacts|p-1|c-2']));
   });
 
+  /** Inquiries masked instead of deleted: cookie ids by hmac, the phone as `phone` says. */
+  const inquiriesMasked = (phone: 'remove' | 'hash'): DynamoStore => ({
+    ...inquiries,
+    erase: {
+      action: 'mask',
+      fields: [
+        { attribute: 'cookieIds', with: 'hmac' },
+        { attribute: 'phone', with: phone },
+      ],
+    },
+  });
+
+  it('masks a list and a string set of cookie ids with hmac (the update is conditional on the list as read)', async () => {
+    // prepare: inquiries masked instead of deleted; Ada's rows hold her cookie ids as a set and as a list
+    const masking = inquiriesMasked('remove');
+    const before = await snapshot();
+    const location = await locateInStore(dataMap, masking, [identity('email', ADA.email)], clients);
+
+    // act
+    const outcome = await eraseInDynamoStore(masking, location.records, clients, {
+      hmacKey: HMAC_KEY,
+      retry: FAST_RETRY,
+    });
+
+    // assess: both masked (a list compared by reference would never pass the condition)
+    expect(outcome).toMatchObject({ masked: 2, failed: 0, skipped: 0 });
+    const after = await snapshot();
+    const rows = [...after.entries()].filter(([id]) => id.startsWith(`inquiries|${ADA.email}|`));
+    expect(rows).toHaveLength(2);
+    for (const [, item] of rows) {
+      expect(item.cookieIds?.S).toMatch(/^hmac:[0-9a-f]{64}$/);
+      expect(item.phone).toBeUndefined();
+    }
+    expectOnlyChanged(before, after, new Set(rows.map(([id]) => id)));
+  });
+
+  it('reveals no identity from a masked link, even where the masked form would be a valid identity', async () => {
+    // prepare: cookie ids without a pattern, so "hmac:<hex>" is a valid cookie id; Ada's inquiries masked
+    const patternless: DataMap = {
+      ...dynamoMap,
+      identityTypes: { ...dynamoMap.identityTypes, cookieId: { normalise: 'opaque', caseSensitive: false } },
+    };
+    const masking = inquiriesMasked('hash');
+    const ada = [identity('email', ADA.email)];
+    const first = await locateInStore(patternless, masking, ada, clients);
+    // (without a pattern, the seed's "not-a-cookie" is a cookie id too)
+    expect(first.revealed.filter((revealed) => revealed.type === 'cookieId')).toHaveLength(3);
+    await eraseInDynamoStore(masking, first.records, clients, { hmacKey: HMAC_KEY, retry: FAST_RETRY });
+
+    // act: locate again, as a retry does (the table key still finds the masked rows)
+    const again = await locateInStore(patternless, masking, ada, clients);
+
+    // assess: the rows are found, masked, and their hmac and sha256 values reveal nothing
+    expect(again.records).toHaveLength(2);
+    expect(again.records.every((record) => record.kind === 'item' && record.masked)).toBe(true);
+    expect(again.revealed).toStrictEqual([]);
+  });
+
   it('skips, and counts as not ours, an item whose matched attribute changed after locating', async () => {
     // prepare: locate Carol, then her sales seat is handed to Frank before erasure runs
     const location = await locateInStore(
