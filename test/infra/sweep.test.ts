@@ -7,7 +7,7 @@ import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/sweep-schedule';
 import { type AslObject, parseDefinitionString, sweepWorkflowDefinition } from '../../lib/local/definitions';
 import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
-import { CRASH_ERRORS } from '../../lib/workflow/sweep-workflow';
+import { CRASH_ERRORS } from '../../lib/workflow/tasks';
 import {
   actionsOn,
   adtechDataMap,
