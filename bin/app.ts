@@ -12,6 +12,8 @@ import { createLetheStacks, DEFAULT_STACK_PREFIX } from '../lib/infra/lethe-app'
  *   -c stackPrefix=NAME   stack names NAME-Stateful and NAME-Workflow (default Lethe)
  *   -c sweepSchedule=EXPR when the retention sweep runs, an EventBridge Scheduler expression in
  *                         UTC (default "cron(0 3 * * ? *)": daily at 03:00 UTC)
+ *   -c alarmEmail=ADDRESS who the alarm topic e-mails (default: nobody; subscribe later)
+ *   -c mapConcurrency=N   stores (or scan segments) a Map runs at once, 1 to 40 (default 4)
  * Every stack is checked with cdk-nag's AwsSolutions pack: a finding without an
  * acknowledgement fails the synth.
  */

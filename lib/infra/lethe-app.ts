@@ -15,6 +15,8 @@ export interface LetheStacksProps {
   readonly logLevel?: FunctionLogLevel;
   /** When the retention sweep runs (EventBridge Scheduler expression, UTC); default: context `sweepSchedule`, else daily 03:00 UTC. */
   readonly sweepSchedule?: string;
+  /** Who the alarm topic e-mails; default: context `alarmEmail`, else nobody. */
+  readonly alarmEmail?: string;
 }
 
 export const DEFAULT_STACK_PREFIX = 'Lethe';
@@ -49,6 +51,7 @@ export function createLetheStacks(
     storesUseLetheKey: props.demo ?? false,
     ...(props.logLevel ? { logLevel: props.logLevel } : {}),
     ...(props.sweepSchedule ? { sweepSchedule: props.sweepSchedule } : {}),
+    ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     ...(props.env ? { env: props.env } : {}),
   });
   // Explicit, because the data map's stores and the buckets are referenced by name.
