@@ -23,6 +23,14 @@ import {
 /** Scan segments per DynamoDB store without an expiry index, unless the sweep input says otherwise. */
 export const DEFAULT_SCAN_SEGMENTS = 4;
 
+/**
+ * The most Map items (stores × scan segments) one sweep plans. The items travel in the
+ * execution's state, which Step Functions caps at 256 KiB: before the Map whole, after it as
+ * their counts (the Map replaces them), beside the per-store summary RecordSweep returns; at this
+ * many they stay below the cap (test/unit/retention/sweep-plan.test.ts measures it).
+ */
+export const MAX_SWEEP_ITEMS = 300;
+
 export interface SweepInput {
   /** The sweep's id (the execution name): in every audit event of the sweep. */
   sweepId: string;
@@ -86,8 +94,10 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
     input.storeId === undefined
       ? storesWithRetention(deps.dataMap)
       : [retainedStore(deps.dataMap, input.storeId)];
+  const scanned = stores.filter(scansInSegments).length;
+  const perScan = segmentsWithinCap(stores.length, scanned, segments, input.segments !== undefined);
   const items = stores.flatMap((store) => {
-    const totalSegments = scansInSegments(store) ? segments : 1;
+    const totalSegments = scansInSegments(store) ? perScan : 1;
     return Array.from(
       { length: totalSegments },
       (_, segment): SweepItem => ({
@@ -106,6 +116,27 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
     );
   });
   return { sweepId: input.sweepId, now, dryRun, stores: stores.map((store) => store.id), items };
+}
+
+/**
+ * Scan segments per scanned store such that the plan has at most MAX_SWEEP_ITEMS items: the
+ * default is lowered as far as it must (to 1), a number asked for is refused.
+ * @throws InvalidSweepInputError when even one segment per store is too many, or the segments asked for are
+ */
+function segmentsWithinCap(stores: number, scanned: number, segments: number, asked: boolean): number {
+  const items = (perScan: number) => stores - scanned + scanned * perScan;
+  if (items(1) > MAX_SWEEP_ITEMS) {
+    throw new InvalidSweepInputError(
+      `a sweep of ${stores} stores is over the ${MAX_SWEEP_ITEMS} stores (and scan segments) one sweep may plan: sweep them in groups with --store`,
+    );
+  }
+  if (items(segments) <= MAX_SWEEP_ITEMS) return segments;
+  if (asked) {
+    throw new InvalidSweepInputError(
+      `${segments} segments for each of ${scanned} scanned stores is over the ${MAX_SWEEP_ITEMS} items one sweep may plan: ask for at most ${Math.floor((MAX_SWEEP_ITEMS - stores + scanned) / scanned)}`,
+    );
+  }
+  return Math.max(1, Math.floor((MAX_SWEEP_ITEMS - stores + scanned) / scanned));
 }
 
 /** Appends one event of a sweep to the audit log (hash-chained, like every audit write). */

@@ -96,7 +96,9 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
   sweepPage.next(
     new sfn.Choice(scope, 'MorePages').when(sfn.Condition.isNull('$.token'), storeSwept).otherwise(sweepPage),
   );
-  const sweepStores = steps.map('SweepStores', { itemsPath: '$.plan.items', resultPath: '$.swept' });
+  // The Map replaces the planned items by what StoreSwept keeps of them (ids and counts): only
+  // counts stay in the state after it (the state is capped at 256 KiB; see MAX_SWEEP_ITEMS).
+  const sweepStores = steps.map('SweepStores', { itemsPath: '$.plan.items', resultPath: '$.plan.items' });
   sweepStores.itemProcessor(sweepPage);
 
   const record = task('recordSweep', {
@@ -105,7 +107,7 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
       startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       now: sfn.JsonPath.stringAt('$.plan.now'),
       dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
-      swept: sfn.JsonPath.listAt('$.swept'),
+      swept: sfn.JsonPath.listAt('$.plan.items'),
     }),
     resultSelector: {
       'sweepId.$': '$.Payload.sweepId',
