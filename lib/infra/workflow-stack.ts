@@ -119,6 +119,17 @@ export class LetheWorkflowStack extends Stack {
       expression: props.sweepSchedule ?? this.node.tryGetContext('sweepSchedule'),
     });
     this.sweepSchedule = schedule.schedule;
+    // PlanSweep asks whether an earlier sweep still runs (ListExecutions on the sweep machine). A
+    // policy of its own, as for Verify: the function must not depend on the machine invoking it.
+    new iam.Policy(this, 'PlanSweepListsSweeps', {
+      roles: [this.sweepFunctions.planSweep.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:ListExecutions'],
+          resources: [this.sweepStateMachine.stateMachineArn],
+        }),
+      ],
+    });
     this.sweepScheduleRole = schedule.role;
     this.sweepDeadLetterQueue = schedule.deadLetterQueue;
 

@@ -68,6 +68,8 @@ export interface SweepPlan {
   dryRun: boolean;
   stores: string[];
   items: SweepItem[];
+  /** Another sweep was still running: this one plans nothing and ends (audited as sweep.skipped). */
+  skipped: boolean;
 }
 
 /**
@@ -115,7 +117,14 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
       }),
     );
   });
-  return { sweepId: input.sweepId, now, dryRun, stores: stores.map((store) => store.id), items };
+  return {
+    sweepId: input.sweepId,
+    now,
+    dryRun,
+    stores: stores.map((store) => store.id),
+    items,
+    skipped: false,
+  };
 }
 
 /**
@@ -142,7 +151,7 @@ function segmentsWithinCap(stores: number, scanned: number, segments: number, as
 /** Appends one event of a sweep to the audit log (hash-chained, like every audit write). */
 async function appendSweepEvent(
   deps: SweepDeps,
-  type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed',
+  type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed' | 'sweep.skipped',
   details: Record<string, unknown>,
 ): Promise<void> {
   await appendAuditEvent(
@@ -155,10 +164,31 @@ async function appendSweepEvent(
  * Plans a sweep ({@link planSweep}) and appends `sweep.started` before any page runs: the sweep id,
  * `now`, dry run, and per store its action, period, cut-off and segments. A sweep killed at any
  * point after this has at least this event and the events of the pages it completed.
+ *
+ * When `othersRunning` names sweeps still running (a slow sweep the next scheduled one caught up
+ * with), two sweeps would page through the same stores at once: this one appends `sweep.skipped`
+ * naming them instead, and plans nothing.
  * @throws as planSweep (nothing is appended then: the failure is recorded as `sweep.failed`)
  */
-export async function startSweep(deps: SweepDeps, input: SweepInput): Promise<SweepPlan> {
+export async function startSweep(
+  deps: SweepDeps,
+  input: SweepInput,
+  othersRunning?: () => Promise<string[]>,
+): Promise<SweepPlan> {
   const plan = planSweep(deps, input);
+  const running = othersRunning ? await othersRunning() : [];
+  if (running.length > 0) {
+    await appendSweepEvent(deps, 'sweep.skipped', {
+      sweepId: plan.sweepId,
+      now: plan.now,
+      runningSweeps: running,
+    });
+    deps.log.warn('sweep skipped: another is still running', {
+      sweepId: plan.sweepId,
+      running: running.length,
+    });
+    return { ...plan, stores: [], items: [], skipped: true };
+  }
   const now = new Date(plan.now);
   await appendSweepEvent(deps, 'sweep.started', {
     sweepId: plan.sweepId,

@@ -19,7 +19,8 @@ export const SWEEP_TRANSIENT_ERRORS: readonly string[] = [
  * The sweep workflow:
  *
  * ```
- * PlanSweep (audit event sweep.started) ─▶ SweepStores (Map over stores and scan segments)
+ * PlanSweep (audit event sweep.started) ─▶ AnotherSweepRunning? ─ yes (sweep.skipped) ─▶ SweepSkipped
+ *                                        └─ no ─▶ SweepStores (Map over stores and scan segments)
  *                 └─ SweepPage (sweep.page) ─▶ MorePages? ─ token ─▶ SweepPage (loop)
  *                                          └─ done ──▶ StoreSwept
  *           ─▶ ReapRequests (closes requests nobody finished, audit request.closed)
@@ -64,6 +65,8 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
   const plan = task('planSweep', {
     payload: sfn.TaskInput.fromObject({
       sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      // The machine's own ARN, so PlanSweep can ask whether an earlier sweep still runs.
+      stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
       input: sfn.JsonPath.objectAt('$'),
     }),
     resultSelector: {
@@ -71,6 +74,7 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
       'dryRun.$': '$.Payload.dryRun',
       'stores.$': '$.Payload.stores',
       'items.$': '$.Payload.items',
+      'skipped.$': '$.Payload.skipped',
     },
     resultPath: '$.plan',
   });
@@ -129,5 +133,10 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
     resultPath: '$.reaped',
   });
   record.next(new sfn.Succeed(scope, 'SweepDone'));
-  return plan.next(sweepStores).next(reap).next(record);
+  // A sweep that found an earlier one still running has audited sweep.skipped and ends here.
+  const anotherRunning = new sfn.Choice(scope, 'AnotherSweepRunning')
+    .when(sfn.Condition.booleanEquals('$.plan.skipped', true), new sfn.Succeed(scope, 'SweepSkipped'))
+    .otherwise(sweepStores);
+  sweepStores.next(reap).next(record);
+  return plan.next(anotherRunning);
 }

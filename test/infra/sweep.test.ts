@@ -385,4 +385,20 @@ describe('the synthesized sweep workflow', () => {
       /"Is(Null|Present|Numeric|String|Boolean|Timestamp)":false/,
     );
   });
+
+  it("ends a sweep that found an earlier one running right after PlanSweep; PlanSweep may list the sweep machine's executions only", () => {
+    const states = definition.States as Record<string, State & { Choices?: AslObject[]; Default?: string }>;
+    expect(states[SWEEP_STATES.planSweep]?.Next).toBe('AnotherSweepRunning');
+    expect(states.AnotherSweepRunning?.Choices).toEqual([
+      { Variable: '$.plan.skipped', BooleanEquals: true, Next: 'SweepSkipped' },
+    ]);
+    expect(states.AnotherSweepRunning?.Default).toBe('SweepStores');
+    expect(states.SweepSkipped?.Type).toBe('Succeed');
+
+    const statements = sweepRole('planSweep');
+    expect(actionsOn(statements, (arn) => arn.includes('SweepStateMachine'))).toEqual([
+      'states:ListExecutions',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('RequestStateMachine'))).toEqual([]);
+  });
 });
