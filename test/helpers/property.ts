@@ -5,8 +5,8 @@ import fc from 'fast-check';
  * Options for every `fc.assert` in the tests, so that any property run can be replayed and
  * lengthened from the command line:
  *
- * - `LETHE_PROPERTY_SEED`: the seed (an integer) instead of the test's default (fast-check picks
- *   one at random unless the test fixes one).
+ * - `LETHE_PROPERTY_SEED`: the seed (an integer) instead of the test's default (a seed the test
+ *   fixes, or one fixed by its file and name, so CI runs the same cases every time).
  * - `LETHE_PROPERTY_RUNS`: the number of runs instead of the test's default (CI keeps the default;
  *   set it higher for a longer search, e.g. `LETHE_PROPERTY_RUNS=10000 npx jest test/unit`).
  *
@@ -54,11 +54,25 @@ export function replayCommand(seed: number): string {
 }
 
 /**
+ * A seed fixed by the test's file and name: CI explores the same cases on every run, so a red run
+ * is a change's doing, never the dice's; LETHE_PROPERTY_SEED explores others.
+ */
+export function seedOfCurrentTest(): number {
+  const { testPath, currentTestName } = expect.getState();
+  const text = `${testPath ? relative(process.cwd(), testPath) : ''}\u0000${currentTestName ?? ''}`;
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return hash | 0;
+}
+
+/**
  * The options to give `fc.assert`: `defaults` are the test's own run count (and seed, if it
  * fixes one), overridden by LETHE_PROPERTY_RUNS and LETHE_PROPERTY_SEED.
  */
 export function propertyRun(defaults: { numRuns?: number; seed?: number } = {}): PropertyRun {
-  const seed = integerFromEnvironment(SEED_VARIABLE, () => true) ?? defaults.seed;
+  const seed = integerFromEnvironment(SEED_VARIABLE, () => true) ?? defaults.seed ?? seedOfCurrentTest();
   const numRuns =
     integerFromEnvironment(RUNS_VARIABLE, (value) => value > 0) ?? defaults.numRuns ?? DEFAULT_RUNS;
   return {

@@ -395,7 +395,10 @@ describe('normaliseIdentity: properties', () => {
     )
     .map(
       ([prefix, first, rest]) => `${prefix}${first}${rest.map(([digit, sep]) => `${digit}${sep}`).join('')}`,
-    );
+    )
+    // "(0)" after the country code is the trunk prefix people write and normalising drops
+    // (+44 (0)20 …): with it the generated number may have a digit too few to be E.164.
+    .filter((raw) => !raw.includes('(0)'));
 
   const idempotent = (type: string, raw: string) => {
     const first = attempt(type, raw);
