@@ -8,10 +8,14 @@ import { createLetheStacks, DEFAULT_STACK_PREFIX } from '../lib/infra/lethe-app'
 /**
  * The CDK app. Context:
  *   -c datamap=PATH       the data map (default from cdk.json: examples/adtech/datamap.yaml)
- *   -c demo=true          also create the data map's stores, so the example deploys whole
+ *   -c demo=true          also create the data map's stores, so the example deploys whole (its
+ *                         buckets named <name>-<account>-<region>, for the account and region
+ *                         the CLI deploys to)
  *   -c stackPrefix=NAME   stack names NAME-Stateful and NAME-Workflow (default Lethe)
  *   -c sweepSchedule=EXPR when the retention sweep runs, an EventBridge Scheduler expression in
  *                         UTC (default "cron(0 3 * * ? *)": daily at 03:00 UTC)
+ *   -c alarmEmail=ADDRESS who the alarm topic e-mails (default: nobody; subscribe later)
+ *   -c mapConcurrency=N   stores (or scan segments) a Map runs at once, 1 to 40 (default 4)
  * Every stack is checked with cdk-nag's AwsSolutions pack: a finding without an
  * acknowledgement fails the synth.
  */
@@ -28,11 +32,15 @@ try {
   process.exit(1);
 }
 
-const demo = context('demo');
+const demo = ['true', '1'].includes(String(context('demo')));
+// The CDK CLI sets these from the credentials it deploys with: the demo names its buckets after them.
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
 createLetheStacks(app, {
   dataMap,
-  demo: demo === true || demo === 'true' || demo === '1',
+  demo,
   stackPrefix: String(context('stackPrefix') ?? DEFAULT_STACK_PREFIX),
+  ...(demo && account && region ? { env: { account, region } } : {}),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

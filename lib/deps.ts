@@ -22,6 +22,8 @@ export interface LetheResources {
  */
 export interface ExecutionProbe {
   isRunning(executionId: string): Promise<boolean>;
+  /** The names of the machine's running executions other than this one (on AWS; locally absent). */
+  othersRunning?(executionId: string): Promise<string[]>;
 }
 
 /**

@@ -16,6 +16,7 @@ export type AuditEventType =
   | 'sweep.page'
   | 'sweep.completed'
   | 'sweep.failed'
+  | 'sweep.skipped'
   | 'hold.placed'
   | 'hold.released';
 

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,6 +16,31 @@ import { attribute, buildLetheBucket, buildLetheTable } from './lethe-storage';
  * neither, so a held item must not carry the attribute.
  */
 export const DEMO_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The data map with the demo's bucket names made unique: each S3 store's bucket gets
+ * `-<account>-<region>` appended, since bucket names are global and the example's would collide
+ * with anyone else's demo (and with your own in another account or region). Everything the stacks
+ * build comes from the data map, so the buckets, their grants and the data map bundled into the
+ * functions all use the new names. An environment-agnostic synth (no concrete account and
+ * region) keeps the data map's names.
+ * @throws Error when a name would exceed S3's 63 characters
+ */
+export function withDemoBucketNames(dataMap: DataMap, env: { account?: string; region?: string }): DataMap {
+  const { account, region } = env;
+  if (!account || !region || Token.isUnresolved(account) || Token.isUnresolved(region)) return dataMap;
+  const stores = dataMap.stores.map((store) => {
+    if (store.kind !== 's3') return store;
+    const bucket = `${store.bucket}-${account}-${region}`;
+    if (bucket.length > 63) {
+      throw new Error(
+        `demo bucket name "${bucket}" of store ${store.id} is over S3's 63 characters: shorten the data map's bucket name`,
+      );
+    }
+    return { ...store, bucket };
+  });
+  return { ...dataMap, stores };
+}
 
 export interface DemoStoresProps {
   /** The data map whose stores to create. */

@@ -13,7 +13,12 @@ import type { RoleGrants } from './role-grants';
  * each step's code does (lib/rights/*), and each grant names its actions and resources.
  */
 
-export type LetheFunctionName = RequestStep | SweepStep | 'intake';
+/**
+ * Every lethe function: a step of either workflow, intake, and the two that watch the workflow
+ * (executionEnded marks a request failed when its execution ended outside the failure path;
+ * overdueRequests counts requests past their due date).
+ */
+export type LetheFunctionName = RequestStep | SweepStep | 'intake' | 'executionEnded' | 'overdueRequests';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -138,6 +143,24 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     holds: false,
   },
   recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
+  // marks the request failed (a conditional update), request.failed
+  executionEnded: {
+    requests: ['GetItem', 'UpdateItem'],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
+  // counts open and overdue requests: a scan of the requests table, nothing written
+  overdueRequests: {
+    requests: ['Scan'],
+    audit: false,
+    manifests: [],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
   recordSweepFailure: {
     requests: [],
     audit: true,

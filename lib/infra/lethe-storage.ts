@@ -60,6 +60,19 @@ export function buildLetheKey(scope: Construct, id: string, prefix: string): kms
       },
     }),
   );
+  // The alarm topic is encrypted with the key: CloudWatch alarms and the EventBridge rule on
+  // failed executions publish to it, and SNS asks KMS for a data key on their behalf.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowAlarmsAndEventsToPublishToTheAlarmTopic',
+      principals: [
+        new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+        new iam.ServicePrincipal('events.amazonaws.com'),
+      ],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
   return key;
 }
 

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -17,7 +17,7 @@ export interface LetheWorkflowProps<Step extends RequestStep | SweepStep> {
   /** Builds the definition from the step functions (buildRequestWorkflow, buildSweepWorkflow). */
   readonly definition: (scope: Construct, functions: Record<Step, IFunction>) => sfn.IChainable;
   readonly comment: string;
-  /** The log group is `/aws/vendedlogs/states/<stack name>-<logGroupSuffix>`. */
+  /** The log group is `/aws/vendedlogs/states/<stack name>-<logGroupSuffix>-<stack UUID>`. */
   readonly logGroupSuffix: string;
   /** What the step functions are built from and granted. */
   readonly functionContext: WorkflowFunctionContext;
@@ -53,7 +53,9 @@ export class LetheWorkflow<Step extends RequestStep | SweepStep> extends Constru
     this.logGroup = new logs.LogGroup(this, `${props.name}WorkflowLogs`, {
       // Step Functions delivers through CloudWatch Logs vended logs; this prefix keeps the
       // log resource policy small however many state machines there are.
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${props.logGroupSuffix}`,
+      // The stack's id ends in a UUID new with each creation of the stack: a log group retained
+      // after `cdk destroy` keeps its name to itself, and deploying again does not collide with it.
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${props.logGroupSuffix}-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
       encryptionKey: props.functionContext.own.key,
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -68,6 +68,15 @@ export const FUNCTION_SETTINGS: Record<
     entry: 'lambdas/record-sweep-failure.ts',
     description: 'RecordSweepFailure: audit',
   },
+  executionEnded: {
+    entry: 'lambdas/execution-ended.ts',
+    description: 'Marks a request failed when its execution ended outside the failure path',
+  },
+  overdueRequests: {
+    entry: 'lambdas/overdue-requests.ts',
+    timeout: Duration.minutes(2),
+    description: 'Publishes how many requests are open and past their due date',
+  },
 };
 
 /** What every lethe function of a stack is built from and granted access to. */

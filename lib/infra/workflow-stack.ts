@@ -16,6 +16,7 @@ import { type ImportedStore, importStores } from './datamap-grants';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
 import { LetheWorkflow } from './lethe-workflow';
 import { logicalIdWithoutGroups } from './logical-ids';
+import { LetheMonitoring } from './monitoring';
 import { acknowledgeWildcardResource } from './nag';
 import type { LetheStatefulResources } from './stateful-stack';
 import { SweepSchedule } from './sweep-schedule';
@@ -35,6 +36,8 @@ export interface LetheWorkflowStackProps extends StackProps {
    * context value `sweepSchedule`, else DEFAULT_SWEEP_SCHEDULE (daily at 03:00 UTC).
    */
   readonly sweepSchedule?: string;
+  /** Who the alarm topic e-mails. Default: the context value `alarmEmail`, else nobody. */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export class LetheWorkflowStack extends Stack {
   public readonly sweepScheduleRole: iam.Role;
   public readonly sweepDeadLetterQueue: sqs.Queue;
   public readonly stores: readonly ImportedStore[];
+  public readonly monitoring: LetheMonitoring;
 
   constructor(scope: Construct, id: string, props: LetheWorkflowStackProps) {
     super(scope, id, props);
@@ -115,8 +119,29 @@ export class LetheWorkflowStack extends Stack {
       expression: props.sweepSchedule ?? this.node.tryGetContext('sweepSchedule'),
     });
     this.sweepSchedule = schedule.schedule;
+    // PlanSweep asks whether an earlier sweep still runs (ListExecutions on the sweep machine). A
+    // policy of its own, as for Verify: the function must not depend on the machine invoking it.
+    new iam.Policy(this, 'PlanSweepListsSweeps', {
+      roles: [this.sweepFunctions.planSweep.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:ListExecutions'],
+          resources: [this.sweepStateMachine.stateMachineArn],
+        }),
+      ],
+    });
     this.sweepScheduleRole = schedule.role;
     this.sweepDeadLetterQueue = schedule.deadLetterQueue;
+
+    this.monitoring = new LetheMonitoring(this, 'Monitoring', {
+      requestStateMachine: this.stateMachine,
+      sweepStateMachine: this.sweepStateMachine,
+      functions: [...Object.values(this.functions), this.intake, ...Object.values(this.sweepFunctions)],
+      sweepDeadLetterQueue: this.sweepDeadLetterQueue,
+      key: stateful.key,
+      functionContext,
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.stateMachine.stateMachineArn,
@@ -128,6 +153,7 @@ export class LetheWorkflowStack extends Stack {
       description: LETHE_ENV.sweepStateMachineArn,
     });
     new CfnOutput(this, 'SweepDeadLetterQueueUrl', { value: this.sweepDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 
   /**
@@ -139,7 +165,10 @@ export class LetheWorkflowStack extends Stack {
       logicalIdWithoutGroups(
         this,
         element,
-        (scope) => scope instanceof LetheWorkflow || scope instanceof SweepSchedule,
+        (scope) =>
+          scope instanceof LetheWorkflow ||
+          scope instanceof SweepSchedule ||
+          scope instanceof LetheMonitoring,
       ) ?? super.allocateLogicalId(element)
     );
   }

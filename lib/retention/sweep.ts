@@ -23,6 +23,14 @@ import {
 /** Scan segments per DynamoDB store without an expiry index, unless the sweep input says otherwise. */
 export const DEFAULT_SCAN_SEGMENTS = 4;
 
+/**
+ * The most Map items (stores × scan segments) one sweep plans. The items travel in the
+ * execution's state, which Step Functions caps at 256 KiB: before the Map whole, after it as
+ * their counts (the Map replaces them), beside the per-store summary RecordSweep returns; at this
+ * many they stay below the cap (test/unit/retention/sweep-plan.test.ts measures it).
+ */
+export const MAX_SWEEP_ITEMS = 300;
+
 export interface SweepInput {
   /** The sweep's id (the execution name): in every audit event of the sweep. */
   sweepId: string;
@@ -60,6 +68,8 @@ export interface SweepPlan {
   dryRun: boolean;
   stores: string[];
   items: SweepItem[];
+  /** Another sweep was still running: this one plans nothing and ends (audited as sweep.skipped). */
+  skipped: boolean;
 }
 
 /**
@@ -86,8 +96,10 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
     input.storeId === undefined
       ? storesWithRetention(deps.dataMap)
       : [retainedStore(deps.dataMap, input.storeId)];
+  const scanned = stores.filter(scansInSegments).length;
+  const perScan = segmentsWithinCap(stores.length, scanned, segments, input.segments !== undefined);
   const items = stores.flatMap((store) => {
-    const totalSegments = scansInSegments(store) ? segments : 1;
+    const totalSegments = scansInSegments(store) ? perScan : 1;
     return Array.from(
       { length: totalSegments },
       (_, segment): SweepItem => ({
@@ -105,13 +117,41 @@ export function planSweep(deps: Pick<SweepDeps, 'dataMap' | 'now'>, input: Sweep
       }),
     );
   });
-  return { sweepId: input.sweepId, now, dryRun, stores: stores.map((store) => store.id), items };
+  return {
+    sweepId: input.sweepId,
+    now,
+    dryRun,
+    stores: stores.map((store) => store.id),
+    items,
+    skipped: false,
+  };
+}
+
+/**
+ * Scan segments per scanned store such that the plan has at most MAX_SWEEP_ITEMS items: the
+ * default is lowered as far as it must (to 1), a number asked for is refused.
+ * @throws InvalidSweepInputError when even one segment per store is too many, or the segments asked for are
+ */
+function segmentsWithinCap(stores: number, scanned: number, segments: number, asked: boolean): number {
+  const items = (perScan: number) => stores - scanned + scanned * perScan;
+  if (items(1) > MAX_SWEEP_ITEMS) {
+    throw new InvalidSweepInputError(
+      `a sweep of ${stores} stores is over the ${MAX_SWEEP_ITEMS} stores (and scan segments) one sweep may plan: sweep them in groups with --store`,
+    );
+  }
+  if (items(segments) <= MAX_SWEEP_ITEMS) return segments;
+  if (asked) {
+    throw new InvalidSweepInputError(
+      `${segments} segments for each of ${scanned} scanned stores is over the ${MAX_SWEEP_ITEMS} items one sweep may plan: ask for at most ${Math.floor((MAX_SWEEP_ITEMS - stores + scanned) / scanned)}`,
+    );
+  }
+  return Math.max(1, Math.floor((MAX_SWEEP_ITEMS - stores + scanned) / scanned));
 }
 
 /** Appends one event of a sweep to the audit log (hash-chained, like every audit write). */
 async function appendSweepEvent(
   deps: SweepDeps,
-  type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed',
+  type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed' | 'sweep.skipped',
   details: Record<string, unknown>,
 ): Promise<void> {
   await appendAuditEvent(
@@ -124,10 +164,31 @@ async function appendSweepEvent(
  * Plans a sweep ({@link planSweep}) and appends `sweep.started` before any page runs: the sweep id,
  * `now`, dry run, and per store its action, period, cut-off and segments. A sweep killed at any
  * point after this has at least this event and the events of the pages it completed.
+ *
+ * When `othersRunning` names sweeps still running (a slow sweep the next scheduled one caught up
+ * with), two sweeps would page through the same stores at once: this one appends `sweep.skipped`
+ * naming them instead, and plans nothing.
  * @throws as planSweep (nothing is appended then: the failure is recorded as `sweep.failed`)
  */
-export async function startSweep(deps: SweepDeps, input: SweepInput): Promise<SweepPlan> {
+export async function startSweep(
+  deps: SweepDeps,
+  input: SweepInput,
+  othersRunning?: () => Promise<string[]>,
+): Promise<SweepPlan> {
   const plan = planSweep(deps, input);
+  const running = othersRunning ? await othersRunning() : [];
+  if (running.length > 0) {
+    await appendSweepEvent(deps, 'sweep.skipped', {
+      sweepId: plan.sweepId,
+      now: plan.now,
+      runningSweeps: running,
+    });
+    deps.log.warn('sweep skipped: another is still running', {
+      sweepId: plan.sweepId,
+      running: running.length,
+    });
+    return { ...plan, stores: [], items: [], skipped: true };
+  }
   const now = new Date(plan.now);
   await appendSweepEvent(deps, 'sweep.started', {
     sweepId: plan.sweepId,

@@ -1,10 +1,18 @@
 import { assertNoIdentifiers } from '../audit/free-text';
 import { appendAuditEvent } from '../audit/log';
+import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
-import { InvalidRequestError, RequestStateError } from './errors';
+import { redactIdentifiers } from '../log';
+import { InvalidRequestError, RequestNotFoundError, RequestStateError } from './errors';
 import { auditDeps, IDENTIFYING_FIELDS, releaseRequest } from './outcome';
-import { currentAttempt, executionIdFor, type RequestRecord, type ReviewDecision } from './request';
-import { getRequest, updateRequest } from './requests-table';
+import {
+  currentAttempt,
+  executionIdFor,
+  type RequestRecord,
+  type ReviewDecision,
+  requestOfExecution,
+} from './request';
+import { findRequest, getRequest, updateRequest } from './requests-table';
 import type { StartedExecution, WorkflowStarter } from './submit';
 
 /**
@@ -15,6 +23,42 @@ import type { StartedExecution, WorkflowStarter } from './submit';
 
 /** Statuses of a request that should have an execution running for it. */
 const RUNNING_STATUSES = ['received', 'verifying', 'in-progress'] as const;
+
+/**
+ * Marks a request that claims to run failed (retryable), audited as `request.failed`: the
+ * transition for a run that ended without recording its own failure. It keeps its identities,
+ * manifests and locks, as any failed request does, for `retry` or `close`.
+ * @returns false when the request moved on meanwhile (nothing changed)
+ */
+async function markRunFailed(
+  deps: LetheDeps,
+  record: RequestRecord,
+  failure: { actor: string; code: string; message: string },
+): Promise<boolean> {
+  const attempt = currentAttempt(record);
+  try {
+    await updateRequest(deps, record.requestId, {
+      status: 'failed',
+      by: failure.actor,
+      note: `${failure.code}: ${failure.message}`,
+      set: { error: { code: failure.code, message: failure.message } },
+      append: { failures: [{ attempt, at: deps.now().toISOString(), code: failure.code }] },
+      onlyIf: RUNNING_STATUSES,
+    });
+  } catch (error) {
+    // It moved on meanwhile: it was running after all, or someone else acted on it.
+    if (error instanceof RequestStateError) return false;
+    throw error;
+  }
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.failed',
+    actor: failure.actor,
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: { requestType: record.type, error: failure.code, attempt, retryable: true },
+  });
+  return true;
+}
 
 /**
  * The request as it stands, after marking it failed (retryable) when it claims to be running but
@@ -30,36 +74,61 @@ export async function failIfDead(
   const executionId = executionIdFor(record.requestId, currentAttempt(record));
   if (await deps.executions.isRunning(executionId)) return record;
   const message = 'the process or execution running this request stopped before it ended';
-  try {
-    await updateRequest(deps, record.requestId, {
-      status: 'failed',
-      by: actor,
-      note: `ExecutionDied: ${message}`,
-      set: { error: { code: 'ExecutionDied', message } },
-      append: {
-        failures: [{ attempt: currentAttempt(record), at: deps.now().toISOString(), code: 'ExecutionDied' }],
-      },
-      onlyIf: RUNNING_STATUSES,
-    });
-  } catch (error) {
-    // It moved on meanwhile: it was running after all, or someone else acted on it.
-    if (error instanceof RequestStateError) return getRequest(deps, record.requestId);
-    throw error;
+  if (await markRunFailed(deps, record, { actor, code: 'ExecutionDied', message })) {
+    deps.log.warn('request found dead', { requestId: record.requestId });
   }
-  await appendAuditEvent(auditDeps(deps), {
-    type: 'request.failed',
-    actor,
-    requestId: record.requestId,
-    subjectHashes: record.subjectHashes,
-    details: {
-      requestType: record.type,
-      error: 'ExecutionDied',
-      attempt: currentAttempt(record),
-      retryable: true,
-    },
-  });
-  deps.log.warn('request found dead', { requestId: record.requestId });
   return getRequest(deps, record.requestId);
+}
+
+/** How an execution of the request workflow ended, as Step Functions reports it. */
+export interface EndedExecution {
+  /** The execution's name: the request id, or `<request id>.attempt-N`. */
+  executionName: string;
+  status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  /** The error the execution failed with, when it failed. */
+  error?: string;
+  cause?: string;
+}
+
+const ACTOR_EXECUTION_ENDED = 'lethe:execution-ended';
+const ENDED_CODES: Record<EndedExecution['status'], string> = {
+  FAILED: 'ExecutionFailed',
+  TIMED_OUT: 'ExecutionTimedOut',
+  ABORTED: 'ExecutionAborted',
+};
+
+/**
+ * An execution of the request workflow ended failed, timed out or aborted (on AWS, an
+ * EventBridge rule calls this): if its request still claims to run that attempt, it is marked
+ * failed and audited, so it can be retried or closed and a new request for the subject is told
+ * so, instead of waiting for its lock. This covers what the workflow's own failure path cannot
+ * catch (`States.Runtime`, `States.DataLimitExceeded`, a timeout or a stop). A request whose
+ * failure was recorded already, that ended, or that has moved on to a later attempt is left
+ * alone. The cause is redacted against the request's identities before it is stored.
+ * @returns the request's status afterwards
+ */
+export async function failEndedExecution(
+  deps: LetheDeps,
+  ended: EndedExecution,
+): Promise<{ requestId: string; status: RequestRecord['status']; changed: boolean }> {
+  const { requestId, attempt } = requestOfExecution(ended.executionName);
+  const record = await findRequest(deps, requestId);
+  if (!record) {
+    deps.log.warn('ended execution of no known request', { requestId });
+    throw new RequestNotFoundError(requestId);
+  }
+  const running = (RUNNING_STATUSES as readonly string[]).includes(record.status);
+  if (!running || attempt !== currentAttempt(record)) {
+    return { requestId, status: record.status, changed: false };
+  }
+  const code = ended.error ?? ENDED_CODES[ended.status];
+  const known = [...(record.subject ?? []), ...(record.identities ?? [])].flatMap(spellingsOf);
+  const cause = ended.cause === undefined ? '' : `: ${redactIdentifiers(ended.cause, known).slice(0, 500)}`;
+  const message = `the execution ended ${ended.status.toLowerCase().replace('_', ' ')} outside the workflow's failure path${cause}`;
+  const changed = await markRunFailed(deps, record, { actor: ACTOR_EXECUTION_ENDED, code, message });
+  if (changed)
+    deps.log.warn('request execution ended', { requestId, status: ended.status, error: code, attempt });
+  return { requestId, status: (await getRequest(deps, requestId)).status, changed };
 }
 
 function checkActor(by: string): string {

@@ -98,7 +98,8 @@ function causeMessage(cause: string | undefined): string {
  * `lethe request retry` finishes it from what it had resolved (erasure may have deleted the very
  * rows that revealed some identities), or `lethe request close` ends it. The error text is
  * redacted against the subject's own identities before it is stored anywhere.
- * A failure of a stale attempt (the request was retried since) changes nothing.
+ * A failure of a stale attempt (the request was retried since), or one recorded already for this
+ * attempt (the step is retried generously), changes nothing.
  */
 export async function recordFailure(deps: LetheDeps, input: FailureInput): Promise<OutcomeResult> {
   const record = await getRequest(deps, input.requestId);
@@ -106,6 +107,10 @@ export async function recordFailure(deps: LetheDeps, input: FailureInput): Promi
   if (attempt !== currentAttempt(record) || FINAL_STATUSES.includes(record.status)) {
     deps.log.warn('failure of a run that no longer counts', { requestId: input.requestId, attempt });
     return { requestId: input.requestId, status: record.status };
+  }
+  if (record.status === 'failed' && (record.failures ?? []).some((failure) => failure.attempt === attempt)) {
+    // Recorded already: RecordFailure retried after it had written, or the execution-ended rule came first.
+    return { requestId: input.requestId, status: 'failed' };
   }
   const known = [...(record.subject ?? []), ...(record.identities ?? [])].flatMap(spellingsOf);
   const code = input.failure.error ?? 'UnknownError';

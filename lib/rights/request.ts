@@ -54,6 +54,14 @@ export function executionIdFor(requestId: string, attempt: number): string {
   return attempt <= 1 ? requestId : `${requestId}.attempt-${attempt}`;
 }
 
+/** The request and attempt an execution runs, from its name (the inverse of executionIdFor). */
+export function requestOfExecution(executionId: string): { requestId: string; attempt: number } {
+  const match = /^(.+)\.attempt-(\d+)$/.exec(executionId);
+  return match
+    ? { requestId: match[1] as string, attempt: Number(match[2]) }
+    : { requestId: executionId, attempt: 1 };
+}
+
 export const verificationSchema = z
   .object({
     method: z

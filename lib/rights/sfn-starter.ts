@@ -1,4 +1,9 @@
-import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { ExecutionProbe } from '../deps';
 import { executionIdFor } from './request';
 import type { ExecutionStart, StartedExecution, WorkflowStarter } from './submit';
@@ -58,5 +63,19 @@ export class SfnWorkflowStarter implements WorkflowStarter, ExecutionProbe {
       if ((error as Error).name === 'ExecutionDoesNotExist') return false;
       throw error;
     }
+  }
+
+  /** The names of the machine's RUNNING executions but `executionId` (the first page: a few at most). */
+  async othersRunning(executionId: string): Promise<string[]> {
+    const listed = await this.client.send(
+      new ListExecutionsCommand({
+        stateMachineArn: this.stateMachineArn,
+        statusFilter: 'RUNNING',
+        maxResults: 10,
+      }),
+    );
+    return (listed.executions ?? [])
+      .map((execution) => execution.name ?? '')
+      .filter((name) => name !== executionId && name !== '');
   }
 }

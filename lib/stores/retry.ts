@@ -28,7 +28,12 @@ export function waitBeforeRetry(policy: RetryPolicy, attempt: number): Promise<v
   return (policy.sleep ?? realSleep)(backoffDelay(policy, attempt));
 }
 
-const RETRYABLE_ERROR_NAMES = new Set([
+/**
+ * The names the AWS SDK gives throttling and transient server errors of DynamoDB and S3 (S3's
+ * InternalError and SlowDown have no modelled class). The adapters retry them; a step that still
+ * fails with one is retried by the workflow (lib/workflow/tasks.ts), so both share this list.
+ */
+export const TRANSIENT_AWS_ERROR_NAMES: readonly string[] = [
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
@@ -38,7 +43,11 @@ const RETRYABLE_ERROR_NAMES = new Set([
   'SlowDown',
   'RequestTimeout',
   'TransactionConflictException',
-]);
+  // A request that got no answer in time (the SDK's socket and connection timeouts).
+  'TimeoutError',
+];
+
+const RETRYABLE_ERROR_NAMES = new Set(TRANSIENT_AWS_ERROR_NAMES);
 
 /** Whether an AWS SDK error is worth retrying: throttling, 5xx or a transient network failure. */
 export function isRetryableError(error: unknown): boolean {

@@ -1,46 +1,25 @@
-import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { AuditAppendConflictError } from '../audit/log';
+import { EraseIncompleteError, ReadIncompleteError } from '../stores/errors';
+import { TRANSIENT_AWS_ERROR_NAMES } from '../stores/retry';
 import { REQUEST_STATES, type RequestStep } from './request-steps';
+import { errorNames, type StepTaskProps, WorkflowTasks } from './tasks';
 
 /** One Lambda function per Task state of the request workflow. */
 export type RequestWorkflowFunctions = Record<RequestStep, IFunction>;
 
 /**
- * Errors worth retrying with backoff: throttling and transient service errors surfaced by
- * the steps, and partial erasures (the store adapter already retried; the workflow tries
- * the whole store again later, which is safe because erasure is idempotent).
+ * Errors worth retrying with backoff: throttling and transient service errors that got past the
+ * adapters' own retries, partial erasures and reads (the adapter already retried; the workflow
+ * tries the whole store again later, which is safe because erasure and reading are idempotent),
+ * and an audit append that lost the race for the next sequence number too often.
  */
-export const TRANSIENT_ERRORS = [
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'SlowDown',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'EraseIncompleteError',
+export const TRANSIENT_ERRORS: readonly string[] = [
+  ...TRANSIENT_AWS_ERROR_NAMES,
+  ...errorNames(EraseIncompleteError, ReadIncompleteError, AuditAppendConflictError),
 ];
-
-/** The longest a step may run: the Lambda maximum. */
-export const STEP_TIMEOUT_SECONDS = 900;
-
-/** Map concurrency: stores are independent, but a company's tables share capacity. */
-export const STORE_CONCURRENCY = 4;
-
-function addTransientRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
-  task.addRetry({
-    errors: TRANSIENT_ERRORS,
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 4,
-    maxDelay: Duration.seconds(60),
-    jitterStrategy: sfn.JitterType.FULL,
-  });
-  return task;
-}
 
 /**
  * The request workflow: Verify, resolve identities, Locate (a Map over the data map's
@@ -58,17 +37,6 @@ function addTransientRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
  * its Task states by the names in REQUEST_STATES.
  */
 export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflowFunctions): sfn.IChainable {
-  const invoke = (step: RequestStep, props: Omit<tasks.LambdaInvokeProps, 'lambdaFunction'>) =>
-    addTransientRetry(
-      new tasks.LambdaInvoke(scope, REQUEST_STATES[step], {
-        lambdaFunction: functions[step],
-        retryOnServiceExceptions: true,
-        // As long as a Lambda may run. Set explicitly because aws-local-stepfunctions
-        // otherwise times a Task out after 60 s, which a large erasure can exceed.
-        taskTimeout: sfn.Timeout.duration(Duration.seconds(STEP_TIMEOUT_SECONDS)),
-        ...props,
-      }),
-    );
   // Every run is one attempt of a request: the steps act only for the request's current attempt.
   const requestAndAttempt = {
     requestId: sfn.JsonPath.stringAt('$.requestId'),
@@ -76,7 +44,25 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
   };
   const requestIdOnly = sfn.TaskInput.fromObject(requestAndAttempt);
 
-  const recordFailure = invoke('recordFailure', {
+  // Each failure passes through a state that notes where it happened, so the request
+  // record and the audit event name the failing state, not only the error.
+  const steps = new WorkflowTasks(scope, {
+    transientErrors: TRANSIENT_ERRORS,
+    failureNote: (failedState) =>
+      new sfn.Pass(scope, `${failedState}Failed`, {
+        parameters: {
+          'requestId.$': '$.requestId',
+          'attempt.$': '$.attempt',
+          failure: { state: failedState, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
+        },
+      }),
+  });
+  const task = (step: RequestStep, props: StepTaskProps) =>
+    steps.task(REQUEST_STATES[step], functions[step], props);
+  const mapItemTask = (step: RequestStep, props: StepTaskProps) =>
+    steps.mapItemTask(REQUEST_STATES[step], functions[step], props);
+
+  const recordFailure = steps.failureRecorder(REQUEST_STATES.recordFailure, functions.recordFailure, {
     payload: sfn.TaskInput.fromObject({ ...requestAndAttempt, failure: sfn.JsonPath.objectAt('$.failure') }),
     resultSelector: { 'status.$': '$.Payload.status' },
     resultPath: '$.outcome',
@@ -87,109 +73,71 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
   });
   recordFailure.next(failed);
 
-  // Each failure passes through a state that notes where it happened, so the request
-  // record and the audit event name the failing state, not only the error.
-  const catchInto = <T extends tasks.LambdaInvoke | sfn.Map>(state: T, name: string): T => {
-    const note = new sfn.Pass(scope, `${name}Failed`, {
-      parameters: {
-        'requestId.$': '$.requestId',
-        'attempt.$': '$.attempt',
-        failure: { state: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
-      },
-    });
-    note.next(recordFailure);
-    state.addCatch(note, { errors: ['States.ALL'], resultPath: '$.caught' });
-    return state;
-  };
-
-  const verify = catchInto(
-    invoke('verify', {
-      // The machine's own ARN, so Verify can ask whether another request's execution still runs
-      // (the function cannot be given it in its environment: the machine refers to the function).
-      payload: sfn.TaskInput.fromObject({
-        ...requestAndAttempt,
-        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
-      }),
-      resultSelector: { 'outcome.$': '$.Payload.outcome', 'type.$': '$.Payload.type' },
-      resultPath: '$.verify',
+  const verify = task('verify', {
+    // The machine's own ARN, so Verify can ask whether another request's execution still runs
+    // (the function cannot be given it in its environment: the machine refers to the function).
+    payload: sfn.TaskInput.fromObject({
+      ...requestAndAttempt,
+      stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
     }),
-    REQUEST_STATES.verify,
-  );
-  const resolve = catchInto(
-    invoke('resolve', {
-      payload: requestIdOnly,
-      resultSelector: {
-        'stores.$': '$.Payload.stores',
-        'identityCount.$': '$.Payload.identityCount',
-        'claimedIdentities.$': '$.Payload.claimedIdentities',
-      },
-      resultPath: '$.resolve',
-    }),
-    REQUEST_STATES.resolve,
-  );
-  const locateStores = catchInto(
-    new sfn.Map(scope, 'LocateStores', {
-      itemsPath: '$.resolve.stores',
-      itemSelector: { 'requestId.$': '$.requestId', 'storeId.$': '$$.Map.Item.Value' },
-      maxConcurrency: STORE_CONCURRENCY,
-      resultPath: '$.located',
-    }),
-    'LocateStores',
-  );
+    resultSelector: { 'outcome.$': '$.Payload.outcome', 'type.$': '$.Payload.type' },
+    resultPath: '$.verify',
+  });
+  const resolve = task('resolve', {
+    payload: requestIdOnly,
+    resultSelector: {
+      'stores.$': '$.Payload.stores',
+      'identityCount.$': '$.Payload.identityCount',
+      'claimedIdentities.$': '$.Payload.claimedIdentities',
+    },
+    resultPath: '$.resolve',
+  });
+  const locateStores = steps.map('LocateStores', {
+    itemsPath: '$.resolve.stores',
+    itemSelector: { 'requestId.$': '$.requestId', 'storeId.$': '$$.Map.Item.Value' },
+    resultPath: '$.located',
+  });
   locateStores.itemProcessor(
-    invoke('locateStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
+    mapItemTask('locateStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
   );
 
-  const exportPackage = catchInto(
-    invoke('exportPackage', {
-      payload: sfn.TaskInput.fromObject({
-        requestId: sfn.JsonPath.stringAt('$.requestId'),
-        located: sfn.JsonPath.listAt('$.located'),
-      }),
-      resultSelector: {
-        'exportKey.$': '$.Payload.exportKey',
-        'bytes.$': '$.Payload.bytes',
-        'sha256.$': '$.Payload.sha256',
-        'stores.$': '$.Payload.stores',
-      },
-      resultPath: '$.export',
+  const exportPackage = task('exportPackage', {
+    payload: sfn.TaskInput.fromObject({
+      requestId: sfn.JsonPath.stringAt('$.requestId'),
+      located: sfn.JsonPath.listAt('$.located'),
     }),
-    REQUEST_STATES.exportPackage,
-  );
-  const eraseStores = catchInto(
-    new sfn.Map(scope, 'EraseStores', {
-      itemsPath: '$.located',
-      itemSelector: {
-        'requestId.$': '$.requestId',
-        'attempt.$': '$.attempt',
-        'storeId.$': '$$.Map.Item.Value.storeId',
-        'manifestKey.$': '$$.Map.Item.Value.manifestKey',
-      },
-      maxConcurrency: STORE_CONCURRENCY,
-      resultPath: '$.erased',
-    }),
-    'EraseStores',
-  );
+    resultSelector: {
+      'exportKey.$': '$.Payload.exportKey',
+      'bytes.$': '$.Payload.bytes',
+      'sha256.$': '$.Payload.sha256',
+      'stores.$': '$.Payload.stores',
+    },
+    resultPath: '$.export',
+  });
+  const eraseStores = steps.map('EraseStores', {
+    itemsPath: '$.located',
+    itemSelector: {
+      'requestId.$': '$.requestId',
+      'attempt.$': '$.attempt',
+      'storeId.$': '$$.Map.Item.Value.storeId',
+      'manifestKey.$': '$$.Map.Item.Value.manifestKey',
+    },
+    resultPath: '$.erased',
+  });
   eraseStores.itemProcessor(
-    invoke('eraseStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
+    mapItemTask('eraseStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
   );
 
-  const confirm = catchInto(
-    invoke('confirm', {
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
-      resultSelector: { 'certificateDigest.$': '$.Payload.certificateDigest' },
-      resultPath: '$.confirm',
-    }),
-    REQUEST_STATES.confirm,
-  );
-  const recordOutcome = catchInto(
-    invoke('recordOutcome', {
-      payload: requestIdOnly,
-      resultSelector: { 'status.$': '$.Payload.status' },
-      resultPath: '$.outcome',
-    }),
-    REQUEST_STATES.recordOutcome,
-  );
+  const confirm = task('confirm', {
+    payload: sfn.TaskInput.fromJsonPathAt('$'),
+    resultSelector: { 'certificateDigest.$': '$.Payload.certificateDigest' },
+    resultPath: '$.confirm',
+  });
+  const recordOutcome = task('recordOutcome', {
+    payload: requestIdOnly,
+    resultSelector: { 'status.$': '$.Payload.status' },
+    resultPath: '$.outcome',
+  });
   recordOutcome.next(new sfn.Succeed(scope, 'Done'));
   confirm.next(recordOutcome);
   exportPackage.next(confirm);
@@ -218,14 +166,11 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
     .when(sfn.Condition.stringEquals('$.verify.type', 'erasure'), eraseStores)
     .otherwise(unsupported);
 
-  const recordReview = catchInto(
-    invoke('recordReview', {
-      payload: sfn.TaskInput.fromObject({ ...requestAndAttempt, located: sfn.JsonPath.listAt('$.located') }),
-      resultSelector: { 'paused.$': '$.Payload.paused' },
-      resultPath: '$.review',
-    }),
-    REQUEST_STATES.recordReview,
-  );
+  const recordReview = task('recordReview', {
+    payload: sfn.TaskInput.fromObject({ ...requestAndAttempt, located: sfn.JsonPath.listAt('$.located') }),
+    resultSelector: { 'paused.$': '$.Payload.paused' },
+    resultPath: '$.review',
+  });
   recordReview.next(
     new sfn.Choice(scope, 'ReviewPending')
       .when(

@@ -52,6 +52,8 @@ export const sweepStepInputSchemas = {
    */
   planSweep: z.object({
     sweepId: z.string().min(1),
+    /** The machine's own ARN, to ask whether an earlier sweep still runs (AWS only). */
+    stateMachineArn: z.string().min(1).optional(),
     input: z.object({
       now: z.string().optional(),
       dryRun: z.boolean().optional(),
@@ -107,16 +109,22 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
 export function createSweepSteps(deps: LetheDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
   return {
     planSweep: async (input) => {
-      const { sweepId, input: parsed } = parse('planSweep', input);
-      return startSweep(deps, {
-        sweepId,
-        ...(parsed.now !== undefined ? { now: parsed.now } : {}),
-        ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
-        ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
-        ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
-        ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
-        ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),
-      });
+      const { sweepId, stateMachineArn, input: parsed } = parse('planSweep', input);
+      const probe = stateMachineArn ? deps.executionProbeFor?.(stateMachineArn) : undefined;
+      const listRunning = probe?.othersRunning?.bind(probe);
+      return startSweep(
+        deps,
+        {
+          sweepId,
+          ...(parsed.now !== undefined ? { now: parsed.now } : {}),
+          ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
+          ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
+          ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
+          ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
+          ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),
+        },
+        listRunning ? () => listRunning(sweepId) : undefined,
+      );
     },
     sweepPage: async (input) => advanceSweepItem(deps, parse('sweepPage', input) as SweepItem),
     reapRequests: async (input) => {

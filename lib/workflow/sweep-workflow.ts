@@ -1,31 +1,26 @@
-import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { SweepIncompleteError } from '../retention/errors';
 import { TRANSIENT_ERRORS } from './request-workflow';
 import { SWEEP_STATES, type SweepStep } from './sweep-steps';
+import { errorNames, type StepTaskProps, WorkflowTasks } from './tasks';
 
 /** One Lambda function per Task state of the sweep workflow. */
 export type SweepWorkflowFunctions = Record<SweepStep, IFunction>;
 
-/** Transient errors of a sweep page: the request workflow's, plus a page that could not purge or re-read everything. */
-export const SWEEP_TRANSIENT_ERRORS = [...TRANSIENT_ERRORS, 'SweepIncompleteError', 'ReadIncompleteError'];
-
-/**
- * A page whose Lambda crashed: timed out, ran out of memory, or died unhandled. A page is
- * idempotent (it continues from the token it was given), so it is simply run again.
- */
-export const CRASH_ERRORS = ['Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown'];
-
-/** Stores (and scan segments) swept at once: they share capacity with the company's own traffic. */
-export const SWEEP_CONCURRENCY = 4;
+/** Transient errors of a sweep: the request workflow's, plus a page that could not purge everything. */
+export const SWEEP_TRANSIENT_ERRORS: readonly string[] = [
+  ...TRANSIENT_ERRORS,
+  ...errorNames(SweepIncompleteError),
+];
 
 /**
  * The sweep workflow:
  *
  * ```
- * PlanSweep (audit event sweep.started) ─▶ SweepStores (Map over stores and scan segments)
+ * PlanSweep (audit event sweep.started) ─▶ AnotherSweepRunning? ─ yes (sweep.skipped) ─▶ SweepSkipped
+ *                                        └─ no ─▶ SweepStores (Map over stores and scan segments)
  *                 └─ SweepPage (sweep.page) ─▶ MorePages? ─ token ─▶ SweepPage (loop)
  *                                          └─ done ──▶ StoreSwept
  *           ─▶ ReapRequests (closes requests nobody finished, audit request.closed)
@@ -40,27 +35,19 @@ export const SWEEP_CONCURRENCY = 4;
  * the local sweep runner, which finds its Task states by the names in SWEEP_STATES.
  */
 export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFunctions): sfn.IChainable {
-  const invoke = (step: SweepStep, props: Omit<tasks.LambdaInvokeProps, 'lambdaFunction'>) => {
-    const task = new tasks.LambdaInvoke(scope, SWEEP_STATES[step], {
-      lambdaFunction: functions[step],
-      retryOnServiceExceptions: true,
-      ...props,
-    });
-    task.addRetry({
-      errors: SWEEP_TRANSIENT_ERRORS,
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 4,
-      maxDelay: Duration.seconds(60),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    if (step === 'sweepPage') {
-      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 });
-    }
-    return task;
-  };
+  const steps = new WorkflowTasks(scope, {
+    transientErrors: SWEEP_TRANSIENT_ERRORS,
+    failureNote: (failedState) =>
+      new sfn.Pass(scope, `${failedState}Failed`, {
+        parameters: {
+          failure: { state: failedState, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
+        },
+      }),
+  });
+  const task = (step: SweepStep, props: StepTaskProps) =>
+    steps.task(SWEEP_STATES[step], functions[step], props);
 
-  const recordFailure = invoke('recordSweepFailure', {
+  const recordFailure = steps.failureRecorder(SWEEP_STATES.recordSweepFailure, functions.recordSweepFailure, {
     payload: sfn.TaskInput.fromObject({
       sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
       failure: sfn.JsonPath.objectAt('$.failure'),
@@ -75,36 +62,29 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
     }),
   );
 
-  const catchInto = <T extends tasks.LambdaInvoke | sfn.Map>(state: T, name: string): T => {
-    const note = new sfn.Pass(scope, `${name}Failed`, {
-      parameters: { failure: { state: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' } },
-    });
-    note.next(recordFailure);
-    state.addCatch(note, { errors: ['States.ALL'], resultPath: '$.caught' });
-    return state;
-  };
-
-  const plan = catchInto(
-    invoke('planSweep', {
-      payload: sfn.TaskInput.fromObject({
-        sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        input: sfn.JsonPath.objectAt('$'),
-      }),
-      resultSelector: {
-        'now.$': '$.Payload.now',
-        'dryRun.$': '$.Payload.dryRun',
-        'stores.$': '$.Payload.stores',
-        'items.$': '$.Payload.items',
-      },
-      resultPath: '$.plan',
+  const plan = task('planSweep', {
+    payload: sfn.TaskInput.fromObject({
+      sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      // The machine's own ARN, so PlanSweep can ask whether an earlier sweep still runs.
+      stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      input: sfn.JsonPath.objectAt('$'),
     }),
-    SWEEP_STATES.planSweep,
-  );
+    resultSelector: {
+      'now.$': '$.Payload.now',
+      'dryRun.$': '$.Payload.dryRun',
+      'stores.$': '$.Payload.stores',
+      'items.$': '$.Payload.items',
+      'skipped.$': '$.Payload.skipped',
+    },
+    resultPath: '$.plan',
+  });
 
   // One Map item: a store (segment); SweepPage returns the item for its next page.
-  const sweepPage = invoke('sweepPage', {
+  // A page is idempotent (it continues from the token it was given): a crashed one is run again.
+  const sweepPage = steps.mapItemTask(SWEEP_STATES.sweepPage, functions.sweepPage, {
     payload: sfn.TaskInput.fromJsonPathAt('$'),
     outputPath: '$.Payload',
+    retryCrashes: true,
   });
   const storeSwept = new sfn.Pass(scope, 'StoreSwept', {
     parameters: {
@@ -120,49 +100,43 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
   sweepPage.next(
     new sfn.Choice(scope, 'MorePages').when(sfn.Condition.isNull('$.token'), storeSwept).otherwise(sweepPage),
   );
-  const sweepStores = catchInto(
-    new sfn.Map(scope, 'SweepStores', {
-      itemsPath: '$.plan.items',
-      maxConcurrency: SWEEP_CONCURRENCY,
-      resultPath: '$.swept',
-    }),
-    'SweepStores',
-  );
+  // The Map replaces the planned items by what StoreSwept keeps of them (ids and counts): only
+  // counts stay in the state after it (the state is capped at 256 KiB; see MAX_SWEEP_ITEMS).
+  const sweepStores = steps.map('SweepStores', { itemsPath: '$.plan.items', resultPath: '$.plan.items' });
   sweepStores.itemProcessor(sweepPage);
 
-  const record = catchInto(
-    invoke('recordSweep', {
-      payload: sfn.TaskInput.fromObject({
-        sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        now: sfn.JsonPath.stringAt('$.plan.now'),
-        dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
-        swept: sfn.JsonPath.listAt('$.swept'),
-      }),
-      resultSelector: {
-        'sweepId.$': '$.Payload.sweepId',
-        'now.$': '$.Payload.now',
-        'dryRun.$': '$.Payload.dryRun',
-        'stores.$': '$.Payload.stores',
-        'totals.$': '$.Payload.totals',
-        'durationMs.$': '$.Payload.durationMs',
-      },
-      resultPath: '$.summary',
+  const record = task('recordSweep', {
+    payload: sfn.TaskInput.fromObject({
+      sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      now: sfn.JsonPath.stringAt('$.plan.now'),
+      dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
+      swept: sfn.JsonPath.listAt('$.plan.items'),
     }),
-    SWEEP_STATES.recordSweep,
-  );
-  const reap = catchInto(
-    invoke('reapRequests', {
-      payload: sfn.TaskInput.fromObject({
-        sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        now: sfn.JsonPath.stringAt('$.plan.now'),
-        dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
-      }),
-      resultSelector: { 'reaped.$': '$.Payload.reaped', 'wouldReap.$': '$.Payload.wouldReap' },
-      resultPath: '$.reaped',
+    resultSelector: {
+      'sweepId.$': '$.Payload.sweepId',
+      'now.$': '$.Payload.now',
+      'dryRun.$': '$.Payload.dryRun',
+      'stores.$': '$.Payload.stores',
+      'totals.$': '$.Payload.totals',
+      'durationMs.$': '$.Payload.durationMs',
+    },
+    resultPath: '$.summary',
+  });
+  const reap = task('reapRequests', {
+    payload: sfn.TaskInput.fromObject({
+      sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+      now: sfn.JsonPath.stringAt('$.plan.now'),
+      dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
     }),
-    SWEEP_STATES.reapRequests,
-  );
+    resultSelector: { 'reaped.$': '$.Payload.reaped', 'wouldReap.$': '$.Payload.wouldReap' },
+    resultPath: '$.reaped',
+  });
   record.next(new sfn.Succeed(scope, 'SweepDone'));
-  return plan.next(sweepStores).next(reap).next(record);
+  // A sweep that found an earlier one still running has audited sweep.skipped and ends here.
+  const anotherRunning = new sfn.Choice(scope, 'AnotherSweepRunning')
+    .when(sfn.Condition.booleanEquals('$.plan.skipped', true), new sfn.Succeed(scope, 'SweepSkipped'))
+    .otherwise(sweepStores);
+  sweepStores.next(reap).next(record);
+  return plan.next(anotherRunning);
 }

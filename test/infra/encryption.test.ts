@@ -4,8 +4,8 @@ import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
 import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
 
-/** One function per Task state of both machines, and intake. */
-const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 1 + Object.keys(SWEEP_STATES).length;
+/** One function per Task state of both machines, intake, and the two that watch them (monitoring). */
+const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 1 + Object.keys(SWEEP_STATES).length + 2;
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 const resources = (template: Template, type: string) =>

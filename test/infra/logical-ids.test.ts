@@ -130,9 +130,11 @@ describe("the deployed stacks' logical ids", () => {
     expect(ids(built.workflowTemplate, 'AWS::Lambda::Function')).toEqual([
       'ConfirmFunctionAC981D73',
       'EraseStoreFunctionFA82E68B',
+      'ExecutionEndedFunction4F8F7579',
       'ExportPackageFunction1DAA4AC4',
       'IntakeFunction7BE986CE',
       'LocateStoreFunction20715BBB',
+      'OverdueRequestsFunction63959465',
       'PlanSweepFunction2FF1A861',
       'ReapRequestsFunctionA91F57A1',
       'RecordFailureFunction51C7B31D',

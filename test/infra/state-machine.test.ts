@@ -10,38 +10,9 @@ import {
   UnresolvableTokenError,
 } from '../../lib/local/definitions';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
-import { STORE_CONCURRENCY } from '../../lib/workflow/request-workflow';
+import { DEFAULT_MAP_CONCURRENCY } from '../../lib/workflow/tasks';
+import { reachable, type State, statesOf } from '../helpers/asl';
 import { adtechDataMap, buildStacks } from '../helpers/stacks';
-
-type State = AslObject & { Type: string; Next?: string; Catch?: { ErrorEquals: string[]; Next: string }[] };
-
-/** Every state, with the Map it is nested in (if any). */
-function statesOf(definition: AslObject, parent?: string): { name: string; state: State; parent?: string }[] {
-  return Object.entries(definition.States as Record<string, State>).flatMap(([name, state]) => [
-    { name, state, ...(parent ? { parent } : {}) },
-    ...(state.Type === 'Map' ? statesOf((state.ItemProcessor ?? state.Iterator) as AslObject, name) : []),
-  ]);
-}
-
-/** The names of the states reachable from `start` by Next, Default, Choices and Catch. */
-function reachable(definition: AslObject, start: string): Set<string> {
-  const states = definition.States as Record<
-    string,
-    State & { Default?: string; Choices?: { Next: string }[] }
-  >;
-  const seen = new Set<string>();
-  const visit = (name: string | undefined) => {
-    if (!name || seen.has(name)) return;
-    seen.add(name);
-    const state = states[name];
-    visit(state?.Next);
-    visit(state?.Default);
-    for (const choice of state?.Choices ?? []) visit(choice.Next);
-    for (const handler of state?.Catch ?? []) visit(handler.Next);
-  };
-  visit(start);
-  return seen;
-}
 
 let stack: LetheWorkflowStack;
 let template: Template;
@@ -120,7 +91,7 @@ describe('the synthesized request workflow', () => {
   it('bounds the concurrency of every Map', () => {
     const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
     expect(maps.map(({ name }) => name).sort()).toEqual(['EraseStores', 'LocateStores']);
-    for (const { state } of maps) expect(state.MaxConcurrency).toBe(STORE_CONCURRENCY);
+    for (const { state } of maps) expect(state.MaxConcurrency).toBe(DEFAULT_MAP_CONCURRENCY);
   });
 
   it('never sets ResultPath to "$" (aws-local-stepfunctions mishandles it)', () => {

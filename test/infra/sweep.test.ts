@@ -7,7 +7,7 @@ import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/sweep-schedule';
 import { type AslObject, parseDefinitionString, sweepWorkflowDefinition } from '../../lib/local/definitions';
 import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
-import { CRASH_ERRORS } from '../../lib/workflow/sweep-workflow';
+import { CRASH_ERRORS } from '../../lib/workflow/tasks';
 import {
   actionsOn,
   adtechDataMap,
@@ -386,5 +386,21 @@ describe('the synthesized sweep workflow', () => {
     expect(JSON.stringify(definition)).not.toMatch(
       /"Is(Null|Present|Numeric|String|Boolean|Timestamp)":false/,
     );
+  });
+
+  it("ends a sweep that found an earlier one running right after PlanSweep; PlanSweep may list the sweep machine's executions only", () => {
+    const states = definition.States as Record<string, State & { Choices?: AslObject[]; Default?: string }>;
+    expect(states[SWEEP_STATES.planSweep]?.Next).toBe('AnotherSweepRunning');
+    expect(states.AnotherSweepRunning?.Choices).toEqual([
+      { Variable: '$.plan.skipped', BooleanEquals: true, Next: 'SweepSkipped' },
+    ]);
+    expect(states.AnotherSweepRunning?.Default).toBe('SweepStores');
+    expect(states.SweepSkipped?.Type).toBe('Succeed');
+
+    const statements = sweepRole('planSweep');
+    expect(actionsOn(statements, (arn) => arn.includes('SweepStateMachine'))).toEqual([
+      'states:ListExecutions',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('RequestStateMachine'))).toEqual([]);
   });
 });

@@ -59,6 +59,27 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  it('recording the same failure twice (a retried RecordFailure) records it once', async () => {
+    // prepare
+    const request = await submit(subject());
+    await verifyRequest(env.deps, request.requestId);
+    const failure = { requestId: request.requestId, attempt: 1, failure: { state: 'Confirm', error: 'X' } };
+    await recordFailure(env.deps, failure);
+
+    // act
+    const again = await recordFailure(env.deps, { ...failure, failure: { error: 'Y' } });
+
+    // assess
+    expect(again.status).toBe('failed');
+    const record = await getRequest(env.deps, request.requestId);
+    expect(record.failures?.map((entry) => entry.code)).toEqual(['X']);
+    const events = await readAuditEvents(
+      { doc: env.deps.doc, auditTable: env.deps.resources.auditTable },
+      { requestId: request.requestId },
+    );
+    expect(events.filter((event) => event.type === 'request.failed')).toHaveLength(1);
+  });
+
   it('a failed request keeps its identities and its lock; a new request for the subject is told to retry it', async () => {
     // prepare
     const who = subject();

@@ -108,6 +108,7 @@ describe('isRetryableError', () => {
     ['ThrottlingException', namedError('ThrottlingException')],
     ['ProvisionedThroughputExceededException', namedError('ProvisionedThroughputExceededException')],
     ['SlowDown', namedError('SlowDown')],
+    ['a request that timed out', namedError('TimeoutError')],
     ['an HTTP 503', namedError('SomethingElse', { $metadata: { httpStatusCode: 503 } })],
     ['an HTTP 429', namedError('SomethingElse', { $metadata: { httpStatusCode: 429 } })],
     ['an SDK-marked retryable error', namedError('SomethingElse', { $retryable: {} })],

@@ -1,0 +1,12 @@
+import { containerLetheDeps } from '../lib/aws/deps';
+import { endedExecutionFromEvent } from '../lib/aws/execution-events';
+import { failEndedExecution } from '../lib/rights/lifecycle';
+
+/**
+ * An execution of the request workflow ended failed, timed out or aborted (EventBridge): marks
+ * its request failed if nothing recorded that yet. Returns the request id and status only.
+ */
+export const handler = async (event: unknown) => {
+  const { deps } = await containerLetheDeps();
+  return failEndedExecution(deps, endedExecutionFromEvent(event));
+};

@@ -1,0 +1,196 @@
+import { App } from 'aws-cdk-lib';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { AuditAppendConflictError } from '../../lib/audit/log';
+import { createLetheStacks } from '../../lib/infra/lethe-app';
+import { type AslObject, parseDefinitionString } from '../../lib/local/definitions';
+import { SweepIncompleteError } from '../../lib/retention/errors';
+import { EraseIncompleteError, ReadIncompleteError } from '../../lib/stores/errors';
+import { REQUEST_STATES, StepInputError } from '../../lib/workflow/request-steps';
+import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
+import {
+  DEFAULT_MAP_CONCURRENCY,
+  LAMBDA_SERVICE_ERRORS,
+  MAP_CONCURRENCY_CONTEXT,
+  STEP_TIMEOUT_SECONDS,
+} from '../../lib/workflow/tasks';
+import { reachable, type State, statesOf } from '../helpers/asl';
+import { adtechDataMap } from '../helpers/stacks';
+
+/** Every Task of both state machines, as synthesized: timeout, retries, catch into the failure path; valid ASL. */
+
+// asl-validator ships no types: a definition in, the verdict and its errors out.
+const validateAsl = require('asl-validator') as (definition: AslObject) => {
+  isValid: boolean;
+  errors: { message?: string; path?: string }[];
+};
+
+const retried = (state: State) => (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+
+interface Machines {
+  request: AslObject;
+  sweep: AslObject;
+}
+
+function definitionsOf(app: App, options: { demo?: boolean } = {}): Machines {
+  const { workflow } = createLetheStacks(app, { dataMap: adtechDataMap(), demo: options.demo ?? false });
+  const definition = (machine: sfn.StateMachine) =>
+    parseDefinitionString(
+      workflow.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString),
+    );
+  return { request: definition(workflow.stateMachine), sweep: definition(workflow.sweepStateMachine) };
+}
+
+const freshApp = (context: Record<string, unknown> = {}) =>
+  new App({ context: { 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
+
+const configurations: [string, Machines][] = [];
+
+beforeAll(() => {
+  // Prepare: both machines as the default and the demo stacks synthesize them.
+  configurations.push(['default', definitionsOf(freshApp())]);
+  configurations.push(['demo', definitionsOf(freshApp(), { demo: true })]);
+});
+
+const MACHINES = [
+  { machine: 'request' as const, recorder: REQUEST_STATES.recordFailure, failed: 'RequestFailed' },
+  { machine: 'sweep' as const, recorder: SWEEP_STATES.recordSweepFailure, failed: 'SweepFailed' },
+];
+
+describe.each(MACHINES)('every Task of the $machine workflow', ({ machine, recorder, failed }) => {
+  const each = (check: (config: string, definition: AslObject) => void) => {
+    expect(configurations.length).toBeGreaterThan(0);
+    for (const [config, machines] of configurations) check(config, machines[machine]);
+  };
+
+  it('passes the Amazon States Language validator', () => {
+    each((config, definition) => {
+      const verdict = validateAsl(structuredClone(definition));
+      expect({ config, errors: verdict.errors }).toEqual({ config, errors: [] });
+      expect(verdict.isValid).toBe(true);
+    });
+  });
+
+  it('the validator refuses a definition whose transition leads nowhere', () => {
+    const [, machines] = configurations[0]!;
+    const broken = structuredClone(machines[machine]);
+    delete (broken.States as Record<string, State>)[failed];
+    expect(validateAsl(broken).isValid).toBe(false);
+  });
+
+  it('has TimeoutSeconds and retries every Lambda service exception, TooManyRequests included', () => {
+    each((config, definition) => {
+      const tasks = statesOf(definition).filter(({ state }) => state.Type === 'Task');
+      expect(tasks.length).toBeGreaterThan(3);
+      for (const { name, state } of tasks) {
+        expect({ config, name, timeout: state.TimeoutSeconds }).toEqual({
+          config,
+          name,
+          timeout: STEP_TIMEOUT_SECONDS,
+        });
+        expect({ config, name, retried: retried(state) }).toEqual({
+          config,
+          name,
+          retried: expect.arrayContaining([...LAMBDA_SERVICE_ERRORS]),
+        });
+      }
+      expect(LAMBDA_SERVICE_ERRORS).toContain('Lambda.TooManyRequestsException');
+    });
+  });
+
+  it('catches every failure of a Task (or of the Map around it) into the failure path', () => {
+    each((config, definition) => {
+      const all = statesOf(definition);
+      const recorderStates = reachable(definition, recorder);
+      expect(recorderStates.has(failed)).toBe(true);
+      for (const { name, state, parent } of all.filter(({ state }) => state.Type === 'Task')) {
+        if (name === recorder) continue;
+        const catching = parent ? all.find((entry) => entry.name === parent)?.state : state;
+        const handler = catching?.Catch?.find((entry) => entry.ErrorEquals.includes('States.ALL'));
+        expect({ config, name, caught: handler !== undefined }).toEqual({ config, name, caught: true });
+        expect({ config, name, reaches: reachable(definition, handler?.Next ?? '').has(recorder) }).toEqual({
+          config,
+          name,
+          reaches: true,
+        });
+      }
+    });
+  });
+
+  it('records a failure however often that fails, except on invalid input', () => {
+    each((_config, definition) => {
+      const state = statesOf(definition).find(({ name }) => name === recorder)?.state as State;
+      expect(state.Catch ?? []).toEqual([]);
+      const all = state.Retry?.find((retrier) => retrier.ErrorEquals.includes('States.ALL'));
+      expect(all?.MaxAttempts).toBeGreaterThanOrEqual(10);
+      // States.ALL must come last; invalid input (a wiring bug) is not retried.
+      expect(state.Retry?.at(-1)).toBe(all);
+      const invalid = state.Retry?.find((retrier) => retrier.ErrorEquals.includes(StepInputError.name));
+      expect(invalid?.MaxAttempts).toBe(0);
+    });
+  });
+
+  it('bounds every Map by the default Map concurrency', () => {
+    each((_config, definition) => {
+      const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
+      expect(maps.length).toBeGreaterThan(0);
+      for (const { state } of maps) expect(state.MaxConcurrency).toBe(DEFAULT_MAP_CONCURRENCY);
+    });
+  });
+});
+
+describe('retried errors', () => {
+  it('the request workflow retries partial reads, audit append races and S3 InternalError and SlowDown', () => {
+    const [, { request }] = configurations[0]!;
+    for (const { name, state } of statesOf(request).filter(({ state }) => state.Type === 'Task')) {
+      expect({ name, retried: retried(state) }).toEqual({
+        name,
+        retried: expect.arrayContaining([
+          'ReadIncompleteError',
+          'AuditAppendConflictError',
+          'EraseIncompleteError',
+          'InternalError',
+          'SlowDown',
+          'ThrottlingException',
+        ]),
+      });
+    }
+  });
+
+  it('the sweep retries an incomplete page and its crashes', () => {
+    const [, { sweep }] = configurations[0]!;
+    const page = statesOf(sweep).find(({ name }) => name === SWEEP_STATES.sweepPage)!.state;
+    expect(retried(page)).toEqual(expect.arrayContaining(['SweepIncompleteError', 'Lambda.Unknown']));
+  });
+
+  it('names each error as its class does, so a retry matches what the step throws', () => {
+    // Prepare: one error of each class the retries name by class.
+    const errors: [string, Error][] = [
+      [ReadIncompleteError.name, new ReadIncompleteError('store', [], 1)],
+      [EraseIncompleteError.name, new EraseIncompleteError('store', [])],
+      [AuditAppendConflictError.name, new AuditAppendConflictError('race')],
+      [SweepIncompleteError.name, new SweepIncompleteError('store', [])],
+      [StepInputError.name, new StepInputError('bad')],
+    ];
+    // Assess: what Step Functions sees (the error's name) is the class's name.
+    for (const [className, error] of errors) expect(error.name).toBe(className);
+  });
+});
+
+describe('the Map concurrency', () => {
+  it('is the context value mapConcurrency, in both machines', () => {
+    // Act
+    const machines = definitionsOf(freshApp({ [MAP_CONCURRENCY_CONTEXT]: '12' }));
+
+    // Assess
+    for (const definition of [machines.request, machines.sweep]) {
+      const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
+      expect(maps.map(({ state }) => state.MaxConcurrency)).toEqual(maps.map(() => 12));
+    }
+  });
+
+  it.each(['0', '41', 'many', '2.5'])('refuses %s', (value) => {
+    expect(() => definitionsOf(freshApp({ [MAP_CONCURRENCY_CONTEXT]: value }))).toThrow(
+      /mapConcurrency .* must be an integer from 1 to 40/,
+    );
+  });
+});
