@@ -2,11 +2,14 @@ import { containerLetheDeps } from '../lib/aws/deps';
 import { endedExecutionFromEvent } from '../lib/aws/execution-events';
 import { failEndedExecution } from '../lib/rights/lifecycle';
 
+// Module scope: configuration and data map are read and checked at cold start.
+const container = containerLetheDeps();
+
 /**
  * An execution of the request workflow ended failed, timed out or aborted (EventBridge): marks
  * its request failed if nothing recorded that yet. Returns the request id and status only.
  */
 export const handler = async (event: unknown) => {
-  const { deps } = await containerLetheDeps();
+  const { deps } = await container();
   return failEndedExecution(deps, endedExecutionFromEvent(event));
 };
