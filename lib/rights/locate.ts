@@ -1,3 +1,4 @@
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { type Identity, mergeIdentities } from '../datamap/identity';
 import { getStore } from '../datamap/load';
 import type { LetheDeps } from '../deps';
@@ -90,6 +91,13 @@ export async function locateRequestStore(
     },
     manifestKey(requestId, storeId),
   );
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.located',
+    actor: 'lethe:locate',
+    requestId,
+    subjectHashes: record.subjectHashes,
+    details: { requestType: record.type, storeId, located: location.located, exempted: location.exempted },
+  });
   deps.log.info('store located', {
     requestId,
     storeId,

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import type { AdtechSeed } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
+import { importSeed } from '../../lib/local/import';
+import { EXAMPLE_DATAMAP_PATH, exampleDataMap, SEED_NOW, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
   code: number;
@@ -68,6 +70,21 @@ export function requestSubmitArgs(
     '--json',
     ...extra,
   ];
+}
+
+/** A state directory initialised with the example data map and holding `seed`, imported directly. */
+export async function initStateDirWithSeed(stateDir: string, seed: AdtechSeed): Promise<void> {
+  const env = await openLocalEnvironment({
+    stateDir,
+    dataMapPath: EXAMPLE_DATAMAP_PATH,
+    init: true,
+    now: () => SEED_NOW,
+  });
+  try {
+    await importSeed(env.dataMap, seed, env.clients);
+  } finally {
+    await env.close();
+  }
 }
 
 /** Everything in every store, read through a short-lived environment on the same state directory. */

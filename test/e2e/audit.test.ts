@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
+import type { StoredAnchor } from '../../lib/audit/anchor';
+import { type AuditEvent, auditDepsOf, readAuditEvents } from '../../lib/audit/log';
+import type { ChainVerification } from '../../lib/audit/verify';
+import { openLocalEnvironment } from '../../lib/local/environment';
+import type { RequestSummary } from '../../lib/rights/summary';
+import { type CliRun, initStateDirWithSeed, lethe, requestSubmitArgs } from '../helpers/cli';
+import { exampleSeed, identifierValues } from '../helpers/world';
+
+/**
+ * What an auditor does from the CLI alone, on a local state directory where requests and a sweep
+ * ran: verify the chain and its anchors, take an anchor, and find tampering named.
+ */
+describe('lethe audit, end to end', () => {
+  let root: string;
+  let stateDir: string;
+  let seed: AdtechSeed;
+  let erased: SeedSubject;
+  let accessed: SeedSubject;
+  let erasureId: string;
+  let accessId: string;
+  const outputs: string[] = [];
+  const run = async (args: string[]): Promise<CliRun> => {
+    const result = await lethe([...args, '--state-dir', stateDir]);
+    outputs.push(result.out, result.err);
+    return result;
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lethe-audit-e2e-'));
+    stateDir = join(root, 'state');
+    seed = exampleSeed(6, 3);
+    [erased, accessed] = seed.subjects as [SeedSubject, SeedSubject];
+    await initStateDirWithSeed(stateDir, seed);
+    const erasure = await lethe(requestSubmitArgs(stateDir, 'erasure', [`email=${erased.email}`]));
+    const access = await lethe(requestSubmitArgs(stateDir, 'access', [`email=${accessed.email}`]));
+    erasureId = (JSON.parse(erasure.out) as RequestSummary).requestId;
+    accessId = (JSON.parse(access.out) as RequestSummary).requestId;
+    const sweep = await lethe(['sweep', '--now', '2027-11-01T03:00:00Z', '--state-dir', stateDir, '--json']);
+    expect([erasure.code, access.code, sweep.code]).toEqual([0, 0, 0]);
+  });
+
+  afterAll(() => {
+    // No output of any audit command names a subject.
+    const text = outputs.join('\n').toLowerCase();
+    for (const value of [...identifierValues(erased), ...identifierValues(accessed)])
+      expect(text).not.toContain(value.toLowerCase());
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function auditEvents(): Promise<AuditEvent[]> {
+    const env = await openLocalEnvironment({ stateDir });
+    try {
+      return await readAuditEvents(auditDepsOf(env.deps));
+    } finally {
+      await env.close();
+    }
+  }
+
+  it('every step of a request and of the sweep is in the chain, subjects only as keyed hashes', async () => {
+    // act
+    const events = await auditEvents();
+
+    // assess
+    const typesOf = (requestId: string) => events.filter((e) => e.requestId === requestId).map((e) => e.type);
+    expect(typesOf(erasureId)).toEqual([
+      'request.received',
+      'request.verified',
+      ...Array(7).fill('request.located'),
+      ...Array(7).fill('request.erased'),
+      'request.confirmed',
+      'request.certificate-issued',
+      'request.completed',
+    ]);
+    expect(typesOf(accessId)).toEqual([
+      'request.received',
+      'request.verified',
+      ...Array(7).fill('request.located'),
+      'request.exported',
+      'request.confirmed',
+      'request.completed',
+    ]);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['sweep.started', 'sweep.completed']));
+    for (const event of events.filter((e) => e.requestId))
+      expect(event.subjectHashes?.every((hash) => hash.startsWith('hs256:'))).toBe(true);
+    const text = JSON.stringify(events).toLowerCase();
+    for (const value of [...identifierValues(erased), ...identifierValues(accessed)])
+      expect(text).not.toContain(value.toLowerCase());
+  });
+
+  it('verify: the chain is intact and agrees with the anchor the sweep took', async () => {
+    // act
+    const result = await run(['audit', 'verify', '--json']);
+    const text = await run(['audit', 'verify']);
+
+    // assess
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' });
+    const verification = JSON.parse(result.out) as ChainVerification;
+    expect(verification).toMatchObject({ ok: true, problem: null });
+    expect(verification.anchors.checked).toBe(1);
+    expect(verification.head?.seq).toBe((await auditEvents()).length);
+    expect(text.out).toMatch(/^Audit log intact: events 1 to \d+ verified/);
+  });
+
+  it('anchor: writes the head on demand, and verify checks it too', async () => {
+    // act
+    const anchored = await run(['audit', 'anchor', '--by', 'auditor', '--json']);
+    const verified = await run(['audit', 'verify', '--json']);
+
+    // assess
+    expect(anchored.code).toBe(0);
+    const anchor = JSON.parse(anchored.out) as StoredAnchor;
+    expect(anchor).toMatchObject({ by: 'auditor', seq: (await auditEvents()).length });
+    expect(JSON.parse(verified.out)).toMatchObject({ ok: true, anchors: { checked: 2 } });
+  });
+
+  it('verify exits 1 naming an edited event, and passes again once it is restored', async () => {
+    // prepare
+    const events = await auditEvents();
+    const original = events.find((event) => event.type === 'request.erased') as AuditEvent;
+    const env = await openLocalEnvironment({ stateDir });
+    const put = (item: AuditEvent) =>
+      env.deps.doc.send(new PutCommand({ TableName: env.deps.resources.auditTable, Item: item }));
+    await put({ ...original, details: { ...original.details, erased: -1 } });
+    await env.close();
+
+    // act
+    const tampered = await run(['audit', 'verify']);
+    const restoreEnv = await openLocalEnvironment({ stateDir });
+    await restoreEnv.deps.doc.send(
+      new PutCommand({ TableName: restoreEnv.deps.resources.auditTable, Item: original }),
+    );
+    await restoreEnv.close();
+    const restored = await run(['audit', 'verify', '--json']);
+
+    // assess
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain(`Audit log NOT intact: edited at event ${original.seq}`);
+    expect(restored.code).toBe(0);
+  });
+
+  it('refuses a --from that is not a sequence number (exit 2)', async () => {
+    // act
+    const result = await run(['audit', 'verify', '--from', 'yesterday']);
+
+    // assess
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('--from must be a whole number');
+  });
+});
