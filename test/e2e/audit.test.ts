@@ -1,12 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
 import type { StoredAnchor } from '../../lib/audit/anchor';
 import { type AuditEvent, auditDepsOf, readAuditEvents } from '../../lib/audit/log';
+import type { TimelineEntry } from '../../lib/audit/timeline';
 import type { ChainVerification } from '../../lib/audit/verify';
 import { openLocalEnvironment } from '../../lib/local/environment';
+import type { CheckedCertificate } from '../../lib/rights/certificate-check';
+import type { ErasureCertificate } from '../../lib/rights/confirm';
+import type { RequestRecord } from '../../lib/rights/request';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { type CliRun, initStateDirWithSeed, lethe, requestSubmitArgs } from '../helpers/cli';
 import { exampleSeed, identifierValues } from '../helpers/world';
@@ -141,6 +145,76 @@ describe('lethe audit, end to end', () => {
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain(`Audit log NOT intact: edited at event ${original.seq}`);
     expect(restored.code).toBe(0);
+  });
+
+  it('timeline: the execution states and the audit events of a request, in time order, with counts and durations', async () => {
+    // act
+    const result = await run(['audit', 'timeline', erasureId, '--json']);
+    const text = await run(['audit', 'timeline', erasureId]);
+
+    // assess
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' });
+    const { entries } = JSON.parse(result.out) as { entries: TimelineEntry[] };
+    const times = entries.map((entry) => Date.parse(entry.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const audited = entries.filter((entry) => entry.source === 'audit').map((entry) => entry.what);
+    expect(audited[0]).toBe('request.received');
+    expect(audited.at(-1)).toBe('request.completed');
+    expect(audited).toContain('request.certificate-issued');
+    expect(entries.some((entry) => entry.what === 'StateExited Confirm' && entry.durationMs !== null)).toBe(
+      true,
+    );
+    const erasedEntries = entries.filter((entry) => entry.what === 'request.erased');
+    expect(erasedEntries.every((entry) => entry.storeId !== null && 'erased' in entry.counts)).toBe(true);
+    expect(entries.find((entry) => entry.what === 'request.received')?.actor).toBe('privacy-desk');
+    expect(text.out).toContain(`Timeline of ${erasureId}`);
+  });
+
+  it('certificate: valid, its digest recomputed and backed by the audit events, written with --out', async () => {
+    // prepare
+    const out = join(root, 'certificate.json');
+
+    // act
+    const result = await run(['request', 'certificate', erasureId, '--out', out]);
+
+    // assess
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' });
+    expect(result.out).toContain('VALID');
+    const written = JSON.parse(readFileSync(out, 'utf8')) as CheckedCertificate;
+    outputs.push(readFileSync(out, 'utf8'));
+    expect(written).toMatchObject({ ok: true, issuedEventMatches: true, digest: { matches: true } });
+    expect(written.backedBy.map((event) => event.type)).toContain('request.certificate-issued');
+  });
+
+  it('certificate: exit 1 when the certificate in the record was altered; exit 2 for a request without one', async () => {
+    // prepare
+    const env = await openLocalEnvironment({ stateDir });
+    const table = env.deps.resources.requestsTable;
+    const original = (
+      await env.deps.doc.send(new GetCommand({ TableName: table, Key: { requestId: erasureId } }))
+    ).Item as RequestRecord;
+    const certificate = original.certificate as ErasureCertificate;
+    const altered = {
+      ...certificate,
+      stores: certificate.stores.map((store) => ({ ...store, remaining: 0, erased: store.erased + 1 })),
+    };
+    await env.deps.doc.send(
+      new PutCommand({ TableName: table, Item: { ...original, certificate: altered } }),
+    );
+    await env.close();
+
+    // act
+    const tampered = await run(['request', 'certificate', erasureId, '--json']);
+    const restore = await openLocalEnvironment({ stateDir });
+    await restore.deps.doc.send(new PutCommand({ TableName: table, Item: original }));
+    await restore.close();
+    const none = await run(['request', 'certificate', accessId]);
+
+    // assess
+    expect(tampered.code).toBe(1);
+    expect(JSON.parse(tampered.out)).toMatchObject({ ok: false, digest: { matches: false } });
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('has no erasure certificate');
   });
 
   it('refuses a --from that is not a sequence number (exit 2)', async () => {

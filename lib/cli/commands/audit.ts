@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf } from '../../audit/log';
+import { auditDepsOf, readAuditEvents } from '../../audit/log';
+import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import type { LetheBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
+import { table } from '../format';
+import { checkRequestId } from './request';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** The audit bucket of the backend, or a usage error naming why there is none. */
@@ -96,6 +99,56 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
           () =>
             `Anchored event ${anchor.seq} (${anchor.hash.slice(0, 16)}…) at ${anchor.anchoredAt}: ${anchor.key}`,
         );
+      });
+    });
+
+  addTimelineCommand(audit, context);
+}
+
+/** The timeline of a request as the backend knows it: execution history merged with audit events. */
+export async function requestTimeline(backend: LetheBackend, requestId: string): Promise<TimelineEntry[]> {
+  const history = await backend.history(requestId);
+  const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
+  return buildTimeline(history, events);
+}
+
+function describeTimeline(requestId: string, entries: TimelineEntry[]): string {
+  const counts = (entry: TimelineEntry) =>
+    Object.entries(entry.counts)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ');
+  return `Timeline of ${requestId}\n${table(
+    ['at', 'source', 'what', 'store', 'actor', 'took', 'counts', 'outcome'],
+    entries.map((entry) => [
+      entry.at,
+      entry.seq === null ? entry.source : `audit #${entry.seq}`,
+      entry.what,
+      entry.storeId ?? '',
+      entry.actor ?? '',
+      entry.durationMs === null ? '' : `${entry.durationMs} ms`,
+      counts(entry),
+      entry.outcome ?? '',
+    ]),
+  )}`;
+}
+
+/** Adds `lethe audit timeline`. */
+export function addTimelineCommand(audit: Command, context: CommandContext): void {
+  common(
+    audit
+      .command('timeline')
+      .description(
+        "A request's execution states and audit events in time order, with actors, counts, outcomes and durations.",
+      )
+      .argument('<requestId>'),
+    { target: true },
+  )
+    .addHelpText('after', '\nExample:\n  lethe audit timeline 3f1c0e6e-… --json')
+    .action(async (requestId: string, opts: CommonOptions) => {
+      checkRequestId(requestId);
+      await context.withBackend(opts, async (opened) => {
+        const entries = await requestTimeline(opened, requestId);
+        context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
       });
     });
 }
