@@ -22,6 +22,8 @@ export const AUDIT_EVENT_TYPES = [
   'request.failed',
   'request.retried',
   'request.closed',
+  'request.review-requested',
+  'request.reviewed',
   'request.approved',
   'request.denied',
   'request.extended',

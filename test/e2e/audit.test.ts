@@ -12,7 +12,7 @@ import type { CheckedCertificate } from '../../lib/rights/certificate-check';
 import type { ErasureCertificate } from '../../lib/rights/confirm';
 import type { RequestRecord } from '../../lib/rights/request';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { type CliRun, initStateDirWithSeed, lethe, requestSubmitArgs } from '../helpers/cli';
+import { type CliRun, lethe, requestSubmitArgs, seedStateDir } from '../helpers/cli';
 import { exampleSeed, identifierValues } from '../helpers/world';
 
 /**
@@ -39,7 +39,7 @@ describe('lethe audit, end to end', () => {
     stateDir = join(root, 'state');
     seed = exampleSeed(6, 3);
     [erased, accessed] = seed.subjects as [SeedSubject, SeedSubject];
-    await initStateDirWithSeed(stateDir, seed);
+    await seedStateDir(stateDir, seed);
     const erasure = await lethe(requestSubmitArgs(stateDir, 'erasure', [`email=${erased.email}`]));
     const access = await lethe(requestSubmitArgs(stateDir, 'access', [`email=${accessed.email}`]));
     erasureId = (JSON.parse(erasure.out) as RequestSummary).requestId;

@@ -8,7 +8,7 @@ import type { CliIo } from '../../lib/cli/io';
 import { runCli } from '../../lib/cli/program';
 import type { LegalHold } from '../../lib/holds';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { initStateDirWithSeed, lethe, snapshotStateDir } from '../helpers/cli';
+import { lethe, seedStateDir, snapshotStateDir } from '../helpers/cli';
 import { belongsTo, exampleDataMap, exampleSeed, identifierValues, richestSubject } from '../helpers/world';
 
 const dataMap = exampleDataMap();
@@ -29,7 +29,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     stateDir = join(root, 'state');
     seed = exampleSeed(12, 4);
     held = richestSubject(seed);
-    await initStateDirWithSeed(stateDir, seed);
+    await seedStateDir(stateDir, seed);
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import type { LetheDeps } from '../../deps';
 import type { LetheBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
-import { checkRequestId } from './request';
+import { checkRequestId } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** The audit bucket of the backend, or a usage error naming why there is none. */
