@@ -1,9 +1,18 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
 import { auditDepsOf, readAuditEvents } from '../../audit/log';
+import {
+  buildPeriodReport,
+  type PeriodReport,
+  type ReportSweepInput,
+  reportCsv,
+  reportHtml,
+} from '../../audit/report';
 import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
+import { writeFileAtomic } from '../../local/atomic-file';
+import { listRequests } from '../../rights/requests-table';
 import type { LetheBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
@@ -103,6 +112,7 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
     });
 
   addTimelineCommand(audit, context);
+  addReportCommand(audit, context);
 }
 
 /** The timeline of a request as the backend knows it: execution history merged with audit events. */
@@ -151,4 +161,99 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
         context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
       });
     });
+}
+
+/** What sweeps purged per store, from the `sweep.completed` events of real (not dry) runs. */
+async function sweptCounts(deps: LetheDeps): Promise<ReportSweepInput[]> {
+  const swept: ReportSweepInput[] = [];
+  for (const event of await readAuditEvents(auditDepsOf(deps))) {
+    if (event.type !== 'sweep.completed' || event.details?.dryRun === true) continue;
+    const stores = Array.isArray(event.details?.stores)
+      ? (event.details.stores as Record<string, unknown>[])
+      : [];
+    for (const store of stores) {
+      swept.push({
+        at: event.at,
+        storeId: String(store.storeId),
+        purged: Number(store.purged ?? 0),
+        anonymised: Number(store.anonymised ?? 0),
+      });
+    }
+  }
+  return swept;
+}
+
+/** The period report of the backend's requests received in [from, to). */
+export async function backendPeriodReport(
+  backend: LetheBackend,
+  period: { from: string; to: string; now: Date },
+): Promise<PeriodReport> {
+  const records = await listRequests(backend.deps);
+  return buildPeriodReport({
+    ...period,
+    requests: records.map((record) => ({
+      requestId: record.requestId,
+      type: record.type,
+      jurisdiction: record.jurisdiction,
+      status: record.status,
+      receivedAt: record.receivedAt,
+      dueAt: record.dueAt,
+      respondedAt: record.completedAt ?? null,
+      reason: record.reason ?? null,
+    })),
+    sweeps: await sweptCounts(backend.deps),
+  });
+}
+
+function isoDate(value: string, flag: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new UsageError(`${flag} must be a date such as 2026-01-01 (or a date and time); got "${value}"`);
+  }
+  return value;
+}
+
+/** Adds `lethe audit report`. */
+export function addReportCommand(audit: Command, context: CommandContext): void {
+  common(
+    audit
+      .command('report')
+      .description(
+        'A period report (11 CCR §7102 figures): per request and in total, received, completed, denied, overdue, median and mean days to respond.',
+      )
+      .requiredOption('--from <date>', 'the first day of the period (requests received from then)')
+      .requiredOption('--to <date>', 'the day after the period (requests received before then)')
+      .addOption(
+        new Option('--format <format>', 'what to write').choices(['json', 'csv', 'html']).default('json'),
+      )
+      .requiredOption('--out <file>', 'the file to write'),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nExample:\n  lethe audit report --from 2026-01-01 --to 2027-01-01 --format html --out report-2026.html',
+    )
+    .action(
+      async (
+        opts: CommonOptions & { from: string; to: string; format: 'json' | 'csv' | 'html'; out: string },
+      ) => {
+        const from = isoDate(opts.from, '--from');
+        const to = isoDate(opts.to, '--to');
+        await context.withBackend(opts, async (opened) => {
+          const report = await backendPeriodReport(opened, { from, to, now: opened.deps.now() });
+          const text =
+            opts.format === 'csv'
+              ? reportCsv(report)
+              : opts.format === 'html'
+                ? reportHtml(report)
+                : `${JSON.stringify(report, null, 2)}\n`;
+          await writeFileAtomic(opts.out, text);
+          context.print(
+            opts,
+            { out: opts.out, format: opts.format, totals: report.totals },
+            () =>
+              `Report ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} written to ${opts.out} (${opts.format}): ${report.totals.received} received, ${report.totals.completed} completed, ${report.totals.denied} denied, ${report.totals.overdue} overdue; median ${report.totals.medianDaysToRespond ?? '—'} days, mean ${report.totals.meanDaysToRespond ?? '—'} days.`,
+          );
+        });
+      },
+    );
 }
