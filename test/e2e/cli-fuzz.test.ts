@@ -23,7 +23,14 @@ import { checkItemsFile } from '../../lib/local/import';
 import { requestStatusSchema, verificationSchema } from '../../lib/rights/request';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
-import { holdRecordArgs, lethe, requestSubmitArgs, seedStateDir } from '../helpers/cli';
+import {
+  holdRecordArgs,
+  includeAllInReview,
+  lethe,
+  requestSubmitArgs,
+  reviewIncludingAll,
+  seedStateDir,
+} from '../helpers/cli';
 import { propertyRun } from '../helpers/property';
 import { snapshotEverything } from '../helpers/snapshot';
 import { EXAMPLE_DATAMAP_PATH, exampleDataMap, exampleSeed, richestSubject } from '../helpers/world';
@@ -1021,10 +1028,19 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
       );
       return JSON.parse(run.out) as RequestSummary;
     };
-    const completed = await submitted(other, 'fuzz-completed-0001');
-    const failed = await submitted(subject, 'fuzz-failed-0001', (state) => {
+    // Records only claimed links reach wait for review: the desk includes them, and the reviewed
+    // attempt of the second request fails.
+    const completed = await includeAllInReview(stateDir, await submitted(other, 'fuzz-completed-0001'));
+    const outage: FaultInjector = (state) => {
       if (state === REQUEST_STATES.exportPackage) throw new Error('simulated outage');
-    });
+    };
+    const waiting = await submitted(subject, 'fuzz-failed-0001', outage);
+    const failed =
+      waiting.status === 'pending-review'
+        ? (JSON.parse(
+            (await reviewIncludingAll(stateDir, waiting, { faults: outage })).out,
+          ) as RequestSummary)
+        : waiting;
     expect([completed.status, failed.status]).toEqual(['completed', 'failed']);
     const hold = async (reason: string) => {
       const run = await lethe([
