@@ -13,6 +13,10 @@ export interface LetheResources {
   exportsBucket: string;
   /** Customer-managed KMS key for SSE-KMS writes; unset locally (s3rver has no KMS). */
   kmsKeyId?: string;
+  /** Where the audit log's anchors are written; unset on stacks deployed before anchors existed. */
+  auditBucket?: string;
+  /** The audit bucket keeps versions (on AWS, with Object Lock); the local S3 server has none. */
+  auditBucketVersioned?: boolean;
 }
 
 /**

@@ -1,24 +1,43 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { LetheDeps } from '../deps';
+import { type RetryPolicy, waitBeforeRetry } from '../stores/retry';
 
-/** What happened, in words an auditor can filter on. */
-export type AuditEventType =
-  | 'request.received'
-  | 'request.completed'
-  | 'request.rejected'
-  | 'request.duplicate'
-  | 'request.failed'
-  | 'request.retried'
-  | 'request.closed'
-  | 'request.review-requested'
-  | 'request.reviewed'
-  | 'sweep.started'
-  | 'sweep.page'
-  | 'sweep.completed'
-  | 'sweep.failed'
-  | 'sweep.skipped'
-  | 'hold.placed'
-  | 'hold.released';
+/**
+ * What happened, in words an auditor can filter on: every event type lethe appends. A request's
+ * steps each leave one (verified, located per store, exported, erased per store, confirmed,
+ * certificate issued, outcome); staff actions name who acted; sweeps are recorded page by page.
+ */
+export const AUDIT_EVENT_TYPES = [
+  'request.received',
+  'request.verified',
+  'request.located',
+  'request.exported',
+  'request.erased',
+  'request.confirmed',
+  'request.certificate-issued',
+  'request.completed',
+  'request.rejected',
+  'request.duplicate',
+  'request.failed',
+  'request.retried',
+  'request.closed',
+  'request.review-requested',
+  'request.reviewed',
+  'request.approved',
+  'request.denied',
+  'request.extended',
+  'request.cancelled',
+  'request.purged',
+  'sweep.started',
+  'sweep.page',
+  'sweep.completed',
+  'sweep.failed',
+  'sweep.skipped',
+  'hold.placed',
+  'hold.released',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** An audit event as appended: never a raw identifier, only keyed subject hashes. */
 export interface AuditEventInput {
@@ -38,7 +57,8 @@ export interface AuditEvent extends AuditEventInput {
 }
 
 export const AUDIT_STREAM = 'events';
-const GENESIS_HASH = '0'.repeat(64);
+/** The previous hash of the first event. */
+export const GENESIS_HASH = '0'.repeat(64);
 
 /** Canonical JSON (sorted keys) so a hash does not depend on property order. */
 export function canonicalJson(value: unknown): string {
@@ -61,28 +81,53 @@ export class AuditAppendConflictError extends Error {
   override readonly name = 'AuditAppendConflictError';
 }
 
+/** What appending and reading the audit log needs: the document client, the table and a clock. */
+export interface AuditDeps {
+  doc: DynamoDBDocumentClient;
+  auditTable: string;
+  now: () => Date;
+  /** How appends back off when another writer took the sequence number; default AUDIT_APPEND_RETRY. */
+  appendRetry?: RetryPolicy;
+}
+
+/** The audit view of LetheDeps (or of any deps holding the same parts). */
+export function auditDepsOf(deps: Pick<LetheDeps, 'doc' | 'resources' | 'now'>): AuditDeps {
+  return { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now };
+}
+
+/**
+ * Back-off between two tries at the next sequence number: full jitter, so writers that collided
+ * spread out instead of colliding again; the attempts cover dozens of writers appending at once.
+ */
+export const AUDIT_APPEND_RETRY: RetryPolicy = { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 400 };
+
+async function lastAuditEvent(deps: Pick<AuditDeps, 'doc' | 'auditTable'>): Promise<AuditEvent | undefined> {
+  const last = await deps.doc.send(
+    new QueryCommand({
+      TableName: deps.auditTable,
+      KeyConditionExpression: '#stream = :stream',
+      ExpressionAttributeNames: { '#stream': 'stream' },
+      ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return last.Items?.[0] as AuditEvent | undefined;
+}
+
 /**
  * Appends one event to the audit log: the next sequence number, written with a conditional
  * put so two writers can never both take it, and the previous event's hash, so that an
- * edited, removed or reordered event breaks the chain. Every audit write goes through here.
+ * edited, removed or reordered event breaks the chain. A writer that lost the race backs off
+ * (jittered) and tries again at the new head. Every audit write goes through here.
+ * @throws AuditAppendConflictError when the retry policy's attempts are spent
  */
-export async function appendAuditEvent(
-  deps: { doc: DynamoDBDocumentClient; auditTable: string; now: () => Date },
-  input: AuditEventInput,
-): Promise<AuditEvent> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const last = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.auditTable,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const previous = last.Items?.[0] as AuditEvent | undefined;
+export async function appendAuditEvent(deps: AuditDeps, input: AuditEventInput): Promise<AuditEvent> {
+  const retry = deps.appendRetry ?? AUDIT_APPEND_RETRY;
+  for (let attempt = 1; attempt <= retry.maxAttempts; attempt += 1) {
+    if (attempt > 1) await waitBeforeRetry(retry, attempt - 1);
+    const previous = await lastAuditEvent(deps);
     const unhashed: Omit<AuditEvent, 'hash'> = {
       ...input,
       stream: AUDIT_STREAM,
@@ -105,29 +150,49 @@ export async function appendAuditEvent(
     }
   }
   throw new AuditAppendConflictError(
-    'could not append an audit event after 20 attempts: too many concurrent writers',
+    `could not append an audit event after ${retry.maxAttempts} attempts: too many concurrent writers`,
   );
 }
 
-/** Reads the audit log in order, optionally only the events of one request. */
-export async function readAuditEvents(
-  deps: { doc: DynamoDBDocumentClient; auditTable: string },
-  filter: { requestId?: string } = {},
-): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
+/** The newest event of the log (its head), or undefined while the log is empty. */
+export function auditHead(deps: Pick<AuditDeps, 'doc' | 'auditTable'>): Promise<AuditEvent | undefined> {
+  return lastAuditEvent(deps);
+}
+
+/**
+ * The audit log in sequence order from `fromSeq` (default: the first event), a page at a time:
+ * what is held in memory is one page, however long the log.
+ */
+export async function* streamAuditEvents(
+  deps: Pick<AuditDeps, 'doc' | 'auditTable'>,
+  options: { fromSeq?: number; pageSize?: number } = {},
+): AsyncGenerator<AuditEvent> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await deps.doc.send(
       new QueryCommand({
         TableName: deps.auditTable,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
+        KeyConditionExpression: '#stream = :stream AND #seq >= :from',
+        ExpressionAttributeNames: { '#stream': 'stream', '#seq': 'seq' },
+        ExpressionAttributeValues: { ':stream': AUDIT_STREAM, ':from': options.fromSeq ?? 0 },
         ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+        Limit: options.pageSize ?? 500,
       }),
     );
-    events.push(...((page.Items ?? []) as AuditEvent[]));
+    for (const item of page.Items ?? []) yield item as AuditEvent;
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return filter.requestId ? events.filter((event) => event.requestId === filter.requestId) : events;
+}
+
+/** Reads the audit log in order, optionally only the events of one request. */
+export async function readAuditEvents(
+  deps: Pick<AuditDeps, 'doc' | 'auditTable'>,
+  filter: { requestId?: string } = {},
+): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  for await (const event of streamAuditEvents(deps)) {
+    if (!filter.requestId || event.requestId === filter.requestId) events.push(event);
+  }
+  return events;
 }

@@ -12,6 +12,8 @@ export const LETHE_ENV = {
   holdsTable: 'LETHE_HOLDS_TABLE',
   manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
   exportsBucket: 'LETHE_EXPORTS_BUCKET',
+  /** Only for the functions that anchor the audit log (the sweep's last steps), and the CLI. */
+  auditBucket: 'LETHE_AUDIT_BUCKET',
   kmsKeyId: 'LETHE_KMS_KEY_ID',
   /** Only for the functions that may read the HMAC keys (hmacKeys in lib/infra/lethe-grants.ts). */
   hmacSecretArn: 'LETHE_HMAC_SECRET_ARN',
@@ -47,6 +49,7 @@ const configSchema = z.object({
   [LETHE_ENV.holdsTable]: name('holds table name'),
   [LETHE_ENV.manifestsBucket]: name('manifests bucket name'),
   [LETHE_ENV.exportsBucket]: name('exports bucket name'),
+  [LETHE_ENV.auditBucket]: z.string().min(1).optional(),
   [LETHE_ENV.kmsKeyId]: z.string().min(1).optional(),
   [LETHE_ENV.hmacSecretArn]: z
     .string()
@@ -81,6 +84,9 @@ export interface LetheConfig {
     manifestsBucket: string;
     exportsBucket: string;
     kmsKeyId?: string;
+    /** The audit bucket: versioned, with Object Lock, wherever the stack made it. */
+    auditBucket?: string;
+    auditBucketVersioned?: boolean;
   };
   hmacSecretArn?: string;
   stateMachineArn?: string;
@@ -111,6 +117,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
   }
   const data = parsed.data;
   const kmsKeyId = data[LETHE_ENV.kmsKeyId];
+  const auditBucket = data[LETHE_ENV.auditBucket];
   const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
   const stateMachineArn = data[LETHE_ENV.stateMachineArn];
   return {
@@ -121,6 +128,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
       manifestsBucket: data[LETHE_ENV.manifestsBucket],
       exportsBucket: data[LETHE_ENV.exportsBucket],
       ...(kmsKeyId ? { kmsKeyId } : {}),
+      ...(auditBucket ? { auditBucket, auditBucketVersioned: true } : {}),
     },
     ...(hmacSecretArn ? { hmacSecretArn } : {}),
     ...(stateMachineArn ? { stateMachineArn } : {}),

@@ -31,6 +31,7 @@ const BAD_INPUT_ERRORS = new Set([
   'NoRetentionRuleError',
   'InvalidSweepInputError',
   'InvalidSweepIdError',
+  'InvalidReportPeriodError',
 ]);
 
 /** The exit code for an error that ended a command. */

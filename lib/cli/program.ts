@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { addAuditCommands } from './commands/audit';
 import { addCheckCommand } from './commands/check';
 import { addDemoCommand } from './commands/demo';
 import { addHoldCommands } from './commands/hold';
@@ -72,6 +73,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   addRequestCommands(program, context);
   addSweepCommand(program, context);
   addHoldCommands(program, context);
+  addAuditCommands(program, context);
   addDemoCommand(program, context);
 
   // Which command failed to parse, so the message can say whose --help to read.

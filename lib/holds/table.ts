@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { appendAuditEvent } from '../audit/log';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import { type Identity, normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
 import type { Store } from '../datamap/schema';
@@ -110,15 +110,12 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
       ConditionExpression: 'attribute_not_exists(holdId)',
     }),
   );
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
-      type: 'hold.placed',
-      actor: placedBy,
-      ...(hold.subjectHashes ? { subjectHashes: hold.subjectHashes } : {}),
-      details: auditDetails(hold),
-    },
-  );
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'hold.placed',
+    actor: placedBy,
+    ...(hold.subjectHashes ? { subjectHashes: hold.subjectHashes } : {}),
+    details: auditDetails(hold),
+  });
   deps.log.info('legal hold placed', { holdId: hold.holdId, scope: hold.scope, storeId: hold.storeId });
   return hold;
 }
@@ -160,15 +157,12 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
     if (!existing.Item) throw new HoldNotFoundError(holdId);
     throw new HoldAlreadyReleasedError(holdId, (existing.Item as LegalHold).releasedAt);
   }
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
-      type: 'hold.released',
-      actor: by,
-      ...(released.subjectHashes ? { subjectHashes: released.subjectHashes } : {}),
-      details: auditDetails(released),
-    },
-  );
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'hold.released',
+    actor: by,
+    ...(released.subjectHashes ? { subjectHashes: released.subjectHashes } : {}),
+    details: auditDetails(released),
+  });
   deps.log.info('legal hold released', { holdId, scope: released.scope, storeId: released.storeId });
   return released;
 }

@@ -39,7 +39,7 @@ export interface LetheFunctionProps {
   /** The customer-managed key: encrypts the log group; its id goes to LETHE_KMS_KEY_ID. */
   readonly key: kms.IKey;
   /** Names of lethe's own tables and buckets, set as the reserved LETHE_* variables. */
-  readonly resources: Omit<LetheResources, 'kmsKeyId'>;
+  readonly resources: Omit<LetheResources, 'kmsKeyId' | 'auditBucketVersioned'>;
   /** The data map as JSON: bundled as BUNDLED_DATAMAP_FILE next to the handler. */
   readonly dataMapJson: string;
   /** The HMAC keys secret, for the functions allowed to read it (the grant is separate). */
@@ -110,6 +110,7 @@ export class LetheFunction extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (props.hmacSecretArn) environment[LETHE_ENV.hmacSecretArn] = props.hmacSecretArn;
+    if (props.resources.auditBucket) environment[LETHE_ENV.auditBucket] = props.resources.auditBucket;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
 
     const common = {

@@ -33,7 +33,20 @@ export interface OwnAccess {
   hmacKeys: boolean;
   /** Reads the legal holds (Scan of the holds table; it is small). */
   holds: boolean;
+  /** Writes anchors (the head of the audit log) to the audit bucket, under `anchors/`. */
+  anchors?: boolean;
 }
+
+/** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
+const SWEEP_RECORDER: OwnAccess = {
+  requests: [],
+  audit: true,
+  manifests: [],
+  exports: [],
+  hmacKeys: false,
+  holds: false,
+  anchors: true,
+};
 
 /**
  * Intake and Verify read the HMAC keys to hash the subject (the request record, the in-flight
@@ -71,7 +84,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   },
   locateStore: {
     requests: ['GetItem'],
-    audit: false,
+    // request.located, per store
+    audit: true,
     manifests: ['put'],
     exports: [],
     hmacKeys: true,
@@ -88,7 +102,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   },
   exportPackage: {
     requests: ['GetItem', 'UpdateItem'],
-    audit: false,
+    // request.exported, with the package digest
+    audit: true,
     manifests: ['get'],
     exports: ['put'],
     // hmacKeys: the package is indexed by the keyed hashes of the subject, for a later erasure
@@ -98,7 +113,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   eraseStore: {
     // UpdateItem: what each store's erasure did is appended to the request's erasure log.
     requests: ['GetItem', 'UpdateItem'],
-    audit: false,
+    // request.erased, per store
+    audit: true,
     manifests: ['get'],
     exports: [],
     hmacKeys: true,
@@ -107,7 +123,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
-    audit: false,
+    // request.confirmed and request.certificate-issued
+    audit: true,
     manifests: [],
     exports: ['head', 'delete'],
     hmacKeys: true,
@@ -142,7 +159,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     hmacKeys: false,
     holds: false,
   },
-  recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
+  recordSweep: SWEEP_RECORDER,
   // marks the request failed (a conditional update), request.failed
   executionEnded: {
     requests: ['GetItem', 'UpdateItem'],
@@ -161,14 +178,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     hmacKeys: false,
     holds: false,
   },
-  recordSweepFailure: {
-    requests: [],
-    audit: true,
-    manifests: [],
-    exports: [],
-    hmacKeys: false,
-    holds: false,
-  },
+  recordSweepFailure: SWEEP_RECORDER,
 };
 
 /** The functions OWN_ACCESS gives the HMAC keys: the only ones the secret's readers may be. */
@@ -179,6 +189,8 @@ export function functionsWithHmacKeys(): LetheFunctionName[] {
 /** Key prefixes lethe writes under (lib/rights/manifests.ts, lib/rights/export.ts). */
 export const MANIFEST_PREFIX = 'requests/';
 export const EXPORT_PREFIX = 'exports/';
+/** lib/audit/anchor.ts ANCHOR_PREFIX (infra does not import the SDK-bound audit code). */
+export const ANCHOR_PREFIX = 'anchors/';
 
 export interface OwnResources {
   key: kms.IKey;
@@ -188,6 +200,8 @@ export interface OwnResources {
   hmacSecret: secretsmanager.ISecret;
   manifestsBucket: s3.IBucket;
   exportsBucket: s3.IBucket;
+  /** The audit bucket (Object Lock); absent in stacks built without one. */
+  auditBucket?: s3.IBucket;
 }
 
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
@@ -256,6 +270,19 @@ export function grantOwnAccess(
   if (access.exports.includes('delete'))
     add(['s3:DeleteObject'], [exportObjects('deleting earlier packages')]);
 
+  if (access.anchors && resources.auditBucket) {
+    // PutObject only: the bucket's default retention locks each anchor; no function reads, overwrites or deletes one.
+    add(
+      ['s3:PutObject'],
+      [
+        objects(
+          resources.auditBucket,
+          ANCHOR_PREFIX,
+          `Anchors are "${ANCHOR_PREFIX}<seq>-<time>.json", new keys each time; writing is limited to that prefix of lethe's audit bucket.`,
+        ),
+      ],
+    );
+  }
   if (access.hmacKeys) add(['secretsmanager:GetSecretValue'], [resources.hmacSecret.secretArn]);
 
   // The key is only ever used by DynamoDB, S3 and Secrets Manager on the function's behalf.

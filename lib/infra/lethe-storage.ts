@@ -132,13 +132,12 @@ export interface LetheBucketProps {
   readonly expiration?: Duration;
 }
 
-/**
- * A bucket lethe owns: SSE-KMS with the key, TLS only, no public access, access logs (under
- * `<id>/`), and expiry. Not versioned: these objects hold personal data (record keys, exports)
- * and must be gone when they expire or are deleted, not kept as noncurrent versions.
- */
-export function buildLetheBucket(scope: Construct, id: string, props: LetheBucketProps): s3.Bucket {
-  return new s3.Bucket(scope, id, {
+/** What every bucket lethe owns has: SSE-KMS with the key, TLS only, no public access, no ACLs, access logs under `<id>/`. */
+function securedBucketProps(
+  id: string,
+  props: { key: kms.IKey; accessLogs: s3.IBucket; bucketName?: string | undefined },
+): s3.BucketProps {
+  return {
     bucketName: props.bucketName,
     encryption: s3.BucketEncryption.KMS,
     encryptionKey: props.key,
@@ -148,6 +147,17 @@ export function buildLetheBucket(scope: Construct, id: string, props: LetheBucke
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     serverAccessLogsBucket: props.accessLogs,
     serverAccessLogsPrefix: `${id}/`,
+  };
+}
+
+/**
+ * A bucket lethe owns: SSE-KMS with the key, TLS only, no public access, access logs (under
+ * `<id>/`), and expiry. Not versioned: these objects hold personal data (record keys, exports)
+ * and must be gone when they expire or are deleted, not kept as noncurrent versions.
+ */
+export function buildLetheBucket(scope: Construct, id: string, props: LetheBucketProps): s3.Bucket {
+  return new s3.Bucket(scope, id, {
+    ...securedBucketProps(id, props),
     lifecycleRules: [
       {
         id: 'expire',
@@ -157,6 +167,61 @@ export function buildLetheBucket(scope: Construct, id: string, props: LetheBucke
     ],
     removalPolicy: RemovalPolicy.RETAIN,
   });
+}
+
+export interface AuditBucketProps {
+  readonly key: kms.IKey;
+  readonly accessLogs: s3.IBucket;
+  readonly bucketName: string;
+  /** How long Object Lock keeps each anchor (compliance mode). */
+  readonly retention: Duration;
+}
+
+/**
+ * The audit bucket, where the head of the audit log is anchored: versioned, with S3 Object Lock in
+ * compliance mode as the default retention of every object, so no one (the account root included)
+ * can overwrite or delete an anchor before its retention ends; a delete only adds a marker, and
+ * verification reads every version. Otherwise as lethe's other buckets: SSE-KMS, TLS only, no
+ * public access, access logs. Anchors hold a sequence number and a hash, never personal data.
+ */
+export function buildAuditBucket(scope: Construct, id: string, props: AuditBucketProps): s3.Bucket {
+  const days = Math.ceil(props.retention.toDays({ integral: false }));
+  if (days < 1) throw new Error(`the audit retention must be at least one day; got ${days}`);
+  return new s3.Bucket(scope, id, {
+    ...securedBucketProps(id, props),
+    versioned: true,
+    objectLockEnabled: true,
+    objectLockDefaultRetention: s3.ObjectLockRetention.compliance(Duration.days(days)),
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+/** Actions that would change or remove an event of the audit log, or the log itself. */
+export const AUDIT_TABLE_DENIED_ACTIONS = [
+  'dynamodb:DeleteItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:DeleteTable',
+];
+
+/**
+ * The audit table's resource policy denies, to every principal, deleting or updating an event (and
+ * deleting the table): appending (a conditional PutItem) is the only write lethe's grants allow.
+ * Whoever can change the policy itself can still tamper; the anchors are what catch that.
+ */
+export function protectAuditTable(table: dynamodb.Table): void {
+  table.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AuditLogIsAppendOnly',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: AUDIT_TABLE_DENIED_ACTIONS,
+      // The table's own ARN would be a circular reference: "*" is this table in its own policy.
+      resources: ['*'],
+    }),
+  );
 }
 
 /**

@@ -9,10 +9,12 @@ import type { DataMap } from '../datamap/schema';
 import { DemoStores } from './demo-stores';
 import {
   buildAccessLogsBucket,
+  buildAuditBucket,
   buildHmacKeysSecret,
   buildLetheBucket,
   buildLetheKey,
   buildLetheTable,
+  protectAuditTable,
 } from './lethe-storage';
 import { logicalIdWithoutGroups } from './logical-ids';
 
@@ -29,6 +31,8 @@ export interface LetheStatefulResources {
   readonly hmacSecret: secretsmanager.ISecret;
   readonly manifestsBucketName: string;
   readonly exportsBucketName: string;
+  /** The audit bucket anchors are written to (Object Lock, compliance mode). */
+  readonly auditBucketName?: string;
 }
 
 export interface LetheStatefulStackProps extends StackProps {
@@ -38,12 +42,20 @@ export interface LetheStatefulStackProps extends StackProps {
   readonly dataMap?: DataMap;
   /** Also create the data map's stores (tables, buckets), so the example deploys whole. */
   readonly demo?: boolean;
+  /**
+   * How long S3 Object Lock keeps each anchor of the audit log from being overwritten or deleted,
+   * by anyone (compliance mode). Default: the context value `auditRetentionDays`, else
+   * DEFAULT_AUDIT_RETENTION (7 years).
+   */
+  readonly auditRetention?: Duration;
 }
 
 /** Lifetime of a locate manifest: it holds record keys, so it must not outlive its request by much. */
 export const MANIFEST_EXPIRY = Duration.days(7);
 /** Lifetime of an export package: the subject's download window plus a margin. */
 export const EXPORT_EXPIRY = Duration.days(30);
+/** How long an anchor of the audit log is locked by default: 7 years (2,557 days). */
+export const DEFAULT_AUDIT_RETENTION = Duration.days(7 * 365 + 2);
 /** Lifetime of S3 server access logs. */
 export const ACCESS_LOG_EXPIRY = Duration.days(365);
 
@@ -64,6 +76,8 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
   public readonly exportsBucket: s3.Bucket;
   public readonly manifestsBucketName: string;
   public readonly exportsBucketName: string;
+  public readonly auditBucket: s3.Bucket;
+  public readonly auditBucketName: string;
   public readonly hmacSecret: secretsmanager.Secret;
   /** With `demo`: the data map's tables by store id. */
   public readonly demoTables: ReadonlyMap<string, dynamodb.Table>;
@@ -121,6 +135,17 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
       bucketName: this.exportsBucketName,
       expiration: EXPORT_EXPIRY,
     });
+    this.auditBucketName = bucketName('audit');
+    const retentionDays = this.node.tryGetContext('auditRetentionDays');
+    this.auditBucket = buildAuditBucket(this, 'AuditBucket', {
+      key,
+      accessLogs,
+      bucketName: this.auditBucketName,
+      retention:
+        props.auditRetention ??
+        (retentionDays === undefined ? DEFAULT_AUDIT_RETENTION : Duration.days(Number(retentionDays))),
+    });
+    protectAuditTable(this.auditTable);
     this.hmacSecret = buildHmacKeysSecret(this, 'HmacKeys', key);
 
     let demo: DemoStores | undefined;
@@ -138,6 +163,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     output('HoldsTableName', this.holdsTable.tableName, LETHE_ENV.holdsTable);
     output('ManifestsBucketName', this.manifestsBucket.bucketName, LETHE_ENV.manifestsBucket);
     output('ExportsBucketName', this.exportsBucket.bucketName, LETHE_ENV.exportsBucket);
+    output('AuditBucketName', this.auditBucket.bucketName, LETHE_ENV.auditBucket);
     output('KeyArn', this.key.keyArn, LETHE_ENV.kmsKeyId);
     output('HmacSecretArn', this.hmacSecret.secretArn, LETHE_ENV.hmacSecretArn);
   }

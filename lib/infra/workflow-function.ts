@@ -122,6 +122,7 @@ export function createWorkflowFunction(
       holdsTable: own.holdsTable.tableName,
       manifestsBucket: own.manifestsBucket.bucketName,
       exportsBucket: own.exportsBucket.bucketName,
+      ...(OWN_ACCESS[name].anchors && own.auditBucket ? { auditBucket: own.auditBucket.bucketName } : {}),
     },
     dataMapJson: context.dataMapJson,
     ...(OWN_ACCESS[name].hmacKeys ? { hmacSecretArn: own.hmacSecret.secretArn } : {}),

@@ -74,6 +74,9 @@ export class LetheWorkflowStack extends Stack {
         hmacSecret: stateful.hmacSecret,
         manifestsBucket: s3.Bucket.fromBucketName(this, 'ManifestsBucket', stateful.manifestsBucketName),
         exportsBucket: s3.Bucket.fromBucketName(this, 'ExportsBucket', stateful.exportsBucketName),
+        ...(stateful.auditBucketName
+          ? { auditBucket: s3.Bucket.fromBucketName(this, 'AuditBucket', stateful.auditBucketName) }
+          : {}),
       },
       stores: this.stores,
       dataMapJson: JSON.stringify(props.dataMap),

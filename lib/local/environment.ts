@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
 import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
@@ -17,6 +18,8 @@ import {
   startLocalServers,
 } from './servers';
 
+const LOCAL_AUDIT_BUCKET = 'lethe-audit';
+
 /** Names of lethe's own tables and buckets in the local runtime. */
 export const LOCAL_RESOURCES: LetheResources = {
   requestsTable: 'lethe-requests',
@@ -24,6 +27,8 @@ export const LOCAL_RESOURCES: LetheResources = {
   holdsTable: 'lethe-holds',
   manifestsBucket: 'lethe-manifests',
   exportsBucket: 'lethe-exports',
+  auditBucket: LOCAL_AUDIT_BUCKET,
+  auditBucketVersioned: false,
 };
 
 export const DEFAULT_STATE_DIR = '.lethe';
@@ -87,6 +92,22 @@ function readJson<T>(file: string): T {
   }
 }
 
+/** The audit log's table: one stream of events, by sequence number. */
+export function auditTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: 'stream', KeyType: 'HASH' },
+      { AttributeName: 'seq', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: 'stream', AttributeType: 'S' },
+      { AttributeName: 'seq', AttributeType: 'N' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
 /** The data map a command runs with: the one it was given, or the one recorded at init. */
 function recordedDataMapPath(
   stateDir: string,
@@ -128,18 +149,7 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
       AttributeDefinitions: [{ AttributeName: 'requestId', AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
-    createTableIfMissing(clients.dynamodb, {
-      TableName: LOCAL_RESOURCES.auditTable,
-      KeySchema: [
-        { AttributeName: 'stream', KeyType: 'HASH' },
-        { AttributeName: 'seq', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'stream', AttributeType: 'S' },
-        { AttributeName: 'seq', AttributeType: 'N' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+    createTableIfMissing(clients.dynamodb, auditTableInput(LOCAL_RESOURCES.auditTable)),
     createTableIfMissing(clients.dynamodb, {
       TableName: LOCAL_RESOURCES.holdsTable,
       KeySchema: [{ AttributeName: 'holdId', KeyType: 'HASH' }],
@@ -148,7 +158,13 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
     }),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.manifestsBucket),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.exportsBucket),
+    createAuditBucket(clients),
   ]);
+}
+
+/** The bucket anchors go to: created on open too, for state directories initialised before anchors existed. */
+function createAuditBucket(clients: LocalClients): Promise<void> {
+  return createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET);
 }
 
 /**
@@ -214,6 +230,8 @@ export async function openLocalEnvironment(
     if (options.init) {
       await createLetheResources(clients);
       await createStoresFromDataMap(dataMap, clients);
+    } else {
+      await createAuditBucket(clients);
     }
   } catch (error) {
     clients.dynamodb.destroy();

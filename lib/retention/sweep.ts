@@ -1,4 +1,5 @@
-import { appendAuditEvent } from '../audit/log';
+import { anchorAuditLog, anchorStoreOf } from '../audit/anchor';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { RetentionRule, Store } from '../datamap/schema';
 import { redactIdentifiers } from '../log';
 import { addCounts, COUNT_NAMES, type SweepCounts, type SweepDeps, zeroCounts } from './context';
@@ -154,10 +155,19 @@ async function appendSweepEvent(
   type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed' | 'sweep.skipped',
   details: Record<string, unknown>,
 ): Promise<void> {
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    { type, actor: 'lethe:sweep', details },
-  );
+  await appendAuditEvent(auditDepsOf(deps), { type, actor: 'lethe:sweep', details });
+}
+
+/**
+ * After a sweep (completed or failed), the head of the audit log goes to the audit bucket, so the
+ * chain up to here is bound by an anchor no one can rewrite. Deployments without an audit bucket
+ * (stacks from before anchors) skip it.
+ */
+async function anchorAfterSweep(deps: SweepDeps, sweepId: string): Promise<void> {
+  const store = anchorStoreOf(deps);
+  if (!store) return;
+  const anchor = await anchorAuditLog(auditDepsOf(deps), store, 'lethe:sweep');
+  deps.log.info('audit log anchored', { sweepId, seq: anchor.seq, key: anchor.key });
 }
 
 /**
@@ -314,6 +324,7 @@ export async function recordSweep(deps: SweepDeps, input: RecordSweepInput): Pro
     durationMs,
   };
   await appendSweepEvent(deps, 'sweep.completed', { ...summary });
+  await anchorAfterSweep(deps, input.sweepId);
   deps.log.info('sweep recorded', {
     sweepId: input.sweepId,
     dryRun: input.dryRun,
@@ -342,6 +353,7 @@ export async function recordSweepFailure(
     error: input.failure.error ?? null,
     cause: cause ?? null,
   });
+  await anchorAfterSweep(deps, input.sweepId);
   deps.log.error('sweep failed', {
     sweepId: input.sweepId,
     state: input.failure.state,

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { canonicalJson } from '../audit/log';
+import { appendAuditEvent, auditDepsOf, canonicalJson } from '../audit/log';
 import { identityKey } from '../datamap/identity';
 import type { RetainedAttribute } from '../datamap/masking';
 import { getStore } from '../datamap/validate';
@@ -236,6 +236,36 @@ async function confirmErasure(
       stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome),
     },
   });
+  const audit = auditDepsOf(deps);
+  const totals = stores.map(({ store, erased, masked, exempted, remaining }) => ({
+    store,
+    erased,
+    masked,
+    exempted,
+    remaining,
+  }));
+  await appendAuditEvent(audit, {
+    type: 'request.confirmed',
+    actor: 'lethe:confirm',
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: { requestType: 'erasure', stores: totals },
+  });
+  await appendAuditEvent(audit, {
+    type: 'request.certificate-issued',
+    actor: 'lethe:confirm',
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      certificateId: certificate.certificateId,
+      digest: certificate.digest,
+      issuedAt: certificate.issuedAt,
+      dataMapDigest: certificate.dataMapDigest,
+      stores: totals,
+      exportsDeleted: exportsDeleted.length,
+      caveats: caveats.length,
+    },
+  });
   deps.log.info('erasure confirmed', { requestId: record.requestId, digest: certificate.digest });
   return { requestId: record.requestId, confirmed: true, certificateDigest: certificate.digest };
 }
@@ -277,6 +307,18 @@ async function confirmExport(
     input.located.map((located) => located.storeId),
   );
   await updateRequest(deps, record.requestId, { by: 'lethe:confirm', set: { stores, caveats } });
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.confirmed',
+    actor: 'lethe:confirm',
+    requestId: record.requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      requestType: record.type,
+      sha256: exported.sha256,
+      bytes: exported.bytes,
+      stores: stores.map(({ store, located, exported: count }) => ({ store, located, exported: count })),
+    },
+  });
   return { requestId: record.requestId, confirmed: true, certificateDigest: null };
 }
 

@@ -1,3 +1,4 @@
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
@@ -7,14 +8,22 @@ import type { StoreErasure } from '../stores/types';
 import { RequestStateError } from './errors';
 import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
-import type { ErasureLogEntry } from './request';
+import type { ErasureLogEntry, RequestRecord } from './request';
 import { getRequest, updateRequest } from './requests-table';
 
 export interface EraseStoreResult extends StoreErasure {
   requestId: string;
 }
 
-async function logErasure(deps: LetheDeps, requestId: string, attempt: number, erasure: StoreErasure) {
+/** Appends what one store's erasure did to the request's erasure log and to the audit log. */
+async function logErasure(
+  deps: LetheDeps,
+  record: RequestRecord,
+  attempt: number,
+  erasure: StoreErasure,
+  complete: boolean,
+) {
+  const { requestId, subjectHashes } = record;
   const entry: ErasureLogEntry = {
     attempt,
     storeId: erasure.storeId,
@@ -26,6 +35,13 @@ async function logErasure(deps: LetheDeps, requestId: string, attempt: number, e
     failed: erasure.failed,
   };
   await updateRequest(deps, requestId, { by: 'lethe:erase', append: { erasureLog: [entry] } });
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.erased',
+    actor: 'lethe:erase',
+    requestId,
+    subjectHashes,
+    details: { requestType: 'erasure', ...entry, complete },
+  });
 }
 
 /**
@@ -76,10 +92,10 @@ export async function eraseRequestStore(
     // What a partial erasure did achieve stays on record, so the certificate of the attempt that
     // finishes the request accounts for it.
     if (error instanceof EraseIncompleteError && error.outcome)
-      await logErasure(deps, requestId, attempt, error.outcome);
+      await logErasure(deps, record, attempt, error.outcome, false);
     throw error;
   }
-  await logErasure(deps, requestId, attempt, erasure);
+  await logErasure(deps, record, attempt, erasure, true);
   deps.log.info('store erased', {
     requestId,
     storeId,

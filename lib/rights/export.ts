@@ -4,6 +4,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ZipFile } from 'yazl';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
@@ -286,17 +287,19 @@ export async function exportPackage(
   });
   // So that an erasure of this person, by any of these identities, deletes this copy of their data.
   await indexExport(deps, requestId, workingIdentities(record, requestId));
-  deps.log.info('export written', { requestId, bytes, stores: rows.length });
-  return {
+  const stores = rows.map((row) => ({
+    storeId: row.store.id,
+    exported: counts.get(row.store.id) ?? row.exported,
+  }));
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.exported',
+    actor: 'lethe:export',
     requestId,
-    exportKey,
-    bytes,
-    sha256,
-    stores: rows.map((row) => ({
-      storeId: row.store.id,
-      exported: counts.get(row.store.id) ?? row.exported,
-    })),
-  };
+    subjectHashes: record.subjectHashes,
+    details: { requestType: record.type, sha256, bytes, expiresAt, stores },
+  });
+  deps.log.info('export written', { requestId, bytes, stores: rows.length });
+  return { requestId, exportKey, bytes, sha256, stores };
 }
 
 /** A pre-signed download link for an export, valid for the configured lifetime (at most 7 days). */

@@ -1,3 +1,4 @@
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { type Identity, mergeIdentities } from '../datamap/identity';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
@@ -131,6 +132,13 @@ export async function locateRequestStore(
     pendingReview: reviewed.pending.records,
     excluded: reviewed.excluded,
   };
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.located',
+    actor: 'lethe:locate',
+    requestId,
+    subjectHashes: record.subjectHashes,
+    details: { requestType: record.type, storeId, ...counts },
+  });
   deps.log.info('store located', { requestId, storeId, ...counts });
   return { requestId, storeId, manifestKey: key, ...counts };
 }

@@ -1,4 +1,4 @@
-import { appendAuditEvent } from '../audit/log';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
@@ -21,8 +21,9 @@ export async function releaseRequest(deps: LetheDeps, record: RequestRecord): Pr
   await deleteManifests(deps, record.requestId);
 }
 
+/** The audit log's view of the workflow's dependencies. */
 export function auditDeps(deps: LetheDeps) {
-  return { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now };
+  return auditDepsOf(deps);
 }
 
 function assertCurrent(record: RequestRecord, attempt: number): void {

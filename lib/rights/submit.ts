@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAuditEvent } from '../audit/log';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import {
   type Identity,
@@ -165,21 +165,18 @@ export async function submitRequest(
       executionId: started.executionId,
     };
   }
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
-      type: 'request.received',
-      actor: submittedBy,
-      requestId,
-      subjectHashes,
-      details: {
-        requestType: record.type,
-        jurisdiction: record.jurisdiction,
-        channel: record.channel,
-        dueAt: record.dueAt,
-      },
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.received',
+    actor: submittedBy,
+    requestId,
+    subjectHashes,
+    details: {
+      requestType: record.type,
+      jurisdiction: record.jurisdiction,
+      channel: record.channel,
+      dueAt: record.dueAt,
     },
-  );
+  });
   deps.log.info('request received', {
     requestId,
     requestType: record.type,

@@ -1,3 +1,4 @@
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError, StaleAttemptError } from './errors';
@@ -158,6 +159,18 @@ export async function verifyRequest(deps: LetheDeps, requestId: string, attempt 
       set: { subjectHashes: hashes },
     });
   }
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'request.verified',
+    actor: ACTOR,
+    requestId,
+    subjectHashes: hashes,
+    details: {
+      requestType: record.type,
+      attempt,
+      verification: record.verification?.method ?? null,
+      verifiedBy: record.verification?.verifiedBy ?? null,
+    },
+  });
   deps.log.info('request verified', { requestId, requestType: record.type, attempt });
   return { requestId, type: record.type, outcome: 'proceed' };
 }

@@ -34,6 +34,7 @@ export function mockDeployedStack(
           output('HoldsTableName', 'LETHE_HOLDS_TABLE', LOCAL_RESOURCES.holdsTable),
           output('ManifestsBucketName', 'LETHE_MANIFESTS_BUCKET', LOCAL_RESOURCES.manifestsBucket),
           output('ExportsBucketName', 'LETHE_EXPORTS_BUCKET', LOCAL_RESOURCES.exportsBucket),
+          output('AuditBucketName', 'LETHE_AUDIT_BUCKET', LOCAL_RESOURCES.auditBucket ?? 'lethe-audit'),
           output('HmacSecretArn', 'LETHE_HMAC_SECRET_ARN', STACK_SECRET),
         ],
       },

@@ -34,7 +34,8 @@ import { listAll } from './stores';
  *   NoSuchObjectLockConfiguration for a version without one. Delete markers are never locked.
  *
  * What it does not simulate:
- * - GetObject/HeadObject of a noncurrent version by VersionId (refused with NotImplemented).
+ * - HeadObject of a noncurrent version by VersionId, and GetObject of one with a Range (refused with
+ *   NotImplemented); a whole GetObject of one answers its kept bytes (readable as string or bytes).
  * - ListObjectsV2 is s3rver's own: the current versions only, and a version made current again
  *   by deleting a newer one shows the time it was put back, not its own LastModified.
  * - Conditional requests (If-Match) on versioned writes, MFA delete, governance bypass, Object
@@ -269,7 +270,7 @@ export function simulateVersionedBuckets(
     GetBucketVersioningCommand: async () => ({ output: { $metadata: {}, Status: 'Enabled' } }),
     PutObjectCommand: async (input, next) => put(input, next),
     CompleteMultipartUploadCommand: async (input, next) => put(input, next),
-    GetObjectCommand: async (input, next) => read(input, next),
+    GetObjectCommand: async (input, next) => read(input, next, true),
     HeadObjectCommand: async (input, next) => read(input, next),
     DeleteObjectCommand: async (input) => {
       const bucket = input.Bucket as string;
@@ -354,10 +355,30 @@ export function simulateVersionedBuckets(
     return result;
   }
 
-  async function read(input: Record<string, unknown>, next: () => Promise<{ output: unknown }>) {
+  async function read(
+    input: Record<string, unknown>,
+    next: () => Promise<{ output: unknown }>,
+    getObject = false,
+  ) {
     const versions = await track(input.Bucket as string, input.Key as string);
     const current = versions[0];
     if (typeof input.VersionId === 'string' && input.VersionId !== current?.versionId) {
+      const kept = versions.find((version) => version.versionId === input.VersionId);
+      // GetObject of a noncurrent version whose bytes are kept: a body that offers the SDK's readers.
+      if (getObject && kept?.body && !kept.deleteMarker && !('Range' in input)) {
+        const bytes = kept.body;
+        return {
+          output: {
+            VersionId: kept.versionId,
+            ContentLength: bytes.length,
+            ...(kept.contentType ? { ContentType: kept.contentType } : {}),
+            Body: {
+              transformToString: async (encoding?: BufferEncoding) => bytes.toString(encoding ?? 'utf8'),
+              transformToByteArray: async () => new Uint8Array(bytes),
+            },
+          },
+        };
+      }
       throw s3Error('NotImplemented', 501, 'the simulator does not read noncurrent versions');
     }
     if (!current || current.deleteMarker)

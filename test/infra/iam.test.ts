@@ -97,16 +97,21 @@ describe('data map stores: read-only steps', () => {
     },
   );
 
-  it('locateStore writes no table at all, and in S3 only its manifests', () => {
+  it('locateStore writes no table but the audit log (what it located), and in S3 only its manifests', () => {
     // Act
     const statements = statementsOf('locateStore');
     const writes = statements.filter((statement) =>
       statement.actions.some((action) => DYNAMO_WRITES.includes(action) || S3_WRITES.includes(action)),
     );
+    const onAudit = (statement: Statement) => statement.resources.some((arn) => arn.includes('AuditTable'));
 
     // Assess
-    expect(writes.map((statement) => statement.actions)).toEqual([['s3:PutObject']]);
-    expect(writes[0]?.resources).toEqual([
+    expect(writes.filter(onAudit).map((statement) => statement.actions)).toEqual([
+      ['dynamodb:Query', 'dynamodb:PutItem'],
+    ]);
+    const others = writes.filter((statement) => !onAudit(statement));
+    expect(others.map((statement) => statement.actions)).toEqual([['s3:PutObject']]);
+    expect(others[0]?.resources).toEqual([
       'arn:<AWS::Partition>:s3:::lethe-manifests-<AWS::AccountId>-<AWS::Region>/requests/*',
     ]);
   });

@@ -105,6 +105,7 @@ describe("the deployed stacks' logical ids", () => {
     ]);
     expect(ids(built.statefulTemplate, 'AWS::S3::Bucket')).toEqual([
       'AccessLogsBucket83982689',
+      'AuditBucketB01E0AE8',
       'ExportsBucket5A12738B',
       'ManifestsBucketC7093610',
       'StorecallrecordingsBE989E9F',

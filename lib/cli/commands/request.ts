@@ -1,7 +1,11 @@
 import { type Command, Option } from 'commander';
 import { checkActorName } from '../../audit/free-text';
+import { auditDepsOf, readAuditEvents } from '../../audit/log';
 import { parseIdentityArgument } from '../../datamap/identity';
+import { writeFileAtomic } from '../../local/atomic-file';
+import { type CheckedCertificate, checkCertificate } from '../../rights/certificate-check';
 import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../../rights/request';
+import { getRequest } from '../../rights/requests-table';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
@@ -205,6 +209,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     });
 
   addReviewCommand(request, context);
+  addCertificateCommand(request, context);
 }
 
 /**
@@ -252,6 +257,51 @@ function addReviewCommand(request: Command, context: CommandContext): void {
         });
       },
     );
+}
+
+/** Adds `lethe request certificate`: the erasure certificate, its digest and the audit events behind it checked. */
+function addCertificateCommand(request: Command, context: CommandContext): void {
+  common(
+    request
+      .command('certificate')
+      .description(
+        "Hand over a request's erasure certificate: its digest checked, with the audit events that back it; exit 1 if it does not match.",
+      )
+      .argument('<requestId>')
+      .option('--out <file>', 'also write the certificate and its check to this JSON file'),
+    { target: true },
+  )
+    .addHelpText('after', '\nExample:\n  lethe request certificate 3f1c0e6e-… --out certificate.json')
+    .action(async (requestId: string, opts: CommonOptions & { out?: string }) => {
+      checkRequestId(requestId);
+      await context.withBackend(opts, async (opened) => {
+        const record = await getRequest(opened.deps, requestId);
+        const events = await readAuditEvents(auditDepsOf(opened.deps), { requestId });
+        const checked = checkCertificate(record, events);
+        if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(checked, null, 2)}\n`);
+        context.print(opts, checked, () => describeCertificate(checked, opts.out));
+        if (!checked.ok) context.exitCode = EXIT.requestFailed;
+      });
+    });
+}
+
+function describeCertificate(checked: CheckedCertificate, out: string | undefined): string {
+  const { certificate } = checked;
+  const lines = [
+    `Erasure certificate ${certificate.certificateId} for request ${checked.requestId}: ${checked.ok ? 'VALID' : 'DOES NOT MATCH'}`,
+    ...checked.problems.map((problem) => `  ${problem}`),
+    `  digest ${checked.digest.stored}${checked.digest.matches ? ' (recomputed: matches)' : ` (recomputed: ${checked.digest.computed})`}`,
+    `  issued ${certificate.issuedAt}; received ${certificate.receivedAt}; data map ${certificate.dataMapDigest.slice(0, 16)}…`,
+    table(
+      ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'],
+      certificate.stores.map((store) =>
+        [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining].map(String),
+      ),
+    ),
+    `Backed by ${checked.backedBy.length} audit event(s): ${checked.backedBy.map((event) => `#${event.seq} ${event.type}`).join(', ')}`,
+  ];
+  if (out) lines.push(`Written to ${out}`);
+  return lines.join('\n');
 }
 
 /** What submitting did, when it was not simply a new request run to its end. */

@@ -1,0 +1,210 @@
+import { buildPeriodReport, type ReportRequestInput, reportCsv, reportHtml } from '../../../lib/audit/report';
+
+/**
+ * The period report's figures for a seeded set of requests with known dates and outcomes: exact in
+ * JSON, CSV and HTML.
+ */
+const NOW = new Date('2026-04-01T00:00:00.000Z');
+const request = (
+  id: string,
+  type: string,
+  jurisdiction: string,
+  receivedAt: string,
+  dueAt: string,
+  status: string,
+  respondedAt: string | null,
+  reason?: string,
+): ReportRequestInput => ({
+  requestId: id,
+  type,
+  jurisdiction,
+  receivedAt,
+  dueAt,
+  status,
+  respondedAt,
+  ...(reason ? { reason } : {}),
+});
+
+const REQUESTS: ReportRequestInput[] = [
+  // answered in 10 days
+  request(
+    'req-a0000001',
+    'erasure',
+    'ccpa',
+    '2026-01-05T00:00:00.000Z',
+    '2026-02-19T00:00:00.000Z',
+    'completed',
+    '2026-01-15T00:00:00.000Z',
+  ),
+  // answered in 50 days, 5 days late
+  request(
+    'req-a0000002',
+    'access',
+    'ccpa',
+    '2026-01-06T00:00:00.000Z',
+    '2026-02-20T00:00:00.000Z',
+    'completed',
+    '2026-02-25T00:00:00.000Z',
+  ),
+  // denied after 2 days
+  request(
+    'req-a0000003',
+    'access',
+    'ccpa',
+    '2026-01-12T00:00:00.000Z',
+    '2026-02-26T00:00:00.000Z',
+    'rejected',
+    '2026-01-14T00:00:00.000Z',
+    'identity not verified',
+  ),
+  // denied after 4 days, same reason
+  request(
+    'req-a0000004',
+    'erasure',
+    'gdpr',
+    '2026-01-13T00:00:00.000Z',
+    '2026-02-13T00:00:00.000Z',
+    'rejected',
+    '2026-01-17T00:00:00.000Z',
+    'identity not verified',
+  ),
+  // denied after 1 day, another reason
+  request(
+    'req-a0000005',
+    'erasure',
+    'gdpr',
+    '2026-02-02T00:00:00.000Z',
+    '2026-03-02T00:00:00.000Z',
+    'rejected',
+    '2026-02-03T00:00:00.000Z',
+    'portability requests are not supported yet',
+  ),
+  // still open, past its due date at NOW: overdue
+  request(
+    'req-a0000006',
+    'erasure',
+    'gdpr',
+    '2026-02-10T00:00:00.000Z',
+    '2026-03-10T00:00:00.000Z',
+    'failed',
+    null,
+  ),
+  // still open, not yet due
+  request(
+    'req-a0000007',
+    'access',
+    'gdpr',
+    '2026-03-20T00:00:00.000Z',
+    '2026-04-20T00:00:00.000Z',
+    'in-progress',
+    null,
+  ),
+  // outside the period
+  request(
+    'req-a0000008',
+    'access',
+    'gdpr',
+    '2025-12-31T23:59:59.000Z',
+    '2026-01-31T00:00:00.000Z',
+    'completed',
+    '2026-01-02T00:00:00.000Z',
+  ),
+];
+const SWEEPS = [
+  { at: '2026-01-10T03:00:00.000Z', storeId: 'ad-events', purged: 120, anonymised: 0 },
+  { at: '2026-01-10T03:00:00.000Z', storeId: 'contacts', purged: 0, anonymised: 7 },
+  { at: '2026-01-11T03:00:00.000Z', storeId: 'ad-events', purged: 30, anonymised: 0 },
+];
+
+describe('the period report', () => {
+  const report = buildPeriodReport({
+    from: '2026-01-01',
+    to: '2026-04-01',
+    now: NOW,
+    requests: REQUESTS,
+    sweeps: SWEEPS,
+  });
+
+  it('has the exact figures: received, completed, denied by reason, overdue, median and mean days', () => {
+    // assess: answered days 10, 50, 2, 4, 1 -> median 4, mean 13.4
+    expect(report.totals).toEqual({
+      received: 7,
+      completed: 2,
+      denied: 3,
+      deniedByReason: { 'identity not verified': 2, 'portability requests are not supported yet': 1 },
+      overdue: 2,
+      open: 2,
+      medianDaysToRespond: 4,
+      meanDaysToRespond: 13.4,
+    });
+    expect(report.byType.access).toMatchObject({
+      received: 3,
+      completed: 1,
+      denied: 1,
+      overdue: 1,
+      medianDaysToRespond: 26,
+    });
+    expect(report.byType.erasure).toMatchObject({
+      received: 4,
+      completed: 1,
+      denied: 2,
+      overdue: 1,
+      meanDaysToRespond: 5,
+    });
+    expect(report.byJurisdiction.ccpa).toMatchObject({
+      received: 3,
+      medianDaysToRespond: 10,
+      meanDaysToRespond: 20.7,
+    });
+    expect(report.byJurisdiction.gdpr).toMatchObject({ received: 4, denied: 2, overdue: 1, open: 2 });
+    expect(report.requests.map((row) => [row.requestId, row.daysTaken, row.overdue])).toEqual([
+      ['req-a0000001', 10, false],
+      ['req-a0000002', 50, true],
+      ['req-a0000003', 2, false],
+      ['req-a0000004', 4, false],
+      ['req-a0000005', 1, false],
+      ['req-a0000006', null, true],
+      ['req-a0000007', null, false],
+    ]);
+  });
+
+  it('as CSV: a row per request and the same figures', () => {
+    // act
+    const lines = reportCsv(report).trimEnd().split('\n');
+
+    // assess
+    expect(lines[0]).toBe(
+      'requestId,type,jurisdiction,received,due,responded,daysTaken,outcome,denialReason,overdue',
+    );
+    expect(lines[2]).toBe(
+      'req-a0000002,access,ccpa,2026-01-06T00:00:00.000Z,2026-02-20T00:00:00.000Z,2026-02-25T00:00:00.000Z,50,completed,,true',
+    );
+    expect(lines).toContain('all,all,7,2,3,2,2,4,13.4');
+    expect(lines).toContain('type,access,3,1,1,1,1,26,26');
+    expect(lines).toContain('jurisdiction,ccpa,3,2,1,1,0,10,20.7');
+    expect(lines).toContain('identity not verified,2');
+    expect(lines.filter((line) => line.startsWith('req-'))).toHaveLength(7);
+  });
+
+  it('as HTML: one self-contained page holding the figures and inline SVG charts', () => {
+    // act
+    const html = reportHtml(report);
+
+    // assess
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).not.toMatch(/<script|<link|src=|href=/i);
+    expect(html).toContain(
+      '<th scope="row">all</th><td>7</td><td>2</td><td>3</td><td>2</td><td>2</td><td>4</td><td>13.4</td>',
+    );
+    expect(html).toContain('<li>identity not verified: 2</li>');
+    expect(html).toContain('ad-events');
+    for (const row of report.requests) expect(html).toContain(`<td>${row.requestId}</td>`);
+  });
+
+  it('refuses a period that ends before it starts', () => {
+    expect(() => buildPeriodReport({ from: '2026-02-01', to: '2026-01-01', now: NOW, requests: [] })).toThrow(
+      'the period must be two dates',
+    );
+  });
+});
