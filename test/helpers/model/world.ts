@@ -21,15 +21,15 @@ import {
  * and choices towards the first option: normalised spellings, attributes present, no exemption).
  */
 
-/** To make every link trusted once links declare a trust level: set this to `{ trust: 'verified' }`. */
-const LINK_TRUST: Record<string, string> = {};
-
 export type KeyType = 'S' | 'N' | 'B';
 export interface KeyAttr {
   name: string;
   type: KeyType;
 }
 export type Item = Record<string, AttributeValue>;
+
+/** A link's declared trust; undefined: not declared, which the data map takes as `claimed`. */
+export type LinkTrust = 'verified' | 'claimed' | undefined;
 
 export interface MaskField {
   attribute: string;
@@ -55,7 +55,7 @@ export interface DynamoSpec {
   sortKey?: KeyAttr;
   indexes: { name: string; partitionKey: KeyAttr; sortKey?: KeyAttr }[];
   locate: { identity: TypeName; attribute: string; index?: string }[];
-  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' | 'SS' }[];
+  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' | 'SS'; trust: LinkTrust }[];
   erase: { action: 'delete' } | { action: 'mask'; fields: MaskField[] };
   exemptions: ExemptionSpec[];
 }
@@ -73,7 +73,7 @@ export interface LinesSpec {
   id: string;
   bucket: string;
   locate: { identity: TypeName; prefix: string; field: string }[];
-  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' }[];
+  links: { identity: TypeName; attribute: string; shape: 'S' | 'L'; trust: LinkTrust }[];
   objects: { key: string; trailingNewline: boolean }[];
   exemptions: ExemptionSpec[];
 }
@@ -101,6 +101,8 @@ export interface Operation {
   type: 'access' | 'erasure';
   given: { type: TypeName; value: string }[];
   fault?: Fault;
+  /** Staff's decision for each store, by store id, should the request wait for its review. */
+  review: Record<string, 'include' | 'exclude'>;
 }
 
 export interface World {
@@ -212,6 +214,10 @@ const storePlanArbitrary = fc.record({
     minLength: 2,
     maxLength: 2,
   }),
+  linkTrusts: fc.array(fc.constantFrom<LinkTrust>('verified', 'claimed', undefined), {
+    minLength: 2,
+    maxLength: 2,
+  }),
   erase: fc.constantFrom('delete' as const, 'mask' as const),
   maskPicks: fc.array(fc.nat(99), { minLength: 6, maxLength: 6 }),
   exemptions: fc.uniqueArray(fc.constantFrom(...EXEMPTION_KINDS), { maxLength: 2 }),
@@ -283,6 +289,8 @@ const operationPlanArbitrary = fc.record({
   picks: fc.array(fc.nat(99), { minLength: 6, maxLength: 6 }),
   extra: fc.boolean(),
   fault: fc.option(fc.record({ state: fc.nat(5), nth: fc.nat(9), dead: fc.boolean() }), { freq: 2 }),
+  /** Per store (by position), whether staff include its records only claimed links reached. */
+  include: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
 });
 type OperationPlan = ValueOf<typeof operationPlanArbitrary>;
 
@@ -359,6 +367,7 @@ function buildDynamo(
     identity: type,
     attribute: `${type}Link`,
     shape: plan.linkShapes[index] ?? 'S',
+    trust: plan.linkTrusts[index],
   }));
   const identifying = [
     ...indexes.map((index) => ({
@@ -419,6 +428,7 @@ function buildLines(id: string, plan: StorePlan, forced: { locate?: TypeName; li
       identity: type,
       attribute: `${type}Link`,
       shape: plan.linkShapes[index] === 'S' ? 'S' : 'L',
+      trust: plan.linkTrusts[index],
     })),
     objects: Array.from({ length: plan.objects }, (_, n) => ({
       key: `${locate[n % locate.length]?.prefix ?? `${id}/`}o${n}.jsonl`,
@@ -628,7 +638,10 @@ function buildOperation(world: Omit<World, 'operations'>, plan: OperationPlan): 
     : undefined;
   if (fault)
     fault.nth = MAP_STATES.includes(fault.state) ? 1 + ((plan.fault?.nth ?? 0) % world.stores.length) : 1;
-  return { subject, type: plan.type, given: identities, ...(fault ? { fault } : {}) };
+  const review = Object.fromEntries(
+    world.stores.map((store, index) => [store.id, plan.include[index] ? 'include' : 'exclude'] as const),
+  );
+  return { subject, type: plan.type, given: identities, ...(fault ? { fault } : {}), review };
 }
 
 /** Worlds: 2 or 3 subjects, a link chain of depth 1 to 4 and up to 2 more stores, records and 1 to `maxOperations` requests. */
@@ -697,6 +710,15 @@ export function dataMapObject(world: Pick<World, 'declarations' | 'stores'>): Re
   };
 }
 
+/** One link of the data map: its trust declared, or left to the default. */
+function linkObject(link: { identity: TypeName; attribute: string; trust: LinkTrust }) {
+  return {
+    identity: link.identity,
+    attribute: link.attribute,
+    ...(link.trust === undefined ? {} : { trust: link.trust }),
+  };
+}
+
 /** One store of the data map, as its YAML holds it. */
 function storeObject(store: StoreSpec): Record<string, unknown> {
   switch (store.kind) {
@@ -712,7 +734,7 @@ function storeObject(store: StoreSpec): Record<string, unknown> {
         indexes: store.indexes,
         locate: store.locate,
         ...DISCLOSURE,
-        links: store.links.map(({ identity, attribute }) => ({ identity, attribute, ...LINK_TRUST })),
+        links: store.links.map(linkObject),
         erase: store.erase,
         exemptions: store.exemptions,
       };
@@ -736,7 +758,7 @@ function storeObject(store: StoreSpec): Record<string, unknown> {
           jsonLines: { prefix, field },
         })),
         ...DISCLOSURE,
-        links: store.links.map(({ identity, attribute }) => ({ identity, attribute, ...LINK_TRUST })),
+        links: store.links.map(linkObject),
         erase: { action: 'rewrite' },
         exemptions: store.exemptions,
       };
