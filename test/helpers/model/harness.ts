@@ -367,7 +367,11 @@ function certificateDifferences(
   return differences;
 }
 
-/** Whether the model's location of a subject reaches records of another subject: the generator must never join people. */
+/**
+ * Whether the model's location of a subject acts, unasked, on records of another subject: only a
+ * link somebody typed (not verified) may lead to another person's records, and those wait for
+ * review. Verified links joining people would be a generator error.
+ */
 function foreignRecords(world: World, location: Location, subject: number): string[] {
   const ownerOf = owners(world);
   const foreign: string[] = [];
@@ -380,7 +384,7 @@ function foreignRecords(world: World, location: Location, subject: number): stri
             ? record.key
             : `line|${JSON.stringify(record.record)}`;
       const owner = ownerOf.get(`${storeId}|${id}`);
-      if (owner !== undefined && owner !== subject)
+      if (owner !== undefined && owner !== subject && !record.claimed)
         foreign.push(`${storeId} ${id} (${describeOwner(owner)})`);
     }
   }

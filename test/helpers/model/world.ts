@@ -438,21 +438,27 @@ function buildLines(id: string, plan: StorePlan, forced: { locate?: TypeName; li
   };
 }
 
-/** Link values of a record of `who`: mostly the owner's values, sometimes absent or not an identity at all. */
+/**
+ * Link values of a record of `who`: mostly the owner's values, sometimes absent or not an identity
+ * at all; in a link not verified, sometimes another subject's (`planted`): a value somebody typed
+ * can be anyone's, which is why such links only lead to records staff review.
+ */
 function linkValues(
   picker: Picker,
   declarations: Declarations,
-  type: TypeName,
+  link: { identity: TypeName; shape: 'S' | 'L' | 'SS'; trust: LinkTrust },
   who: number,
-  shape: 'S' | 'L' | 'SS',
+  planted: number,
 ): string[] | undefined {
-  const choice = picker.next(6);
+  const type = link.identity;
+  const choice = picker.next(7);
   if (choice === 4) return undefined;
   const junk = JUNK_VALUES.filter((value) => normalise(declarations[type], value) === undefined);
   if (choice === 5 && junk.length > 0) return [picker.oneOf(junk)];
-  const count = shape === 'S' ? 1 : picker.next(2) + 1;
-  const values = Array.from({ length: count }, () => spelledValue(picker, type, who));
-  return shape === 'SS' ? [...new Set(values)] : values;
+  const owner = choice === 6 && link.trust !== 'verified' ? planted : who;
+  const count = link.shape === 'S' ? 1 : picker.next(2) + 1;
+  const values = Array.from({ length: count }, () => spelledValue(picker, type, owner));
+  return link.shape === 'SS' ? [...new Set(values)] : values;
 }
 
 function keyValue(type: KeyType, text: string): AttributeValue {
@@ -476,6 +482,7 @@ function buildItem(
   store: DynamoSpec,
   declarations: Declarations,
   who: number,
+  planted: number,
   seq: number,
   picker: Picker,
 ): Item {
@@ -500,7 +507,7 @@ function buildItem(
     );
   }
   for (const link of store.links) {
-    const values = linkValues(picker, declarations, link.identity, who, link.shape);
+    const values = linkValues(picker, declarations, link, who, planted);
     if (values === undefined) continue;
     item[link.attribute] =
       link.shape === 'S' && values.length === 1
@@ -524,6 +531,7 @@ function buildLine(
   store: LinesSpec,
   declarations: Declarations,
   who: number,
+  planted: number,
   seq: number,
   picker: Picker,
 ): Record<string, unknown> {
@@ -533,7 +541,7 @@ function buildLine(
     line[rule.field] = spelledValue(picker, rule.identity, who);
   }
   for (const link of store.links) {
-    const values = linkValues(picker, declarations, link.identity, who, link.shape);
+    const values = linkValues(picker, declarations, link, who, planted);
     if (values === undefined) continue;
     line[link.attribute] = link.shape === 'S' ? values[0] : values;
   }
@@ -563,9 +571,11 @@ function buildRecords(
     if (!store) return;
     seq += 1;
     const who = owner ?? NOBODY;
+    // Whose values a link that is not verified may hold instead: the next subject's.
+    const planted = owner === null ? NOBODY : (owner + 1) % world.subjects;
     switch (store.kind) {
       case 'dynamodb': {
-        const item = buildItem(store, world.declarations, who, seq, picker);
+        const item = buildItem(store, world.declarations, who, planted, seq, picker);
         const id = `${store.id}|${itemId(store, item)}`;
         if (itemIds.has(id)) return; // the same key twice: the first record keeps it
         itemIds.add(id);
@@ -589,7 +599,7 @@ function buildRecords(
         const malformed = owner === null && picker.next(4) === 3;
         const text = malformed
           ? `{"n": ${seq}, "broken`
-          : JSON.stringify(buildLine(store, world.declarations, who, seq, picker));
+          : JSON.stringify(buildLine(store, world.declarations, who, planted, seq, picker));
         records.push({ kind: 'line', store: store.id, owner, objectKey: object.key, text });
         return;
       }
