@@ -18,8 +18,9 @@ import { itemId } from './world';
  * The model: what lethe should do with a world, computed from docs/DATAMAP.md and the world's own
  * description, never from lethe's code. Given the stores' contents and the identities a request
  * names, it follows links breadth-first to the identities reachable, finds the records each store
- * holds of them (and, by omission, the ones no spelling reaches), says which are exempt, and what
- * erasure leaves: deleted, masked (in masked form), rewritten, or unchanged.
+ * holds of them (and, by omission, the ones no spelling reaches), says which only claimed links
+ * reach (they wait for review) and which are exempt, and what erasure leaves: deleted, masked (in
+ * masked form), rewritten, or unchanged.
  */
 
 /** What the stores hold: per store id, DynamoDB items by key id, or S3 object bodies by key. */
