@@ -1,16 +1,24 @@
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { subjectHash } from '../../../lib/audit/subject-hash';
 import { readHistory } from '../../../lib/local/execution';
 import { importItems, importObjects } from '../../../lib/local/import';
 import type { ErasureCertificate } from '../../../lib/rights/confirm';
-import { retryRequest } from '../../../lib/rights/lifecycle';
-import { executionIdFor, type RequestRecord } from '../../../lib/rights/request';
+import { retryRequest, reviewRequest } from '../../../lib/rights/lifecycle';
+import {
+  executionIdFor,
+  FINAL_STATUSES,
+  type RequestRecord,
+  type StoreReview,
+} from '../../../lib/rights/request';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest } from '../../../lib/rights/submit';
 import { REQUEST_STATES } from '../../../lib/workflow/request-steps';
 import { unzip } from '../zip';
 import {
+  afterReview,
+  claimedCounts,
   type ErasureCounts,
   type ExpectedItem,
   type ExpectedState,
@@ -18,6 +26,7 @@ import {
   erasure,
   exportOf,
   identityCount,
+  identityId,
   initialState,
   type Location,
   locate,
@@ -25,7 +34,7 @@ import {
   type Pattern,
   type State,
 } from './model';
-import { MASK_KEY, type WorldRuntime } from './runtime';
+import { HASH_KEY, MASK_KEY, type WorldRuntime } from './runtime';
 import { type Item, itemId, type Operation, type World } from './world';
 
 /**
@@ -174,41 +183,83 @@ class InjectedFault extends Error {
   override readonly name = 'InjectedFault';
 }
 
+/** How a request went: its final record, and what it said at each point the harness saw it stop. */
+export interface RequestRun {
+  record: RequestRecord;
+  /** The status the run the injected failure hit ended in (undefined: the failure never fired). */
+  faultStatus?: string;
+  /** The stores (with counts) the request waited for review of, once per pause. */
+  reviews: StoreReview[][];
+}
+
 /**
  * Runs one request to its end: submitted through a runner that fails the operation's fault state
- * (and RecordFailure, for a dead execution), then retried by staff until it completes.
+ * (and RecordFailure, for a dead execution), then, until it completes, retried by staff after a
+ * failure and reviewed by staff (each waiting store included or excluded as the operation says)
+ * when it waits for review. Until the failure fires, the runner that injects it runs the attempts
+ * a review starts, so a failure planned after the review still happens.
  */
-export async function runRequest(
-  runtime: WorldRuntime,
-  operation: Operation,
-): Promise<{ record: RequestRecord; firstStatus: string }> {
+export async function runRequest(runtime: WorldRuntime, operation: Operation): Promise<RequestRun> {
   const calls = new Map<string, number>();
   const fault = operation.fault;
-  const runner = runtime.runner(
+  let fired = false;
+  const faulty = runtime.runner(
     fault
       ? (stateName) => {
           const call = (calls.get(stateName) ?? 0) + 1;
           calls.set(stateName, call);
-          if (stateName === fault.state && call === fault.nth)
+          if (stateName === fault.state && call === fault.nth) {
+            fired = true;
             throw new InjectedFault(`injected at ${stateName} #${call}`);
-          if (fault.dead && stateName === REQUEST_STATES.recordFailure)
+          }
+          if (fault.dead && fired && stateName === REQUEST_STATES.recordFailure)
             throw new InjectedFault('the execution dies');
         }
       : undefined,
   );
-  const deps = { ...runtime.env.deps, executions: runner };
-  const { requestId } = await submitRequest(deps, runner, {
+  const deps = { ...runtime.env.deps, executions: faulty };
+  const { requestId } = await submitRequest(deps, faulty, {
     type: operation.type,
     subject: operation.given,
     jurisdiction: 'gdpr',
     verification: { method: 'email-confirmation', verifiedBy: 'model-test' },
   });
-  const first = await getRequest(deps, requestId);
-  if (fault) {
-    const retrying = runtime.runner();
-    await retryRequest({ ...runtime.env.deps, executions: retrying }, retrying, requestId, 'model-test');
+  let record = await getRequest(deps, requestId);
+  const run: Omit<RequestRun, 'record'> = { reviews: [] };
+  let seen = false;
+  const note = () => {
+    if (fired && !seen) {
+      seen = true;
+      run.faultStatus = record.status;
+    }
+  };
+  note();
+  // Each pass ends one attempt; a few are plenty (a failure, a review, and their retries).
+  for (let pass = 0; pass < 6 && record.status !== 'completed'; pass += 1) {
+    if (record.status === 'pending-review') {
+      const waiting = record.review?.stores ?? [];
+      run.reviews.push(waiting);
+      const runner = fired ? runtime.runner() : faulty;
+      await reviewRequest({ ...runtime.env.deps, executions: runner }, runner, requestId, {
+        include: waiting
+          .filter((store) => operation.review[store.store] === 'include')
+          .map(({ store }) => store),
+        exclude: waiting
+          .filter((store) => operation.review[store.store] !== 'include')
+          .map(({ store }) => store),
+        by: 'model-test',
+      });
+    } else if (FINAL_STATUSES.includes(record.status)) {
+      break;
+    } else {
+      // Failed, or still "running" after its execution died: staff retry it.
+      const retrying = runtime.runner();
+      await retryRequest({ ...runtime.env.deps, executions: retrying }, retrying, requestId, 'model-test');
+    }
+    record = await getRequest(deps, requestId);
+    note();
   }
-  return { record: await getRequest(deps, requestId), firstStatus: first.status };
+  return { record, ...run };
 }
 
 /** The identity count ResolveIdentities reported in the request's last attempt. */
@@ -316,7 +367,11 @@ function certificateDifferences(
   return differences;
 }
 
-/** Whether the model's location of a subject reaches records of another subject: the generator must never join people. */
+/**
+ * Whether the model's location of a subject acts, unasked, on records of another subject: only a
+ * link somebody typed (not verified) may lead to another person's records, and those wait for
+ * review. Verified links joining people would be a generator error.
+ */
 function foreignRecords(world: World, location: Location, subject: number): string[] {
   const ownerOf = owners(world);
   const foreign: string[] = [];
@@ -329,11 +384,98 @@ function foreignRecords(world: World, location: Location, subject: number): stri
             ? record.key
             : `line|${JSON.stringify(record.record)}`;
       const owner = ownerOf.get(`${storeId}|${id}`);
-      if (owner !== undefined && owner !== subject)
+      if (owner !== undefined && owner !== subject && !record.claimed)
         foreign.push(`${storeId} ${id} (${describeOwner(owner)})`);
     }
   }
   return foreign;
+}
+
+/**
+ * Review: the request waits once, for exactly the stores holding records only claimed links reach,
+ * with their counts; staff's decisions cover them all, so it never waits again.
+ */
+function reviewDifferences(location: Location, reviews: StoreReview[][]): string[] {
+  const want = [...claimedCounts(location)].map(([store, records]) => `${store}: ${records}`);
+  const waits = reviews.map((stores) => stores.map((store) => `${store.store}: ${store.records}`));
+  const differences: string[] = [];
+  if (want.length === 0 && waits.length > 0) {
+    differences.push(
+      `the request waited for review of ${JSON.stringify(waits)}; the model reaches nothing only through claimed links`,
+    );
+  } else if (want.length > 0 && JSON.stringify(waits) !== JSON.stringify([want])) {
+    differences.push(
+      `the request waited for review of ${JSON.stringify(waits)}; the model: once, of ${JSON.stringify(want)}`,
+    );
+  }
+  for (const store of reviews.flat()) differences.push(...pathDifferences(location, store));
+  return differences;
+}
+
+/**
+ * "lists, per store, how many records wait and the link path that reached them, as identity types
+ * and keyed hashes": each path a chain of the model's links from a verified identity through at
+ * least one claimed link to an identity that finds records of the store only claimed ones find,
+ * and each such record found by the end of some path.
+ */
+function pathDifferences(location: Location, review: StoreReview): string[] {
+  const hashes = new Map<string, string>();
+  for (const [type, values] of location.identities) {
+    for (const value of values.keys())
+      hashes.set(subjectHash(HASH_KEY, { type, value }), identityId(type, value));
+  }
+  const waiting = (location.stores.get(review.store) ?? []).filter((record) => record.claimed);
+  const ends = new Set<string>();
+  const differences: string[] = [];
+  for (const path of review.paths) {
+    const where = `${review.store} waits for review by the path ${JSON.stringify(path)}`;
+    let at = hashes.get(path.from.hash);
+    if (at === undefined || !location.verified.has(at))
+      differences.push(`${where}, which starts at no verified identity`);
+    for (const step of path.steps) {
+      const to = hashes.get(step.hash);
+      const edge = location.edges.find(
+        (candidate) =>
+          candidate.from === at &&
+          candidate.to === to &&
+          candidate.store === step.store &&
+          candidate.attribute === step.attribute &&
+          candidate.trust === step.trust,
+      );
+      if (!edge)
+        differences.push(
+          `${where}: the model follows no such link to ${step.identity} in ${step.store}.${step.attribute}`,
+        );
+      at = to;
+    }
+    if (!path.steps.some((step) => step.trust === 'claimed'))
+      differences.push(`${where}, of verified links only`);
+    if (at !== undefined) ends.add(at);
+  }
+  for (const record of waiting) {
+    if (![...record.finders].some((finder) => ends.has(finder)))
+      differences.push(
+        `${review.store}: no path reaches a waiting record's finders (${[...record.finders].join(', ')})`,
+      );
+  }
+  return differences;
+}
+
+/** What each store reports excluded by review, against the model's records staff excluded. */
+function excludedDifferences(record: RequestRecord, excluded: Map<string, number>): string[] {
+  const differences: string[] = [];
+  const reported = new Map(
+    (record.stores ?? []).flatMap((store) =>
+      store.excludedByReview ? [[store.store, store.excludedByReview] as const] : [],
+    ),
+  );
+  for (const store of new Set([...excluded.keys(), ...reported.keys()])) {
+    if (excluded.get(store) !== reported.get(store))
+      differences.push(
+        `${store}: ${reported.get(store) ?? 0} record(s) reported excluded by review, the model ${excluded.get(store) ?? 0}`,
+      );
+  }
+  return differences;
 }
 
 /** One failed check of a world: which request, and every difference found. */
@@ -359,15 +501,17 @@ export async function checkWorld(world: World, runtime: WorldRuntime): Promise<v
     if (foreign.length > 0)
       throw new Error(`the generator joined subjects, ${what} reaches: ${foreign.join(', ')}`);
 
-    const { record, firstStatus } = await runRequest(runtime, operation);
+    const { record, faultStatus, reviews } = await runRequest(runtime, operation);
     const differences: string[] = [];
-    if (
+    if (operation.fault && faultStatus === undefined) differences.push('the injected failure never happened');
+    else if (
       operation.fault &&
-      firstStatus !==
+      faultStatus !==
         (operation.fault.dead ? (operation.fault.state === 'Verify' ? 'received' : 'in-progress') : 'failed')
     ) {
-      differences.push(`after the injected failure the request was ${firstStatus}`);
+      differences.push(`after the injected failure the request was ${faultStatus}`);
     }
+    differences.push(...reviewDifferences(location, reviews));
     if (record.status !== 'completed') {
       differences.push(
         `the request ended ${record.status}: ${JSON.stringify(record.error ?? record.reason ?? null)}`,
@@ -379,19 +523,22 @@ export async function checkWorld(world: World, runtime: WorldRuntime): Promise<v
         `ResolveIdentities counted ${resolved} identities, the model ${identityCount(location)}`,
       );
     }
+    const acted = afterReview(location, operation.review);
     const after = await snapshot(world, runtime);
     if (operation.type === 'access') {
       if (record.status === 'completed')
-        differences.push(...(await accessDifferences(world, runtime, record, location)));
+        differences.push(...(await accessDifferences(world, runtime, record, acted.location)));
       differences.push(
         ...stateDifferences(world, state, after).map((line) => `access changed a store: ${line}`),
       );
     } else {
-      const { expected, counts } = erasure(world, state, location, MASK_KEY);
+      const { expected, counts } = erasure(world, state, acted.location, MASK_KEY);
       differences.push(...stateDifferences(world, expected, after));
+      // Attempts before a review erase nothing: only a failure leaves counts out of the certificate.
       if (record.status === 'completed')
         differences.push(...certificateDifferences(record, counts, operation.fault !== undefined));
     }
+    differences.push(...excludedDifferences(record, acted.excluded));
     if (differences.length > 0) throw new ModelMismatch(`${what}:\n  ${differences.join('\n  ')}`);
     state = after;
   }

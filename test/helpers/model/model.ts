@@ -18,8 +18,9 @@ import { itemId } from './world';
  * The model: what lethe should do with a world, computed from docs/DATAMAP.md and the world's own
  * description, never from lethe's code. Given the stores' contents and the identities a request
  * names, it follows links breadth-first to the identities reachable, finds the records each store
- * holds of them (and, by omission, the ones no spelling reaches), says which are exempt, and what
- * erasure leaves: deleted, masked (in masked form), rewritten, or unchanged.
+ * holds of them (and, by omission, the ones no spelling reaches), says which only claimed links
+ * reach (they wait for review) and which are exempt, and what erasure leaves: deleted, masked (in
+ * masked form), rewritten, or unchanged.
  */
 
 /** What the stores hold: per store id, DynamoDB items by key id, or S3 object bodies by key. */
@@ -28,21 +29,41 @@ export type State = Map<string, Map<string, Item | Buffer>>;
 /** The identities of a request: per type, each normalised value with the raw forms it is known in. */
 export type Identities = Map<TypeName, Map<string, Set<string>>>;
 
+/** What every located record says of who found it: the identities (identityIds) that find it. */
+interface Found {
+  finders: Set<string>;
+  /** Only identities reached through claimed links find it: it waits for staff review. */
+  claimed?: boolean;
+  exemption?: ExemptionSpec;
+}
+
 export type LocatedRecord =
-  | { kind: 'item'; id: string; item: Item; exemption?: ExemptionSpec }
-  | { kind: 'object'; key: string; body: Buffer; exemption?: ExemptionSpec }
-  | {
-      kind: 'line';
-      objectKey: string;
-      lineNo: number;
-      record: Record<string, unknown>;
-      exemption?: ExemptionSpec;
-    };
+  | ({ kind: 'item'; id: string; item: Item } & Found)
+  | ({ kind: 'object'; key: string; body: Buffer } & Found)
+  | ({ kind: 'line'; objectKey: string; lineNo: number; record: Record<string, unknown> } & Found);
+
+/** One link followed: a record of `store` that `from` finds holds `to` in `attribute`, a link declared with `trust`. */
+export interface TrustEdge {
+  from: string;
+  to: string;
+  store: string;
+  attribute: string;
+  trust: 'verified' | 'claimed';
+}
 
 export interface Location {
   identities: Identities;
   /** Per store id, the records a request with these identities locates. */
   stores: Map<string, LocatedRecord[]>;
+  /** The identities (identityIds) reached from those given through verified links only. */
+  verified: Set<string>;
+  /** Every link followed between the identities. */
+  edges: TrustEdge[];
+}
+
+/** An identity as one key: its type and normalised value. */
+export function identityId(type: TypeName, value: string): string {
+  return `${type}\u0000${value}`;
 }
 
 /** The stores' contents before any request, from the world's records. */
@@ -148,19 +169,6 @@ function addIdentity(identities: Identities, type: TypeName, value: string, raw:
   return true;
 }
 
-/** Every string a type's identities are located by (each value and its spellings). */
-function spellingsByType(
-  world: Pick<World, 'declarations'>,
-  identities: Identities,
-  type: TypeName,
-): Set<string> {
-  const all = new Set<string>();
-  for (const [value, raws] of identities.get(type) ?? []) {
-    for (const spelling of spellingsOf(world.declarations[type], value, raws)) all.add(spelling);
-  }
-  return all;
-}
-
 /** "An N key is queried only with a numeric value": a spelling that is no number cannot match. */
 const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
@@ -181,13 +189,15 @@ function hasType(value: AttributeValue | undefined, type: 'S' | 'N' | 'B'): bool
   return value !== undefined && value[type] !== undefined;
 }
 
-function itemLocated(
+/** The identities that find an item: each by its spellings, on the table or an index it is in. */
+function itemFinders(
   world: Pick<World, 'declarations'>,
   store: DynamoSpec,
   item: Item,
   identities: Identities,
-): boolean {
-  return store.locate.some((rule) => {
+): Set<string> {
+  const finders = new Set<string>();
+  for (const rule of store.locate) {
     const index =
       rule.index === undefined ? undefined : store.indexes.find((candidate) => candidate.name === rule.index);
     const keyType = index ? index.partitionKey.type : store.partitionKey.type;
@@ -199,44 +209,53 @@ function itemLocated(
         (!index.sortKey || hasType(item[index.sortKey.name], index.sortKey.type))
       )
     ) {
-      return false;
+      continue;
     }
-    const spellings = spellingsByType(world, identities, rule.identity);
-    return [...spellings].some((spelling) => keyMatches(item[rule.attribute], keyType, spelling));
-  });
+    for (const [value, raws] of identities.get(rule.identity) ?? []) {
+      const spellings = spellingsOf(world.declarations[rule.identity], value, raws);
+      if ([...spellings].some((spelling) => keyMatches(item[rule.attribute], keyType, spelling)))
+        finders.add(identityId(rule.identity, value));
+    }
+  }
+  return finders;
 }
 
-function objectLocated(
+function objectFinders(
   world: Pick<World, 'declarations'>,
   store: PrefixSpec,
   key: string,
   identities: Identities,
-): boolean {
-  return store.locate.some((rule) => {
+): Set<string> {
+  const finders = new Set<string>();
+  for (const rule of store.locate) {
     const [before, after] = rule.prefix.split(`{${rule.identity}}`);
-    // "A spelling that cannot be an S3 prefix segment (it holds /) is skipped."
-    return [...spellingsByType(world, identities, rule.identity)]
-      .filter((spelling) => !spelling.includes('/'))
-      .some((spelling) => key.startsWith(`${before}${spelling}${after}`));
-  });
+    for (const [value, raws] of identities.get(rule.identity) ?? []) {
+      // "A spelling that cannot be an S3 prefix segment (it holds /) is skipped."
+      const found = [...spellingsOf(world.declarations[rule.identity], value, raws)]
+        .filter((spelling) => !spelling.includes('/'))
+        .some((spelling) => key.startsWith(`${before}${spelling}${after}`));
+      if (found) finders.add(identityId(rule.identity, value));
+    }
+  }
+  return finders;
 }
 
-function lineLocated(
+function lineFinders(
   world: Pick<World, 'declarations'>,
   store: LinesSpec,
   objectKey: string,
   record: Record<string, unknown>,
   identities: Identities,
-): boolean {
+): Set<string> {
   // "The subject's lines are those whose top-level field normalises to one of the subject's values."
-  return store.locate.some(
-    (rule) =>
-      objectKey.startsWith(rule.prefix) &&
-      Object.hasOwn(record, rule.field) &&
-      identities
-        .get(rule.identity)
-        ?.has(normalise(world.declarations[rule.identity], record[rule.field]) ?? '\u0000') === true,
-  );
+  const finders = new Set<string>();
+  for (const rule of store.locate) {
+    if (!objectKey.startsWith(rule.prefix) || !Object.hasOwn(record, rule.field)) continue;
+    const value = normalise(world.declarations[rule.identity], record[rule.field]);
+    if (value !== undefined && identities.get(rule.identity)?.has(value))
+      finders.add(identityId(rule.identity, value));
+  }
+  return finders;
 }
 
 /** "The first matching exemption of a store applies"; S3 exemptions cover the whole store. */
@@ -264,18 +283,21 @@ function locateStore(
     switch (store.kind) {
       case 'dynamodb': {
         const item = content as Item;
-        if (!itemLocated(world, store, item, identities)) continue;
+        const finders = itemFinders(world, store, item, identities);
+        if (finders.size === 0) continue;
         const exemption = exemptionOf(store, itemJson(item));
-        located.push({ kind: 'item', id, item, ...(exemption ? { exemption } : {}) });
+        located.push({ kind: 'item', id, item, finders, ...(exemption ? { exemption } : {}) });
         break;
       }
       case 'prefix': {
-        if (!objectLocated(world, store, id, identities)) continue;
+        const finders = objectFinders(world, store, id, identities);
+        if (finders.size === 0) continue;
         const exemption = exemptionOf(store);
         located.push({
           kind: 'object',
           key: id,
           body: content as Buffer,
+          finders,
           ...(exemption ? { exemption } : {}),
         });
         break;
@@ -284,12 +306,14 @@ function locateStore(
         const exemption = exemptionOf(store);
         bodyLines(content as Buffer).forEach((text, index) => {
           const record = parseObjectLine(text);
-          if (!record || !lineLocated(world, store, id, record, identities)) return;
+          const finders = record ? lineFinders(world, store, id, record, identities) : new Set<string>();
+          if (!record || finders.size === 0) return;
           located.push({
             kind: 'line',
             objectKey: id,
             lineNo: index + 1,
             record,
+            finders,
             ...(exemption ? { exemption } : {}),
           });
         });
@@ -301,9 +325,12 @@ function locateStore(
 }
 
 /** The raw values a located record's links hold: strings, or lists (and string sets) of strings. */
-function linkRaws(store: StoreSpec, record: LocatedRecord): { type: TypeName; raw: string }[] {
+function linkRaws(
+  store: StoreSpec,
+  record: LocatedRecord,
+): { type: TypeName; attribute: string; raw: string; trust: 'verified' | 'claimed' }[] {
   if (store.kind === 'prefix') return [];
-  const found: { type: TypeName; raw: string }[] = [];
+  const found: { type: TypeName; attribute: string; raw: string; trust: 'verified' | 'claimed' }[] = [];
   for (const link of store.links) {
     let raws: unknown[] = [];
     if (record.kind === 'item') {
@@ -322,7 +349,10 @@ function linkRaws(store: StoreSpec, record: LocatedRecord): { type: TypeName; ra
       const value = record.record[link.attribute];
       raws = Array.isArray(value) ? value : [value];
     }
-    for (const raw of raws) if (typeof raw === 'string') found.push({ type: link.identity, raw });
+    // "`trust`: no, default `claimed`".
+    const trust = link.trust ?? 'claimed';
+    for (const raw of raws)
+      if (typeof raw === 'string') found.push({ type: link.identity, attribute: link.attribute, raw, trust });
   }
   return found;
 }
@@ -330,24 +360,22 @@ function linkRaws(store: StoreSpec, record: LocatedRecord): { type: TypeName; ra
 /**
  * What a request naming `given` locates: links followed breadth-first until no new identity (or
  * spelling) appears, exempt records revealing identities too; then every store located with all of
- * them. Given values are raw, as a person typed them; `known` are identities the request resolved
- * before (a retry starts from them: "a request's identity set only grows").
+ * them. Given values are raw, as a person typed them. Each record notes the identities that find
+ * it, and whether only claimed ones do.
  */
 export function locate(
   world: Pick<World, 'declarations' | 'stores'>,
   state: State,
   given: { type: TypeName; value: string }[],
-  known: Identities = new Map(),
 ): Location {
   const identities: Identities = new Map();
-  for (const [type, values] of known) {
-    for (const [value, raws] of values) for (const raw of raws) addIdentity(identities, type, value, raw);
-  }
+  const givenIds: string[] = [];
   for (const identity of given) {
     const value = normalise(world.declarations[identity.type], identity.value);
     if (value === undefined)
       throw new Error(`the model was asked for an invalid ${identity.type}: ${identity.value}`);
     addIdentity(identities, identity.type, value, identity.value);
+    givenIds.push(identityId(identity.type, value));
   }
   for (let changed = true; changed; ) {
     changed = false;
@@ -360,20 +388,100 @@ export function locate(
       }
     }
   }
-  return {
-    identities,
-    stores: new Map(
-      world.stores.map((store) => [
-        store.id,
-        locateStore(world, store, state.get(store.id) ?? new Map(), identities),
-      ]),
-    ),
-  };
+  const stores = new Map(
+    world.stores.map((store) => [
+      store.id,
+      locateStore(world, store, state.get(store.id) ?? new Map(), identities),
+    ]),
+  );
+  const edges = linkEdges(world, stores);
+  const verified = verifiedIdentities(edges, givenIds);
+  for (const records of stores.values()) {
+    for (const record of records) record.claimed = ![...record.finders].some((id) => verified.has(id));
+  }
+  return { identities, stores, verified, edges };
+}
+
+/** A link leads from each identity that finds a record to each identity the record's link holds. */
+function linkEdges(
+  world: Pick<World, 'declarations' | 'stores'>,
+  stores: Map<string, LocatedRecord[]>,
+): TrustEdge[] {
+  const edges: TrustEdge[] = [];
+  for (const store of world.stores) {
+    for (const record of stores.get(store.id) ?? []) {
+      for (const { type, attribute, raw, trust } of linkRaws(store, record)) {
+        const value = normalise(world.declarations[type], raw);
+        if (value === undefined) continue;
+        for (const from of record.finders)
+          edges.push({ from, to: identityId(type, value), store: store.id, attribute, trust });
+      }
+    }
+  }
+  return edges;
+}
+
+/**
+ * "The identities the request was submitted with are verified. An identity reached from them
+ * through `verified` links only is verified too; one reached only through a chain that passes a
+ * `claimed` link is claimed (a chain is as good as its weakest link; one verified chain is
+ * enough)."
+ */
+function verifiedIdentities(edges: readonly TrustEdge[], given: Iterable<string>): Set<string> {
+  const verified = new Set(given);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const edge of edges) {
+      if (edge.trust === 'verified' && verified.has(edge.from) && !verified.has(edge.to)) {
+        verified.add(edge.to);
+        grew = true;
+      }
+    }
+  }
+  return verified;
 }
 
 /** How many identities (type and normalised value) a location holds. */
 export function identityCount(location: Location): number {
   return [...location.identities.values()].reduce((sum, values) => sum + values.size, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review
+
+/**
+ * "Records that only claimed identities find are not [exported or erased]: the request stops as
+ * `pending-review` and lists, per store, how many records wait": per store with any, that count
+ * (lines, for JSON-lines stores: "the lines only claimed identities match are held back").
+ */
+export function claimedCounts(location: Location): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [storeId, records] of location.stores) {
+    const claimed = records.filter((record) => record.claimed).length;
+    if (claimed > 0) counts.set(storeId, claimed);
+  }
+  return counts;
+}
+
+/**
+ * What a request acts on once staff decided each waiting store: "included records are exported
+ * or erased like the rest, excluded ones are left alone and reported (`excludedByReview`)".
+ */
+export function afterReview(
+  location: Location,
+  decisions: Readonly<Record<string, 'include' | 'exclude'>>,
+): { location: Location; excluded: Map<string, number> } {
+  const excluded = new Map<string, number>();
+  const stores = new Map<string, LocatedRecord[]>();
+  for (const [storeId, records] of location.stores) {
+    const left = records.filter((record) => record.claimed && decisions[storeId] !== 'include');
+    if (left.length > 0) excluded.set(storeId, left.length);
+    stores.set(
+      storeId,
+      records.filter((record) => !left.includes(record)),
+    );
+  }
+  return { location: { ...location, stores }, excluded };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ import { silentLogger } from '../../../lib/log';
 
 /** The key `with: hmac` masks use in these worlds, so the model can compute the masked form. */
 export const MASK_KEY = Buffer.alloc(32, 0x5a);
+/** The key of subject hashes, so the model can name identities as review paths do. */
+export const HASH_KEY = Buffer.alloc(32, 0x11);
 export const NOW = new Date('2026-06-01T12:00:00.000Z');
 
 export interface WorldRuntime {
@@ -48,7 +50,7 @@ export async function openWorldRuntime(dataMap: DataMap, definition: AslObject):
     dataMap,
     clients,
     resources: LOCAL_RESOURCES,
-    keys: { subjectHash: Buffer.alloc(32, 0x11), mask: MASK_KEY },
+    keys: { subjectHash: HASH_KEY, mask: MASK_KEY },
     exportUrlTtlSeconds: 3600,
     now: () => NOW,
     log: silentLogger,

@@ -21,15 +21,15 @@ import {
  * and choices towards the first option: normalised spellings, attributes present, no exemption).
  */
 
-/** To make every link trusted once links declare a trust level: set this to `{ trust: 'verified' }`. */
-const LINK_TRUST: Record<string, string> = {};
-
 export type KeyType = 'S' | 'N' | 'B';
 export interface KeyAttr {
   name: string;
   type: KeyType;
 }
 export type Item = Record<string, AttributeValue>;
+
+/** A link's declared trust; undefined: not declared, which the data map takes as `claimed`. */
+export type LinkTrust = 'verified' | 'claimed' | undefined;
 
 export interface MaskField {
   attribute: string;
@@ -55,7 +55,7 @@ export interface DynamoSpec {
   sortKey?: KeyAttr;
   indexes: { name: string; partitionKey: KeyAttr; sortKey?: KeyAttr }[];
   locate: { identity: TypeName; attribute: string; index?: string }[];
-  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' | 'SS' }[];
+  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' | 'SS'; trust: LinkTrust }[];
   erase: { action: 'delete' } | { action: 'mask'; fields: MaskField[] };
   exemptions: ExemptionSpec[];
 }
@@ -73,7 +73,7 @@ export interface LinesSpec {
   id: string;
   bucket: string;
   locate: { identity: TypeName; prefix: string; field: string }[];
-  links: { identity: TypeName; attribute: string; shape: 'S' | 'L' }[];
+  links: { identity: TypeName; attribute: string; shape: 'S' | 'L'; trust: LinkTrust }[];
   objects: { key: string; trailingNewline: boolean }[];
   exemptions: ExemptionSpec[];
 }
@@ -101,6 +101,8 @@ export interface Operation {
   type: 'access' | 'erasure';
   given: { type: TypeName; value: string }[];
   fault?: Fault;
+  /** Staff's decision for each store, by store id, should the request wait for its review. */
+  review: Record<string, 'include' | 'exclude'>;
 }
 
 export interface World {
@@ -212,6 +214,10 @@ const storePlanArbitrary = fc.record({
     minLength: 2,
     maxLength: 2,
   }),
+  linkTrusts: fc.array(fc.constantFrom<LinkTrust>('verified', 'claimed', undefined), {
+    minLength: 2,
+    maxLength: 2,
+  }),
   erase: fc.constantFrom('delete' as const, 'mask' as const),
   maskPicks: fc.array(fc.nat(99), { minLength: 6, maxLength: 6 }),
   exemptions: fc.uniqueArray(fc.constantFrom(...EXEMPTION_KINDS), { maxLength: 2 }),
@@ -283,6 +289,8 @@ const operationPlanArbitrary = fc.record({
   picks: fc.array(fc.nat(99), { minLength: 6, maxLength: 6 }),
   extra: fc.boolean(),
   fault: fc.option(fc.record({ state: fc.nat(5), nth: fc.nat(9), dead: fc.boolean() }), { freq: 2 }),
+  /** Per store (by position), whether staff include its records only claimed links reached. */
+  include: fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
 });
 type OperationPlan = ValueOf<typeof operationPlanArbitrary>;
 
@@ -359,6 +367,7 @@ function buildDynamo(
     identity: type,
     attribute: `${type}Link`,
     shape: plan.linkShapes[index] ?? 'S',
+    trust: plan.linkTrusts[index],
   }));
   const identifying = [
     ...indexes.map((index) => ({
@@ -419,6 +428,7 @@ function buildLines(id: string, plan: StorePlan, forced: { locate?: TypeName; li
       identity: type,
       attribute: `${type}Link`,
       shape: plan.linkShapes[index] === 'S' ? 'S' : 'L',
+      trust: plan.linkTrusts[index],
     })),
     objects: Array.from({ length: plan.objects }, (_, n) => ({
       key: `${locate[n % locate.length]?.prefix ?? `${id}/`}o${n}.jsonl`,
@@ -428,21 +438,27 @@ function buildLines(id: string, plan: StorePlan, forced: { locate?: TypeName; li
   };
 }
 
-/** Link values of a record of `who`: mostly the owner's values, sometimes absent or not an identity at all. */
+/**
+ * Link values of a record of `who`: mostly the owner's values, sometimes absent or not an identity
+ * at all; in a link not verified, sometimes another subject's (`planted`): a value somebody typed
+ * can be anyone's, which is why such links only lead to records staff review.
+ */
 function linkValues(
   picker: Picker,
   declarations: Declarations,
-  type: TypeName,
+  link: { identity: TypeName; shape: 'S' | 'L' | 'SS'; trust: LinkTrust },
   who: number,
-  shape: 'S' | 'L' | 'SS',
+  planted: number,
 ): string[] | undefined {
-  const choice = picker.next(6);
+  const type = link.identity;
+  const choice = picker.next(7);
   if (choice === 4) return undefined;
   const junk = JUNK_VALUES.filter((value) => normalise(declarations[type], value) === undefined);
   if (choice === 5 && junk.length > 0) return [picker.oneOf(junk)];
-  const count = shape === 'S' ? 1 : picker.next(2) + 1;
-  const values = Array.from({ length: count }, () => spelledValue(picker, type, who));
-  return shape === 'SS' ? [...new Set(values)] : values;
+  const owner = choice === 6 && link.trust !== 'verified' ? planted : who;
+  const count = link.shape === 'S' ? 1 : picker.next(2) + 1;
+  const values = Array.from({ length: count }, () => spelledValue(picker, type, owner));
+  return link.shape === 'SS' ? [...new Set(values)] : values;
 }
 
 function keyValue(type: KeyType, text: string): AttributeValue {
@@ -466,6 +482,7 @@ function buildItem(
   store: DynamoSpec,
   declarations: Declarations,
   who: number,
+  planted: number,
   seq: number,
   picker: Picker,
 ): Item {
@@ -490,7 +507,7 @@ function buildItem(
     );
   }
   for (const link of store.links) {
-    const values = linkValues(picker, declarations, link.identity, who, link.shape);
+    const values = linkValues(picker, declarations, link, who, planted);
     if (values === undefined) continue;
     item[link.attribute] =
       link.shape === 'S' && values.length === 1
@@ -514,6 +531,7 @@ function buildLine(
   store: LinesSpec,
   declarations: Declarations,
   who: number,
+  planted: number,
   seq: number,
   picker: Picker,
 ): Record<string, unknown> {
@@ -523,7 +541,7 @@ function buildLine(
     line[rule.field] = spelledValue(picker, rule.identity, who);
   }
   for (const link of store.links) {
-    const values = linkValues(picker, declarations, link.identity, who, link.shape);
+    const values = linkValues(picker, declarations, link, who, planted);
     if (values === undefined) continue;
     line[link.attribute] = link.shape === 'S' ? values[0] : values;
   }
@@ -553,9 +571,11 @@ function buildRecords(
     if (!store) return;
     seq += 1;
     const who = owner ?? NOBODY;
+    // Whose values a link that is not verified may hold instead: the next subject's.
+    const planted = owner === null ? NOBODY : (owner + 1) % world.subjects;
     switch (store.kind) {
       case 'dynamodb': {
-        const item = buildItem(store, world.declarations, who, seq, picker);
+        const item = buildItem(store, world.declarations, who, planted, seq, picker);
         const id = `${store.id}|${itemId(store, item)}`;
         if (itemIds.has(id)) return; // the same key twice: the first record keeps it
         itemIds.add(id);
@@ -579,7 +599,7 @@ function buildRecords(
         const malformed = owner === null && picker.next(4) === 3;
         const text = malformed
           ? `{"n": ${seq}, "broken`
-          : JSON.stringify(buildLine(store, world.declarations, who, seq, picker));
+          : JSON.stringify(buildLine(store, world.declarations, who, planted, seq, picker));
         records.push({ kind: 'line', store: store.id, owner, objectKey: object.key, text });
         return;
       }
@@ -628,7 +648,10 @@ function buildOperation(world: Omit<World, 'operations'>, plan: OperationPlan): 
     : undefined;
   if (fault)
     fault.nth = MAP_STATES.includes(fault.state) ? 1 + ((plan.fault?.nth ?? 0) % world.stores.length) : 1;
-  return { subject, type: plan.type, given: identities, ...(fault ? { fault } : {}) };
+  const review = Object.fromEntries(
+    world.stores.map((store, index) => [store.id, plan.include[index] ? 'include' : 'exclude'] as const),
+  );
+  return { subject, type: plan.type, given: identities, ...(fault ? { fault } : {}), review };
 }
 
 /** Worlds: 2 or 3 subjects, a link chain of depth 1 to 4 and up to 2 more stores, records and 1 to `maxOperations` requests. */
@@ -697,6 +720,15 @@ export function dataMapObject(world: Pick<World, 'declarations' | 'stores'>): Re
   };
 }
 
+/** One link of the data map: its trust declared, or left to the default. */
+function linkObject(link: { identity: TypeName; attribute: string; trust: LinkTrust }) {
+  return {
+    identity: link.identity,
+    attribute: link.attribute,
+    ...(link.trust === undefined ? {} : { trust: link.trust }),
+  };
+}
+
 /** One store of the data map, as its YAML holds it. */
 function storeObject(store: StoreSpec): Record<string, unknown> {
   switch (store.kind) {
@@ -712,7 +744,7 @@ function storeObject(store: StoreSpec): Record<string, unknown> {
         indexes: store.indexes,
         locate: store.locate,
         ...DISCLOSURE,
-        links: store.links.map(({ identity, attribute }) => ({ identity, attribute, ...LINK_TRUST })),
+        links: store.links.map(linkObject),
         erase: store.erase,
         exemptions: store.exemptions,
       };
@@ -736,7 +768,7 @@ function storeObject(store: StoreSpec): Record<string, unknown> {
           jsonLines: { prefix, field },
         })),
         ...DISCLOSURE,
-        links: store.links.map(({ identity, attribute }) => ({ identity, attribute, ...LINK_TRUST })),
+        links: store.links.map(linkObject),
         erase: { action: 'rewrite' },
         exemptions: store.exemptions,
       };
