@@ -193,6 +193,11 @@ export interface RequestRecord {
   erasureLog?: ErasureLogEntry[];
   /** How each failed attempt failed (codes only): the record of why it took more than one. */
   failures?: AttemptFailure[];
+  /**
+   * Set from the moment the record is written until its `request.received` audit event is: a
+   * process that dies in between leaves it set, and Verify appends the event when the request runs.
+   */
+  receiptPending?: true;
 }
 
 export interface AttemptFailure {

@@ -21,7 +21,7 @@ import {
   submitRequestSchema,
   WAITING_STATUSES,
 } from './request';
-import { findRequest, putNewRequest } from './requests-table';
+import { findRequest, putNewRequest, updateRequest } from './requests-table';
 
 /** Which run of a request to start: the execution is named by request id and attempt. */
 export interface ExecutionStart {
@@ -139,6 +139,7 @@ export async function submitRequest(
         reason: 'submitted',
       },
     ],
+    receiptPending: true,
   };
 
   const created = await putNewRequest(deps, record);
@@ -165,13 +166,28 @@ export async function submitRequest(
       executionId: started.executionId,
     };
   }
+  await auditReceipt(deps, record);
+  deps.log.info('request received', {
+    requestId,
+    requestType: record.type,
+    jurisdiction: record.jurisdiction,
+  });
+  const started = await starter.start({ requestId, attempt: 1 });
+  return { requestId, record, outcome: 'created', created: true, executionId: started.executionId };
+}
+
+/**
+ * Appends a request's `request.received` audit event and clears its `receiptPending` mark. Called
+ * once the record is written, and by Verify for a request whose submitting process died before.
+ */
+export async function auditReceipt(deps: LetheDeps, record: RequestRecord): Promise<void> {
   await appendAuditEvent(
     { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
     {
       type: 'request.received',
-      actor: submittedBy,
-      requestId,
-      subjectHashes,
+      actor: record.submittedBy ?? 'unknown',
+      requestId: record.requestId,
+      subjectHashes: record.subjectHashes,
       details: {
         requestType: record.type,
         jurisdiction: record.jurisdiction,
@@ -180,11 +196,5 @@ export async function submitRequest(
       },
     },
   );
-  deps.log.info('request received', {
-    requestId,
-    requestType: record.type,
-    jurisdiction: record.jurisdiction,
-  });
-  const started = await starter.start({ requestId, attempt: 1 });
-  return { requestId, record, outcome: 'created', created: true, executionId: started.executionId };
+  await updateRequest(deps, record.requestId, { by: 'lethe:submit', remove: ['receiptPending'] });
 }

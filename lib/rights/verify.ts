@@ -17,7 +17,7 @@ import {
   releaseInFlightLock,
   updateRequest,
 } from './requests-table';
-import { parseSubmission } from './submit';
+import { auditReceipt, parseSubmission } from './submit';
 
 export type VerifyOutcome = 'proceed' | 'rejected' | 'duplicate';
 
@@ -117,6 +117,8 @@ export async function verifyRequest(deps: LetheDeps, requestId: string, attempt 
   const record = await getRequest(deps, requestId);
   if (attempt !== currentAttempt(record))
     throw new StaleAttemptError(requestId, attempt, currentAttempt(record));
+  // The process that submitted it died before the audit log heard of it.
+  if (record.receiptPending) await auditReceipt(deps, record);
   if (FINAL_STATUSES.includes(record.status)) {
     const outcome: VerifyOutcome = record.status === 'duplicate' ? 'duplicate' : 'rejected';
     return { requestId, type: record.type, outcome };
