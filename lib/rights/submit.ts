@@ -81,9 +81,10 @@ export function parseSubmission(
 }
 
 /**
- * What submitting did: `created` a new request and ran it; `resumed` a request whose earlier run
- * died, from its saved state; `unchanged` when the request had ended or is waiting for staff
- * (retry, close, review), or its execution is still running.
+ * What submitting did: `created` a new request and ran it; `resumed` a request submitted before
+ * whose run died (or whose submitting process died before starting it), run now from its saved
+ * state; `unchanged` when the request had ended or is waiting for staff (retry, close, review), or
+ * its execution is still running.
  */
 export type SubmitOutcome = 'created' | 'resumed' | 'unchanged';
 
@@ -156,12 +157,13 @@ export async function submitRequest(
       return { requestId, record: existing, outcome: 'unchanged', created: false };
     }
     // The same request again while it is not over: starting is idempotent, so a crash between
-    // the put and the start, or a process that died mid-run, heals here.
+    // the put and the start, or a process that died mid-run, heals here. Whatever the starter
+    // did not find started, this submission ran: its process died before the execution began.
     const started = await starter.start({ requestId, attempt: currentAttempt(existing) });
     return {
       requestId,
       record: existing,
-      outcome: started.resumed ? 'resumed' : 'unchanged',
+      outcome: started.alreadyStarted ? 'unchanged' : 'resumed',
       created: false,
       executionId: started.executionId,
     };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SeedSubject } from '../../examples/adtech/seed';
 import { readAuditEvents } from '../../lib/audit/log';
 import { openLocalEnvironment } from '../../lib/local/environment';
+import { readHistory } from '../../lib/local/execution';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe, requestSubmitArgs } from '../helpers/cli';
 import { type KillPoint, runCliChild } from '../helpers/crash/cli-child';
@@ -74,5 +75,22 @@ describe('a request whose CLI process is killed at a named point', () => {
     // assess
     expect((await status(stateDir, requestId)).status).toBe('completed');
     expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+  }, 120_000);
+
+  it('before its execution started: submitted again, it runs and says so', async () => {
+    // prepare: the record and its receipt are written, the execution's history is not
+    const { stateDir, requestId, resubmit } = await killed('access', {
+      on: 'dynamodb PutItem lethe-audit',
+      at: 1,
+      when: 'after',
+    });
+    expect(readHistory({ executionsDir: join(stateDir, 'executions') }, requestId)).toEqual([]);
+
+    // act
+    const run = await resubmit();
+
+    // assess
+    expect(run.out.split('\n')[0]).toMatch(/^Resumed: /);
+    expect((await status(stateDir, requestId)).status).toBe('completed');
   }, 120_000);
 });
