@@ -58,6 +58,28 @@ export class AuditAppendConflictError extends Error {
   override readonly name = 'AuditAppendConflictError';
 }
 
+/** One page of the audit log in sequence order, or newest first. */
+async function auditPage(
+  deps: { doc: DynamoDBDocumentClient; auditTable: string },
+  page: { newestFirst?: boolean; limit?: number; startKey?: Record<string, unknown> },
+): Promise<{ events: AuditEvent[]; next?: Record<string, unknown> }> {
+  const result = await deps.doc.send(
+    new QueryCommand({
+      TableName: deps.auditTable,
+      KeyConditionExpression: '#stream = :stream',
+      ExpressionAttributeNames: { '#stream': 'stream' },
+      ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
+      ...(page.newestFirst ? { ScanIndexForward: false, ConsistentRead: true } : {}),
+      ...(page.limit ? { Limit: page.limit } : {}),
+      ExclusiveStartKey: page.startKey,
+    }),
+  );
+  return {
+    events: (result.Items ?? []) as AuditEvent[],
+    ...(result.LastEvaluatedKey ? { next: result.LastEvaluatedKey } : {}),
+  };
+}
+
 /**
  * Appends one event to the audit log: the next sequence number, written with a conditional
  * put so two writers can never both take it, and the previous event's hash, so that an
@@ -68,18 +90,7 @@ export async function appendAuditEvent(
   input: AuditEventInput,
 ): Promise<AuditEvent> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const last = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.auditTable,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const previous = last.Items?.[0] as AuditEvent | undefined;
+    const previous = (await auditPage(deps, { newestFirst: true, limit: 1 })).events[0];
     const unhashed: Omit<AuditEvent, 'hash'> = {
       ...input,
       stream: AUDIT_STREAM,
@@ -114,17 +125,31 @@ export async function readAuditEvents(
   const events: AuditEvent[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.auditTable,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    events.push(...((page.Items ?? []) as AuditEvent[]));
-    startKey = page.LastEvaluatedKey;
+    const page = await auditPage(deps, { startKey });
+    events.push(...page.events);
+    startKey = page.next;
   } while (startKey);
   return filter.requestId ? events.filter((event) => event.requestId === filter.requestId) : events;
+}
+
+/**
+ * Whether an event of `type` for `requestId` was appended at or after `since`: the log is read
+ * backwards from its newest event until one older than `since`, so the cost follows what was
+ * appended since, not the log. For a step that must audit once but may have been cut off between
+ * appending its event and noting that it did.
+ */
+export async function auditedSince(
+  deps: { doc: DynamoDBDocumentClient; auditTable: string },
+  match: { requestId: string; type: AuditEventType; since: string },
+): Promise<boolean> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await auditPage(deps, { newestFirst: true, limit: 100, startKey });
+    for (const event of page.events) {
+      if (event.at < match.since) return false;
+      if (event.requestId === match.requestId && event.type === match.type) return true;
+    }
+    startKey = page.next;
+  } while (startKey);
+  return false;
 }

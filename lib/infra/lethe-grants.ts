@@ -38,17 +38,21 @@ export interface OwnAccess {
  */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   intake: {
-    requests: ['GetItem', 'PutItem'],
+    // Update/Delete and manifests: a request submitted again whose end was cut short is ended
+    // (its record's mark, locks and manifests; see settleEndedRequest).
+    requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     audit: true,
-    manifests: [],
+    manifests: ['delete'],
     exports: [],
     hmacKeys: true,
     holds: false,
   },
   verify: {
     requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
-    audit: false,
-    manifests: [],
+    // request.received of a request whose submitting process died; the end of a request holding
+    // the subject whose end was cut short, with its manifests (see settleEndedRequest)
+    audit: true,
+    manifests: ['delete'],
     exports: [],
     hmacKeys: true,
     holds: false,

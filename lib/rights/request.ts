@@ -198,6 +198,11 @@ export interface RequestRecord {
    * process that dies in between leaves it set, and Verify appends the event when the request runs.
    */
   receiptPending?: true;
+  /**
+   * Set with the final status until the request's locks and manifests are released and its end is
+   * audited: a process that dies in between leaves it set, and settleEndedRequest finishes the job.
+   */
+  outcomePending?: true;
 }
 
 export interface AttemptFailure {

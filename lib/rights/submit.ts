@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAuditEvent } from '../audit/log';
+import { appendAuditEvent, auditedSince } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import {
   type Identity,
@@ -10,6 +10,7 @@ import {
 import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
+import { settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   executionIdFor,
@@ -153,7 +154,12 @@ export async function submitRequest(
     ) {
       throw new RequestAlreadyExistsError(requestId);
     }
-    if (FINAL_STATUSES.includes(existing.status) || WAITING_STATUSES.includes(existing.status)) {
+    if (FINAL_STATUSES.includes(existing.status)) {
+      // Its process may have died while ending it: finish that, then say nothing was run again.
+      const settled = await settleEndedRequest(deps, existing);
+      return { requestId, record: settled, outcome: 'unchanged', created: false };
+    }
+    if (WAITING_STATUSES.includes(existing.status)) {
       return { requestId, record: existing, outcome: 'unchanged', created: false };
     }
     // The same request again while it is not over: starting is idempotent, so a crash between
@@ -180,12 +186,21 @@ export async function submitRequest(
 
 /**
  * Appends a request's `request.received` audit event and clears its `receiptPending` mark. Called
- * once the record is written, and by Verify for a request whose submitting process died before.
+ * once the record is written, and by Verify for a request whose submitting process died before
+ * (`recovering`): then the event is appended only if that process had not appended it already.
  */
-export async function auditReceipt(deps: LetheDeps, record: RequestRecord): Promise<void> {
-  await appendAuditEvent(
-    { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now },
-    {
+export async function auditReceipt(
+  deps: LetheDeps,
+  record: RequestRecord,
+  recovering = false,
+): Promise<void> {
+  const audit = { doc: deps.doc, auditTable: deps.resources.auditTable, now: deps.now };
+  const since = record.statusHistory[0]?.at ?? record.receivedAt;
+  const audited =
+    recovering &&
+    (await auditedSince(audit, { requestId: record.requestId, type: 'request.received', since }));
+  if (!audited) {
+    await appendAuditEvent(audit, {
       type: 'request.received',
       actor: record.submittedBy ?? 'unknown',
       requestId: record.requestId,
@@ -196,7 +211,7 @@ export async function auditReceipt(deps: LetheDeps, record: RequestRecord): Prom
         channel: record.channel,
         dueAt: record.dueAt,
       },
-    },
-  );
+    });
+  }
   await updateRequest(deps, record.requestId, { by: 'lethe:submit', remove: ['receiptPending'] });
 }

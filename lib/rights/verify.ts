@@ -2,6 +2,7 @@ import { hashIdentities } from '../audit/subject-hash';
 import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError, StaleAttemptError } from './errors';
 import { failIfDead } from './lifecycle';
+import { settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   FINAL_STATUSES,
@@ -61,7 +62,12 @@ type HolderState = 'running' | 'failed' | 'pending-review' | 'ended';
  */
 async function holderState(deps: LetheDeps, holderId: string): Promise<HolderState> {
   const found = await findRequest(deps, holderId);
-  if (!found || FINAL_STATUSES.includes(found.status)) return 'ended';
+  if (!found) return 'ended';
+  if (FINAL_STATUSES.includes(found.status)) {
+    // Its process died while ending it: finish that (manifests, audit) before taking its lock.
+    await settleEndedRequest(deps, found);
+    return 'ended';
+  }
   const holder = await failIfDead(deps, found, ACTOR);
   if (holder.status === 'failed' || holder.status === 'pending-review') return holder.status;
   return FINAL_STATUSES.includes(holder.status) ? 'ended' : 'running';
@@ -118,7 +124,7 @@ export async function verifyRequest(deps: LetheDeps, requestId: string, attempt 
   if (attempt !== currentAttempt(record))
     throw new StaleAttemptError(requestId, attempt, currentAttempt(record));
   // The process that submitted it died before the audit log heard of it.
-  if (record.receiptPending) await auditReceipt(deps, record);
+  if (record.receiptPending) await auditReceipt(deps, record, true);
   if (FINAL_STATUSES.includes(record.status)) {
     const outcome: VerifyOutcome = record.status === 'duplicate' ? 'duplicate' : 'rejected';
     return { requestId, type: record.type, outcome };

@@ -6,10 +6,12 @@ import { readAuditEvents } from '../../lib/audit/log';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { readHistory } from '../../lib/local/execution';
 import type { RequestSummary } from '../../lib/rights/summary';
+import { identifiersAtRest } from '../helpers/at-rest';
 import { lethe, requestSubmitArgs } from '../helpers/cli';
 import { type KillPoint, runCliChild } from '../helpers/crash/cli-child';
 import { seededTemplate } from '../helpers/crash/template';
-import { exampleSeed } from '../helpers/world';
+import { listAll } from '../helpers/stores';
+import { exampleSeed, identifierValues } from '../helpers/world';
 
 /**
  * Requests whose CLI process is killed at one named point (see test/helpers/crash/kill-switch.ts),
@@ -25,7 +27,8 @@ describe('a request whose CLI process is killed at a named point', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'lethe-crash-points-'));
     const seed = exampleSeed(4, 1);
-    subject = seed.subjects[0]!;
+    // No exempt record and no shared IP: once erased, none of its identifiers may be left anywhere.
+    subject = seed.subjects.find((candidate) => candidate.partnerRoles.length === 0 && !candidate.sharedIp)!;
     ({ template } = await seededTemplate(work, seed));
   }, 120_000);
 
@@ -56,6 +59,21 @@ describe('a request whose CLI process is killed at a named point', () => {
     }
   }
 
+  /** What an ended request may not leave behind: manifests, and locks a new request would stumble on. */
+  async function leftovers(stateDir: string, requestId: string, type: 'access' | 'erasure') {
+    const env = await openLocalEnvironment({ stateDir });
+    let manifests: string[];
+    try {
+      manifests = await listAll(env.clients.s3, env.deps.resources.manifestsBucket, `requests/${requestId}/`);
+    } finally {
+      await env.close();
+    }
+    const fresh = await lethe(
+      requestSubmitArgs(stateDir, type, [`email=${subject.email}`], ['--request-id', `${requestId}-fresh`]),
+    );
+    return { manifests, freshRequest: (JSON.parse(fresh.out) as RequestSummary).status };
+  }
+
   async function status(stateDir: string, requestId: string): Promise<RequestSummary> {
     const run = await lethe(['request', 'status', requestId, '--state-dir', stateDir, '--json']);
     return JSON.parse(run.out) as RequestSummary;
@@ -77,8 +95,8 @@ describe('a request whose CLI process is killed at a named point', () => {
     expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
   }, 120_000);
 
-  it('before its execution started: submitted again, it runs and says so', async () => {
-    // prepare: the record and its receipt are written, the execution's history is not
+  it('before its execution started: submitted again, it runs, says so, and audits its receipt once', async () => {
+    // prepare: the record and its receipt are written, the mark saying so and the execution's history are not
     const { stateDir, requestId, resubmit } = await killed('access', {
       on: 'dynamodb PutItem lethe-audit',
       at: 1,
@@ -92,5 +110,58 @@ describe('a request whose CLI process is killed at a named point', () => {
     // assess
     expect(run.out.split('\n')[0]).toMatch(/^Resumed: /);
     expect((await status(stateDir, requestId)).status).toBe('completed');
+    // Appended before the kill, not again after it.
+    expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+  }, 120_000);
+
+  it.each([
+    ['after it was marked completed', { on: 'dynamodb UpdateItem lethe-requests', when: 'after' as const }],
+    ['before its end was audited', { on: 'dynamodb PutItem lethe-audit', when: 'before' as const }],
+    ['after its end was audited', { on: 'dynamodb PutItem lethe-audit', when: 'after' as const }],
+  ])(
+    'in RecordOutcome, %s: it ends with no manifest or lock left and its end audited once',
+    async (_name, point) => {
+      // prepare
+      const { stateDir, requestId, resubmit } = await killed('erasure', {
+        from: 'RecordOutcome',
+        at: 1,
+        ...point,
+      });
+
+      // act
+      await resubmit();
+
+      // assess
+      expect((await status(stateDir, requestId)).status).toBe('completed');
+      expect(
+        (await auditTypes(stateDir, requestId)).filter((type) => type === 'request.completed'),
+      ).toHaveLength(1);
+      expect(await leftovers(stateDir, requestId, 'erasure')).toEqual({
+        manifests: [],
+        freshRequest: 'completed',
+      });
+    },
+    120_000,
+  );
+
+  it('after its execution ended, before the store was compacted: the next command compacts it', async () => {
+    // prepare: what an uninterrupted run leaves at rest (other people's values that look like the
+    // subject's: the seed's phone numbers share digits), and a run killed as its execution ended
+    const { stateDir, requestId } = await killed('erasure', { tailMs: 0 });
+    const uninterrupted = join(work, 'uninterrupted');
+    cpSync(template, uninterrupted, { recursive: true });
+    await lethe(
+      requestSubmitArgs(uninterrupted, 'erasure', [`email=${subject.email}`], ['--request-id', requestId]),
+    );
+    const leftByAnyRun = identifiersAtRest(uninterrupted, identifierValues(subject));
+    const leftByTheKill = identifiersAtRest(stateDir, identifierValues(subject));
+
+    // act
+    const summary = await status(stateDir, requestId);
+
+    // assess: the kill left deleted values in the store's files; the status command removed them
+    expect(leftByTheKill.length).toBeGreaterThan(leftByAnyRun.length);
+    expect(summary.status).toBe('completed');
+    expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual(leftByAnyRun);
   }, 120_000);
 });
