@@ -45,9 +45,11 @@ export function endUnsettled(record: RequestRecord): boolean {
 
 /**
  * Ends a request: its final status with `outcomePending` and its identities dropped (the keyed
- * hashes stay) in one update, then its locks and manifests released, one audit event, and the
- * mark cleared. Whoever finds the mark finishes the rest, so a process that dies anywhere in here
- * leaves nothing behind for good, and the event is appended once: a rerun looks for it first.
+ * hashes stay) in one update, then its manifests deleted, one audit event, its locks released and
+ * the mark cleared. Whoever finds the mark finishes the rest, so a process that dies anywhere in
+ * here leaves nothing behind for good, and the event is appended once: a rerun looks for it
+ * first. The locks go last, so that until all else is done a new request for the subject meets
+ * this one (see Verify) and finishes it.
  */
 async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<OutcomeResult> {
   const { requestId } = record;
@@ -62,7 +64,7 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
       remove: IDENTIFYING_FIELDS,
     });
   }
-  if (finalStatus === 'completed') await releaseRequest(deps, record);
+  if (finalStatus === 'completed') await deleteManifests(deps, requestId);
   const type =
     finalStatus === 'completed'
       ? 'request.completed'
@@ -90,6 +92,9 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
         ...(record.export ? { exportSha256: record.export.sha256, exportBytes: record.export.bytes } : {}),
       },
     });
+  }
+  if (finalStatus === 'completed') {
+    for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, requestId);
   }
   await updateRequest(deps, requestId, { by: 'lethe:record-outcome', remove: ['outcomePending'] });
   deps.log.info('request ended', { requestId, status: finalStatus });
