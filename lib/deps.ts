@@ -44,8 +44,15 @@ export interface LetheDeps {
   now: () => Date;
   log: Logger;
   retry?: RetryPolicy;
+  /** Days a request may stand still before the sweep's reaper closes it; default DEFAULT_STALE_REQUEST_DAYS (30). */
+  staleRequestDays?: number;
   /** Where executions can be asked whether they still run; without it every holder counts as running. */
   executions?: ExecutionProbe;
+  /**
+   * On AWS, the probe for executions of a state machine known only at run time (a step learns its
+   * machine's ARN from the execution's context object).
+   */
+  executionProbeFor?: (stateMachineArn: string) => ExecutionProbe;
 }
 
 export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;

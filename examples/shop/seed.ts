@@ -858,8 +858,9 @@ function main(argv: string[]): void {
   const written = writeShopSeedFiles(seed, out);
   const shown = (path: string) => relative(process.cwd(), path) || '.';
   const lines = [`${seed.customers.length} customers written to ${shown(out)}; load them with:`];
+  // The legacy rows keep the spellings an old sign-up form stored: imported as they are, on purpose.
   for (const [storeId, file] of Object.entries(written.dynamodb)) {
-    lines.push(`  npx lethe import --store ${storeId} --file ${shown(file)}`);
+    lines.push(`  npx lethe import --store ${storeId} --file ${shown(file)} --keep-key-spellings`);
   }
   for (const [storeId, folder] of Object.entries(written.s3)) {
     lines.push(`  npx lethe import --store ${storeId} --dir ${shown(folder)}`);

@@ -172,6 +172,8 @@ export async function createAwsDeps(
     keys,
     exportUrlTtlSeconds: config.exportUrlTtlSeconds,
     now: options.now ?? (() => new Date()),
+    // Verify asks Step Functions whether the execution of a request holding a lock still runs.
+    executionProbeFor: (stateMachineArn) => new SfnWorkflowStarter(clients.sfn, stateMachineArn),
     log:
       options.log ??
       createLogger({

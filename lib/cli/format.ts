@@ -60,7 +60,9 @@ export function describeRequest(summary: RequestSummary): string {
   ];
   if (summary.reason) lines.push(`  reason: ${summary.reason}`);
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
-  if (summary.export) {
+  if (summary.export?.deletedAt) {
+    lines.push(`  export package: deleted ${summary.export.deletedAt} by a later erasure of the same person`);
+  } else if (summary.export) {
     lines.push(
       `  export package: ${summary.export.path ?? '(not available)'} (${summary.export.bytes} bytes, sha256 ${summary.export.sha256.slice(0, 16)}…)`,
     );
@@ -72,11 +74,14 @@ export function describeRequest(summary: RequestSummary): string {
     certificateId?: string;
     digest?: string;
     issuedAt?: string;
+    exportsDeleted?: unknown[];
   } | null;
   if (certificate?.digest) {
     lines.push(
       `  erasure certificate ${certificate.certificateId} issued ${certificate.issuedAt}, sha256 ${certificate.digest}`,
     );
+    const deleted = certificate.exportsDeleted?.length ?? 0;
+    if (deleted > 0) lines.push(`  earlier export packages of this person deleted: ${deleted}`);
   }
   if (summary.error) {
     lines.push(
@@ -84,12 +89,36 @@ export function describeRequest(summary: RequestSummary): string {
     );
   }
   if (summary.attempt > 1) lines.push(`  attempt ${summary.attempt}`);
+  lines.push(...describeCaveats(summary));
   if (summary.status === 'failed') {
     lines.push(
       `  it keeps what it resolved: finish it with "lethe request retry ${summary.requestId} --by NAME", or end it with "lethe request close ${summary.requestId} --by NAME --reason TEXT"`,
     );
   }
   return lines.join('\n');
+}
+
+/** What the answer cannot vouch for, from the last `lethe check` of the stores it searched. */
+function describeCaveats(summary: RequestSummary): string[] {
+  const lines: string[] = [];
+  const unchecked = summary.caveats.filter((caveat) => caveat.kind === 'never-checked');
+  for (const caveat of summary.caveats) {
+    if (caveat.kind === 'unreachable-values') {
+      lines.push(
+        `  caveat: ${caveat.storeId} held ${caveat.count} record(s) whose value locate cannot reach (lethe check, ${caveat.checkedAt}); such records of this person are not in this answer`,
+      );
+    } else if (caveat.kind === 'unreadable-records') {
+      lines.push(
+        `  caveat: ${caveat.storeId} held ${caveat.count} line(s) or object(s) no rule can read (lethe check, ${caveat.checkedAt})`,
+      );
+    }
+  }
+  if (unchecked.length > 0) {
+    lines.push(
+      `  caveat: ${unchecked.length} store(s) searched were never checked for values in other spellings (${unchecked.map((caveat) => caveat.storeId).join(', ')}): run lethe check`,
+    );
+  }
+  return lines;
 }
 
 /**

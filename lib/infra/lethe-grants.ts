@@ -17,13 +17,13 @@ export type LetheFunctionName = RequestStep | SweepStep | 'intake';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
-  requests: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem')[];
+  requests: ('GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan')[];
   /** Appends to the audit log: Query for the last event, conditional PutItem of the next. */
   audit: boolean;
   /** put: locate writes manifests; get: export/erase read them; delete: the ending steps remove them. */
   manifests: ('put' | 'get' | 'delete')[];
-  /** put: the export package; head: confirm checks it. */
-  exports: ('put' | 'head')[];
+  /** put: the export package; head: confirm checks it; delete: an erasure deletes earlier packages of the person. */
+  exports: ('put' | 'head' | 'delete')[];
   /** Reads the HMAC keys (subject hashes; the hmac mask strategy). */
   hmacKeys: boolean;
   /** Reads the legal holds (Scan of the holds table; it is small). */
@@ -33,8 +33,9 @@ export interface OwnAccess {
 /**
  * Intake and Verify read the HMAC keys to hash the subject (the request record, the in-flight
  * lock). Locate, Erase and Confirm read the legal holds and hash the request's identities to
- * match subject holds (so they read the HMAC keys too; Erase also for the hmac mask strategy);
- * SweepPage does both to keep held records and to seal its continuation token.
+ * match subject holds (so they read the HMAC keys too; Erase also for the hmac mask strategy;
+ * Confirm also to find earlier export packages of the person); Export indexes its package by
+ * those hashes; SweepPage matches holds and seals its continuation token.
  */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   intake: {
@@ -49,8 +50,9 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   },
   verify: {
     requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
-    // request.received of a request whose submitting process died; the end of a request holding
-    // the subject whose end was cut short, with its manifests (see settleEndedRequest)
+    // request.failed, when it finds the request holding a subject's lock dead; request.received of
+    // a request whose submitting process died; the end of a request holding the subject whose end
+    // was cut short, with its manifests (see settleEndedRequest)
     audit: true,
     manifests: ['delete'],
     exports: [],
@@ -78,11 +80,13 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     audit: false,
     manifests: ['get'],
     exports: ['put'],
-    hmacKeys: false,
+    // hmacKeys: the package is indexed by the keyed hashes of the subject, for a later erasure
+    hmacKeys: true,
     holds: false,
   },
   eraseStore: {
-    requests: ['GetItem'],
+    // UpdateItem: what each store's erasure did is appended to the request's erasure log.
+    requests: ['GetItem', 'UpdateItem'],
     audit: false,
     manifests: ['get'],
     exports: [],
@@ -90,10 +94,11 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     holds: true,
   },
   confirm: {
-    requests: ['GetItem', 'UpdateItem'],
+    // Delete/Update: the index of earlier export packages of the person, and those requests' records.
+    requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
     audit: false,
     manifests: [],
-    exports: ['head'],
+    exports: ['head', 'delete'],
     hmacKeys: true,
     holds: true,
   },
@@ -117,6 +122,15 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   planSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   // sweep.page: written by each page after its writes
   sweepPage: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: true, holds: true },
+  // Scan: the requests table for requests nobody finished; closing them releases locks and manifests
+  reapRequests: {
+    requests: ['Scan', 'GetItem', 'UpdateItem', 'DeleteItem'],
+    audit: true,
+    manifests: ['delete'],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
   recordSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   recordSweepFailure: {
     requests: [],
@@ -150,7 +164,7 @@ export interface OwnResources {
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
   return (
     writesEncryptedStores ||
-    access.requests.some((action) => action !== 'GetItem') ||
+    access.requests.some((action) => action !== 'GetItem' && action !== 'Scan') ||
     access.audit ||
     access.manifests.includes('put') ||
     access.exports.includes('put')
@@ -212,6 +226,8 @@ export function grantOwnAccess(
     add(['s3:PutObject', 's3:AbortMultipartUpload'], [exportObjects('writing')]);
   }
   if (access.exports.includes('head')) add(['s3:GetObject'], [exportObjects('checking a package')]);
+  if (access.exports.includes('delete'))
+    add(['s3:DeleteObject'], [exportObjects('deleting earlier packages')]);
 
   if (access.hmacKeys) add(['secretsmanager:GetSecretValue'], [resources.hmacSecret.secretArn]);
 

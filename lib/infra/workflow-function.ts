@@ -53,6 +53,11 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(5),
     description: 'SweepPage: purges or anonymises expired, unheld records of one store, one page',
   },
+  reapRequests: {
+    entry: 'lambdas/reap-requests.ts',
+    timeout: Duration.minutes(5),
+    description: 'ReapRequests: closes requests nobody finished, dropping their identities',
+  },
   recordSweep: { entry: 'lambdas/record-sweep.ts', description: 'RecordSweep: totals and audit' },
   recordSweepFailure: {
     entry: 'lambdas/record-sweep-failure.ts',

@@ -1,5 +1,5 @@
-import { type CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -16,6 +16,7 @@ import { type ImportedStore, importStores } from './datamap-grants';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
 import { LetheWorkflow } from './lethe-workflow';
 import { logicalIdWithoutGroups } from './logical-ids';
+import { acknowledgeWildcardResource } from './nag';
 import type { LetheStatefulResources } from './stateful-stack';
 import { SweepSchedule } from './sweep-schedule';
 import { createWorkflowFunction, type WorkflowFunctionContext } from './workflow-function';
@@ -96,6 +97,7 @@ export class LetheWorkflowStack extends Stack {
       this.stateMachine.stateMachineArn,
     );
     this.stateMachine.grantStartExecution(this.intake.role);
+    this.grantVerifyDescribeExecutions();
 
     const sweeps = new LetheWorkflow(this, 'Sweeps', {
       name: 'Sweep',
@@ -139,6 +141,32 @@ export class LetheWorkflowStack extends Stack {
         element,
         (scope) => scope instanceof LetheWorkflow || scope instanceof SweepSchedule,
       ) ?? super.allocateLogicalId(element)
+    );
+  }
+
+  /**
+   * Verify asks whether the execution of the request holding a subject's lock still runs
+   * (DescribeExecution), so a request whose execution died is failed instead of blocking its
+   * subject. A policy of its own, not the role's default one: the function must not depend on the
+   * state machine that invokes it.
+   */
+  private grantVerifyDescribeExecutions(): void {
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const policy = new iam.Policy(this, 'VerifyDescribesExecutions', {
+      roles: [this.functions.verify.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+      ],
+    });
+    acknowledgeWildcardResource(
+      policy,
+      executions,
+      'DescribeExecution on the executions of the request state machine only: their names are request ids, not known at deploy time.',
     );
   }
 }

@@ -30,6 +30,11 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::URLSuffix': 'amazonaws.com',
 };
 
+/** The placeholder ARN of a state machine run locally. */
+export function localStateMachineArn(name: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+}
+
 /** A CloudFormation intrinsic this resolver does not know: the definition changed shape. */
 export class UnresolvableTokenError extends Error {
   override readonly name = 'UnresolvableTokenError';

@@ -2,7 +2,7 @@ import './polyfills';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { AslObject } from './definitions';
+import { type AslObject, localStateMachineArn } from './definitions';
 import type { LocalEnvironment } from './environment';
 
 type Execution = ReturnType<StateMachine['run']>;
@@ -78,6 +78,8 @@ export interface LocalExecution {
   /** The step each Task state runs, by state name; it gets the Lambda payload and returns the result. */
   steps: Record<string, (payload: unknown) => Promise<unknown>>;
   faults?: FaultInjector;
+  /** Names the local state machine in the context object (`$$.StateMachine`). */
+  stateMachineName: string;
   /** Called with every step's result, e.g. for a progress display. */
   onStepOutput?: (stateName: string, output: unknown) => void;
 }
@@ -138,6 +140,10 @@ export async function runLocalExecution(
   const run = machine.run(input, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
     context: {
+      StateMachine: {
+        Id: localStateMachineArn(execution.stateMachineName),
+        Name: execution.stateMachineName,
+      },
       Execution: {
         Id: execution.executionId,
         Name: execution.executionId,

@@ -91,6 +91,7 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
     );
     await runLocalExecution({
       definition: this.definition,
+      stateMachineName: 'lethe-requests',
       executionId,
       input: { requestId, attempt },
       historyFile: file,

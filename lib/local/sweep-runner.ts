@@ -110,6 +110,7 @@ export class LocalSweepRunner {
     if (!executionInput.dryRun) this.env.compactOnClose();
     const steps = createSweepSteps(this.env.deps);
     const { output, failure: failed } = await runLocalExecution({
+      stateMachineName: 'lethe-sweeps',
       definition: this.definition,
       executionId: sweepId,
       input: executionInput,

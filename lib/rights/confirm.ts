@@ -7,6 +7,8 @@ import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
+import { caveatsFor, type RequestCaveat } from './caveats';
+import { type DeletedExport, deleteEarlierExports } from './earlier-exports';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
@@ -38,6 +40,10 @@ export interface ErasureCertificate {
   stores: (StoreOutcome & { exemptions: StoreErasure['exemptions']; retained?: RetainedAttribute[] })[];
   /** Every run of the request, with how the ones before the last failed: the counts are over all of them. */
   attempts: CertificateAttempt[];
+  /** Earlier export packages of the subject (full copies of their data) this erasure deleted. */
+  exportsDeleted: DeletedExport[];
+  /** What the last `lethe check` said of the stores searched: values locate cannot reach, or never checked. */
+  caveats: RequestCaveat[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
 }
@@ -182,6 +188,12 @@ async function confirmErasure(
     });
     throw new ResidualDataError(remaining);
   }
+  // Earlier export packages of this person are copies of what was just erased: they go too.
+  const exportsDeleted = await deleteEarlierExports(deps, record.requestId, identities);
+  const caveats = await caveatsFor(
+    deps,
+    input.located.map((located) => located.storeId),
+  );
   const now = deps.now().toISOString();
   const unsigned: Omit<ErasureCertificate, 'digest'> = {
     certificateId: randomUUID(),
@@ -195,12 +207,15 @@ async function confirmErasure(
     dataMapDigest: dataMapDigest(deps.dataMap),
     stores,
     attempts,
+    exportsDeleted,
+    caveats,
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {
     by: 'lethe:confirm',
     set: {
       certificate,
+      caveats,
       stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome),
     },
   });
@@ -239,7 +254,11 @@ async function confirmExport(
       `export incomplete: ${short.map((store) => `store ${store.store} located ${store.located}, exported ${store.exported}`).join('; ')}`,
     );
   }
-  await updateRequest(deps, record.requestId, { by: 'lethe:confirm', set: { stores } });
+  const caveats = await caveatsFor(
+    deps,
+    input.located.map((located) => located.storeId),
+  );
+  await updateRequest(deps, record.requestId, { by: 'lethe:confirm', set: { stores, caveats } });
   return { requestId: record.requestId, confirmed: true, certificateDigest: null };
 }
 

@@ -9,7 +9,9 @@ import type { Store } from '../datamap/schema';
 import type { LetheDeps } from '../deps';
 import { readRecords } from '../stores';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
+import { indexExport } from './earlier-exports';
 import { RequestStateError } from './errors';
+import { workingIdentities } from './locate';
 import { encryptionParameters, readManifest } from './manifests';
 import type { RequestRecord } from './request';
 import { getRequest, updateRequest } from './requests-table';
@@ -282,6 +284,8 @@ export async function exportPackage(
     by: 'lethe:export',
     set: { export: { bucket: deps.resources.exportsBucket, key: exportKey, expiresAt, sha256, bytes } },
   });
+  // So that an erasure of this person, by any of these identities, deletes this copy of their data.
+  await indexExport(deps, requestId, workingIdentities(record, requestId));
   deps.log.info('export written', { requestId, bytes, stores: rows.length });
   return {
     requestId,

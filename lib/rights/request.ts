@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Identity } from '../datamap/identity';
+import type { RequestCaveat } from './caveats';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
 export const requestTypeSchema = z.enum([
@@ -186,6 +187,13 @@ export interface RequestRecord {
   executionArn?: string;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf?: string;
+  /** The export package was deleted by a later erasure of the same subject: when, and which request. */
+  exportDeletedAt?: string;
+  exportDeletedBy?: string;
+  /** What the last `lethe check` said of the stores this request searched (see lib/rights/caveats.ts). */
+  caveats?: RequestCaveat[];
+  /** For an erasure: the earlier export packages of the subject it deleted. */
+  exportsDeleted?: { requestId: string; deletedAt: string }[];
   /** The current attempt (1 until the request is retried or reviewed). */
   attempt?: number;
   attempts?: AttemptRecord[];

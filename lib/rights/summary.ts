@@ -1,3 +1,4 @@
+import type { RequestCaveat } from './caveats';
 import {
   currentAttempt,
   type RequestRecord,
@@ -22,6 +23,8 @@ export interface RequestSummary {
     sha256: string;
     bytes: number;
     expiresAt: string;
+    /** When a later erasure of the same person deleted the package (then there is no path or link). */
+    deletedAt: string | null;
   } | null;
   certificate: unknown;
   error: { code: string; message: string; state?: string } | null;
@@ -30,6 +33,8 @@ export interface RequestSummary {
   attempt: number;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf: string | null;
+  /** Stores whose values locate may not reach (or that were never checked), from the last `lethe check`. */
+  caveats: RequestCaveat[];
 }
 
 /**
@@ -51,11 +56,12 @@ export function summariseRequest(
     stores: record.stores ?? [],
     export: record.export
       ? {
-          path: exportLocation?.path ?? null,
-          url: exportLocation?.url ?? null,
+          path: record.exportDeletedAt ? null : (exportLocation?.path ?? null),
+          url: record.exportDeletedAt ? null : (exportLocation?.url ?? null),
           sha256: record.export.sha256,
           bytes: record.export.bytes,
           expiresAt: record.export.expiresAt,
+          deletedAt: record.exportDeletedAt ?? null,
         }
       : null,
     certificate: record.certificate ?? null,
@@ -63,5 +69,6 @@ export function summariseRequest(
     reason: record.reason ?? null,
     attempt: currentAttempt(record),
     duplicateOf: record.duplicateOf ?? null,
+    caveats: record.caveats ?? [],
   };
 }

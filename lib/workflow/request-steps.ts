@@ -38,7 +38,7 @@ const counts = z.object({
 
 /** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
 export const stepInputSchemas = {
-  verify: z.object({ requestId, attempt }),
+  verify: z.object({ requestId, attempt, stateMachineArn: z.string().min(1).optional() }),
   resolve: z.object({ requestId, attempt }),
   locateStore: z.object({ requestId, storeId: z.string().min(1) }),
   exportPackage: z.object({
@@ -136,8 +136,12 @@ export function createRequestSteps(
 ): Record<RequestStep, (input: unknown) => Promise<unknown>> {
   const steps: Record<RequestStep, (input: unknown) => Promise<unknown>> = {
     verify: async (input) => {
-      const { requestId: id, attempt: run } = parse('verify', input);
-      return verifyRequest(deps, id, run);
+      const { requestId: id, attempt: run, stateMachineArn } = parse('verify', input);
+      const probe =
+        !deps.executions && stateMachineArn && deps.executionProbeFor
+          ? deps.executionProbeFor(stateMachineArn)
+          : undefined;
+      return verifyRequest(probe ? { ...deps, executions: probe } : deps, id, run);
     },
     resolve: async (input) => resolveRequestIdentities(deps, parse('resolve', input).requestId),
     locateStore: async (input) => {

@@ -98,7 +98,12 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
 
   const verify = catchInto(
     invoke('verify', {
-      payload: requestIdOnly,
+      // The machine's own ARN, so Verify can ask whether another request's execution still runs
+      // (the function cannot be given it in its environment: the machine refers to the function).
+      payload: sfn.TaskInput.fromObject({
+        ...requestAndAttempt,
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      }),
       resultSelector: { 'outcome.$': '$.Payload.outcome', 'type.$': '$.Payload.type' },
       resultPath: '$.verify',
     }),

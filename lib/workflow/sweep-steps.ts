@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import {
-  advanceSweepItem,
-  recordSweep,
-  recordSweepFailure,
-  type SweepDeps,
-  type SweepItem,
-  startSweep,
-} from '../retention';
+import type { LetheDeps } from '../deps';
+import { advanceSweepItem, recordSweep, recordSweepFailure, type SweepItem, startSweep } from '../retention';
+import { reapStaleRequests } from '../rights/reaper';
 import { StepInputError } from './request-steps';
 
 /**
@@ -16,6 +11,7 @@ import { StepInputError } from './request-steps';
 export const SWEEP_STATES = {
   planSweep: 'PlanSweep',
   sweepPage: 'SweepPage',
+  reapRequests: 'ReapRequests',
   recordSweep: 'RecordSweep',
   recordSweepFailure: 'RecordSweepFailure',
 } as const;
@@ -66,6 +62,7 @@ export const sweepStepInputSchemas = {
     }),
   }),
   sweepPage: sweepItem,
+  reapRequests: z.object({ sweepId: z.string().min(1), now: z.string().min(1), dryRun: z.boolean() }),
   recordSweep: z.object({
     sweepId: z.string().min(1),
     startedAt: z.string().nullable().optional(),
@@ -100,13 +97,14 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
  * function. Lambda handlers and the local sweep runner wrap these and nothing else.
  *
  * PlanSweep appends `sweep.started` before any page runs; each SweepPage appends `sweep.page`
- * after its writes; RecordSweep appends `sweep.completed` with the totals.
+ * after its writes; ReapRequests closes the requests nobody finished (lib/rights/reaper.ts);
+ * RecordSweep appends `sweep.completed` with the totals.
  *
  * SweepPage takes a Map item and returns the item for the next page: the same store and segment,
  * the new token (null when done) and the running totals. The state therefore carries only ids,
  * counts and a sealed token, never a record or an identifier.
  */
-export function createSweepSteps(deps: SweepDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
+export function createSweepSteps(deps: LetheDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
   return {
     planSweep: async (input) => {
       const { sweepId, input: parsed } = parse('planSweep', input);
@@ -121,6 +119,14 @@ export function createSweepSteps(deps: SweepDeps): Record<SweepStep, (input: unk
       });
     },
     sweepPage: async (input) => advanceSweepItem(deps, parse('sweepPage', input) as SweepItem),
+    reapRequests: async (input) => {
+      const { now, dryRun } = parse('reapRequests', input);
+      return reapStaleRequests(deps, {
+        now: new Date(now),
+        dryRun,
+        ...(deps.staleRequestDays !== undefined ? { staleAfterDays: deps.staleRequestDays } : {}),
+      });
+    },
     recordSweep: async (input) => recordSweep(deps, parse('recordSweep', input)),
     recordSweepFailure: async (input) => recordSweepFailure(deps, parse('recordSweepFailure', input)),
   };

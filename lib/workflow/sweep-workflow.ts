@@ -28,6 +28,7 @@ export const SWEEP_CONCURRENCY = 4;
  * PlanSweep (audit event sweep.started) ─▶ SweepStores (Map over stores and scan segments)
  *                 └─ SweepPage (sweep.page) ─▶ MorePages? ─ token ─▶ SweepPage (loop)
  *                                          └─ done ──▶ StoreSwept
+ *           ─▶ ReapRequests (closes requests nobody finished, audit request.closed)
  *           ─▶ RecordSweep (sums, audit event sweep.completed) ─▶ SweepDone
  * any failure ─▶ <State>Failed ─▶ RecordSweepFailure (audit event sweep.failed) ─▶ SweepFailed
  * ```
@@ -150,6 +151,18 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
     }),
     SWEEP_STATES.recordSweep,
   );
+  const reap = catchInto(
+    invoke('reapRequests', {
+      payload: sfn.TaskInput.fromObject({
+        sweepId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        now: sfn.JsonPath.stringAt('$.plan.now'),
+        dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
+      }),
+      resultSelector: { 'reaped.$': '$.Payload.reaped', 'wouldReap.$': '$.Payload.wouldReap' },
+      resultPath: '$.reaped',
+    }),
+    SWEEP_STATES.reapRequests,
+  );
   record.next(new sfn.Succeed(scope, 'SweepDone'));
-  return plan.next(sweepStores).next(record);
+  return plan.next(sweepStores).next(reap).next(record);
 }

@@ -81,7 +81,7 @@ describe('lethe check, end to end through the CLI', () => {
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('exits 1 on the shop example, naming the index that misses the legacy rows, and writes nothing', async () => {
+  it('exits 1 on the shop example, naming the index that misses the legacy rows, changes no store, and later requests carry the caveat', async () => {
     // prepare
     const before = await snapshot(shopDir);
 
@@ -94,7 +94,36 @@ describe('lethe check, end to end through the CLI', () => {
     expect(run.out).toContain(`Locate would miss ${legacy} record(s) whose value is not in normalised form:`);
     expect(run.out).toContain(`  customers by email (index byEmail key email): ${legacy}\n`);
     expect(run.out).toContain('"Values locate cannot reach" in docs/DATAMAP.md');
-    expect(await snapshot(shopDir)).toEqual(before);
+    // Every store unchanged; lethe's requests table holds the findings (counts only), nothing else.
+    const ownRequests = (key: string) => key.startsWith('table lethe-requests');
+    const after = [...(await snapshot(shopDir))];
+    expect(after.filter(([key]) => !ownRequests(key))).toEqual(
+      [...before].filter(([key]) => !ownRequests(key)),
+    );
+    const findings = after
+      .filter(([key]) => key.startsWith('table lethe-requests #'))
+      .map(([, item]) => item);
+    expect(findings).toHaveLength(5);
+    for (const item of findings) expect(item).toContain('"recordType":{"S":"check"}');
+    // A request that searched the customers store now says what it cannot vouch for.
+    const customer = seed.customers.find((candidate) => candidate.storedEmail === candidate.email)!;
+    const request = await lethe([
+      'request',
+      'submit',
+      '--type',
+      'access',
+      '--subject',
+      `email=${customer.email}`,
+      '--jurisdiction',
+      'gdpr',
+      '--verified-by',
+      'desk',
+      '--state-dir',
+      shopDir,
+    ]);
+    expect(request.out).toContain(
+      `caveat: customers held ${legacy} record(s) whose value locate cannot reach`,
+    );
   });
 
   it('prints the report as JSON with --json, and exits 0 for a store locate reaches in full', async () => {

@@ -189,15 +189,35 @@ describe('no identifier of a subject is left behind where it should not be', () 
       expect(holdsIdentifier(Object.values(outputs).join('\n'), identifierValues(subject))).toBe(false);
     });
 
-    it('goes with the erasure: nothing of the subject is left at rest but its export package', async () => {
+    it('goes with the erasure, and so does the earlier export package: nothing of the subject is left at rest', async () => {
+      // prepare: the access request above left a package, in lethe's bucket and in the state directory
+      expect(identifiersAtRest(stateDir, identifierValues(subject)).some(isExportPackage)).toBe(true);
+
       // act
       const run = await submit('erasure', [`email=${subject.email}`]);
 
       // assess
-      const summary = JSON.parse(run.out) as RequestSummary;
+      const summary = JSON.parse(run.out) as RequestSummary & {
+        certificate: { exportsDeleted: { requestId: string }[] };
+      };
       expect(summary).toMatchObject({ status: 'completed', error: null });
+      expect(summary.certificate.exportsDeleted).toHaveLength(1);
       // Searched before anything opens the store again: reopening LevelDB churns it into compacting.
-      expect(identifiersAtRest(stateDir, identifierValues(subject), isExportPackage)).toEqual([]);
+      expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual([]);
+      const access = JSON.parse(
+        (
+          await lethe([
+            'request',
+            'status',
+            summary.certificate.exportsDeleted[0]!.requestId,
+            '--state-dir',
+            stateDir,
+            '--json',
+          ])
+        ).out,
+      ) as RequestSummary;
+      expect(access.export).toMatchObject({ path: null, url: null, deletedAt: expect.any(String) });
+      expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual([]);
       const outputs = await recordsAndOutputs(summary.requestId);
       expect(holdsIdentifier(Object.values(outputs).join('\n'), identifierValues(subject))).toBe(false);
     });

@@ -1,6 +1,11 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { REQUEST_STATES } from '../../lib/workflow/request-steps';
+import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
 import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
+
+/** One function per Task state of both machines, and intake. */
+const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 1 + Object.keys(SWEEP_STATES).length;
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 const resources = (template: Template, type: string) =>
@@ -176,8 +181,8 @@ describe('the state machine and the logs', () => {
 
   it('every log group is encrypted with the CMK and has a retention', () => {
     const groups = resources(built.workflowTemplate, 'AWS::Logs::LogGroup');
-    // One per function (8 request steps, intake, 4 sweep steps), one per state machine (request, sweep).
-    expect(groups).toHaveLength(13 + 2);
+    // One per function (the request steps, intake, the sweep steps), one per state machine.
+    expect(groups).toHaveLength(FUNCTION_COUNT + 2);
     for (const [id, group] of groups) {
       expect({ id, key: group.Properties.KmsKeyId }).toEqual({
         id,
@@ -189,7 +194,7 @@ describe('the state machine and the logs', () => {
 
   it('every function: Node.js 22 on ARM64, active tracing, source maps, its own log group', () => {
     const functions = resources(built.workflowTemplate, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(13);
+    expect(functions).toHaveLength(FUNCTION_COUNT);
     for (const [, fn] of functions) {
       expect(fn.Properties).toEqual(
         expect.objectContaining({

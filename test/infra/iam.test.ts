@@ -5,7 +5,7 @@ import { LETHE_ENV } from '../../lib/aws/config';
 import type { LetheFunction } from '../../lib/infra/lethe-function';
 import { functionsWithHmacKeys, type LetheFunctionName } from '../../lib/infra/lethe-grants';
 import type { LetheWorkflowStack } from '../../lib/infra/workflow-stack';
-import type { RequestStep } from '../../lib/workflow/request-steps';
+import { REQUEST_STATES, type RequestStep } from '../../lib/workflow/request-steps';
 import {
   actionsOn,
   adtechDataMap,
@@ -259,13 +259,21 @@ describe('data map stores: eraseStore', () => {
 });
 
 describe("lethe's own resources", () => {
-  it('gives the HMAC keys only to intake, verify, and the steps that match legal holds', () => {
+  it('gives the HMAC keys only to intake, verify, the steps that match legal holds, and export', () => {
     const readers = (['intake', ...Object.keys(stack.functions)] as (RequestStep | 'intake')[]).filter(
       (step) =>
         statementsOf(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue')),
     );
-    // locateStore, eraseStore and confirm hash the request's identities to match subject holds.
-    expect(readers.sort()).toEqual(['confirm', 'eraseStore', 'intake', 'locateStore', 'verify']);
+    // locateStore, eraseStore and confirm hash the request's identities to match subject holds;
+    // exportPackage indexes the package by them, so a later erasure deletes it.
+    expect(readers.sort()).toEqual([
+      'confirm',
+      'eraseStore',
+      'exportPackage',
+      'intake',
+      'locateStore',
+      'verify',
+    ]);
   });
 
   it('gives the HMAC keys secret to exactly the functions the grant table names', () => {
@@ -301,6 +309,7 @@ describe("lethe's own resources", () => {
     expect(functionsWithHmacKeys().sort()).toEqual([
       'confirm',
       'eraseStore',
+      'exportPackage',
       'intake',
       'locateStore',
       'sweepPage',
@@ -316,6 +325,23 @@ describe("lethe's own resources", () => {
 
     // Assess
     expect(reasons).toEqual([expect.stringContaining(`: ${functionsWithHmacKeys().join(', ')}.`)]);
+  });
+
+  it('lets verify, and no other step, ask whether an execution of the request machine still runs', () => {
+    // Act
+    const describing = (['intake', ...Object.keys(REQUEST_STATES)] as (RequestStep | 'intake')[]).filter(
+      (step) =>
+        statementsOf(step).some((statement) => statement.actions.includes('states:DescribeExecution')),
+    );
+    const resources = statementsOf('verify')
+      .filter((statement) => statement.actions.includes('states:DescribeExecution'))
+      .flatMap((statement) => statement.resources);
+
+    // Assess
+    expect(describing).toEqual(['verify']);
+    expect(resources).toEqual([
+      expect.stringMatching(/:execution:<RequestStateMachine[A-Za-z0-9]*\.Name>:\*$/),
+    ]);
   });
 
   it('lets verify read and write the requests table and, in the buckets, only delete manifests', () => {
@@ -413,7 +439,11 @@ function wildcardProblems(statements: Statement[]): string[] {
         (/^arn:<AWS::Partition>:s3:::[A-Za-z0-9.<>:-]+\/[^*]+\/\*$/.test(resource) &&
           statement.actions.every((action) => S3_OBJECT_ACTIONS.includes(action))) ||
         (/^<[A-Za-z0-9]+\.Arn>:\*$/.test(resource) &&
-          statement.actions.every((action) => action === 'lambda:InvokeFunction'));
+          statement.actions.every((action) => action === 'lambda:InvokeFunction')) ||
+        (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<RequestStateMachine[A-Za-z0-9]*\.Name>:\*$/.test(
+          resource,
+        ) &&
+          statement.actions.every((action) => action === 'states:DescribeExecution'));
       if (!allowed) problems.push(`${statement.actions.join(',')} on ${resource}`);
     }
   }

@@ -134,6 +134,7 @@ describe("the deployed stacks' logical ids", () => {
       'IntakeFunction7BE986CE',
       'LocateStoreFunction20715BBB',
       'PlanSweepFunction2FF1A861',
+      'ReapRequestsFunctionA91F57A1',
       'RecordFailureFunction51C7B31D',
       'RecordOutcomeFunctionAB8385A6',
       'RecordSweepFailureFunctionE651508C',

@@ -119,8 +119,12 @@ export class LocalBackend implements LetheBackend {
 
   /** Copies the package out of the local S3 into the state directory, where a person can open it. */
   private async exportLocation(record: RequestRecord) {
-    if (!record.export) return null;
     const dir = join(this.env.stateDir, 'exports');
+    // Copies of packages a later erasure deleted go as the packages did.
+    for (const deleted of record.exportsDeleted ?? [])
+      rmSync(join(dir, `${deleted.requestId}.zip`), { force: true });
+    if (record.exportDeletedAt) rmSync(join(dir, `${record.requestId}.zip`), { force: true });
+    if (!record.export || record.exportDeletedAt) return null;
     const path = join(dir, `${record.requestId}.zip`);
     if (!existsSync(path)) {
       mkdirSync(dir, { recursive: true });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { type CheckReport, checkStores, type SourceReport } from '../../check';
 import type { LetheDeps } from '../../deps';
 import { openLocalEnvironment } from '../../local/environment';
+import { recordStoreFindings } from '../../rights/caveats';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
@@ -90,11 +91,28 @@ export function describeCheck(report: CheckReport): string {
   return lines.join('\n');
 }
 
+/** Keeps what a check found, per store (counts only), so every request says which stores it searched hold values it cannot reach. */
+export async function keepFindings(
+  deps: Pick<LetheDeps, 'doc' | 'resources' | 'now'>,
+  report: CheckReport,
+): Promise<void> {
+  const checkedAt = deps.now().toISOString();
+  await recordStoreFindings(
+    deps,
+    report.stores.map((store) => ({
+      storeId: store.storeId,
+      checkedAt,
+      wouldMiss: store.wouldMiss,
+      unreadable: store.malformedLines + store.unreadableObjects,
+    })),
+  );
+}
+
 /** The stores' clients: the deployed stack's on AWS; locally the environment alone (no workflow to synthesize). */
 async function withStores<T>(
   context: CommandContext,
   opts: CheckOptions,
-  work: (deps: Pick<LetheDeps, 'dataMap' | 'clients'>) => Promise<T>,
+  work: (deps: Pick<LetheDeps, 'dataMap' | 'clients' | 'doc' | 'resources' | 'now'>) => Promise<T>,
 ): Promise<T> {
   if (opts.target === 'aws') return context.withBackend(opts, (opened) => work(opened.deps));
   const env = await openLocalEnvironment({
@@ -114,7 +132,7 @@ export function addCheckCommand(program: Command, context: CommandContext): void
     program
       .command('check')
       .description(
-        'Count, per store and locate or link attribute, values that are missing, do not normalise or are not in normalised form, and what locate would miss. Reads only; prints no value. Exits 1 when locate would miss records.',
+        'Count, per store and locate or link attribute, values that are missing, do not normalise or are not in normalised form, and what locate would miss. Reads the stores only (the counts are kept, so every request says which stores it searched hold values it cannot reach); prints no value. Exits 1 when locate would miss records.',
       )
       .option('--store <id>', 'only this store')
       .option('--segments <n>', 'parallel Scan segments per DynamoDB table', '1'),
@@ -127,8 +145,8 @@ export function addCheckCommand(program: Command, context: CommandContext): void
         throw new UsageError(`--segments must be a whole number from 1 to 64; got "${opts.segments}"`);
       }
       const showProgress = !opts.json && context.io.progress !== undefined;
-      const report = await withStores(context, opts, (deps) =>
-        checkStores(deps, {
+      const report = await withStores(context, opts, async (deps) => {
+        const checked = await checkStores(deps, {
           segments,
           ...(opts.store ? { storeIds: [opts.store] } : {}),
           ...(showProgress
@@ -140,8 +158,10 @@ export function addCheckCommand(program: Command, context: CommandContext): void
                   ),
               }
             : {}),
-        }),
-      );
+        });
+        await keepFindings(deps, checked);
+        return checked;
+      });
       context.print(opts, report, () => describeCheck(report));
       // Not a failure of lethe: the stores hold records a request would silently miss.
       if (!report.clean) context.exitCode = EXIT.requestFailed;

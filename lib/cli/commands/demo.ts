@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateAdtechSeed, type SeedSubject } from '../../../examples/adtech/seed';
+import { checkStores } from '../../check';
 import { openLocalEnvironment } from '../../local/environment';
 import type { HistoryEvent } from '../../local/execution';
 import { importSeed } from '../../local/import';
@@ -10,6 +11,7 @@ import { LocalBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest } from '../format';
 import type { CliIo } from '../io';
+import { keepFindings } from './check';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** Where the example data map sits in the package; the demo names it by this path. */
@@ -64,8 +66,13 @@ export async function runDemo(options: {
 
   const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP_FILE, init: true });
   const seed = generateAdtechSeed({ subjects: options.subjects, recordsPerSubject: 5 });
+  let unreachable: number;
   try {
     await importSeed(env.dataMap, seed, env.clients);
+    // What lethe check finds is what every request says it cannot vouch for.
+    const check = await checkStores(env.deps);
+    await keepFindings(env.deps, check);
+    unreachable = check.wouldMiss;
   } finally {
     await env.close();
   }
@@ -75,6 +82,11 @@ export async function runDemo(options: {
   say(`lethe demo — state in ${stateDir}`);
   say(
     `Seeded the ad-tech example (${EXAMPLE_DATAMAP}): ${seed.subjects.length} people, ${records} items and objects in ${env.dataMap.stores.length} stores.`,
+  );
+  say(
+    unreachable === 0
+      ? 'lethe check: every locate rule reaches every record it covers.'
+      : `lethe check: ${unreachable} record(s) hold values locate cannot reach (see lethe check).`,
   );
 
   const subject = demoSubject(seed.subjects);

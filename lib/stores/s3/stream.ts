@@ -40,7 +40,7 @@ function startsWithBytes(chunk: Uint8Array, magic: number[]): boolean {
  */
 export async function* splitLines(
   chunks: AsyncIterable<Uint8Array>,
-  store: S3Store,
+  store: Pick<S3Store, 'id'>,
   maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<LinePiece> {
   let pending: Buffer[] = [];

@@ -5,11 +5,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { generateShopSeed } from '../../../examples/shop/seed';
 import { type CheckReport, checkStores } from '../../../lib/check';
 import { loadDataMap } from '../../../lib/datamap/load';
+import { createLetheResources, LOCAL_RESOURCES } from '../../../lib/local/environment';
 import { importSeed } from '../../../lib/local/import';
 import { mockDeployedStack } from '../../helpers/aws-stack';
 import { lethe } from '../../helpers/cli';
 import { snapshotEverything } from '../../helpers/snapshot';
-import { useLocalStores } from '../../helpers/stores';
+import { scanAll, useLocalStores } from '../../helpers/stores';
 import { SEED_NOW } from '../../helpers/world';
 
 const DATAMAP_PATH = 'examples/shop/datamap.yaml';
@@ -26,7 +27,10 @@ describe('lethe check --target aws', () => {
   const secrets = mockClient(SecretsManagerClient);
   const seed = generateShopSeed({ customers: 20, seed: 11, now: SEED_NOW });
 
-  beforeAll(() => importSeed(dataMap, seed, local.clients));
+  beforeAll(async () => {
+    await createLetheResources(local.clients);
+    await importSeed(dataMap, seed, local.clients);
+  });
 
   beforeEach(() => {
     cloudFormation.reset();
@@ -44,7 +48,7 @@ describe('lethe check --target aws', () => {
       },
     });
 
-  it("reads the deployed stack's stores with the same domain code, exits 1 on the legacy rows, and writes nothing", async () => {
+  it("reads the deployed stack's stores with the same domain code, exits 1 on the legacy rows, changes no store and keeps the counts in the stack's requests table", async () => {
     // prepare
     const expected = await checkStores({ dataMap, clients: local.clients });
     const before = await snapshotEverything(local.clients);
@@ -57,7 +61,14 @@ describe('lethe check --target aws', () => {
     expect(JSON.parse(run.out) as CheckReport).toEqual(expected);
     expect(expected.wouldMiss).toBe(seed.customers.filter((c) => c.storedEmail !== c.email).length);
     expect(cloudFormation).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: 'Acme-Stateful' });
-    expect(await snapshotEverything(local.clients)).toEqual(before);
+    const after = await snapshotEverything(local.clients);
+    const companyEntries = (snapshot: Map<string, string>) =>
+      [...snapshot].filter(([key]) => !key.startsWith(`table ${LOCAL_RESOURCES.requestsTable}`));
+    expect(companyEntries(after)).toEqual(companyEntries(before));
+    const findings = (await scanAll(local.clients.dynamodb, LOCAL_RESOURCES.requestsTable)).map(
+      (item) => item.requestId?.S,
+    );
+    expect(findings.sort()).toEqual(dataMap.stores.map((store) => `check#${store.id}`).sort());
   });
 
   it('names the stack when it is not deployed', async () => {

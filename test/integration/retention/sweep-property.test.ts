@@ -191,5 +191,6 @@ describe('retention sweep, property', () => {
       }),
       propertyRun({ numRuns: 12, seed: 20261101 }),
     );
-  });
+    // Twelve whole sweeps through the local workflow: minutes on a loaded 2-core machine.
+  }, 300_000);
 });

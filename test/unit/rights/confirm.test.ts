@@ -65,6 +65,11 @@ function certificate(): UnsignedCertificate {
         failed: null,
       },
     ],
+    exportsDeleted: [{ requestId: 'req-2026-0000', deletedAt: '2026-02-02T09:00:00.000Z' }],
+    caveats: [
+      { storeId: 'contacts', kind: 'unreachable-values', count: 2, checkedAt: '2026-01-30T00:00:00.000Z' },
+      { storeId: 'ad-events', kind: 'never-checked' },
+    ],
   };
 }
 

@@ -82,12 +82,13 @@ describe('summariseRequest', () => {
       dueAt: '2026-02-28T10:00:00.000Z',
       completedAt: '2026-02-02T09:00:00.000Z',
       stores: record.stores,
-      export: { path: '/tmp/lethe/exports/req-2026-0001.zip', url: null, ...PACKAGE },
+      export: { path: '/tmp/lethe/exports/req-2026-0001.zip', url: null, ...PACKAGE, deletedAt: null },
       certificate: { certificateId: 'cert-1', digest: 'b'.repeat(64) },
       error: { code: 'ExportMismatchError', message: 'export incomplete', state: 'Confirm' },
       reason: 'subject asked twice',
       attempt: 2,
       duplicateOf: 'req-2026-0000',
+      caveats: [],
     });
   });
 
@@ -126,6 +127,23 @@ describe('summariseRequest', () => {
       path: location?.path ?? null,
       url: location?.url ?? null,
       ...PACKAGE,
+      deletedAt: null,
+    });
+  });
+
+  it('gives no path or link for a package a later erasure deleted, and says when', () => {
+    // prepare
+    const record: RequestRecord = { ...inFlightRecord(), exportDeletedAt: '2026-03-01T00:00:00.000Z' };
+
+    // act
+    const summary = summariseRequest(record, { path: '/tmp/gone.zip', url: 'https://gone.example' });
+
+    // assess
+    expect(summary.export).toStrictEqual({
+      path: null,
+      url: null,
+      ...PACKAGE,
+      deletedAt: '2026-03-01T00:00:00.000Z',
     });
   });
 
@@ -166,6 +184,7 @@ describe('summariseRequest', () => {
       reason: null,
       attempt: 1,
       duplicateOf: null,
+      caveats: [],
     });
   });
 

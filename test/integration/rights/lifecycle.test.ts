@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidFreeTextError } from '../../../lib/audit/free-text';
+import { readAuditEvents } from '../../../lib/audit/log';
+import type { ExecutionProbe } from '../../../lib/deps';
+import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
+import { RequestStateError } from '../../../lib/rights/errors';
+import { closeRequest, retryRequest } from '../../../lib/rights/lifecycle';
+import { recordFailure } from '../../../lib/rights/outcome';
+import { executionIdFor } from '../../../lib/rights/request';
+import { findRequest, getRequest } from '../../../lib/rights/requests-table';
+import { type ExecutionStart, submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
+import { verifyRequest } from '../../../lib/rights/verify';
+import { createRequestSteps } from '../../../lib/workflow/request-steps';
+import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from '../../helpers/world';
+
+/** Records what it was asked to start, and runs nothing. */
+class RecordingStarter implements WorkflowStarter {
+  readonly started: ExecutionStart[] = [];
+  async start(execution: ExecutionStart) {
+    this.started.push(execution);
+    return { executionId: executionIdFor(execution.requestId, execution.attempt), alreadyStarted: false };
+  }
+}
+
+/** An execution probe with a fixed answer per execution id (default: not running). */
+const probe = (running: string[] = []): ExecutionProbe => ({
+  isRunning: async (executionId) => running.includes(executionId),
+});
+const verification = { method: 'account-login' as const, verifiedBy: 'desk' };
+
+describe('the request lifecycle: failed, dead, retried, closed', () => {
+  let stateDir: string;
+  let env: LocalEnvironment;
+  let n = 0;
+  const subject = () => {
+    n += 1;
+    return [{ type: 'email', value: `lifecycle${n}@example.com` }];
+  };
+  const submit = (
+    who: { type: string; value: string }[],
+    starter: WorkflowStarter = new RecordingStarter(),
+  ) =>
+    submitRequest(env.deps, starter, { type: 'erasure', subject: who, jurisdiction: 'gdpr', verification });
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'lethe-lifecycle-'));
+    env = await openLocalEnvironment({
+      stateDir,
+      dataMapPath: EXAMPLE_DATAMAP_PATH,
+      init: true,
+      now: () => SEED_NOW,
+    });
+  });
+
+  afterAll(async () => {
+    await env.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('a failed request keeps its identities and its lock; a new request for the subject is told to retry it', async () => {
+    // prepare
+    const who = subject();
+    const first = await submit(who);
+    await verifyRequest(env.deps, first.requestId);
+    await recordFailure(env.deps, {
+      requestId: first.requestId,
+      failure: { state: 'EraseStores', error: 'X' },
+    });
+
+    // act
+    const second = await submit(who);
+    const verdict = await verifyRequest({ ...env.deps, executions: probe() }, second.requestId);
+
+    // assess
+    const failed = await getRequest(env.deps, first.requestId);
+    expect(failed).toMatchObject({ status: 'failed', subject: who });
+    expect(verdict.outcome).toBe('duplicate');
+    const duplicate = await getRequest(env.deps, second.requestId);
+    expect(duplicate.duplicateOf).toBe(first.requestId);
+    expect(duplicate.reason).toContain(`lethe request retry ${first.requestId}`);
+  });
+
+  it('a request whose execution died is marked failed (retryable, audited) when a new request meets its lock', async () => {
+    // prepare: verified and running, then its process dies (the probe says it does not run)
+    const who = subject();
+    const dead = await submit(who);
+    await verifyRequest(env.deps, dead.requestId);
+
+    // act
+    const next = await submit(who);
+    await verifyRequest({ ...env.deps, executions: probe() }, next.requestId);
+
+    // assess
+    const record = await getRequest(env.deps, dead.requestId);
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'ExecutionDied' } });
+    expect(record.failures).toEqual([expect.objectContaining({ attempt: 1, code: 'ExecutionDied' })]);
+    const events = await readAuditEvents(
+      { doc: env.deps.doc, auditTable: env.deps.resources.auditTable },
+      { requestId: dead.requestId },
+    );
+    expect(events.map((event) => event.type)).toContain('request.failed');
+  });
+
+  it('a holder whose execution still runs makes the new request a plain duplicate and is left alone', async () => {
+    const who = subject();
+    const running = await submit(who);
+    await verifyRequest(env.deps, running.requestId);
+
+    const next = await submit(who);
+    await verifyRequest({ ...env.deps, executions: probe([running.requestId]) }, next.requestId);
+
+    expect((await getRequest(env.deps, running.requestId)).status).toBe('in-progress');
+    expect((await getRequest(env.deps, next.requestId)).reason).toContain('already in progress');
+  });
+
+  it('on AWS, Verify asks the machine named in its payload whether the holder runs', async () => {
+    // prepare
+    const who = subject();
+    const dead = await submit(who);
+    await verifyRequest(env.deps, dead.requestId);
+    const next = await submit(who);
+    const asked: string[] = [];
+    const steps = createRequestSteps({
+      ...env.deps,
+      executionProbeFor: (arn) => ({
+        isRunning: async (executionId) => {
+          asked.push(`${arn}|${executionId}`);
+          return false;
+        },
+      }),
+    });
+
+    // act
+    await steps.verify({
+      requestId: next.requestId,
+      attempt: 1,
+      stateMachineArn: 'arn:aws:states:r:1:stateMachine:m',
+    });
+
+    // assess
+    expect(asked).toEqual([`arn:aws:states:r:1:stateMachine:m|${dead.requestId}`]);
+    expect((await getRequest(env.deps, dead.requestId)).status).toBe('failed');
+  });
+
+  it('retry starts the next attempt of a failed request, audited; anything not failed is refused unchanged', async () => {
+    // prepare
+    const who = subject();
+    const starter = new RecordingStarter();
+    const request = await submit(who, starter);
+    await verifyRequest(env.deps, request.requestId);
+    await expect(
+      retryRequest(
+        { ...env.deps, executions: probe([request.requestId]) },
+        starter,
+        request.requestId,
+        'desk',
+      ),
+    ).rejects.toThrow(RequestStateError);
+    await recordFailure(env.deps, { requestId: request.requestId, failure: { error: 'X' } });
+
+    // act
+    const retried = await retryRequest(env.deps, starter, request.requestId, 'J. Doe');
+
+    // assess
+    expect(retried.attempt).toBe(2);
+    expect(starter.started.at(-1)).toEqual({ requestId: request.requestId, attempt: 2 });
+    const record = await getRequest(env.deps, request.requestId);
+    expect(record).toMatchObject({ status: 'received', attempt: 2, error: null });
+    expect(record.attempts?.map((attempt) => [attempt.attempt, attempt.reason, attempt.by])).toEqual([
+      [1, 'submitted', 'desk'],
+      [2, 'retry', 'J. Doe'],
+    ]);
+    // a run of the old attempt acts no more
+    await expect(verifyRequest(env.deps, request.requestId, 1)).rejects.toThrow(/attempt 2/);
+    await expect(retryRequest(env.deps, starter, request.requestId, 'J. Doe')).rejects.toThrow(
+      /only a failed request can be retried/,
+    );
+  });
+
+  it('close ends a failed request: identities dropped, lock released, reason audited; a reason naming the subject is refused', async () => {
+    // prepare
+    const who = subject();
+    const request = await submit(who);
+    await verifyRequest(env.deps, request.requestId);
+    await recordFailure(env.deps, { requestId: request.requestId, failure: { error: 'X' } });
+    const before = await getRequest(env.deps, request.requestId);
+
+    // act
+    const naming = closeRequest(env.deps, request.requestId, 'desk', `asked by ${who[0]!.value}`);
+    await expect(naming).rejects.toThrow(InvalidFreeTextError);
+    expect(await getRequest(env.deps, request.requestId)).toEqual(before);
+    const closed = await closeRequest(env.deps, request.requestId, 'desk', 'withdrawn, ticket 4711');
+
+    // assess
+    expect(closed.status).toBe('closed');
+    expect(closed.subject).toBeUndefined();
+    expect(closed.identities).toBeUndefined();
+    const next = await submit(who);
+    expect((await verifyRequest(env.deps, next.requestId)).outcome).toBe('proceed');
+    expect(await findRequest(env.deps, request.requestId)).toMatchObject({
+      reason: 'withdrawn, ticket 4711',
+    });
+  });
+});
