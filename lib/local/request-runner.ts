@@ -81,10 +81,10 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
   }
 
   private async run(requestId: string, attempt: number, executionId: string, file: string): Promise<void> {
-    // Faults run inside the steps, so an injected error is redacted as a step's own would be.
     // What the request deletes (records, its own identities) lingers in LevelDB's files until
     // compacted: asked for before the first deletion, so that a kill cannot skip it.
     this.env.compactOnClose();
+    // Faults run inside the steps, so an injected error is redacted as a step's own would be.
     const steps = createRequestSteps(
       { ...this.env.deps, executions: this },
       this.options.faults ? { faults: this.options.faults } : {},
