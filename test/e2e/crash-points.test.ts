@@ -18,6 +18,9 @@ import { exampleSeed, identifierValues } from '../helpers/world';
  * each a place where the random crash trials (crash-requests.test.ts) found a request that did not
  * end as it must; here the point is hit every time.
  */
+/** A CLI process and the recovery take seconds; on a machine loaded by other work, minutes. */
+const TIMEOUT_MS = 300_000;
+
 describe('a request whose CLI process is killed at a named point', () => {
   let work: string;
   let template: string;
@@ -30,7 +33,7 @@ describe('a request whose CLI process is killed at a named point', () => {
     // No exempt record and no shared IP: once erased, none of its identifiers may be left anywhere.
     subject = seed.subjects.find((candidate) => candidate.partnerRoles.length === 0 && !candidate.sharedIp)!;
     ({ template } = await seededTemplate(work, seed));
-  }, 120_000);
+  }, TIMEOUT_MS);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -79,40 +82,48 @@ describe('a request whose CLI process is killed at a named point', () => {
     return JSON.parse(run.out) as RequestSummary;
   }
 
-  it('before its receipt reached the audit log: run again, the log has its receipt', async () => {
-    // prepare
-    const { stateDir, requestId, resubmit } = await killed('erasure', {
-      on: 'dynamodb PutItem lethe-audit',
-      at: 1,
-      when: 'before',
-    });
+  it(
+    'before its receipt reached the audit log: run again, the log has its receipt',
+    async () => {
+      // prepare
+      const { stateDir, requestId, resubmit } = await killed('erasure', {
+        on: 'dynamodb PutItem lethe-audit',
+        at: 1,
+        when: 'before',
+      });
 
-    // act
-    await resubmit();
+      // act
+      await resubmit();
 
-    // assess
-    expect((await status(stateDir, requestId)).status).toBe('completed');
-    expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
-  }, 120_000);
+      // assess
+      expect((await status(stateDir, requestId)).status).toBe('completed');
+      expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+    },
+    TIMEOUT_MS,
+  );
 
-  it('before its execution started: submitted again, it runs, says so, and audits its receipt once', async () => {
-    // prepare: the record and its receipt are written, the mark saying so and the execution's history are not
-    const { stateDir, requestId, resubmit } = await killed('access', {
-      on: 'dynamodb PutItem lethe-audit',
-      at: 1,
-      when: 'after',
-    });
-    expect(readHistory({ executionsDir: join(stateDir, 'executions') }, requestId)).toEqual([]);
+  it(
+    'before its execution started: submitted again, it runs, says so, and audits its receipt once',
+    async () => {
+      // prepare: the record and its receipt are written, the mark saying so and the execution's history are not
+      const { stateDir, requestId, resubmit } = await killed('access', {
+        on: 'dynamodb PutItem lethe-audit',
+        at: 1,
+        when: 'after',
+      });
+      expect(readHistory({ executionsDir: join(stateDir, 'executions') }, requestId)).toEqual([]);
 
-    // act
-    const run = await resubmit();
+      // act
+      const run = await resubmit();
 
-    // assess
-    expect(run.out.split('\n')[0]).toMatch(/^Resumed: /);
-    expect((await status(stateDir, requestId)).status).toBe('completed');
-    // Appended before the kill, not again after it.
-    expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
-  }, 120_000);
+      // assess
+      expect(run.out.split('\n')[0]).toMatch(/^Resumed: /);
+      expect((await status(stateDir, requestId)).status).toBe('completed');
+      // Appended before the kill, not again after it.
+      expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+    },
+    TIMEOUT_MS,
+  );
 
   it.each([
     ['after it was marked completed', { on: 'dynamodb UpdateItem lethe-requests', when: 'after' as const }],
@@ -141,27 +152,31 @@ describe('a request whose CLI process is killed at a named point', () => {
         freshRequest: 'completed',
       });
     },
-    120_000,
+    TIMEOUT_MS,
   );
 
-  it('after its execution ended, before the store was compacted: the next command compacts it', async () => {
-    // prepare: what an uninterrupted run leaves at rest (other people's values that look like the
-    // subject's: the seed's phone numbers share digits), and a run killed as its execution ended
-    const { stateDir, requestId } = await killed('erasure', { tailMs: 0 });
-    const uninterrupted = join(work, 'uninterrupted');
-    cpSync(template, uninterrupted, { recursive: true });
-    await lethe(
-      requestSubmitArgs(uninterrupted, 'erasure', [`email=${subject.email}`], ['--request-id', requestId]),
-    );
-    const leftByAnyRun = identifiersAtRest(uninterrupted, identifierValues(subject));
-    const leftByTheKill = identifiersAtRest(stateDir, identifierValues(subject));
+  it(
+    'after its execution ended, before the store was compacted: the next command compacts it',
+    async () => {
+      // prepare: what an uninterrupted run leaves at rest (other people's values that look like the
+      // subject's: the seed's phone numbers share digits), and a run killed as its execution ended
+      const { stateDir, requestId } = await killed('erasure', { tailMs: 0 });
+      const uninterrupted = join(work, 'uninterrupted');
+      cpSync(template, uninterrupted, { recursive: true });
+      await lethe(
+        requestSubmitArgs(uninterrupted, 'erasure', [`email=${subject.email}`], ['--request-id', requestId]),
+      );
+      const leftByAnyRun = identifiersAtRest(uninterrupted, identifierValues(subject));
+      const leftByTheKill = identifiersAtRest(stateDir, identifierValues(subject));
 
-    // act
-    const summary = await status(stateDir, requestId);
+      // act
+      const summary = await status(stateDir, requestId);
 
-    // assess: the kill left deleted values in the store's files; the status command removed them
-    expect(leftByTheKill.length).toBeGreaterThan(leftByAnyRun.length);
-    expect(summary.status).toBe('completed');
-    expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual(leftByAnyRun);
-  }, 120_000);
+      // assess: the kill left deleted values in the store's files; the status command removed them
+      expect(leftByTheKill.length).toBeGreaterThan(leftByAnyRun.length);
+      expect(summary.status).toBe('completed');
+      expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual(leftByAnyRun);
+    },
+    TIMEOUT_MS,
+  );
 });
