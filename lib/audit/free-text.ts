@@ -13,6 +13,39 @@ export class InvalidFreeTextError extends Error {
   override readonly name = 'InvalidFreeTextError';
 }
 
+/**
+ * Control characters (line breaks, tabs, ESC, which starts a terminal escape sequence), format
+ * characters (zero-width, direction marks) and line or paragraph separators: text kept in the
+ * audit log and shown to staff later holds none, so it reads on a screen as it was written.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** The longest name of who acted (`--by`, `--verified-by`): a person or a team, not a text. */
+export const MAX_ACTOR_LENGTH = 200;
+
+/**
+ * Who acted on a request or hold, as the audit log keeps it: trimmed, 1 to 200 characters of
+ * plain text on one line.
+ * @param field how staff know the field, for the message, e.g. `--by`
+ * @throws InvalidFreeTextError naming the field and the fix, never the value
+ */
+export function checkActorName(name: string, field: string): string {
+  const text = (name ?? '').trim();
+  if (text.length === 0)
+    throw new InvalidFreeTextError(`${field} is empty; say who acts, e.g. ${field} "J. Doe"`);
+  if (text.length > MAX_ACTOR_LENGTH) {
+    throw new InvalidFreeTextError(
+      `${field} is ${text.length} characters long; a name or team is at most ${MAX_ACTOR_LENGTH}, e.g. ${field} "J. Doe"`,
+    );
+  }
+  if (INVISIBLE.test(text)) {
+    throw new InvalidFreeTextError(
+      `${field} holds a line break, tab, escape sequence or invisible character; type the name as plain text, e.g. ${field} "J. Doe"`,
+    );
+  }
+  return text;
+}
+
 /** An identity as the request record or the data map holds it, with the spellings it is stored under when known. */
 export type KnownIdentifier = string | { value: string; spellings?: readonly string[] };
 
@@ -47,6 +80,11 @@ export function assertNoIdentifiers(
   if (text.length > MAX_FREE_TEXT_LENGTH) {
     throw new InvalidFreeTextError(
       `${field} is ${text.length} characters long; keep it to ${MAX_FREE_TEXT_LENGTH} and refer to a case or ticket for the rest`,
+    );
+  }
+  if (INVISIBLE.test(text)) {
+    throw new InvalidFreeTextError(
+      `${field} holds a line break, tab, escape sequence or invisible character; write it as one line of plain text`,
     );
   }
   const found = identifierIn(text, identifierValues(identities));

@@ -10,6 +10,8 @@ export type AuditEventType =
   | 'request.failed'
   | 'request.retried'
   | 'request.closed'
+  | 'request.review-requested'
+  | 'request.reviewed'
   | 'sweep.started'
   | 'sweep.page'
   | 'sweep.completed'

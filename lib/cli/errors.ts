@@ -1,3 +1,6 @@
+import { DataMapError } from '../datamap/load';
+import { ImportError } from '../local/import-errors';
+
 /** Exit codes of the lethe CLI. */
 export const EXIT = { ok: 0, requestFailed: 1, badInput: 2 } as const;
 
@@ -15,6 +18,7 @@ const BAD_INPUT_ERRORS = new Set([
   'UnknownStoreError',
   'ImportError',
   'LocalStateError',
+  'LocalStoreLockedError',
   'RequestNotFoundError',
   'RequestAlreadyExistsError',
   'RequestStateError',
@@ -32,4 +36,15 @@ const BAD_INPUT_ERRORS = new Set([
 /** The exit code for an error that ended a command. */
 export function exitCodeFor(error: unknown): number {
   return error instanceof Error && BAD_INPUT_ERRORS.has(error.name) ? EXIT.badInput : EXIT.requestFailed;
+}
+
+/**
+ * What to print for an error that ended a command: one line, or for a data map with several
+ * problems, or an import file with bad lines, a line that says so and one line for each. The
+ * message of any other error is one line by contract; a line break in it (a value someone typed)
+ * is shown escaped, not obeyed.
+ */
+export function errorLines(error: Error): string[] {
+  if (error instanceof DataMapError || error instanceof ImportError) return [error.summary, ...error.details];
+  return [error.message];
 }

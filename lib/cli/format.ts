@@ -1,8 +1,10 @@
+import type { Identity } from '../datamap/identity';
 import type { LegalHold } from '../holds';
 import type { HistoryEvent } from '../local/execution';
 import type { SweepCounts } from '../retention';
 import type { StoreOutcome } from '../rights/request';
 import type { RequestSummary } from '../rights/summary';
+import type { TrustPath } from '../rights/trust';
 import type { SweepOutcome } from './backends';
 
 /**
@@ -15,6 +17,21 @@ export function printable(text: string): string {
     /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
     (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}`,
   );
+}
+
+/**
+ * The identities a request was submitted with, each as normalised (what lethe locates and hashes
+ * by) and, where it differs, as typed, so whoever typed it sees what was understood. Identifiers:
+ * for the terminal of the person who typed them only, never for --json, a file or a log.
+ */
+export function describeSubject(given: readonly { argument: string; identity: Identity }[]): string {
+  return given
+    .map(({ argument, identity }) => {
+      const typed = argument.slice(argument.indexOf('=') + 1);
+      const asGiven = typed === identity.value ? '' : ` (as given: '${printable(typed)}')`;
+      return `  subject: ${printable(identity.type)}=${printable(identity.value)}${asGiven}`;
+    })
+    .join('\n');
 }
 
 /** Renders rows as a left-aligned text table with a header line. */
@@ -38,14 +55,20 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function storesTable(stores: StoreOutcome[], type: string): string {
   if (stores.length === 0) return '  (no per-store results)';
   const exporting = type === 'access' || type === 'portability';
-  const headers = exporting
-    ? ['store', 'located', 'exported']
-    : ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'];
-  const rows = stores.map((store) =>
-    exporting
+  // Shown only when review excluded something, so the usual table keeps its shape.
+  const excluded = stores.some((store) => (store.excludedByReview ?? 0) > 0);
+  const headers = [
+    ...(exporting
+      ? ['store', 'located', 'exported']
+      : ['store', 'located', 'erased', 'masked', 'exempted', 'remaining']),
+    ...(excluded ? ['excluded by review'] : []),
+  ];
+  const rows = stores.map((store) => [
+    ...(exporting
       ? [store.store, store.located, store.exported]
-      : [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining],
-  );
+      : [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining]),
+    ...(excluded ? [store.excludedByReview ?? 0] : []),
+  ]);
   return table(headers, rows)
     .split('\n')
     .map((text) => `  ${text}`)
@@ -58,7 +81,7 @@ export function describeRequest(summary: RequestSummary): string {
     `Request ${summary.requestId}: ${summary.type} (${summary.jurisdiction.toUpperCase()}) — ${summary.status}`,
     `  received ${summary.receivedAt}, due ${summary.dueAt}${summary.completedAt ? `, ended ${summary.completedAt}` : ''}`,
   ];
-  if (summary.reason) lines.push(`  reason: ${summary.reason}`);
+  if (summary.reason) lines.push(`  reason: ${printable(summary.reason)}`);
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
   if (summary.export?.deletedAt) {
     lines.push(`  export package: deleted ${summary.export.deletedAt} by a later erasure of the same person`);
@@ -85,9 +108,10 @@ export function describeRequest(summary: RequestSummary): string {
   }
   if (summary.error) {
     lines.push(
-      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${summary.error.message}`,
+      `  error: ${summary.error.code}${summary.error.state ? ` in ${summary.error.state}` : ''}: ${printable(summary.error.message)}`,
     );
   }
+  lines.push(...describeReview(summary));
   if (summary.attempt > 1) lines.push(`  attempt ${summary.attempt}`);
   lines.push(...describeCaveats(summary));
   if (summary.status === 'failed') {
@@ -96,6 +120,61 @@ export function describeRequest(summary: RequestSummary): string {
     );
   }
   return lines.join('\n');
+}
+
+/** A keyed hash as a screen shows it: enough to compare, short enough to read. */
+function shortHash(hash: string): string {
+  return hash.length > 18 ? `${hash.slice(0, 18)}…` : hash;
+}
+
+/** A link path in one line: `email hs256:… → inquiries.phone (claimed) → phone hs256:…`. */
+export function describePath(path: TrustPath): string {
+  return [
+    `${path.from.identity} ${shortHash(path.from.hash)}`,
+    ...path.steps.map(
+      (step) => `${step.store}.${step.attribute} (${step.trust}) → ${step.identity} ${shortHash(step.hash)}`,
+    ),
+  ].join(' → ');
+}
+
+/** The stores waiting for review with counts and paths, and the decisions made: lines for describeRequest. */
+function describeReview(summary: RequestSummary): string[] {
+  const review = summary.review;
+  if (!review) return [];
+  const lines: string[] = [];
+  if (summary.status === 'pending-review') {
+    lines.push(
+      "  waiting for review: records only claimed links reached (values people typed, which can be someone else's):",
+    );
+    const rows = review.stores.flatMap((store) => {
+      const paths = store.paths.length > 0 ? store.paths.map(describePath) : ['(path no longer known)'];
+      return paths.map((path, index) => (index === 0 ? [store.store, store.records, path] : ['', '', path]));
+    });
+    lines.push(
+      table(['store', 'records', 'reached through'], rows)
+        .split('\n')
+        .map((text) => `  ${text}`)
+        .join('\n'),
+    );
+    lines.push(`  decide every store: ${review.command ?? `lethe request review ${summary.requestId}`}`);
+  }
+  // One line per review: the decisions one `lethe request review` recorded share who, when and note.
+  const reviews = new Map<string, { head: string; included: string[]; excluded: string[] }>();
+  for (const decision of review.decisions) {
+    const head = `  review of attempt ${decision.attempt} by ${printable(decision.by)} at ${decision.at}${decision.note ? ` (${printable(decision.note)})` : ''}`;
+    const id = `${decision.attempt}\u0000${decision.at}\u0000${head}`;
+    const entry = reviews.get(id) ?? { head, included: [], excluded: [] };
+    (decision.decision === 'include' ? entry.included : entry.excluded).push(decision.store);
+    reviews.set(id, entry);
+  }
+  for (const { head, included, excluded } of reviews.values()) {
+    const parts = [
+      ...(included.length > 0 ? [`included ${included.join(', ')}`] : []),
+      ...(excluded.length > 0 ? [`excluded ${excluded.join(', ')}`] : []),
+    ];
+    lines.push(`${head}: ${parts.join('; ')}`);
+  }
+  return lines;
 }
 
 /** What the answer cannot vouch for, from the last `lethe check` of the stores it searched. */
@@ -138,6 +217,8 @@ export function describeHistory(events: HistoryEvent[]): string {
       iterations.set(event.state, (iterations.get(event.state) ?? 0) + 1);
     } else if (event.type === 'StateEntered' && !inMap && event.state) {
       entered.set(event.state, event.at);
+      // A later attempt enters the same Map again: count its iterations afresh.
+      iterations.delete(event.state);
     } else if (event.type === 'StateExited' && !inMap && event.state) {
       const began = entered.get(event.state) ?? event.at;
       const count = iterations.get(event.state);
@@ -150,7 +231,7 @@ export function describeHistory(events: HistoryEvent[]): string {
     } else if (event.error || event.type.startsWith('Execution')) {
       const where = `${event.state ?? ''}${inMap ? `[${event.index}]` : ''}`;
       const what = event.error
-        ? `${event.type}: ${event.error}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
+        ? `${event.type}: ${printable(event.error)}${event.attempt ? ` (attempt ${event.attempt})` : ''}`
         : event.type;
       rows.push([offset(event.at), '', where, what]);
     }
@@ -213,7 +294,7 @@ export function describeSweep(outcome: SweepOutcome): string {
         `${totals.alreadyAnonymised} already anonymised, ${totals.held} held, ${totals.locked} locked, ${totals.skipped} skipped`,
     );
   }
-  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${outcome.error.message}`);
+  if (outcome.error) lines.push(`  error: ${outcome.error.code}: ${printable(outcome.error.message)}`);
   return lines.join('\n');
 }
 
@@ -221,5 +302,5 @@ export function describeSweep(outcome: SweepOutcome): string {
 export function describeHoldScope(hold: LegalHold): string {
   return hold.scope === 'subject'
     ? `subject by ${hold.identityType ?? 'identity'}, ${hold.identityCount ?? 1} linked identit${hold.identityCount === 1 ? 'y' : 'ies'}`
-    : `record ${hold.recordKey ?? ''} in ${hold.storeId ?? '?'}`;
+    : `record ${printable(hold.recordKey ?? '')} in ${hold.storeId ?? '?'}`;
 }

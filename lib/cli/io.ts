@@ -3,6 +3,11 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   /**
+   * True when `out` is a terminal a person reads, not a file or a pipe: only there does a command
+   * show what was typed back, such as the subject's identities as they were normalised.
+   */
+  terminal?: boolean;
+  /**
    * A live status line that each call rewrites; `final` leaves it standing and moves on.
    * Present only where someone watches (a terminal), so commands show progress only then.
    */
@@ -11,7 +16,7 @@ export interface CliIo {
 
 /** The streams the process io writes to; `isTTY` decides whether progress is shown. */
 export interface CliStreams {
-  stdout: Pick<NodeJS.WriteStream, 'write'>;
+  stdout: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
   stderr: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
 }
 
@@ -21,6 +26,7 @@ export function processIo(streams: CliStreams = process): CliIo {
   return {
     out: (text) => stdout.write(`${text}\n`),
     err: (text) => stderr.write(`${text}\n`),
+    ...(stdout.isTTY === true ? { terminal: true } : {}),
     ...(stderr.isTTY === true
       ? {
           // carriage return and erase-line: the next update overwrites this one in place

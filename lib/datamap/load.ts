@@ -13,24 +13,36 @@ export interface DataMapIssue {
   message: string;
 }
 
+/** One issue as a line: where it is (path and line, when known) and what to do. */
+function describeIssue(issue: DataMapIssue): string {
+  const where = `${issue.path}${issue.line ? `${issue.path ? ' ' : ''}(line ${issue.line})` : ''}`;
+  return where ? `${where}: ${issue.message}` : issue.message;
+}
+
 /**
- * A data map that cannot be used. The message lists every issue with file, path, line
- * and the fix, so one run of the loader is enough to repair the file.
+ * A data map that cannot be used. The message names the file and every issue with its path,
+ * line and fix, so one run of the loader is enough to repair the file. Its first line (`summary`)
+ * is complete on its own: the one issue, or how many there are and what to do about them; with
+ * several, each follows on a line of its own (`details`).
  */
 export class DataMapError extends Error {
   override readonly name = 'DataMapError';
+  /** The first line: the file and the problem, or the number of problems, and the fix. */
+  readonly summary: string;
+  /** One line per issue when there are several; empty when the summary says it all. */
+  readonly details: string[];
   constructor(
     readonly file: string,
     readonly issues: DataMapIssue[],
   ) {
-    super(
-      `Invalid data map ${file}:\n${issues
-        .map(
-          (issue) =>
-            `  - ${issue.path || '(root)'}${issue.line ? ` (line ${issue.line})` : ''}: ${issue.message}`,
-        )
-        .join('\n')}`,
-    );
+    const summary =
+      issues.length === 1
+        ? `Invalid data map ${file}: ${describeIssue(issues[0]!)}`
+        : `Invalid data map ${file}: ${issues.length} problems, each listed below with its path, line and fix; correct them all and run again`;
+    const details = issues.length === 1 ? [] : issues.map((issue) => `  - ${describeIssue(issue)}`);
+    super([summary, ...details].join('\n'));
+    this.summary = summary;
+    this.details = details;
   }
 }
 

@@ -1,5 +1,5 @@
 import { InvalidIdentityError, normaliseIdentity } from './identity';
-import type { DataMap, DynamoStore, KeyAttribute, MaskField } from './schema';
+import type { DataMap, DynamoStore, Exemption, KeyAttribute, MaskField } from './schema';
 
 /**
  * Erasure by masking: which mask rules can be applied and confirmed, and what a masked record
@@ -88,6 +88,10 @@ export interface MaskIssue {
  * - a `fixed` value on an attribute a locate rule or link reads that is itself a valid identity
  *   of that type: every masked record would then hold the same identity, so a request for it
  *   would find all of them, and a link would join everyone's masked records into one subject.
+ * - an exemption that the masked form of a record meets (`exists: false` on an attribute masked
+ *   with `remove`, `equals` or `in` the value of a `fixed` mask): the records erasure masks would
+ *   be called exempt when located again (by a retry, by Confirm's next attempt, by a later
+ *   request), and the certificate would claim records were kept that were masked.
  * Empty for stores that do not mask.
  */
 export function maskIssues(store: DynamoStore, dataMap: Pick<DataMap, 'identityTypes'>): MaskIssue[] {
@@ -143,7 +147,25 @@ export function maskIssues(store: DynamoStore, dataMap: Pick<DataMap, 'identityT
       }
     }
   });
+  store.exemptions.forEach((exemption, exemptionIndex) => {
+    const field =
+      exemption.when && fields.find((candidate) => candidate.attribute === exemption.when?.attribute);
+    if (!exemption.when || !field || !maskedFormMeets(field, exemption.when)) return;
+    issues.push({
+      path: ['exemptions', exemptionIndex, 'when'],
+      message: `erase masks "${field.attribute}" with ${field.with}, and a record so masked meets this exemption: the records erasure masks would be called exempt when located again; decide the exemption on an attribute the mask leaves alone, or mask "${field.attribute}" another way`,
+    });
+  });
   return issues;
+}
+
+/** Whether an attribute in the masked form of `field` meets an exemption's condition on it. */
+function maskedFormMeets(field: MaskField, when: NonNullable<Exemption['when']>): boolean {
+  if (field.with === 'remove') return when.exists === false;
+  if (field.with !== 'fixed') return false; // hash and hmac write values no exemption names
+  const value = field.value ?? '';
+  // exists: a masked attribute is present exactly when it was, so the record's exemption stays as it was.
+  return when.equals === value || (when.in?.includes(value) ?? false);
 }
 
 function isValidIdentity(dataMap: Pick<DataMap, 'identityTypes'>, type: string, value: string): boolean {

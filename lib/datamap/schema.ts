@@ -179,6 +179,14 @@ export type S3PrefixLocateRule = z.infer<typeof s3PrefixLocateRuleSchema>;
 export type S3JsonLinesLocateRule = z.infer<typeof s3JsonLinesLocateRuleSchema>;
 export type S3LocateRule = z.infer<typeof s3LocateRuleSchema>;
 
+/**
+ * How far a link's values can be trusted to be the subject's: `verified` when the company checked
+ * them (a phone confirmed by SMS, a user id bound to a login), `claimed` when someone typed them (a
+ * contact form's phone field), which can be another person's.
+ */
+export const linkTrustSchema = z.enum(['verified', 'claimed']);
+export type LinkTrust = z.infer<typeof linkTrustSchema>;
+
 /** An identity a store reveals: the record's attribute (a string, or a list/set of strings) holds more identities. */
 export const linkSchema = z
   .object({
@@ -187,6 +195,11 @@ export const linkSchema = z
       .string()
       .min(1)
       .describe('Attribute (DynamoDB) or JSON field (JSON-lines) holding the value(s)'),
+    trust: linkTrustSchema
+      .default('claimed')
+      .describe(
+        "verified: the company checked the value (a phone confirmed by SMS, a login-bound user id), followed automatically; claimed (default): typed by people, so it can be someone else's: records reached only through claimed links wait for staff review before they are exported or erased",
+      ),
   })
   .strict();
 export type Link = z.infer<typeof linkSchema>;

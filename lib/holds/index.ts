@@ -42,5 +42,5 @@ export {
   NO_HOLDS,
   recordMatchId,
 } from './matching';
-export { canonicalRecordKey, recordHash } from './record-keys';
-export { listHolds, placeHold, releaseHold } from './table';
+export { canonicalRecordKey, checkHoldId, recordHash } from './record-keys';
+export { type CheckedHoldInput, checkHoldInput, listHolds, placeHold, releaseHold } from './table';

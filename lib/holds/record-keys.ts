@@ -1,4 +1,4 @@
-import { assertNoIdentifiers, type KnownIdentifier } from '../audit/free-text';
+import { assertNoIdentifiers, checkActorName, type KnownIdentifier } from '../audit/free-text';
 import { subjectHash } from '../audit/subject-hash';
 import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DynamoStore, S3Store, Store } from '../datamap/schema';
@@ -25,21 +25,44 @@ export function checkReason(reason: string, identifiers: readonly KnownIdentifie
   return text;
 }
 
-const MAX_ACTOR_LENGTH = 200;
-
-/** Who places or releases a hold, trimmed. @throws InvalidHoldError when empty or longer than a name */
+/**
+ * Who places or releases a hold, trimmed (see checkActorName).
+ * @throws InvalidHoldError when empty
+ * @throws InvalidFreeTextError when longer than a name or not plain text on one line
+ */
 export function checkActor(name: string, what: string): string {
-  const text = (name ?? '').trim();
-  if (text.length === 0) throw new InvalidHoldError(`say who ${what} the hold, e.g. --by "legal-team"`);
-  if (text.length > MAX_ACTOR_LENGTH) {
-    throw new InvalidHoldError(
-      `say who ${what} the hold in at most ${MAX_ACTOR_LENGTH} characters, e.g. --by "legal-team"`,
-    );
+  if ((name ?? '').trim().length === 0) {
+    throw new InvalidHoldError(`say who ${what} the hold, e.g. --by "legal-team"`);
   }
-  return text;
+  return checkActorName(name, '--by');
+}
+
+/** Hold ids are this prefix and a UUID. */
+export const HOLD_ID_PREFIX = 'hold-';
+const HOLD_ID = /^hold-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Refuses what cannot be a hold id (every id lethe gives is `hold-` and a UUID) before the
+ * table is asked: DynamoDB refuses an empty key or one over 2 KB with a message that says
+ * nothing to staff. The message shows at most 80 characters of what was given.
+ * @throws InvalidHoldError naming the form of a hold id and where to find one
+ */
+export function checkHoldId(holdId: string): void {
+  if (typeof holdId === 'string' && HOLD_ID.test(holdId)) return;
+  const text = String(holdId);
+  throw new InvalidHoldError(
+    `"${text.slice(0, 80)}${text.length > 80 ? '…' : ''}" is not a hold id: hold ids are "hold-" and a UUID, e.g. hold-3f1c0e6e-8a7b-4c55-9d1e-2b6f0a4c9e21 (see lethe hold list)`,
+  );
 }
 
 const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+
+/** The longest keys the stores take, in UTF-8 bytes: a record with a longer key cannot exist. */
+const MAX_PARTITION_KEY_BYTES = 2_048;
+const MAX_SORT_KEY_BYTES = 1_024;
+const MAX_OBJECT_KEY_BYTES = 1_024;
+
+const tooLong = (value: string, bytes: number): boolean => Buffer.byteLength(value, 'utf8') > bytes;
 
 /** A DynamoDB record key in key-schema order, and its values (which the reason must not repeat). */
 export function canonicalDynamoKey(
@@ -87,6 +110,12 @@ export function canonicalDynamoKey(
           `key attribute "${attribute.name}" of store ${store.id} is a ${attribute.type === 'B' ? 'base64 ' : ''}string, e.g. ${example}`,
         );
       }
+      const limit = attribute === store.keySchema.sortKey ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
+      if (tooLong(value, limit)) {
+        throw new InvalidHoldError(
+          `key attribute "${attribute.name}" of store ${store.id} is longer than any key DynamoDB holds (${limit} bytes)`,
+        );
+      }
       canonical[attribute.name] = value;
     }
   }
@@ -101,6 +130,11 @@ export function canonicalObjectKey(
   if (typeof key !== 'string' || key.length === 0) {
     throw new InvalidHoldError(
       `the key of a record in store ${store.id} is the object key, e.g. "${locatePrefixes(store)[0] ?? ''}…"`,
+    );
+  }
+  if (tooLong(key, MAX_OBJECT_KEY_BYTES)) {
+    throw new InvalidHoldError(
+      `the object key is longer than any key S3 holds (${MAX_OBJECT_KEY_BYTES} bytes); give the key of a record in store ${store.id}`,
     );
   }
   const prefixes = [...new Set([...locatePrefixes(store), ...sweepPrefixes(store)])];

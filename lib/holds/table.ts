@@ -2,17 +2,62 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { appendAuditEvent } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
-import { normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
+import { type Identity, normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
 import { getStore } from '../datamap/load';
+import type { Store } from '../datamap/schema';
 import { resolveIdentities } from '../stores';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
 import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';
-import { canonicalDynamoKey, canonicalObjectKey, checkActor, checkReason, recordHash } from './record-keys';
+import {
+  canonicalDynamoKey,
+  canonicalObjectKey,
+  checkActor,
+  checkHoldId,
+  checkReason,
+  HOLD_ID_PREFIX,
+  recordHash,
+} from './record-keys';
 
 /** The audit event's view of a hold: never the record key, subject hashes in the event's own field. */
 function auditDetails(hold: LegalHold): Record<string, unknown> {
   const { subjectHashes: _hashes, recordKey: _key, ...details } = hold;
   return details;
+}
+
+/** A hold's input as checked before anything is read or written: who, and the subject or record held. */
+export type CheckedHoldInput = { placedBy: string; reason: string } & (
+  | { scope: 'subject'; identity: Identity; given: string }
+  | { scope: 'record'; store: Store; recordKey: string }
+);
+
+/**
+ * Checks a hold's input against the data map alone, before any store is read or anything
+ * written: who places it, the identity (type, form) or the store and key, and the reason (length,
+ * identifier shapes, the identity or key values given). Placing a subject hold checks the reason
+ * again against every identity the subject's links lead to.
+ * @throws InvalidIdentityError, InvalidHoldError, InvalidFreeTextError, UnknownStoreError
+ */
+export function checkHoldInput(dataMap: HoldDeps['dataMap'], input: PlaceHoldInput): CheckedHoldInput {
+  const placedBy = checkActor(input.placedBy, 'places');
+  if ('subject' in input) {
+    const given = input.subject;
+    const identity =
+      typeof given === 'string'
+        ? parseIdentityArgument(dataMap, given)
+        : normaliseIdentity(dataMap, given.type, given.value);
+    const raw = typeof given === 'string' ? given.slice(given.indexOf('=') + 1).trim() : given.value;
+    return {
+      scope: 'subject',
+      placedBy,
+      identity,
+      given: raw,
+      reason: checkReason(input.reason, [raw, identity]),
+    };
+  }
+  const store = getStore(dataMap, input.storeId);
+  const { recordKey, values } =
+    store.kind === 'dynamodb' ? canonicalDynamoKey(store, input.key) : canonicalObjectKey(store, input.key);
+  return { scope: 'record', placedBy, store, recordKey, reason: checkReason(input.reason, values) };
 }
 
 /**
@@ -25,24 +70,20 @@ function auditDetails(hold: LegalHold): Record<string, unknown> {
  * @throws UnknownStoreError for a store the data map does not declare
  */
 export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<LegalHold> {
-  const placedBy = checkActor(input.placedBy, 'places');
+  const checked = checkHoldInput(deps.dataMap, input);
+  const { placedBy } = checked;
   const base = {
-    holdId: `hold-${randomUUID()}`,
+    holdId: `${HOLD_ID_PREFIX}${randomUUID()}`,
     placedBy,
     placedAt: deps.now().toISOString(),
     status: 'active' as const,
   };
   let hold: LegalHold;
-  if ('subject' in input) {
-    const given = input.subject;
-    const identity =
-      typeof given === 'string'
-        ? parseIdentityArgument(deps.dataMap, given)
-        : normaliseIdentity(deps.dataMap, given.type, given.value);
-    const raw = typeof given === 'string' ? given.slice(given.indexOf('=') + 1).trim() : given.value;
+  if (checked.scope === 'subject') {
+    const { identity } = checked;
     const identities = await resolveIdentities(deps.dataMap, [identity], deps.clients);
     // Checked against every identity the hold covers: a linked phone number names the subject too.
-    const reason = checkReason(input.reason, [raw, ...identities]);
+    const reason = checkReason(input.reason, [checked.given, ...identities]);
     hold = {
       ...base,
       scope: 'subject',
@@ -52,17 +93,14 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
       reason,
     };
   } else {
-    const store = getStore(deps.dataMap, input.storeId);
-    const { recordKey, values } =
-      store.kind === 'dynamodb' ? canonicalDynamoKey(store, input.key) : canonicalObjectKey(store, input.key);
-    const reason = checkReason(input.reason, values);
+    const { store, recordKey } = checked;
     hold = {
       ...base,
       scope: 'record',
       storeId: store.id,
       recordKey,
       recordHash: recordHash(deps.keys.subjectHash, store.id, recordKey),
-      reason,
+      reason: checked.reason,
     };
   }
   await deps.doc.send(
@@ -88,10 +126,12 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
 /**
  * Releases an active hold: the entry stays in the table, marked released with who and when, and
  * `hold.released` is appended to the audit log. Held records are swept or erased from then on.
+ * @throws InvalidHoldError when `holdId` is not a hold id, or `releasedBy` is missing
  * @throws HoldNotFoundError when there is no such hold
  * @throws HoldAlreadyReleasedError when it was released before (nothing changes)
  */
 export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: string): Promise<LegalHold> {
+  checkHoldId(holdId);
   const by = checkActor(releasedBy, 'releases');
   let released: LegalHold;
   try {

@@ -54,6 +54,7 @@ export const DATAMAP_ACCESS: Record<RequestStep, 'none' | 'read' | 'erase'> = {
   verify: 'none',
   resolve: 'read',
   locateStore: 'read',
+  recordReview: 'none',
   exportPackage: 'read',
   eraseStore: 'erase',
   confirm: 'read',

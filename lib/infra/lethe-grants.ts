@@ -32,10 +32,11 @@ export interface OwnAccess {
 
 /**
  * Intake and Verify read the HMAC keys to hash the subject (the request record, the in-flight
- * lock). Locate, Erase and Confirm read the legal holds and hash the request's identities to
- * match subject holds (so they read the HMAC keys too; Erase also for the hmac mask strategy;
- * Confirm also to find earlier export packages of the person); Export indexes its package by
- * those hashes; SweepPage matches holds and seals its continuation token.
+ * lock), and Resolve to record the keyed hashes of the identities links reached. Locate, Erase
+ * and Confirm read the legal holds and hash the request's identities to match subject holds and
+ * to mark records only claimed links reached (so they read the HMAC keys too; Erase also for the
+ * hmac mask strategy; Confirm also to find earlier export packages of the person); Export indexes
+ * its package by those hashes; SweepPage matches holds and seals its continuation token.
  */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   intake: {
@@ -64,7 +65,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     audit: false,
     manifests: [],
     exports: [],
-    hmacKeys: false,
+    hmacKeys: true,
     holds: false,
   },
   locateStore: {
@@ -74,6 +75,15 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     exports: [],
     hmacKeys: true,
     holds: true,
+  },
+  // request.review-requested: the per-store counts and the keyed hashes Locate noted in the manifests
+  recordReview: {
+    requests: ['GetItem', 'UpdateItem'],
+    audit: true,
+    manifests: ['get'],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
   },
   exportPackage: {
     requests: ['GetItem', 'UpdateItem'],

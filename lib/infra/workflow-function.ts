@@ -22,6 +22,10 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(5),
     description: 'LocateStore: finds the subject in one store, writes a manifest',
   },
+  recordReview: {
+    entry: 'lambdas/record-review.ts',
+    description: 'RecordReview: pauses a request whose claimed-link records wait for staff review',
+  },
   exportPackage: {
     entry: 'lambdas/export-package.ts',
     memorySize: 1024,

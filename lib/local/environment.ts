@@ -92,6 +92,38 @@ function readJson<T>(file: string): T {
   }
 }
 
+/** The data map a command runs with: the one it was given, or the one recorded at init. */
+function recordedDataMapPath(
+  stateDir: string,
+  existing: LocalConfig | undefined,
+  options: Pick<OpenLocalEnvironmentOptions, 'stateDir' | 'dataMapPath'>,
+): string {
+  if (!existing) {
+    throw new LocalStateError(
+      `no lethe environment in ${stateDir}: run "lethe init --datamap FILE${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}" first`,
+    );
+  }
+  return options.dataMapPath ? resolve(options.dataMapPath) : existing.dataMapPath;
+}
+
+/**
+ * The data map an (initialised) local environment runs with, read without opening it: no server
+ * starts and nothing is written. Commands check their input against it before they open anything.
+ * @throws LocalStateError when the state directory was never initialised
+ * @throws DataMapError when the data map cannot be used
+ */
+export function localDataMap(options: Pick<OpenLocalEnvironmentOptions, 'stateDir' | 'dataMapPath'> = {}): {
+  stateDir: string;
+  dataMapPath: string;
+  dataMap: DataMap;
+} {
+  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const configFile = join(stateDir, 'config.json');
+  const existing = existsSync(configFile) ? readJson<LocalConfig>(configFile) : undefined;
+  const dataMapPath = recordedDataMapPath(stateDir, existing, options);
+  return { stateDir, dataMapPath, dataMap: loadDataMap(dataMapPath) };
+}
+
 /** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
 export async function createLetheResources(clients: LocalClients): Promise<void> {
   await Promise.all([
@@ -148,12 +180,7 @@ export async function openLocalEnvironment(
       );
     }
   } else {
-    if (!existing) {
-      throw new LocalStateError(
-        `no lethe environment in ${stateDir}: run "lethe init --datamap FILE${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}" first`,
-      );
-    }
-    dataMapPath = options.dataMapPath ? resolve(options.dataMapPath) : existing.dataMapPath;
+    dataMapPath = recordedDataMapPath(stateDir, existing, options);
   }
   const dataMap = loadDataMap(dataMapPath);
 

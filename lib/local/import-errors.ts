@@ -1,6 +1,17 @@
-/** Input to import that is wrong: nothing was written. */
+/**
+ * Input to import that is wrong: nothing was written. The message is the summary, a complete
+ * sentence on its own, then one line for each bad line, file or item (`details`).
+ */
 export class ImportError extends Error {
   override readonly name = 'ImportError';
+  constructor(
+    /** The first line: what is wrong, that nothing was imported, and the fix. */
+    readonly summary: string,
+    /** One line per bad line, file or item, each naming where it is; never a value. */
+    readonly details: readonly string[] = [],
+  ) {
+    super([summary, ...details].join('\n'));
+  }
 }
 
 /**

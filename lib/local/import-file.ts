@@ -130,13 +130,13 @@ function refusal(
   const listed = bad.map((line) => `${file}:${line.number}: ${line.problem}`);
   const unlisted = badLines - bad.length;
   return new ImportError(
+    `${file} has ${lines} that cannot be imported (of ${items.toLocaleString('en-US')}), so nothing was imported: ${fix}.`,
     [
-      `${file} has ${lines} that cannot be imported (of ${items.toLocaleString('en-US')}), so nothing was imported: ${fix}.`,
       ...listed,
       ...(unlisted > 0
         ? [`… and ${unlisted.toLocaleString('en-US')} more lines that cannot be imported`]
         : []),
-    ].join('\n'),
+    ],
   );
 }
 

@@ -201,13 +201,13 @@ export async function checkFolder(dataMap: DataMap, storeId: string, dir: string
   if (problems.length > 0) {
     const count = problems.length === 1 ? '1 file' : `${problems.length.toLocaleString('en-US')} files`;
     throw new ImportError(
+      `${dir} has ${count} that cannot be imported into store ${store.id}, so nothing was imported: fix the files listed below and run the import again.`,
       [
-        `${dir} has ${count} that cannot be imported into store ${store.id}, so nothing was imported: fix the files listed below and run the import again.`,
         ...problems.slice(0, MAX_LISTED_FILES),
         ...(problems.length > MAX_LISTED_FILES
           ? [`… and ${(problems.length - MAX_LISTED_FILES).toLocaleString('en-US')} more files`]
           : []),
-      ].join('\n'),
+      ],
     );
   }
   const reaches = files.map((file) => ({ key: file.key, reach: reachOf(dataMap, store, file.key) }));

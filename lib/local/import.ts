@@ -58,10 +58,8 @@ export async function importItems(
   });
   if (problems.length > 0) {
     throw new ImportError(
-      [
-        `${problems.length} of ${items.length} items for store ${store.id} cannot be imported, so nothing was imported: fix the items listed below.`,
-        ...problems.slice(0, MAX_LISTED_ITEMS),
-      ].join('\n'),
+      `${problems.length} of ${items.length} items for store ${store.id} cannot be imported, so nothing was imported: fix the items listed below.`,
+      [...problems.slice(0, MAX_LISTED_ITEMS)],
     );
   }
   return writeItems(store, clients.dynamodb, checked, retry);

@@ -15,6 +15,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { installDynaliteShims } from './dynalite-shims';
 import { installS3rverShims, removeLeftoverTemporaryFiles } from './s3rver-shims';
 
 /** Endpoints of the in-process DynamoDB (dynalite) and S3 (s3rver) servers. */
@@ -109,6 +110,7 @@ function closeDynalite(server: Server): Promise<void> {
  */
 export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
   installS3rverShims();
+  installDynaliteShims();
 
   const { stateDir } = options;
   let dynamoPath: string | undefined;
@@ -169,6 +171,11 @@ function closeS3rver(s3: S3rverInstance): Promise<void> {
   return s3.close();
 }
 
+/** The local DynamoDB store could not be opened: another process holds it (LevelDB allows one). */
+export class LocalStoreLockedError extends Error {
+  override readonly name = 'LocalStoreLockedError';
+}
+
 /**
  * dynalite opens LevelDB lazily and, when the LOCK is held (another lethe process, or another
  * instance in this one, on the same stateDir), emits an unhandled 'error' and never answers a
@@ -180,10 +187,9 @@ async function assertLevelDbUnlocked(path: string): Promise<void> {
   try {
     await db.open();
   } catch (err) {
-    const reason = (err as { cause?: unknown }).cause ?? err;
-    throw new Error(
-      `local DynamoDB store at ${path} could not be opened (is another lethe process using this state directory?): ${String(reason)}`,
-      { cause: err },
+    throw new LocalStoreLockedError(
+      `the local DynamoDB store at ${path} cannot be opened, most likely because another lethe process is using this state directory; let that command finish (or stop it) and run this one again`,
+      { cause: (err as { cause?: unknown }).cause ?? err },
     );
   }
   await db.close();

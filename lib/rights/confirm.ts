@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { canonicalJson } from '../audit/log';
+import { identityKey } from '../datamap/identity';
 import { getStore } from '../datamap/load';
 import type { RetainedAttribute } from '../datamap/masking';
 import type { LetheDeps } from '../deps';
@@ -13,9 +14,11 @@ import { ExportMismatchError, RequestStateError, ResidualDataError } from './err
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
 import { workingIdentities } from './locate';
-import type { AttemptRecord, RequestRecord, StoreOutcome } from './request';
+import type { AttemptRecord, RequestRecord, ReviewDecision, StoreOutcome } from './request';
 import { getRequest, updateRequest } from './requests-table';
 import { residualCount, retainedAttributes } from './residual';
+import { reviewDecisionFor } from './review';
+import { claimedIdentities } from './trust';
 
 /** The workflow state Confirm receives: counts and keys only. */
 export interface ConfirmInput {
@@ -44,6 +47,8 @@ export interface ErasureCertificate {
   exportsDeleted: DeletedExport[];
   /** What the last `lethe check` said of the stores searched: values locate cannot reach, or never checked. */
   caveats: RequestCaveat[];
+  /** Staff's decisions on records only claimed links reached (included or excluded per store). */
+  review?: ReviewDecision[];
   /** SHA-256 over the canonical JSON of every other field: any edit changes it. */
   digest: string;
 }
@@ -141,6 +146,7 @@ async function confirmErasure(
   input: ConfirmInput,
 ): Promise<ConfirmResult> {
   const identities = workingIdentities(record, record.requestId);
+  const claimed = claimedIdentities(deps.keys.subjectHash, identities, record.identityTrust);
   const erasures = new Map((input.erased ?? []).map((erasure) => [erasure.storeId, erasure]));
   const attempts = certificateAttempts(record, input.erased ?? []);
   const remaining: { store: string; count: number }[] = [];
@@ -159,13 +165,16 @@ async function confirmErasure(
       await applyHolds(
         deps,
         store,
-        await locateInStore(deps.dataMap, store, identities, deps.clients),
+        await locateInStore(deps.dataMap, store, identities, deps.clients, { claimed }),
         identities,
       ),
       deps.clients,
     );
-    // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts).
-    const left = residualCount(store, again.records);
+    // Masked records a table key still finds are erased-by-masking, not residual (see residual.ts);
+    // nor are those only claimed links reach, unless staff included them in review.
+    const left = residualCount(store, again.records, {
+      includeClaimed: reviewDecisionFor(record, store.id) === 'include',
+    });
     const retained = retainedAttributes(store);
     if (left > 0) remaining.push({ store: store.id, count: left });
     const totals = storeTotals(attempts, store.id);
@@ -177,6 +186,7 @@ async function confirmErasure(
       masked: totals.masked,
       exempted: erasure.exempted,
       remaining: left,
+      ...(located.excluded ? { excludedByReview: located.excluded } : {}),
       exemptions: erasure.exemptions,
       ...(retained ? { retained } : {}),
     });
@@ -189,7 +199,13 @@ async function confirmErasure(
     throw new ResidualDataError(remaining);
   }
   // Earlier export packages of this person are copies of what was just erased: they go too.
-  const exportsDeleted = await deleteEarlierExports(deps, record.requestId, identities);
+  // Only by the identities verified as the subject's: a claimed one (a phone typed into a form)
+  // could be another person's, and would delete that person's packages.
+  const exportsDeleted = await deleteEarlierExports(
+    deps,
+    record.requestId,
+    identities.filter((identity) => !claimed.has(identityKey(identity))),
+  );
   const caveats = await caveatsFor(
     deps,
     input.located.map((located) => located.storeId),
@@ -209,6 +225,7 @@ async function confirmErasure(
     attempts,
     exportsDeleted,
     caveats,
+    ...(record.reviewDecisions?.length ? { review: record.reviewDecisions } : {}),
   };
   const certificate: ErasureCertificate = { ...unsigned, digest: certificateDigest(unsigned) };
   await updateRequest(deps, record.requestId, {
@@ -247,6 +264,7 @@ async function confirmExport(
     masked: 0,
     exempted: 0,
     remaining: located.located,
+    ...(located.excluded ? { excludedByReview: located.excluded } : {}),
   }));
   const short = stores.filter((store) => store.exported !== store.located);
   if (short.length > 0) {

@@ -3,7 +3,7 @@ import { appendAuditEvent } from '../audit/log';
 import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError } from './errors';
 import { auditDeps, IDENTIFYING_FIELDS, releaseRequest, settleEndedRequest } from './outcome';
-import { currentAttempt, executionIdFor, type RequestRecord } from './request';
+import { currentAttempt, executionIdFor, type RequestRecord, type ReviewDecision } from './request';
 import { getRequest, updateRequest } from './requests-table';
 import type { StartedExecution, WorkflowStarter } from './submit';
 
@@ -198,4 +198,109 @@ export async function closeRequest(
   const note = checkNote(reason, record, 'reason');
   await endUnfinishedRequest(deps, record, { actor, reason: note, onlyIf: ['failed', 'pending-review'] });
   return getRequest(deps, requestId);
+}
+
+/** What staff decide about a request waiting for review: every store that waits, included or excluded. */
+export interface ReviewInput {
+  /** Stores whose records only claimed links reached are the subject's: export or erase them too. */
+  include?: readonly string[];
+  /** Stores whose such records are left alone (reported as excluded by review). */
+  exclude?: readonly string[];
+  by: string;
+  /** Why, kept with the decisions and in the audit log: it must not name anyone. */
+  note?: string;
+}
+
+function distinct(stores: readonly string[] | undefined): string[] {
+  return [...new Set((stores ?? []).map((store) => store.trim()))];
+}
+
+/**
+ * Records staff's review of a request waiting for it (pending-review) and starts its next attempt,
+ * which resolves and locates again and goes on: the claimed records of included stores are
+ * exported or erased like the rest, those of excluded stores are left alone and reported. Every
+ * store waiting must be decided, and only those; the decisions are kept with who made them, when,
+ * and the note, and audited (`request.reviewed`). A store found with new claimed records and no
+ * decision yet makes the next attempt wait for review again.
+ * @throws RequestStateError when the request does not wait for review (nothing changes)
+ * @throws InvalidRequestError when a waiting store is not decided, a store is named that does not
+ *   wait, a store is both included and excluded, or `by` is missing (nothing changes)
+ * @throws InvalidFreeTextError when the note names an identifier (nothing changes)
+ */
+export async function reviewRequest(
+  deps: LetheDeps,
+  starter: WorkflowStarter,
+  requestId: string,
+  input: ReviewInput,
+): Promise<RetryResult> {
+  const actor = checkActor(input.by);
+  const record = await failIfDead(deps, await getRequest(deps, requestId), `staff:${actor}`);
+  if (record.status !== 'pending-review') {
+    throw new RequestStateError(
+      `request ${requestId} is ${record.status}: only a pending-review request can be reviewed`,
+    );
+  }
+  const include = distinct(input.include);
+  const exclude = distinct(input.exclude);
+  const waiting = (record.review?.stores ?? []).map((store) => store.store);
+  const both = include.filter((store) => exclude.includes(store));
+  if (both.length > 0) {
+    throw new InvalidRequestError(`both included and excluded: ${both.join(', ')}; decide each store once`);
+  }
+  const notWaiting = [...include, ...exclude].filter((store) => !waiting.includes(store));
+  if (notWaiting.length > 0) {
+    throw new InvalidRequestError(
+      `not waiting for review in request ${requestId}: ${notWaiting.join(', ')}; the stores that wait: ${waiting.join(', ')}`,
+    );
+  }
+  const undecided = waiting.filter((store) => !include.includes(store) && !exclude.includes(store));
+  if (undecided.length > 0) {
+    throw new InvalidRequestError(
+      `decide every store that waits for review, with --include or --exclude: ${undecided.join(', ')}`,
+    );
+  }
+  const note = input.note?.trim() || undefined;
+  if (note !== undefined) {
+    assertNoIdentifiers(note, [...(record.subject ?? []), ...(record.identities ?? [])], 'the note (--note)');
+  }
+  const reviewed = currentAttempt(record);
+  const attempt = reviewed + 1;
+  const executionId = executionIdFor(requestId, attempt);
+  const at = deps.now().toISOString();
+  const decide = (decision: ReviewDecision['decision']) => (store: string) => ({
+    store,
+    decision,
+    by: actor,
+    at,
+    attempt: reviewed,
+    ...(note === undefined ? {} : { note }),
+  });
+  const decisions: ReviewDecision[] = [...include.map(decide('include')), ...exclude.map(decide('exclude'))];
+  await updateRequest(deps, requestId, {
+    status: 'received',
+    by: actor,
+    note: `review: ${include.length} store(s) included, ${exclude.length} excluded; attempt ${attempt}`,
+    set: { attempt, error: null },
+    append: {
+      attempts: [{ attempt, executionId, startedAt: at, by: actor, reason: 'review' }],
+      reviewDecisions: decisions,
+    },
+    onlyIf: ['pending-review'],
+  });
+  await appendAuditEvent(auditDeps(deps), {
+    type: 'request.reviewed',
+    actor,
+    requestId,
+    subjectHashes: record.subjectHashes,
+    details: {
+      requestType: record.type,
+      reviewedAttempt: reviewed,
+      attempt,
+      decisions: decisions.map(({ store, decision }) => ({ store, decision })),
+      ...(note === undefined ? {} : { note }),
+    },
+  });
+  deps.log.info('request reviewed', { requestId, attempt, included: include, excluded: exclude });
+  const execution = await starter.start({ requestId, attempt });
+  return { requestId, attempt, execution };
 }

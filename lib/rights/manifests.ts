@@ -19,6 +19,13 @@ export interface StoreManifest {
   located: number;
   exempted: number;
   records: LocatedRecord[];
+  /**
+   * Records only claimed links reached that wait for review (left out of `records`), with the
+   * keyed hashes of the claimed identities that found them.
+   */
+  review?: { records: number; claimedBy: string[] };
+  /** Records only claimed links reached that staff excluded (left out of `records`). */
+  excluded?: number;
 }
 
 type ManifestDeps = Pick<LetheDeps, 'clients' | 'resources'>;

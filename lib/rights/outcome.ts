@@ -13,7 +13,7 @@ export interface OutcomeResult {
 }
 
 /** The fields holding raw identifiers: removed when a request ends. */
-export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities'];
+export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities', 'identityTrust'];
 
 /** What ending a request lets go of: its in-flight locks and its manifests (they hold record keys). */
 export async function releaseRequest(deps: LetheDeps, record: RequestRecord): Promise<void> {

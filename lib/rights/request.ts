@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
+import type { IdentityTrust, TrustPath } from './trust';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
 export const requestTypeSchema = z.enum([
@@ -133,6 +134,28 @@ export interface StoreOutcome {
   masked: number;
   exempted: number;
   remaining: number;
+  /** Records only claimed links reached, left alone because staff excluded the store in review. */
+  excludedByReview?: number;
+}
+
+/** A store with records only claimed links reached, waiting for staff to include or exclude them. */
+export interface StoreReview {
+  store: string;
+  /** Records (lines, for JSON-lines stores) waiting for review. */
+  records: number;
+  /** How the claimed identities that found them were reached: types and keyed hashes. */
+  paths: TrustPath[];
+}
+
+/** What staff decided about one store's claimed records, by whom and when. */
+export interface ReviewDecision {
+  store: string;
+  decision: 'include' | 'exclude';
+  by: string;
+  at: string;
+  /** The attempt that was reviewed. */
+  attempt: number;
+  note?: string;
 }
 
 /**
@@ -176,6 +199,12 @@ export interface RequestRecord {
   subject?: Identity[];
   /** Identities found by following links, with every spelling found; in flight only. */
   identities?: Identity[];
+  /** How far each identity is trusted (verified or claimed, with its link path); in flight only. */
+  identityTrust?: IdentityTrust[];
+  /** The review the request waits for (or last waited for): the stores and what reached them. */
+  review?: { attempt: number; requestedAt: string; stores: StoreReview[] };
+  /** Every review decision, oldest first: a store's latest one applies. */
+  reviewDecisions?: ReviewDecision[];
   subjectHashes: string[];
   statusHistory: StatusChange[];
   stores?: StoreOutcome[];

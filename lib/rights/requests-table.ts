@@ -53,7 +53,7 @@ export interface RequestChange {
   set?: Partial<RequestRecord>;
   remove?: (keyof RequestRecord)[];
   /** Entries appended to list fields (created when absent). */
-  append?: Partial<Pick<RequestRecord, 'attempts' | 'erasureLog' | 'failures'>>;
+  append?: Partial<Pick<RequestRecord, 'attempts' | 'erasureLog' | 'failures' | 'reviewDecisions'>>;
   /** Apply only while the request is in one of these statuses (a transition, not an overwrite). */
   onlyIf?: readonly RequestStatus[];
 }

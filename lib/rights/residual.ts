@@ -13,13 +13,20 @@ import type { LocatedRecord } from '../stores/types';
 /**
  * The subject's records still present that erasure should have removed: for delete stores every
  * located record not kept, for mask stores those not erased-by-masking, for JSON-lines stores the
- * subject's lines.
+ * subject's lines. Records only claimed links reached (`claimedBy`) count only when staff included
+ * the store in review: otherwise the request never set out to erase them.
+ * @param options.includeClaimed whether staff included the store's claimed records
  */
-export function residualCount(store: Store, records: readonly LocatedRecord[]): number {
+export function residualCount(
+  store: Store,
+  records: readonly LocatedRecord[],
+  options: { includeClaimed?: boolean } = {},
+): number {
   const masks = store.erase.action === 'mask';
   let residual = 0;
   for (const record of records) {
     if (record.exemption) continue;
+    if (record.claimedBy && !options.includeClaimed) continue;
     if (record.kind === 'lines') residual += record.lineCount;
     else if (!(masks && record.kind === 'item' && record.masked === true)) residual += 1;
   }

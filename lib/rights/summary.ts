@@ -4,8 +4,20 @@ import {
   type RequestRecord,
   type RequestStatus,
   type RequestType,
+  type ReviewDecision,
   type StoreOutcome,
+  type StoreReview,
 } from './request';
+
+/** A request's review of records only claimed links reached: types, keyed hashes and counts only. */
+export interface ReviewSummary {
+  /** The stores that wait (pending-review) or last waited for review, with counts and link paths. */
+  stores: StoreReview[];
+  /** Every decision staff made, oldest first. */
+  decisions: ReviewDecision[];
+  /** While the request waits: the command that decides it. */
+  command: string | null;
+}
 
 /** What a caller is told about a request: the CLI's `--json` shape. No identifiers. */
 export interface RequestSummary {
@@ -33,6 +45,8 @@ export interface RequestSummary {
   attempt: number;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf: string | null;
+  /** Null when no record only claimed links reached ever waited for review. */
+  review: ReviewSummary | null;
   /** Stores whose values locate may not reach (or that were never checked), from the last `lethe check`. */
   caveats: RequestCaveat[];
 }
@@ -69,6 +83,19 @@ export function summariseRequest(
     reason: record.reason ?? null,
     attempt: currentAttempt(record),
     duplicateOf: record.duplicateOf ?? null,
+    review: reviewSummary(record),
     caveats: record.caveats ?? [],
+  };
+}
+
+function reviewSummary(record: RequestRecord): ReviewSummary | null {
+  if (!record.review && !record.reviewDecisions?.length) return null;
+  return {
+    stores: record.review?.stores ?? [],
+    decisions: record.reviewDecisions ?? [],
+    command:
+      record.status === 'pending-review'
+        ? `lethe request review ${record.requestId} --include STORE... --exclude STORE... --by NAME [--note TEXT]`
+        : null,
   };
 }

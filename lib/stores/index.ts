@@ -20,6 +20,7 @@ import { s3Adapter } from './s3';
 import type {
   EraseOptions,
   ExportedRecord,
+  LinkEdge,
   LocatedRecord,
   LocateOptions,
   StoreClients,
@@ -160,6 +161,30 @@ export async function resolveIdentities(
   clients: StoreClients,
   options: { maxIdentities?: number } = {},
 ): Promise<Identity[]> {
+  return (await resolveIdentityGraph(dataMap, seed, clients, options)).identities;
+}
+
+/** The identities links reach from a seed, and the edges that reached them. */
+export interface IdentityGraph {
+  identities: Identity[];
+  /**
+   * Every link edge between the identities (each once, by identityKey): which identity found a
+   * record that revealed which. Every identity is located in every linking store, so all are here.
+   */
+  edges: (LinkEdge & { storeId: string })[];
+}
+
+/**
+ * {@link resolveIdentities}, with the link graph it walked: what a request's trust in each
+ * identity is computed from.
+ * @throws TooManyIdentitiesError, InvalidIdentityError as resolveIdentities
+ */
+export async function resolveIdentityGraph(
+  dataMap: Pick<DataMap, 'identityTypes' | 'stores'>,
+  seed: Identity[],
+  clients: StoreClients,
+  options: { maxIdentities?: number } = {},
+): Promise<IdentityGraph> {
   const limit = options.maxIdentities ?? DEFAULT_MAX_IDENTITIES;
   const seen = new Map<string, Identity>();
   /** What the next round locates: new identities, and known ones by their new spellings only. */
@@ -185,6 +210,8 @@ export async function resolveIdentities(
     admit(identity);
   }
   const linkingStores = dataMap.stores.filter((store) => store.links.length > 0);
+  const edges: IdentityGraph['edges'] = [];
+  const edgeIds = new Set<string>();
   while (frontier.identities.length + frontier.spellings.length > 0) {
     const round = frontier;
     const forStore = (store: Store, identities: Identity[]) =>
@@ -204,10 +231,17 @@ export async function resolveIdentities(
     frontier = { identities: [], spellings: [] };
     // Stores in data-map order, so the result does not depend on which query finished first.
     for (const location of locations) {
-      for (const identity of location?.revealed ?? []) admit(identity);
+      if (!location) continue;
+      for (const identity of location.revealed) admit(identity);
+      for (const edge of location.edges ?? []) {
+        const id = `${location.storeId}\u0001${edge.from}\u0001${edge.to}\u0001${edge.link.attribute}`;
+        if (edgeIds.has(id)) continue;
+        edgeIds.add(id);
+        edges.push({ ...edge, storeId: location.storeId });
+      }
     }
   }
-  return [...seen.values()];
+  return { identities: [...seen.values()], edges };
 }
 
 /**

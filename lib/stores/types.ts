@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Identity } from '../datamap/identity';
+import type { Link } from '../datamap/schema';
 import type { RetryPolicy } from './retry';
 
 /** The AWS clients the store adapters talk through; injected, never created inside an adapter. */
@@ -24,6 +25,12 @@ export interface Exemption {
   retainUntil?: string;
 }
 
+/**
+ * Set on a located record that only claimed identities found (see LocateOptions.claimed): the labels
+ * of those identities, sorted. Absent when any other identity found it too.
+ */
+export type ClaimedBy = string[];
+
 /** A DynamoDB key as plain values (string, number, or base64 for binary), in the store's key schema. */
 export type ItemKey = Record<string, string | number>;
 
@@ -37,6 +44,7 @@ export interface LocatedItem {
    */
   matched: { identity: string; attribute: string; value: string };
   exemption?: Exemption;
+  claimedBy?: ClaimedBy;
   /**
    * Set in stores that erase by masking when every masked attribute is absent or holds its masked
    * form: the item is erased-by-masking, though a table key may still find it.
@@ -51,6 +59,7 @@ export interface LocatedObject {
   size: number;
   etag?: string;
   exemption?: Exemption;
+  claimedBy?: ClaimedBy;
 }
 
 /** A JSON-lines object shared by many subjects, holding `lineCount` lines of this subject. */
@@ -62,6 +71,7 @@ export interface LocatedLines {
   /** The JSON field and the subject's normalised values it is matched on. */
   matched: { identity: string; field: string; values: string[] };
   exemption?: Exemption;
+  claimedBy?: ClaimedBy;
 }
 
 export type LocatedRecord = LocatedItem | LocatedObject | LocatedLines;
@@ -73,6 +83,22 @@ export interface LocateOptions {
    * other spellings. JSON-lines objects, matched on normalised values, have nothing more to give.
    */
   spellingsOnly?: boolean;
+  /**
+   * Identities reached only through claimed links, by identityKey, each with a label (a keyed
+   * hash). A record that only these find is marked with `claimedBy`; for JSON-lines objects, the
+   * lines only these find are a record of their own.
+   */
+  claimed?: ReadonlyMap<string, string>;
+}
+
+/**
+ * One edge of the subject's link graph: a record that `from` found holds `to` in the attribute of
+ * `link`. Keys are identityKey values (identifiers: in memory only).
+ */
+export interface LinkEdge {
+  from: string;
+  to: string;
+  link: Link;
 }
 
 /** What locating one store found. `records` may hold identifiers: it is written to the manifests bucket, never to state. */
@@ -85,6 +111,8 @@ export interface StoreLocation {
   exempted: number;
   /** Identities this store's links revealed, each with the spellings the records hold it in. */
   revealed: Identity[];
+  /** Which identity's records revealed which identity through which link, each edge once. */
+  edges?: LinkEdge[];
 }
 
 /** One record read for an export: which store, a printable key and the record itself. */

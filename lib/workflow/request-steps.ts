@@ -8,6 +8,7 @@ import { exportPackage } from '../rights/export';
 import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
 import { recordFailure, recordOutcome } from '../rights/outcome';
 import { getRequest } from '../rights/requests-table';
+import { recordReviewRequest } from '../rights/review';
 import { verifyRequest } from '../rights/verify';
 
 /**
@@ -18,6 +19,7 @@ export const REQUEST_STATES = {
   verify: 'Verify',
   resolve: 'ResolveIdentities',
   locateStore: 'LocateStore',
+  recordReview: 'RecordReview',
   exportPackage: 'ExportPackage',
   eraseStore: 'EraseStore',
   confirm: 'Confirm',
@@ -34,6 +36,10 @@ const counts = z.object({
   manifestKey: z.string(),
   located: z.number(),
   exempted: z.number(),
+  // Review counts (LocateStoreResult); absent in the state of executions started before review existed.
+  claimed: z.number().default(0),
+  pendingReview: z.number().default(0),
+  excluded: z.number().default(0),
 });
 
 /** Input schemas: a step parses what it is given before doing anything (no `any` at the boundary). */
@@ -41,6 +47,11 @@ export const stepInputSchemas = {
   verify: z.object({ requestId, attempt, stateMachineArn: z.string().min(1).optional() }),
   resolve: z.object({ requestId, attempt }),
   locateStore: z.object({ requestId, storeId: z.string().min(1) }),
+  recordReview: z.object({
+    requestId,
+    attempt,
+    located: z.array(counts.extend({ requestId: z.string().optional() })),
+  }),
   exportPackage: z.object({
     requestId,
     located: z.array(counts.extend({ requestId: z.string().optional() })),
@@ -148,6 +159,7 @@ export function createRequestSteps(
       const { requestId: id, storeId } = parse('locateStore', input);
       return locateRequestStore(deps, id, storeId);
     },
+    recordReview: async (input) => recordReviewRequest(deps, parse('recordReview', input)),
     exportPackage: async (input) => {
       const { requestId: id, located } = parse('exportPackage', input);
       return exportPackage(deps, id, located);

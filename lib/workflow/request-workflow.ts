@@ -48,6 +48,12 @@ function addTransientRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
  * failure is caught into Record failure. The state carries request ids, store ids,
  * manifest keys and counts: never records and never identifiers.
  *
+ * When links typed by people (claimed) reached some identities, RecordReview runs after Locate:
+ * if records only they found wait for review in some store, it marks the request
+ * pending-review and the execution ends (staff's `lethe request review` starts the next
+ * attempt); otherwise the request goes on. A Choice cannot sum the Map's counts, so the Task
+ * decides; the Choice before it spares the Task when no identity is claimed.
+ *
  * The same definition is deployed by the stack and run by the local runtime, which finds
  * its Task states by the names in REQUEST_STATES.
  */
@@ -112,7 +118,11 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
   const resolve = catchInto(
     invoke('resolve', {
       payload: requestIdOnly,
-      resultSelector: { 'stores.$': '$.Payload.stores', 'identityCount.$': '$.Payload.identityCount' },
+      resultSelector: {
+        'stores.$': '$.Payload.stores',
+        'identityCount.$': '$.Payload.identityCount',
+        'claimedIdentities.$': '$.Payload.claimedIdentities',
+      },
       resultPath: '$.resolve',
     }),
     REQUEST_STATES.resolve,
@@ -208,8 +218,30 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
     .when(sfn.Condition.stringEquals('$.verify.type', 'erasure'), eraseStores)
     .otherwise(unsupported);
 
+  const recordReview = catchInto(
+    invoke('recordReview', {
+      payload: sfn.TaskInput.fromObject({ ...requestAndAttempt, located: sfn.JsonPath.listAt('$.located') }),
+      resultSelector: { 'paused.$': '$.Payload.paused' },
+      resultPath: '$.review',
+    }),
+    REQUEST_STATES.recordReview,
+  );
+  recordReview.next(
+    new sfn.Choice(scope, 'ReviewPending')
+      .when(
+        sfn.Condition.booleanEquals('$.review.paused', true),
+        new sfn.Succeed(scope, 'AwaitingReview', {
+          comment: 'The request is pending-review; lethe request review starts its next attempt.',
+        }),
+      )
+      .otherwise(byType),
+  );
+  const claimedLinks = new sfn.Choice(scope, 'ClaimedLinks')
+    .when(sfn.Condition.numberGreaterThan('$.resolve.claimedIdentities', 0), recordReview)
+    .otherwise(byType);
+
   resolve.next(locateStores);
-  locateStores.next(byType);
+  locateStores.next(claimedLinks);
   const verified = new sfn.Choice(scope, 'Verified')
     .when(sfn.Condition.stringEquals('$.verify.outcome', 'proceed'), resolve)
     .otherwise(recordOutcome);

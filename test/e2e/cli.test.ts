@@ -6,7 +6,14 @@ import { openLocalEnvironment } from '../../lib/local/environment';
 import type { HistoryEvent } from '../../lib/local/execution';
 import { submitRequest } from '../../lib/rights/submit';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { initWithSeed, lethe, requestSubmitArgs, snapshotStateDir } from '../helpers/cli';
+import {
+  includeAllInReview,
+  initWithSeed,
+  lethe,
+  requestSubmitArgs,
+  reviewIncludingAll,
+  snapshotStateDir,
+} from '../helpers/cli';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
@@ -46,12 +53,13 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     // prepare
     const before = await snapshotStateDir(stateDir);
 
-    // act
+    // act: the cookie ids and the phone come from the subject's inquiries (claimed links): the
+    // records only they reach wait for review, and the desk includes them (the seed says they are hers)
     const run = await lethe(submitArgs('access'));
+    const summary = await includeAllInReview(stateDir, JSON.parse(run.out) as RequestSummary);
 
     // assess
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.out) as RequestSummary;
     expect(summary).toMatchObject({ type: 'access', status: 'completed', error: null, certificate: null });
     const files = await unzip(readFileSync(summary.export!.path!));
     for (const store of dataMap.stores) {
@@ -85,10 +93,10 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
 
     // act
     const run = await lethe(submitArgs('erasure'));
+    const summary = await includeAllInReview(stateDir, JSON.parse(run.out) as RequestSummary);
 
     // assess
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.out) as RequestSummary;
     expect(summary.status).toBe('completed');
     expect(summary.stores.every((store) => store.remaining === 0)).toBe(true);
     const after = await snapshotStateDir(stateDir);
@@ -159,7 +167,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     // act
     const run = await lethe(args);
 
-    // assess
+    // assess: the subject was erased above, so no claimed link is left to wait for review
     expect(run.code).toBe(0);
     expect((JSON.parse(run.out) as RequestSummary).status).toBe('completed');
     const types = readFileSync(historyFile, 'utf8')
@@ -202,10 +210,13 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       ],
       { faults },
     );
+    // The erasure pauses for review before it erases anything; the reviewed attempt fails.
+    const reviewed = await reviewIncludingAll(stateDir, JSON.parse(run.out) as RequestSummary, { faults });
 
     // assess
-    expect(run.code).toBe(1);
-    const summary = JSON.parse(run.out) as RequestSummary;
+    expect(run.code).toBe(0);
+    expect(reviewed.code).toBe(1);
+    const summary = JSON.parse(reviewed.out) as RequestSummary;
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatchObject({ code: 'StoreUnavailableError', state: 'EraseStores' });
     expect(summary.error!.message).toContain('simulated outage');
@@ -251,14 +262,19 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
     ]);
     expect(retried.code).toBe(0);
     const finished = JSON.parse(retried.out) as RequestSummary & {
-      certificate: { attempts: { attempt: number; failed: { code: string } | null }[] };
+      certificate: { attempts: { attempt: number; reason: string; failed: { code: string } | null }[] };
     };
-    expect(finished).toMatchObject({ status: 'completed', attempt: 2 });
+    expect(finished).toMatchObject({ status: 'completed', attempt: 3 });
     expect(
-      finished.certificate.attempts.map((attempt) => [attempt.attempt, attempt.failed?.code ?? null]),
+      finished.certificate.attempts.map((attempt) => [
+        attempt.attempt,
+        attempt.reason,
+        attempt.failed?.code ?? null,
+      ]),
     ).toEqual([
-      [1, 'StoreUnavailableError'],
-      [2, null],
+      [1, 'submitted', null],
+      [2, 'review', 'StoreUnavailableError'],
+      [3, 'retry', null],
     ]);
     expect(finished.stores.find((store) => store.store === 'ad-events')).toMatchObject({ remaining: 0 });
     const retriedHistory = JSON.parse(
@@ -268,7 +284,7 @@ describe('lethe CLI end to end: the synthesized state machine run locally', () =
       retriedHistory
         .filter((event) => event.type === 'ExecutionStarted')
         .map((event) => event.requestAttempt),
-    ).toEqual([1, 2]);
+    ).toEqual([1, 2, 3]);
   });
 
   it('leaves no raw identifier of the subject in histories, logs, outputs or audit events', async () => {

@@ -7,7 +7,7 @@ import { openLocalEnvironment } from '../../lib/local/environment';
 import { readHistory } from '../../lib/local/execution';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { identifiersAtRest } from '../helpers/at-rest';
-import { lethe, requestSubmitArgs } from '../helpers/cli';
+import { includeAllInReview, lethe, requestSubmitArgs, reviewIncludingAllArgs } from '../helpers/cli';
 import { type KillPoint, runCliChild } from '../helpers/crash/cli-child';
 import { seededTemplate } from '../helpers/crash/template';
 import { listAll } from '../helpers/stores';
@@ -20,6 +20,13 @@ import { exampleSeed, identifierValues } from '../helpers/world';
  */
 /** A CLI process and the recovery take seconds; on a machine loaded by other work, minutes. */
 const TIMEOUT_MS = 300_000;
+/** What the audit log tells of a request that waited for review and was then completed. */
+const REVIEWED_REQUEST_EVENTS = [
+  'request.received',
+  'request.review-requested',
+  'request.reviewed',
+  'request.completed',
+];
 
 describe('a request whose CLI process is killed at a named point', () => {
   let work: string;
@@ -37,8 +44,16 @@ describe('a request whose CLI process is killed at a named point', () => {
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  /** A fresh copy of the seeded state, a request id, and the request's CLI process killed at `kill`. */
-  async function killed(type: 'access' | 'erasure', kill: KillPoint) {
+  /**
+   * A fresh copy of the seeded state, a request id, and the request's CLI process killed at `kill`:
+   * the process submitting it, or (`review`) staff's review of it once it waits for review (the
+   * example's links are claimed), which runs the rest of the request.
+   */
+  async function killed(
+    type: 'access' | 'erasure',
+    kill: KillPoint,
+    killedProcess: 'submit' | 'review' = 'submit',
+  ) {
     trial += 1;
     const stateDir = join(work, `trial-${trial}`);
     cpSync(template, stateDir, { recursive: true });
@@ -47,9 +62,24 @@ describe('a request whose CLI process is killed at a named point', () => {
       requestSubmitArgs(stateDir, type, [`email=${subject.email}`], ['--request-id', requestId]).filter(
         (arg) => json || arg !== '--json',
       );
-    const run = await runCliChild(args(true), kill);
+    let run: Awaited<ReturnType<typeof runCliChild>>;
+    if (killedProcess === 'submit') run = await runCliChild(args(true), kill);
+    else {
+      const paused = JSON.parse((await lethe(args(true))).out) as RequestSummary;
+      expect(paused.status).toBe('pending-review');
+      run = await runCliChild(reviewIncludingAllArgs(stateDir, paused), kill);
+    }
     expect(run.killedAt).toBeDefined();
-    return { stateDir, requestId, resubmit: () => lethe(args(false)) };
+    return {
+      stateDir,
+      requestId,
+      /** Submits it again, then reviews it if it waits for review, as staff would. */
+      resubmit: async () => {
+        const again = await lethe(args(false));
+        await includeAllInReview(stateDir, await status(stateDir, requestId));
+        return again;
+      },
+    };
   }
 
   async function auditTypes(stateDir: string, requestId: string): Promise<string[]> {
@@ -74,7 +104,8 @@ describe('a request whose CLI process is killed at a named point', () => {
     const fresh = await lethe(
       requestSubmitArgs(stateDir, type, [`email=${subject.email}`], ['--request-id', `${requestId}-fresh`]),
     );
-    return { manifests, freshRequest: (JSON.parse(fresh.out) as RequestSummary).status };
+    const freshRequest = await includeAllInReview(stateDir, JSON.parse(fresh.out) as RequestSummary);
+    return { manifests, freshRequest: freshRequest.status };
   }
 
   async function status(stateDir: string, requestId: string): Promise<RequestSummary> {
@@ -97,7 +128,7 @@ describe('a request whose CLI process is killed at a named point', () => {
 
       // assess
       expect((await status(stateDir, requestId)).status).toBe('completed');
-      expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+      expect(await auditTypes(stateDir, requestId)).toEqual(REVIEWED_REQUEST_EVENTS);
     },
     TIMEOUT_MS,
   );
@@ -120,7 +151,7 @@ describe('a request whose CLI process is killed at a named point', () => {
       expect(run.out.split('\n')[0]).toMatch(/^Resumed: /);
       expect((await status(stateDir, requestId)).status).toBe('completed');
       // Appended before the kill, not again after it.
-      expect(await auditTypes(stateDir, requestId)).toEqual(['request.received', 'request.completed']);
+      expect(await auditTypes(stateDir, requestId)).toEqual(REVIEWED_REQUEST_EVENTS);
     },
     TIMEOUT_MS,
   );
@@ -133,11 +164,11 @@ describe('a request whose CLI process is killed at a named point', () => {
     'in RecordOutcome, %s: it ends with no manifest or lock left and its end audited once',
     async (_name, point) => {
       // prepare
-      const { stateDir, requestId, resubmit } = await killed('erasure', {
-        from: 'RecordOutcome',
-        at: 1,
-        ...point,
-      });
+      const { stateDir, requestId, resubmit } = await killed(
+        'erasure',
+        { from: 'RecordOutcome', at: 1, ...point },
+        'review',
+      );
 
       // act
       await resubmit();
@@ -160,14 +191,20 @@ describe('a request whose CLI process is killed at a named point', () => {
     async () => {
       // prepare: what an uninterrupted run leaves at rest (other people's values that look like the
       // subject's: the seed's phone numbers share digits), and a run killed as its execution ended
-      const { stateDir, requestId } = await killed('erasure', { tailMs: 0 });
+      const { stateDir, requestId } = await killed('erasure', { tailMs: 0 }, 'review');
       const uninterrupted = join(work, 'uninterrupted');
       cpSync(template, uninterrupted, { recursive: true });
-      await lethe(
+      const submitted = await lethe(
         requestSubmitArgs(uninterrupted, 'erasure', [`email=${subject.email}`], ['--request-id', requestId]),
       );
-      const leftByAnyRun = identifiersAtRest(uninterrupted, identifierValues(subject));
-      const leftByTheKill = identifiersAtRest(stateDir, identifierValues(subject));
+      await includeAllInReview(uninterrupted, JSON.parse(submitted.out) as RequestSummary);
+      // LevelDB's table files are numbered by how many were ever written: compared by kind, not number.
+      const atRest = (dir: string) =>
+        identifiersAtRest(dir, identifierValues(subject)).map((path) =>
+          path.replace(/^dynamodb\/\d+\.ldb$/, 'dynamodb/(table file)'),
+        );
+      const leftByAnyRun = atRest(uninterrupted);
+      const leftByTheKill = atRest(stateDir);
 
       // act
       const summary = await status(stateDir, requestId);
@@ -175,7 +212,7 @@ describe('a request whose CLI process is killed at a named point', () => {
       // assess: the kill left deleted values in the store's files; the status command removed them
       expect(leftByTheKill.length).toBeGreaterThan(leftByAnyRun.length);
       expect(summary.status).toBe('completed');
-      expect(identifiersAtRest(stateDir, identifierValues(subject))).toEqual(leftByAnyRun);
+      expect(atRest(stateDir)).toEqual(leftByAnyRun);
     },
     TIMEOUT_MS,
   );

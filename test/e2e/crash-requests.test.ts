@@ -6,10 +6,10 @@ import type { AdtechSeed, SeedSubject } from '../../examples/adtech/seed';
 import { type AuditEvent, hashAuditEvent, readAuditEvents } from '../../lib/audit/log';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { readHistory } from '../../lib/local/execution';
-import { FINAL_STATUSES, type RequestStatus } from '../../lib/rights/request';
+import { executionIdFor, FINAL_STATUSES, type RequestStatus } from '../../lib/rights/request';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { holdsIdentifier, identifiersAtRest } from '../helpers/at-rest';
-import { lethe, requestSubmitArgs } from '../helpers/cli';
+import { lethe, requestSubmitArgs, reviewIncludingAll, reviewIncludingAllArgs } from '../helpers/cli';
 import { type ChildRun, type KillPoint, parseTrace, runCliChild } from '../helpers/crash/cli-child';
 import { random } from '../helpers/crash/random';
 import { seededTemplate } from '../helpers/crash/template';
@@ -25,12 +25,15 @@ import { unzip } from '../helpers/zip';
 
 /**
  * Crash trials of whole requests: the real CLI (a child process) submits an access or erasure
- * request and is killed with SIGKILL at a seeded random point, anywhere from its first write to
- * the compaction of the store on close: before, during or after any call to the local servers in
- * Verify, ResolveIdentities, Locate, Export or Erase, Confirm or RecordOutcome, while appending to
- * the execution history, or after the execution ended. Then a person recovers as they would:
- * submits the same request again (same --request-id), retries it, or submits a new request for the
- * same subject and follows what it says. Whatever the kill, once the request has ended:
+ * request, which waits for review (the example's links are claimed), and staff review it
+ * (including every store) in a second CLI process. One of the two is killed with SIGKILL at a
+ * seeded random point, anywhere from its first write to the compaction of the store on close:
+ * before, during or after any call to the local servers in Verify, ResolveIdentities, Locate,
+ * RecordReview, Export or Erase, Confirm or RecordOutcome, while appending to the execution
+ * history, or after the execution ended. Then a person recovers as they would: submits the same
+ * request again (same --request-id), retries it, or submits a new request for the same subject and
+ * follows what it says, reviewing whatever waits for review. Whatever the kill, once the request
+ * has ended:
  * - it is completed, and what a resubmission printed says what happened (created, resumed, or
  *   nothing run again);
  * - erasure: nothing of the subject is left but exempt records and correctly masked ones, and
@@ -63,47 +66,52 @@ const bucketOf = (storeId: string) => {
 
 type RequestType = 'access' | 'erasure';
 type Recovery = 'resubmit' | 'retry' | 'new-request';
+/** The CLI process a kill is aimed at: the one submitting the request, or staff's review of it. */
+type Phase = 'submit' | 'review';
 
-/** The states a kill is aimed at, in workflow order; `act` is ExportPackage or EraseStores. */
-const STATES = (type: RequestType) => [
-  'Verify',
-  'ResolveIdentities',
-  'LocateStores',
-  type === 'access' ? 'ExportPackage' : 'EraseStores',
-  'Confirm',
-  'RecordOutcome',
-];
+/**
+ * The states a kill is aimed at, in workflow order, per process: submitted, the request waits for
+ * review after RecordReview; the reviewed attempt runs on to ExportPackage or EraseStores.
+ */
+const STATES: Record<Phase, (type: RequestType) => string[]> = {
+  submit: () => ['Verify', 'ResolveIdentities', 'LocateStores', 'RecordReview'],
+  review: (type) => [
+    ...STATES.submit(type),
+    type === 'access' ? 'ExportPackage' : 'EraseStores',
+    'Confirm',
+    'RecordOutcome',
+  ],
+};
 
-/** Where kills can be aimed in one request type: operations per phase and the time after the execution ended. */
+/** Where kills can be aimed in one process: operations per phase and the time after the execution ended. */
 interface Calibration {
   /** Operations from the start of the process to the execution's first event. */
-  submitOperations: number;
-  /** Per state: operations from entering it to entering the next (RecordOutcome: to the end). */
+  startOperations: number;
+  /** Per state: operations from entering it to entering the next (the last: to the end). */
   stateOperations: Map<string, number>;
   /** From the execution's last event to the end of the process. */
   tailMs: number;
 }
 
-function calibration(type: RequestType, run: ChildRun): Calibration {
+function calibration(what: string, states: string[], run: ChildRun): Calibration {
   const { operations, exitMs } = parseTrace(run.stderr);
   const numberOf = (label: string) => {
     const found = operations.find((operation) => operation.label === label);
-    if (!found) throw new Error(`the traced ${type} run has no "${label}"`);
+    if (!found) throw new Error(`the traced ${what} has no "${label}"`);
     return found;
   };
-  const starts = STATES(type).map((state) => numberOf(`history StateEntered ${state}`).number);
+  const starts = states.map((state) => numberOf(`history StateEntered ${state}`).number);
   const stateOperations = new Map(
-    STATES(type).map((state, index) => [
-      state,
-      (starts[index + 1] ?? operations.length + 1) - starts[index]!,
-    ]),
+    states.map((state, index) => [state, (starts[index + 1] ?? operations.length + 1) - starts[index]!]),
   );
   return {
-    submitOperations: numberOf('history ExecutionStarted').number,
+    startOperations: numberOf('history ExecutionStarted').number,
     stateOperations,
     tailMs: exitMs - numberOf('history ExecutionSucceeded').ms,
   };
 }
+
+type Calibrations = Record<RequestType, Record<Phase, Calibration>>;
 
 interface Trial {
   index: number;
@@ -111,30 +119,36 @@ interface Trial {
   type: RequestType;
   recovery: Recovery;
   requestId: string;
-  /** The phase the kill is aimed at: `submit`, a state of STATES, or `tail`. */
+  /** The process the kill is aimed at. */
+  phase: Phase;
+  /** Where in it: `start` (before its execution), a state of STATES, or `tail`. */
   aim: string;
   kill: KillPoint;
 }
 
-function planTrial(index: number, seed: AdtechSeed, calibrations: Record<RequestType, Calibration>): Trial {
+function planTrial(index: number, seed: AdtechSeed, calibrations: Calibrations): Trial {
   const next = random((SEED ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const subject = pick(seed.subjects);
   const type = pick(['access', 'erasure'] as const);
   const recovery = pick(['resubmit', 'retry', 'new-request'] as const);
-  const calibrated = calibrations[type];
   // Acting on the stores is where the reported data loss happened: aimed at twice as often.
-  const states = STATES(type);
-  const aim = pick(['submit', ...states, states[3]!, 'tail']);
+  const act = STATES.review(type)[4]!;
+  const aims: [Phase, string][] = [
+    ...(['start', ...STATES.submit(type), 'tail'] as const).map((aim): [Phase, string] => ['submit', aim]),
+    ...['start', ...STATES.review(type), act, 'tail'].map((aim): [Phase, string] => ['review', aim]),
+  ];
+  const [phase, aim] = pick(aims);
+  const calibrated = calibrations[type][phase];
   const when = pick(['before', 'during', 'after'] as const);
   const requestId = `crash-${SEED.toString(36)}-${index}`;
   const within = (operations: number) => 1 + Math.floor(next() * operations);
   let kill: KillPoint;
   if (aim === 'tail') kill = { tailMs: Math.floor(next() * (calibrated.tailMs + 20)) };
-  else if (aim === 'submit') kill = { at: within(calibrated.submitOperations), when };
+  else if (aim === 'start') kill = { at: within(calibrated.startOperations), when };
   else kill = { from: aim, at: within(calibrated.stateOperations.get(aim)!), when };
   if (kill.when === 'during') kill.delayMs = Math.floor(next() * 4);
-  return { index, subject, type, recovery, requestId, aim, kill };
+  return { index, subject, type, recovery, requestId, phase, aim, kill };
 }
 
 /** Where the killed run was, from its execution history: the last event, with its state. */
@@ -169,26 +183,38 @@ async function statusOf(stateDir: string, requestId: string): Promise<RequestSum
 
 const isFinal = (status: RequestStatus) => FINAL_STATUSES.includes(status);
 
-/** `lethe request retry`; a retry that fails is retried once more, as a person would. */
-async function retry(stateDir: string, requestId: string, transcript: Transcript): Promise<RequestSummary> {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    const run = await lethe([
-      'request',
-      'retry',
-      requestId,
-      '--by',
-      'crash-desk',
-      '--state-dir',
-      stateDir,
-      '--json',
-    ]);
-    transcript.note(`retry ${requestId}: exit ${run.code} ${run.err.trim()}`);
+/**
+ * Does what a person does until the request has ended: reviews it while it waits for review
+ * (including every store: the seed says the records are the subject's), retries it while it has
+ * failed or claims to run with nothing running; a failure is retried twice at most.
+ */
+async function finish(stateDir: string, requestId: string, transcript: Transcript): Promise<RequestSummary> {
+  let failures = 0;
+  for (let step = 0; step < 8; step += 1) {
+    const summary = (await statusOf(stateDir, requestId))!;
+    if (isFinal(summary.status)) return summary;
+    if (summary.status === 'failed' && ++failures > 2)
+      throw new Error(`${requestId} still failed after two retries`);
+    const run =
+      summary.status === 'pending-review'
+        ? await reviewIncludingAll(stateDir, summary)
+        : await lethe([
+            'request',
+            'retry',
+            requestId,
+            '--by',
+            'crash-desk',
+            '--state-dir',
+            stateDir,
+            '--json',
+          ]);
+    const action = summary.status === 'pending-review' ? 'review' : 'retry';
+    transcript.note(`${action} ${requestId} (was ${summary.status}): exit ${run.code} ${run.err.trim()}`);
     expect(run.err).toBe('');
-    const summary = JSON.parse(run.out) as RequestSummary;
-    transcript.note(`  -> ${summary.status} (attempt ${summary.attempt})`);
-    if (summary.status !== 'failed') return summary;
+    const after = JSON.parse(run.out) as RequestSummary;
+    transcript.note(`  -> ${after.status} (attempt ${after.attempt})`);
   }
-  throw new Error(`${requestId} still failed after two retries`);
+  throw new Error(`${requestId} did not end`);
 }
 
 /** Submits the same request again (text output, as a person reads it) and checks what it says. */
@@ -208,9 +234,10 @@ async function resubmit(
   else if (isFinal(before.status)) expect(said).toBe('Already submitted; nothing was run again.');
   else if (before.status === 'failed')
     expect(said).toMatch(/^Already submitted, and it failed; nothing was run again/);
+  else if (before.status === 'pending-review')
+    expect(said).toMatch(/^Already submitted, and it waits for review; nothing was run again/);
   else expect(said).toMatch(/^Resumed: /);
-  const after = (await statusOf(stateDir, trial.requestId))!;
-  return after.status === 'failed' ? retry(stateDir, trial.requestId, transcript) : after;
+  return finish(stateDir, trial.requestId, transcript);
 }
 
 /** Recovers from the kill as `trial.recovery` says; returns the id of the request that fulfilled it. */
@@ -224,8 +251,8 @@ async function recover(stateDir: string, trial: Trial, transcript: Transcript): 
       await resubmit(stateDir, trial, before, transcript);
       return trial.requestId;
     case 'retry': {
-      if (before && !isFinal(before.status)) {
-        await retry(stateDir, trial.requestId, transcript);
+      if (before && !isFinal(before.status) && before.status !== 'pending-review') {
+        await finish(stateDir, trial.requestId, transcript);
         return trial.requestId;
       }
       const refused = await lethe([
@@ -239,6 +266,12 @@ async function recover(stateDir: string, trial: Trial, transcript: Transcript): 
       ]);
       transcript.note(`retry ${trial.requestId}: exit ${refused.code} ${refused.err.trim()}`);
       expect(refused.code).toBe(2);
+      if (before?.status === 'pending-review') {
+        // Refused, naming the review it waits for: the person reviews it.
+        expect(refused.err).toMatch(/it waits for review/);
+        await finish(stateDir, trial.requestId, transcript);
+        return trial.requestId;
+      }
       if (before) {
         expect(refused.err).toMatch(/it has ended/);
         return trial.requestId;
@@ -254,22 +287,22 @@ async function recover(stateDir: string, trial: Trial, transcript: Transcript): 
       const answer = (await statusOf(stateDir, fresh))!;
       transcript.note(`new request ${fresh}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
       const mustWait =
-        before !== undefined && (before.status === 'in-progress' || before.status === 'failed');
+        before !== undefined && ['in-progress', 'failed', 'pending-review'].includes(before.status);
       if (mustWait) expect(answer.status).toBe('duplicate');
       if (answer.status === 'duplicate') {
-        // It names the dead request and says how to finish it.
+        // It names the request holding the subject and says how to finish it.
         expect(answer.duplicateOf).toBe(trial.requestId);
-        expect(answer.reason).toContain(`lethe request retry ${trial.requestId}`);
-        await retry(stateDir, trial.requestId, transcript);
+        expect(answer.reason).toMatch(new RegExp(`lethe request (retry|review) ${trial.requestId}`));
+        await finish(stateDir, trial.requestId, transcript);
         // Once it has ended, a new request for the subject is no duplicate.
         const again = `${trial.requestId}-n2`;
         await lethe(submitArgs(stateDir, trial, again));
-        const last = (await statusOf(stateDir, again))!;
+        const last = await finish(stateDir, again, transcript);
         transcript.note(`new request ${again}: ${last.status}`);
         expect(last.status).toBe('completed');
         return trial.requestId;
       }
-      expect(answer.status).toBe('completed');
+      expect((await finish(stateDir, fresh, transcript)).status).toBe('completed');
       if (before && !isFinal(before.status)) {
         // Killed before it took the subject's lock: the new request ran; the dead one is still
         // listed as running, and a person finishes it from the list.
@@ -277,7 +310,7 @@ async function recover(stateDir: string, trial: Trial, transcript: Transcript): 
           (await lethe(['request', 'list', '--state-dir', stateDir, '--json'])).out,
         ) as RequestSummary[];
         expect(listed.find((entry) => entry.requestId === trial.requestId)?.status).toBe(before.status);
-        await retry(stateDir, trial.requestId, transcript);
+        await finish(stateDir, trial.requestId, transcript);
       }
       return before ? trial.requestId : fresh;
     }
@@ -378,20 +411,21 @@ describe('requests whose CLI process is killed at a random point', () => {
   let template: string;
   let seed: AdtechSeed;
   let before: Map<string, SnapshotEntry>;
-  let calibrations: Record<RequestType, Calibration>;
+  let calibrations: Calibrations;
 
   beforeAll(async () => {
     // Prepare: one small seeded state directory, copied for every trial.
     work = mkdtempSync(join(tmpdir(), 'lethe-crash-'));
     seed = exampleSeed(8, 2);
     ({ template, records: before } = await seededTemplate(work, seed));
-    // Where the operations of each phase are: one traced, uninterrupted run per request type.
+    // Where the operations of each phase are: one traced, uninterrupted submission and review per
+    // request type.
     const richest = seed.subjects[0]!;
     const traced = await Promise.all(
       (['access', 'erasure'] as const).map(async (type) => {
         const stateDir = join(work, `calibration-${type}`);
         cpSync(template, stateDir, { recursive: true });
-        const run = await runCliChild(
+        const submitted = await runCliChild(
           requestSubmitArgs(
             stateDir,
             type,
@@ -401,11 +435,21 @@ describe('requests whose CLI process is killed at a random point', () => {
           undefined,
           { trace: true },
         );
-        expect({ type, code: run.code }).toEqual({ type, code: 0 });
-        return [type, calibration(type, run)] as const;
+        expect({ type, code: submitted.code }).toEqual({ type, code: 0 });
+        const paused = JSON.parse(submitted.stdout) as RequestSummary;
+        expect({ type, status: paused.status }).toEqual({ type, status: 'pending-review' });
+        const reviewed = await runCliChild(reviewIncludingAllArgs(stateDir, paused), undefined, {
+          trace: true,
+        });
+        expect({ type, code: reviewed.code }).toEqual({ type, code: 0 });
+        const phases: Record<Phase, Calibration> = {
+          submit: calibration(`${type} submission`, STATES.submit(type), submitted),
+          review: calibration(`${type} review`, STATES.review(type), reviewed),
+        };
+        return [type, phases] as const;
       }),
     );
-    calibrations = Object.fromEntries(traced) as Record<RequestType, Calibration>;
+    calibrations = Object.fromEntries(traced) as Calibrations;
   }, 300_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -416,31 +460,40 @@ describe('requests whose CLI process is killed at a random point', () => {
     );
     const failures: string[] = [];
     const kills = new Map<string, number>();
-    // The next trial's child starts while this one recovers in-process: two cores, one each.
-    const launch = (trial: Trial) => {
+    // The next trial's children start while this one recovers in-process: two cores, one each.
+    const launch = async (trial: Trial) => {
       const stateDir = join(work, `trial-${trial.index}`);
       cpSync(template, stateDir, { recursive: true });
-      return runCliChild(submitArgs(stateDir, trial, trial.requestId), trial.kill).then((run) => ({
-        run,
-        stateDir,
-      }));
+      const args = submitArgs(stateDir, trial, trial.requestId);
+      if (trial.phase === 'submit') return { runs: [await runCliChild(args, trial.kill)], stateDir };
+      // Submitted uninterrupted, it waits for review: staff's review is the process killed.
+      const submitted = await runCliChild(args);
+      const paused = JSON.parse(submitted.stdout || '{}') as Partial<RequestSummary>;
+      if (paused.status !== 'pending-review') return { runs: [submitted], stateDir };
+      const reviewed = await runCliChild(
+        reviewIncludingAllArgs(stateDir, paused as RequestSummary),
+        trial.kill,
+      );
+      return { runs: [submitted, reviewed], stateDir };
     };
     let pending = trials[0] ? launch(trials[0]) : undefined;
     try {
       for (const [position, trial] of trials.entries()) {
-        const { run, stateDir } = await pending!;
+        const { runs, stateDir } = await pending!;
+        const run = runs.at(-1)!;
         const following = trials[position + 1];
         pending = following ? launch(following) : undefined;
-        const diedIn = lastEvent(stateDir, trial.requestId);
+        const attempt = runs.length;
+        const diedIn = `${attempt > 1 ? 'review: ' : ''}${lastEvent(stateDir, executionIdFor(trial.requestId, attempt))}`;
         const started = Date.now();
         kills.set(diedIn, (kills.get(diedIn) ?? 0) + 1);
         const transcript = new Transcript();
         try {
-          await runTrial(stateDir, trial, run, transcript);
+          await runTrial(stateDir, trial, runs, transcript);
         } catch (error) {
           failures.push(
             [
-              `trial ${trial.index} (seed ${SEED}): ${trial.type} of ${trial.subject.id}, aimed at ${trial.aim} ${JSON.stringify(trial.kill)}, killed at ${run.killedAt ?? 'nothing (it finished)'}, history ends with ${diedIn}, recovered by ${trial.recovery}`,
+              `trial ${trial.index} (seed ${SEED}): ${trial.type} of ${trial.subject.id}, aimed at ${trial.phase} ${trial.aim} ${JSON.stringify(trial.kill)}, killed at ${run.killedAt ?? 'nothing (it finished)'}, history ends with ${diedIn}, recovered by ${trial.recovery}`,
               `  replay: LETHE_CRASH_TRIAL=${trial.index} ${REPLAY}`,
               ...transcript.lines.map((line) => `  ${line}`),
               `  ${(error as Error).message.split('\n').join('\n  ')}`,
@@ -450,7 +503,7 @@ describe('requests whose CLI process is killed at a random point', () => {
           rmSync(stateDir, { recursive: true, force: true });
           if (VERBOSE)
             process.stdout.write(
-              `trial ${trial.index}: ${trial.type} ${trial.subject.id} aimed ${trial.aim} ${JSON.stringify(trial.kill)} killed ${run.killedAt ?? '-'} in ${diedIn}; ${trial.recovery} ${Date.now() - started} ms\n${transcript.lines.map((line) => `  ${line}\n`).join('')}`,
+              `trial ${trial.index}: ${trial.type} ${trial.subject.id} aimed ${trial.phase} ${trial.aim} ${JSON.stringify(trial.kill)} killed ${run.killedAt ?? '-'} in ${diedIn}; ${trial.recovery} ${Date.now() - started} ms\n${transcript.lines.map((line) => `  ${line}\n`).join('')}`,
             );
         }
       }
@@ -470,11 +523,17 @@ describe('requests whose CLI process is killed at a random point', () => {
   async function runTrial(
     stateDir: string,
     trial: Trial,
-    run: ChildRun,
+    runs: ChildRun[],
     transcript: Transcript,
   ): Promise<void> {
-    transcript.note(`child: exit ${run.code ?? run.signal}, killed at ${run.killedAt ?? 'nothing'}`);
-    if (!run.killedAt) expect({ code: run.code, err: run.stderr }).toEqual({ code: 0, err: '' });
+    for (const [position, run] of runs.entries()) {
+      const what = position === 0 ? 'submit' : 'review';
+      transcript.note(
+        `${what} child: exit ${run.code ?? run.signal}, killed at ${run.killedAt ?? 'nothing'}`,
+      );
+      if (!run.killedAt)
+        expect({ what, code: run.code, err: run.stderr }).toEqual({ what, code: 0, err: '' });
+    }
 
     // act: recover as a person would, then look at every request there is
     const fulfilled = await recover(stateDir, trial, transcript);

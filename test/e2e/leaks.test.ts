@@ -9,7 +9,7 @@ import type { FaultInjector } from '../../lib/local/execution';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { holdsIdentifier, identifiersAtRest } from '../helpers/at-rest';
-import { initWithSeed, lethe, requestSubmitArgs } from '../helpers/cli';
+import { includeAllInReview, initWithSeed, lethe, requestSubmitArgs } from '../helpers/cli';
 import { exampleDataMap, exampleSeed, identifierValues } from '../helpers/world';
 import { unzip } from '../helpers/zip';
 
@@ -176,11 +176,11 @@ describe('no identifier of a subject is left behind where it should not be', () 
     });
 
     it('is no record: the access request exports the calls and nothing else', async () => {
-      // act
+      // act: the calls are reached through the inquiry's phone, a claimed link, so they wait for review
       const run = await submit('access', [`email=${subject.email}`]);
+      const summary = await includeAllInReview(stateDir, JSON.parse(run.out) as RequestSummary);
 
       // assess
-      const summary = JSON.parse(run.out) as RequestSummary;
       expect(summary).toMatchObject({ status: 'completed', error: null });
       const files = await unzip(readFileSync(summary.export!.path!));
       const calls = [...files.keys()].filter((name) => name.startsWith('files/call-recordings/'));
@@ -195,11 +195,14 @@ describe('no identifier of a subject is left behind where it should not be', () 
 
       // act
       const run = await submit('erasure', [`email=${subject.email}`]);
-
-      // assess
-      const summary = JSON.parse(run.out) as RequestSummary & {
+      const summary = (await includeAllInReview(
+        stateDir,
+        JSON.parse(run.out) as RequestSummary,
+      )) as RequestSummary & {
         certificate: { exportsDeleted: { requestId: string }[] };
       };
+
+      // assess
       expect(summary).toMatchObject({ status: 'completed', error: null });
       expect(summary.certificate.exportsDeleted).toHaveLength(1);
       // Searched before anything opens the store again: reopening LevelDB churns it into compacting.

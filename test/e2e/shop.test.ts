@@ -15,7 +15,7 @@ import { getStore, loadDataMap } from '../../lib/datamap';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import type { ErasureCertificate } from '../../lib/rights/confirm';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { lethe } from '../helpers/cli';
+import { includeAllInReview, lethe } from '../helpers/cli';
 import { SEED_NOW, type SnapshotEntry, snapshotStores } from '../helpers/world';
 import { unzip } from '../helpers/zip';
 
@@ -363,15 +363,29 @@ describe('lethe end to end on the shop example: messy data, checked against the 
 
   // The customers row stores the phone as "030 1234 5678": without the phone type's
   // defaultCountryCode it would not normalise, the link to the support call would be lost and the
-  // erasure would report "completed" with that line still in the transcripts.
-  test('erases the support call of a customer whose phone the account stores in national form', async () => {
+  // erasure would report "completed" with that line still in the transcripts. The phone was typed at
+  // sign-up (a claimed link), so the call known by it alone waits for review before it is erased.
+  test('erases the support call of a customer whose phone the account stores in national form, once reviewed', async () => {
     // prepare
     const before = await snapshotShop(stateDir);
+    // The support lines known by the caller's phone alone (no email on them): what waits for review.
+    const calls = recordsOf(seed, nationalPhone.customerId).filter(
+      (record) =>
+        record.storeId === 'support' && !record.identities.some((identity) => identity.type === 'email'),
+    );
 
     // act
-    const summary = await submit('erasure', nationalPhone);
+    const paused = await submit('erasure', nationalPhone);
+    const whileWaiting = await snapshotShop(stateDir);
+    const summary = await includeAllInReview(stateDir, paused);
 
     // assess
+    expect(paused).toMatchObject({ status: 'pending-review', error: null });
+    expect(paused.review?.stores).toEqual([
+      expect.objectContaining({ store: 'support', records: calls.length }),
+    ]);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(whileWaiting).toEqual(before);
     expect(erasureProblems(seed, nationalPhone, before, await snapshotShop(stateDir))).toEqual([]);
     expect(summary).toMatchObject({ status: 'completed', error: null });
   });

@@ -8,17 +8,8 @@ import type { CliIo } from '../../lib/cli/io';
 import { runCli } from '../../lib/cli/program';
 import type { LegalHold } from '../../lib/holds';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { importSeed } from '../../lib/local/import';
-import { lethe, snapshotStateDir } from '../helpers/cli';
-import {
-  belongsTo,
-  EXAMPLE_DATAMAP_PATH,
-  exampleDataMap,
-  exampleSeed,
-  identifierValues,
-  richestSubject,
-  SEED_NOW,
-} from '../helpers/world';
+import { lethe, seedStateDir, snapshotStateDir } from '../helpers/cli';
+import { belongsTo, exampleDataMap, exampleSeed, identifierValues, richestSubject } from '../helpers/world';
 
 const dataMap = exampleDataMap();
 /** A year after the seed: plenty has expired in every store with a retention rule. */
@@ -38,14 +29,7 @@ describe('lethe sweep and lethe hold, end to end through the locally run sweep s
     stateDir = join(root, 'state');
     seed = exampleSeed(12, 4);
     held = richestSubject(seed);
-    const env = await openLocalEnvironment({
-      stateDir,
-      dataMapPath: EXAMPLE_DATAMAP_PATH,
-      init: true,
-      now: () => SEED_NOW,
-    });
-    await importSeed(env.dataMap, seed, env.clients);
-    await env.close();
+    await seedStateDir(stateDir, seed);
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));

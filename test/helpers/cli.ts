@@ -1,7 +1,11 @@
 import { join } from 'node:path';
+import type { AdtechSeed } from '../../examples/adtech/seed';
 import { runCli } from '../../lib/cli/program';
 import { openLocalEnvironment } from '../../lib/local/environment';
-import { EXAMPLE_DATAMAP_PATH, exampleDataMap, type SnapshotEntry, snapshotStores } from './world';
+import { importSeed } from '../../lib/local/import';
+import type { RequestSummary } from '../../lib/rights/summary';
+import { snapshotEverything } from './snapshot';
+import { EXAMPLE_DATAMAP_PATH, exampleDataMap, SEED_NOW, type SnapshotEntry, snapshotStores } from './world';
 
 export interface CliRun {
   code: number;
@@ -21,12 +25,14 @@ export async function lethe(args: string[], options: Parameters<typeof runCli>[1
 }
 
 /**
- * `lethe init` with the example data map, then `lethe import` of every store from the files
- * writeSeedFiles wrote under `seedDir`. Returns what failed (command, code, stderr): empty when all went well.
+ * `lethe init` with the example data map (or a variant of it at `dataMapPath`), then `lethe import`
+ * of every store from the files writeSeedFiles wrote under `seedDir`. Returns what failed
+ * (command, code, stderr): empty when all went well.
  */
 export async function initWithSeed(
   stateDir: string,
   seedDir: string,
+  dataMapPath = EXAMPLE_DATAMAP_PATH,
 ): Promise<{ command: string; code: number; err: string }[]> {
   const failed: { command: string; code: number; err: string }[] = [];
   const run = async (command: string, args: string[]) => {
@@ -34,7 +40,7 @@ export async function initWithSeed(
     if (outcome.code !== 0 || outcome.err !== '')
       failed.push({ command, code: outcome.code, err: outcome.err });
   };
-  await run('init', ['init', '--datamap', EXAMPLE_DATAMAP_PATH, '--state-dir', stateDir]);
+  await run('init', ['init', '--datamap', dataMapPath, '--state-dir', stateDir]);
   for (const store of exampleDataMap().stores) {
     const source =
       store.kind === 'dynamodb'
@@ -70,11 +76,92 @@ export function requestSubmitArgs(
   ];
 }
 
+/** The arguments of `lethe hold add` on one record of `store` (a DynamoDB key as JSON, or an object key). */
+export function holdRecordArgs(store: string, key: string): string[] {
+  return [
+    'hold',
+    'add',
+    '--store',
+    store,
+    '--key',
+    key,
+    '--reason',
+    'Disputed invoice 4711',
+    '--by',
+    'Finance',
+  ];
+}
+
 /** Everything in every store, read through a short-lived environment on the same state directory. */
 export async function snapshotStateDir(stateDir: string): Promise<Map<string, SnapshotEntry>> {
   const env = await openLocalEnvironment({ stateDir });
   try {
     return await snapshotStores(env.dataMap, env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+/** The arguments of `lethe request review` including every store the request waits for, printing JSON. */
+export function reviewIncludingAllArgs(stateDir: string, summary: RequestSummary): string[] {
+  const stores = summary.review?.stores.map((store) => store.store) ?? [];
+  return [
+    'request',
+    'review',
+    summary.requestId,
+    '--include',
+    ...stores,
+    '--by',
+    'privacy-desk',
+    '--state-dir',
+    stateDir,
+    '--json',
+  ];
+}
+
+/**
+ * `lethe request review` including every store the request waits for (the subject's own records,
+ * as the seed's ground truth says), printing JSON.
+ */
+export async function reviewIncludingAll(
+  stateDir: string,
+  summary: RequestSummary,
+  options: Parameters<typeof runCli>[1] = {},
+): Promise<CliRun> {
+  return lethe(reviewIncludingAllArgs(stateDir, summary), options);
+}
+
+/**
+ * Staff's review of a request that waits for it, including every waiting store, and the summary
+ * once the next attempt has run. A request that does not wait for review is returned as it is.
+ */
+export async function includeAllInReview(stateDir: string, summary: RequestSummary): Promise<RequestSummary> {
+  if (summary.status !== 'pending-review') return summary;
+  const run = await reviewIncludingAll(stateDir, summary);
+  if (run.err !== '') throw new Error(`review failed (${run.code}): ${run.err}`);
+  return JSON.parse(run.out) as RequestSummary;
+}
+
+/** Every table and bucket of the state directory, lethe's own included (see snapshotEverything). */
+export async function snapshotEverythingIn(stateDir: string): Promise<Map<string, string>> {
+  const env = await openLocalEnvironment({ stateDir });
+  try {
+    return await snapshotEverything(env.clients);
+  } finally {
+    await env.close();
+  }
+}
+
+/** A state directory initialised for the example data map and loaded with `seed` (directly, not through the CLI). */
+export async function seedStateDir(stateDir: string, seed: AdtechSeed): Promise<void> {
+  const env = await openLocalEnvironment({
+    stateDir,
+    dataMapPath: EXAMPLE_DATAMAP_PATH,
+    init: true,
+    now: () => SEED_NOW,
+  });
+  try {
+    await importSeed(env.dataMap, seed, env.clients);
   } finally {
     await env.close();
   }

@@ -1,5 +1,6 @@
 import type { LetheDeps } from '../../lib/deps';
-import type { RequestRecord } from '../../lib/rights/request';
+import { reviewRequest } from '../../lib/rights/lifecycle';
+import { currentAttempt, type RequestRecord } from '../../lib/rights/request';
 import { getRequest } from '../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../lib/rights/submit';
 import { createRequestSteps } from '../../lib/workflow/request-steps';
@@ -16,7 +17,11 @@ const noExecution: WorkflowStarter = {
 /** What LocateStore returned for one store. */
 export type Located = { storeId: string; manifestKey: string; located: number; exempted: number };
 
-/** Submits, verifies, resolves and locates an erasure request for `subject`. */
+/**
+ * Submits, verifies, resolves and locates an erasure request for `subject`. When records only
+ * claimed links reached wait for review, staff include every waiting store (the seed's subjects
+ * own what their links reach) and the next attempt verifies, resolves and locates again.
+ */
 export async function startErasure(
   deps: LetheDeps,
   subject: { type: string; value: string },
@@ -28,12 +33,21 @@ export async function startErasure(
     jurisdiction: 'gdpr',
     verification: { method: 'email-confirmation', verifiedBy: 'privacy-desk' },
   });
-  const verified = (await steps.verify({ requestId })) as { outcome: string };
-  if (verified.outcome !== 'proceed') throw new Error(`verify said ${verified.outcome}`);
-  const { stores } = (await steps.resolve({ requestId })) as { stores: string[] };
-  const located: Located[] = [];
-  for (const storeId of stores) located.push((await steps.locateStore({ requestId, storeId })) as Located);
-  return { requestId, located };
+  for (let attempt = 1; ; attempt += 1) {
+    const verified = (await steps.verify({ requestId, attempt })) as { outcome: string };
+    if (verified.outcome !== 'proceed') throw new Error(`verify said ${verified.outcome}`);
+    const { stores } = (await steps.resolve({ requestId, attempt })) as { stores: string[] };
+    const located: Located[] = [];
+    for (const storeId of stores) located.push((await steps.locateStore({ requestId, storeId })) as Located);
+    const { paused } = (await steps.recordReview({ requestId, attempt, located })) as { paused: boolean };
+    if (!paused) return { requestId, located };
+    if (attempt > 1) throw new Error('the request waits for review again after staff included every store');
+    const waiting = (await getRequest(deps, requestId)).review?.stores ?? [];
+    await reviewRequest(deps, noExecution, requestId, {
+      include: waiting.map((store) => store.store),
+      by: 'privacy-desk',
+    });
+  }
 }
 
 /** Erases every located store, confirms and records the outcome; the request as it ended. */
@@ -43,13 +57,14 @@ export async function finishErasure(
   located: Located[],
 ): Promise<RequestRecord> {
   const steps = createRequestSteps(deps);
+  const attempt = currentAttempt(await getRequest(deps, requestId));
   const erased = [];
   for (const entry of located) {
     erased.push(
-      await steps.eraseStore({ requestId, storeId: entry.storeId, manifestKey: entry.manifestKey }),
+      await steps.eraseStore({ requestId, attempt, storeId: entry.storeId, manifestKey: entry.manifestKey }),
     );
   }
-  await steps.confirm({ requestId, located, erased });
-  await steps.recordOutcome({ requestId });
+  await steps.confirm({ requestId, attempt, located, erased });
+  await steps.recordOutcome({ requestId, attempt });
   return getRequest(deps, requestId);
 }

@@ -178,7 +178,7 @@ describe('data map stores: Object Lock after erasure', () => {
 });
 
 describe('data map stores: steps that never touch them', () => {
-  it.each<RequestStep | 'intake'>(['verify', 'recordOutcome', 'recordFailure', 'intake'])(
+  it.each<RequestStep | 'intake'>(['verify', 'recordReview', 'recordOutcome', 'recordFailure', 'intake'])(
     '%s has no access to any store',
     (step) => {
       expect(actionsOn(statementsOf(step), isStore)).toEqual([]);
@@ -259,12 +259,13 @@ describe('data map stores: eraseStore', () => {
 });
 
 describe("lethe's own resources", () => {
-  it('gives the HMAC keys only to intake, verify, the steps that match legal holds, and export', () => {
+  it('gives the HMAC keys only to intake, verify, resolve, the steps that match legal holds, and export', () => {
     const readers = (['intake', ...Object.keys(stack.functions)] as (RequestStep | 'intake')[]).filter(
       (step) =>
         statementsOf(step).some((statement) => statement.actions.includes('secretsmanager:GetSecretValue')),
     );
     // locateStore, eraseStore and confirm hash the request's identities to match subject holds;
+    // resolve hashes them to record how far each is trusted (link paths hold keyed hashes);
     // exportPackage indexes the package by them, so a later erasure deletes it.
     expect(readers.sort()).toEqual([
       'confirm',
@@ -272,6 +273,7 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'resolve',
       'verify',
     ]);
   });
@@ -312,6 +314,7 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'resolve',
       'sweepPage',
       'verify',
     ]);
@@ -375,6 +378,16 @@ describe("lethe's own resources", () => {
     expect(actionsOn(statements, (arn) => arn.includes('Key'))).toEqual(
       expect.arrayContaining(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
     );
+  });
+
+  it('recordReview writes the audit log and only reads manifests', () => {
+    const statements = statementsOf('recordReview');
+    expect(actionsOn(statements, (arn) => arn.includes('AuditTable'))).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    expect(actionsOn(statements, (arn) => arn.includes('-manifests-'))).toEqual(['s3:GetObject']);
+    expect(actionsOn(statements, (arn) => arn.includes('-exports-'))).toEqual([]);
   });
 
   it.each<RequestStep | 'intake'>(['recordOutcome', 'recordFailure', 'intake'])(

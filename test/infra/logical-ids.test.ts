@@ -137,6 +137,7 @@ describe("the deployed stacks' logical ids", () => {
       'ReapRequestsFunctionA91F57A1',
       'RecordFailureFunction51C7B31D',
       'RecordOutcomeFunctionAB8385A6',
+      'RecordReviewFunctionF9A54F38',
       'RecordSweepFailureFunctionE651508C',
       'RecordSweepFunction1A776DEF',
       'ResolveIdentitiesFunction0F3883FC',

@@ -94,6 +94,29 @@ describe('the synthesized request workflow', () => {
     expect((definition.States as Record<string, State>).RequestFailed?.Type).toBe('Fail');
   });
 
+  it('runs RecordReview after LocateStores only when links reached claimed identities, and ends when it pauses', () => {
+    // prepare
+    type Choice = State & { Default?: string; Choices?: (AslObject & { Next: string })[] };
+    const states = definition.States as Record<string, Choice>;
+
+    // act
+    const claimedLinks = states[states.LocateStores?.Next ?? ''];
+    const reviewPending = states[states[REQUEST_STATES.recordReview]?.Next ?? ''];
+
+    // assess
+    expect(states.LocateStores?.Next).toBe('ClaimedLinks');
+    expect(claimedLinks?.Choices).toEqual([
+      { Variable: '$.resolve.claimedIdentities', NumericGreaterThan: 0, Next: REQUEST_STATES.recordReview },
+    ]);
+    expect(reviewPending?.Choices).toEqual([
+      { Variable: '$.review.paused', BooleanEquals: true, Next: 'AwaitingReview' },
+    ]);
+    expect(states.AwaitingReview?.Type).toBe('Succeed');
+    // Without a pause both go on to the same Choice on the request type.
+    expect(reviewPending?.Default).toBe(claimedLinks?.Default);
+    expect(reachable(definition, claimedLinks?.Default ?? '').has(REQUEST_STATES.exportPackage)).toBe(true);
+  });
+
   it('bounds the concurrency of every Map', () => {
     const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
     expect(maps.map(({ name }) => name).sort()).toEqual(['EraseStores', 'LocateStores']);

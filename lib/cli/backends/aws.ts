@@ -16,7 +16,7 @@ import { newSweepId } from '../../local/sweep-runner';
 import { silentLogger } from '../../log';
 import type { SweepSummary } from '../../retention';
 import { exportDownloadUrl } from '../../rights/export';
-import { closeRequest, retryRequest } from '../../rights/lifecycle';
+import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import {
   currentAttempt,
   executionIdFor,
@@ -180,6 +180,12 @@ export class AwsBackend implements LetheBackend {
   async retry(requestId: string, by: string) {
     const retried = await retryRequest(this.probingDeps, this.starter, requestId, by);
     await this.waitFor(executionArnFor(this.stateMachineArn, executionIdFor(requestId, retried.attempt)));
+    return this.status(requestId);
+  }
+
+  async review(requestId: string, input: ReviewInput) {
+    const reviewed = await reviewRequest(this.probingDeps, this.starter, requestId, input);
+    await this.waitFor(executionArnFor(this.stateMachineArn, executionIdFor(requestId, reviewed.attempt)));
     return this.status(requestId);
   }
 

@@ -3,6 +3,7 @@ import type { HistoryEvent } from '../../local/execution';
 import type { SweepProgress } from '../../local/sweep-runner';
 import { redactIdentifiers } from '../../log';
 import type { SweepSummary } from '../../retention';
+import type { ReviewInput } from '../../rights/lifecycle';
 import {
   executionIdFor,
   type RequestRecord,
@@ -23,6 +24,8 @@ export interface LetheBackend {
   retry(requestId: string, by: string): Promise<RequestSummary>;
   /** Ends a failed request (or one waiting for review) without finishing it. */
   close(requestId: string, by: string, reason: string): Promise<RequestSummary>;
+  /** Records staff's review of a request waiting for it and runs its next attempt, to its end. */
+  review(requestId: string, input: ReviewInput): Promise<RequestSummary>;
   status(requestId: string): Promise<RequestSummary>;
   list(status?: RequestStatus): Promise<RequestSummary[]>;
   history(requestId: string): Promise<HistoryEvent[]>;

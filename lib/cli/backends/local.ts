@@ -10,7 +10,7 @@ import { type LocalEnvironment, openLocalEnvironment } from '../../local/environ
 import { type FaultInjector, readHistory } from '../../local/execution';
 import { LocalRequestRunner } from '../../local/request-runner';
 import { LocalSweepRunner, type SweepProgress } from '../../local/sweep-runner';
-import { closeRequest, retryRequest } from '../../rights/lifecycle';
+import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
 import { getRequest, listRequests } from '../../rights/requests-table';
 import { submitRequest } from '../../rights/submit';
@@ -73,6 +73,11 @@ export class LocalBackend implements LetheBackend {
 
   async retry(requestId: string, by: string) {
     await retryRequest(this.runnerDeps, this.runner, requestId, by);
+    return this.status(requestId);
+  }
+
+  async review(requestId: string, input: ReviewInput) {
+    await reviewRequest(this.runnerDeps, this.runner, requestId, input);
     return this.status(requestId);
   }
 

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { type CheckReport, checkStores, type SourceReport } from '../../check';
+import { getStore } from '../../datamap/load';
 import type { LetheDeps } from '../../deps';
-import { openLocalEnvironment } from '../../local/environment';
 import { recordStoreFindings } from '../../rights/caveats';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
+import { quoted, wholeNumber } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 type CheckOptions = CommonOptions & { store?: string; segments?: string };
@@ -115,15 +116,7 @@ async function withStores<T>(
   work: (deps: Pick<LetheDeps, 'dataMap' | 'clients' | 'doc' | 'resources' | 'now'>) => Promise<T>,
 ): Promise<T> {
   if (opts.target === 'aws') return context.withBackend(opts, (opened) => work(opened.deps));
-  const env = await openLocalEnvironment({
-    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-    ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
-  });
-  try {
-    return await work(env.deps);
-  } finally {
-    await env.close();
-  }
+  return context.withEnvironment(opts, (env) => work(env.deps));
 }
 
 /** Adds `lethe check`: a read-only data-quality pass over the stores' locate and link values. */
@@ -140,15 +133,18 @@ export function addCheckCommand(program: Command, context: CommandContext): void
   )
     .addHelpText('after', '\nExamples:\n  lethe check\n  lethe check --store customers --json')
     .action(async (opts: CheckOptions) => {
-      const segments = Number(opts.segments ?? '1');
+      const segments = wholeNumber(opts.segments ?? '1');
       if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
-        throw new UsageError(`--segments must be a whole number from 1 to 64; got "${opts.segments}"`);
+        throw new UsageError(
+          `--segments must be a whole number from 1 to 64; got ${quoted(opts.segments ?? '')}`,
+        );
       }
+      if (opts.store !== undefined) getStore(context.dataMap(opts), opts.store);
       const showProgress = !opts.json && context.io.progress !== undefined;
       const report = await withStores(context, opts, async (deps) => {
         const checked = await checkStores(deps, {
           segments,
-          ...(opts.store ? { storeIds: [opts.store] } : {}),
+          ...(opts.store !== undefined ? { storeIds: [opts.store] } : {}),
           ...(showProgress
             ? {
                 onProgress: (progress) =>

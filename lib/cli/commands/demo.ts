@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { generateAdtechSeed, type SeedSubject } from '../../../examples/adtech/seed';
@@ -10,9 +10,10 @@ import type { RequestSummary } from '../../rights/summary';
 import { LocalBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest } from '../format';
+import { quoted, wholeNumber } from '../input';
 import type { CliIo } from '../io';
 import { keepFindings } from './check';
-import { type CommandContext, type CommonOptions, common } from './shared';
+import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Where the example data map sits in the package; the demo names it by this path. */
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
@@ -36,6 +37,24 @@ function demoSubject(subjects: SeedSubject[]): SeedSubject {
   const reach = (subject: SeedSubject) =>
     Object.values(subject.owns).filter((count) => count > 0).length + subject.partnerRoles.length;
   return [...subjects].sort((a, b) => reach(b) - reach(a))[0]!;
+}
+
+/** Marks a state directory the demo made, which the next demo may delete and make again. */
+const DEMO_MARKER = '.lethe-demo';
+
+/**
+ * The demo starts from an empty state directory and deletes what is there: only a directory that
+ * is missing, empty or one it made before. Anything else may be someone's environment or files.
+ */
+function checkDemoStateDir(stateDir: string): void {
+  if (!existsSync(stateDir)) return;
+  const refuse = (what: string) =>
+    new UsageError(
+      `${stateDir} ${what}; the demo deletes its state directory and starts afresh, so give --state-dir a new or empty folder (default .lethe/demo)`,
+    );
+  if (!statSync(stateDir).isDirectory()) throw refuse('is not a folder');
+  const entries = readdirSync(stateDir);
+  if (entries.length > 0 && !entries.includes(DEMO_MARKER)) throw refuse('holds files the demo did not make');
 }
 
 export interface DemoResult {
@@ -62,9 +81,14 @@ export async function runDemo(options: {
   };
   const started = Date.now();
   const stateDir = resolve(options.stateDir);
+  checkDemoStateDir(stateDir);
   rmSync(stateDir, { recursive: true, force: true });
 
   const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP_FILE, init: true });
+  writeFileSync(
+    join(stateDir, DEMO_MARKER),
+    'made by lethe demo, which deletes this folder when it runs again\n',
+  );
   const seed = generateAdtechSeed({ subjects: options.subjects, recordsPerSubject: 5 });
   let unreachable: number;
   try {
@@ -105,13 +129,34 @@ export async function runDemo(options: {
       verification,
     };
 
+    /**
+     * The example's links are claimed (typed into a form), so the records only they reach wait
+     * for review. The demo's subject is the seed's own, so the desk includes every store.
+     */
+    const reviewed = async (summary: RequestSummary): Promise<RequestSummary> => {
+      if (summary.status !== 'pending-review' || !summary.review) return summary;
+      const stores = summary.review.stores.map((store) => store.store);
+      say(
+        `\n   The cookie ids and the phone number came from an inquiry form: anyone can type someone else's, so the records only they reach wait for review.\n   The privacy desk checks them (here they are the subject's own) and includes them:\n   lethe request review ${summary.requestId} --include ${stores.join(' ')} --by "demo privacy desk"`,
+      );
+      const done = await backend.review(summary.requestId, {
+        include: stores,
+        by: 'demo privacy desk',
+        note: 'demo: the inquiry is the subject’s own',
+      });
+      say(describeRequest(done));
+      return done;
+    };
+
     say('\n1. Access request (GDPR Art. 15): what do we hold about this person?');
-    const access = (await backend.submit({ ...base, type: 'access' })).summary;
-    say(describeRequest(access));
+    const submittedAccess = (await backend.submit({ ...base, type: 'access' })).summary;
+    say(describeRequest(submittedAccess));
+    const access = await reviewed(submittedAccess);
 
     say('\n2. Erasure request (GDPR Art. 17): delete it, except what the law makes us keep.');
-    const erasure = (await backend.submit({ ...base, type: 'erasure' })).summary;
-    say(describeRequest(erasure));
+    const submittedErasure = (await backend.submit({ ...base, type: 'erasure' })).summary;
+    say(describeRequest(submittedErasure));
+    const erasure = await reviewed(submittedErasure);
     const certificate = erasure.certificate as {
       stores?: { store: string; exemptions?: { reason: string; count: number }[] }[];
     } | null;
@@ -152,10 +197,16 @@ export function addDemoCommand(program: Command, context: CommandContext): void 
       .option('--subjects <n>', 'subjects to seed', '60')
       .addHelpText('after', '\nExample:\n  lethe demo --state-dir .lethe/demo'),
   ).action(async (opts: CommonOptions & { subjects: string }) => {
-    const subjects = Number.parseInt(opts.subjects, 10);
+    const subjects = wholeNumber(opts.subjects);
     if (!Number.isInteger(subjects) || subjects < 2 || subjects > 100_000) {
-      throw new UsageError('--subjects must be a whole number from 2 to 100000');
+      throw new UsageError(
+        `--subjects must be a whole number from 2 to 100000; got ${quoted(opts.subjects)}`,
+      );
     }
+    if (opts.datamap !== undefined) {
+      throw new UsageError(`demo always runs the example data map ${EXAMPLE_DATAMAP}; leave out --datamap`);
+    }
+    localPaths(opts);
     const stateDir = opts.stateDir === '.lethe' ? '.lethe/demo' : (opts.stateDir ?? '.lethe/demo');
     const result = await runDemo({ stateDir, subjects, io: context.io, json: opts.json ?? false });
     if (result.failed) context.exitCode = EXIT.requestFailed;

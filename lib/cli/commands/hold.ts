@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
-import { listHolds, placeHold, releaseHold } from '../../holds';
+import { checkActorName } from '../../audit/free-text';
+import { checkHoldId, checkHoldInput, listHolds, placeHold, releaseHold } from '../../holds';
 import { UsageError } from '../errors';
-import { describeHoldScope, table } from '../format';
+import { describeHoldScope, printable, table } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** Adds `lethe hold add|list|release`: legal holds. */
@@ -37,19 +38,17 @@ export function addHoldCommands(program: Command, context: CommandContext): void
         if (bySubject === byRecord || (byRecord && (opts.store === undefined || opts.key === undefined))) {
           throw new UsageError('hold add needs either --subject TYPE=VALUE, or --store ID with --key KEY');
         }
+        const input = bySubject
+          ? { subject: opts.subject!, reason: opts.reason, placedBy: opts.by }
+          : { storeId: opts.store!, key: opts.key!, reason: opts.reason, placedBy: opts.by };
+        // Everything the data map alone can refuse is refused before anything opens.
+        checkHoldInput(context.dataMap(opts), input);
         await context.withBackend(opts, async (opened) => {
-          const placed = bySubject
-            ? await placeHold(opened.deps, { subject: opts.subject!, reason: opts.reason, placedBy: opts.by })
-            : await placeHold(opened.deps, {
-                storeId: opts.store!,
-                key: opts.key!,
-                reason: opts.reason,
-                placedBy: opts.by,
-              });
+          const placed = await placeHold(opened.deps, input);
           context.print(
             opts,
             placed,
-            () => `Placed hold ${placed.holdId} (${describeHoldScope(placed)}): ${placed.reason}`,
+            () => `Placed hold ${placed.holdId} (${describeHoldScope(placed)}): ${printable(placed.reason)}`,
           );
         });
       },
@@ -77,8 +76,8 @@ export function addHoldCommands(program: Command, context: CommandContext): void
                   entry.status,
                   describeHoldScope(entry),
                   entry.placedAt,
-                  entry.placedBy,
-                  entry.reason,
+                  printable(entry.placedBy),
+                  printable(entry.reason),
                 ]),
               ),
         );
@@ -94,12 +93,15 @@ export function addHoldCommands(program: Command, context: CommandContext): void
   )
     .addHelpText('after', '\nExample:\n  lethe hold release hold-3f1c0e6e --by "Legal"')
     .action(async (holdId: string, opts: CommonOptions & { by: string }) => {
+      checkHoldId(holdId);
+      checkActorName(opts.by, '--by');
       await context.withBackend(opts, async (opened) => {
         const released = await releaseHold(opened.deps, holdId, opts.by);
         context.print(
           opts,
           released,
-          () => `Released hold ${released.holdId} (${describeHoldScope(released)}) by ${opts.by}`,
+          () =>
+            `Released hold ${released.holdId} (${describeHoldScope(released)}) by ${printable(released.releasedBy ?? opts.by)}`,
         );
       });
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openLocalEnvironment } from '../../local/environment';
+import { getStore } from '../../datamap/load';
 import {
   type FolderImport,
   type ItemsFileImport,
@@ -116,11 +116,8 @@ export function addImportCommand(program: Command, context: CommandContext): voi
       );
     }
     const locateKeys = locateKeyPolicy(opts);
-    const env = await openLocalEnvironment({
-      stateDir: opts.stateDir,
-      ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
-    });
-    try {
+    getStore(context.dataMap(opts), opts.store); // an unknown store is refused before anything opens
+    await context.withEnvironment(opts, async (env) => {
       if (opts.file !== undefined) {
         const result = await importItemsFile(env.dataMap, opts.store, opts.file, env.clients, { locateKeys });
         context.print(
@@ -149,8 +146,6 @@ export function addImportCommand(program: Command, context: CommandContext): voi
         },
         () => `Imported ${count(result.written, 'object', 'objects')} into ${result.store}.`,
       );
-    } finally {
-      await env.close();
-    }
+    });
   });
 }

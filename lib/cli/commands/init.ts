@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { openLocalEnvironment } from '../../local/environment';
 import { UsageError } from '../errors';
 import { table } from '../format';
-import { type CommandContext, type CommonOptions, common } from './shared';
+import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Adds `lethe init`: creates the local environment for a data map. */
 export function addInitCommand(program: Command, context: CommandContext): void {
@@ -12,16 +12,22 @@ export function addInitCommand(program: Command, context: CommandContext): void 
       .description(
         'Create the local environment for a data map: servers, lethe tables and buckets, and the stores.',
       )
+      .option(
+        '--force',
+        'switch a state directory initialised for another data map to this one (its stores and requests stay)',
+      )
       .addHelpText('after', '\nExample:\n  lethe init --datamap examples/adtech/datamap.yaml'),
-  ).action(async (opts: CommonOptions) => {
-    if (!opts.datamap)
+  ).action(async (opts: CommonOptions & { force?: boolean }) => {
+    const { stateDir, dataMapPath } = localPaths(opts);
+    if (dataMapPath === undefined)
       throw new UsageError(
         'init needs --datamap FILE, e.g. lethe init --datamap examples/adtech/datamap.yaml',
       );
     const env = await openLocalEnvironment({
-      stateDir: opts.stateDir,
-      dataMapPath: opts.datamap,
+      ...(stateDir !== undefined ? { stateDir } : {}),
+      dataMapPath,
       init: true,
+      force: opts.force ?? false,
     });
     await env.close();
     const stores = env.dataMap.stores.map((store) => ({

@@ -1,18 +1,15 @@
 import { type Command, Option } from 'commander';
+import { checkActorName } from '../../audit/free-text';
 import { parseIdentityArgument } from '../../datamap/identity';
-import {
-  requestIdSchema,
-  requestStatusSchema,
-  type SubmitRequestInput,
-  verificationSchema,
-} from '../../rights/request';
+import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../../rights/request';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
-import { describeHistory, describeRequest, printable, table } from '../format';
+import { describeHistory, describeRequest, describeSubject, table } from '../format';
+import { checkReasonText, checkRequestId } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
-/** Adds `lethe request submit|status|list|history`: data-subject requests, locally or on AWS. */
+/** Adds `lethe request submit|status|list|history|retry|close|review`: data-subject requests, locally or on AWS. */
 export function addRequestCommands(program: Command, context: CommandContext): void {
   const request = program.command('request').description('Submit data-subject requests and follow them.');
   common(
@@ -74,30 +71,37 @@ export function addRequestCommands(program: Command, context: CommandContext): v
             'give the subject: --subject TYPE=VALUE, e.g. --subject email=ada@example.com',
           );
         }
-        if (!opts.verifiedBy?.trim()) {
+        if (opts.verifiedBy === undefined) {
           throw new UsageError(
             `${opts.type} requests need --verified-by NAME: who verified the requester is the subject`,
           );
         }
+        const verifiedBy = checkActorName(opts.verifiedBy, '--verified-by');
+        if (opts.requestId !== undefined) checkRequestId(opts.requestId, 'a request id (--request-id)');
+        const dataMap = context.dataMap(opts);
+        const given = opts.subject.map((argument) => ({
+          argument,
+          identity: parseIdentityArgument(dataMap, argument),
+        }));
         await context.withBackend(opts, async (opened) => {
-          const subject = opts.subject!.map((argument) =>
-            parseIdentityArgument(opened.deps.dataMap, argument),
-          );
           const input: SubmitRequestInput = {
             type: opts.type,
-            subject,
+            subject: given.map(({ identity }) => identity),
             jurisdiction: opts.jurisdiction,
             channel: opts.channel as SubmitRequestInput['channel'],
             verification: {
               method: opts.verification as NonNullable<SubmitRequestInput['verification']>['method'],
-              verifiedBy: opts.verifiedBy!,
+              verifiedBy,
             },
-            submittedBy: opts.verifiedBy!,
-            ...(opts.requestId ? { requestId: opts.requestId } : {}),
+            submittedBy: verifiedBy,
+            ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           };
           const { summary, outcome } = await opened.submit(input);
+          // The normalised identities only where the person who typed them reads: never in --json,
+          // a file or a pipe, which end up in logs.
+          const subjectLines = context.io.terminal === true ? describeSubject(given) : '';
           context.print(opts, { ...summary, outcome }, () =>
-            [submitNote(outcome, summary), describeRequest(summary)].filter(Boolean).join('\n'),
+            [submitNote(outcome, summary), describeRequest(summary), subjectLines].filter(Boolean).join('\n'),
           );
           if (summary.status === 'failed' || summary.status === 'rejected')
             context.exitCode = EXIT.requestFailed;
@@ -169,6 +173,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     .addHelpText('after', '\nExample:\n  lethe request retry 3f1c0e6e-… --by "J. Doe"')
     .action(async (requestId: string, opts: CommonOptions & { by: string }) => {
       checkRequestId(requestId);
+      checkActorName(opts.by, '--by');
       await context.withBackend(opts, async (opened) => {
         const summary = await opened.retry(requestId, opts.by);
         context.print(opts, summary, () => describeRequest(summary));
@@ -191,20 +196,62 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     )
     .action(async (requestId: string, opts: CommonOptions & { by: string; reason: string }) => {
       checkRequestId(requestId);
+      checkActorName(opts.by, '--by');
+      checkReasonText(opts.reason);
       await context.withBackend(opts, async (opened) => {
         const summary = await opened.close(requestId, opts.by, opts.reason);
         context.print(opts, summary, () => describeRequest(summary));
       });
     });
+
+  addReviewCommand(request, context);
 }
 
-/** Refuses what cannot be a request id before anything is opened. */
-function checkRequestId(requestId: string): void {
-  if (!requestIdSchema.safeParse(requestId).success) {
-    throw new UsageError(
-      `"${printable(requestId.slice(0, 80))}${requestId.length > 80 ? '…' : ''}" is not a request id: ids are 8 to 64 letters, digits, - or _ (see lethe request list)`,
+/**
+ * Adds `lethe request review`: staff decide, per store, about records only claimed links reached
+ * (values people typed) and the request runs on.
+ */
+function addReviewCommand(request: Command, context: CommandContext): void {
+  common(
+    request
+      .command('review')
+      .description(
+        'Decide about a pending-review request: include or exclude, per store, the records only claimed links reached, then run it on.',
+      )
+      .argument('<requestId>')
+      .option('--include <store...>', "stores whose waiting records are the subject's: export or erase them")
+      .option('--exclude <store...>', 'stores whose waiting records are left alone (reported as excluded)')
+      .requiredOption('--by <name>', 'who reviewed it (recorded in the audit log)')
+      .option('--note <text>', 'why, without naming anyone (kept in the audit log)'),
+    { target: true },
+  )
+    .addHelpText(
+      'after',
+      '\nEvery store the request waits for must be named once, with --include or --exclude (see lethe request status ID).\nExample:\n  lethe request review 3f1c0e6e-… --include call-recordings --exclude ad-events clickstream --by "J. Doe" --note "ticket 4711"',
+    )
+    .action(
+      async (
+        requestId: string,
+        opts: CommonOptions & { include?: string[]; exclude?: string[]; by: string; note?: string },
+      ) => {
+        checkRequestId(requestId);
+        if (!opts.include?.length && !opts.exclude?.length) {
+          throw new UsageError(
+            `decide the stores that wait: --include STORE... and/or --exclude STORE... (see lethe request status ${requestId})`,
+          );
+        }
+        await context.withBackend(opts, async (opened) => {
+          const summary = await opened.review(requestId, {
+            by: opts.by,
+            ...(opts.include ? { include: opts.include } : {}),
+            ...(opts.exclude ? { exclude: opts.exclude } : {}),
+            ...(opts.note === undefined ? {} : { note: opts.note }),
+          });
+          context.print(opts, summary, () => describeRequest(summary));
+          if (summary.status === 'failed') context.exitCode = EXIT.requestFailed;
+        });
+      },
     );
-  }
 }
 
 /** What submitting did, when it was not simply a new request run to its end. */

@@ -1,5 +1,7 @@
 import { type Command, Option } from 'commander';
 import { loadDataMap } from '../../datamap/load';
+import type { DataMap } from '../../datamap/schema';
+import { type LocalEnvironment, localDataMap, openLocalEnvironment } from '../../local/environment';
 import type { FaultInjector } from '../../local/execution';
 import { AwsBackend, type AwsBackendClients, type LetheBackend, LocalBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
@@ -13,6 +15,12 @@ export interface CliOptions {
   now?: () => Date;
   /** Tests only: the clients `--target aws` uses (default: the ambient AWS credentials and region). */
   awsClients?: AwsBackendClients;
+  /**
+   * Tests only: an open local backend that local commands on its state directory run on, and
+   * leave open. Opening one starts servers and takes most of a second; a test that runs a
+   * thousand commands against one state directory opens it once.
+   */
+  localBackend?: LocalBackend;
 }
 
 /** The options every command takes; `target` and `stack` where a command also runs on AWS. */
@@ -47,25 +55,43 @@ export interface CommandContext {
   exitCode: number;
   /** Prints `value` as JSON with --json, otherwise the text. */
   print(opts: CommonOptions, value: unknown, text: () => string): void;
+  /**
+   * The data map the command will run with, read without opening anything (no server starts,
+   * nothing is written): commands check their input against it first, so that input that cannot
+   * be right is refused before anything is opened.
+   */
+  dataMap(opts: CommonOptions): DataMap;
   /** Opens the backend the options name (local by default), runs `work` on it and closes it. */
   withBackend<T>(opts: CommonOptions, work: (backend: LetheBackend) => Promise<T>): Promise<T>;
+  /** Opens the local environment alone (no workflow), runs `work` on it and closes it. */
+  withEnvironment<T>(opts: CommonOptions, work: (env: LocalEnvironment) => Promise<T>): Promise<T>;
 }
 
 /** The context of one CLI run, writing to `io`. */
 export function createCommandContext(io: CliIo, options: CliOptions): CommandContext {
+  /** The test hook's backend, when the command runs on its state directory. */
+  const shared = (opts: CommonOptions): LocalBackend | undefined => {
+    const backend = options.localBackend;
+    if (!backend || opts.target === 'aws') return undefined;
+    // What opening checks before it starts anything, so that the hook refuses what opening refuses.
+    const { stateDir, dataMapPath } = localDataMap(localPaths(opts));
+    if (stateDir !== backend.env.stateDir || dataMapPath !== backend.env.dataMapPath) {
+      throw new Error(
+        `the shared test backend runs ${backend.env.stateDir} with ${backend.env.dataMapPath}, not ${stateDir} with ${dataMapPath}`,
+      );
+    }
+    return backend;
+  };
   const open = async (opts: CommonOptions): Promise<LetheBackend> => {
     if (opts.target === 'aws') {
-      if (!opts.datamap)
-        throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
       return AwsBackend.open({
         stackPrefix: opts.stack ?? 'Lethe',
-        dataMap: loadDataMap(opts.datamap),
+        dataMap: awsDataMap(opts),
         ...(options.awsClients ? { clients: options.awsClients } : {}),
       });
     }
     return LocalBackend.open({
-      ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
-      ...(opts.datamap ? { dataMapPath: opts.datamap } : {}),
+      ...localPaths(opts),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -74,7 +100,10 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     io,
     exitCode: EXIT.ok,
     print: (opts, value, text) => io.out(opts.json ? JSON.stringify(value, null, 2) : text()),
+    dataMap: (opts) => (opts.target === 'aws' ? awsDataMap(opts) : localDataMap(localPaths(opts)).dataMap),
     withBackend: async (opts, work) => {
+      const reused = shared(opts);
+      if (reused) return work(reused);
       const opened = await open(opts);
       try {
         return await work(opened);
@@ -82,5 +111,42 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
         await opened.dispose();
       }
     },
+    withEnvironment: async (opts, work) => {
+      const reused = shared(opts);
+      if (reused) return work(reused.env);
+      const env = await openLocalEnvironment(localPaths(opts));
+      try {
+        return await work(env);
+      } finally {
+        await env.close();
+      }
+    },
   };
+}
+
+/**
+ * --state-dir and --datamap as given. An empty one is refused: it would name the working
+ * directory, or be taken for no option at all and quietly use another data map.
+ */
+export function localPaths(opts: CommonOptions): { stateDir?: string; dataMapPath?: string } {
+  for (const [flag, value] of [
+    ['--state-dir', opts.stateDir],
+    ['--datamap', opts.datamap],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new UsageError(`${flag} is empty; give a path, or leave the option out for the default`);
+    }
+  }
+  return {
+    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    ...(opts.datamap !== undefined ? { dataMapPath: opts.datamap } : {}),
+  };
+}
+
+/** The data map of a deployed stack: given with --datamap, as the stack does not hold it. */
+function awsDataMap(opts: CommonOptions): DataMap {
+  localPaths(opts);
+  if (opts.datamap === undefined)
+    throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
+  return loadDataMap(opts.datamap);
 }

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { getStore } from '../../datamap/load';
 import type { SweepProgress } from '../../local/sweep-runner';
 import { NoRetentionRuleError } from '../../retention';
-import { EXIT, UsageError } from '../errors';
+import { EXIT } from '../errors';
 import { describeSweep } from '../format';
+import { checkNow } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** A store's progress so far: segment, pages and counts (in a dry run, what would be purged). */
@@ -34,27 +35,20 @@ export function addSweepCommand(program: Command, context: CommandContext): void
       '\nExamples:\n  lethe sweep --dry-run\n  lethe sweep --store ad-events --now 2026-11-01T03:00:00Z --json',
     )
     .action(async (opts: CommonOptions & { store?: string; dryRun?: boolean; now?: string }) => {
-      if (
-        opts.now !== undefined &&
-        (!/^\d{4}-\d{2}-\d{2}T/.test(opts.now) || Number.isNaN(Date.parse(opts.now)))
-      ) {
-        throw new UsageError(
-          `--now must be an ISO-8601 date and time such as 2026-11-01T03:00:00Z; got "${opts.now}"`,
-        );
+      const now = opts.now === undefined ? undefined : checkNow(opts.now);
+      if (opts.store !== undefined) {
+        const dataMap = context.dataMap(opts);
+        getStore(dataMap, opts.store);
+        const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
+        if (!retained.includes(opts.store)) throw new NoRetentionRuleError(opts.store, retained);
       }
       await context.withBackend(opts, async (opened) => {
-        const { dataMap } = opened.deps;
-        if (opts.store) {
-          getStore(dataMap, opts.store);
-          const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);
-          if (!retained.includes(opts.store)) throw new NoRetentionRuleError(opts.store, retained);
-        }
         const showProgress = !opts.json && context.io.progress !== undefined;
         const outcome = await opened.sweep(
           {
             dryRun: opts.dryRun ?? false,
-            ...(opts.now ? { now: opts.now } : {}),
-            ...(opts.store ? { storeId: opts.store } : {}),
+            ...(now ? { now } : {}),
+            ...(opts.store !== undefined ? { storeId: opts.store } : {}),
           },
           showProgress
             ? (progress) => context.io.progress?.(progressLine(progress, opts.dryRun ?? false), progress.done)

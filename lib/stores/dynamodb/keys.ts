@@ -8,6 +8,7 @@ import {
 import type { DataMap, DynamoLocateRule, DynamoStore, KeyAttribute } from '../../datamap/schema';
 import { UnsupportedStoreError } from '../errors';
 import type { ItemKey, LocatedItem, LocatedRecord } from '../types';
+import { holdsMaskedForm } from './masked-form';
 
 /**
  * Keys and values: DynamoDB items as plain JSON, keys as plain values and back, and the
@@ -194,7 +195,7 @@ export function linkValues(attribute: AttributeValue | undefined): string[] {
 /**
  * The identities an item holds in the attributes the store's locate rules and links read,
  * normalised, each with the spellings the item holds it in; values that are not valid identities
- * of their type are left out. Whose item it is, as far as the data map can tell: retention sweeps
+ * of their type, and attributes in their masked form, are left out. Whose item it is, as far as the data map can tell: retention sweeps
  * match it against subject holds.
  */
 export function itemIdentities(
@@ -209,6 +210,8 @@ export function itemIdentities(
   ];
   for (const source of sources) {
     const attribute = item[source.attribute];
+    // A masked attribute holds lethe's pseudonym, not the subject's identity.
+    if (holdsMaskedForm(store, source.attribute, attribute)) continue;
     const raw = attribute?.N !== undefined ? [attribute.N] : linkValues(attribute);
     for (const value of raw) {
       try {

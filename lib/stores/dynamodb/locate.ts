@@ -2,12 +2,14 @@ import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-
 import {
   type Identity,
   InvalidIdentityError,
+  identityKey,
   mergeIdentities,
   normaliseIdentity,
   spellingsOf,
 } from '../../datamap/identity';
 import type { DataMap, DynamoLocateRule, DynamoStore } from '../../datamap/schema';
 import { exemptionFor } from '../exemptions';
+import { claimedByOf, LinkEdges } from '../provenance';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
 import type { ItemKey, LocatedItem, LocateOptions, StoreClients, StoreLocation } from '../types';
 import {
@@ -24,6 +26,7 @@ import {
   ruleKeyType,
 } from './keys';
 import { isMaskedItem } from './mask';
+import { holdsMaskedForm } from './masked-form';
 import { BATCH_GET_LIMIT, batchGetChunk, type DynamoReadOptions } from './read';
 
 /** Every page of a Query, following LastEvaluatedKey; throttling is retried with backoff. */
@@ -46,6 +49,8 @@ interface Found {
   key: ItemKey;
   matched: LocatedItem['matched'];
   attributes: Item;
+  /** identityKey of every identity that found the item. */
+  finders: Set<string>;
 }
 
 /** What one locate call shares between its queries: the client, what to read, and what was found. */
@@ -66,6 +71,7 @@ async function queryRule(
   store: DynamoStore,
   rule: DynamoLocateRule,
   matched: Found['matched'],
+  finder: string,
   run: LocateRun,
 ): Promise<void> {
   const keyValue = identityKeyValue(ruleKeyType(store, rule), matched.value);
@@ -90,7 +96,9 @@ async function queryRule(
       for (const item of page) {
         const key = itemKeyOf(store, item);
         const id = keyId(store, key);
-        if (!run.found.has(id)) run.found.set(id, { key, matched, attributes: item });
+        const known = run.found.get(id);
+        if (known) known.finders.add(finder);
+        else run.found.set(id, { key, matched, attributes: item, finders: new Set([finder]) });
       }
     }
     return;
@@ -108,7 +116,9 @@ async function queryRule(
       if (!holdsValue(item[rule.attribute], matched.value)) continue;
       const key = itemKeyOf(store, item);
       const id = keyId(store, key);
-      if (!run.found.has(id)) run.found.set(id, { key, matched, attributes: item });
+      const known = run.found.get(id);
+      if (known) known.finders.add(finder);
+      else run.found.set(id, { key, matched, attributes: item, finders: new Set([finder]) });
     }
   };
   const keyProjection = projection(run.keyNames);
@@ -125,7 +135,14 @@ async function queryRule(
     for (const hit of page) {
       const key = itemKeyOf(store, hit);
       const id = keyId(store, key);
-      if (run.found.has(id) || pending.has(id)) continue;
+      const known = run.found.get(id);
+      if (known) {
+        // Read already, from the table: it counts as found by this identity too only if it holds the
+        // value (the index may be stale), since which identities found an item decides its trust.
+        if (holdsValue(known.attributes[rule.attribute], matched.value)) known.finders.add(finder);
+        continue;
+      }
+      if (pending.has(id)) continue;
       pending.set(id, keyToAttributes(store, key));
       if (pending.size >= BATCH_GET_LIMIT) await flush();
     }
@@ -142,7 +159,7 @@ async function queryRule(
  * (the spelling that found it). Exemptions are evaluated on each item; the store's links yield the
  * identities revealed (normalised, with the value as stored as a spelling; values that are not
  * valid identities of the linked type are skipped, since one malformed row must not stop a
- * request). Never scans.
+ * request, and so are links in their masked form). Never scans.
  * @param identities as resolveIdentities returns them: normalised, with their spellings
  * @param dataMap the identity types, to normalise revealed identities
  * @param options.spellingsOnly query only the identities' spellings, not their values (located before)
@@ -183,6 +200,7 @@ export async function locateInDynamoStore(
           store,
           rule,
           { identity: identity.type, attribute: rule.attribute, value: spelling },
+          identityKey(identity),
           run,
         );
       }
@@ -191,23 +209,31 @@ export async function locateInDynamoStore(
 
   const records: LocatedItem[] = [];
   const revealed: Identity[] = [];
+  const edges = new LinkEdges();
   let exempted = 0;
-  for (const { key, matched, attributes } of run.found.values()) {
+  for (const { key, matched, attributes, finders } of run.found.values()) {
     const exemption = exemptionFor(store, itemToJson(attributes));
     if (exemption) exempted += 1;
     const masked = maskFields.length > 0 && isMaskedItem(maskFields, attributes);
+    const claimedBy = claimedByOf(finders, options.claimed);
     records.push({
       kind: 'item',
       key,
       matched,
       ...(exemption ? { exemption } : {}),
       ...(masked ? { masked } : {}),
+      ...(claimedBy ? { claimedBy } : {}),
     });
     // Exempt items reveal identities too: they are still the subject's, and so is what they link to.
     for (const link of store.links) {
+      // A masked link holds lethe's pseudonym (hmac:…), not an identity: on a retry, the masked
+      // record located again must not add it to the subject's identities.
+      if (holdsMaskedForm(store, link.attribute, attributes[link.attribute])) continue;
       for (const raw of linkValues(attributes[link.attribute])) {
         try {
-          revealed.push(normaliseIdentity(dataMap, link.identity, raw));
+          const identity = normaliseIdentity(dataMap, link.identity, raw);
+          revealed.push(identity);
+          edges.add(finders, identity, link);
         } catch (error) {
           if (!(error instanceof InvalidIdentityError)) throw error;
         }
@@ -220,5 +246,6 @@ export async function locateInDynamoStore(
     located: records.length,
     exempted,
     revealed: mergeIdentities(revealed),
+    edges: edges.list(),
   };
 }

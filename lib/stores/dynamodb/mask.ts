@@ -12,6 +12,7 @@ import { UnsupportedStoreError } from '../errors';
 import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { Exemption, ItemKey } from '../types';
 import { attributeToJson, type Item, keyToAttributes } from './keys';
+import { isMaskedValue } from './masked-form';
 
 /**
  * Masking: the data map's mask rules applied to one item in place, conditional on what was read,
@@ -36,24 +37,6 @@ function maskedValue(field: MaskField, current: AttributeValue, hmacKey: Buffer)
       return { S: `hmac:${createHmac('sha256', hmacKey).update(digestInput(current)).digest('hex')}` };
     case 'fixed':
       return { S: field.value ?? '' };
-  }
-}
-
-const MASKED_HASH = /^sha256:[0-9a-f]{64}$/;
-const MASKED_HMAC = /^hmac:[0-9a-f]{64}$/;
-
-/** Whether an attribute already holds what the mask writes, so masking it again would change nothing (or hash a hash). */
-function isMaskedValue(field: MaskField, current: AttributeValue | undefined): boolean {
-  if (current === undefined) return true;
-  switch (field.with) {
-    case 'remove':
-      return false;
-    case 'hash':
-      return current.S !== undefined && MASKED_HASH.test(current.S);
-    case 'hmac':
-      return current.S !== undefined && MASKED_HMAC.test(current.S);
-    case 'fixed':
-      return current.S === (field.value ?? '');
   }
 }
 

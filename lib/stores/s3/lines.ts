@@ -16,6 +16,8 @@ export interface LineMatcher {
   field: string;
   prefix: string;
   values: Set<string>;
+  /** The values are those of identities reached only through claimed links (LocateOptions.claimed). */
+  claimed?: boolean;
 }
 
 /** A matcher per JSON-lines rule for which the subject has values of the rule's identity type. */
@@ -144,14 +146,21 @@ export function linkedIdentities(
   record: Record<string, unknown>,
   read: IdentityReader,
 ): Identity[] {
+  return store.links.flatMap((link) => identitiesOfLink(link, record, read));
+}
+
+/** The identities one link reveals in a line: its field's value, or each value of a list. */
+export function identitiesOfLink(
+  link: S3Store['links'][number],
+  record: Record<string, unknown>,
+  read: IdentityReader,
+): Identity[] {
+  if (!Object.hasOwn(record, link.attribute)) return [];
+  const raw = record[link.attribute];
   const found: Identity[] = [];
-  for (const link of store.links) {
-    if (!Object.hasOwn(record, link.attribute)) continue;
-    const raw = record[link.attribute];
-    for (const candidate of Array.isArray(raw) ? raw : [raw]) {
-      const identity = read(link.identity, candidate);
-      if (identity !== undefined) found.push(identity);
-    }
+  for (const candidate of Array.isArray(raw) ? raw : [raw]) {
+    const identity = read(link.identity, candidate);
+    if (identity !== undefined) found.push(identity);
   }
   return found;
 }

@@ -3,13 +3,15 @@ import { type Identity, identityKey, mergeIdentities, spellingsOf } from '../../
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { mapConcurrently } from '../concurrency';
 import { exemptionFor } from '../exemptions';
+import { claimedByOf, LinkEdges } from '../provenance';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../retry';
-import type { LocatedRecord, LocateOptions, StoreClients, StoreLocation } from '../types';
+import type { LocatedObject, LocatedRecord, LocateOptions, StoreClients, StoreLocation } from '../types';
 import {
   createIdentityReader,
   distinctPrefixes,
   firstPrefixOf,
   type IdentityReader,
+  identitiesOfLink,
   type LineMatcher,
   lineMatchersFor,
   linkedIdentities,
@@ -75,11 +77,14 @@ export async function locateInS3Store(
   let located = 0;
   let malformedLines = 0;
   const revealed: Identity[] = [];
+  const edges = new LinkEdges();
 
-  const seenObjects = new Set<string>();
+  /** Objects found so far, by key, with the identities that found them. */
+  const seenObjects = new Map<string, { record: LocatedObject; finders: Set<string> }>();
   for (const rule of prefixRules) {
     const listed = new Set<string>();
     for (const identity of subjectIdentities(dataMap, identities, rule.identity)) {
+      const finder = identityKey(identity);
       const spellings = options.spellingsOnly ? (identity.spellings ?? []) : spellingsOf(identity);
       // Only the normalised value must make a safe prefix (substitutePrefix refuses it otherwise).
       const values = spellings.filter((value) => value === identity.value || isSafePrefixValue(value));
@@ -88,23 +93,32 @@ export async function locateInS3Store(
         listed.add(prefix);
         for await (const object of listObjects(clients.s3, store.bucket, prefix)) {
           // S3 only returns keys under the prefix; the check costs nothing and guards a misbehaving endpoint.
-          if (!object.key.startsWith(prefix) || seenObjects.has(object.key) || isFolderMarker(object))
+          if (!object.key.startsWith(prefix) || isFolderMarker(object)) continue;
+          const seen = seenObjects.get(object.key);
+          if (seen) {
+            seen.finders.add(finder);
             continue;
-          seenObjects.add(object.key);
-          records.push({
+          }
+          const record: LocatedObject = {
             kind: 'object',
             key: object.key,
             size: object.size,
             ...(object.etag === undefined ? {} : { etag: object.etag }),
             ...(exemption ? { exemption } : {}),
-          });
+          };
+          seenObjects.set(object.key, { record, finders: new Set([finder]) });
+          records.push(record);
           located += 1;
         }
       }
     }
   }
+  for (const { record, finders } of seenObjects.values()) {
+    const claimedBy = claimedByOf(finders, options.claimed);
+    if (claimedBy) record.claimedBy = claimedBy;
+  }
 
-  const matchers = lineMatchersFor(lineRules, identities, dataMap);
+  const matchers = lineMatchersByTrust(lineRules, identities, dataMap, options.claimed);
   if (matchers.length > 0) {
     const read = createIdentityReader(dataMap);
     for (const prefix of distinctPrefixes(matchers)) {
@@ -122,10 +136,21 @@ export async function locateInS3Store(
           const key = keys[index];
           if (!scan || key === undefined) continue;
           malformedLines += scan.malformed;
-          revealed.push(...scan.revealed);
+          for (const found of scan.revealed) {
+            revealed.push(found.identity);
+            edges.add(found.finders, found.identity, found.link);
+          }
           for (const [matcherIndex, lineCount] of scan.lineCounts.entries()) {
             const matcher = matchers[matcherIndex];
             if (!matcher || lineCount === 0) continue;
+            const claimedBy = matcher.claimed
+              ? claimedByOf(
+                  [...(scan.claimedValues[matcherIndex] ?? [])].map((value) =>
+                    identityKey({ type: matcher.identity, value }),
+                  ),
+                  options.claimed,
+                )
+              : undefined;
             records.push({
               kind: 'lines',
               key,
@@ -137,6 +162,7 @@ export async function locateInS3Store(
                 values: [...matcher.values].sort(),
               },
               ...(exemption ? { exemption } : {}),
+              ...(claimedBy ? { claimedBy } : {}),
             });
             located += lineCount;
           }
@@ -151,8 +177,37 @@ export async function locateInS3Store(
     located,
     exempted: exemption ? located : 0,
     revealed: newToSubject(mergeIdentities(revealed), identities),
+    edges: edges.list(),
     malformedLines,
   };
+}
+
+/**
+ * The line matchers of the subject's identities: without claimed identities one per rule, as
+ * lineMatchersFor makes them; with some, those of the other identities first and then those of the
+ * claimed ones (marked `claimed`), so a line either finds counts as found by the others (a line
+ * belongs to the first matcher it matches) and the lines only claimed identities find are records
+ * of their own.
+ */
+function lineMatchersByTrust(
+  rules: Parameters<typeof lineMatchersFor>[0],
+  identities: Identity[],
+  dataMap: Pick<DataMap, 'identityTypes'>,
+  claimed: ReadonlyMap<string, string> | undefined,
+): LineMatcher[] {
+  if (!claimed || claimed.size === 0) return lineMatchersFor(rules, identities, dataMap);
+  const isClaimed = (identity: Identity) => claimed.has(identityKey(identity));
+  return [
+    ...lineMatchersFor(
+      rules,
+      identities.filter((identity) => !isClaimed(identity)),
+      dataMap,
+    ),
+    ...lineMatchersFor(rules, identities.filter(isClaimed), dataMap).map((matcher) => ({
+      ...matcher,
+      claimed: true,
+    })),
+  ];
 }
 
 /** The revealed identities the subject does not have yet, or not in every spelling revealed. */
@@ -202,8 +257,27 @@ interface ObjectScan {
   etag: string;
   /** Lines of the subject per matcher index. */
   lineCounts: number[];
+  /** For claimed matchers: the subject's (normalised) values their lines were found by. */
+  claimedValues: Set<string>[];
   malformed: number;
-  revealed: Identity[];
+  /** Identities the subject's lines reveal, with the link and the identities that found the line. */
+  revealed: { identity: Identity; link: S3Store['links'][number]; finders: string[] }[];
+}
+
+/** identityKey of each of the subject's identities a line holds in a matcher's field. */
+function lineFinders(
+  record: Record<string, unknown>,
+  matchers: readonly LineMatcher[],
+  normalise: ReturnType<typeof normaliserOf>,
+): string[] {
+  const finders = new Set<string>();
+  for (const matcher of matchers) {
+    if (!Object.hasOwn(record, matcher.field)) continue;
+    const value = normalise(matcher.identity, record[matcher.field]);
+    if (value !== undefined && matcher.values.has(value))
+      finders.add(identityKey({ type: matcher.identity, value }));
+  }
+  return [...finders];
 }
 
 /** Streams one JSON-lines object and counts the subject's lines; undefined when the object is gone. */
@@ -224,6 +298,7 @@ async function scanObject(
     const scan: ObjectScan = {
       etag: object.ETag ?? '',
       lineCounts: matchers.map(() => 0),
+      claimedValues: matchers.map(() => new Set<string>()),
       malformed: 0,
       revealed: [],
     };
@@ -244,7 +319,17 @@ async function scanObject(
       if (line.kind === 'malformed') scan.malformed += 1;
       if (line.kind !== 'record' || line.matcher < 0) continue;
       scan.lineCounts[line.matcher] = (scan.lineCounts[line.matcher] ?? 0) + 1;
-      scan.revealed.push(...linkedIdentities(store, line.record, read));
+      const matcher = active[line.matcher];
+      if (matcher?.claimed) {
+        const value = normalise(matcher.identity, line.record[matcher.field]);
+        if (value !== undefined) scan.claimedValues[line.matcher]?.add(value);
+      }
+      if (store.links.length === 0) continue;
+      const finders = lineFinders(line.record, active, normalise);
+      for (const link of store.links) {
+        for (const identity of identitiesOfLink(link, line.record, read))
+          scan.revealed.push({ identity, link, finders });
+      }
     }
     return scan;
   });

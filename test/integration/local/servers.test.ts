@@ -139,6 +139,48 @@ describe('local servers (in memory)', () => {
     await expect(stale).rejects.toBeInstanceOf(ConditionalCheckFailedException);
   });
 
+  it('compares lists and maps by value in a ConditionExpression, as DynamoDB does', async () => {
+    // prepare: a list, a map, and a list of maps and sets (dynalite compared these by reference)
+    const stored: Record<string, AttributeValue> = {
+      list: { L: [{ S: 'a' }, { N: '1' }] },
+      map: { M: { x: { S: 'a' }, y: { L: [{ BOOL: true }] } } },
+      nested: { L: [{ M: { tags: { SS: ['p', 'q'] } } }, { NULL: true }] },
+    };
+    await clients.dynamodb.send(
+      new PutItemCommand({ TableName: 'contacts', Item: { pk: { S: 'user#3' }, ...stored } }),
+    );
+    const setIf = (attribute: string, condition: string, value: AttributeValue) =>
+      clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: 'contacts',
+          Key: { pk: { S: 'user#3' } },
+          UpdateExpression: 'SET touched = :now',
+          ConditionExpression: `#a ${condition} :v`,
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':now': { S: `${attribute} ${condition}` }, ':v': value },
+        }),
+      );
+    const sameSetOtherOrder = { L: [{ M: { tags: { SS: ['q', 'p'] } } }, { NULL: true }] };
+
+    // act and assess: equal values (a set in another order too) pass, others fail
+    for (const [attribute, value] of [...Object.entries(stored), ['nested', sameSetOtherOrder] as const]) {
+      await expect(setIf(attribute, '=', value)).resolves.toBeDefined();
+      await expect(setIf(attribute, '<>', value)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    }
+    const different: [string, AttributeValue][] = [
+      ['list', { L: [{ S: 'a' }] }],
+      ['list', { L: [{ N: '1' }, { S: 'a' }] }],
+      ['list', { L: [{ S: 'a' }, { S: '1' }] }],
+      ['map', { M: { x: { S: 'a' } } }],
+      ['map', { M: { x: { S: 'a' }, y: { L: [{ BOOL: false }] } } }],
+      ['list', { SS: ['a', '1'] }],
+    ];
+    for (const [attribute, value] of different) {
+      await expect(setIf(attribute, '=', value)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+      await expect(setIf(attribute, '<>', value)).resolves.toBeDefined();
+    }
+  });
+
   it('queries a global secondary index', async () => {
     // prepare
     await clients.dynamodb.send(
@@ -404,7 +446,7 @@ describe('local servers with a state directory', () => {
       // act
       const contender = startLocalServers({ stateDir });
       // assess
-      await expect(contender).rejects.toThrow(/could not be opened/);
+      await expect(contender).rejects.toThrow(/cannot be opened, most likely because another lethe process/);
     } finally {
       await holder.stop();
     }

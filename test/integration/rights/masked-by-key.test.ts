@@ -36,7 +36,8 @@ stores:
       - { identity: email, index: byEmail, attribute: email }
       - { identity: memberId, attribute: memberId }
     links:
-      - { identity: memberId, attribute: memberId }
+      # the row's own key, assigned by the club: verified
+      - { identity: memberId, attribute: memberId, trust: verified }
     categories: [user.account, user.contact.email]
     purpose: Running the members' accounts
     lawfulBasis: contract

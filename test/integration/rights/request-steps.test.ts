@@ -8,6 +8,7 @@ import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/
 import { importSeed } from '../../../lib/local/import';
 import { createLogger } from '../../../lib/log';
 import type { ErasureCertificate } from '../../../lib/rights/confirm';
+import { reviewRequest } from '../../../lib/rights/lifecycle';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
 import { createRequestSteps } from '../../../lib/workflow/request-steps';
@@ -35,6 +36,11 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
   const logLines: string[] = [];
   const stepOutputs: unknown[] = [];
 
+  /**
+   * Runs the steps of one request in order. The example's links are claimed, so an attempt may
+   * pause for review: then staff include every waiting store (the seed says they are the
+   * subject's) and the next attempt runs from Verify, as `lethe request review` would start it.
+   */
   async function runSteps(requestId: string, type: 'access' | 'portability' | 'erasure') {
     const steps = createRequestSteps(env.deps);
     const record = async <T>(output: Promise<T>) => {
@@ -42,14 +48,28 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
       stepOutputs.push(value);
       return value;
     };
-    const verify = (await record(steps.verify({ requestId }))) as { outcome: string };
-    expect(verify.outcome).toBe('proceed');
-    const resolved = (await record(steps.resolve({ requestId }))) as { stores: string[] };
-    const located = [];
-    for (const storeId of resolved.stores) {
-      located.push((await record(steps.locateStore({ requestId, storeId }))) as Record<string, unknown>);
+    let located: Record<string, unknown>[] = [];
+    let attempt = 1;
+    for (; ; attempt += 1) {
+      const verify = (await record(steps.verify({ requestId, attempt }))) as { outcome: string };
+      expect(verify.outcome).toBe('proceed');
+      const resolved = (await record(steps.resolve({ requestId, attempt }))) as { stores: string[] };
+      located = [];
+      for (const storeId of resolved.stores) {
+        located.push((await record(steps.locateStore({ requestId, storeId }))) as Record<string, unknown>);
+      }
+      const review = (await record(steps.recordReview({ requestId, attempt, located }))) as {
+        paused: boolean;
+      };
+      if (!review.paused) break;
+      expect(attempt).toBe(1);
+      const waiting = (await getRequest(env.deps, requestId)).review?.stores ?? [];
+      await reviewRequest(env.deps, noExecution, requestId, {
+        include: waiting.map((store) => store.store),
+        by: 'privacy-desk',
+      });
     }
-    const state: Record<string, unknown> = { requestId, located };
+    const state: Record<string, unknown> = { requestId, attempt, located };
     if (type !== 'erasure') {
       state.export = await record(steps.exportPackage({ requestId, located }));
     } else {
@@ -57,14 +77,14 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
       for (const entry of located) {
         erased.push(
           await record(
-            steps.eraseStore({ requestId, storeId: entry.storeId, manifestKey: entry.manifestKey }),
+            steps.eraseStore({ requestId, attempt, storeId: entry.storeId, manifestKey: entry.manifestKey }),
           ),
         );
       }
       state.erased = erased;
     }
     await record(steps.confirm(state));
-    await record(steps.recordOutcome({ requestId }));
+    await record(steps.recordOutcome({ requestId, attempt }));
   }
 
   beforeAll(async () => {

@@ -14,6 +14,7 @@ import {
   type DynamoStore,
   getStore,
   type Identity,
+  identityKey,
   loadDataMap,
   normaliseIdentity,
 } from '../../../lib/datamap';
@@ -25,6 +26,7 @@ import {
   locateSubject,
   readRecords,
   resolveIdentities,
+  resolveIdentityGraph,
   TooManyIdentitiesError,
 } from '../../../lib/stores/index';
 import type { ExportedRecord, LocatedItem, StoreErasure, StoreLocation } from '../../../lib/stores/types';
@@ -348,6 +350,70 @@ describe('locate', () => {
     });
   });
 
+  it('marks an item only claimed identities found, never one another identity found too', async () => {
+    // prepare: carol's sales row holds her email and user id, her billing row only the email
+    const email = identity('email', 'carol@partner.test');
+    const userId = identity('userId', 'u-0000000c');
+    const claim = (claimed: Identity) => ({
+      claimed: new Map([[identityKey(claimed), `hs256:${claimed.type}`]]),
+    });
+    const marks = (location: StoreLocation) =>
+      Object.fromEntries(
+        location.records.map((record) => [(record as LocatedItem).key.contactId, record.claimedBy ?? null]),
+      );
+
+    // act
+    const userIdClaimed = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [userId, email],
+      clients,
+      claim(userId),
+    );
+    const emailClaimed = await locateInStore(
+      dataMap,
+      partnerContacts,
+      [userId, email],
+      clients,
+      claim(email),
+    );
+    const onlyClaimed = await locateInStore(dataMap, partnerContacts, [userId], clients, claim(userId));
+
+    // assess
+    expect(marks(userIdClaimed)).toEqual({ 'c-1': null, 'c-9': null });
+    expect(marks(emailClaimed)).toEqual({ 'c-1': null, 'c-9': ['hs256:email'] });
+    expect(marks(onlyClaimed)).toEqual({ 'c-1': ['hs256:userId'] });
+  });
+
+  it('tells which identity revealed which, through which link and at which trust', async () => {
+    // prepare
+    const email = identity('email', ADA.email);
+
+    // act
+    const graph = await resolveIdentityGraph(dynamoMap, [email], clients);
+
+    // assess: the inquiries' links are claimed in the example
+    const inquiryLinks = new Map(inquiries.links.map((link) => [link.identity, link]));
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        ...ADA.cookies.map((value) => ({
+          from: identityKey(email),
+          to: identityKey(identity('cookieId', value)),
+          link: inquiryLinks.get('cookieId'),
+          storeId: 'inquiries',
+        })),
+        {
+          from: identityKey(email),
+          to: identityKey(identity('phone', ADA.phone)),
+          link: inquiryLinks.get('phone'),
+          storeId: 'inquiries',
+        },
+      ]),
+    );
+    expect(graph.edges).toHaveLength(3);
+    expect(graph.edges.every((edge) => edge.link.trust === 'claimed')).toBe(true);
+  });
+
   it('follows links breadth-first: email → inquiries → cookie ids → ad events and conversions', async () => {
     // prepare
     const seedIdentities = [identity('email', ' Ada@Example.com ')];
@@ -481,7 +547,14 @@ describe('locate', () => {
       probe.remove,
     );
     // assess
-    expect(location).toEqual({ storeId: 'ad-events', records: [], located: 0, exempted: 0, revealed: [] });
+    expect(location).toEqual({
+      storeId: 'ad-events',
+      records: [],
+      located: 0,
+      exempted: 0,
+      revealed: [],
+      edges: [],
+    });
     expect(probe.counts).toEqual({});
   });
 
@@ -633,7 +706,7 @@ describe('spellings', () => {
     // and an inquiry of his is keyed by the trimmed spelling
     const linkingEmail: DynamoStore = {
       ...partnerContacts,
-      links: [...partnerContacts.links, { identity: 'email', attribute: 'email' }],
+      links: [...partnerContacts.links, { identity: 'email', attribute: 'email', trust: 'claimed' }],
     };
     const map: DataMap = {
       ...dynamoMap,
@@ -854,6 +927,64 @@ describe('erase', () => {
     expect(Item?.email).toEqual(S(expectedHash));
     expect(Item?.name).toEqual(S('Dan Example'));
     expectOnlyChanged(before, await snapshot(), new Set(['partner-contacts|p-1|c-2']));
+  });
+
+  /** Inquiries masked instead of deleted: cookie ids by hmac, the phone as `phone` says. */
+  const inquiriesMasked = (phone: 'remove' | 'hash'): DynamoStore => ({
+    ...inquiries,
+    erase: {
+      action: 'mask',
+      fields: [
+        { attribute: 'cookieIds', with: 'hmac' },
+        { attribute: 'phone', with: phone },
+      ],
+    },
+  });
+
+  it('masks a list and a string set of cookie ids with hmac (the update is conditional on the list as read)', async () => {
+    // prepare: inquiries masked instead of deleted; Ada's rows hold her cookie ids as a set and as a list
+    const masking = inquiriesMasked('remove');
+    const before = await snapshot();
+    const location = await locateInStore(dataMap, masking, [identity('email', ADA.email)], clients);
+
+    // act
+    const outcome = await eraseInDynamoStore(masking, location.records, clients, {
+      hmacKey: HMAC_KEY,
+      retry: FAST_RETRY,
+    });
+
+    // assess: both masked (a list compared by reference would never pass the condition)
+    expect(outcome).toMatchObject({ masked: 2, failed: 0, skipped: 0 });
+    const after = await snapshot();
+    const rows = [...after.entries()].filter(([id]) => id.startsWith(`inquiries|${ADA.email}|`));
+    expect(rows).toHaveLength(2);
+    for (const [, item] of rows) {
+      expect(item.cookieIds?.S).toMatch(/^hmac:[0-9a-f]{64}$/);
+      expect(item.phone).toBeUndefined();
+    }
+    expectOnlyChanged(before, after, new Set(rows.map(([id]) => id)));
+  });
+
+  it('reveals no identity from a masked link, even where the masked form would be a valid identity', async () => {
+    // prepare: cookie ids without a pattern, so "hmac:<hex>" is a valid cookie id; Ada's inquiries masked
+    const patternless: DataMap = {
+      ...dynamoMap,
+      identityTypes: { ...dynamoMap.identityTypes, cookieId: { normalise: 'opaque', caseSensitive: false } },
+    };
+    const masking = inquiriesMasked('hash');
+    const ada = [identity('email', ADA.email)];
+    const first = await locateInStore(patternless, masking, ada, clients);
+    // (without a pattern, the seed's "not-a-cookie" is a cookie id too)
+    expect(first.revealed.filter((revealed) => revealed.type === 'cookieId')).toHaveLength(3);
+    await eraseInDynamoStore(masking, first.records, clients, { hmacKey: HMAC_KEY, retry: FAST_RETRY });
+
+    // act: locate again, as a retry does (the table key still finds the masked rows)
+    const again = await locateInStore(patternless, masking, ada, clients);
+
+    // assess: the rows are found, masked, and their hmac and sha256 values reveal nothing
+    expect(again.records).toHaveLength(2);
+    expect(again.records.every((record) => record.kind === 'item' && record.masked)).toBe(true);
+    expect(again.revealed).toStrictEqual([]);
   });
 
   it('skips, and counts as not ours, an item whose matched attribute changed after locating', async () => {

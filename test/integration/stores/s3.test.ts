@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
-import { type Identity, normaliseIdentity } from '../../../lib/datamap/identity';
+import { type Identity, identityKey, normaliseIdentity } from '../../../lib/datamap/identity';
 import { getStore, loadDataMap } from '../../../lib/datamap/load';
 import type { DataMap, S3Store } from '../../../lib/datamap/schema';
 import {
@@ -398,7 +398,10 @@ describe('S3 store adapter against s3rver', () => {
 
     it('reveals linked identities from the subject’s lines only, normalised, with the spelling the line holds', async () => {
       // prepare: the example store declares no links; a variant following a phone field does
-      const linking: S3Store = { ...clickstream, links: [{ identity: 'phone', attribute: 'phone' }] };
+      const linking: S3Store = {
+        ...clickstream,
+        links: [{ identity: 'phone', attribute: 'phone', trust: 'claimed' }],
+      };
       // act
       const forA = await locateInS3Store(linking, [cookie(COOKIE_A)], clients, dataMap);
       const forD = await locateInS3Store(linking, [cookie(COOKIE_D)], clients, dataMap);
@@ -407,6 +410,65 @@ describe('S3 store adapter against s3rver', () => {
         { type: 'phone', value: '+49305550001', spellings: ['+49 30 555 0001'] },
       ]);
       expect(forD.revealed).toEqual([]);
+    });
+  });
+
+  describe('locate with claimed identities', () => {
+    const claim = (...claimed: Identity[]) => ({
+      claimed: new Map(claimed.map((identity) => [identityKey(identity), `hs256:${identity.value}`])),
+    });
+    const linesByKey = (records: LocatedLines[]) =>
+      Object.fromEntries(records.map((record) => [record.key, record.lineCount]));
+
+    it('marks the objects of a folder only a claimed identity found', async () => {
+      // act
+      const claimed = await locateInS3Store(calls, [phone(PHONE)], clients, dataMap, claim(phone(PHONE)));
+      const verified = await locateInS3Store(
+        calls,
+        [phone(PHONE)],
+        clients,
+        dataMap,
+        claim(phone(BIG_PHONE)),
+      );
+
+      // assess
+      expect(claimed.records.map((record) => record.claimedBy)).toEqual([
+        [`hs256:${PHONE}`],
+        [`hs256:${PHONE}`],
+      ]);
+      expect(verified.records.map((record) => record.claimedBy)).toEqual([undefined, undefined]);
+    });
+
+    it('makes the lines only a claimed identity finds records of their own, and leaves the others unmarked', async () => {
+      // prepare: what each cookie finds alone
+      const alone = async (value: string) =>
+        linesByKey(
+          (await locateInS3Store(clickstream, [cookie(value)], clients, dataMap)).records as LocatedLines[],
+        );
+      const [linesOfA, linesOfB] = [await alone(COOKIE_A), await alone(COOKIE_B)];
+
+      // act
+      const location = await locateInS3Store(
+        clickstream,
+        [cookie(COOKIE_A), cookie(COOKIE_B)],
+        clients,
+        dataMap,
+        claim(cookie(COOKIE_B)),
+      );
+
+      // assess
+      const records = location.records as LocatedLines[];
+      const unmarked = records.filter((record) => !record.claimedBy);
+      const marked = records.filter((record) => record.claimedBy);
+      expect(Object.keys(linesOfB).length).toBeGreaterThan(0);
+      expect(linesByKey(unmarked)).toEqual(linesOfA);
+      expect(linesByKey(marked)).toEqual(linesOfB);
+      for (const record of marked) {
+        expect(record).toMatchObject({ claimedBy: [`hs256:${COOKIE_B}`], matched: { values: [COOKIE_B] } });
+      }
+      expect(location.located).toBe(
+        [...Object.values(linesOfA), ...Object.values(linesOfB)].reduce((sum, count) => sum + count, 0),
+      );
     });
   });
 
@@ -487,7 +549,10 @@ describe('S3 store adapter against s3rver', () => {
 
     it('reveals an identity the subject has when a line spells it in a way not known yet', async () => {
       // prepare
-      const linking: S3Store = { ...clickstream, links: [{ identity: 'phone', attribute: 'phone' }] };
+      const linking: S3Store = {
+        ...clickstream,
+        links: [{ identity: 'phone', attribute: 'phone', trust: 'claimed' }],
+      };
       const known = normaliseIdentity(dataMap, 'phone', '+49 30 555 0001');
       // act
       const unspelt = await locateInS3Store(

@@ -328,6 +328,20 @@ describe('parseDataMap: cross-field rules', () => {
       fix: 'the fixed value is itself a valid phone identity',
     },
     {
+      rule: 'an exemption is met by the fixed value a mask writes',
+      source: edit('{ attribute: title, with: remove }', '{ attribute: role, with: fixed, value: billing }'),
+      path: `${store('partner-contacts')}.exemptions[0].when`,
+      at: 'when: { attribute: role, equals: billing }',
+      fix: 'erase masks "role" with fixed, and a record so masked meets this exemption: the records erasure masks would be called exempt when located again; decide the exemption on an attribute the mask leaves alone, or mask "role" another way',
+    },
+    {
+      rule: 'an exemption for records without an attribute that a mask removes',
+      source: edit('when: { attribute: role, equals: billing }', 'when: { attribute: title, exists: false }'),
+      path: `${store('partner-contacts')}.exemptions[0].when`,
+      at: 'when: { attribute: title, exists: false }',
+      fix: 'erase masks "title" with remove, and a record so masked meets this exemption',
+    },
+    {
       rule: 'a per-subject S3 store is masked',
       source: edit(
         '    erase: { action: delete }\n    retention:\n      period: P6M',
@@ -514,8 +528,8 @@ describe('parseDataMap: cross-field rules', () => {
     expect(error.name).toBe('DataMapError');
     expect(error.file).toBe(FILE);
     expect(error.issues).toContainEqual(expected);
-    expect(error.message).toContain(`Invalid data map ${FILE}:`);
-    expect(error.message).toContain(`  - ${path} (line ${expected.line}): ${fix}`);
+    expect(error.message).toContain(`Invalid data map ${FILE}: `);
+    expect(error.message).toContain(`${path} (line ${expected.line}): ${fix}`);
   });
 
   it('lists every issue in one error', () => {
@@ -740,7 +754,7 @@ describe('parseDataMap: schema rules', () => {
     // assess
     expect(error.file).toBe(FILE);
     expect(error.issues).toContainEqual({ path, line, message: expect.stringContaining(fix) });
-    expect(error.message).toContain(`  - ${path} (line ${line}): `);
+    expect(error.message).toContain(`${path} (line ${line}): `);
   });
 });
 
@@ -764,7 +778,38 @@ describe('parseDataMap and loadDataMap: the file itself', () => {
       },
     ]);
     expect(error.message).toBe(
-      `Invalid data map ${FILE}:\n  - (root) (line ${lineOf(source, 'purpose: "Answering')}): YAML syntax: Missing closing "quote`,
+      `Invalid data map ${FILE}: (line ${lineOf(source, 'purpose: "Answering')}): YAML syntax: Missing closing "quote`,
+    );
+  });
+
+  it('says on its first line how many problems there are and what to do, then one line for each', () => {
+    // prepare: two problems in one file
+    const source = edit('period: P13M', 'period: P13').replace('version: 1', 'version: 2');
+
+    // act
+    const error = rejection(source);
+
+    // assess
+    expect(error.issues).toHaveLength(2);
+    expect(error.summary).toBe(
+      `Invalid data map ${FILE}: 2 problems, each listed below with its path, line and fix; correct them all and run again`,
+    );
+    expect(error.details).toEqual(
+      error.issues.map((issue) => `  - ${issue.path} (line ${issue.line}): ${issue.message}`),
+    );
+    expect(error.message).toBe([error.summary, ...error.details].join('\n'));
+  });
+
+  it('says a single problem on one line, with its fix', () => {
+    // act
+    const error = rejection(edit('period: P13M', 'period: P13'));
+
+    // assess
+    expect(error.details).toEqual([]);
+    expect(error.message).toBe(error.summary);
+    expect(error.message).not.toContain('\n');
+    expect(error.summary).toMatch(
+      new RegExp(`^Invalid data map ${FILE}: .*retention\\.period \\(line \\d+\\): `),
     );
   });
 
@@ -873,7 +918,7 @@ describe('parseDataMap and loadDataMap: the file itself', () => {
       // assess
       expect(act).toThrow(DataMapError);
       expect(act).toThrow(
-        `Invalid data map ${file}:\n  - (root): file not found: pass an existing data map, e.g. --datamap examples/adtech/datamap.yaml`,
+        `Invalid data map ${file}: file not found: pass an existing data map, e.g. --datamap examples/adtech/datamap.yaml`,
       );
     });
 
@@ -898,7 +943,7 @@ describe('parseDataMap and loadDataMap: the file itself', () => {
 
       // assess
       expect(act).toThrow(
-        `Invalid data map ${file}:\n  - ${store('ad-events')}.retention.period (line ${lineOf(EXAMPLE, 'period: P13M')}): `,
+        `Invalid data map ${file}: ${store('ad-events')}.retention.period (line ${lineOf(EXAMPLE, 'period: P13M')}): `,
       );
     });
   });
@@ -989,7 +1034,7 @@ describe('parseDataMap: robustness', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(DataMapError);
       const dataMapError = error as DataMapError;
-      expect(dataMapError.message.startsWith(`Invalid data map ${FILE}:\n`)).toBe(true);
+      expect(dataMapError.message.startsWith(`Invalid data map ${FILE}: `)).toBe(true);
       expect(dataMapError.issues.length).toBeGreaterThan(0);
       for (const issue of dataMapError.issues) {
         expect(typeof issue.message).toBe('string');

@@ -28,7 +28,10 @@ describe('retainedKeyAttributes: what a masked record keeps of the subject', () 
   it('names a sort key that a link reads', () => {
     // prepare
     const loyalty = dynamo(shop, 'loyalty');
-    const linked = { ...loyalty, links: [{ identity: 'customerId', attribute: 'entryId' }] };
+    const linked = {
+      ...loyalty,
+      links: [{ identity: 'customerId', attribute: 'entryId', trust: 'verified' as const }],
+    };
 
     // act
     const retained = retainedKeyAttributes(linked);

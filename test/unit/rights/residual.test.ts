@@ -102,3 +102,19 @@ describe('retainedAttributes: what the certificate says a masked record keeps', 
     ]);
   });
 });
+
+describe('residualCount: records only claimed links reached', () => {
+  it('counts them only when staff included the store in review', () => {
+    // prepare: the request never set out to erase what waited for review or was excluded
+    const records = [item('e1'), item('e2', { claimedBy: ['hs256:phone'] })];
+
+    // act
+    const residual = [
+      residualCount(customers, records),
+      residualCount(customers, records, { includeClaimed: true }),
+    ];
+
+    // assess
+    expect(residual).toEqual([1, 2]);
+  });
+});

@@ -88,6 +88,7 @@ describe('summariseRequest', () => {
       reason: 'subject asked twice',
       attempt: 2,
       duplicateOf: 'req-2026-0000',
+      review: null,
       caveats: [],
     });
   });
@@ -184,7 +185,58 @@ describe('summariseRequest', () => {
       reason: null,
       attempt: 1,
       duplicateOf: null,
+      review: null,
       caveats: [],
+    });
+  });
+
+  it('shows what waits for review, and the command that decides it, only while the request waits', () => {
+    // prepare: a request paused for review, then the same after staff decided
+    const path = {
+      from: { identity: 'email', hash: `hs256:${'1'.repeat(64)}` },
+      steps: [
+        {
+          store: 'inquiries',
+          attribute: 'phone',
+          identity: 'phone',
+          hash: `hs256:${'2'.repeat(64)}`,
+          trust: 'claimed' as const,
+        },
+      ],
+    };
+    const waiting: RequestRecord = {
+      ...bareRecord(),
+      status: 'pending-review',
+      review: {
+        attempt: 1,
+        requestedAt: '2026-03-01T12:01:00.000Z',
+        stores: [{ store: 'call-recordings', records: 3, paths: [path] }],
+      },
+    };
+    const decision = {
+      store: 'call-recordings',
+      decision: 'exclude' as const,
+      by: 'J. Doe',
+      at: '2026-03-02T09:00:00.000Z',
+      attempt: 1,
+    };
+    const decided: RequestRecord = { ...waiting, status: 'completed', reviewDecisions: [decision] };
+
+    // act
+    const whileWaiting = summariseRequest(waiting);
+    const afterwards = summariseRequest(decided);
+
+    // assess
+    expect(whileWaiting.review).toStrictEqual({
+      stores: [{ store: 'call-recordings', records: 3, paths: [path] }],
+      decisions: [],
+      command:
+        'lethe request review req-2026-0002 --include STORE... --exclude STORE... --by NAME [--note TEXT]',
+    });
+    expect(afterwards.review).toStrictEqual({
+      stores: [{ store: 'call-recordings', records: 3, paths: [path] }],
+      decisions: [decision],
+      command: null,
     });
   });
 

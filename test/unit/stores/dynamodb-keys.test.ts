@@ -91,6 +91,33 @@ describe('values and keys', () => {
     expect(attributes.length).toBeGreaterThan(0);
     expect(found).toEqual([{ type: 'email', value: 'ann@example.com', spellings: ['Ann@Example.COM'] }]);
   });
+
+  it('reads no identity from an attribute in its masked form, even where that form is a valid identity', () => {
+    // Prepare: a device id type with no pattern (so "hmac:<hex>" is a valid one), masked with hmac in one store
+    const devices = {
+      ...dataMap,
+      identityTypes: {
+        ...dataMap.identityTypes,
+        deviceId: { normalise: 'opaque' as const, caseSensitive: true },
+      },
+    };
+    const masking: DynamoStore = {
+      ...inquiries,
+      links: [{ identity: 'deviceId', attribute: 'devices' }],
+      erase: { action: 'mask', fields: [{ attribute: 'devices', with: 'hmac' }] },
+    } as DynamoStore;
+    const deleting: DynamoStore = { ...masking, erase: { action: 'delete' } };
+    const pseudonym = { S: `hmac:${'c'.repeat(64)}` };
+
+    // Act + Assess: masked in the masking store; the same value in a store that never masks is read
+    expect(itemIdentities(masking, { devices: pseudonym }, devices)).toEqual([]);
+    expect(itemIdentities(masking, { devices: { S: 'dev-1' } }, devices)).toEqual([
+      { type: 'deviceId', value: 'dev-1' },
+    ]);
+    expect(itemIdentities(deleting, { devices: pseudonym }, devices)).toEqual([
+      { type: 'deviceId', value: pseudonym.S },
+    ]);
+  });
 });
 
 describe('masks', () => {
