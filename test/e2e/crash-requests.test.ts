@@ -52,8 +52,11 @@ import { unzip } from '../helpers/zip';
  */
 
 const TRIALS = Number(process.env.LETHE_CRASH_TRIALS ?? 30);
-/** Fixed, so that CI runs the same trials every time; LETHE_CRASH_SEED searches elsewhere. */
-const SEED = Number(process.env.LETHE_CRASH_SEED ?? 20261203);
+/**
+ * Fixed, so that CI runs the same trials every time (seven of them kill an erasure in
+ * EraseStores); LETHE_CRASH_SEED searches elsewhere.
+ */
+const SEED = Number(process.env.LETHE_CRASH_SEED ?? 312);
 const ONLY = process.env.LETHE_CRASH_TRIAL === undefined ? undefined : Number(process.env.LETHE_CRASH_TRIAL);
 const VERBOSE = process.env.LETHE_CRASH_VERBOSE === '1';
 const REPLAY = `LETHE_CRASH_SEED=${SEED} npx jest test/e2e/crash-requests.test.ts`;
