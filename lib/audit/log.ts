@@ -196,3 +196,36 @@ export async function readAuditEvents(
   }
   return events;
 }
+
+/**
+ * Whether an event of `type` for `requestId` was appended at or after `since`: the log is read
+ * backwards from its newest event until one older than `since`, so the cost follows what was
+ * appended since, not the log. For a step that must audit once but may have been cut off between
+ * appending its event and noting that it did.
+ */
+export async function auditedSince(
+  deps: Pick<AuditDeps, 'doc' | 'auditTable'>,
+  match: { requestId: string; type: AuditEventType; since: string },
+): Promise<boolean> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.auditTable,
+        KeyConditionExpression: '#stream = :stream',
+        ExpressionAttributeNames: { '#stream': 'stream' },
+        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: 100,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const event of (page.Items ?? []) as AuditEvent[]) {
+      if (event.at < match.since) return false;
+      if (event.requestId === match.requestId && event.type === match.type) return true;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return false;
+}

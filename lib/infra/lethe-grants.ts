@@ -58,18 +58,22 @@ const SWEEP_RECORDER: OwnAccess = {
  */
 export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   intake: {
-    requests: ['GetItem', 'PutItem'],
+    // Update/Delete and manifests: a request submitted again whose end was cut short is ended
+    // (its record's mark, locks and manifests; see settleEndedRequest).
+    requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     audit: true,
-    manifests: [],
+    manifests: ['delete'],
     exports: [],
     hmacKeys: true,
     holds: false,
   },
   verify: {
     requests: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
-    // request.failed, when it finds the request holding a subject's lock dead
+    // request.failed, when it finds the request holding a subject's lock dead; request.received of
+    // a request whose submitting process died; the end of a request holding the subject whose end
+    // was cut short, with its manifests (see settleEndedRequest)
     audit: true,
-    manifests: [],
+    manifests: ['delete'],
     exports: [],
     hmacKeys: true,
     holds: false,

@@ -22,10 +22,12 @@ interface DynaliteDb {
 }
 
 const EQUALITY_SHIM_MARK = Symbol.for('lethe.local.dynaliteCollectionEqualityShim');
+const ATOMIC_WRITE_SHIM_MARK = Symbol.for('lethe.local.dynaliteAtomicItemWriteShim');
 
 /** Installs every shim; idempotent. */
 export function installDynaliteShims(): void {
   installCollectionEqualityShim();
+  installAtomicItemWriteShim();
 }
 
 /** Whether two numbers in DynamoDB's decimal text are the same number ("1" and "1.0" are). */
@@ -123,5 +125,123 @@ function installCollectionEqualityShim(): void {
     if (!condition) return original(data, existingItem);
     const expression = decideCollectionComparisons(db, condition.expression, existingItem ?? {});
     return original({ ...data, _condition: { ...condition, expression } }, existingItem);
+  };
+}
+
+/** One write of a LevelDB batch, with the key as dynalite stores it (prefixed by table or index). */
+interface LevelOperation {
+  type: 'put' | 'del';
+  key: string;
+  value?: unknown;
+}
+
+type Callback = (err?: Error | null) => void;
+
+/** dynalite's view of one table's items: keys without the table's prefix. */
+interface ItemDb {
+  put(key: string, value: unknown, callback: Callback): void;
+  del(key: string, callback: Callback): void;
+  [ATOMIC_WRITE_SHIM_MARK]?: { pending?: LevelOperation[] };
+}
+
+interface DynaliteStore {
+  db: { batch(operations: LevelOperation[], callback: Callback): void };
+  getItemDb(tableName: string): ItemDb;
+}
+
+interface DynaliteTable {
+  TableName: string;
+  LocalSecondaryIndexes?: unknown[];
+  GlobalSecondaryIndexes?: unknown[];
+}
+
+interface IndexActions {
+  puts: { index: string; key: string; item: WireItem }[];
+  deletes: { index: string; key: string }[];
+}
+
+interface DynaliteIndexDb {
+  updateIndexes(
+    store: DynaliteStore,
+    table: DynaliteTable,
+    existingItem: WireItem | undefined,
+    item: WireItem | null,
+    callback: Callback,
+  ): void;
+  getIndexActions(
+    indexes: unknown[],
+    existingItem: WireItem | undefined,
+    item: WireItem | null,
+    table: DynaliteTable,
+  ): IndexActions;
+  [ATOMIC_WRITE_SHIM_MARK]?: true;
+}
+
+/**
+ * The table's item view, made to write an item together with the index changes waiting for it
+ * (set by updateIndexes just before) in one LevelDB batch.
+ */
+function atomicItemDb(store: DynaliteStore, tableName: string): ItemDb {
+  const itemDb = store.getItemDb(tableName);
+  if (itemDb[ATOMIC_WRITE_SHIM_MARK]) return itemDb;
+  const slot: { pending?: LevelOperation[] } = {};
+  itemDb[ATOMIC_WRITE_SHIM_MARK] = slot;
+  // dynalite keeps a table's items under `item-<table>~` in its one LevelDB (getItemDb).
+  const itemKey = (key: string) => `item-${tableName}~${key}`;
+  const put = itemDb.put.bind(itemDb);
+  const del = itemDb.del.bind(itemDb);
+  itemDb.put = (key, value, callback) => {
+    const pending = slot.pending;
+    slot.pending = undefined;
+    if (!pending) return put(key, value, callback);
+    store.db.batch([...pending, { type: 'put', key: itemKey(key), value }], callback);
+  };
+  itemDb.del = (key, callback) => {
+    const pending = slot.pending;
+    slot.pending = undefined;
+    if (!pending) return del(key, callback);
+    store.db.batch([...pending, { type: 'del', key: itemKey(key) }], callback);
+  };
+  return itemDb;
+}
+
+/**
+ * dynalite writes an item's secondary index entries and then the item, as separate LevelDB
+ * writes (PutItem, UpdateItem, DeleteItem and each item of a BatchWriteItem). DynamoDB changes an
+ * item and its indexes together. Locally the server runs in the CLI's process, so a process killed
+ * between the two writes left an erased item whose index entries were gone: still in the table
+ * with the subject's values, and never found again by a locate through that index, so a request
+ * could say completed while a record of the subject was left. Here the index changes wait for the
+ * item's own write (each of those actions makes it right after updateIndexes, within the item's
+ * lock), and all of them go to LevelDB in one batch: all or nothing.
+ */
+function installAtomicItemWriteShim(): void {
+  const db = createRequire(require.resolve('dynalite'))('./db') as DynaliteIndexDb;
+  if (db[ATOMIC_WRITE_SHIM_MARK]) return;
+  db[ATOMIC_WRITE_SHIM_MARK] = true;
+  db.updateIndexes = (store, table, existingItem, item, callback) => {
+    if (!existingItem && !item) return callback();
+    const operations: LevelOperation[] = [];
+    for (const indexType of ['Local', 'Global'] as const) {
+      const indexes = table[`${indexType}SecondaryIndexes`] ?? [];
+      const actions = db.getIndexActions(indexes, existingItem, item, table);
+      // dynalite keeps an index's entries under `index-<local|global>~<table>~<index>~` (getIndexDb).
+      const prefix = (index: string) => `index-${indexType.toLowerCase()}~${table.TableName}~${index}~`;
+      for (const { index, key } of actions.deletes)
+        operations.push({ type: 'del', key: prefix(index) + key });
+      for (const { index, key, item: entry } of actions.puts)
+        operations.push({ type: 'put', key: prefix(index) + key, value: entry });
+    }
+    const slot = atomicItemDb(store, table.TableName)[ATOMIC_WRITE_SHIM_MARK]!;
+    slot.pending = operations;
+    try {
+      callback();
+    } finally {
+      // The caller wrote no item right away (no dynalite action does that): the index changes go alone.
+      if (slot.pending === operations) {
+        slot.pending = undefined;
+        if (operations.length > 0) store.db.batch(operations, () => {});
+      }
+    }
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadDataMap } from '../datamap/load';
@@ -51,6 +51,9 @@ interface LocalKeys {
   mask: string;
 }
 
+/** In the state directory while deleted values may still be in the DynamoDB store's files. */
+const COMPACTION_PENDING_FILE = 'compaction-pending';
+
 export interface LocalEnvironment {
   stateDir: string;
   dataMapPath: string;
@@ -61,7 +64,9 @@ export interface LocalEnvironment {
   executionsDir: string;
   /**
    * Asks `close` to compact the DynamoDB store once the servers have stopped, so that values deleted
-   * by this process (erased records, identities a finished request dropped) leave its files.
+   * by this process (erased records, identities a finished request dropped) leave its files. Call
+   * it before deleting: the wish is kept in the state directory until a compaction has run, so when
+   * the process dies first, the next command that opens the directory compacts it on close.
    */
   compactOnClose(): void;
   close(): Promise<void>;
@@ -258,7 +263,8 @@ export async function openLocalEnvironment(
       }),
     ...(options.retry ? { retry: options.retry } : {}),
   });
-  let compact = false;
+  const compactionPending = join(stateDir, COMPACTION_PENDING_FILE);
+  let compact = existsSync(compactionPending);
   return {
     stateDir,
     dataMapPath,
@@ -267,6 +273,7 @@ export async function openLocalEnvironment(
     deps,
     executionsDir,
     compactOnClose: () => {
+      if (!compact) writeFileSync(compactionPending, '');
       compact = true;
     },
     close: async () => {
@@ -274,7 +281,10 @@ export async function openLocalEnvironment(
       clients.s3.destroy();
       try {
         await servers.stop();
-        if (compact) await compactDynamoStore(join(stateDir, 'dynamodb'));
+        if (compact) {
+          await compactDynamoStore(join(stateDir, 'dynamodb'));
+          rmSync(compactionPending, { force: true });
+        }
       } finally {
         openStateDirs.delete(stateDir);
       }

@@ -81,6 +81,9 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
   }
 
   private async run(requestId: string, attempt: number, executionId: string, file: string): Promise<void> {
+    // What the request deletes (records, its own identities) lingers in LevelDB's files until
+    // compacted: asked for before the first deletion, so that a kill cannot skip it.
+    this.env.compactOnClose();
     // Faults run inside the steps, so an injected error is redacted as a step's own would be.
     const steps = createRequestSteps(
       { ...this.env.deps, executions: this },
@@ -99,7 +102,5 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
       ),
     });
     // A failed execution is in its history (ExecutionFailed) and in the request record.
-    // What the request deleted (records, its own identities) lingers in LevelDB's files until compacted.
-    this.env.compactOnClose();
   }
 }

@@ -105,6 +105,9 @@ export class LocalSweepRunner {
       ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),
     };
 
+    // Purged and anonymised values linger in LevelDB's files until compacted (a dry run changes
+    // nothing): asked for before the first purge, so that a kill cannot skip it.
+    if (!executionInput.dryRun) this.env.compactOnClose();
     const steps = createSweepSteps(this.env.deps);
     const { output, failure: failed } = await runLocalExecution({
       stateMachineName: 'lethe-sweeps',
@@ -132,8 +135,6 @@ export class LocalSweepRunner {
         });
       },
     });
-    // Purged and anonymised values linger in LevelDB's files until compacted (a dry run changes nothing).
-    if (!executionInput.dryRun) this.env.compactOnClose();
     if (failed) return { sweepId, status: 'FAILED', ...failed, historyFile: file };
     const summary = (output as { summary?: SweepSummary } | undefined)?.summary;
     return { sweepId, status: 'SUCCEEDED', ...(summary ? { summary } : {}), historyFile: file };

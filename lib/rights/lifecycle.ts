@@ -4,7 +4,7 @@ import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { InvalidRequestError, RequestNotFoundError, RequestStateError } from './errors';
-import { auditDeps, IDENTIFYING_FIELDS, releaseRequest } from './outcome';
+import { auditDeps, IDENTIFYING_FIELDS, releaseRequest, settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   executionIdFor,
@@ -152,7 +152,9 @@ function checkNote(note: string, record: RequestRecord, field: string): string {
 
 /** Waiting or dead: the request can be retried or closed; anything else is refused naming its status. */
 async function actionable(deps: LetheDeps, requestId: string, action: 'retry' | 'close', by: string) {
-  const record = await failIfDead(deps, await getRequest(deps, requestId), `staff:${by}`);
+  // A request whose process died while ending it is finished off before it is refused as ended.
+  const found = await settleEndedRequest(deps, await getRequest(deps, requestId));
+  const record = await failIfDead(deps, found, `staff:${by}`);
   const allowed = action === 'retry' ? ['failed'] : ['failed', 'pending-review'];
   if (!allowed.includes(record.status)) {
     const why =

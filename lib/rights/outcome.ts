@@ -1,10 +1,10 @@
-import { appendAuditEvent, auditDepsOf } from '../audit/log';
+import { appendAuditEvent, auditDepsOf, auditedSince } from '../audit/log';
 import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { StaleAttemptError } from './errors';
 import { deleteManifests } from './manifests';
-import { currentAttempt, FINAL_STATUSES, type RequestRecord } from './request';
+import { currentAttempt, executionIdFor, FINAL_STATUSES, type RequestRecord } from './request';
 import { getRequest, inFlightLockKeys, releaseInFlightLock, updateRequest } from './requests-table';
 
 export interface OutcomeResult {
@@ -33,46 +33,101 @@ function assertCurrent(record: RequestRecord, attempt: number): void {
 }
 
 /**
+ * Whether a request has a final status but its end was not wholly recorded: the process ending it
+ * died after the status was written and before its locks, manifests and audit event were dealt
+ * with (`outcomePending`), or Verify ended it (rejected, duplicate) and RecordOutcome never ran.
+ */
+export function endUnsettled(record: RequestRecord): boolean {
+  return (
+    FINAL_STATUSES.includes(record.status) &&
+    (record.outcomePending === true || record.completedAt === undefined)
+  );
+}
+
+/**
+ * Ends a request: its final status with `outcomePending` and its identities dropped (the keyed
+ * hashes stay) in one update, then its manifests deleted, one audit event, its locks released and
+ * the mark cleared. Whoever finds the mark finishes the rest, so a process that dies anywhere in
+ * here leaves nothing behind for good, and the event is appended once: a rerun looks for it
+ * first. The locks go last, so that until all else is done a new request for the subject meets
+ * this one (see Verify) and finishes it.
+ */
+async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<OutcomeResult> {
+  const { requestId } = record;
+  const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
+  const completedAt = record.completedAt ?? deps.now().toISOString();
+  const rerun = record.outcomePending === true;
+  if (!rerun || record.subject !== undefined || record.identities !== undefined) {
+    await updateRequest(deps, requestId, {
+      ...(finalStatus === record.status ? {} : { status: finalStatus }),
+      by: 'lethe:record-outcome',
+      set: { completedAt, outcomePending: true },
+      remove: IDENTIFYING_FIELDS,
+    });
+  }
+  if (finalStatus === 'completed') await deleteManifests(deps, requestId);
+  const type =
+    finalStatus === 'completed'
+      ? 'request.completed'
+      : finalStatus === 'duplicate'
+        ? 'request.duplicate'
+        : finalStatus === 'closed'
+          ? 'request.closed'
+          : 'request.rejected';
+  const audited = rerun && (await auditedSince(auditDeps(deps), { requestId, type, since: completedAt }));
+  if (!audited) {
+    const certificate = record.certificate as { digest?: string } | undefined;
+    await appendAuditEvent(auditDeps(deps), {
+      type,
+      actor: 'lethe:workflow',
+      requestId,
+      subjectHashes: record.subjectHashes,
+      details: {
+        requestType: record.type,
+        status: finalStatus,
+        attempt: currentAttempt(record),
+        stores: record.stores ?? [],
+        ...(record.reason ? { reason: record.reason } : {}),
+        ...(record.duplicateOf ? { duplicateOf: record.duplicateOf } : {}),
+        ...(certificate?.digest ? { certificateDigest: certificate.digest } : {}),
+        ...(record.export ? { exportSha256: record.export.sha256, exportBytes: record.export.bytes } : {}),
+      },
+    });
+  }
+  if (finalStatus === 'completed') {
+    for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, requestId);
+  }
+  await updateRequest(deps, requestId, { by: 'lethe:record-outcome', remove: ['outcomePending'] });
+  deps.log.info('request ended', { requestId, status: finalStatus });
+  return { requestId, status: finalStatus };
+}
+
+/**
  * Record outcome: the request's final status, its identities dropped from the record (the
- * keyed hashes stay), manifests deleted, the in-flight lock released, one audit event.
+ * keyed hashes stay), manifests deleted, the in-flight lock released, one audit event. Run again
+ * (a retried Lambda, a resumed run) it finishes what an earlier run left and repeats nothing.
  * @throws StaleAttemptError when the request has moved on to a later attempt
  */
 export async function recordOutcome(deps: LetheDeps, requestId: string, attempt = 1): Promise<OutcomeResult> {
   const record = await getRequest(deps, requestId);
   assertCurrent(record, attempt);
-  const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
-  const completedAt = deps.now().toISOString();
-  await updateRequest(deps, requestId, {
-    ...(finalStatus === record.status ? {} : { status: finalStatus }),
-    by: 'lethe:record-outcome',
-    set: { completedAt },
-    remove: IDENTIFYING_FIELDS,
-  });
-  if (finalStatus === 'completed') await releaseRequest(deps, record);
-  const certificate = record.certificate as { digest?: string } | undefined;
-  await appendAuditEvent(auditDeps(deps), {
-    type:
-      finalStatus === 'completed'
-        ? 'request.completed'
-        : finalStatus === 'duplicate'
-          ? 'request.duplicate'
-          : 'request.rejected',
-    actor: 'lethe:workflow',
-    requestId,
-    subjectHashes: record.subjectHashes,
-    details: {
-      requestType: record.type,
-      status: finalStatus,
-      attempt: currentAttempt(record),
-      stores: record.stores ?? [],
-      ...(record.reason ? { reason: record.reason } : {}),
-      ...(record.duplicateOf ? { duplicateOf: record.duplicateOf } : {}),
-      ...(certificate?.digest ? { certificateDigest: certificate.digest } : {}),
-      ...(record.export ? { exportSha256: record.export.sha256, exportBytes: record.export.bytes } : {}),
-    },
-  });
-  deps.log.info('request ended', { requestId, status: finalStatus });
-  return { requestId, status: finalStatus };
+  if (FINAL_STATUSES.includes(record.status) && !endUnsettled(record)) {
+    return { requestId, status: record.status };
+  }
+  return endRequest(deps, record);
+}
+
+/**
+ * Finishes ending a request whose process died while ending it (see endUnsettled), unless an
+ * execution still runs it: called wherever the request is met again (submitted again, retried,
+ * holding a subject another request wants). Returns the record as it stands.
+ */
+export async function settleEndedRequest(deps: LetheDeps, record: RequestRecord): Promise<RequestRecord> {
+  if (!endUnsettled(record)) return record;
+  const executionId = executionIdFor(record.requestId, currentAttempt(record));
+  if (await deps.executions?.isRunning(executionId)) return record;
+  await endRequest(deps, record);
+  return getRequest(deps, record.requestId);
 }
 
 export interface FailureInput {

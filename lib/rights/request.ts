@@ -238,6 +238,16 @@ export interface RequestRecord {
   erasureLog?: ErasureLogEntry[];
   /** How each failed attempt failed (codes only): the record of why it took more than one. */
   failures?: AttemptFailure[];
+  /**
+   * Set from the moment the record is written until its `request.received` audit event is: a
+   * process that dies in between leaves it set, and Verify appends the event when the request runs.
+   */
+  receiptPending?: true;
+  /**
+   * Set with the final status until the request's locks and manifests are released and its end is
+   * audited: a process that dies in between leaves it set, and settleEndedRequest finishes the job.
+   */
+  outcomePending?: true;
 }
 
 export interface AttemptFailure {

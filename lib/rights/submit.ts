@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendAuditEvent, auditDepsOf } from '../audit/log';
+import { appendAuditEvent, auditDepsOf, auditedSince } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import {
   type Identity,
@@ -10,6 +10,7 @@ import {
 import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
+import { settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   executionIdFor,
@@ -21,7 +22,7 @@ import {
   submitRequestSchema,
   WAITING_STATUSES,
 } from './request';
-import { findRequest, putNewRequest } from './requests-table';
+import { findRequest, putNewRequest, updateRequest } from './requests-table';
 
 /** Which run of a request to start: the execution is named by request id and attempt. */
 export interface ExecutionStart {
@@ -81,9 +82,10 @@ export function parseSubmission(
 }
 
 /**
- * What submitting did: `created` a new request and ran it; `resumed` a request whose earlier run
- * died, from its saved state; `unchanged` when the request had ended or is waiting for staff
- * (retry, close, review), or its execution is still running.
+ * What submitting did: `created` a new request and ran it; `resumed` a request submitted before
+ * whose run died (or whose submitting process died before starting it), run now from its saved
+ * state; `unchanged` when the request had ended or is waiting for staff (retry, close, review), or
+ * its execution is still running.
  */
 export type SubmitOutcome = 'created' | 'resumed' | 'unchanged';
 
@@ -139,6 +141,7 @@ export async function submitRequest(
         reason: 'submitted',
       },
     ],
+    receiptPending: true,
   };
 
   const created = await putNewRequest(deps, record);
@@ -151,32 +154,27 @@ export async function submitRequest(
     ) {
       throw new RequestAlreadyExistsError(requestId);
     }
-    if (FINAL_STATUSES.includes(existing.status) || WAITING_STATUSES.includes(existing.status)) {
+    if (FINAL_STATUSES.includes(existing.status)) {
+      // Its process may have died while ending it: finish that, then say nothing was run again.
+      const settled = await settleEndedRequest(deps, existing);
+      return { requestId, record: settled, outcome: 'unchanged', created: false };
+    }
+    if (WAITING_STATUSES.includes(existing.status)) {
       return { requestId, record: existing, outcome: 'unchanged', created: false };
     }
     // The same request again while it is not over: starting is idempotent, so a crash between
-    // the put and the start, or a process that died mid-run, heals here.
+    // the put and the start, or a process that died mid-run, heals here. Whatever the starter
+    // did not find started, this submission ran: its process died before the execution began.
     const started = await starter.start({ requestId, attempt: currentAttempt(existing) });
     return {
       requestId,
       record: existing,
-      outcome: started.resumed ? 'resumed' : 'unchanged',
+      outcome: started.alreadyStarted ? 'unchanged' : 'resumed',
       created: false,
       executionId: started.executionId,
     };
   }
-  await appendAuditEvent(auditDepsOf(deps), {
-    type: 'request.received',
-    actor: submittedBy,
-    requestId,
-    subjectHashes,
-    details: {
-      requestType: record.type,
-      jurisdiction: record.jurisdiction,
-      channel: record.channel,
-      dueAt: record.dueAt,
-    },
-  });
+  await auditReceipt(deps, record);
   deps.log.info('request received', {
     requestId,
     requestType: record.type,
@@ -184,4 +182,36 @@ export async function submitRequest(
   });
   const started = await starter.start({ requestId, attempt: 1 });
   return { requestId, record, outcome: 'created', created: true, executionId: started.executionId };
+}
+
+/**
+ * Appends a request's `request.received` audit event and clears its `receiptPending` mark. Called
+ * once the record is written, and by Verify for a request whose submitting process died before
+ * (`recovering`): then the event is appended only if that process had not appended it already.
+ */
+export async function auditReceipt(
+  deps: LetheDeps,
+  record: RequestRecord,
+  recovering = false,
+): Promise<void> {
+  const audit = auditDepsOf(deps);
+  const since = record.statusHistory[0]?.at ?? record.receivedAt;
+  const audited =
+    recovering &&
+    (await auditedSince(audit, { requestId: record.requestId, type: 'request.received', since }));
+  if (!audited) {
+    await appendAuditEvent(audit, {
+      type: 'request.received',
+      actor: record.submittedBy ?? 'unknown',
+      requestId: record.requestId,
+      subjectHashes: record.subjectHashes,
+      details: {
+        requestType: record.type,
+        jurisdiction: record.jurisdiction,
+        channel: record.channel,
+        dueAt: record.dueAt,
+      },
+    });
+  }
+  await updateRequest(deps, record.requestId, { by: 'lethe:submit', remove: ['receiptPending'] });
 }

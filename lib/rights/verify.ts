@@ -3,6 +3,7 @@ import { hashIdentities } from '../audit/subject-hash';
 import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError, StaleAttemptError } from './errors';
 import { failIfDead } from './lifecycle';
+import { settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   FINAL_STATUSES,
@@ -18,7 +19,7 @@ import {
   releaseInFlightLock,
   updateRequest,
 } from './requests-table';
-import { parseSubmission } from './submit';
+import { auditReceipt, parseSubmission } from './submit';
 
 export type VerifyOutcome = 'proceed' | 'rejected' | 'duplicate';
 
@@ -62,7 +63,12 @@ type HolderState = 'running' | 'failed' | 'pending-review' | 'ended';
  */
 async function holderState(deps: LetheDeps, holderId: string): Promise<HolderState> {
   const found = await findRequest(deps, holderId);
-  if (!found || FINAL_STATUSES.includes(found.status)) return 'ended';
+  if (!found) return 'ended';
+  if (FINAL_STATUSES.includes(found.status)) {
+    // Its process died while ending it: finish that (manifests, audit) before taking its lock.
+    await settleEndedRequest(deps, found);
+    return 'ended';
+  }
   const holder = await failIfDead(deps, found, ACTOR);
   if (holder.status === 'failed' || holder.status === 'pending-review') return holder.status;
   return FINAL_STATUSES.includes(holder.status) ? 'ended' : 'running';
@@ -118,6 +124,8 @@ export async function verifyRequest(deps: LetheDeps, requestId: string, attempt 
   const record = await getRequest(deps, requestId);
   if (attempt !== currentAttempt(record))
     throw new StaleAttemptError(requestId, attempt, currentAttempt(record));
+  // The process that submitted it died before the audit log heard of it.
+  if (record.receiptPending) await auditReceipt(deps, record, true);
   if (FINAL_STATUSES.includes(record.status)) {
     const outcome: VerifyOutcome = record.status === 'duplicate' ? 'duplicate' : 'rejected';
     return { requestId, type: record.type, outcome };

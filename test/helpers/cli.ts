@@ -102,6 +102,23 @@ export async function snapshotStateDir(stateDir: string): Promise<Map<string, Sn
   }
 }
 
+/** The arguments of `lethe request review` including every store the request waits for, printing JSON. */
+export function reviewIncludingAllArgs(stateDir: string, summary: RequestSummary): string[] {
+  const stores = summary.review?.stores.map((store) => store.store) ?? [];
+  return [
+    'request',
+    'review',
+    summary.requestId,
+    '--include',
+    ...stores,
+    '--by',
+    'privacy-desk',
+    '--state-dir',
+    stateDir,
+    '--json',
+  ];
+}
+
 /**
  * `lethe request review` including every store the request waits for (the subject's own records,
  * as the seed's ground truth says), printing JSON.
@@ -111,22 +128,7 @@ export async function reviewIncludingAll(
   summary: RequestSummary,
   options: Parameters<typeof runCli>[1] = {},
 ): Promise<CliRun> {
-  const stores = summary.review?.stores.map((store) => store.store) ?? [];
-  return lethe(
-    [
-      'request',
-      'review',
-      summary.requestId,
-      '--include',
-      ...stores,
-      '--by',
-      'privacy-desk',
-      '--state-dir',
-      stateDir,
-      '--json',
-    ],
-    options,
-  );
+  return lethe(reviewIncludingAllArgs(stateDir, summary), options);
 }
 
 /**

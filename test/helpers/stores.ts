@@ -1,4 +1,9 @@
-import { type AttributeValue, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { getStore } from '../../lib/datamap/load';
 import type { DataMap, S3Store } from '../../lib/datamap/schema';
@@ -9,6 +14,24 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../lib/local/servers';
+
+/** A small table keyed by `pk` with an index on `email` (projecting everything), for tests of the local servers. */
+export const contactsTable: CreateTableCommandInput = {
+  TableName: 'contacts',
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'email', AttributeType: 'S' },
+  ],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'by-email',
+      KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+};
 
 /** A store of the data map that the test needs to be an S3 store. */
 export function s3StoreOf(dataMap: DataMap, id: string): S3Store {

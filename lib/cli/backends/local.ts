@@ -82,9 +82,10 @@ export class LocalBackend implements LetheBackend {
   }
 
   async close(requestId: string, by: string, reason: string) {
-    await closeRequest(this.runnerDeps, requestId, by, reason);
-    // The identities dropped from the record must not linger in the store's files either.
+    // The identities dropped from the record must not linger in the store's files either: asked
+    // for before they are dropped, so that a kill cannot skip it.
     this.env.compactOnClose();
+    await closeRequest(this.runnerDeps, requestId, by, reason);
     return this.status(requestId);
   }
 

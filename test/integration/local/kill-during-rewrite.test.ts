@@ -7,6 +7,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getStore, loadDataMap } from '../../../lib/datamap/load';
 import { createStoresFromDataMap } from '../../../lib/local/provision';
 import { createLocalClients, type LocalClients, startLocalServers } from '../../../lib/local/servers';
+import { random } from '../../helpers/crash/random';
 import { listAll } from '../../helpers/stores';
 
 /**
@@ -26,18 +27,6 @@ const LINES_PER_OBJECT = 300;
 const TRIALS = Number(process.env.LETHE_CRASH_TRIALS ?? 20);
 const SEED = Number(process.env.LETHE_CRASH_SEED ?? Date.now() % 2 ** 31);
 const CHILD = join(__dirname, '../../helpers/crash/erase-lines-child.ts');
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const cookie = (n: number) =>
   `${n.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;

@@ -7,7 +7,6 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  type CreateTableCommandInput,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -34,23 +33,7 @@ import {
   startLocalServers,
 } from '../../../lib/local/servers';
 import { identifiersAtRest } from '../../helpers/at-rest';
-
-const contactsTable: CreateTableCommandInput = {
-  TableName: 'contacts',
-  BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'email', AttributeType: 'S' },
-  ],
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: 'by-email',
-      KeySchema: [{ AttributeName: 'email', KeyType: 'HASH' }],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-};
+import { contactsTable } from '../../helpers/stores';
 
 function destroy(clients: LocalClients): void {
   clients.dynamodb.destroy();

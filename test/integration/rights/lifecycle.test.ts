@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { InvalidFreeTextError } from '../../../lib/audit/free-text';
 import { readAuditEvents } from '../../../lib/audit/log';
 import type { ExecutionProbe } from '../../../lib/deps';
-import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
 import { RequestStateError } from '../../../lib/rights/errors';
 import { closeRequest, retryRequest } from '../../../lib/rights/lifecycle';
 import { recordFailure } from '../../../lib/rights/outcome';
@@ -13,7 +9,7 @@ import { findRequest, getRequest } from '../../../lib/rights/requests-table';
 import { type ExecutionStart, submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
 import { verifyRequest } from '../../../lib/rights/verify';
 import { createRequestSteps } from '../../../lib/workflow/request-steps';
-import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from '../../helpers/world';
+import { exampleEnvironment } from '../../helpers/environment';
 
 /** Records what it was asked to start, and runs nothing. */
 class RecordingStarter implements WorkflowStarter {
@@ -31,8 +27,7 @@ const probe = (running: string[] = []): ExecutionProbe => ({
 const verification = { method: 'account-login' as const, verifiedBy: 'desk' };
 
 describe('the request lifecycle: failed, dead, retried, closed', () => {
-  let stateDir: string;
-  let env: LocalEnvironment;
+  const environment = exampleEnvironment('lethe-lifecycle-');
   let n = 0;
   const subject = () => {
     n += 1;
@@ -42,39 +37,29 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     who: { type: string; value: string }[],
     starter: WorkflowStarter = new RecordingStarter(),
   ) =>
-    submitRequest(env.deps, starter, { type: 'erasure', subject: who, jurisdiction: 'gdpr', verification });
-
-  beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'lethe-lifecycle-'));
-    env = await openLocalEnvironment({
-      stateDir,
-      dataMapPath: EXAMPLE_DATAMAP_PATH,
-      init: true,
-      now: () => SEED_NOW,
+    submitRequest(environment().deps, starter, {
+      type: 'erasure',
+      subject: who,
+      jurisdiction: 'gdpr',
+      verification,
     });
-  });
-
-  afterAll(async () => {
-    await env.close();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
 
   it('recording the same failure twice (a retried RecordFailure) records it once', async () => {
     // prepare
     const request = await submit(subject());
-    await verifyRequest(env.deps, request.requestId);
+    await verifyRequest(environment().deps, request.requestId);
     const failure = { requestId: request.requestId, attempt: 1, failure: { state: 'Confirm', error: 'X' } };
-    await recordFailure(env.deps, failure);
+    await recordFailure(environment().deps, failure);
 
     // act
-    const again = await recordFailure(env.deps, { ...failure, failure: { error: 'Y' } });
+    const again = await recordFailure(environment().deps, { ...failure, failure: { error: 'Y' } });
 
     // assess
     expect(again.status).toBe('failed');
-    const record = await getRequest(env.deps, request.requestId);
+    const record = await getRequest(environment().deps, request.requestId);
     expect(record.failures?.map((entry) => entry.code)).toEqual(['X']);
     const events = await readAuditEvents(
-      { doc: env.deps.doc, auditTable: env.deps.resources.auditTable },
+      { doc: environment().deps.doc, auditTable: environment().deps.resources.auditTable },
       { requestId: request.requestId },
     );
     expect(events.filter((event) => event.type === 'request.failed')).toHaveLength(1);
@@ -84,21 +69,21 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     // prepare
     const who = subject();
     const first = await submit(who);
-    await verifyRequest(env.deps, first.requestId);
-    await recordFailure(env.deps, {
+    await verifyRequest(environment().deps, first.requestId);
+    await recordFailure(environment().deps, {
       requestId: first.requestId,
       failure: { state: 'EraseStores', error: 'X' },
     });
 
     // act
     const second = await submit(who);
-    const verdict = await verifyRequest({ ...env.deps, executions: probe() }, second.requestId);
+    const verdict = await verifyRequest({ ...environment().deps, executions: probe() }, second.requestId);
 
     // assess
-    const failed = await getRequest(env.deps, first.requestId);
+    const failed = await getRequest(environment().deps, first.requestId);
     expect(failed).toMatchObject({ status: 'failed', subject: who });
     expect(verdict.outcome).toBe('duplicate');
-    const duplicate = await getRequest(env.deps, second.requestId);
+    const duplicate = await getRequest(environment().deps, second.requestId);
     expect(duplicate.duplicateOf).toBe(first.requestId);
     expect(duplicate.reason).toContain(`lethe request retry ${first.requestId}`);
   });
@@ -107,18 +92,18 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     // prepare: verified and running, then its process dies (the probe says it does not run)
     const who = subject();
     const dead = await submit(who);
-    await verifyRequest(env.deps, dead.requestId);
+    await verifyRequest(environment().deps, dead.requestId);
 
     // act
     const next = await submit(who);
-    await verifyRequest({ ...env.deps, executions: probe() }, next.requestId);
+    await verifyRequest({ ...environment().deps, executions: probe() }, next.requestId);
 
     // assess
-    const record = await getRequest(env.deps, dead.requestId);
+    const record = await getRequest(environment().deps, dead.requestId);
     expect(record).toMatchObject({ status: 'failed', error: { code: 'ExecutionDied' } });
     expect(record.failures).toEqual([expect.objectContaining({ attempt: 1, code: 'ExecutionDied' })]);
     const events = await readAuditEvents(
-      { doc: env.deps.doc, auditTable: env.deps.resources.auditTable },
+      { doc: environment().deps.doc, auditTable: environment().deps.resources.auditTable },
       { requestId: dead.requestId },
     );
     expect(events.map((event) => event.type)).toContain('request.failed');
@@ -127,24 +112,24 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
   it('a holder whose execution still runs makes the new request a plain duplicate and is left alone', async () => {
     const who = subject();
     const running = await submit(who);
-    await verifyRequest(env.deps, running.requestId);
+    await verifyRequest(environment().deps, running.requestId);
 
     const next = await submit(who);
-    await verifyRequest({ ...env.deps, executions: probe([running.requestId]) }, next.requestId);
+    await verifyRequest({ ...environment().deps, executions: probe([running.requestId]) }, next.requestId);
 
-    expect((await getRequest(env.deps, running.requestId)).status).toBe('in-progress');
-    expect((await getRequest(env.deps, next.requestId)).reason).toContain('already in progress');
+    expect((await getRequest(environment().deps, running.requestId)).status).toBe('in-progress');
+    expect((await getRequest(environment().deps, next.requestId)).reason).toContain('already in progress');
   });
 
   it('on AWS, Verify asks the machine named in its payload whether the holder runs', async () => {
     // prepare
     const who = subject();
     const dead = await submit(who);
-    await verifyRequest(env.deps, dead.requestId);
+    await verifyRequest(environment().deps, dead.requestId);
     const next = await submit(who);
     const asked: string[] = [];
     const steps = createRequestSteps({
-      ...env.deps,
+      ...environment().deps,
       executionProbeFor: (arn) => ({
         isRunning: async (executionId) => {
           asked.push(`${arn}|${executionId}`);
@@ -162,7 +147,7 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
 
     // assess
     expect(asked).toEqual([`arn:aws:states:r:1:stateMachine:m|${dead.requestId}`]);
-    expect((await getRequest(env.deps, dead.requestId)).status).toBe('failed');
+    expect((await getRequest(environment().deps, dead.requestId)).status).toBe('failed');
   });
 
   it('retry starts the next attempt of a failed request, audited; anything not failed is refused unchanged', async () => {
@@ -170,32 +155,32 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     const who = subject();
     const starter = new RecordingStarter();
     const request = await submit(who, starter);
-    await verifyRequest(env.deps, request.requestId);
+    await verifyRequest(environment().deps, request.requestId);
     await expect(
       retryRequest(
-        { ...env.deps, executions: probe([request.requestId]) },
+        { ...environment().deps, executions: probe([request.requestId]) },
         starter,
         request.requestId,
         'desk',
       ),
     ).rejects.toThrow(RequestStateError);
-    await recordFailure(env.deps, { requestId: request.requestId, failure: { error: 'X' } });
+    await recordFailure(environment().deps, { requestId: request.requestId, failure: { error: 'X' } });
 
     // act
-    const retried = await retryRequest(env.deps, starter, request.requestId, 'J. Doe');
+    const retried = await retryRequest(environment().deps, starter, request.requestId, 'J. Doe');
 
     // assess
     expect(retried.attempt).toBe(2);
     expect(starter.started.at(-1)).toEqual({ requestId: request.requestId, attempt: 2 });
-    const record = await getRequest(env.deps, request.requestId);
+    const record = await getRequest(environment().deps, request.requestId);
     expect(record).toMatchObject({ status: 'received', attempt: 2, error: null });
     expect(record.attempts?.map((attempt) => [attempt.attempt, attempt.reason, attempt.by])).toEqual([
       [1, 'submitted', 'desk'],
       [2, 'retry', 'J. Doe'],
     ]);
     // a run of the old attempt acts no more
-    await expect(verifyRequest(env.deps, request.requestId, 1)).rejects.toThrow(/attempt 2/);
-    await expect(retryRequest(env.deps, starter, request.requestId, 'J. Doe')).rejects.toThrow(
+    await expect(verifyRequest(environment().deps, request.requestId, 1)).rejects.toThrow(/attempt 2/);
+    await expect(retryRequest(environment().deps, starter, request.requestId, 'J. Doe')).rejects.toThrow(
       /only a failed request can be retried/,
     );
   });
@@ -204,23 +189,28 @@ describe('the request lifecycle: failed, dead, retried, closed', () => {
     // prepare
     const who = subject();
     const request = await submit(who);
-    await verifyRequest(env.deps, request.requestId);
-    await recordFailure(env.deps, { requestId: request.requestId, failure: { error: 'X' } });
-    const before = await getRequest(env.deps, request.requestId);
+    await verifyRequest(environment().deps, request.requestId);
+    await recordFailure(environment().deps, { requestId: request.requestId, failure: { error: 'X' } });
+    const before = await getRequest(environment().deps, request.requestId);
 
     // act
-    const naming = closeRequest(env.deps, request.requestId, 'desk', `asked by ${who[0]!.value}`);
+    const naming = closeRequest(environment().deps, request.requestId, 'desk', `asked by ${who[0]!.value}`);
     await expect(naming).rejects.toThrow(InvalidFreeTextError);
-    expect(await getRequest(env.deps, request.requestId)).toEqual(before);
-    const closed = await closeRequest(env.deps, request.requestId, 'desk', 'withdrawn, ticket 4711');
+    expect(await getRequest(environment().deps, request.requestId)).toEqual(before);
+    const closed = await closeRequest(
+      environment().deps,
+      request.requestId,
+      'desk',
+      'withdrawn, ticket 4711',
+    );
 
     // assess
     expect(closed.status).toBe('closed');
     expect(closed.subject).toBeUndefined();
     expect(closed.identities).toBeUndefined();
     const next = await submit(who);
-    expect((await verifyRequest(env.deps, next.requestId)).outcome).toBe('proceed');
-    expect(await findRequest(env.deps, request.requestId)).toMatchObject({
+    expect((await verifyRequest(environment().deps, next.requestId)).outcome).toBe('proceed');
+    expect(await findRequest(environment().deps, request.requestId)).toMatchObject({
       reason: 'withdrawn, ticket 4711',
     });
   });

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
 import { InvalidRequestError, RequestAlreadyExistsError } from '../../../lib/rights/errors';
 import { recordOutcome } from '../../../lib/rights/outcome';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
 import { verifyRequest } from '../../../lib/rights/verify';
-import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from '../../helpers/world';
+import { exampleEnvironment } from '../../helpers/environment';
 
 const noExecution: WorkflowStarter = {
   start: async ({ requestId }) => ({ executionId: requestId, alreadyStarted: false }),
@@ -15,34 +11,18 @@ const noExecution: WorkflowStarter = {
 const verification = { method: 'account-login' as const, verifiedBy: 'desk' };
 
 describe('submitting and verifying requests', () => {
-  let stateDir: string;
-  let env: LocalEnvironment;
-
-  beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'lethe-verify-'));
-    env = await openLocalEnvironment({
-      stateDir,
-      dataMapPath: EXAMPLE_DATAMAP_PATH,
-      init: true,
-      now: () => SEED_NOW,
-    });
-  });
-
-  afterAll(async () => {
-    await env.close();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  const environment = exampleEnvironment('lethe-verify-');
 
   it('marks a second in-flight request for the same person and right as duplicate, and frees the right when the first ends', async () => {
     // prepare
     const subject = [{ type: 'email', value: 'dup@example.com' }];
-    const first = await submitRequest(env.deps, noExecution, {
+    const first = await submitRequest(environment().deps, noExecution, {
       type: 'erasure',
       subject,
       jurisdiction: 'gdpr',
       verification,
     });
-    const second = await submitRequest(env.deps, noExecution, {
+    const second = await submitRequest(environment().deps, noExecution, {
       type: 'erasure',
       subject: [
         { type: 'email', value: ' DUP@example.com ' },
@@ -51,7 +31,7 @@ describe('submitting and verifying requests', () => {
       jurisdiction: 'gdpr',
       verification,
     });
-    const access = await submitRequest(env.deps, noExecution, {
+    const access = await submitRequest(environment().deps, noExecution, {
       type: 'access',
       subject,
       jurisdiction: 'gdpr',
@@ -59,18 +39,18 @@ describe('submitting and verifying requests', () => {
     });
 
     // act
-    const firstVerdict = await verifyRequest(env.deps, first.requestId);
-    const secondVerdict = await verifyRequest(env.deps, second.requestId);
-    const accessVerdict = await verifyRequest(env.deps, access.requestId);
-    await recordOutcome(env.deps, second.requestId);
-    await recordOutcome(env.deps, first.requestId);
-    const third = await submitRequest(env.deps, noExecution, {
+    const firstVerdict = await verifyRequest(environment().deps, first.requestId);
+    const secondVerdict = await verifyRequest(environment().deps, second.requestId);
+    const accessVerdict = await verifyRequest(environment().deps, access.requestId);
+    await recordOutcome(environment().deps, second.requestId);
+    await recordOutcome(environment().deps, first.requestId);
+    const third = await submitRequest(environment().deps, noExecution, {
       type: 'erasure',
       subject,
       jurisdiction: 'gdpr',
       verification,
     });
-    const thirdVerdict = await verifyRequest(env.deps, third.requestId);
+    const thirdVerdict = await verifyRequest(environment().deps, third.requestId);
 
     // assess
     expect([
@@ -79,7 +59,7 @@ describe('submitting and verifying requests', () => {
       accessVerdict.outcome,
       thirdVerdict.outcome,
     ]).toEqual(['proceed', 'duplicate', 'proceed', 'proceed']);
-    const duplicate = await getRequest(env.deps, second.requestId);
+    const duplicate = await getRequest(environment().deps, second.requestId);
     expect(duplicate.status).toBe('duplicate');
     expect(duplicate.reason).toContain(first.requestId);
     expect(duplicate.subject).toBeUndefined();
@@ -87,7 +67,7 @@ describe('submitting and verifying requests', () => {
 
   it('rejects rights that are not supported yet, with the reason, and never runs them', async () => {
     // prepare
-    const { requestId } = await submitRequest(env.deps, noExecution, {
+    const { requestId } = await submitRequest(environment().deps, noExecution, {
       type: 'rectification',
       subject: [{ type: 'email', value: 'rect@example.com' }],
       jurisdiction: 'gdpr',
@@ -95,29 +75,29 @@ describe('submitting and verifying requests', () => {
     });
 
     // act
-    const verdict = await verifyRequest(env.deps, requestId);
+    const verdict = await verifyRequest(environment().deps, requestId);
 
     // assess
     expect(verdict.outcome).toBe('rejected');
-    expect((await getRequest(env.deps, requestId)).reason).toMatch(
+    expect((await getRequest(environment().deps, requestId)).reason).toMatch(
       /rectification requests are not supported yet/,
     );
   });
 
   it('rejects access and erasure without evidence that the requester was verified', async () => {
     // prepare
-    const { requestId } = await submitRequest(env.deps, noExecution, {
+    const { requestId } = await submitRequest(environment().deps, noExecution, {
       type: 'access',
       subject: [{ type: 'email', value: 'unverified@example.com' }],
       jurisdiction: 'ccpa',
     });
 
     // act
-    const verdict = await verifyRequest(env.deps, requestId);
+    const verdict = await verifyRequest(environment().deps, requestId);
 
     // assess
     expect(verdict.outcome).toBe('rejected');
-    const record = await getRequest(env.deps, requestId);
+    const record = await getRequest(environment().deps, requestId);
     expect(record.reason).toMatch(/identity verification is required for access requests/);
     expect(record.statusHistory.map((change) => change.status)).toEqual(['received', 'rejected']);
   });
@@ -128,14 +108,14 @@ describe('submitting and verifying requests', () => {
     const subject = [{ type: 'email', value: 'due@example.com' }];
 
     // act
-    const gdpr = await submitRequest(env.deps, noExecution, {
+    const gdpr = await submitRequest(environment().deps, noExecution, {
       type: 'access',
       subject,
       jurisdiction: 'gdpr',
       receivedAt,
       verification,
     });
-    const ccpa = await submitRequest(env.deps, noExecution, {
+    const ccpa = await submitRequest(environment().deps, noExecution, {
       type: 'access',
       subject,
       jurisdiction: 'ccpa',
@@ -162,20 +142,20 @@ describe('submitting and verifying requests', () => {
     };
 
     // act
-    const submitting = submitRequest(env.deps, noExecution, input);
+    const submitting = submitRequest(environment().deps, noExecution, input);
 
     // assess
     await expect(submitting).rejects.toThrow(InvalidRequestError);
-    await expect(submitRequest(env.deps, noExecution, input)).rejects.toThrow(
+    await expect(submitRequest(environment().deps, noExecution, input)).rejects.toThrow(
       /email identity is invalid.*phone identity is invalid/,
     );
-    await expect(getRequest(env.deps, 'bad-request-0001')).rejects.toThrow('does not exist');
+    await expect(getRequest(environment().deps, 'bad-request-0001')).rejects.toThrow('does not exist');
   });
 
   it('keeps the address as given as a spelling to locate by, verifies it again, and drops it when the request ends', async () => {
     // prepare
     const asGiven = ' Sam.Spelled@Example.COM ';
-    const { requestId, record } = await submitRequest(env.deps, noExecution, {
+    const { requestId, record } = await submitRequest(environment().deps, noExecution, {
       type: 'access',
       subject: [
         { type: 'email', value: asGiven },
@@ -186,10 +166,10 @@ describe('submitting and verifying requests', () => {
     });
 
     // act
-    const verdict = await verifyRequest(env.deps, requestId);
-    const stored = await getRequest(env.deps, requestId);
-    await recordOutcome(env.deps, requestId);
-    const ended = await getRequest(env.deps, requestId);
+    const verdict = await verifyRequest(environment().deps, requestId);
+    const stored = await getRequest(environment().deps, requestId);
+    await recordOutcome(environment().deps, requestId);
+    const ended = await getRequest(environment().deps, requestId);
 
     // assess: one identity, every spelling; the keyed hash is of the normalised value only
     expect(verdict.outcome).toBe('proceed');
@@ -217,7 +197,7 @@ describe('submitting and verifying requests', () => {
     };
 
     // act
-    const submitting = submitRequest(env.deps, noExecution, input);
+    const submitting = submitRequest(environment().deps, noExecution, input);
 
     // assess
     await expect(submitting).rejects.toThrow(InvalidRequestError);
@@ -227,13 +207,13 @@ describe('submitting and verifying requests', () => {
     );
     expect(message).toContain('a spelling of the identity normalises to another value');
     expect(message.toLowerCase()).not.toMatch(/tom@|tim@/);
-    await expect(getRequest(env.deps, 'bad-spelling-0001')).rejects.toThrow('does not exist');
+    await expect(getRequest(environment().deps, 'bad-spelling-0001')).rejects.toThrow('does not exist');
   });
 
   it('refuses a different request under a request id already used', async () => {
     // prepare
     const subject = [{ type: 'email', value: 'same-id@example.com' }];
-    await submitRequest(env.deps, noExecution, {
+    await submitRequest(environment().deps, noExecution, {
       requestId: 'reused-id-0001',
       type: 'access',
       subject,
@@ -242,7 +222,7 @@ describe('submitting and verifying requests', () => {
     });
 
     // act
-    const reuse = submitRequest(env.deps, noExecution, {
+    const reuse = submitRequest(environment().deps, noExecution, {
       requestId: 'reused-id-0001',
       type: 'erasure',
       subject,
