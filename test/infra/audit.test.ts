@@ -92,6 +92,8 @@ describe('audit log infrastructure', () => {
       ...stacks.workflow.functions,
       ...stacks.workflow.sweepFunctions,
       intake: stacks.workflow.intake,
+      executionEnded: stacks.workflow.monitoring.executionEnded,
+      overdueRequests: stacks.workflow.monitoring.overdueRequests,
     } as Record<
       LetheFunctionName,
       (typeof stacks.workflow.functions)[keyof typeof stacks.workflow.functions]
