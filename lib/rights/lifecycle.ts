@@ -261,10 +261,13 @@ export async function closeRequest(
   requestId: string,
   by: string,
   reason: string,
+  /** Called once the close is accepted, before anything is dropped (locally: ask for compaction). */
+  beforeEnd?: () => void,
 ): Promise<RequestRecord> {
   const actor = checkActor(by);
   const record = await actionable(deps, requestId, 'close', actor);
   const note = checkNote(reason, record, 'reason');
+  beforeEnd?.();
   await endUnfinishedRequest(deps, record, { actor, reason: note, onlyIf: ['failed', 'pending-review'] });
   return getRequest(deps, requestId);
 }

@@ -83,9 +83,9 @@ export class LocalBackend implements LetheBackend {
 
   async close(requestId: string, by: string, reason: string) {
     // The identities dropped from the record must not linger in the store's files either: asked
-    // for before they are dropped, so that a kill cannot skip it.
-    this.env.compactOnClose();
-    await closeRequest(this.runnerDeps, requestId, by, reason);
+    // for before they are dropped, so that a kill cannot skip it, and only once the close is
+    // accepted, so that a refused one leaves the state directory as it was.
+    await closeRequest(this.runnerDeps, requestId, by, reason, () => this.env.compactOnClose());
     return this.status(requestId);
   }
 
