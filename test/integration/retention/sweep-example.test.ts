@@ -36,6 +36,9 @@ import {
  * seed's own timestamps, independently of the sweep code.
  */
 
+// Whole sweeps through the local workflow beside the crash trials' CLI processes: once over 60 s.
+jest.setTimeout(180_000);
+
 describe('retention sweep of the example stores', () => {
   let world: TempEnvironment;
   let runner: LocalSweepRunner;
