@@ -101,19 +101,28 @@ export function auditDepsOf(deps: Pick<LetheDeps, 'doc' | 'resources' | 'now'>):
  */
 export const AUDIT_APPEND_RETRY: RetryPolicy = { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 400 };
 
-async function lastAuditEvent(deps: Pick<AuditDeps, 'doc' | 'auditTable'>): Promise<AuditEvent | undefined> {
-  const last = await deps.doc.send(
+/** One page of the log, newest event first (from `startKey` on): the head, or what was appended lately. */
+function newestFirst(
+  deps: Pick<AuditDeps, 'doc' | 'auditTable'>,
+  limit: number,
+  startKey?: Record<string, unknown>,
+) {
+  return deps.doc.send(
     new QueryCommand({
       TableName: deps.auditTable,
       KeyConditionExpression: '#stream = :stream',
       ExpressionAttributeNames: { '#stream': 'stream' },
       ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
       ScanIndexForward: false,
-      Limit: 1,
+      Limit: limit,
       ConsistentRead: true,
+      ExclusiveStartKey: startKey,
     }),
   );
-  return last.Items?.[0] as AuditEvent | undefined;
+}
+
+async function lastAuditEvent(deps: Pick<AuditDeps, 'doc' | 'auditTable'>): Promise<AuditEvent | undefined> {
+  return (await newestFirst(deps, 1)).Items?.[0] as AuditEvent | undefined;
 }
 
 /**
@@ -209,18 +218,7 @@ export async function auditedSince(
 ): Promise<boolean> {
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.auditTable,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': AUDIT_STREAM },
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        Limit: 100,
-        ExclusiveStartKey: startKey,
-      }),
-    );
+    const page = await newestFirst(deps, 100, startKey);
     for (const event of (page.Items ?? []) as AuditEvent[]) {
       if (event.at < match.since) return false;
       if (event.requestId === match.requestId && event.type === match.type) return true;

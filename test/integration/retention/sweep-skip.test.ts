@@ -1,14 +1,14 @@
 import { readAuditEvents } from '../../../lib/audit/log';
 import type { ExecutionProbe } from '../../../lib/deps';
 import { createSweepSteps } from '../../../lib/workflow/sweep-steps';
-import { localEnvironmentForTests } from '../../helpers/requests';
+import { exampleEnvironment } from '../../helpers/environment';
 
 /** A sweep that finds an earlier one still running skips its run, audited (PlanSweep, against dynalite). */
 
 const SWEEP_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:SweepStateMachine';
 
 describe('PlanSweep while another sweep runs', () => {
-  const env = localEnvironmentForTests('sweep-skip');
+  const env = exampleEnvironment('lethe-sweep-skip-');
   /** The steps with an execution probe whose machine runs `running` (besides the one asking). */
   const stepsWith = (running: string[]) => {
     const asked: string[] = [];

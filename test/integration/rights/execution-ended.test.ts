@@ -4,7 +4,8 @@ import { closeRequest, failEndedExecution, retryRequest } from '../../../lib/rig
 import { recordFailure } from '../../../lib/rights/outcome';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { verifyRequest } from '../../../lib/rights/verify';
-import { localEnvironmentForTests, noExecutionStarter, submitErasure } from '../../helpers/requests';
+import { exampleEnvironment } from '../../helpers/environment';
+import { noExecutionStarter, submitErasure } from '../../helpers/requests';
 import { SEED_NOW } from '../../helpers/world';
 
 /**
@@ -35,7 +36,7 @@ const statusChange = (name: string, detail: Record<string, unknown>) => ({
 });
 
 describe('the handler of executions that ended outside the failure path', () => {
-  const env = localEnvironmentForTests('ended');
+  const env = exampleEnvironment('lethe-ended-');
   let n = 0;
   const subject = () => {
     n += 1;

@@ -2,7 +2,8 @@ import { closeRequest } from '../../../lib/rights/lifecycle';
 import { recordFailure } from '../../../lib/rights/outcome';
 import { countOverdueRequests } from '../../../lib/rights/overdue';
 import { verifyRequest } from '../../../lib/rights/verify';
-import { localEnvironmentForTests, submitErasure } from '../../helpers/requests';
+import { exampleEnvironment } from '../../helpers/environment';
+import { submitErasure } from '../../helpers/requests';
 import { SEED_NOW } from '../../helpers/world';
 
 /** What the hourly overdue-requests function publishes: open requests and those past their due date. */
@@ -10,7 +11,7 @@ import { SEED_NOW } from '../../helpers/world';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('countOverdueRequests', () => {
-  const env = localEnvironmentForTests('overdue');
+  const env = exampleEnvironment('lethe-overdue-');
 
   it('counts the requests not over, and those whose due date has passed', async () => {
     // prepare: three GDPR requests received now (due in a month); one failed, one closed
