@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { addAuditCommands } from './commands/audit';
 import { addCheckCommand } from './commands/check';
+import { addConsoleCommand } from './commands/console';
+import { addDatamapCommands } from './commands/datamap';
 import { addDemoCommand } from './commands/demo';
 import { addHoldCommands } from './commands/hold';
 import { addImportCommand } from './commands/import';
@@ -74,6 +76,8 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   addSweepCommand(program, context);
   addHoldCommands(program, context);
   addAuditCommands(program, context);
+  addDatamapCommands(program, context);
+  addConsoleCommand(program, context);
   addDemoCommand(program, context);
 
   // Which command failed to parse, so the message can say whose --help to read.

@@ -936,8 +936,19 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
         .oneof(fc.constantFrom('forget', 'requests', 'Request', 'holds', 'help-me'), anyText)
         .filter(
           (word) =>
-            !['init', 'import', 'check', 'request', 'sweep', 'hold', 'demo', 'help'].includes(word) &&
-            !word.startsWith('-'),
+            ![
+              'init',
+              'import',
+              'check',
+              'request',
+              'sweep',
+              'hold',
+              'audit',
+              'datamap',
+              'console',
+              'demo',
+              'help',
+            ].includes(word) && !word.startsWith('-'),
         )
         .map((word) => [word, ...state]),
     ),

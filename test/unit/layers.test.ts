@@ -20,6 +20,9 @@ const FLOORS: readonly (readonly string[])[] = [
   // The embedded runtime synthesizes the infra stacks to run the very definition AWS runs.
   ['lib/local'],
   ['examples'],
+  // The console runs over the CLI's backends; the CLI's `console` command loads it lazily.
+  ['lib/cli/backends'],
+  ['lib/console'],
   ['lib/cli', 'lambdas'],
   ['bin'],
 ];

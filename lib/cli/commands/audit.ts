@@ -1,19 +1,12 @@
 import { type Command, Option } from 'commander';
-import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf, readAuditEvents } from '../../audit/log';
-import {
-  buildPeriodReport,
-  type PeriodReport,
-  type ReportSweepInput,
-  reportCsv,
-  reportHtml,
-} from '../../audit/report';
-import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
-import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
+import { anchorAuditLog, anchorStoreOf } from '../../audit/anchor';
+import { auditDepsOf } from '../../audit/log';
+import { reportCsv, reportHtml } from '../../audit/report';
+import type { TimelineEntry } from '../../audit/timeline';
+import type { ChainVerification } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
-import { listRequests } from '../../rights/requests-table';
-import type { LetheBackend } from '../backends';
+import { backendPeriodReport, requestTimeline, verifyBackendAuditLog } from '../backends/audit';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { checkRequestId } from '../input';
@@ -50,16 +43,6 @@ export function positiveInteger(value: string, flag: string): number {
     throw new UsageError(`${flag} must be a whole number from 1, e.g. ${flag} 1200; got "${value}"`);
   }
   return Number(value);
-}
-
-/** Verifies the backend's audit log against its anchors. */
-export async function verifyBackendAuditLog(
-  backend: LetheBackend,
-  fromSeq: number | undefined,
-): Promise<ChainVerification> {
-  const store = anchorStoreOf(backend.deps);
-  const anchors = store ? await listAnchors(store, fromSeq ?? 0) : [];
-  return verifyAuditChain(auditDepsOf(backend.deps), anchors, fromSeq ? { fromSeq } : {});
 }
 
 /** Adds `lethe audit verify|anchor|timeline|report`: what auditors need, locally or on AWS. */
@@ -115,13 +98,6 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
   addReportCommand(audit, context);
 }
 
-/** The timeline of a request as the backend knows it: execution history merged with audit events. */
-export async function requestTimeline(backend: LetheBackend, requestId: string): Promise<TimelineEntry[]> {
-  const history = await backend.history(requestId);
-  const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
-  return buildTimeline(history, events);
-}
-
 function describeTimeline(requestId: string, entries: TimelineEntry[]): string {
   const counts = (entry: TimelineEntry) =>
     Object.entries(entry.counts)
@@ -161,48 +137,6 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
         context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
       });
     });
-}
-
-/** What sweeps purged per store, from the `sweep.completed` events of real (not dry) runs. */
-async function sweptCounts(deps: LetheDeps): Promise<ReportSweepInput[]> {
-  const swept: ReportSweepInput[] = [];
-  for (const event of await readAuditEvents(auditDepsOf(deps))) {
-    if (event.type !== 'sweep.completed' || event.details?.dryRun === true) continue;
-    const stores = Array.isArray(event.details?.stores)
-      ? (event.details.stores as Record<string, unknown>[])
-      : [];
-    for (const store of stores) {
-      swept.push({
-        at: event.at,
-        storeId: String(store.storeId),
-        purged: Number(store.purged ?? 0),
-        anonymised: Number(store.anonymised ?? 0),
-      });
-    }
-  }
-  return swept;
-}
-
-/** The period report of the backend's requests received in [from, to). */
-export async function backendPeriodReport(
-  backend: LetheBackend,
-  period: { from: string; to: string; now: Date },
-): Promise<PeriodReport> {
-  const records = await listRequests(backend.deps);
-  return buildPeriodReport({
-    ...period,
-    requests: records.map((record) => ({
-      requestId: record.requestId,
-      type: record.type,
-      jurisdiction: record.jurisdiction,
-      status: record.status,
-      receivedAt: record.receivedAt,
-      dueAt: record.dueAt,
-      respondedAt: record.completedAt ?? null,
-      reason: record.reason ?? null,
-    })),
-    sweeps: await sweptCounts(backend.deps),
-  });
 }
 
 function isoDate(value: string, flag: string): string {

@@ -1,0 +1,94 @@
+import { assertNoIdentifiers } from '../audit/free-text';
+import type { LetheBackend } from '../cli/backends';
+import type { RequestStatus } from '../rights/request';
+import type { RequestSummary } from '../rights/summary';
+import { FieldError, type FormBody, text } from './forms';
+
+/** A field of an action's form: a line of text, or an include/exclude choice per waiting store. */
+export type ActionField =
+  | { kind: 'text'; name: string; label: string; hint?: string }
+  | { kind: 'stores'; name: 'stores' };
+
+/**
+ * What staff can do to a request from its page. Each action is one entry: the statuses it is
+ * offered in, its form's fields, and the backend call it makes with the signed-in name as actor.
+ * A new lifecycle action of the CLI is one more entry here.
+ */
+export interface RequestAction {
+  name: string;
+  label: string;
+  help: string;
+  allowedIn: readonly RequestStatus[];
+  fields: readonly ActionField[];
+  /** Reads the form (throwing FieldError for what staff must correct) and acts. */
+  run(backend: LetheBackend, summary: RequestSummary, by: string, form: FormBody): Promise<RequestSummary>;
+}
+
+/** A reason or note kept in the audit log: long enough to say something, naming no one. */
+function freeText(form: FormBody, name: string, label: string, required: boolean): string | undefined {
+  const value = text(form, name);
+  if (value === '' && !required) return undefined;
+  if (value.length < 3)
+    throw new FieldError(name, `give the ${label}, e.g. "subject withdrew the request, ticket 4711"`);
+  try {
+    assertNoIdentifiers(value, [], `the ${label}`);
+  } catch (error) {
+    throw new FieldError(name, (error as Error).message);
+  }
+  return value;
+}
+
+/** The stores a pending-review request waits for. */
+function waitingStores(summary: RequestSummary): string[] {
+  return summary.review?.stores.map((store) => store.store) ?? [];
+}
+
+export const REQUEST_ACTIONS: readonly RequestAction[] = [
+  {
+    name: 'review',
+    label: 'Review',
+    help: "Decide, per store, whether the records only claimed links reached are the subject's (include: export or erase them) or not (exclude); the request then runs on.",
+    allowedIn: ['pending-review'],
+    fields: [
+      { kind: 'stores', name: 'stores' },
+      { kind: 'text', name: 'note', label: 'Note (optional, no names)', hint: 'e.g. ticket 4711' },
+    ],
+    run: async (backend, summary, by, form) => {
+      const include: string[] = [];
+      const exclude: string[] = [];
+      for (const store of waitingStores(summary)) {
+        const choice = text(form, `store:${store}`);
+        if (choice === 'include') include.push(store);
+        else if (choice === 'exclude') exclude.push(store);
+      }
+      if (include.length + exclude.length !== waitingStores(summary).length)
+        throw new FieldError('review:stores', 'decide every store that waits: include or exclude');
+      const note = freeText(form, 'note', 'note', false);
+      return backend.review(summary.requestId, { include, exclude, by, ...(note ? { note } : {}) });
+    },
+  },
+  {
+    name: 'retry',
+    label: 'Retry',
+    help: 'Run the failed request again, from the identities it had resolved, as its next attempt.',
+    allowedIn: ['failed'],
+    fields: [],
+    run: (backend, summary, by) => backend.retry(summary.requestId, by),
+  },
+  {
+    name: 'close',
+    label: 'Close',
+    help: 'End the request without finishing it; its identities are dropped.',
+    allowedIn: ['failed', 'pending-review'],
+    fields: [{ kind: 'text', name: 'reason', label: 'Reason (no names or identifiers)' }],
+    run: async (backend, summary, by, form) => {
+      const reason = freeText(form, 'reason', 'reason', true) as string;
+      return backend.close(summary.requestId, by, reason);
+    },
+  },
+];
+
+/** The actions a request in `status` allows. */
+export function actionsFor(status: RequestStatus): RequestAction[] {
+  return REQUEST_ACTIONS.filter((action) => action.allowedIn.includes(status));
+}

@@ -1,0 +1,185 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { Eta } from 'eta';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { checkActorName } from '../audit/free-text';
+import type { LetheBackend } from '../cli/backends';
+import { checkField, type FieldErrors, text } from './forms';
+import { addAuditPages } from './pages/audit';
+import { addHoldPages } from './pages/holds';
+import { addRequestPages } from './pages/requests';
+import { addSweepPages } from './pages/sweeps';
+import { ConsoleSessions, installGuard, type StaffSession, setSessionCookie } from './security';
+import { CONSOLE_CSS } from './templates';
+import { createViews } from './views';
+
+/** What every page of the console works with. */
+export interface ConsoleContext {
+  readonly backend: LetheBackend;
+  readonly target: 'local' | 'aws';
+  readonly views: Eta;
+  /** Renders `template` in the layout, for the signed-in staff member, with their CSRF token. */
+  page(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    template: string,
+    data: Record<string, unknown> & { title: string; section?: string },
+    status?: number,
+  ): FastifyReply;
+  /** The signed-in staff member (every page but the sign-in has one). */
+  staff(request: FastifyRequest): StaffSession;
+}
+
+export interface ConsoleOptions {
+  backend: LetheBackend;
+  target: 'local' | 'aws';
+  /** The one-time login token; default a fresh random one. */
+  loginToken?: string;
+}
+
+/** The console app, not yet listening; `hosts` are the Host values it answers (set when it listens). */
+export interface ConsoleApp {
+  app: FastifyInstance;
+  sessions: ConsoleSessions;
+  hosts: string[];
+}
+
+/** Fixed notices a redirect can ask for by name: never text from the query string. */
+const NOTICES: Record<string, string> = {
+  'hold-placed': 'The hold is placed.',
+  'hold-released': 'The hold is released.',
+  'signed-in': 'You are signed in.',
+  'action-done': 'Done: the request has been updated.',
+  submitted: 'The request was submitted and run.',
+};
+
+/** Builds the console: security guard, sign-in, and every page, over `backend`. */
+export async function createConsoleApp(options: ConsoleOptions): Promise<ConsoleApp> {
+  const views = createViews();
+  const sessions = new ConsoleSessions(options.loginToken);
+  const hosts: string[] = [];
+  // Body size: forms are a few fields; nothing legitimate comes near 64 KiB.
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+
+  const render = (reply: FastifyReply, template: string, data: Record<string, unknown>, status = 200) =>
+    reply.status(status).type('text/html; charset=utf-8').send(views.render(template, data));
+  const refuse = (reply: FastifyReply, status: number, title: string, message: string) =>
+    render(reply, '@message', { title, message, staff: null, target: options.target }, status);
+  installGuard(app, { sessions, hosts: () => hosts, refuse });
+
+  const context: ConsoleContext = {
+    backend: options.backend,
+    target: options.target,
+    views,
+    staff: (request) => request.staff as StaffSession,
+    page: (request, reply, template, data, status = 200) => {
+      const notice = NOTICES[String((request.query as Record<string, unknown>)?.done ?? '')];
+      return render(
+        reply,
+        template,
+        {
+          errors: {},
+          values: {},
+          ...data,
+          notice: (data.notice as string | undefined) ?? notice,
+          staff: request.staff,
+          csrf: request.staff?.csrf,
+          target: options.target === 'aws' ? 'deployed stack' : 'local runtime',
+        },
+        status,
+      );
+    },
+  };
+
+  app.get('/static/console.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(CONSOLE_CSS),
+  );
+  app.get('/login', async (request, reply) => {
+    const token = (request.query as Record<string, unknown>).token;
+    if (!sessions.loginTokenMatches(token))
+      return refuse(
+        reply,
+        401,
+        'Sign in first',
+        'This sign-in address is not valid (it works once): restart lethe console for a new one.',
+      );
+    return render(reply, '@login', { title: 'Sign in', token, values: {}, errors: {}, staff: null });
+  });
+  app.post('/login', async (request, reply) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!sessions.loginTokenMatches(body?.token))
+      return refuse(
+        reply,
+        401,
+        'Sign in first',
+        'This sign-in address is not valid (it works once): restart lethe console for a new one.',
+      );
+    const errors: FieldErrors = {};
+    const name = checkField('name', () => checkActorName(text(body, 'name'), 'your name'), errors);
+    if (name === undefined) {
+      return render(
+        reply,
+        '@login',
+        { title: 'Sign in', token: body?.token, values: { name: text(body, 'name') }, errors, staff: null },
+        400,
+      );
+    }
+    setSessionCookie(reply, sessions.signIn(name));
+    return reply.redirect('/requests?done=signed-in', 303);
+  });
+  app.get('/', async (_request, reply) => reply.redirect('/requests', 303));
+
+  addRequestPages(app, context);
+  addHoldPages(app, context);
+  addSweepPages(app, context);
+  addAuditPages(app, context);
+
+  app.setNotFoundHandler((request, reply) =>
+    request.staff
+      ? context.page(
+          request,
+          reply,
+          '@message',
+          { title: 'Not found', message: 'There is no such page.' },
+          404,
+        )
+      : refuse(reply, 404, 'Not found', 'There is no such page.'),
+  );
+  app.setErrorHandler((error, request, reply) => {
+    // Domain errors never carry identifiers; anything else is reported by name only.
+    const known = error instanceof Error && /NotFound/.test(error.name);
+    const message = known
+      ? error.message
+      : `Something failed (${(error as Error).name ?? 'Error'}); see the server's output.`;
+    if (!known) console.error(error);
+    const status = known ? 404 : ((error as { statusCode?: number }).statusCode ?? 500);
+    return request.staff
+      ? context.page(request, reply, '@message', { title: known ? 'Not found' : 'Failed', message }, status)
+      : refuse(reply, status, 'Failed', message);
+  });
+  return { app, sessions, hosts };
+}
+
+/** A running console: where it listens, the one-time sign-in address, and how to stop it. */
+export interface RunningConsole {
+  url: string;
+  loginUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts the console on 127.0.0.1:`port` (0: any free port); only loopback, never another interface. */
+export async function startConsole(options: ConsoleOptions & { port: number }): Promise<RunningConsole> {
+  const consoleApp = await createConsoleApp(options);
+  await consoleApp.app.listen({ host: '127.0.0.1', port: options.port });
+  const address = consoleApp.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  consoleApp.hosts.push(`127.0.0.1:${port}`, `localhost:${port}`);
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    loginUrl: `${url}/login?token=${consoleApp.sessions.pendingLoginToken ?? ''}`,
+    close: () => consoleApp.app.close(),
+  };
+}
