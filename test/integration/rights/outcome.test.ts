@@ -52,8 +52,8 @@ describe('a request whose process died while ending it', () => {
       verification,
     });
 
-  /** A verified request holding its subject, with a manifest, whose RecordOutcome died at the audit write. */
-  async function diedEnding(when: 'before' | 'after') {
+  /** A verified request holding its subject (its in-flight lock), with a manifest. */
+  async function holdingItsSubject() {
     n += 1;
     const who = [{ type: 'email', value: `ending${n}@example.com` }];
     const { requestId } = await submit(who);
@@ -65,6 +65,12 @@ describe('a request whose process died while ending it', () => {
         Body: '{}',
       }),
     );
+    return { requestId, who };
+  }
+
+  /** A request holding its subject whose RecordOutcome died at the audit write. */
+  async function diedEnding(when: 'before' | 'after') {
+    const { requestId, who } = await holdingItsSubject();
     await expect(recordOutcome(dyingAtAudit(environment().deps, when), requestId)).rejects.toThrow(Crash);
     return { requestId, who };
   }
@@ -154,17 +160,7 @@ describe('a request whose process died while ending it', () => {
 
   /** A failed request holding its subject, with a manifest, that staff closed while the process died at the audit write. */
   async function diedClosing(when: 'before' | 'after') {
-    n += 1;
-    const who = [{ type: 'email', value: `closing${n}@example.com` }];
-    const { requestId } = await submit(who);
-    await verifyRequest(environment().deps, requestId);
-    await environment().clients.s3.send(
-      new PutObjectCommand({
-        Bucket: environment().deps.resources.manifestsBucket,
-        Key: `requests/${requestId}/inquiries.json`,
-        Body: '{}',
-      }),
-    );
+    const { requestId, who } = await holdingItsSubject();
     await recordFailure(environment().deps, { requestId, failure: { error: 'Boom' } });
     await expect(
       closeRequest(
