@@ -23,8 +23,8 @@ export interface Chart {
   /** What the chart shows, for screen readers. */
   description: string;
   bars: ChartBar[];
-  /** Axis captions: position and text. */
-  ticks: { x: number; y: number; text: string }[];
+  /** Axis captions: position, text, and which end of the text the position is. */
+  ticks: { x: number; y: number; text: string; anchor: 'start' | 'end' }[];
 }
 
 const LABEL_WIDTH = 220;
@@ -83,8 +83,13 @@ export function timelineChart(entries: readonly TimelineEntry[]): Chart {
     bars,
     ticks: rows.length
       ? [
-          { x: LABEL_WIDTH, y: height - 8, text: new Date(first).toISOString().slice(11, 23) },
-          { x: LABEL_WIDTH + PLOT_WIDTH, y: height - 8, text: `+${last - first} ms` },
+          {
+            x: LABEL_WIDTH,
+            y: height - 8,
+            text: new Date(first).toISOString().slice(11, 23),
+            anchor: 'start',
+          },
+          { x: LABEL_WIDTH + PLOT_WIDTH, y: height - 8, text: `+${last - first} ms`, anchor: 'end' },
         ]
       : [],
   };
@@ -111,6 +116,7 @@ export function barChart(description: string, values: readonly { label: string; 
       x: bar.x + bar.width + 6,
       y: bar.y + ROW - 10,
       text: String(values[index]?.value ?? 0),
+      anchor: 'start' as const,
     })),
   };
 }

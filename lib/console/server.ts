@@ -28,7 +28,21 @@ export interface ConsoleContext {
   ): FastifyReply;
   /** The signed-in staff member (every page but the sign-in has one). */
   staff(request: FastifyRequest): StaffSession;
+  /** A page with a form, shown with the values and errors given and what `data` reads fresh each time. */
+  formPage(template: string, data: () => Promise<PageData> | PageData): FormPage;
 }
+
+type PageData = Record<string, unknown> & { title: string; section?: string };
+
+/** Renders a form's page: first empty, or again with what was typed and a message by each bad field. */
+export type FormPage = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  values: Record<string, unknown>,
+  errors: FieldErrors,
+  status?: number,
+  extra?: Record<string, unknown>,
+) => Promise<FastifyReply>;
 
 export interface ConsoleOptions {
   backend: LetheBackend;
@@ -74,6 +88,10 @@ export async function createConsoleApp(options: ConsoleOptions): Promise<Console
     target: options.target,
     views,
     staff: (request) => request.staff as StaffSession,
+    formPage:
+      (template, data) =>
+      async (request, reply, values, errors, status = 200, extra = {}) =>
+        context.page(request, reply, template, { ...(await data()), values, errors, ...extra }, status),
     page: (request, reply, template, data, status = 200) => {
       const notice = NOTICES[String((request.query as Record<string, unknown>)?.done ?? '')];
       return render(

@@ -64,7 +64,7 @@ const CHART = `<figure class="chart">
 <rect x="<%= bar.x.toFixed(1) %>" y="<%= bar.y %>" width="<%= bar.width.toFixed(1) %>" height="<%= bar.height %>" class="<%= bar.failed ? 'bar failed' : 'bar' %>"></rect>
 </g>
 <% } %>
-<% for (const tick of it.chart.ticks) { %><text x="<%= tick.x.toFixed(1) %>" y="<%= tick.y %>" class="tick"><%= tick.text %></text><% } %>
+<% for (const tick of it.chart.ticks) { %><text x="<%= tick.x.toFixed(1) %>" y="<%= tick.y %>" text-anchor="<%= tick.anchor %>" class="tick"><%= tick.text %></text><% } %>
 </svg>
 <figcaption><%= it.chart.description %></figcaption>
 </figure>`;

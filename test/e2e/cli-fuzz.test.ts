@@ -716,6 +716,23 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ...commonSpoils(f, ['sweep', '--dry-run'], { target: true }),
   ];
 
+  // The data map report, and the console: every spoilt console line is refused before it listens.
+  const reports = [
+    spoil(
+      'datamap report: bad --format',
+      notIn(['html', 'csv']).map((format) => ['datamap', 'report', '--format', format, ...state]),
+    ),
+    ...commonSpoils(f, ['datamap', 'report', '--format', 'csv']),
+    spoil(
+      'console: bad --port',
+      fc
+        .oneof(fc.constantFrom('-1', '65536', '99999', '4180.5', '0x10', ''), anyText)
+        .filter((port) => !/^\d{1,5}$/.test(port) || Number(port) > 65_535)
+        .map((port) => ['console', '--port', port, ...state]),
+    ),
+    ...commonSpoils(f, ['console', '--port', '0'], { target: true }),
+  ];
+
   const holdSubject = (subject: string, reason: string, by: string) => [
     'hold',
     'add',
@@ -971,6 +988,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
       close,
       list,
       sweep,
+      reports,
       holdAdd,
       holdList,
       holdRelease,

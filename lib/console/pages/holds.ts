@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { parseIdentityArgument } from '../../datamap/identity';
 import { getStore } from '../../datamap/validate';
 import {
@@ -9,7 +9,7 @@ import {
   placeHold,
   releaseHold,
 } from '../../holds';
-import { checkField, type FieldErrors, oneOf, postedForm, text, VALIDATION_ERRORS } from '../forms';
+import { checkField, oneOf, postedForm, text, VALIDATION_ERRORS } from '../forms';
 import type { ConsoleContext } from '../server';
 
 /**
@@ -29,27 +29,12 @@ export function addHoldPages(app: FastifyInstance, context: ConsoleContext): voi
       ...dataMap.stores.map((store) => ({ value: store.id, label: store.id })),
     ],
   };
-  const holdsPage = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    values: Record<string, unknown>,
-    errors: FieldErrors,
-    status = 200,
-  ) =>
-    context.page(
-      request,
-      reply,
-      '@holds',
-      {
-        title: 'Legal holds',
-        section: '/holds',
-        holds: await listHolds(backend.deps),
-        options,
-        values,
-        errors,
-      },
-      status,
-    );
+  const holdsPage = context.formPage('@holds', async () => ({
+    title: 'Legal holds',
+    section: '/holds',
+    holds: await listHolds(backend.deps),
+    options,
+  }));
 
   app.get('/holds', async (request, reply) => holdsPage(request, reply, { scope: 'subject' }, {}));
 

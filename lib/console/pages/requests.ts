@@ -157,27 +157,12 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
     );
   });
 
-  const newForm = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    values: Record<string, unknown>,
-    errors: FieldErrors,
-    status = 200,
-  ) =>
-    context.page(
-      request,
-      reply,
-      '@request-new',
-      {
-        title: 'Submit a request',
-        section: '/requests',
-        options,
-        values,
-        errors,
-        identityRows: IDENTITY_ROWS,
-      },
-      status,
-    );
+  const newForm = context.formPage('@request-new', () => ({
+    title: 'Submit a request',
+    section: '/requests',
+    options,
+    identityRows: IDENTITY_ROWS,
+  }));
 
   app.get('/requests/new', async (request, reply) =>
     newForm(

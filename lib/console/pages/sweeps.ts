@@ -1,8 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { sweepRuns } from '../../cli/backends/audit';
 import { parseIso8601 } from '../../datamap/timestamps';
 import { barChart } from '../charts';
-import { type FieldErrors, postedForm, text } from '../forms';
+import { postedForm, text } from '../forms';
 import type { ConsoleContext } from '../server';
 
 /** Adds the Sweeps page: recorded runs with per-store counts, a chart of what was purged, and a (dry) run from the page. */
@@ -16,14 +16,7 @@ export function addSweepPages(app: FastifyInstance, context: ConsoleContext): vo
     ],
   };
 
-  const sweepsPage = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    values: Record<string, unknown>,
-    errors: FieldErrors,
-    status = 200,
-    notice?: string,
-  ) => {
+  const sweepsPage = context.formPage('@sweeps', async () => {
     const runs = await sweepRuns(backend.deps);
     const purged = runs
       .filter((run) => !run.dryRun)
@@ -33,23 +26,14 @@ export function addSweepPages(app: FastifyInstance, context: ConsoleContext): vo
           value: store.purged + store.anonymised,
         })),
       );
-    return context.page(
-      request,
-      reply,
-      '@sweeps',
-      {
-        title: 'Retention sweeps',
-        section: '/sweeps',
-        runs: [...runs].reverse(),
-        chart: barChart(`Records purged or anonymised per store and sweep (${purged.length} bar(s))`, purged),
-        options,
-        values,
-        errors,
-        ...(notice ? { notice } : {}),
-      },
-      status,
-    );
-  };
+    return {
+      title: 'Retention sweeps',
+      section: '/sweeps',
+      runs: [...runs].reverse(),
+      chart: barChart(`Records purged or anonymised per store and sweep (${purged.length} bar(s))`, purged),
+      options,
+    };
+  });
 
   app.get('/sweeps', async (request, reply) => sweepsPage(request, reply, { mode: 'dry-run' }, {}));
 
@@ -74,6 +58,6 @@ export function addSweepPages(app: FastifyInstance, context: ConsoleContext): vo
       outcome.status === 'SUCCEEDED'
         ? `${mode === 'dry-run' ? 'Dry run' : 'Sweep'} ${outcome.sweepId} finished.`
         : `Sweep ${outcome.sweepId} failed: ${outcome.error?.code ?? 'error'}: ${outcome.error?.message ?? ''}`;
-    return sweepsPage(request, reply, { mode }, {}, outcome.status === 'SUCCEEDED' ? 200 : 500, notice);
+    return sweepsPage(request, reply, { mode }, {}, outcome.status === 'SUCCEEDED' ? 200 : 500, { notice });
   });
 }
