@@ -1,18 +1,9 @@
 import { type Command, Option } from 'commander';
-import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf, readAuditEvents } from '../../audit/log';
-import {
-  buildPeriodReport,
-  type PeriodReport,
-  type ReportSweepInput,
-  reportCsv,
-  reportHtml,
-} from '../../audit/report';
-import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
-import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
+import type { PeriodReport, ReportSweepInput } from '../../audit/report';
+import type { TimelineEntry } from '../../audit/timeline';
+import type { ChainVerification } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
-import { listRequests } from '../../rights/requests-table';
 import type { LetheBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
@@ -20,7 +11,8 @@ import { checkRequestId } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** The audit bucket of the backend, or a usage error naming why there is none. */
-function anchorStore(deps: LetheDeps) {
+async function anchorStore(deps: LetheDeps) {
+  const { anchorStoreOf } = require('../../audit/anchor') as typeof import('../../audit/anchor');
   const store = anchorStoreOf(deps);
   if (!store) {
     throw new UsageError('this deployment has no audit bucket for anchors: redeploy the stateful stack');
@@ -57,6 +49,9 @@ export async function verifyBackendAuditLog(
   backend: LetheBackend,
   fromSeq: number | undefined,
 ): Promise<ChainVerification> {
+  const { anchorStoreOf, listAnchors } = require('../../audit/anchor') as typeof import('../../audit/anchor');
+  const { auditDepsOf } = require('../../audit/log') as typeof import('../../audit/log');
+  const { verifyAuditChain } = require('../../audit/verify') as typeof import('../../audit/verify');
   const store = anchorStoreOf(backend.deps);
   const anchors = store ? await listAnchors(store, fromSeq ?? 0) : [];
   return verifyAuditChain(auditDepsOf(backend.deps), anchors, fromSeq ? { fromSeq } : {});
@@ -80,6 +75,7 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
     .addHelpText('after', '\nExamples:\n  lethe audit verify\n  lethe audit verify --from 1200 --json')
     .action(async (opts: CommonOptions & { from?: string }) => {
       const fromSeq = opts.from === undefined ? undefined : positiveInteger(opts.from, '--from');
+      // Not read-only: opening creates the audit bucket in state directories made before anchors.
       await context.withBackend(opts, async (opened) => {
         const result = await verifyBackendAuditLog(opened, fromSeq);
         context.print(opts, result, () => describeVerification(result));
@@ -100,8 +96,10 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
     .action(async (opts: CommonOptions & { by: string }) => {
       const by = opts.by.trim();
       if (by.length === 0 || by.length > 200) throw new UsageError('--by is a name of 1 to 200 characters');
+      const { anchorAuditLog } = require('../../audit/anchor') as typeof import('../../audit/anchor');
+      const { auditDepsOf } = require('../../audit/log') as typeof import('../../audit/log');
       await context.withBackend(opts, async (opened) => {
-        const anchor = await anchorAuditLog(auditDepsOf(opened.deps), anchorStore(opened.deps), by);
+        const anchor = await anchorAuditLog(auditDepsOf(opened.deps), await anchorStore(opened.deps), by);
         context.print(
           opts,
           anchor,
@@ -117,6 +115,8 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
 
 /** The timeline of a request as the backend knows it: execution history merged with audit events. */
 export async function requestTimeline(backend: LetheBackend, requestId: string): Promise<TimelineEntry[]> {
+  const { auditDepsOf, readAuditEvents } = require('../../audit/log') as typeof import('../../audit/log');
+  const { buildTimeline } = require('../../audit/timeline') as typeof import('../../audit/timeline');
   const history = await backend.history(requestId);
   const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
   return buildTimeline(history, events);
@@ -156,15 +156,20 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
     .addHelpText('after', '\nExample:\n  lethe audit timeline 3f1c0e6e-… --json')
     .action(async (requestId: string, opts: CommonOptions) => {
       checkRequestId(requestId);
-      await context.withBackend(opts, async (opened) => {
-        const entries = await requestTimeline(opened, requestId);
-        context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
-      });
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const entries = await requestTimeline(opened, requestId);
+          context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
+        },
+        { readOnly: true },
+      );
     });
 }
 
 /** What sweeps purged per store, from the `sweep.completed` events of real (not dry) runs. */
 async function sweptCounts(deps: LetheDeps): Promise<ReportSweepInput[]> {
+  const { auditDepsOf, readAuditEvents } = require('../../audit/log') as typeof import('../../audit/log');
   const swept: ReportSweepInput[] = [];
   for (const event of await readAuditEvents(auditDepsOf(deps))) {
     if (event.type !== 'sweep.completed' || event.details?.dryRun === true) continue;
@@ -188,6 +193,9 @@ export async function backendPeriodReport(
   backend: LetheBackend,
   period: { from: string; to: string; now: Date },
 ): Promise<PeriodReport> {
+  const { buildPeriodReport } = require('../../audit/report') as typeof import('../../audit/report');
+  const { listRequests } =
+    require('../../rights/requests-table') as typeof import('../../rights/requests-table');
   const records = await listRequests(backend.deps);
   return buildPeriodReport({
     ...period,
@@ -238,22 +246,28 @@ export function addReportCommand(audit: Command, context: CommandContext): void 
       ) => {
         const from = isoDate(opts.from, '--from');
         const to = isoDate(opts.to, '--to');
-        await context.withBackend(opts, async (opened) => {
-          const report = await backendPeriodReport(opened, { from, to, now: opened.deps.now() });
-          const text =
-            opts.format === 'csv'
-              ? reportCsv(report)
-              : opts.format === 'html'
-                ? reportHtml(report)
-                : `${JSON.stringify(report, null, 2)}\n`;
-          await writeFileAtomic(opts.out, text);
-          context.print(
-            opts,
-            { out: opts.out, format: opts.format, totals: report.totals },
-            () =>
-              `Report ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} written to ${opts.out} (${opts.format}): ${report.totals.received} received, ${report.totals.completed} completed, ${report.totals.denied} denied, ${report.totals.overdue} overdue; median ${report.totals.medianDaysToRespond ?? '—'} days, mean ${report.totals.meanDaysToRespond ?? '—'} days.`,
-          );
-        });
+        const { reportCsv, reportHtml } =
+          require('../../audit/report') as typeof import('../../audit/report');
+        await context.withBackend(
+          opts,
+          async (opened) => {
+            const report = await backendPeriodReport(opened, { from, to, now: opened.deps.now() });
+            const text =
+              opts.format === 'csv'
+                ? reportCsv(report)
+                : opts.format === 'html'
+                  ? reportHtml(report)
+                  : `${JSON.stringify(report, null, 2)}\n`;
+            await writeFileAtomic(opts.out, text);
+            context.print(
+              opts,
+              { out: opts.out, format: opts.format, totals: report.totals },
+              () =>
+                `Report ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} written to ${opts.out} (${opts.format}): ${report.totals.received} received, ${report.totals.completed} completed, ${report.totals.denied} denied, ${report.totals.overdue} overdue; median ${report.totals.medianDaysToRespond ?? '—'} days, mean ${report.totals.meanDaysToRespond ?? '—'} days.`,
+            );
+          },
+          { readOnly: true },
+        );
       },
     );
 }
