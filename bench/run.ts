@@ -8,6 +8,7 @@
 import '../lib/local/polyfills';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cliStartupScenario } from './scenarios/cli-startup';
 import { exportMemoryScenario } from './scenarios/export-memory';
 import { importScenario } from './scenarios/import';
 import { jsonlRewriteScenario } from './scenarios/jsonl-rewrite';
@@ -27,7 +28,13 @@ import { keepTemporaryState, removeTemporaryState } from './support/world';
 // Known and documented: the SDK warns on Node 20 that future versions need Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const SCENARIOS: Scenario[] = [importScenario, requestsScenario, exportMemoryScenario, jsonlRewriteScenario];
+const SCENARIOS: Scenario[] = [
+  importScenario,
+  requestsScenario,
+  exportMemoryScenario,
+  jsonlRewriteScenario,
+  cliStartupScenario,
+];
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
 
 const USAGE = `Usage: npm run bench -- [options]

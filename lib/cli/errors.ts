@@ -1,5 +1,5 @@
-import { DataMapError } from '../datamap/load';
-import { ImportError } from '../local/import-errors';
+import type { DataMapError } from '../datamap/load';
+import type { ImportError } from '../local/import-errors';
 
 /** Exit codes of the lethe CLI. */
 export const EXIT = { ok: 0, requestFailed: 1, badInput: 2 } as const;
@@ -46,6 +46,18 @@ export function exitCodeFor(error: unknown): number {
  * is shown escaped, not obeyed.
  */
 export function errorLines(error: Error): string[] {
-  if (error instanceof DataMapError || error instanceof ImportError) return [error.summary, ...error.details];
+  if (hasDetails(error)) return [error.summary, ...error.details];
   return [error.message];
+}
+
+/**
+ * An error that lists its problems. Told by its name rather than by class, so that printing an
+ * error does not load the modules (the data map's parser) that may never have been needed.
+ */
+function hasDetails(error: Error): error is DataMapError | ImportError {
+  return (
+    (error.name === 'DataMapError' || error.name === 'ImportError') &&
+    typeof (error as Partial<DataMapError>).summary === 'string' &&
+    Array.isArray((error as Partial<DataMapError>).details)
+  );
 }

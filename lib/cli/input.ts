@@ -1,6 +1,6 @@
 import { assertNoIdentifiers } from '../audit/free-text';
 import { parseIso8601 } from '../datamap/timestamps';
-import { requestIdSchema } from '../rights/request';
+import { REQUEST_ID_PATTERN } from '../rights/request-values';
 import { UsageError } from './errors';
 
 /**
@@ -16,7 +16,7 @@ export function quoted(value: string): string {
 
 /** Refuses what cannot be a request id. */
 export function checkRequestId(requestId: string, option = 'a request id'): void {
-  if (!requestIdSchema.safeParse(requestId).success) {
+  if (typeof requestId !== 'string' || !REQUEST_ID_PATTERN.test(requestId)) {
     throw new UsageError(
       `${quoted(requestId)} is not ${option}: request ids are 8 to 64 letters, digits, - or _ (see lethe request list)`,
     );

@@ -1,21 +1,40 @@
 import { Command, CommanderError } from 'commander';
-import { addAuditCommands } from './commands/audit';
-import { addCheckCommand } from './commands/check';
-import { addConsoleCommand } from './commands/console';
-import { addDatamapCommands } from './commands/datamap';
-import { addDemoCommand } from './commands/demo';
-import { addHoldCommands } from './commands/hold';
-import { addImportCommand } from './commands/import';
-import { addInitCommand } from './commands/init';
-import { addRequestCommands } from './commands/request';
-import { type CliOptions, createCommandContext } from './commands/shared';
-import { addSweepCommand } from './commands/sweep';
+import { type CliOptions, type CommandContext, createCommandContext } from './commands/shared';
 import { EXIT, errorLines, exitCodeFor } from './errors';
 import { printable } from './format';
 import { processIo } from './io';
 
 export type { CliOptions } from './commands/shared';
 export type { CliIo } from './io';
+
+/** Adds a top-level command (with its subcommands) to the program. */
+type AddCommands = (program: Command, context: CommandContext) => void;
+
+/**
+ * Every top-level command, in the order `lethe --help` lists them, with the module that defines
+ * it. A run loads only the module of the command it names (all of them for `lethe --help`, or
+ * when it names none): a person waits for every module loaded. A command module defines its
+ * options at load and must stay light: what its actions need (the data map's parser, SDK
+ * clients, local servers, aws-cdk-lib) is loaded inside them (see commands/shared.ts).
+ */
+const COMMANDS: Record<string, () => AddCommands> = {
+  init: () => (require('./commands/init') as typeof import('./commands/init')).addInitCommand,
+  import: () => (require('./commands/import') as typeof import('./commands/import')).addImportCommand,
+  check: () => (require('./commands/check') as typeof import('./commands/check')).addCheckCommand,
+  request: () => (require('./commands/request') as typeof import('./commands/request')).addRequestCommands,
+  sweep: () => (require('./commands/sweep') as typeof import('./commands/sweep')).addSweepCommand,
+  hold: () => (require('./commands/hold') as typeof import('./commands/hold')).addHoldCommands,
+  audit: () => (require('./commands/audit') as typeof import('./commands/audit')).addAuditCommands,
+  datamap: () => (require('./commands/datamap') as typeof import('./commands/datamap')).addDatamapCommands,
+  console: () => (require('./commands/console') as typeof import('./commands/console')).addConsoleCommand,
+  demo: () => (require('./commands/demo') as typeof import('./commands/demo')).addDemoCommand,
+};
+
+/** The commands a run needs: the one its first word names, or all (help, a typo, nothing named). */
+function commandsFor(argv: readonly string[]): (() => AddCommands)[] {
+  const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+  return named ? [named] : Object.values(COMMANDS);
+}
 
 /** `lethe request submit`: the words that call a command, for "see … --help". */
 function commandPath(command: Command): string {
@@ -68,17 +87,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
       writeErr: () => undefined,
       outputError: () => undefined,
     });
-  // in this order in --help
-  addInitCommand(program, context);
-  addImportCommand(program, context);
-  addCheckCommand(program, context);
-  addRequestCommands(program, context);
-  addSweepCommand(program, context);
-  addHoldCommands(program, context);
-  addAuditCommands(program, context);
-  addDatamapCommands(program, context);
-  addConsoleCommand(program, context);
-  addDemoCommand(program, context);
+  for (const load of commandsFor(argv)) load()(program, context);
 
   // Which command failed to parse, so the message can say whose --help to read.
   let failing: Command = program;

@@ -1,8 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { canonicalJson } from '../audit/log';
 import type { DataMap } from '../datamap/schema';
-import { createLetheStacks } from '../infra/lethe-app';
-import { DEFINITION_ONLY_CONTEXT } from '../infra/lethe-function';
+import { writeFileAtomicSync } from './atomic-file';
+import { packageRoot } from './package-root';
 
 /**
  * The request workflow's definition exactly as the stack deploys it, as plain Amazon States
@@ -90,7 +93,15 @@ export function parseDefinitionString(
   return JSON.parse(text) as AslObject;
 }
 
-function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): AslObject {
+/** Which of lethe's state machines. */
+export type WorkflowName = 'request' | 'sweep';
+
+function synthesizedDefinition(dataMap: DataMap, which: WorkflowName): AslObject {
+  // aws-cdk-lib and the stacks take seconds to load: only a synthesis brings them in.
+  const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  const { createLetheStacks } = require('../infra/lethe-app') as typeof import('../infra/lethe-app');
+  const { DEFINITION_ONLY_CONTEXT } =
+    require('../infra/lethe-function') as typeof import('../infra/lethe-function');
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [DEFINITION_ONLY_CONTEXT]: true } });
   const { workflow } = createLetheStacks(app, { dataMap });
   const stack = Stack.of(workflow);
@@ -110,4 +121,70 @@ export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
 /** The retention sweep state machine's definition, exactly as the stack deploys it (see requestWorkflowDefinition). */
 export function sweepWorkflowDefinition(dataMap: DataMap): AslObject {
   return synthesizedDefinition(dataMap, 'sweep');
+}
+
+/** The version in a package.json. */
+function versionIn(packageJson: string): string {
+  return String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version);
+}
+
+let codeVersion: string | undefined;
+
+/**
+ * SHA-256 of everything a synthesized definition depends on besides the data map: lethe's
+ * version, aws-cdk-lib's, and lethe's code (every file of the lib folder this module is in: the
+ * TypeScript sources in development, the compiled JavaScript when built), so that an edit to a
+ * workflow is picked up without a version bump. Computed once per process.
+ */
+function letheCodeVersion(): string {
+  if (codeVersion === undefined) {
+    const libDir = join(__dirname, '..');
+    const hash = createHash('sha256')
+      .update(`lethe ${versionIn(join(packageRoot(), 'package.json'))}\0`)
+      .update(`aws-cdk-lib ${versionIn(require.resolve('aws-cdk-lib/package.json'))}\0`);
+    const files = readdirSync(libDir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\.(ts|js)$/.test(file))
+      .sort();
+    for (const file of files) hash.update(`${file}\0`).update(readFileSync(join(libDir, file)));
+    codeVersion = hash.digest('hex');
+  }
+  return codeVersion;
+}
+
+/** Where a state directory keeps synthesized definitions. */
+const DEFINITIONS_DIR = 'definitions';
+
+/**
+ * The definition of `which` for `dataMap`, synthesized once per data map and lethe version and
+ * kept in `<stateDir>/definitions/`: loading aws-cdk-lib and synthesizing take seconds, reading
+ * the file a few milliseconds. The file is named by the SHA-256 of the data map (as loaded, so a
+ * comment changes nothing), lethe's version and code, and aws-cdk-lib's version; a change to any
+ * of them synthesizes afresh, and the files of other keys are removed.
+ * `synthesize` is for tests, which count syntheses.
+ */
+export function cachedWorkflowDefinition(
+  stateDir: string,
+  dataMap: DataMap,
+  which: WorkflowName,
+  synthesize: (dataMap: DataMap, which: WorkflowName) => AslObject = synthesizedDefinition,
+): AslObject {
+  const key = createHash('sha256')
+    .update(`${letheCodeVersion()}\0${canonicalJson(dataMap)}`)
+    .digest('hex')
+    .slice(0, 32);
+  const dir = join(stateDir, DEFINITIONS_DIR);
+  const file = join(dir, `${which}-${key}.json`);
+  if (existsSync(file)) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as AslObject;
+    } catch {
+      // a damaged file is synthesized afresh (and replaced) below
+    }
+  }
+  const definition = synthesize(dataMap, which);
+  mkdirSync(dir, { recursive: true });
+  for (const stale of readdirSync(dir).filter((name) => name.startsWith(`${which}-`)))
+    rmSync(join(dir, stale), { force: true });
+  writeFileAtomicSync(file, `${JSON.stringify(definition)}\n`);
+  return definition;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadDataMap } from '../datamap/load';
@@ -12,11 +12,20 @@ import { createStoresFromDataMap } from './provision';
 import {
   compactDynamoStore,
   createBucketIfMissing,
-  createLocalClients,
+  createLocalClientsWithS3OnDemand,
   createTableIfMissing,
   type LocalClients,
-  startLocalServers,
+  startLocalServersWithS3OnDemand,
 } from './servers';
+import {
+  type LocalConfig,
+  LocalStateError,
+  readLocalConfig,
+  readStateJson,
+  recordedDataMapPath,
+} from './state-dir';
+
+export { DEFAULT_STATE_DIR, LocalStateError, localDataMap } from './state-dir';
 
 const LOCAL_AUDIT_BUCKET = 'lethe-audit';
 
@@ -31,20 +40,7 @@ export const LOCAL_RESOURCES: LetheResources = {
   auditBucketVersioned: false,
 };
 
-export const DEFAULT_STATE_DIR = '.lethe';
-
 const openStateDirs = new Set<string>();
-
-/** A state directory that was never initialised, or was initialised for another data map. */
-export class LocalStateError extends Error {
-  override readonly name = 'LocalStateError';
-}
-
-interface LocalConfig {
-  version: 1;
-  dataMapPath: string;
-  createdAt: string;
-}
 
 interface LocalKeys {
   subjectHash: string;
@@ -80,21 +76,15 @@ export interface OpenLocalEnvironmentOptions {
   init?: boolean;
   /** With init: switch a state directory initialised for another data map to this one. */
   force?: boolean;
+  /**
+   * The caller only reads (a list, a status, an audit read): nothing is created on open, and
+   * the S3 server starts only if something is read from S3.
+   */
+  readOnly?: boolean;
   log?: Logger;
   now?: () => Date;
   retry?: RetryPolicy;
   exportUrlTtlSeconds?: number;
-}
-
-function readJson<T>(file: string): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (error) {
-    throw new LocalStateError(
-      `${file} cannot be read (${(error as Error).message}); restore it from a backup or run init again`,
-      { cause: error },
-    );
-  }
 }
 
 /** The audit log's table: one stream of events, by sequence number. */
@@ -111,38 +101,6 @@ export function auditTableInput(tableName: string): CreateTableCommandInput {
     ],
     BillingMode: 'PAY_PER_REQUEST',
   };
-}
-
-/** The data map a command runs with: the one it was given, or the one recorded at init. */
-function recordedDataMapPath(
-  stateDir: string,
-  existing: LocalConfig | undefined,
-  options: Pick<OpenLocalEnvironmentOptions, 'stateDir' | 'dataMapPath'>,
-): string {
-  if (!existing) {
-    throw new LocalStateError(
-      `no lethe environment in ${stateDir}: run "lethe init --datamap FILE${options.stateDir ? ` --state-dir ${options.stateDir}` : ''}" first`,
-    );
-  }
-  return options.dataMapPath ? resolve(options.dataMapPath) : existing.dataMapPath;
-}
-
-/**
- * The data map an (initialised) local environment runs with, read without opening it: no server
- * starts and nothing is written. Commands check their input against it before they open anything.
- * @throws LocalStateError when the state directory was never initialised
- * @throws DataMapError when the data map cannot be used
- */
-export function localDataMap(options: Pick<OpenLocalEnvironmentOptions, 'stateDir' | 'dataMapPath'> = {}): {
-  stateDir: string;
-  dataMapPath: string;
-  dataMap: DataMap;
-} {
-  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
-  const configFile = join(stateDir, 'config.json');
-  const existing = existsSync(configFile) ? readJson<LocalConfig>(configFile) : undefined;
-  const dataMapPath = recordedDataMapPath(stateDir, existing, options);
-  return { stateDir, dataMapPath, dataMap: loadDataMap(dataMapPath) };
 }
 
 /** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
@@ -181,12 +139,11 @@ function createAuditBucket(clients: LocalClients): Promise<void> {
 export async function openLocalEnvironment(
   options: OpenLocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
-  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
-  const configFile = join(stateDir, 'config.json');
+  const { stateDir, configFile, existing } = readLocalConfig(options.stateDir);
   const keysFile = join(stateDir, 'keys.json');
-  const existing = existsSync(configFile) ? readJson<LocalConfig>(configFile) : undefined;
   let dataMapPath: string;
   if (options.init) {
+    if (options.readOnly) throw new LocalStateError('init writes: it cannot open read-only');
     if (!options.dataMapPath) throw new LocalStateError('init needs a data map: --datamap FILE');
     dataMapPath = resolve(options.dataMapPath);
     loadDataMap(dataMapPath); // fail before creating anything
@@ -207,15 +164,20 @@ export async function openLocalEnvironment(
     );
   }
   openStateDirs.add(stateDir);
-  let servers: Awaited<ReturnType<typeof startLocalServers>>;
+  let servers: Awaited<ReturnType<typeof startLocalServersWithS3OnDemand>>;
   try {
     // Starting the servers takes the state directory's lock: nothing is written before it is ours.
-    servers = await startLocalServers({ stateDir });
+    // s3rver starts with the first S3 call, which a command that only reads tables never makes.
+    servers = await startLocalServersWithS3OnDemand({ stateDir });
   } catch (error) {
     openStateDirs.delete(stateDir);
     throw error;
   }
-  const clients = createLocalClients(servers);
+  const clients = createLocalClientsWithS3OnDemand(servers);
+  const destroyClients = () => {
+    clients.dynamodb.destroy();
+    if (clients.s3Started()) clients.s3.destroy();
+  };
   let keys: LocalKeys;
   try {
     if (options.init) {
@@ -231,22 +193,21 @@ export async function openLocalEnvironment(
         writeFileAtomicSync(keysFile, `${JSON.stringify(fresh)}\n`, { mode: 0o600 });
       }
     }
-    keys = readJson<LocalKeys>(keysFile);
+    keys = readStateJson<LocalKeys>(keysFile);
     if (options.init) {
       await createLetheResources(clients);
       await createStoresFromDataMap(dataMap, clients);
-    } else {
+    } else if (!options.readOnly) {
       await createAuditBucket(clients);
     }
   } catch (error) {
-    clients.dynamodb.destroy();
-    clients.s3.destroy();
+    destroyClients();
     await servers.stop();
     openStateDirs.delete(stateDir);
     throw error;
   }
   const executionsDir = join(stateDir, 'executions');
-  mkdirSync(executionsDir, { recursive: true });
+  if (!options.readOnly) mkdirSync(executionsDir, { recursive: true });
   const deps = createLetheDeps({
     dataMap,
     clients,
@@ -277,8 +238,7 @@ export async function openLocalEnvironment(
       compact = true;
     },
     close: async () => {
-      clients.dynamodb.destroy();
-      clients.s3.destroy();
+      destroyClients();
       try {
         await servers.stop();
         if (compact) {

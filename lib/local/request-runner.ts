@@ -3,7 +3,7 @@ import type { ExecutionProbe } from '../deps';
 import { executionIdFor } from '../rights/request';
 import type { ExecutionStart, StartedExecution, WorkflowStarter } from '../rights/submit';
 import { createRequestSteps, REQUEST_STATES } from '../workflow/request-steps';
-import { type AslObject, requestWorkflowDefinition } from './definitions';
+import { type AslObject, cachedWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
 import {
   appendHistoryEvent,
@@ -16,7 +16,7 @@ import {
 } from './execution';
 
 export interface LocalRunnerOptions {
-  /** The definition to run; default: the one CDK synthesizes for the environment's data map. */
+  /** The definition to run; default: the one CDK synthesizes for the environment's data map (cached in its state directory). */
   definition?: AslObject;
   faults?: FaultInjector;
 }
@@ -41,7 +41,7 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
     private readonly env: LocalEnvironment,
     private readonly options: LocalRunnerOptions = {},
   ) {
-    this.definition = options.definition ?? requestWorkflowDefinition(env.dataMap);
+    this.definition = options.definition ?? cachedWorkflowDefinition(env.stateDir, env.dataMap, 'request');
   }
 
   async start({ requestId, attempt }: ExecutionStart): Promise<StartedExecution> {

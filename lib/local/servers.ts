@@ -14,7 +14,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { installDynaliteShims } from './dynalite-shims';
 import { installS3rverShims, removeLeftoverTemporaryFiles } from './s3rver-shims';
 
@@ -60,7 +60,6 @@ interface S3rverInstance {
   close(): Promise<void>;
   httpServer?: Server;
 }
-const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
 // dynalite's own LevelDB binding, resolved from dynalite so hoisting cannot hand us another copy.
 const { Level } = createRequire(require.resolve('dynalite'))('level') as {
   Level: new (
@@ -72,7 +71,6 @@ const { Level } = createRequire(require.resolve('dynalite'))('level') as {
     compactRange(start: Buffer, end: Buffer): Promise<void>;
   };
 };
-const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
 
 /**
  * s3rver only accepts requests signed with its hard-coded dummy key pair (anything else is
@@ -109,39 +107,65 @@ function closeDynalite(server: Server): Promise<void> {
  * because another process holds the LevelDB lock of the same stateDir.
  */
 export async function startLocalServers(options: StartLocalServersOptions = {}): Promise<LocalServers> {
-  installS3rverShims();
+  const servers = await startLocalServersWithS3OnDemand(options);
+  try {
+    return {
+      dynamodbEndpoint: servers.dynamodbEndpoint,
+      s3Endpoint: await servers.s3Endpoint(),
+      stop: servers.stop,
+    };
+  } catch (err) {
+    await servers.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The local servers with S3 started on first use: see startLocalServersWithS3OnDemand. */
+export interface LocalServersWithS3OnDemand {
+  dynamodbEndpoint: string;
+  /** Starts s3rver the first time it is called; its endpoint. */
+  s3Endpoint(): Promise<string>;
+  /** Closes dynalite, and s3rver if it was started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts dynalite as startLocalServers does, and s3rver only when its endpoint is first asked
+ * for: a command that reads only DynamoDB tables (a request list, a hold list) never loads or
+ * starts the S3 server.
+ */
+export async function startLocalServersWithS3OnDemand(
+  options: StartLocalServersOptions = {},
+): Promise<LocalServersWithS3OnDemand> {
   installDynaliteShims();
 
   const { stateDir } = options;
   let dynamoPath: string | undefined;
-  let s3Directory: string;
-  let temporaryS3Directory: string | undefined;
   if (stateDir) {
     dynamoPath = join(stateDir, 'dynamodb');
-    s3Directory = join(stateDir, 's3');
     await mkdir(dynamoPath, { recursive: true });
-    await mkdir(s3Directory, { recursive: true });
     await assertLevelDbUnlocked(dynamoPath);
-    await removeLeftoverTemporaryFiles(s3Directory);
-  } else {
-    temporaryS3Directory = await mkdtemp(join(tmpdir(), 'lethe-s3-'));
-    s3Directory = temporaryS3Directory;
   }
 
+  const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
   // Tables go ACTIVE almost at once: the 500 ms default only slows every local start and test.
   const dynamo = dynalite({ path: dynamoPath, createTableMs: 10, deleteTableMs: 10, updateTableMs: 10 });
-  const s3 = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: s3Directory });
 
   let dynamoListening = false;
-  let s3Listening = false;
+  let s3: Promise<{ endpoint: string; stop(): Promise<void> }> | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       const results = await Promise.allSettled([
         dynamoListening ? closeDynalite(dynamo) : Promise.resolve(),
-        s3Listening ? closeS3rver(s3) : Promise.resolve(),
+        // a start that failed has released what it started
+        s3
+          ? s3.then(
+              (started) => started.stop(),
+              () => undefined,
+            )
+          : Promise.resolve(),
       ]);
-      if (temporaryS3Directory) await rm(temporaryS3Directory, { recursive: true, force: true });
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     })();
@@ -151,15 +175,52 @@ export async function startLocalServers(options: StartLocalServersOptions = {}):
   try {
     const dynamoPort = await listen(dynamo);
     dynamoListening = true;
-    const s3Address = await s3.run();
-    s3Listening = true;
-    const servers: LocalServers = {
-      dynamodbEndpoint: `http://${LOOPBACK}:${dynamoPort}`,
-      s3Endpoint: `http://${LOOPBACK}:${s3Address.port}`,
+    const dynamodbEndpoint = `http://${LOOPBACK}:${dynamoPort}`;
+    await probeDynamo(dynamodbEndpoint);
+    return {
+      dynamodbEndpoint,
+      s3Endpoint: async () => {
+        if (stopped) throw new Error('the local servers were stopped');
+        s3 ??= startS3rver(stateDir);
+        return (await s3).endpoint;
+      },
       stop,
     };
-    await probeDynamo(servers.dynamodbEndpoint);
-    return servers;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Starts s3rver on `<stateDir>/s3`, or on a temporary directory removed on stop. */
+async function startS3rver(
+  stateDir: string | undefined,
+): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  installS3rverShims();
+  let s3Directory: string;
+  let temporaryS3Directory: string | undefined;
+  if (stateDir) {
+    s3Directory = join(stateDir, 's3');
+    await mkdir(s3Directory, { recursive: true });
+    await removeLeftoverTemporaryFiles(s3Directory);
+  } else {
+    temporaryS3Directory = await mkdtemp(join(tmpdir(), 'lethe-s3-'));
+    s3Directory = temporaryS3Directory;
+  }
+  const S3rver = require('s3rver') as new (options: S3rverOptions) => S3rverInstance;
+  const s3 = new S3rver({ address: LOOPBACK, port: 0, silent: true, directory: s3Directory });
+  let listening = false;
+  const stop = async () => {
+    try {
+      if (listening) await closeS3rver(s3);
+    } finally {
+      if (temporaryS3Directory) await rm(temporaryS3Directory, { recursive: true, force: true });
+    }
+  };
+  try {
+    const address = await s3.run();
+    listening = true;
+    return { endpoint: `http://${LOOPBACK}:${address.port}`, stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -227,7 +288,7 @@ async function probeDynamo(endpoint: string): Promise<void> {
   }
 }
 
-function clientConfig(endpoint: string, maxAttempts: number) {
+function clientConfig<Endpoint>(endpoint: Endpoint, maxAttempts: number) {
   return { endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts };
 }
 
@@ -243,26 +304,51 @@ export function createLocalClients(
 ): LocalClients {
   return {
     dynamodb: new DynamoDBClient(clientConfig(servers.dynamodbEndpoint, 3)),
-    s3: new S3Client({
-      ...clientConfig(servers.s3Endpoint, 3),
-      // s3rver resolves buckets from the path; virtual-host style would need DNS for <bucket>.127.0.0.1.
-      forcePathStyle: true,
-      // With the SDK default (WHEN_SUPPORTED) a PutObject whose Body is a stream is sent
-      // `aws-chunked` with a trailing CRC32; s3rver does not decode that encoding and stores the
-      // chunk framing as content (100,000 bytes came back as 100,045). Buffered bodies and
-      // lib-storage multipart parts happen to survive, which makes the bug easy to miss.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      // s3rver sends no x-amz-checksum-* headers, so validation would only ever be skipped; keeping
-      // it off avoids depending on that.
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    }),
+    s3: localS3Client(servers.s3Endpoint),
   };
+}
+
+/**
+ * The clients of servers whose S3 starts on demand: the S3 client (and the SDK module it comes
+ * from) is made on first use, and its first request starts s3rver.
+ */
+export function createLocalClientsWithS3OnDemand(
+  servers: Pick<LocalServersWithS3OnDemand, 'dynamodbEndpoint' | 's3Endpoint'>,
+): LocalClients & { s3Started(): boolean } {
+  let s3: S3Client | undefined;
+  return {
+    dynamodb: new DynamoDBClient(clientConfig(servers.dynamodbEndpoint, 3)),
+    get s3() {
+      s3 ??= localS3Client(async () => ({ url: new URL(await servers.s3Endpoint()) }));
+      return s3;
+    },
+    s3Started: () => s3 !== undefined,
+  };
+}
+
+function localS3Client(endpoint: string | (() => Promise<{ url: URL }>)): S3Client {
+  const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+  return new S3Client({
+    ...clientConfig(endpoint, 3),
+    // s3rver resolves buckets from the path; virtual-host style would need DNS for <bucket>.127.0.0.1.
+    forcePathStyle: true,
+    // With the SDK default (WHEN_SUPPORTED) a PutObject whose Body is a stream is sent
+    // `aws-chunked` with a trailing CRC32; s3rver does not decode that encoding and stores the
+    // chunk framing as content (100,000 bytes came back as 100,045). Buffered bodies and
+    // lib-storage multipart parts happen to survive, which makes the bug easy to miss.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    // s3rver sends no x-amz-checksum-* headers, so validation would only ever be skipped; keeping
+    // it off avoids depending on that.
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
 
 /**
  * Creates the bucket unless it exists. Safe to call concurrently and on every start.
  */
 export async function createBucketIfMissing(s3: S3Client, name: string): Promise<void> {
+  const { CreateBucketCommand, HeadBucketCommand, S3ServiceException } =
+    require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
   try {
     await s3.send(new HeadBucketCommand({ Bucket: name }));
     return;

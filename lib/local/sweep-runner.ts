@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
-import { type AslObject, sweepWorkflowDefinition } from './definitions';
+import { type AslObject, cachedWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
 import { type FaultInjector, historyFile, runLocalExecution } from './execution';
 
@@ -37,7 +37,7 @@ export type SweepProgress = Pick<SweepItem, 'storeId' | 'segment' | 'totalSegmen
 };
 
 export interface LocalSweepRunnerOptions {
-  /** The definition to run; default: the one CDK synthesizes for the environment's data map. */
+  /** The definition to run; default: the one CDK synthesizes for the environment's data map (cached in its state directory). */
   definition?: AslObject;
   /** Called before each Task state's step: throw to fail the state (tests). */
   faults?: FaultInjector;
@@ -75,10 +75,13 @@ export class LocalSweepRunner {
   private readonly definition: AslObject;
 
   constructor(
-    private readonly env: Pick<LocalEnvironment, 'deps' | 'dataMap' | 'executionsDir' | 'compactOnClose'>,
+    private readonly env: Pick<
+      LocalEnvironment,
+      'stateDir' | 'deps' | 'dataMap' | 'executionsDir' | 'compactOnClose'
+    >,
     private readonly options: LocalSweepRunnerOptions = {},
   ) {
-    this.definition = options.definition ?? sweepWorkflowDefinition(env.dataMap);
+    this.definition = options.definition ?? cachedWorkflowDefinition(env.stateDir, env.dataMap, 'sweep');
   }
 
   /**

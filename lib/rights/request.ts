@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
+import { REQUEST_ID_PATTERN, REQUEST_STATUSES, VERIFICATION_METHODS } from './request-values';
 import type { IdentityTrust, TrustPath } from './trust';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
@@ -20,18 +21,7 @@ export const SUPPORTED_REQUEST_TYPES: readonly RequestType[] = ['access', 'porta
 export const jurisdictionSchema = z.enum(['gdpr', 'ccpa']);
 export type Jurisdiction = z.infer<typeof jurisdictionSchema>;
 
-export const requestStatusSchema = z.enum([
-  'received',
-  'pending-approval',
-  'verifying',
-  'in-progress',
-  'pending-review',
-  'completed',
-  'failed',
-  'rejected',
-  'duplicate',
-  'closed',
-]);
+export const requestStatusSchema = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof requestStatusSchema>;
 
 /**
@@ -64,16 +54,7 @@ export function requestOfExecution(executionId: string): { requestId: string; at
 
 export const verificationSchema = z
   .object({
-    method: z
-      .enum([
-        'account-login',
-        'email-confirmation',
-        'id-document',
-        'signed-declaration',
-        'knowledge-based',
-        'other',
-      ])
-      .describe('How the requester proved they are the subject'),
+    method: z.enum(VERIFICATION_METHODS).describe('How the requester proved they are the subject'),
     verifiedBy: z.string().trim().min(1, 'name who verified the identity, e.g. --verified-by "J. Doe"'),
     verifiedAt: z.iso.datetime({ offset: true }).optional(),
     evidenceRef: z
@@ -85,13 +66,10 @@ export const verificationSchema = z
   .strict();
 export type Verification = z.infer<typeof verificationSchema>;
 
-/**
- * A request id: 8 to 64 letters, digits, dashes or underscores. At most 64 so that the execution
- * name of a later attempt (`<id>.attempt-N`) stays within Step Functions' 80 characters.
- */
+/** A request id (REQUEST_ID_PATTERN). */
 export const requestIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'request ids are 8 to 64 letters, digits, dashes or underscores');
+  .regex(REQUEST_ID_PATTERN, 'request ids are 8 to 64 letters, digits, dashes or underscores');
 
 /**
  * Spellings an identity of a request may have once normalised (the given ones and the forms its

@@ -3,17 +3,15 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { requestIdentifierValues } from '../../audit/free-text';
 import type { LetheDeps } from '../../deps';
 import { type LocalEnvironment, openLocalEnvironment } from '../../local/environment';
-import { type FaultInjector, readHistory } from '../../local/execution';
-import { LocalRequestRunner } from '../../local/request-runner';
-import { LocalSweepRunner, type SweepProgress } from '../../local/sweep-runner';
-import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
+import type { FaultInjector } from '../../local/execution';
+import type { LocalRequestRunner } from '../../local/request-runner';
+import type { SweepProgress } from '../../local/sweep-runner';
+import type { ReviewInput } from '../../rights/lifecycle';
 import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
 import { getRequest, listRequests } from '../../rights/requests-table';
-import { submitRequest } from '../../rights/submit';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
 import {
   failureMessage,
@@ -24,14 +22,19 @@ import {
   type SweepRequest,
 } from './backend';
 
-/** The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory. */
+/**
+ * The embedded runtime: dynalite, s3rver and aws-local-stepfunctions under a state directory.
+ * What only running a workflow needs (the runtime, the synthesized definition, the steps) is
+ * loaded when a request first runs: reading a status or a list goes without it.
+ */
 export class LocalBackend implements LetheBackend {
   readonly env: LocalEnvironment;
-  private readonly runner: LocalRequestRunner;
+  private readonly faults: FaultInjector | undefined;
+  private requestRunner: LocalRequestRunner | undefined;
 
-  private constructor(parts: { env: LocalEnvironment; runner: LocalRequestRunner }) {
+  private constructor(parts: { env: LocalEnvironment; faults: FaultInjector | undefined }) {
     this.env = parts.env;
-    this.runner = parts.runner;
+    this.faults = parts.faults;
   }
 
   get deps(): LetheDeps {
@@ -43,49 +46,62 @@ export class LocalBackend implements LetheBackend {
     dataMapPath?: string;
     faults?: FaultInjector;
     now?: () => Date;
+    /** Only reads will be made: see OpenLocalEnvironmentOptions.readOnly. */
+    readOnly?: boolean;
   }): Promise<LocalBackend> {
     const env = await openLocalEnvironment({
       ...(options.stateDir ? { stateDir: options.stateDir } : {}),
       ...(options.dataMapPath ? { dataMapPath: options.dataMapPath } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.readOnly ? { readOnly: true } : {}),
     });
-    try {
-      return new LocalBackend({
-        env,
-        runner: new LocalRequestRunner(env, options.faults ? { faults: options.faults } : {}),
-      });
-    } catch (error) {
-      // the runner synthesizes the definition, which can fail: the servers must not outlive it
-      await env.close();
-      throw error;
+    return new LocalBackend({ env, faults: options.faults });
+  }
+
+  /** The request runner, made on first use; making it loads (or synthesizes) the definition. */
+  private async runner(): Promise<LocalRequestRunner> {
+    if (!this.requestRunner) {
+      const { LocalRequestRunner } =
+        require('../../local/request-runner') as typeof import('../../local/request-runner');
+      this.requestRunner = new LocalRequestRunner(this.env, this.faults ? { faults: this.faults } : {});
     }
+    return this.requestRunner;
   }
 
   /** The domain's dependencies with this runner as the execution probe: a request is running only if this process runs it. */
-  private get runnerDeps(): LetheDeps {
-    return { ...this.env.deps, executions: this.runner };
+  private async runnerDeps(): Promise<{ deps: LetheDeps; runner: LocalRequestRunner }> {
+    const runner = await this.runner();
+    return { deps: { ...this.env.deps, executions: runner }, runner };
   }
 
   async submit(input: SubmitRequestInput) {
-    const result = await submitRequest(this.runnerDeps, this.runner, input);
+    const { submitRequest } = require('../../rights/submit') as typeof import('../../rights/submit');
+    const { deps, runner } = await this.runnerDeps();
+    const result = await submitRequest(deps, runner, input);
     return { summary: await this.status(result.requestId), outcome: result.outcome };
   }
 
   async retry(requestId: string, by: string) {
-    await retryRequest(this.runnerDeps, this.runner, requestId, by);
+    const { retryRequest } = require('../../rights/lifecycle') as typeof import('../../rights/lifecycle');
+    const { deps, runner } = await this.runnerDeps();
+    await retryRequest(deps, runner, requestId, by);
     return this.status(requestId);
   }
 
   async review(requestId: string, input: ReviewInput) {
-    await reviewRequest(this.runnerDeps, this.runner, requestId, input);
+    const { reviewRequest } = require('../../rights/lifecycle') as typeof import('../../rights/lifecycle');
+    const { deps, runner } = await this.runnerDeps();
+    await reviewRequest(deps, runner, requestId, input);
     return this.status(requestId);
   }
 
   async close(requestId: string, by: string, reason: string) {
+    const { closeRequest } = require('../../rights/lifecycle') as typeof import('../../rights/lifecycle');
+    const { deps } = await this.runnerDeps();
     // The identities dropped from the record must not linger in the store's files either: asked
     // for before they are dropped, so that a kill cannot skip it, and only once the close is
     // accepted, so that a refused one leaves the state directory as it was.
-    await closeRequest(this.runnerDeps, requestId, by, reason, () => this.env.compactOnClose());
+    await closeRequest(deps, requestId, by, reason, () => this.env.compactOnClose());
     return this.status(requestId);
   }
 
@@ -100,12 +116,15 @@ export class LocalBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
+    const { readHistory } = require('../../local/execution') as typeof import('../../local/execution');
     const record = await getRequest(this.env.deps, requestId);
     const history = await requestHistory(record, async (executionId) => readHistory(this.env, executionId));
     return redactHistory(history, requestIdentifierValues(record));
   }
 
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
+    const { LocalSweepRunner } =
+      require('../../local/sweep-runner') as typeof import('../../local/sweep-runner');
     const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
     const result = await runner.run({
       dryRun: input.dryRun,
@@ -135,6 +154,7 @@ export class LocalBackend implements LetheBackend {
     if (!existsSync(path)) {
       mkdirSync(dir, { recursive: true });
       try {
+        const { GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
         const object = await this.env.clients.s3.send(
           new GetObjectCommand({ Bucket: record.export.bucket, Key: record.export.key }),
         );

@@ -1,19 +1,21 @@
 import { type Command, Option } from 'commander';
-import { anchorAuditLog, anchorStoreOf } from '../../audit/anchor';
-import { auditDepsOf } from '../../audit/log';
-import { reportCsv, reportHtml } from '../../audit/report';
 import type { TimelineEntry } from '../../audit/timeline';
 import type { ChainVerification } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
-import { backendPeriodReport, requestTimeline, verifyBackendAuditLog } from '../backends/audit';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { checkRequestId } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
+/** What auditors read of a backend, loaded when an audit command runs (it loads the SDK clients). */
+function auditReads(): typeof import('../backends/audit') {
+  return require('../backends/audit') as typeof import('../backends/audit');
+}
+
 /** The audit bucket of the backend, or a usage error naming why there is none. */
 function anchorStore(deps: LetheDeps) {
+  const { anchorStoreOf } = require('../../audit/anchor') as typeof import('../../audit/anchor');
   const store = anchorStoreOf(deps);
   if (!store) {
     throw new UsageError('this deployment has no audit bucket for anchors: redeploy the stateful stack');
@@ -64,7 +66,7 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
     .action(async (opts: CommonOptions & { from?: string }) => {
       const fromSeq = opts.from === undefined ? undefined : positiveInteger(opts.from, '--from');
       await context.withBackend(opts, async (opened) => {
-        const result = await verifyBackendAuditLog(opened, fromSeq);
+        const result = await auditReads().verifyBackendAuditLog(opened, fromSeq);
         context.print(opts, result, () => describeVerification(result));
         if (!result.ok) context.exitCode = EXIT.requestFailed;
       });
@@ -84,7 +86,13 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
       const by = opts.by.trim();
       if (by.length === 0 || by.length > 200) throw new UsageError('--by is a name of 1 to 200 characters');
       await context.withBackend(opts, async (opened) => {
-        const anchor = await anchorAuditLog(auditDepsOf(opened.deps), anchorStore(opened.deps), by);
+        const anchor = await (
+          require('../../audit/anchor') as typeof import('../../audit/anchor')
+        ).anchorAuditLog(
+          (require('../../audit/log') as typeof import('../../audit/log')).auditDepsOf(opened.deps),
+          anchorStore(opened.deps),
+          by,
+        );
         context.print(
           opts,
           anchor,
@@ -132,10 +140,14 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
     .addHelpText('after', '\nExample:\n  lethe audit timeline 3f1c0e6e-… --json')
     .action(async (requestId: string, opts: CommonOptions) => {
       checkRequestId(requestId);
-      await context.withBackend(opts, async (opened) => {
-        const entries = await requestTimeline(opened, requestId);
-        context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
-      });
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const entries = await auditReads().requestTimeline(opened, requestId);
+          context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
+        },
+        { readOnly: true },
+      );
     });
 }
 
@@ -172,22 +184,32 @@ export function addReportCommand(audit: Command, context: CommandContext): void 
       ) => {
         const from = isoDate(opts.from, '--from');
         const to = isoDate(opts.to, '--to');
-        await context.withBackend(opts, async (opened) => {
-          const report = await backendPeriodReport(opened, { from, to, now: opened.deps.now() });
-          const text =
-            opts.format === 'csv'
-              ? reportCsv(report)
-              : opts.format === 'html'
-                ? reportHtml(report)
-                : `${JSON.stringify(report, null, 2)}\n`;
-          await writeFileAtomic(opts.out, text);
-          context.print(
-            opts,
-            { out: opts.out, format: opts.format, totals: report.totals },
-            () =>
-              `Report ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} written to ${opts.out} (${opts.format}): ${report.totals.received} received, ${report.totals.completed} completed, ${report.totals.denied} denied, ${report.totals.overdue} overdue; median ${report.totals.medianDaysToRespond ?? '—'} days, mean ${report.totals.meanDaysToRespond ?? '—'} days.`,
-          );
-        });
+        await context.withBackend(
+          opts,
+          async (opened) => {
+            const report = await auditReads().backendPeriodReport(opened, {
+              from,
+              to,
+              now: opened.deps.now(),
+            });
+            const { reportCsv, reportHtml } =
+              require('../../audit/report') as typeof import('../../audit/report');
+            const text =
+              opts.format === 'csv'
+                ? reportCsv(report)
+                : opts.format === 'html'
+                  ? reportHtml(report)
+                  : `${JSON.stringify(report, null, 2)}\n`;
+            await writeFileAtomic(opts.out, text);
+            context.print(
+              opts,
+              { out: opts.out, format: opts.format, totals: report.totals },
+              () =>
+                `Report ${report.from.slice(0, 10)} to ${report.to.slice(0, 10)} written to ${opts.out} (${opts.format}): ${report.totals.received} received, ${report.totals.completed} completed, ${report.totals.denied} denied, ${report.totals.overdue} overdue; median ${report.totals.medianDaysToRespond ?? '—'} days, mean ${report.totals.meanDaysToRespond ?? '—'} days.`,
+            );
+          },
+          { readOnly: true },
+        );
       },
     );
 }

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { type CheckReport, checkStores, type SourceReport } from '../../check';
-import { getStore } from '../../datamap/load';
+import type { CheckReport, SourceReport } from '../../check';
 import type { LetheDeps } from '../../deps';
-import { recordStoreFindings } from '../../rights/caveats';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { quoted, wholeNumber } from '../input';
@@ -98,6 +96,7 @@ export async function keepFindings(
   report: CheckReport,
 ): Promise<void> {
   const checkedAt = deps.now().toISOString();
+  const { recordStoreFindings } = require('../../rights/caveats') as typeof import('../../rights/caveats');
   await recordStoreFindings(
     deps,
     report.stores.map((store) => ({
@@ -139,6 +138,8 @@ export function addCheckCommand(program: Command, context: CommandContext): void
           `--segments must be a whole number from 1 to 64; got ${quoted(opts.segments ?? '')}`,
         );
       }
+      const { checkStores } = require('../../check') as typeof import('../../check');
+      const { getStore } = require('../../datamap/load') as typeof import('../../datamap/load');
       if (opts.store !== undefined) getStore(context.dataMap(opts), opts.store);
       const showProgress = !opts.json && context.io.progress !== undefined;
       const report = await withStores(context, opts, async (deps) => {

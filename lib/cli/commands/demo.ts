@@ -1,13 +1,10 @@
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { generateAdtechSeed, type SeedSubject } from '../../../examples/adtech/seed';
-import { checkStores } from '../../check';
-import { openLocalEnvironment } from '../../local/environment';
+import type { SeedSubject } from '../../../examples/adtech/seed';
 import type { HistoryEvent } from '../../local/execution';
-import { importSeed } from '../../local/import';
+import { packageRoot } from '../../local/package-root';
 import type { RequestSummary } from '../../rights/summary';
-import { LocalBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest } from '../format';
 import { quoted, wholeNumber } from '../input';
@@ -19,11 +16,10 @@ import { type CommandContext, type CommonOptions, common, localPaths } from './s
 export const EXAMPLE_DATAMAP = 'examples/adtech/datamap.yaml';
 
 /**
- * The example data map on disk, found from this module rather than the working directory, so
- * the demo runs from anywhere: this file is lib/cli/commands/ under the package root (or under
- * dist/, where the build copies the data map beside the compiled seed generator).
+ * The example data map on disk, found from the package rather than the working directory, so the
+ * demo runs from anywhere, from the sources or from the compiled copy in dist/ alike.
  */
-const EXAMPLE_DATAMAP_FILE = join(__dirname, '..', '..', '..', EXAMPLE_DATAMAP);
+const exampleDataMapFile = () => join(packageRoot(), EXAMPLE_DATAMAP);
 
 /** Shows an identifier the way a screen in a privacy office should: enough to recognise, not to copy. */
 function obscure(value: string): string {
@@ -84,7 +80,14 @@ export async function runDemo(options: {
   checkDemoStateDir(stateDir);
   rmSync(stateDir, { recursive: true, force: true });
 
-  const env = await openLocalEnvironment({ stateDir, dataMapPath: EXAMPLE_DATAMAP_FILE, init: true });
+  const { generateAdtechSeed } =
+    require('../../../examples/adtech/seed') as typeof import('../../../examples/adtech/seed');
+  const { checkStores } = require('../../check') as typeof import('../../check');
+  const { openLocalEnvironment } =
+    require('../../local/environment') as typeof import('../../local/environment');
+  const { importSeed } = require('../../local/import') as typeof import('../../local/import');
+  const { LocalBackend } = require('../backends/local') as typeof import('../backends/local');
+  const env = await openLocalEnvironment({ stateDir, dataMapPath: exampleDataMapFile(), init: true });
   writeFileSync(
     join(stateDir, DEMO_MARKER),
     'made by lethe demo, which deletes this folder when it runs again\n',

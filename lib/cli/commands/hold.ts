@@ -1,6 +1,5 @@
 import { type Command, Option } from 'commander';
 import { checkActorName } from '../../audit/free-text';
-import { checkHoldId, checkHoldInput, listHolds, placeHold, releaseHold } from '../../holds';
 import { UsageError } from '../errors';
 import { describeHoldScope, printable, table } from '../format';
 import { type CommandContext, type CommonOptions, common } from './shared';
@@ -41,6 +40,7 @@ export function addHoldCommands(program: Command, context: CommandContext): void
         const input = bySubject
           ? { subject: opts.subject!, reason: opts.reason, placedBy: opts.by }
           : { storeId: opts.store!, key: opts.key!, reason: opts.reason, placedBy: opts.by };
+        const { checkHoldInput, placeHold } = require('../../holds') as typeof import('../../holds');
         // Everything the data map alone can refuse is refused before anything opens.
         checkHoldInput(context.dataMap(opts), input);
         await context.withBackend(opts, async (opened) => {
@@ -64,24 +64,29 @@ export function addHoldCommands(program: Command, context: CommandContext): void
   )
     .addHelpText('after', '\nExample:\n  lethe hold list --status active')
     .action(async (opts: CommonOptions & { status?: 'active' | 'released' }) => {
-      await context.withBackend(opts, async (opened) => {
-        const holds = await listHolds(opened.deps, opts.status ? { status: opts.status } : {});
-        context.print(opts, holds, () =>
-          holds.length === 0
-            ? 'No legal holds.'
-            : table(
-                ['hold', 'status', 'scope', 'placed', 'by', 'reason'],
-                holds.map((entry) => [
-                  entry.holdId,
-                  entry.status,
-                  describeHoldScope(entry),
-                  entry.placedAt,
-                  printable(entry.placedBy),
-                  printable(entry.reason),
-                ]),
-              ),
-        );
-      });
+      const { listHolds } = require('../../holds') as typeof import('../../holds');
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const holds = await listHolds(opened.deps, opts.status ? { status: opts.status } : {});
+          context.print(opts, holds, () =>
+            holds.length === 0
+              ? 'No legal holds.'
+              : table(
+                  ['hold', 'status', 'scope', 'placed', 'by', 'reason'],
+                  holds.map((entry) => [
+                    entry.holdId,
+                    entry.status,
+                    describeHoldScope(entry),
+                    entry.placedAt,
+                    printable(entry.placedBy),
+                    printable(entry.reason),
+                  ]),
+                ),
+          );
+        },
+        { readOnly: true },
+      );
     });
 
   common(
@@ -93,6 +98,7 @@ export function addHoldCommands(program: Command, context: CommandContext): void
   )
     .addHelpText('after', '\nExample:\n  lethe hold release hold-3f1c0e6e --by "Legal"')
     .action(async (holdId: string, opts: CommonOptions & { by: string }) => {
+      const { checkHoldId, releaseHold } = require('../../holds') as typeof import('../../holds');
       checkHoldId(holdId);
       checkActorName(opts.by, '--by');
       await context.withBackend(opts, async (opened) => {

@@ -1,12 +1,5 @@
 import type { Command } from 'commander';
-import { getStore } from '../../datamap/load';
-import {
-  type FolderImport,
-  type ItemsFileImport,
-  importDirectory,
-  importItemsFile,
-  type LocateKeyPolicy,
-} from '../../local/import';
+import type { FolderImport, ItemsFileImport, LocateKeyPolicy } from '../../local/import';
 import { UsageError } from '../errors';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
@@ -116,6 +109,9 @@ export function addImportCommand(program: Command, context: CommandContext): voi
       );
     }
     const locateKeys = locateKeyPolicy(opts);
+    const { getStore } = require('../../datamap/load') as typeof import('../../datamap/load');
+    const { importDirectory, importItemsFile } =
+      require('../../local/import') as typeof import('../../local/import');
     getStore(context.dataMap(opts), opts.store); // an unknown store is refused before anything opens
     await context.withEnvironment(opts, async (env) => {
       if (opts.file !== undefined) {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { openLocalEnvironment } from '../../local/environment';
 import { UsageError } from '../errors';
 import { table } from '../format';
 import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
@@ -23,6 +22,8 @@ export function addInitCommand(program: Command, context: CommandContext): void 
       throw new UsageError(
         'init needs --datamap FILE, e.g. lethe init --datamap examples/adtech/datamap.yaml',
       );
+    const { openLocalEnvironment } =
+      require('../../local/environment') as typeof import('../../local/environment');
     const env = await openLocalEnvironment({
       ...(stateDir !== undefined ? { stateDir } : {}),
       dataMapPath,

@@ -1,11 +1,10 @@
 import { type Command, Option } from 'commander';
 import { checkActorName } from '../../audit/free-text';
-import { auditDepsOf, readAuditEvents } from '../../audit/log';
 import { parseIdentityArgument } from '../../datamap/identity';
 import { writeFileAtomic } from '../../local/atomic-file';
-import { type CheckedCertificate, checkCertificate } from '../../rights/certificate-check';
-import { requestStatusSchema, type SubmitRequestInput, verificationSchema } from '../../rights/request';
-import { getRequest } from '../../rights/requests-table';
+import type { CheckedCertificate } from '../../rights/certificate-check';
+import type { RequestStatus, SubmitRequestInput } from '../../rights/request';
+import { REQUEST_STATUSES, VERIFICATION_METHODS } from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
@@ -40,7 +39,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       )
       .addOption(
         new Option('--verification <method>', 'how the requester was verified')
-          .choices(verificationSchema.shape.method.options)
+          .choices(VERIFICATION_METHODS)
           .default('other'),
       )
       .addOption(
@@ -120,34 +119,40 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     .addHelpText('after', '\nExample:\n  lethe request status 3f1c0e6e-…')
     .action(async (requestId: string, opts: CommonOptions) => {
       checkRequestId(requestId);
-      await context.withBackend(opts, async (opened) => {
-        const summary = await opened.status(requestId);
-        context.print(opts, summary, () => describeRequest(summary));
-      });
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const summary = await opened.status(requestId);
+          context.print(opts, summary, () => describeRequest(summary));
+        },
+        { readOnly: true },
+      );
     });
 
   common(
     request
       .command('list')
       .description('List requests, newest first.')
-      .addOption(
-        new Option('--status <status>', 'only requests in this status').choices(requestStatusSchema.options),
-      ),
+      .addOption(new Option('--status <status>', 'only requests in this status').choices(REQUEST_STATUSES)),
     { target: true },
   )
     .addHelpText('after', '\nExample:\n  lethe request list --status failed')
-    .action(async (opts: CommonOptions & { status?: (typeof requestStatusSchema.options)[number] }) => {
-      await context.withBackend(opts, async (opened) => {
-        const summaries = await opened.list(opts.status);
-        context.print(opts, summaries, () =>
-          summaries.length === 0
-            ? 'No requests.'
-            : table(
-                ['request', 'type', 'status', 'received', 'due'],
-                summaries.map((s) => [s.requestId, s.type, s.status, s.receivedAt, s.dueAt]),
-              ),
-        );
-      });
+    .action(async (opts: CommonOptions & { status?: RequestStatus }) => {
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const summaries = await opened.list(opts.status);
+          context.print(opts, summaries, () =>
+            summaries.length === 0
+              ? 'No requests.'
+              : table(
+                  ['request', 'type', 'status', 'received', 'due'],
+                  summaries.map((s) => [s.requestId, s.type, s.status, s.receivedAt, s.dueAt]),
+                ),
+          );
+        },
+        { readOnly: true },
+      );
     });
 
   common(
@@ -160,10 +165,14 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     .addHelpText('after', '\nExample:\n  lethe request history 3f1c0e6e-…')
     .action(async (requestId: string, opts: CommonOptions) => {
       checkRequestId(requestId);
-      await context.withBackend(opts, async (opened) => {
-        const events = await opened.history(requestId);
-        context.print(opts, events, () => `History of ${requestId}\n${describeHistory(events)}`);
-      });
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const events = await opened.history(requestId);
+          context.print(opts, events, () => `History of ${requestId}\n${describeHistory(events)}`);
+        },
+        { readOnly: true },
+      );
     });
 
   common(
@@ -274,14 +283,23 @@ function addCertificateCommand(request: Command, context: CommandContext): void 
     .addHelpText('after', '\nExample:\n  lethe request certificate 3f1c0e6e-… --out certificate.json')
     .action(async (requestId: string, opts: CommonOptions & { out?: string }) => {
       checkRequestId(requestId);
-      await context.withBackend(opts, async (opened) => {
-        const record = await getRequest(opened.deps, requestId);
-        const events = await readAuditEvents(auditDepsOf(opened.deps), { requestId });
-        const checked = checkCertificate(record, events);
-        if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(checked, null, 2)}\n`);
-        context.print(opts, checked, () => describeCertificate(checked, opts.out));
-        if (!checked.ok) context.exitCode = EXIT.requestFailed;
-      });
+      const { auditDepsOf, readAuditEvents } = require('../../audit/log') as typeof import('../../audit/log');
+      const { checkCertificate } =
+        require('../../rights/certificate-check') as typeof import('../../rights/certificate-check');
+      const { getRequest } =
+        require('../../rights/requests-table') as typeof import('../../rights/requests-table');
+      await context.withBackend(
+        opts,
+        async (opened) => {
+          const record = await getRequest(opened.deps, requestId);
+          const events = await readAuditEvents(auditDepsOf(opened.deps), { requestId });
+          const checked = checkCertificate(record, events);
+          if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(checked, null, 2)}\n`);
+          context.print(opts, checked, () => describeCertificate(checked, opts.out));
+          if (!checked.ok) context.exitCode = EXIT.requestFailed;
+        },
+        { readOnly: true },
+      );
     });
 }
 

@@ -1,11 +1,25 @@
 import { type Command, Option } from 'commander';
-import { loadDataMap } from '../../datamap/load';
 import type { DataMap } from '../../datamap/schema';
-import { type LocalEnvironment, localDataMap, openLocalEnvironment } from '../../local/environment';
+import type { LocalEnvironment } from '../../local/environment';
 import type { FaultInjector } from '../../local/execution';
-import { AwsBackend, type AwsBackendClients, type LetheBackend, LocalBackend } from '../backends';
+import type { AwsBackendClients } from '../backends/aws';
+import type { LetheBackend } from '../backends/backend';
+import type { LocalBackend } from '../backends/local';
 import { EXIT, UsageError } from '../errors';
 import type { CliIo } from '../io';
+
+/*
+ * Loading is lazy here, and must stay so: `lethe --help`, an argument error, and every command
+ * before it needs them, go without the data map's parser (zod, yaml), the SDK clients, the local
+ * servers and aws-cdk-lib, which take most of a second to load. Modules that bring them are
+ * required where they are first used (`require` for a synchronous use, `await import` otherwise),
+ * never at the top of a command module; test/e2e/cli-startup.test.ts checks it.
+ */
+
+/** The data map of a state directory, read without opening it (brings the data map's parser). */
+function localDataMap(options: { stateDir?: string; dataMapPath?: string }) {
+  return (require('../../local/state-dir') as typeof import('../../local/state-dir')).localDataMap(options);
+}
 
 /** How the CLI is run: where it writes, and test-only hooks into local runs. */
 export interface CliOptions {
@@ -48,6 +62,15 @@ export function common(command: Command, options: { target?: boolean } = {}): Co
   return command;
 }
 
+/** How a command uses what it opens. */
+export interface BackendAccess {
+  /**
+   * The command only reads (lists, statuses, audit reads): locally nothing is created or
+   * synthesized, and the S3 server starts only if the command reads from S3.
+   */
+  readOnly?: boolean;
+}
+
 /** What a command needs from the run it belongs to. */
 export interface CommandContext {
   readonly io: CliIo;
@@ -62,9 +85,17 @@ export interface CommandContext {
    */
   dataMap(opts: CommonOptions): DataMap;
   /** Opens the backend the options name (local by default), runs `work` on it and closes it. */
-  withBackend<T>(opts: CommonOptions, work: (backend: LetheBackend) => Promise<T>): Promise<T>;
+  withBackend<T>(
+    opts: CommonOptions,
+    work: (backend: LetheBackend) => Promise<T>,
+    access?: BackendAccess,
+  ): Promise<T>;
   /** Opens the local environment alone (no workflow), runs `work` on it and closes it. */
-  withEnvironment<T>(opts: CommonOptions, work: (env: LocalEnvironment) => Promise<T>): Promise<T>;
+  withEnvironment<T>(
+    opts: CommonOptions,
+    work: (env: LocalEnvironment) => Promise<T>,
+    access?: BackendAccess,
+  ): Promise<T>;
 }
 
 /** The context of one CLI run, writing to `io`. */
@@ -82,16 +113,19 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     }
     return backend;
   };
-  const open = async (opts: CommonOptions): Promise<LetheBackend> => {
+  const open = async (opts: CommonOptions, access: BackendAccess): Promise<LetheBackend> => {
     if (opts.target === 'aws') {
+      const { AwsBackend } = require('../backends/aws') as typeof import('../backends/aws');
       return AwsBackend.open({
         stackPrefix: opts.stack ?? 'Lethe',
         dataMap: awsDataMap(opts),
         ...(options.awsClients ? { clients: options.awsClients } : {}),
       });
     }
+    const { LocalBackend } = require('../backends/local') as typeof import('../backends/local');
     return LocalBackend.open({
       ...localPaths(opts),
+      ...(access.readOnly ? { readOnly: true } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -101,20 +135,25 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
     exitCode: EXIT.ok,
     print: (opts, value, text) => io.out(opts.json ? JSON.stringify(value, null, 2) : text()),
     dataMap: (opts) => (opts.target === 'aws' ? awsDataMap(opts) : localDataMap(localPaths(opts)).dataMap),
-    withBackend: async (opts, work) => {
+    withBackend: async (opts, work, access = {}) => {
       const reused = shared(opts);
       if (reused) return work(reused);
-      const opened = await open(opts);
+      const opened = await open(opts, access);
       try {
         return await work(opened);
       } finally {
         await opened.dispose();
       }
     },
-    withEnvironment: async (opts, work) => {
+    withEnvironment: async (opts, work, access = {}) => {
       const reused = shared(opts);
       if (reused) return work(reused.env);
-      const env = await openLocalEnvironment(localPaths(opts));
+      const { openLocalEnvironment } =
+        require('../../local/environment') as typeof import('../../local/environment');
+      const env = await openLocalEnvironment({
+        ...localPaths(opts),
+        ...(access.readOnly ? { readOnly: true } : {}),
+      });
       try {
         return await work(env);
       } finally {
@@ -148,5 +187,5 @@ function awsDataMap(opts: CommonOptions): DataMap {
   localPaths(opts);
   if (opts.datamap === undefined)
     throw new UsageError('--target aws needs --datamap FILE (the data map the stack was deployed with)');
-  return loadDataMap(opts.datamap);
+  return (require('../../datamap/load') as typeof import('../../datamap/load')).loadDataMap(opts.datamap);
 }

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { getStore } from '../../datamap/load';
 import type { SweepProgress } from '../../local/sweep-runner';
-import { NoRetentionRuleError } from '../../retention';
 import { EXIT } from '../errors';
 import { describeSweep } from '../format';
 import { checkNow } from '../input';
@@ -37,6 +35,8 @@ export function addSweepCommand(program: Command, context: CommandContext): void
     .action(async (opts: CommonOptions & { store?: string; dryRun?: boolean; now?: string }) => {
       const now = opts.now === undefined ? undefined : checkNow(opts.now);
       if (opts.store !== undefined) {
+        const { getStore } = require('../../datamap/load') as typeof import('../../datamap/load');
+        const { NoRetentionRuleError } = require('../../retention') as typeof import('../../retention');
         const dataMap = context.dataMap(opts);
         getStore(dataMap, opts.store);
         const retained = dataMap.stores.filter((store) => store.retention).map((store) => store.id);

@@ -1,14 +1,40 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { transformSync } from 'esbuild';
 
 /**
- * The real lethe CLI (bin/lethe.ts) in a child process with the kill switch preloaded (see
- * kill-switch.ts): what a person runs, killed with SIGKILL where a kill trial says.
+ * The real lethe command (bin/lethe.js) in a child process with the kill switch preloaded (see
+ * kill-switch.ts): what a person runs, killed with SIGKILL where a kill trial says. bin/lethe.js
+ * runs the compiled build when it is of the current sources, and the sources through tsx when
+ * they were edited since: a trial never runs stale code.
  */
 
 const ROOT = join(__dirname, '../../..');
-const KILL_SWITCH = pathToFileURL(join(__dirname, 'kill-switch.ts')).href;
+
+let killSwitchFile: string | undefined;
+
+/**
+ * The kill switch as JavaScript, compiled once per test process and preloaded with --require:
+ * the child then needs no TypeScript loader of its own, and starts as the installed command does.
+ */
+function killSwitch(): string {
+  if (killSwitchFile === undefined) {
+    const { code } = transformSync(readFileSync(join(__dirname, 'kill-switch.ts'), 'utf8'), {
+      loader: 'ts',
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+    });
+    const file = join(tmpdir(), `lethe-kill-switch-${process.pid}.js`);
+    writeFileSync(`${file}.tmp`, code);
+    renameSync(`${file}.tmp`, file);
+    process.once('exit', () => rmSync(file, { force: true }));
+    killSwitchFile = file;
+  }
+  return killSwitchFile;
+}
 /** A child that has not ended by then is hung, not slow: it is killed and the trial fails. */
 const HANG_MS = 180_000;
 
@@ -54,15 +80,11 @@ export function runCliChild(
   options: { trace?: boolean } = {},
 ): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--import', KILL_SWITCH, join(ROOT, 'bin/lethe.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...killEnvironment(kill, options.trace ?? false) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['--require', killSwitch(), join(ROOT, 'bin/lethe.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...killEnvironment(kill, options.trace ?? false) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

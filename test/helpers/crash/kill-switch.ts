@@ -1,6 +1,6 @@
 /**
- * Preloaded into a real lethe CLI process for kill trials:
- *   node --import tsx --import ./test/helpers/crash/kill-switch.ts bin/lethe.ts request submit ...
+ * Preloaded into a real lethe CLI process for kill trials (compiled to JavaScript by cli-child.ts):
+ *   node --require kill-switch.js bin/lethe.js request submit ...
  *
  * It changes nothing the CLI does; it counts the process's operations and kills the process with
  * SIGKILL at the one it is told to, so a trial can land anywhere in a request: before, while or
