@@ -1,7 +1,5 @@
 import { type Command, Option } from 'commander';
-import { loadDataMap } from '../../datamap/load';
 import { writeFileAtomic } from '../../local/atomic-file';
-import { buildInventory, inventoryCsv } from '../../rights/inventory';
 import { type CommandContext, type CommonOptions, common, localPaths } from './shared';
 
 /** Adds `lethe datamap report`: the record of processing activities (GDPR Art. 30) from the data map. */
@@ -21,6 +19,9 @@ export function addDatamapCommands(program: Command, context: CommandContext): v
       '\nExamples:\n  lethe datamap report --format html --out processing.html\n  lethe datamap report --format csv --datamap examples/adtech/datamap.yaml',
     )
     .action(async (opts: CommonOptions & { format: 'html' | 'csv'; out?: string }) => {
+      const { loadDataMap } = require('../../datamap/load') as typeof import('../../datamap/load');
+      const { buildInventory, inventoryCsv } =
+        require('../../rights/inventory') as typeof import('../../rights/inventory');
       // The data map alone is read: a file given needs no initialised state directory.
       const dataMap =
         opts.datamap !== undefined
