@@ -94,6 +94,19 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
       },
     });
   }
+  if (finalStatus === 'completed' || finalStatus === 'rejected') {
+    // The subject is told: where the export is, or why the request was refused. A rerun may tell
+    // again; notices are keyed by request id and status.
+    await deps.notifier?.publish({
+      requestId,
+      status: finalStatus,
+      at: completedAt,
+      requestType: record.type,
+      dueAt: record.dueAt,
+      ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.export ? { export: record.export } : {}),
+    });
+  }
   if (finalStatus === 'completed') {
     for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, requestId);
   }

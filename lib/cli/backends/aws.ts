@@ -20,12 +20,16 @@ import type { SweepSummary } from '../../retention';
 import { exportDownloadUrl } from '../../rights/export';
 import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import {
-  currentAttempt,
-  executionIdFor,
-  type RequestStatus,
-  type SubmitRequestInput,
-} from '../../rights/request';
-import { getRequest, listRequests } from '../../rights/requests-table';
+  approveRequest,
+  cancelRequest,
+  type DenyInput,
+  denyRequest,
+  type ExtendInput,
+  extendRequest,
+} from '../../rights/manage';
+import { listRequestsBy, type RequestListFilter } from '../../rights/overdue';
+import { currentAttempt, executionIdFor, type SubmitRequestInput } from '../../rights/request';
+import { getRequest } from '../../rights/requests-table';
 import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
 import { submitRequest } from '../../rights/submit';
 import { summariseRequest } from '../../rights/summary';
@@ -179,9 +183,12 @@ export class AwsBackend implements LetheBackend {
   async submit(input: SubmitRequestInput) {
     const result = await submitRequest(this.probingDeps, this.starter, input);
     const record = await getRequest(this.deps, result.requestId);
-    await this.waitFor(
-      executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
-    );
+    // A request the policy holds for approval has no execution until it is approved.
+    if (record.status !== 'pending-approval') {
+      await this.waitFor(
+        executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
+      );
+    }
     return { summary: await this.status(result.requestId), outcome: result.outcome };
   }
 
@@ -199,6 +206,27 @@ export class AwsBackend implements LetheBackend {
 
   async close(requestId: string, by: string, reason: string) {
     await closeRequest(this.probingDeps, requestId, by, reason);
+    return this.status(requestId);
+  }
+
+  async approve(requestId: string, by: string) {
+    await approveRequest(this.probingDeps, this.starter, requestId, by);
+    await this.waitFor(executionArnFor(this.stateMachineArn, executionIdFor(requestId, 1)));
+    return this.status(requestId);
+  }
+
+  async deny(requestId: string, input: DenyInput) {
+    await denyRequest(this.probingDeps, requestId, input);
+    return this.status(requestId);
+  }
+
+  async cancel(requestId: string, by: string, reason: string) {
+    await cancelRequest(this.probingDeps, requestId, by, reason);
+    return this.status(requestId);
+  }
+
+  async extend(requestId: string, input: ExtendInput) {
+    await extendRequest(this.probingDeps, requestId, input);
     return this.status(requestId);
   }
 
@@ -257,8 +285,8 @@ export class AwsBackend implements LetheBackend {
     );
   }
 
-  async list(status?: RequestStatus) {
-    return (await listRequests(this.deps, status ? { status } : {})).map((record) =>
+  async list(filter: RequestListFilter = {}) {
+    return (await listRequestsBy(this.deps, filter, this.deps.now())).map((record) =>
       summariseRequest(record),
     );
   }

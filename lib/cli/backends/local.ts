@@ -11,8 +11,17 @@ import { type FaultInjector, readHistory } from '../../local/execution';
 import { LocalRequestRunner } from '../../local/request-runner';
 import { LocalSweepRunner, type SweepProgress } from '../../local/sweep-runner';
 import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
-import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
-import { getRequest, listRequests } from '../../rights/requests-table';
+import {
+  approveRequest,
+  cancelRequest,
+  type DenyInput,
+  denyRequest,
+  type ExtendInput,
+  extendRequest,
+} from '../../rights/manage';
+import { listRequestsBy, type RequestListFilter } from '../../rights/overdue';
+import type { RequestRecord, SubmitRequestInput } from '../../rights/request';
+import { getRequest } from '../../rights/requests-table';
 import { submitRequest } from '../../rights/submit';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
 import {
@@ -89,13 +98,33 @@ export class LocalBackend implements LetheBackend {
     return this.status(requestId);
   }
 
+  async approve(requestId: string, by: string) {
+    await approveRequest(this.runnerDeps, this.runner, requestId, by);
+    return this.status(requestId);
+  }
+
+  async deny(requestId: string, input: DenyInput) {
+    await denyRequest(this.runnerDeps, requestId, input, () => this.env.compactOnClose());
+    return this.status(requestId);
+  }
+
+  async cancel(requestId: string, by: string, reason: string) {
+    await cancelRequest(this.runnerDeps, requestId, by, reason, () => this.env.compactOnClose());
+    return this.status(requestId);
+  }
+
+  async extend(requestId: string, input: ExtendInput) {
+    await extendRequest(this.runnerDeps, requestId, input);
+    return this.status(requestId);
+  }
+
   async status(requestId: string): Promise<RequestSummary> {
     const record = await getRequest(this.env.deps, requestId);
     return summariseRequest(record, await this.exportLocation(record));
   }
 
-  async list(status?: RequestStatus) {
-    const records = await listRequests(this.env.deps, status ? { status } : {});
+  async list(filter: RequestListFilter = {}) {
+    const records = await listRequestsBy(this.env.deps, filter, this.env.deps.now());
     return records.map((record) => summariseRequest(record));
   }
 
