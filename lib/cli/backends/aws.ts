@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -10,6 +11,7 @@ import {
 import { requestIdentifierValues } from '../../audit/free-text';
 import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
+import { eventBridgeNotifier } from '../../aws/notifier';
 import { loadHmacKeys } from '../../aws/secrets';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
@@ -96,6 +98,7 @@ export type AwsBackendClients = Partial<AwsClients> & {
   cloudFormation?: CloudFormationClient;
   secrets?: SecretsManagerClient;
   sfn?: SFNClient;
+  eventBridge?: EventBridgeClient;
 };
 
 /** What an AwsBackend works with, read from the stack outputs when it is opened. */
@@ -161,6 +164,8 @@ export class AwsBackend implements LetheBackend {
       dataMap: options.dataMap,
       ...(options.clients ? { clients: options.clients } : {}),
       hmacKeys: (secretArn) => loadHmacKeys(secrets, secretArn),
+      // deny and extend tell the subject, as the deployed functions do
+      notifier: () => eventBridgeNotifier(options.clients?.eventBridge),
       // the CLI reports outcomes itself; the functions' logs are in CloudWatch
       log: silentLogger,
     });
