@@ -4,7 +4,7 @@ import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { InvalidRequestError, RequestNotFoundError, RequestStateError } from './errors';
-import { auditDeps, IDENTIFYING_FIELDS, releaseRequest, settleEndedRequest } from './outcome';
+import { auditDeps, endRequest, IDENTIFYING_FIELDS, settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   executionIdFor,
@@ -224,17 +224,15 @@ export interface UnfinishedEnd {
   onlyIf: readonly RequestRecord['status'][];
   /** Default `closed`; a denied request ends `rejected`. */
   status?: 'closed' | 'rejected';
-  /** Default `request.closed`. */
-  event?: 'request.closed' | 'request.cancelled' | 'request.denied';
-  /** Fields recorded with the end (the denial). */
-  set?: Partial<RequestRecord>;
-  /** Audited with the event. */
-  details?: Record<string, unknown>;
+  /** Fields recorded with the end: the denial or cancellation, which endRequest audits as such. */
+  set?: Pick<RequestRecord, 'denial' | 'cancellation'>;
 }
 
 /**
- * Ends a request that is not running, as any ended request ends: identities dropped, manifests
- * deleted, locks released, the end audited (`request.closed` unless told otherwise) with who and why.
+ * Ends a request that is not running, as any ended request ends: the close (who, why, from which
+ * status) written first with `outcomePending`, then identities dropped, manifests deleted,
+ * the end audited (`request.closed`, `request.cancelled` or `request.denied`) and locks released by endRequest, which whoever meets the request
+ * next finishes if this process dies half way.
  */
 export async function endUnfinishedRequest(
   deps: LetheDeps,
@@ -246,24 +244,16 @@ export async function endUnfinishedRequest(
     status,
     by: change.actor,
     note: change.reason,
-    set: { ...change.set, reason: change.reason, completedAt: deps.now().toISOString() },
+    set: {
+      ...change.set,
+      reason: change.reason,
+      completedAt: deps.now().toISOString(),
+      outcomePending: true,
+    },
     remove: IDENTIFYING_FIELDS,
     onlyIf: change.onlyIf,
   });
-  await releaseRequest(deps, record);
-  await appendAuditEvent(auditDeps(deps), {
-    type: change.event ?? 'request.closed',
-    actor: change.actor,
-    requestId: record.requestId,
-    subjectHashes: record.subjectHashes,
-    details: {
-      requestType: record.type,
-      previousStatus: record.status,
-      reason: change.reason,
-      attempt: currentAttempt(record),
-      ...change.details,
-    },
-  });
+  await endRequest(deps, await getRequest(deps, record.requestId));
   deps.log.info(`request ${status}`, { requestId: record.requestId, by: change.actor });
 }
 

@@ -128,25 +128,15 @@ export async function denyRequest(
   const reason: DenialReason = parsed.data;
   const at = deps.now().toISOString();
   beforeEnd?.();
+  // Ended as any request ends (endRequest), which audits it as request.denied and tells the subject.
   await endUnfinishedRequest(deps, record, {
     actor,
     reason: `denied (${reason}): ${note}`,
     onlyIf: [record.status],
     status: 'rejected',
-    event: 'request.denied',
     set: { denial: { reason, note, by: actor, at } },
-    details: { denialReason: reason, note },
   });
-  const ended = await getRequest(deps, requestId);
-  await deps.notifier?.publish({
-    requestId,
-    status: 'rejected',
-    at,
-    requestType: record.type,
-    dueAt: record.dueAt,
-    reason: ended.reason ?? reason,
-  });
-  return ended;
+  return getRequest(deps, requestId);
 }
 
 /**
@@ -171,7 +161,7 @@ export async function cancelRequest(
     actor,
     reason: `cancelled: ${note}`,
     onlyIf: ['pending-approval'],
-    event: 'request.cancelled',
+    set: { cancellation: { by: actor, at: deps.now().toISOString() } },
   });
   return getRequest(deps, requestId);
 }

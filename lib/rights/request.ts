@@ -239,6 +239,8 @@ export interface RequestRecord {
   approval?: { by: string; at: string };
   /** Why staff denied the request: the reason the subject is told. */
   denial?: { reason: DenialReason; note: string; by: string; at: string };
+  /** Who cancelled the request before it ran, and when (the reason is in `reason`). */
+  cancellation?: { by: string; at: string };
   /** The one extension of the due date the law allows: by whom, why, and the due date before it. */
   extension?: { days: number; by: string; at: string; reason: string; previousDueAt: string };
   /** The export package was deleted by a later erasure of the same subject: when, and which request. */
