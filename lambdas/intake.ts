@@ -1,5 +1,6 @@
 import { intakeStarter } from '../lib/aws/deps';
 import { sfnExecutions } from '../lib/aws/executions';
+import { handleIntakeApi, isIntakeApiEvent } from '../lib/aws/intake-api';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
 import { submitRequest } from '../lib/rights/submit';
 
@@ -7,11 +8,13 @@ import { submitRequest } from '../lib/rights/submit';
 const intake = intakeStarter({ hmacKeys: hmacKeysFromSecretsManager, executions: sfnExecutions });
 
 /**
- * Receives a rights request (the SubmitRequest JSON), records it and starts its execution,
- * named by the request id. Returns ids, status and due date only: never the subject.
+ * Receives a rights request and starts its execution, named by the request id: through the intake
+ * API (API Gateway: POST /requests, GET /requests/{requestId}), or invoked directly with the
+ * SubmitRequest JSON. Returns ids, status and due date only: never the subject.
  */
 export const handler = async (event: unknown) => {
   const { deps, starter } = await intake();
+  if (isIntakeApiEvent(event)) return handleIntakeApi(deps, starter, event);
   const { requestId, created, executionId, record } = await submitRequest(deps, starter, event);
   return { requestId, created, executionId, status: record.status, dueAt: record.dueAt };
 };

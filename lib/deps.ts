@@ -31,6 +31,32 @@ export interface ExecutionProbe {
 }
 
 /**
+ * What the subject's notification needs to say about a request: its id, what happened and where
+ * the export is. Never an identifier: whoever sends the message (a privacy portal) knows the
+ * subject by the request id.
+ */
+export interface SubjectNotice {
+  requestId: string;
+  /** completed, rejected (denied or refused at Verify, with the reason) or extended (a new due date). */
+  status: 'completed' | 'rejected' | 'extended';
+  at: string;
+  requestType: string;
+  dueAt: string;
+  /** Why a request was rejected or extended, as staff wrote it (checked to name no one). */
+  reason?: string;
+  /** The export package of an access or portability request. */
+  export?: { bucket: string; key: string; expiresAt: string } | null;
+}
+
+/**
+ * Publishes notices for the subject: on AWS an EventBridge event, locally a file in the state
+ * directory's outbox. Publishing the same notice twice is harmless (consumers key on request id and status).
+ */
+export interface SubjectNotifier {
+  publish(notice: SubjectNotice): Promise<void>;
+}
+
+/**
  * Everything the workflow steps need, created once (at cold start, or by the local
  * runtime) and passed in, so domain code never builds clients or reads the environment.
  */
@@ -59,6 +85,8 @@ export interface LetheDeps {
    * machine's ARN from the execution's context object).
    */
   executionProbeFor?: (stateMachineArn: string) => ExecutionProbe;
+  /** Where notices for the subject go (request completed, rejected, extended); without it none are sent. */
+  notifier?: SubjectNotifier;
 }
 
 export const MAX_EXPORT_URL_TTL_SECONDS = 7 * 24 * 60 * 60;

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DataMap } from '../datamap/schema';
 import { checkDataMap, DataMapError } from '../datamap/validate';
-import { createLetheDeps, type ExecutionProbe, type LetheDeps } from '../deps';
+import { createLetheDeps, type ExecutionProbe, type LetheDeps, type SubjectNotifier } from '../deps';
 import { createLogger, type Logger } from '../log';
 import type { WorkflowStarter } from '../rights/submit';
 import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
@@ -39,6 +39,8 @@ export interface AwsCapabilities {
   hmacKeys?: (secretArn: string) => Promise<LetheDeps['keys']>;
   /** Step Functions executions of a state machine: started (intake) or probed (Verify). */
   executions?: (stateMachineArn: string) => WorkflowStarter & ExecutionProbe;
+  /** Where notices for the subject go (functions with notify in lib/infra/lethe-grants.ts): EventBridge. */
+  notifier?: () => SubjectNotifier;
 }
 
 let containerClients: Partial<AwsClients> = {};
@@ -150,6 +152,7 @@ async function depsFrom(
     now: options.now ?? (() => new Date()),
     // Verify asks Step Functions whether the execution of a request holding a lock still runs.
     ...(executions ? { executionProbeFor: (stateMachineArn: string) => executions(stateMachineArn) } : {}),
+    ...(options.notifier ? { notifier: options.notifier() } : {}),
     log:
       options.log ??
       createLogger({

@@ -82,6 +82,7 @@ export function describeRequest(summary: RequestSummary): string {
     `  received ${summary.receivedAt}, due ${summary.dueAt}${summary.completedAt ? `, ended ${summary.completedAt}` : ''}`,
   ];
   if (summary.reason) lines.push(`  reason: ${printable(summary.reason)}`);
+  lines.push(...describeDecisions(summary));
   if (summary.stores.length > 0) lines.push(storesTable(summary.stores, summary.type));
   if (summary.export?.deletedAt) {
     lines.push(`  export package: deleted ${summary.export.deletedAt} by a later erasure of the same person`);
@@ -120,6 +121,23 @@ export function describeRequest(summary: RequestSummary): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Approval, extension and what a request waiting for approval needs. */
+function describeDecisions(summary: RequestSummary): string[] {
+  const lines: string[] = [];
+  if (summary.status === 'pending-approval') {
+    lines.push(
+      `  waits for approval: "lethe request approve ${summary.requestId} --by NAME" (not the submitter), or "lethe request deny ${summary.requestId} --by NAME --reason REASON --note TEXT"`,
+    );
+  }
+  if (summary.approval) lines.push(`  approved by ${printable(summary.approval.by)} ${summary.approval.at}`);
+  if (summary.extension) {
+    lines.push(
+      `  extended by ${summary.extension.days} days (due ${summary.extension.previousDueAt} before) by ${printable(summary.extension.by)}: ${printable(summary.extension.reason)}`,
+    );
+  }
+  return lines;
 }
 
 /** A keyed hash as a screen shows it: enough to compare, short enough to read. */

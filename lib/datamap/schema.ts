@@ -330,6 +330,24 @@ const disclosureFields = {
     .describe('Recipients or categories of recipients (Art. 15(1)(c))'),
   source: z.string().min(3).describe('Where the data came from (Art. 15(1)(g))'),
   links: z.array(linkSchema).default([]),
+  fields: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe('Readable names of the attributes the export page shows, e.g. { createdAt: "Signed up on" }'),
+  automatedDecisions: z
+    .string()
+    .min(3)
+    .optional()
+    .describe(
+      'Automated decision-making or profiling with this data, its logic and consequences (Art. 15(1)(h)); omitted: the organisation statement',
+    ),
+  transfers: z
+    .string()
+    .min(3)
+    .optional()
+    .describe(
+      'Transfers of this data outside the EU/EEA and their safeguards (Art. 15(2)); omitted: the organisation statement',
+    ),
   erase: eraseSchema,
   retention: retentionSchema.optional(),
   exemptions: z.array(exemptionSchema).default([]),
@@ -387,6 +405,39 @@ export type S3Store = z.infer<typeof s3StoreSchema>;
 export const storeSchema = z.discriminatedUnion('kind', [dynamoStoreSchema, s3StoreSchema]);
 export type Store = z.infer<typeof storeSchema>;
 
+/** A data category as a person reads it, and whether the subject provided it (GDPR Art. 20). */
+export const categoryInfoSchema = z
+  .object({
+    label: z.string().min(1).describe('The category in words, e.g. "Cookie identifier"'),
+    providedBySubject: z
+      .boolean()
+      .default(false)
+      .describe('The subject gave this data (typed it, uploaded it): it goes into a portability export'),
+  })
+  .strict();
+export type CategoryInfo = z.infer<typeof categoryInfoSchema>;
+
+/**
+ * One rule of the request policy: for the request types (and jurisdictions) it names, whether a
+ * request waits for staff approval before it runs and whether the requester's identity must have
+ * been verified. Later rules override earlier ones for what they set.
+ */
+export const requestPolicyRuleSchema = z
+  .object({
+    types: z
+      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a request type such as erasure'))
+      .min(1, 'name the request types the rule is for, e.g. [erasure]'),
+    jurisdictions: z
+      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a jurisdiction such as gdpr'))
+      .min(1)
+      .optional()
+      .describe('Omitted: every jurisdiction'),
+    approval: z.enum(['required', 'not-required']).optional(),
+    verification: z.enum(['required', 'not-required']).optional(),
+  })
+  .strict();
+export type RequestPolicyRule = z.infer<typeof requestPolicyRuleSchema>;
+
 export const dataMapSchema = z
   .object({
     version: z.literal(1),
@@ -395,6 +446,21 @@ export const dataMapSchema = z
         name: z.string(),
         controller: z.string().optional().describe('The controller named in exports'),
         contact: z.string().optional().describe('Where subjects can reach the privacy team'),
+        supervisoryAuthority: z
+          .string()
+          .min(3)
+          .optional()
+          .describe('The supervisory authority a subject may complain to (Art. 15(1)(f)), with its address'),
+        automatedDecisions: z
+          .string()
+          .min(3)
+          .optional()
+          .describe('Automated decision-making and profiling, or that there is none (Art. 15(1)(h))'),
+        transfers: z
+          .string()
+          .min(3)
+          .optional()
+          .describe('Transfers outside the EU/EEA and their safeguards, or that there are none (Art. 15(2))'),
       })
       .strict()
       .optional(),
@@ -405,6 +471,21 @@ export const dataMapSchema = z
       )
       .refine((types) => Object.keys(types).length > 0, 'declare at least one identity type'),
     stores: z.array(storeSchema).min(1, 'declare at least one store'),
+    categories: z
+      .record(
+        z.string().regex(CATEGORY_PATTERN, 'must be a dotted category such as user.contact.email'),
+        categoryInfoSchema,
+      )
+      .optional()
+      .describe(
+        'What the data categories mean to a person, and which the subject provided (only those go into a portability export)',
+      ),
+    requestPolicy: z
+      .array(requestPolicyRuleSchema)
+      .default([])
+      .describe(
+        'Which requests wait for staff approval or need identity verification, per type and jurisdiction',
+      ),
   })
   .strict();
 

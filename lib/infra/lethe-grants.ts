@@ -35,6 +35,8 @@ export interface OwnAccess {
   holds: boolean;
   /** Writes anchors (the head of the audit log) to the audit bucket, under `anchors/`. */
   anchors?: boolean;
+  /** Publishes notices for the subject to the account's default EventBridge bus. */
+  notify?: boolean;
 }
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
@@ -141,6 +143,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     exports: [],
     hmacKeys: false,
     holds: false,
+    // the notice for the subject: request completed or rejected
+    notify: true,
   },
   recordFailure: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -288,6 +292,12 @@ export function grantOwnAccess(
     );
   }
   if (access.hmacKeys) add(['secretsmanager:GetSecretValue'], [resources.hmacSecret.secretArn]);
+  if (access.notify) {
+    add(
+      ['events:PutEvents'],
+      [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    );
+  }
 
   // The key is only ever used by DynamoDB, S3 and Secrets Manager on the function's behalf.
   const viaService = {

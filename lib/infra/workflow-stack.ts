@@ -13,6 +13,7 @@ import { buildRequestWorkflow } from '../workflow/request-workflow';
 import { SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { buildSweepWorkflow } from '../workflow/sweep-workflow';
 import { type ImportedStore, importStores } from './datamap-grants';
+import { LetheIntakeApi } from './intake-api';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
 import { LetheWorkflow } from './lethe-workflow';
 import { logicalIdWithoutGroups } from './logical-ids';
@@ -49,6 +50,8 @@ export interface LetheWorkflowStackProps extends StackProps {
 export class LetheWorkflowStack extends Stack {
   public readonly functions: Readonly<Record<RequestStep, LetheFunction>>;
   public readonly intake: LetheFunction;
+  /** The HTTP API privacy portals submit requests through (IAM-authorised). */
+  public readonly intakeApi: LetheIntakeApi;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogGroup: logs.LogGroup;
   public readonly sweepFunctions: Readonly<Record<SweepStep, LetheFunction>>;
@@ -104,6 +107,7 @@ export class LetheWorkflowStack extends Stack {
       this.stateMachine.stateMachineArn,
     );
     this.stateMachine.grantStartExecution(this.intake.role);
+    this.intakeApi = new LetheIntakeApi(this, 'IntakeApi', { intake: this.intake, key: stateful.key });
     this.grantVerifyDescribeExecutions();
 
     const sweeps = new LetheWorkflow(this, 'Sweeps', {
@@ -151,6 +155,7 @@ export class LetheWorkflowStack extends Stack {
       description: LETHE_ENV.stateMachineArn,
     });
     new CfnOutput(this, 'IntakeFunctionName', { value: this.intake.fn.functionName });
+    new CfnOutput(this, 'IntakeApiUrl', { value: this.intakeApi.api.url });
     new CfnOutput(this, 'SweepStateMachineArn', {
       value: this.sweepStateMachine.stateMachineArn,
       description: LETHE_ENV.sweepStateMachineArn,

@@ -8,6 +8,7 @@ import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
 import { writeFileAtomicSync } from './atomic-file';
+import { localOutbox } from './outbox';
 import { createStoresFromDataMap } from './provision';
 import {
   compactDynamoStore,
@@ -223,6 +224,7 @@ export async function openLocalEnvironment(
         write: (line) => appendFileSync(join(stateDir, 'lethe.log'), `${line}\n`),
       }),
     ...(options.retry ? { retry: options.retry } : {}),
+    notifier: localOutbox(stateDir),
   });
   const compactionPending = join(stateDir, COMPACTION_PENDING_FILE);
   let compact = existsSync(compactionPending);

@@ -296,7 +296,9 @@ async function confirmExport(
     remaining: located.located,
     ...(located.excluded ? { excludedByReview: located.excluded } : {}),
   }));
-  const short = stores.filter((store) => store.exported !== store.located);
+  // A portability export leaves out the stores whose data the subject did not provide.
+  const omitted = new Set(exported.stores.filter((store) => store.omitted).map((store) => store.storeId));
+  const short = stores.filter((store) => !omitted.has(store.store) && store.exported !== store.located);
   if (short.length > 0) {
     throw new ExportMismatchError(
       `export incomplete: ${short.map((store) => `store ${store.store} located ${store.located}, exported ${store.exported}`).join('; ')}`,

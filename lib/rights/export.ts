@@ -12,9 +12,9 @@ import { readRecords } from '../stores';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
 import { indexExport } from './earlier-exports';
 import { RequestStateError } from './errors';
+import { PAGE_RECORDS_PER_STORE, type PageStore, providedBySubject, renderIndexHtml } from './export-page';
 import { workingIdentities } from './locate';
 import { encryptionParameters, readManifest } from './manifests';
-import type { RequestRecord } from './request';
 import { getRequest, updateRequest } from './requests-table';
 
 export interface LocatedStoreRef {
@@ -28,8 +28,11 @@ export interface ExportResult {
   exportKey: string;
   bytes: number;
   sha256: string;
-  /** Records written per store; Confirm checks them against what was located. */
-  stores: { storeId: string; exported: number }[];
+  /**
+   * Records written per store; Confirm checks them against what was located. A store a
+   * portability export leaves out (its data was not provided by the subject) is `omitted`.
+   */
+  stores: { storeId: string; exported: number; omitted?: 'not-provided-by-subject' }[];
 }
 
 /** Art. 15(1) information for one store, as written to manifest.json and index.html. */
@@ -55,10 +58,6 @@ export function disclosureFor(store: Store) {
 /** Media and archives do not shrink when deflated again: storing them saves the export's time. */
 const ALREADY_COMPRESSED =
   /\.(wav|mp3|m4a|ogg|opus|flac|mp4|mov|webm|jpe?g|png|gif|webp|heic|pdf|zip|gz|bz2|xz|zst|7z|docx|xlsx|pptx)$/i;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
 
 /** A cell a spreadsheet would run as a formula: =, +, -, @ or a tab or carriage return first. */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -100,40 +99,6 @@ function objectBytes(data: unknown): Buffer {
   return Buffer.from(content.text ?? '', 'utf8');
 }
 
-function renderIndexHtml(
-  record: RequestRecord,
-  generatedAt: string,
-  rows: { store: Store; exported: number; files: string[] }[],
-  controller: string,
-) {
-  const sections = rows
-    .map(({ store, exported, files }) => {
-      const disclosure = disclosureFor(store);
-      return `<section><h2>${escapeHtml(store.description ?? store.id)}</h2>
-<table>
-<tr><th>Records</th><td>${exported}</td></tr>
-<tr><th>Categories of data</th><td>${escapeHtml(disclosure.categories.join(', '))}</td></tr>
-<tr><th>Purpose</th><td>${escapeHtml(disclosure.purpose)}</td></tr>
-<tr><th>Lawful basis</th><td>${escapeHtml(disclosure.lawfulBasis)}</td></tr>
-<tr><th>Recipients</th><td>${escapeHtml(disclosure.recipients.join(', ') || 'none')}</td></tr>
-<tr><th>Source</th><td>${escapeHtml(disclosure.source)}</td></tr>
-<tr><th>Retention</th><td>${escapeHtml(store.retention ? `${store.retention.period} (${store.retention.action} at expiry)` : 'until erased on request')}</td></tr>
-<tr><th>Files</th><td>${files.map((file) => `<a href="${escapeHtml(file)}">${escapeHtml(file)}</a>`).join('<br>')}</td></tr>
-</table></section>`;
-    })
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Your data: request ${escapeHtml(record.requestId)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}th{width:14rem;background:#f5f5f5}</style>
-</head><body>
-<h1>A copy of your personal data</h1>
-<p>Controller: ${escapeHtml(controller)}. Request ${escapeHtml(record.requestId)} (${escapeHtml(record.type)}, ${escapeHtml(record.jurisdiction.toUpperCase())}), received ${escapeHtml(record.receivedAt)}, generated ${escapeHtml(generatedAt)}.</p>
-<p>Each section below is one place where we keep data about you, with why we process it, on what lawful basis, who receives it, where it came from and how long we keep it. The machine-readable data is in the files listed; <code>manifest.json</code> holds the same information as JSON.</p>
-${sections}
-</body></html>
-`;
-}
-
 /**
  * Export: streams every located record into a zip in the exports bucket (multipart, so
  * memory stays bounded): one JSON file per store (and CSV for portability), the objects'
@@ -151,14 +116,20 @@ export async function exportPackage(
   const generatedAt = deps.now().toISOString();
   const zip = new ZipFile();
   const counts = new Map<string, number>();
-  const rows: { store: Store; exported: number; files: string[] }[] = [];
+  const rows: PageStore[] = [];
   const portability = record.type === 'portability';
+  const omitted: ExportResult['stores'] = [];
 
   for (const ref of located) {
     const store = getStore(deps.dataMap, ref.storeId);
+    if (portability && !providedBySubject(deps.dataMap, store)) {
+      // Art. 20 covers what the subject provided: the rest is in an access export, not this one.
+      omitted.push({ storeId: store.id, exported: 0, omitted: 'not-provided-by-subject' });
+      continue;
+    }
     const manifest = await readManifest(deps, ref.manifestKey);
     counts.set(store.id, 0);
-    const row = { store, exported: 0, files: [`data/${store.id}.json`] };
+    const row: PageStore = { store, exported: 0, files: [`data/${store.id}.json`], records: [] };
     rows.push(row);
     const objects = manifest.records.filter(
       (entry): entry is Extract<LocatedRecord, { kind: 'object' }> => entry.kind === 'object',
@@ -191,6 +162,7 @@ export async function exportPackage(
         }
         for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
           row.exported += 1;
+          if (row.records.length < PAGE_RECORDS_PER_STORE) row.records.push(exported.data);
           yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data })}`;
           first = false;
         }
@@ -251,7 +223,7 @@ export async function exportPackage(
   zip.addReadStream(
     Readable.from(
       (async function* () {
-        yield renderIndexHtml(record, generatedAt, rows, controller);
+        yield renderIndexHtml(deps.dataMap, record, generatedAt, rows, controller);
       })(),
     ),
     'index.html',
@@ -287,10 +259,10 @@ export async function exportPackage(
   });
   // So that an erasure of this person, by any of these identities, deletes this copy of their data.
   await indexExport(deps, requestId, workingIdentities(record, requestId));
-  const stores = rows.map((row) => ({
-    storeId: row.store.id,
-    exported: counts.get(row.store.id) ?? row.exported,
-  }));
+  const stores: ExportResult['stores'] = [
+    ...rows.map((row) => ({ storeId: row.store.id, exported: counts.get(row.store.id) ?? row.exported })),
+    ...omitted,
+  ];
   await appendAuditEvent(auditDepsOf(deps), {
     type: 'request.exported',
     actor: 'lethe:export',

@@ -131,7 +131,8 @@ export async function failEndedExecution(
   return { requestId, status: (await getRequest(deps, requestId)).status, changed };
 }
 
-function checkActor(by: string): string {
+/** The name of whoever acts on a request, trimmed. @throws InvalidRequestError when missing or too long */
+export function checkActor(by: string): string {
   const name = (by ?? '').trim();
   if (name.length === 0) throw new InvalidRequestError('say who acts on the request, e.g. --by "J. Doe"');
   if (name.length > 200) throw new InvalidRequestError('--by is a name, at most 200 characters');
@@ -142,7 +143,7 @@ function checkActor(by: string): string {
  * A note staff write about a request (why it was closed): it goes into the request record and the
  * hash-chained audit log for years, so it must not name the subject, in any spelling.
  */
-function checkNote(note: string, record: RequestRecord, field: string): string {
+export function checkNote(note: string, record: RequestRecord, field: string): string {
   const text = (note ?? '').trim();
   if (text.length < 3)
     throw new InvalidRequestError(`give the ${field}, e.g. --reason "withdrawn, ticket 4711"`);
@@ -216,27 +217,44 @@ export async function retryRequest(
   return { requestId, attempt, execution };
 }
 
+/** How a request that is not running ends: closed by staff or the reaper, cancelled, or denied. */
+export interface UnfinishedEnd {
+  actor: string;
+  reason: string;
+  onlyIf: readonly RequestRecord['status'][];
+  /** Default `closed`; a denied request ends `rejected`. */
+  status?: 'closed' | 'rejected';
+  /** Fields recorded with the end: the denial or cancellation, which endRequest audits as such. */
+  set?: Pick<RequestRecord, 'denial' | 'cancellation'>;
+}
+
 /**
  * Ends a request that is not running, as any ended request ends: the close (who, why, from which
  * status) written first with `outcomePending`, then identities dropped, manifests deleted,
- * `request.closed` audited and locks released by endRequest, which whoever meets the request
+ * the end audited (`request.closed`, `request.cancelled` or `request.denied`) and locks released by endRequest, which whoever meets the request
  * next finishes if this process dies half way.
  */
 export async function endUnfinishedRequest(
   deps: LetheDeps,
   record: RequestRecord,
-  change: { actor: string; reason: string; onlyIf: readonly RequestRecord['status'][] },
+  change: UnfinishedEnd,
 ): Promise<void> {
+  const status = change.status ?? 'closed';
   await updateRequest(deps, record.requestId, {
-    status: 'closed',
+    status,
     by: change.actor,
     note: change.reason,
-    set: { reason: change.reason, completedAt: deps.now().toISOString(), outcomePending: true },
+    set: {
+      ...change.set,
+      reason: change.reason,
+      completedAt: deps.now().toISOString(),
+      outcomePending: true,
+    },
     remove: IDENTIFYING_FIELDS,
     onlyIf: change.onlyIf,
   });
   await endRequest(deps, await getRequest(deps, record.requestId));
-  deps.log.info('request closed', { requestId: record.requestId, by: change.actor });
+  deps.log.info(`request ${status}`, { requestId: record.requestId, by: change.actor });
 }
 
 /**

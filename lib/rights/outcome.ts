@@ -54,9 +54,10 @@ function endedBy(
   record: RequestRecord,
   status: RequestRecord['status'],
 ): { actor: string; previousStatus?: string } {
-  if (status !== 'closed') return { actor: 'lethe:workflow' };
+  // Staff deny (rejected) and cancel (closed) as they close: the history names who.
+  if (status !== 'closed' && !record.denial) return { actor: 'lethe:workflow' };
   const history = record.statusHistory;
-  const closedAt = history.findLastIndex((change) => change.status === 'closed');
+  const closedAt = history.findLastIndex((change) => change.status === status);
   const closing = history[closedAt];
   if (!closing) return { actor: 'lethe:workflow' };
   const before = history[closedAt - 1];
@@ -77,7 +78,8 @@ export async function endRequest(deps: LetheDeps, record: RequestRecord): Promis
   const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
   const completedAt = record.completedAt ?? deps.now().toISOString();
   const rerun = record.outcomePending === true;
-  const heldSubject = finalStatus === 'completed' || finalStatus === 'closed';
+  // A denied request may have run (failed, or waiting for review) and hold the subject.
+  const heldSubject = finalStatus === 'completed' || finalStatus === 'closed' || record.denial !== undefined;
   if (!rerun || record.subject !== undefined || record.identities !== undefined) {
     await updateRequest(deps, requestId, {
       ...(finalStatus === record.status ? {} : { status: finalStatus }),
@@ -87,7 +89,11 @@ export async function endRequest(deps: LetheDeps, record: RequestRecord): Promis
     });
   }
   if (heldSubject) await deleteManifests(deps, requestId);
-  const type = END_EVENT_TYPES[finalStatus as keyof typeof END_EVENT_TYPES] ?? 'request.completed';
+  const type = record.denial
+    ? 'request.denied'
+    : record.cancellation
+      ? 'request.cancelled'
+      : (END_EVENT_TYPES[finalStatus as keyof typeof END_EVENT_TYPES] ?? 'request.completed');
   const audited = rerun && (await auditedSince(auditDeps(deps), { requestId, type, since: completedAt }));
   if (!audited) {
     const certificate = record.certificate as { digest?: string } | undefined;
@@ -105,9 +111,23 @@ export async function endRequest(deps: LetheDeps, record: RequestRecord): Promis
         ...(previousStatus ? { previousStatus } : {}),
         ...(record.reason ? { reason: record.reason } : {}),
         ...(record.duplicateOf ? { duplicateOf: record.duplicateOf } : {}),
+        ...(record.denial ? { denialReason: record.denial.reason, note: record.denial.note } : {}),
         ...(certificate?.digest ? { certificateDigest: certificate.digest } : {}),
         ...(record.export ? { exportSha256: record.export.sha256, exportBytes: record.export.bytes } : {}),
       },
+    });
+  }
+  if (finalStatus === 'completed' || finalStatus === 'rejected') {
+    // The subject is told: where the export is, or why the request was refused. A rerun may tell
+    // again; notices are keyed by request id and status.
+    await deps.notifier?.publish({
+      requestId,
+      status: finalStatus,
+      at: completedAt,
+      requestType: record.type,
+      dueAt: record.dueAt,
+      ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.export ? { export: record.export } : {}),
     });
   }
   if (heldSubject) {

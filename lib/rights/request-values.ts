@@ -17,6 +17,15 @@ export const REQUEST_STATUSES = [
   'closed',
 ] as const;
 
+/** Why staff deny a request: the reason the subject is owed (GDPR Art. 12(4), CCPA §7022). */
+export const DENIAL_REASONS = [
+  'unverifiable-identity',
+  'manifestly-unfounded',
+  'excessive',
+  'legal-exemption',
+  'other',
+] as const;
+
 /** How a requester proved they are the subject. */
 export const VERIFICATION_METHODS = [
   'account-login',

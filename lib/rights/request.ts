@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
-import { REQUEST_ID_PATTERN, REQUEST_STATUSES, VERIFICATION_METHODS } from './request-values';
+import { DENIAL_REASONS, REQUEST_ID_PATTERN, REQUEST_STATUSES, VERIFICATION_METHODS } from './request-values';
 import type { IdentityTrust, TrustPath } from './trust';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
@@ -34,9 +34,14 @@ export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected'
 /**
  * Statuses of a request no execution is running for, that still holds its identities, manifests
  * and locks because it is not over: a failed request waits for `lethe request retry` or
- * `close`, a request with records to review for `lethe request review`.
+ * `close`, a request with records to review for `lethe request review`, one the policy holds for
+ * approval for `lethe request approve` or `deny` (it has taken no locks and written no manifests yet).
  */
-export const WAITING_STATUSES: readonly RequestStatus[] = ['failed', 'pending-review'];
+export const WAITING_STATUSES: readonly RequestStatus[] = ['failed', 'pending-review', 'pending-approval'];
+
+/** Why staff deny a request: the reason the subject is owed (GDPR Art. 12(4), CCPA §7022). */
+export const denialReasonSchema = z.enum(DENIAL_REASONS);
+export type DenialReason = z.infer<typeof denialReasonSchema>;
 
 /** The execution of one attempt of a request: the request id, then `.attempt-N` from the second on. */
 export function executionIdFor(requestId: string, attempt: number): string {
@@ -202,6 +207,14 @@ export interface RequestRecord {
   executionArn?: string;
   /** For a duplicate: the request that holds the subject. */
   duplicateOf?: string;
+  /** Who approved a request the policy held for approval, and when. */
+  approval?: { by: string; at: string };
+  /** Why staff denied the request: the reason the subject is told. */
+  denial?: { reason: DenialReason; note: string; by: string; at: string };
+  /** Who cancelled the request before it ran, and when (the reason is in `reason`). */
+  cancellation?: { by: string; at: string };
+  /** The one extension of the due date the law allows: by whom, why, and the due date before it. */
+  extension?: { days: number; by: string; at: string; reason: string; previousDueAt: string };
   /** The export package was deleted by a later erasure of the same subject: when, and which request. */
   exportDeletedAt?: string;
   exportDeletedBy?: string;

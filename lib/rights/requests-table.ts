@@ -56,6 +56,8 @@ export interface RequestChange {
   append?: Partial<Pick<RequestRecord, 'attempts' | 'erasureLog' | 'failures' | 'reviewDecisions'>>;
   /** Apply only while the request is in one of these statuses (a transition, not an overwrite). */
   onlyIf?: readonly RequestStatus[];
+  /** Apply only while these fields are absent (a one-time change, such as the one extension). */
+  unlessSet?: readonly (keyof RequestRecord)[];
 }
 
 /**
@@ -125,6 +127,10 @@ export async function updateRequest(
     });
     conditions.push(`#current IN (${allowed.join(', ')})`);
   }
+  (change.unlessSet ?? []).forEach((field, position) => {
+    names[`#u${position}`] = field;
+    conditions.push(`attribute_not_exists(#u${position})`);
+  });
   try {
     await deps.doc.send(
       new UpdateCommand({
@@ -140,6 +146,12 @@ export async function updateRequest(
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await findRequest(deps, requestId);
     if (!existing) throw new RequestNotFoundError(requestId);
+    const alreadySet = (change.unlessSet ?? []).filter((field) => existing[field] !== undefined);
+    if (alreadySet.length > 0 && (!change.onlyIf || change.onlyIf.includes(existing.status))) {
+      throw new RequestStateError(
+        `request ${requestId} has its ${alreadySet.join(' and ')} already: nothing was changed`,
+      );
+    }
     throw new RequestStateError(
       `request ${requestId} is ${existing.status}, not ${(change.onlyIf ?? []).join(' or ')}: nothing was changed`,
     );

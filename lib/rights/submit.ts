@@ -11,6 +11,7 @@ import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
 import { settleEndedRequest } from './outcome';
+import { policyFor } from './policy';
 import {
   currentAttempt,
   executionIdFor,
@@ -116,12 +117,15 @@ export async function submitRequest(
   const subjectHashes = hashIdentities(deps.keys.subjectHash, identities);
   const submittedBy = request.submittedBy ?? request.verification?.verifiedBy ?? 'unknown';
   const now = deps.now().toISOString();
+  // The policy may hold it for staff: then it waits, with no execution, until approved.
+  const waits = policyFor(deps.dataMap, request.type, request.jurisdiction).approval;
+  const status = waits ? 'pending-approval' : 'received';
   const record: RequestRecord = {
     requestId,
     type: request.type,
     jurisdiction: request.jurisdiction,
     channel: request.channel,
-    status: 'received',
+    status,
     receivedAt: receivedAt.toISOString(),
     dueAt: dueDate(request.jurisdiction, receivedAt).toISOString(),
     ...(request.verification
@@ -130,17 +134,19 @@ export async function submitRequest(
     submittedBy,
     subject: identities,
     subjectHashes,
-    statusHistory: [{ status: 'received', at: now, by: submittedBy }],
+    statusHistory: [{ status, at: now, by: submittedBy }],
     attempt: 1,
-    attempts: [
-      {
-        attempt: 1,
-        executionId: executionIdFor(requestId, 1),
-        startedAt: now,
-        by: submittedBy,
-        reason: 'submitted',
-      },
-    ],
+    attempts: waits
+      ? []
+      : [
+          {
+            attempt: 1,
+            executionId: executionIdFor(requestId, 1),
+            startedAt: now,
+            by: submittedBy,
+            reason: 'submitted',
+          },
+        ],
     receiptPending: true,
   };
 
@@ -179,7 +185,9 @@ export async function submitRequest(
     requestId,
     requestType: record.type,
     jurisdiction: record.jurisdiction,
+    status,
   });
+  if (waits) return { requestId, record, outcome: 'created', created: true };
   const started = await starter.start({ requestId, attempt: 1 });
   return { requestId, record, outcome: 'created', created: true, executionId: started.executionId };
 }
@@ -210,6 +218,7 @@ export async function auditReceipt(
         jurisdiction: record.jurisdiction,
         channel: record.channel,
         dueAt: record.dueAt,
+        ...(record.status === 'pending-approval' ? { awaitsApproval: true } : {}),
       },
     });
   }

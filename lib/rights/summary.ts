@@ -49,6 +49,12 @@ export interface RequestSummary {
   review: ReviewSummary | null;
   /** Stores whose values locate may not reach (or that were never checked), from the last `lethe check`. */
   caveats: RequestCaveat[];
+  /** Who approved it, for a request the policy held for approval. */
+  approval?: RequestRecord['approval'];
+  /** Why it was denied: the reason the subject is told. */
+  denial?: RequestRecord['denial'];
+  /** The one extension of its due date. */
+  extension?: RequestRecord['extension'];
 }
 
 /**
@@ -85,6 +91,9 @@ export function summariseRequest(
     duplicateOf: record.duplicateOf ?? null,
     review: reviewSummary(record),
     caveats: record.caveats ?? [],
+    ...(record.approval ? { approval: record.approval } : {}),
+    ...(record.denial ? { denial: record.denial } : {}),
+    ...(record.extension ? { extension: record.extension } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { LetheDeps } from '../deps';
 import { InvalidRequestError, RequestStateError, StaleAttemptError } from './errors';
 import { failIfDead } from './lifecycle';
 import { settleEndedRequest } from './outcome';
+import { policyFor } from './policy';
 import {
   currentAttempt,
   FINAL_STATUSES,
@@ -29,8 +30,6 @@ export interface VerifyResult {
   outcome: VerifyOutcome;
 }
 
-/** Rights whose fulfilment discloses or destroys data: the requester must have been verified. */
-const NEEDS_VERIFICATION: readonly RequestType[] = ['access', 'portability', 'erasure', 'rectification'];
 const ACTOR = 'lethe:verify';
 
 function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
@@ -47,7 +46,11 @@ function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord
     if (error instanceof InvalidRequestError) return error.message;
     throw error;
   }
-  if (NEEDS_VERIFICATION.includes(record.type) && !record.verification?.verifiedBy) {
+  // Which rights need a verified requester is the request policy's (built-in defaults, the data map's rules).
+  if (
+    policyFor(deps.dataMap, record.type, record.jurisdiction).verification &&
+    !record.verification?.verifiedBy
+  ) {
     return `identity verification is required for ${record.type} requests: record the method and who verified the requester`;
   }
   return undefined;
@@ -133,6 +136,11 @@ export async function verifyRequest(deps: LetheDeps, requestId: string, attempt 
   if (record.status === 'failed' || record.status === 'pending-review') {
     throw new RequestStateError(
       `request ${requestId} is ${record.status}: it runs again only through "lethe request ${record.status === 'failed' ? 'retry' : 'review'}"`,
+    );
+  }
+  if (record.status === 'pending-approval') {
+    throw new RequestStateError(
+      `request ${requestId} waits for approval: it runs only through "lethe request approve"`,
     );
   }
 

@@ -355,6 +355,10 @@ const KNOWN_OPTIONS = new Set([
   '--subjects',
   '--force',
   '--help',
+  '--note',
+  '--days',
+  '--overdue',
+  '--due-within',
 ]);
 
 const badWholeNumber = (range: readonly string[]) =>
@@ -367,6 +371,8 @@ interface Fixtures {
   linkedCookieId: string;
   completedId: string;
   failedId: string;
+  /** A CCPA portability request the example's policy holds for approval, submitted by privacy-desk. */
+  pendingId: string;
   activeHoldId: string;
   releasedHoldId: string;
   /** --datamap values that cannot be used: each has one problem, so its error is one line. */
@@ -689,11 +695,159 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ...commonSpoils(f, closeBase, { target: true }),
   ];
 
+  const approve = [
+    spoil(
+      'approve: bad id',
+      badRequestIdForm.map((id) => [...byId('approve', id, ['--by', 'Legal']), ...state]),
+    ),
+    spoil(
+      'approve: unknown id',
+      missingRequestId.map((id) => [...byId('approve', id, ['--by', 'Legal']), ...state]),
+    ),
+    spoil(
+      'approve: a request that does not wait for approval',
+      fc
+        .constantFrom(f.completedId, f.failedId)
+        .map((id) => [...byId('approve', id, ['--by', 'Legal']), ...state]),
+    ),
+    spoil(
+      'approve: by its submitter',
+      fc
+        .constantFrom('privacy-desk', 'Privacy-Desk', ' privacy-desk ')
+        .map((name) => [...byId('approve', f.pendingId, ['--by', name]), ...state]),
+    ),
+    spoil(
+      'approve: bad --by',
+      badName.map((name) => [...byId('approve', f.pendingId, ['--by', name]), ...state]),
+    ),
+    spoil('approve: no --by', fc.constant([...byId('approve', f.pendingId), ...state])),
+    ...commonSpoils(f, byId('approve', f.pendingId, ['--by', 'Legal']), { target: true }),
+  ];
+
+  const denyArgs = (id: string, by: string, reason: string, note: string) => [
+    ...byId('deny', id, ['--by', by, '--reason', reason, '--note', note]),
+    ...state,
+  ];
+  const deny = [
+    spoil(
+      'deny: bad id',
+      badRequestIdForm.map((id) => denyArgs(id, 'Legal', 'excessive', 'third this year')),
+    ),
+    spoil(
+      'deny: unknown id',
+      missingRequestId.map((id) => denyArgs(id, 'Legal', 'excessive', 'third this year')),
+    ),
+    spoil(
+      'deny: a completed request',
+      fc.constant(denyArgs(f.completedId, 'Legal', 'excessive', 'third this year')),
+    ),
+    spoil(
+      'deny: bad --reason',
+      notIn(['unverifiable-identity', 'manifestly-unfounded', 'excessive', 'legal-exemption', 'other']).map(
+        (reason) => denyArgs(f.pendingId, 'Legal', reason, 'third this year'),
+      ),
+    ),
+    spoil(
+      'deny: bad --note',
+      badReason.map((note) => denyArgs(f.pendingId, 'Legal', 'excessive', note)),
+    ),
+    spoil(
+      'deny: bad --by',
+      badName.map((name) => denyArgs(f.pendingId, name, 'excessive', 'third this year')),
+    ),
+    spoil(
+      'deny: no --reason',
+      fc.constant([...byId('deny', f.pendingId, ['--by', 'Legal', '--note', 'third this year']), ...state]),
+    ),
+    spoil(
+      'deny: no --note',
+      fc.constant([...byId('deny', f.pendingId, ['--by', 'Legal', '--reason', 'excessive']), ...state]),
+    ),
+    ...commonSpoils(
+      f,
+      byId('deny', f.pendingId, ['--by', 'Legal', '--reason', 'excessive', '--note', 'third this year']),
+      { target: true },
+    ),
+  ];
+
+  const cancelArgs = (id: string, by: string, reason: string) => [
+    ...byId('cancel', id, ['--by', by, '--reason', reason]),
+    ...state,
+  ];
+  const cancel = [
+    spoil(
+      'cancel: bad id',
+      badRequestIdForm.map((id) => cancelArgs(id, 'Legal', 'submitted twice')),
+    ),
+    spoil(
+      'cancel: unknown id',
+      missingRequestId.map((id) => cancelArgs(id, 'Legal', 'submitted twice')),
+    ),
+    spoil(
+      'cancel: a request past approval',
+      fc.constantFrom(f.completedId, f.failedId).map((id) => cancelArgs(id, 'Legal', 'submitted twice')),
+    ),
+    spoil(
+      'cancel: bad --reason',
+      badReason.map((reason) => cancelArgs(f.pendingId, 'Legal', reason)),
+    ),
+    spoil(
+      'cancel: bad --by',
+      badName.map((name) => cancelArgs(f.pendingId, name, 'submitted twice')),
+    ),
+    ...commonSpoils(f, byId('cancel', f.pendingId, ['--by', 'Legal', '--reason', 'submitted twice']), {
+      target: true,
+    }),
+  ];
+
+  const extendArgs = (id: string, days: string, reason = 'complex request') => [
+    ...byId('extend', id, ['--by', 'Legal', '--days', days, '--reason', reason]),
+    ...state,
+  ];
+  const extend = [
+    spoil(
+      'extend: bad id',
+      badRequestIdForm.map((id) => extendArgs(id, '10')),
+    ),
+    spoil(
+      'extend: unknown id',
+      missingRequestId.map((id) => extendArgs(id, '10')),
+    ),
+    spoil('extend: a completed request', fc.constant(extendArgs(f.completedId, '10'))),
+    spoil(
+      'extend: bad --days',
+      badWholeNumber(['0', '367', '1000']).map((days) => extendArgs(f.pendingId, days)),
+    ),
+    spoil(
+      "extend: past the law's limit",
+      fc.integer({ min: 46, max: 366 }).map((days) => extendArgs(f.pendingId, String(days))),
+    ),
+    spoil(
+      'extend: bad --reason',
+      badReason.map((reason) => extendArgs(f.pendingId, '10', reason)),
+    ),
+    ...commonSpoils(
+      f,
+      byId('extend', f.pendingId, ['--by', 'Legal', '--days', '10', '--reason', 'complex']),
+      {
+        target: true,
+      },
+    ),
+  ];
+
   const statuses = requestStatusSchema.options;
   const list = [
     spoil(
       'request list: bad --status',
       notIn(statuses).map((status) => ['request', 'list', '--status', status, ...state]),
+    ),
+    spoil(
+      'request list: bad --due-within',
+      badWholeNumber(['0', '367']).map((days) => ['request', 'list', '--due-within', days, ...state]),
+    ),
+    spoil(
+      'request list: --overdue and --due-within',
+      fc.constant(['request', 'list', '--overdue', '--due-within', '7', ...state]),
     ),
     ...commonSpoils(f, ['request', 'list'], { target: true }),
   ];
@@ -986,6 +1140,10 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
       readById,
       retry,
       close,
+      approve,
+      deny,
+      cancel,
+      extend,
       list,
       sweep,
       reports,
@@ -1059,6 +1217,19 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
       if (state === REQUEST_STATES.exportPackage) throw new Error('simulated outage');
     });
     expect([completed.status, failed.status]).toEqual(['completed', 'failed']);
+    const pending = JSON.parse(
+      (
+        await lethe(
+          requestSubmitArgs(
+            stateDir,
+            'portability',
+            [`email=${other.email}`],
+            ['--jurisdiction', 'ccpa', '--request-id', 'fuzz-pending-0001'],
+          ),
+        )
+      ).out,
+    ) as RequestSummary;
+    expect(pending.status).toBe('pending-approval');
     const hold = async (reason: string) => {
       const run = await lethe([
         'hold',
@@ -1127,6 +1298,7 @@ describe('lethe CLI fuzz: generated bad input across every command exits 2 with 
       linkedCookieId: subject.cookieIds[0]!,
       completedId: completed.requestId,
       failedId: failed.requestId,
+      pendingId: pending.requestId,
       activeHoldId,
       releasedHoldId,
       badDataMaps,

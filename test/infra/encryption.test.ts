@@ -181,8 +181,8 @@ describe('the state machine and the logs', () => {
 
   it('every log group is encrypted with the CMK and has a retention', () => {
     const groups = resources(built.workflowTemplate, 'AWS::Logs::LogGroup');
-    // One per function (the request steps, intake, the sweep steps), one per state machine.
-    expect(groups).toHaveLength(FUNCTION_COUNT + 2);
+    // One per function (the request steps, intake, the sweep steps), one per state machine, the intake API's access log.
+    expect(groups).toHaveLength(FUNCTION_COUNT + 3);
     for (const [id, group] of groups) {
       expect({ id, key: group.Properties.KmsKeyId }).toEqual({
         id,

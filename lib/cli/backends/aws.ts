@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
@@ -10,6 +11,7 @@ import {
 import { requestIdentifierValues } from '../../audit/free-text';
 import { LETHE_ENV } from '../../aws/config';
 import { type AwsClients, createAwsDeps } from '../../aws/deps';
+import { eventBridgeNotifier } from '../../aws/notifier';
 import { loadHmacKeys } from '../../aws/secrets';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
@@ -20,12 +22,16 @@ import type { SweepSummary } from '../../retention';
 import { exportDownloadUrl } from '../../rights/export';
 import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import {
-  currentAttempt,
-  executionIdFor,
-  type RequestStatus,
-  type SubmitRequestInput,
-} from '../../rights/request';
-import { getRequest, listRequests } from '../../rights/requests-table';
+  approveRequest,
+  cancelRequest,
+  type DenyInput,
+  denyRequest,
+  type ExtendInput,
+  extendRequest,
+} from '../../rights/manage';
+import { listRequestsBy, type RequestListFilter } from '../../rights/overdue';
+import { currentAttempt, executionIdFor, type SubmitRequestInput } from '../../rights/request';
+import { getRequest } from '../../rights/requests-table';
 import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
 import { submitRequest } from '../../rights/submit';
 import { summariseRequest } from '../../rights/summary';
@@ -92,6 +98,7 @@ export type AwsBackendClients = Partial<AwsClients> & {
   cloudFormation?: CloudFormationClient;
   secrets?: SecretsManagerClient;
   sfn?: SFNClient;
+  eventBridge?: EventBridgeClient;
 };
 
 /** What an AwsBackend works with, read from the stack outputs when it is opened. */
@@ -157,6 +164,8 @@ export class AwsBackend implements LetheBackend {
       dataMap: options.dataMap,
       ...(options.clients ? { clients: options.clients } : {}),
       hmacKeys: (secretArn) => loadHmacKeys(secrets, secretArn),
+      // deny and extend tell the subject, as the deployed functions do
+      notifier: () => eventBridgeNotifier(options.clients?.eventBridge),
       // the CLI reports outcomes itself; the functions' logs are in CloudWatch
       log: silentLogger,
     });
@@ -179,9 +188,12 @@ export class AwsBackend implements LetheBackend {
   async submit(input: SubmitRequestInput) {
     const result = await submitRequest(this.probingDeps, this.starter, input);
     const record = await getRequest(this.deps, result.requestId);
-    await this.waitFor(
-      executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
-    );
+    // A request the policy holds for approval has no execution until it is approved.
+    if (record.status !== 'pending-approval') {
+      await this.waitFor(
+        executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
+      );
+    }
     return { summary: await this.status(result.requestId), outcome: result.outcome };
   }
 
@@ -199,6 +211,27 @@ export class AwsBackend implements LetheBackend {
 
   async close(requestId: string, by: string, reason: string) {
     await closeRequest(this.probingDeps, requestId, by, reason);
+    return this.status(requestId);
+  }
+
+  async approve(requestId: string, by: string) {
+    await approveRequest(this.probingDeps, this.starter, requestId, by);
+    await this.waitFor(executionArnFor(this.stateMachineArn, executionIdFor(requestId, 1)));
+    return this.status(requestId);
+  }
+
+  async deny(requestId: string, input: DenyInput) {
+    await denyRequest(this.probingDeps, requestId, input);
+    return this.status(requestId);
+  }
+
+  async cancel(requestId: string, by: string, reason: string) {
+    await cancelRequest(this.probingDeps, requestId, by, reason);
+    return this.status(requestId);
+  }
+
+  async extend(requestId: string, input: ExtendInput) {
+    await extendRequest(this.probingDeps, requestId, input);
     return this.status(requestId);
   }
 
@@ -257,8 +290,8 @@ export class AwsBackend implements LetheBackend {
     );
   }
 
-  async list(status?: RequestStatus) {
-    return (await listRequests(this.deps, status ? { status } : {})).map((record) =>
+  async list(filter: RequestListFilter = {}) {
+    return (await listRequestsBy(this.deps, filter, this.deps.now())).map((record) =>
       summariseRequest(record),
     );
   }

@@ -4,12 +4,9 @@ import type { SweepProgress } from '../../local/sweep-runner';
 import { redactIdentifiers } from '../../log';
 import type { SweepSummary } from '../../retention';
 import type { ReviewInput } from '../../rights/lifecycle';
-import {
-  executionIdFor,
-  type RequestRecord,
-  type RequestStatus,
-  type SubmitRequestInput,
-} from '../../rights/request';
+import type { DenyInput, ExtendInput } from '../../rights/manage';
+import type { RequestListFilter } from '../../rights/overdue';
+import { executionIdFor, type RequestRecord, type SubmitRequestInput } from '../../rights/request';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 
@@ -26,8 +23,16 @@ export interface LetheBackend {
   close(requestId: string, by: string, reason: string): Promise<RequestSummary>;
   /** Records staff's review of a request waiting for it and runs its next attempt, to its end. */
   review(requestId: string, input: ReviewInput): Promise<RequestSummary>;
+  /** Approves a request waiting for approval and runs it, to its end. */
+  approve(requestId: string, by: string): Promise<RequestSummary>;
+  /** Denies a request that is not running, with the reason the subject is owed. */
+  deny(requestId: string, input: DenyInput): Promise<RequestSummary>;
+  /** Cancels a request waiting for approval. */
+  cancel(requestId: string, by: string, reason: string): Promise<RequestSummary>;
+  /** Extends a request's due date once, as far as its law allows. */
+  extend(requestId: string, input: ExtendInput): Promise<RequestSummary>;
   status(requestId: string): Promise<RequestSummary>;
-  list(status?: RequestStatus): Promise<RequestSummary[]>;
+  list(filter?: RequestListFilter): Promise<RequestSummary[]>;
   history(requestId: string): Promise<HistoryEvent[]>;
   /** Runs a retention sweep to its end; a failed sweep is returned, not thrown. */
   sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome>;

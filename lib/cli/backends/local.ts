@@ -10,8 +10,10 @@ import type { FaultInjector } from '../../local/execution';
 import type { LocalRequestRunner } from '../../local/request-runner';
 import type { SweepProgress } from '../../local/sweep-runner';
 import type { ReviewInput } from '../../rights/lifecycle';
-import type { RequestRecord, RequestStatus, SubmitRequestInput } from '../../rights/request';
-import { getRequest, listRequests } from '../../rights/requests-table';
+import type { DenyInput, ExtendInput } from '../../rights/manage';
+import type { RequestListFilter } from '../../rights/overdue';
+import type { RequestRecord, SubmitRequestInput } from '../../rights/request';
+import { getRequest } from '../../rights/requests-table';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
 import {
   failureMessage,
@@ -105,13 +107,42 @@ export class LocalBackend implements LetheBackend {
     return this.status(requestId);
   }
 
+  async approve(requestId: string, by: string) {
+    const { approveRequest } = require('../../rights/manage') as typeof import('../../rights/manage');
+    const { deps, runner } = await this.runnerDeps();
+    await approveRequest(deps, runner, requestId, by);
+    return this.status(requestId);
+  }
+
+  async deny(requestId: string, input: DenyInput) {
+    const { denyRequest } = require('../../rights/manage') as typeof import('../../rights/manage');
+    const { deps } = await this.runnerDeps();
+    await denyRequest(deps, requestId, input, () => this.env.compactOnClose());
+    return this.status(requestId);
+  }
+
+  async cancel(requestId: string, by: string, reason: string) {
+    const { cancelRequest } = require('../../rights/manage') as typeof import('../../rights/manage');
+    const { deps } = await this.runnerDeps();
+    await cancelRequest(deps, requestId, by, reason, () => this.env.compactOnClose());
+    return this.status(requestId);
+  }
+
+  async extend(requestId: string, input: ExtendInput) {
+    const { extendRequest } = require('../../rights/manage') as typeof import('../../rights/manage');
+    const { deps } = await this.runnerDeps();
+    await extendRequest(deps, requestId, input);
+    return this.status(requestId);
+  }
+
   async status(requestId: string): Promise<RequestSummary> {
     const record = await getRequest(this.env.deps, requestId);
     return summariseRequest(record, await this.exportLocation(record));
   }
 
-  async list(status?: RequestStatus) {
-    const records = await listRequests(this.env.deps, status ? { status } : {});
+  async list(filter: RequestListFilter = {}) {
+    const { listRequestsBy } = require('../../rights/overdue') as typeof import('../../rights/overdue');
+    const records = await listRequestsBy(this.env.deps, filter, this.env.deps.now());
     return records.map((record) => summariseRequest(record));
   }
 

@@ -3,13 +3,14 @@ import { checkActorName } from '../../audit/free-text';
 import { parseIdentityArgument } from '../../datamap/identity';
 import { writeFileAtomic } from '../../local/atomic-file';
 import type { CheckedCertificate } from '../../rights/certificate-check';
-import type { RequestStatus, SubmitRequestInput } from '../../rights/request';
+import type { SubmitRequestInput } from '../../rights/request';
 import { REQUEST_STATUSES, VERIFICATION_METHODS } from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest, describeSubject, table } from '../format';
 import { checkReasonText, checkRequestId } from '../input';
+import { addManageCommands, type ListOptions, listFilter } from './request-manage';
 import { type CommandContext, type CommonOptions, common } from './shared';
 
 /** Adds `lethe request submit|status|list|history|retry|close|review`: data-subject requests, locally or on AWS. */
@@ -133,15 +134,21 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     request
       .command('list')
       .description('List requests, newest first.')
-      .addOption(new Option('--status <status>', 'only requests in this status').choices(REQUEST_STATUSES)),
+      .addOption(new Option('--status <status>', 'only requests in this status').choices(REQUEST_STATUSES))
+      .option('--overdue', 'only open requests past their due date')
+      .option('--due-within <days>', 'only open requests due within this many days (overdue ones too)'),
     { target: true },
   )
-    .addHelpText('after', '\nExample:\n  lethe request list --status failed')
-    .action(async (opts: CommonOptions & { status?: RequestStatus }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe request list --status failed\n  lethe request list --overdue\n  lethe request list --due-within 7',
+    )
+    .action(async (opts: CommonOptions & ListOptions) => {
+      const filter = listFilter(opts);
       await context.withBackend(
         opts,
         async (opened) => {
-          const summaries = await opened.list(opts.status);
+          const summaries = await opened.list(filter);
           context.print(opts, summaries, () =>
             summaries.length === 0
               ? 'No requests.'
@@ -218,6 +225,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
     });
 
   addReviewCommand(request, context);
+  addManageCommands(request, context);
   addCertificateCommand(request, context);
 }
 
@@ -324,7 +332,7 @@ function describeCertificate(checked: CheckedCertificate, out: string | undefine
 
 /** What submitting did, when it was not simply a new request run to its end. */
 function submitNote(outcome: SubmitOutcome, summary: RequestSummary): string {
-  if (outcome === 'created') return '';
+  if (outcome === 'created' || summary.status === 'pending-approval') return '';
   if (outcome === 'resumed') {
     return "Resumed: this request's earlier run stopped before it ended; it ran again from the request's saved state.";
   }

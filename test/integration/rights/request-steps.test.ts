@@ -191,8 +191,10 @@ describe('request workflow steps, driven in order against dynalite and s3rver', 
     const csv = files.get('data/inquiries.csv')!.toString('utf8').trim().split('\n');
     expect(csv[0]).toBe('record,field,value');
     expect(csv.some((row) => row.includes(',email,') && row.endsWith(subject.email))).toBe(true);
-    expect(files.has('data/clickstream.csv')).toBe(true);
     expect(files.has('data/call-recordings.csv')).toBe(false); // files, not rows
+    // Observed device data is not what the subject provided (Art. 20): it is left out.
+    expect(files.has('data/clickstream.json')).toBe(false);
+    expect(done.stores?.find((store) => store.store === 'clickstream')).toMatchObject({ exported: 0 });
   });
 
   it('erases the subject everywhere but the exemption, leaves everyone else byte-for-byte, and certifies the counts', async () => {
