@@ -309,7 +309,7 @@ function figuresTable(caption: string, groups: Record<string, ReportFigures>): s
         `<tr><th scope="row">${escapeHtml(name)}</th>${FIGURE_COLUMNS.map((column) => `<td>${escapeHtml(values[column] ?? '—')}</td>`).join('')}</tr>`,
     )
     .join('');
-  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr><th></th>${FIGURE_COLUMNS.map((column) => `<th scope="col">${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr><th scope="col">group</th>${FIGURE_COLUMNS.map((column) => `<th scope="col">${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /**
@@ -373,7 +373,7 @@ export function reportHtml(report: PeriodReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lethe report ${escapeHtml(report.from.slice(0, 10))} to ${escapeHtml(report.to.slice(0, 10))}</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:3px 6px;text-align:left}caption{font-weight:bold;text-align:left}figure{margin:1em 0}@media print{figure{break-inside:avoid}}</style>
-</head><body>
+</head><body><main>
 <h1>Data-subject requests, ${escapeHtml(report.from.slice(0, 10))} to ${escapeHtml(report.to.slice(0, 10))}</h1>
 <p>Generated ${escapeHtml(report.generatedAt)}. Figures as 11 CCR §7102 asks: requests received, complied with, denied and overdue, and the median and mean days to respond.</p>
 ${figuresTable('All requests', { all: report.totals })}
@@ -384,6 +384,6 @@ ${perWeek}
 ${distribution}
 ${purged}
 <table><caption>Requests</caption><thead><tr><th>request</th><th>type</th><th>jurisdiction</th><th>received</th><th>due</th><th>responded</th><th>days</th><th>outcome</th><th>denial reason</th><th>overdue</th></tr></thead><tbody>${rows}</tbody></table>
-</body></html>
+</main></body></html>
 `;
 }
