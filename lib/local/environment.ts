@@ -84,6 +84,8 @@ export interface OpenLocalEnvironmentOptions {
   now?: () => Date;
   retry?: RetryPolicy;
   exportUrlTtlSeconds?: number;
+  /** Days an ended request's record is kept before the sweep purges it; default 730 (24 months). */
+  requestRecordDays?: number;
 }
 
 function readJson<T>(file: string): T {
@@ -262,6 +264,7 @@ export async function openLocalEnvironment(
         write: (line) => appendFileSync(join(stateDir, 'lethe.log'), `${line}\n`),
       }),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.requestRecordDays !== undefined ? { requestRecordDays: options.requestRecordDays } : {}),
   });
   const compactionPending = join(stateDir, COMPACTION_PENDING_FILE);
   let compact = existsSync(compactionPending);
