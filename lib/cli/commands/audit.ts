@@ -8,10 +8,11 @@ import {
   reportCsv,
   reportHtml,
 } from '../../audit/report';
-import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
+import { buildTimeline, type ExecutionEventInput, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
+import { RequestNotFoundError } from '../../rights/errors';
 import { listRequests } from '../../rights/requests-table';
 import type { LetheBackend } from '../backends';
 import { EXIT, UsageError } from '../errors';
@@ -115,10 +116,19 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
   addReportCommand(audit, context);
 }
 
-/** The timeline of a request as the backend knows it: execution history merged with audit events. */
+/**
+ * The timeline of a request as the backend knows it: execution history merged with audit events.
+ * A request whose record was purged (past its retention) has its audit events only.
+ * @throws RequestNotFoundError when neither the requests table nor the audit log knows the request
+ */
 export async function requestTimeline(backend: LetheBackend, requestId: string): Promise<TimelineEntry[]> {
-  const history = await backend.history(requestId);
   const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
+  let history: ExecutionEventInput[] = [];
+  try {
+    history = await backend.history(requestId);
+  } catch (error) {
+    if (!(error instanceof RequestNotFoundError) || events.length === 0) throw error;
+  }
   return buildTimeline(history, events);
 }
 
