@@ -6,6 +6,8 @@
  * record after completion holds no identifier, and none is read here.
  */
 
+import type { AuditEvent } from './log';
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A request as the report reads it (from the requests table). */
@@ -21,7 +23,7 @@ export interface ReportRequestInput {
   reason?: string | null;
 }
 
-/** What one sweep purged in one store (from `sweep.completed` audit events). */
+/** What one sweep purged in one store (from its `sweep.page` audit events). */
 export interface ReportSweepInput {
   at: string;
   storeId: string;
@@ -63,6 +65,29 @@ export interface PeriodReport {
   byType: Record<string, ReportFigures>;
   byJurisdiction: Record<string, ReportFigures>;
   sweeps: ReportSweepInput[];
+}
+
+/**
+ * What each sweep purged and anonymised per store, summed from the `sweep.page` events of real
+ * (not dry) runs, dated by the sweep's first page in the store. Page events, not `sweep.completed`:
+ * a page run again after its function died appends its event again, and both runs' records are
+ * gone, while `sweep.completed` counts only the run whose result the state machine received.
+ */
+export async function sweepsFromEvents(
+  events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>,
+): Promise<ReportSweepInput[]> {
+  const swept = new Map<string, ReportSweepInput>();
+  for await (const event of events) {
+    const details = event.details ?? {};
+    if (event.type !== 'sweep.page' || details.dryRun === true || typeof details.storeId !== 'string')
+      continue;
+    const key = `${String(details.sweepId)}|${details.storeId}`;
+    const entry = swept.get(key) ?? { at: event.at, storeId: details.storeId, purged: 0, anonymised: 0 };
+    entry.purged += Number(details.purged ?? 0) || 0;
+    entry.anonymised += Number(details.anonymised ?? 0) || 0;
+    swept.set(key, entry);
+  }
+  return [...swept.values()];
 }
 
 /** Statuses that answer a request by refusing it. */

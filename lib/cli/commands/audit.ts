@@ -1,12 +1,12 @@
 import { type Command, Option } from 'commander';
 import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf, readAuditEvents } from '../../audit/log';
+import { auditDepsOf, readAuditEvents, streamAuditEvents } from '../../audit/log';
 import {
   buildPeriodReport,
   type PeriodReport,
-  type ReportSweepInput,
   reportCsv,
   reportHtml,
+  sweepsFromEvents,
 } from '../../audit/report';
 import { buildTimeline, type ExecutionEventInput, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
@@ -173,26 +173,6 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
     });
 }
 
-/** What sweeps purged per store, from the `sweep.completed` events of real (not dry) runs. */
-async function sweptCounts(deps: LetheDeps): Promise<ReportSweepInput[]> {
-  const swept: ReportSweepInput[] = [];
-  for (const event of await readAuditEvents(auditDepsOf(deps))) {
-    if (event.type !== 'sweep.completed' || event.details?.dryRun === true) continue;
-    const stores = Array.isArray(event.details?.stores)
-      ? (event.details.stores as Record<string, unknown>[])
-      : [];
-    for (const store of stores) {
-      swept.push({
-        at: event.at,
-        storeId: String(store.storeId),
-        purged: Number(store.purged ?? 0),
-        anonymised: Number(store.anonymised ?? 0),
-      });
-    }
-  }
-  return swept;
-}
-
 /** The period report of the backend's requests received in [from, to). */
 export async function backendPeriodReport(
   backend: LetheBackend,
@@ -211,7 +191,7 @@ export async function backendPeriodReport(
       respondedAt: record.completedAt ?? null,
       reason: record.reason ?? null,
     })),
-    sweeps: await sweptCounts(backend.deps),
+    sweeps: await sweepsFromEvents(streamAuditEvents(auditDepsOf(backend.deps))),
   });
 }
 

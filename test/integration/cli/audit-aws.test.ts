@@ -292,7 +292,7 @@ describe('lethe audit --target aws', () => {
   it('report: the requests table and the sweeps of the stack, with the same figures in JSON, CSV and HTML', async () => {
     // prepare: in December 2026, one access request answered in 5 days, one erasure denied after
     // 1 day, one erasure still open a day after its due date (the backend's clock is the real one,
-    // later than that); one sweep purged 40 records of a store
+    // later than that); one sweep purged 65 records of a store, in two pages
     await putNewRequest(
       deps,
       endedRecord('aws-report-0001', {
@@ -325,15 +325,20 @@ describe('lethe audit --target aws', () => {
       completedAt: '2026-12-04T00:00:00.000Z',
     });
     await putNewRequest(deps, open);
-    await appendAt('2026-12-05T03:00:00.000Z', {
-      type: 'sweep.completed',
+    const page = (purged: number) => ({
+      type: 'sweep.page' as const,
       actor: 'lethe:sweep',
       details: {
         sweepId: 'scheduled-1',
+        storeId: 'clickstream',
+        page: 1,
         dryRun: false,
-        stores: [{ storeId: 'clickstream', purged: 40, anonymised: 0 }],
+        purged,
+        anonymised: 0,
       },
     });
+    await appendAt('2026-12-05T03:00:00.000Z', page(25));
+    await appendAt('2026-12-05T03:00:01.000Z', page(40));
     const file = (format: string) => join(outDir, `report.${format}`);
 
     // act
@@ -377,7 +382,7 @@ describe('lethe audit --target aws', () => {
       meanDaysToRespond: 3,
     });
     expect(report.sweeps).toEqual([
-      { at: '2026-12-05T03:00:00.000Z', storeId: 'clickstream', purged: 40, anonymised: 0 },
+      { at: '2026-12-05T03:00:00.000Z', storeId: 'clickstream', purged: 65, anonymised: 0 },
     ]);
     const csv = readFileSync(file('csv'), 'utf8');
     expect(csv).toContain('all,all,3,1,1,1,1,3,3');

@@ -1,4 +1,5 @@
-import { buildPeriodReport, reportCsv, reportHtml } from '../../../lib/audit/report';
+import type { AuditEvent } from '../../../lib/audit/log';
+import { buildPeriodReport, reportCsv, reportHtml, sweepsFromEvents } from '../../../lib/audit/report';
 import { REPORT_NOW, REPORT_PERIOD, REPORT_REQUESTS, REPORT_SWEEPS } from '../../helpers/report';
 
 /**
@@ -94,5 +95,38 @@ describe('the period report', () => {
     expect(() =>
       buildPeriodReport({ from: '2026-02-01', to: '2026-01-01', now: REPORT_NOW, requests: [] }),
     ).toThrow('the period must be two dates');
+  });
+
+  it('sums what sweeps purged from their page events: a page run twice counts both runs, a dry run nothing', async () => {
+    // prepare: sweep s1 pages contacts twice (its first run's function died after its event), and
+    // ad-events once; s2 is a dry run; sweep.completed counted only the run it received
+    let seq = 0;
+    const event = (type: AuditEvent['type'], at: string, details: Record<string, unknown>): AuditEvent => {
+      seq += 1;
+      return { stream: 'events', seq, at, prevHash: '', hash: '', type, actor: 'lethe:sweep', details };
+    };
+    const page = (sweepId: string, storeId: string, at: string, purged: number, extra = {}) =>
+      event('sweep.page', at, { sweepId, storeId, page: 1, dryRun: false, purged, anonymised: 1, ...extra });
+    const events = [
+      event('sweep.started', '2026-01-10T03:00:00.000Z', { sweepId: 's1' }),
+      page('s1', 'contacts', '2026-01-10T03:00:01.000Z', 10),
+      page('s1', 'contacts', '2026-01-10T03:00:02.000Z', 4),
+      page('s1', 'ad-events', '2026-01-10T03:00:03.000Z', 7),
+      event('sweep.completed', '2026-01-10T03:00:04.000Z', {
+        sweepId: 's1',
+        dryRun: false,
+        stores: [{ storeId: 'contacts', purged: 4, anonymised: 1 }],
+      }),
+      page('s2', 'contacts', '2026-01-11T03:00:01.000Z', 0, { dryRun: true, wouldPurge: 9 }),
+    ];
+
+    // act
+    const sweeps = await sweepsFromEvents(events);
+
+    // assess
+    expect(sweeps).toEqual([
+      { at: '2026-01-10T03:00:01.000Z', storeId: 'contacts', purged: 14, anonymised: 2 },
+      { at: '2026-01-10T03:00:03.000Z', storeId: 'ad-events', purged: 7, anonymised: 1 },
+    ]);
   });
 });
