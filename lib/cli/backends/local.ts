@@ -105,6 +105,10 @@ export class LocalBackend implements LetheBackend {
     return redactHistory(history, requestIdentifierValues(record));
   }
 
+  async sweepHistory(sweepId: string) {
+    return readHistory(this.env, sweepId);
+  }
+
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
     const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
     const result = await runner.run({

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { anchorAuditLog, anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf, readAuditEvents, streamAuditEvents } from '../../audit/log';
+import { type AuditEvent, auditDepsOf, streamAuditEvents } from '../../audit/log';
 import {
   buildPeriodReport,
   type PeriodReport,
@@ -8,7 +8,7 @@ import {
   reportHtml,
   sweepsFromEvents,
 } from '../../audit/report';
-import { buildTimeline, type ExecutionEventInput, type TimelineEntry } from '../../audit/timeline';
+import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
@@ -116,28 +116,47 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
   addReportCommand(audit, context);
 }
 
-/**
- * The timeline of a request as the backend knows it: execution history merged with audit events.
- * A request whose record was purged (past its retention) has its audit events only.
- * @throws RequestNotFoundError when neither the requests table nor the audit log knows the request
- */
-export async function requestTimeline(backend: LetheBackend, requestId: string): Promise<TimelineEntry[]> {
-  const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
-  let history: ExecutionEventInput[] = [];
-  try {
-    history = await backend.history(requestId);
-  } catch (error) {
-    if (!(error instanceof RequestNotFoundError) || events.length === 0) throw error;
-  }
-  return buildTimeline(history, events);
+/** What a timeline is of: a request, or a retention sweep. */
+export interface AuditTimeline {
+  of: 'request' | 'sweep';
+  entries: TimelineEntry[];
 }
 
-function describeTimeline(requestId: string, entries: TimelineEntry[]): string {
+/**
+ * The timeline of a request or a sweep as the backend knows it: its execution history merged with
+ * its audit events (a request's by request id, a sweep's by the sweep id its events carry), read in
+ * one pass over the log. A request whose record was purged (past its retention), or whose
+ * execution history Step Functions no longer keeps, has its audit events only.
+ * @throws UsageError when neither the requests table nor the audit log knows the id
+ */
+export async function auditTimeline(backend: LetheBackend, id: string): Promise<AuditTimeline> {
+  const requestEvents: AuditEvent[] = [];
+  const sweepEvents: AuditEvent[] = [];
+  for await (const event of streamAuditEvents(auditDepsOf(backend.deps))) {
+    if (event.requestId === id) requestEvents.push(event);
+    else if (event.details?.sweepId === id) sweepEvents.push(event);
+  }
+  try {
+    return { of: 'request', entries: buildTimeline(await backend.history(id), requestEvents) };
+  } catch (error) {
+    if (!(error instanceof RequestNotFoundError)) throw error;
+  }
+  if (requestEvents.length > 0) return { of: 'request', entries: buildTimeline([], requestEvents) };
+  if (sweepEvents.length > 0) {
+    return { of: 'sweep', entries: buildTimeline(await backend.sweepHistory(id), sweepEvents) };
+  }
+  throw new UsageError(
+    `no request or sweep ${id} is known: neither the requests table nor the audit log has it (lethe request list)`,
+  );
+}
+
+function describeTimeline(id: string, timeline: AuditTimeline): string {
+  const { entries } = timeline;
   const counts = (entry: TimelineEntry) =>
     Object.entries(entry.counts)
       .map(([name, value]) => `${name} ${value}`)
       .join(', ');
-  return `Timeline of ${requestId}\n${table(
+  return `Timeline of ${timeline.of === 'sweep' ? `sweep ${id}` : id}\n${table(
     ['at', 'source', 'what', 'store', 'actor', 'took', 'counts', 'outcome'],
     entries.map((entry) => [
       entry.at,
@@ -158,17 +177,24 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
     audit
       .command('timeline')
       .description(
-        "A request's execution states and audit events in time order, with actors, counts, outcomes and durations.",
+        "A request's or a sweep's execution states and audit events in time order, with actors, counts, outcomes and durations.",
       )
-      .argument('<requestId>'),
+      .argument('<id>', 'a request id, or a sweep id (as lethe sweep prints it)'),
     { target: true },
   )
-    .addHelpText('after', '\nExample:\n  lethe audit timeline 3f1c0e6e-… --json')
-    .action(async (requestId: string, opts: CommonOptions) => {
-      checkRequestId(requestId);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe audit timeline 3f1c0e6e-… --json\n  lethe audit timeline sweep-20271101T030000Z-3fa9c1',
+    )
+    .action(async (id: string, opts: CommonOptions) => {
+      checkRequestId(id, 'a request or sweep id');
       await context.withBackend(opts, async (opened) => {
-        const entries = await requestTimeline(opened, requestId);
-        context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
+        const timeline = await auditTimeline(opened, id);
+        const output =
+          timeline.of === 'sweep'
+            ? { sweepId: id, entries: timeline.entries }
+            : { requestId: id, entries: timeline.entries };
+        context.print(opts, output, () => describeTimeline(id, timeline));
       });
     });
 }

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { StoredAnchor } from '../../../lib/audit/anchor';
@@ -287,6 +292,40 @@ describe('lethe audit --target aws', () => {
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('aws-timeline-9999');
+  });
+
+  it('timeline: a request older than the 90 days Step Functions keeps a history has its audit events', async () => {
+    // prepare
+    const requestId = 'aws-timeline-0003';
+    await putNewRequest(
+      deps,
+      endedRecord(requestId, {
+        type: 'access',
+        jurisdiction: 'gdpr',
+        status: 'completed',
+        receivedAt: '2026-01-05T10:00:00.000Z',
+        dueAt: '2026-02-05T10:00:00.000Z',
+        completedAt: '2026-01-05T10:00:09.000Z',
+      }),
+    );
+    await appendAt('2026-01-05T10:00:00.000Z', { type: 'request.received', actor: 'desk', requestId });
+    await appendAt('2026-01-05T10:00:09.000Z', {
+      type: 'request.completed',
+      actor: 'lethe:outcome',
+      requestId,
+    });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    // act
+    const result = await run('timeline', requestId, '--json');
+
+    // assess
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' });
+    const { entries } = JSON.parse(result.out) as { entries: TimelineEntry[] };
+    expect(entries.map((entry) => entry.what)).toEqual(['request.received', 'request.completed']);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
   });
 
   it('report: the requests table and the sweeps of the stack, with the same figures in JSON, CSV and HTML', async () => {
