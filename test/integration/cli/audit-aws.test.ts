@@ -21,6 +21,8 @@ import { createLetheDeps } from '../../../lib/deps';
 import { createLetheResources, LOCAL_RESOURCES } from '../../../lib/local/environment';
 import { createLocalClients } from '../../../lib/local/servers';
 import { silentLogger } from '../../../lib/log';
+import type { CheckedCertificate } from '../../../lib/rights/certificate-check';
+import { certificateDigest, type ErasureCertificate } from '../../../lib/rights/confirm';
 import type { RequestRecord } from '../../../lib/rights/request';
 import { putNewRequest } from '../../../lib/rights/requests-table';
 import { mockDeployedStack, STACK_STATE_MACHINE } from '../../helpers/aws-stack';
@@ -81,15 +83,16 @@ describe('lethe audit --target aws', () => {
     mockDeployedStack('Acme', cloudFormation, secrets);
   });
 
+  const awsClients = () => ({
+    cloudFormation: new CloudFormationClient({}),
+    secrets: new SecretsManagerClient({}),
+    sfn: new SFNClient({}),
+    dynamodb: local.clients.dynamodb,
+    s3: clients.s3,
+  });
   const run = (...args: string[]) =>
     lethe(['audit', ...args, '--target', 'aws', '--stack', 'Acme', '--datamap', EXAMPLE_DATAMAP_PATH], {
-      awsClients: {
-        cloudFormation: new CloudFormationClient({}),
-        secrets: new SecretsManagerClient({}),
-        sfn: new SFNClient({}),
-        dynamodb: local.clients.dynamodb,
-        s3: clients.s3,
-      },
+      awsClients: awsClients(),
     });
 
   it('anchors the head in the stack’s audit bucket and verifies the chain against every version of it', async () => {
@@ -326,6 +329,108 @@ describe('lethe audit --target aws', () => {
     const { entries } = JSON.parse(result.out) as { entries: TimelineEntry[] };
     expect(entries.map((entry) => entry.what)).toEqual(['request.received', 'request.completed']);
     expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
+  });
+
+  it('certificate: checked against its digest and the audit event that issued it, from the stack; exit 1 once altered', async () => {
+    // prepare: an erasure's certificate in its record, and the event that issued it
+    const requestId = 'aws-certificate-0001';
+    const { digest: _digest, ...unsigned }: ErasureCertificate = {
+      certificateId: 'cert-0001',
+      requestId,
+      requestType: 'erasure',
+      jurisdiction: 'gdpr',
+      subjectHashes: [`hs256:${'cd'.repeat(32)}`],
+      receivedAt: '2026-11-04T10:00:00.000Z',
+      erasedAt: '2026-11-04T10:00:06.000Z',
+      issuedAt: '2026-11-04T10:00:07.000Z',
+      dataMapDigest: 'ef'.repeat(32),
+      stores: [
+        {
+          store: 'partner-contacts',
+          located: 3,
+          exported: 0,
+          erased: 2,
+          masked: 1,
+          exempted: 0,
+          remaining: 0,
+          exemptions: [],
+        },
+      ],
+      attempts: [],
+      exportsDeleted: [],
+      caveats: [],
+      digest: '',
+    };
+    const certificate = { ...unsigned, digest: certificateDigest(unsigned) };
+    const record = endedRecord(requestId, {
+      type: 'erasure',
+      jurisdiction: 'gdpr',
+      status: 'completed',
+      receivedAt: '2026-11-04T10:00:00.000Z',
+      dueAt: '2026-12-04T10:00:00.000Z',
+      completedAt: '2026-11-04T10:00:08.000Z',
+      certificate,
+    });
+    await putNewRequest(deps, record);
+    await appendAt('2026-11-04T10:00:07.000Z', {
+      type: 'request.certificate-issued',
+      actor: 'lethe:confirm',
+      requestId,
+      details: { certificateId: certificate.certificateId, digest: certificate.digest },
+    });
+    const out = join(outDir, 'certificate.json');
+
+    // act
+    const valid = await lethe(
+      [
+        'request',
+        'certificate',
+        requestId,
+        '--out',
+        out,
+        '--target',
+        'aws',
+        '--stack',
+        'Acme',
+        '--datamap',
+        EXAMPLE_DATAMAP_PATH,
+      ],
+      { awsClients: awsClients() },
+    );
+    await deps.doc.send(
+      new PutCommand({
+        TableName: LOCAL_RESOURCES.requestsTable,
+        Item: {
+          ...record,
+          recordType: 'request',
+          certificate: { ...certificate, stores: [{ ...certificate.stores[0], erased: 3, masked: 0 }] },
+        },
+      }),
+    );
+    const altered = await lethe(
+      [
+        'request',
+        'certificate',
+        requestId,
+        '--json',
+        '--target',
+        'aws',
+        '--stack',
+        'Acme',
+        '--datamap',
+        EXAMPLE_DATAMAP_PATH,
+      ],
+      { awsClients: awsClients() },
+    );
+
+    // assess
+    expect({ code: valid.code, err: valid.err }).toEqual({ code: 0, err: '' });
+    expect(valid.out).toContain('VALID');
+    const written = JSON.parse(readFileSync(out, 'utf8')) as CheckedCertificate;
+    expect(written).toMatchObject({ ok: true, issuedEventMatches: true, digest: { matches: true } });
+    expect(written.backedBy.map((event) => event.type)).toEqual(['request.certificate-issued']);
+    expect(altered.code).toBe(1);
+    expect(JSON.parse(altered.out)).toMatchObject({ ok: false, digest: { matches: false } });
   });
 
   it('report: the requests table and the sweeps of the stack, with the same figures in JSON, CSV and HTML', async () => {
