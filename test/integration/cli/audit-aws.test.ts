@@ -83,17 +83,18 @@ describe('lethe audit --target aws', () => {
     mockDeployedStack('Acme', cloudFormation, secrets);
   });
 
-  const awsClients = () => ({
-    cloudFormation: new CloudFormationClient({}),
-    secrets: new SecretsManagerClient({}),
-    sfn: new SFNClient({}),
-    dynamodb: local.clients.dynamodb,
-    s3: clients.s3,
-  });
-  const run = (...args: string[]) =>
-    lethe(['audit', ...args, '--target', 'aws', '--stack', 'Acme', '--datamap', EXAMPLE_DATAMAP_PATH], {
-      awsClients: awsClients(),
+  /** A lethe command against the mocked stack. */
+  const onAws = (...args: string[]) =>
+    lethe([...args, '--target', 'aws', '--stack', 'Acme', '--datamap', EXAMPLE_DATAMAP_PATH], {
+      awsClients: {
+        cloudFormation: new CloudFormationClient({}),
+        secrets: new SecretsManagerClient({}),
+        sfn: new SFNClient({}),
+        dynamodb: local.clients.dynamodb,
+        s3: clients.s3,
+      },
     });
+  const run = (...args: string[]) => onAws('audit', ...args);
 
   it('anchors the head in the stack’s audit bucket and verifies the chain against every version of it', async () => {
     // act
@@ -381,22 +382,7 @@ describe('lethe audit --target aws', () => {
     const out = join(outDir, 'certificate.json');
 
     // act
-    const valid = await lethe(
-      [
-        'request',
-        'certificate',
-        requestId,
-        '--out',
-        out,
-        '--target',
-        'aws',
-        '--stack',
-        'Acme',
-        '--datamap',
-        EXAMPLE_DATAMAP_PATH,
-      ],
-      { awsClients: awsClients() },
-    );
+    const valid = await onAws('request', 'certificate', requestId, '--out', out);
     await deps.doc.send(
       new PutCommand({
         TableName: LOCAL_RESOURCES.requestsTable,
@@ -407,21 +393,7 @@ describe('lethe audit --target aws', () => {
         },
       }),
     );
-    const altered = await lethe(
-      [
-        'request',
-        'certificate',
-        requestId,
-        '--json',
-        '--target',
-        'aws',
-        '--stack',
-        'Acme',
-        '--datamap',
-        EXAMPLE_DATAMAP_PATH,
-      ],
-      { awsClients: awsClients() },
-    );
+    const altered = await onAws('request', 'certificate', requestId, '--json');
 
     // assess
     expect({ code: valid.code, err: valid.err }).toEqual({ code: 0, err: '' });
