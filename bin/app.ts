@@ -16,6 +16,8 @@ import { createLetheStacks, DEFAULT_STACK_PREFIX } from '../lib/infra/lethe-app'
  *                         UTC (default "cron(0 3 * * ? *)": daily at 03:00 UTC)
  *   -c alarmEmail=ADDRESS who the alarm topic e-mails (default: nobody; subscribe later)
  *   -c mapConcurrency=N   stores (or scan segments) a Map runs at once, 1 to 40 (default 4)
+ *   -c requestRecordDays=N days an ended request's record is kept before the sweep purges it
+ *                         (default 730: 24 months, the CCPA minimum for request records)
  * Every stack is checked with cdk-nag's AwsSolutions pack: a finding without an
  * acknowledgement fails the synth.
  */

@@ -78,6 +78,8 @@ export interface LetheDeps {
   retry?: RetryPolicy;
   /** Days a request may stand still before the sweep's reaper closes it; default DEFAULT_STALE_REQUEST_DAYS (30). */
   staleRequestDays?: number;
+  /** Days an ended request's record is kept before the sweep purges it; default DEFAULT_REQUEST_RECORD_DAYS (730). */
+  requestRecordDays?: number;
   /** Where executions can be asked whether they still run; without it every holder counts as running. */
   executions?: ExecutionProbe;
   /**

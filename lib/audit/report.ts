@@ -6,6 +6,8 @@
  * record after completion holds no identifier, and none is read here.
  */
 
+import type { AuditEvent } from './log';
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A request as the report reads it (from the requests table). */
@@ -21,7 +23,7 @@ export interface ReportRequestInput {
   reason?: string | null;
 }
 
-/** What one sweep purged in one store (from `sweep.completed` audit events). */
+/** What one sweep purged in one store (from its `sweep.page` audit events). */
 export interface ReportSweepInput {
   at: string;
   storeId: string;
@@ -63,6 +65,29 @@ export interface PeriodReport {
   byType: Record<string, ReportFigures>;
   byJurisdiction: Record<string, ReportFigures>;
   sweeps: ReportSweepInput[];
+}
+
+/**
+ * What each sweep purged and anonymised per store, summed from the `sweep.page` events of real
+ * (not dry) runs, dated by the sweep's first page in the store. Page events, not `sweep.completed`:
+ * a page run again after its function died appends its event again, and both runs' records are
+ * gone, while `sweep.completed` counts only the run whose result the state machine received.
+ */
+export async function sweepsFromEvents(
+  events: AsyncIterable<AuditEvent> | Iterable<AuditEvent>,
+): Promise<ReportSweepInput[]> {
+  const swept = new Map<string, ReportSweepInput>();
+  for await (const event of events) {
+    const details = event.details ?? {};
+    if (event.type !== 'sweep.page' || details.dryRun === true || typeof details.storeId !== 'string')
+      continue;
+    const key = `${String(details.sweepId)}|${details.storeId}`;
+    const entry = swept.get(key) ?? { at: event.at, storeId: details.storeId, purged: 0, anonymised: 0 };
+    entry.purged += Number(details.purged ?? 0) || 0;
+    entry.anonymised += Number(details.anonymised ?? 0) || 0;
+    swept.set(key, entry);
+  }
+  return [...swept.values()];
 }
 
 /** Statuses that answer a request by refusing it. */
@@ -309,7 +334,7 @@ function figuresTable(caption: string, groups: Record<string, ReportFigures>): s
         `<tr><th scope="row">${escapeHtml(name)}</th>${FIGURE_COLUMNS.map((column) => `<td>${escapeHtml(values[column] ?? '—')}</td>`).join('')}</tr>`,
     )
     .join('');
-  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr><th></th>${FIGURE_COLUMNS.map((column) => `<th scope="col">${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table><caption>${escapeHtml(caption)}</caption><thead><tr><th scope="col">group</th>${FIGURE_COLUMNS.map((column) => `<th scope="col">${escapeHtml(column)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /**
@@ -373,7 +398,7 @@ export function reportHtml(report: PeriodReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lethe report ${escapeHtml(report.from.slice(0, 10))} to ${escapeHtml(report.to.slice(0, 10))}</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #bbb;padding:3px 6px;text-align:left}caption{font-weight:bold;text-align:left}figure{margin:1em 0}@media print{figure{break-inside:avoid}}</style>
-</head><body>
+</head><body><main>
 <h1>Data-subject requests, ${escapeHtml(report.from.slice(0, 10))} to ${escapeHtml(report.to.slice(0, 10))}</h1>
 <p>Generated ${escapeHtml(report.generatedAt)}. Figures as 11 CCR §7102 asks: requests received, complied with, denied and overdue, and the median and mean days to respond.</p>
 ${figuresTable('All requests', { all: report.totals })}
@@ -384,6 +409,6 @@ ${perWeek}
 ${distribution}
 ${purged}
 <table><caption>Requests</caption><thead><tr><th>request</th><th>type</th><th>jurisdiction</th><th>received</th><th>due</th><th>responded</th><th>days</th><th>outcome</th><th>denial reason</th><th>overdue</th></tr></thead><tbody>${rows}</tbody></table>
-</body></html>
+</main></body></html>
 `;
 }

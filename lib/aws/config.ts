@@ -22,6 +22,8 @@ export const LETHE_ENV = {
   /** No function reads it: the CLI's aws target finds the sweep machine by it in the stack outputs. */
   sweepStateMachineArn: 'LETHE_SWEEP_STATE_MACHINE_ARN',
   exportUrlTtlSeconds: 'EXPORT_URL_TTL_SECONDS',
+  /** Only where the stack sets a period other than the default: days an ended request's record is kept. */
+  requestRecordDays: 'REQUEST_RECORD_DAYS',
   logLevel: 'LOG_LEVEL',
 } as const;
 
@@ -68,6 +70,11 @@ const configSchema = z.object({
     .min(60, 'must be at least 60 seconds')
     .max(MAX_EXPORT_URL_TTL_SECONDS, `must be at most ${MAX_EXPORT_URL_TTL_SECONDS} seconds (7 days)`)
     .default(DEFAULT_EXPORT_URL_TTL_SECONDS),
+  [LETHE_ENV.requestRecordDays]: z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .optional(),
   [LETHE_ENV.logLevel]: z
     .string()
     .transform((level) => level.toLowerCase())
@@ -91,6 +98,8 @@ export interface LetheConfig {
   hmacSecretArn?: string;
   stateMachineArn?: string;
   exportUrlTtlSeconds: number;
+  /** Days an ended request's record is kept; absent: the default (24 months). */
+  requestRecordDays?: number;
   logLevel: z.infer<typeof logLevelSchema>;
 }
 
@@ -120,6 +129,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
   const auditBucket = data[LETHE_ENV.auditBucket];
   const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
   const stateMachineArn = data[LETHE_ENV.stateMachineArn];
+  const requestRecordDays = data[LETHE_ENV.requestRecordDays];
   return {
     resources: {
       requestsTable: data[LETHE_ENV.requestsTable],
@@ -133,6 +143,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
     ...(hmacSecretArn ? { hmacSecretArn } : {}),
     ...(stateMachineArn ? { stateMachineArn } : {}),
     exportUrlTtlSeconds: data[LETHE_ENV.exportUrlTtlSeconds],
+    ...(requestRecordDays !== undefined ? { requestRecordDays } : {}),
     logLevel: data[LETHE_ENV.logLevel],
   };
 }

@@ -149,6 +149,7 @@ async function depsFrom(
     resources: config.resources,
     keys,
     exportUrlTtlSeconds: config.exportUrlTtlSeconds,
+    ...(config.requestRecordDays !== undefined ? { requestRecordDays: config.requestRecordDays } : {}),
     now: options.now ?? (() => new Date()),
     // Verify asks Step Functions whether the execution of a request holding a lock still runs.
     ...(executions ? { executionProbeFor: (stateMachineArn: string) => executions(stateMachineArn) } : {}),

@@ -21,6 +21,8 @@ export interface LetheStacksProps {
   readonly sweepSchedule?: string;
   /** Who the alarm topic e-mails; default: context `alarmEmail`, else nobody. */
   readonly alarmEmail?: string;
+  /** Days an ended request's record is kept before the sweep purges it; default 730 (24 months). */
+  readonly requestRecordDays?: number;
 }
 
 export const DEFAULT_STACK_PREFIX = 'Lethe';
@@ -58,6 +60,7 @@ export function createLetheStacks(
     ...(props.logLevel ? { logLevel: props.logLevel } : {}),
     ...(props.sweepSchedule ? { sweepSchedule: props.sweepSchedule } : {}),
     ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    ...(props.requestRecordDays !== undefined ? { requestRecordDays: props.requestRecordDays } : {}),
     ...(props.env ? { env: props.env } : {}),
   });
   // Explicit, because the data map's stores and the buckets are referenced by name.

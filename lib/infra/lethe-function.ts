@@ -56,6 +56,8 @@ export interface LetheFunctionProps {
   readonly logLevel?: FunctionLogLevel;
   /** Default 86,400 (one day). */
   readonly exportUrlTtlSeconds?: number;
+  /** Days an ended request's record is kept before the sweep purges it; default: not set (24 months). */
+  readonly requestRecordDays?: number;
   /** More variables; names lethe reserves (LETHE_*, NODE_OPTIONS, LOG_LEVEL, ...) are refused. */
   readonly environment?: Record<string, string>;
 }
@@ -112,6 +114,8 @@ export class LetheFunction extends Construct {
     if (props.hmacSecretArn) environment[LETHE_ENV.hmacSecretArn] = props.hmacSecretArn;
     if (props.resources.auditBucket) environment[LETHE_ENV.auditBucket] = props.resources.auditBucket;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
+    if (props.requestRecordDays !== undefined)
+      environment[LETHE_ENV.requestRecordDays] = String(props.requestRecordDays);
 
     const common = {
       description: props.description,

@@ -158,12 +158,14 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   planSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   // sweep.page: written by each page after its writes
   sweepPage: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: true, holds: true },
-  // Scan: the requests table for requests nobody finished; closing them releases locks and manifests
+  // Scan: the requests table for requests nobody finished; closing them releases locks and manifests.
+  // DeleteItem also purges the records of requests ended past their retention (request.purged),
+  // with any export package of theirs still stored.
   reapRequests: {
     requests: ['Scan', 'GetItem', 'UpdateItem', 'DeleteItem'],
     audit: true,
     manifests: ['delete'],
-    exports: [],
+    exports: ['delete'],
     hmacKeys: false,
     holds: false,
   },

@@ -91,6 +91,8 @@ export interface WorkflowFunctionContext {
   readonly storesUseLetheKey: boolean;
   readonly logLevel?: FunctionLogLevel;
   readonly exportUrlTtlSeconds?: number;
+  /** Days an ended request's record is kept; only the step that purges records is told. */
+  readonly requestRecordDays?: number;
 }
 
 /**
@@ -129,6 +131,9 @@ export function createWorkflowFunction(
     ...(stateMachineArn ? { stateMachineArn } : {}),
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.exportUrlTtlSeconds ? { exportUrlTtlSeconds: context.exportUrlTtlSeconds } : {}),
+    ...(name === 'reapRequests' && context.requestRecordDays !== undefined
+      ? { requestRecordDays: context.requestRecordDays }
+      : {}),
   });
   const grants = new RoleGrants(fn.role);
   grantOwnAccess(grants, name, own, {

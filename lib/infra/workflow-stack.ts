@@ -33,6 +33,12 @@ export interface LetheWorkflowStackProps extends StackProps {
   readonly logLevel?: FunctionLogLevel;
   readonly exportUrlTtlSeconds?: number;
   /**
+   * Days an ended request's record is kept before the sweep purges it (audited as request.purged).
+   * Default: the context value `requestRecordDays`, else 730 (24 months, the CCPA minimum for
+   * request records, 11 CCR §7101).
+   */
+  readonly requestRecordDays?: number;
+  /**
    * When the retention sweep runs: an EventBridge Scheduler expression, in UTC. Default: the
    * context value `sweepSchedule`, else DEFAULT_SWEEP_SCHEDULE (daily at 03:00 UTC).
    */
@@ -67,6 +73,12 @@ export class LetheWorkflowStack extends Stack {
     // Exports protect the producer: the stateful stack cannot drop a table this stack uses.
     this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
     const { stateful } = props;
+    const recordDaysContext = this.node.tryGetContext('requestRecordDays');
+    const requestRecordDays =
+      props.requestRecordDays ?? (recordDaysContext === undefined ? undefined : Number(recordDaysContext));
+    if (requestRecordDays !== undefined && (!Number.isInteger(requestRecordDays) || requestRecordDays < 1)) {
+      throw new Error(`requestRecordDays must be a whole number of days from 1; got ${requestRecordDays}`);
+    }
     this.stores = importStores(this, props.dataMap);
     const functionContext: WorkflowFunctionContext = {
       own: {
@@ -86,6 +98,7 @@ export class LetheWorkflowStack extends Stack {
       storesUseLetheKey: props.storesUseLetheKey ?? false,
       ...(props.logLevel ? { logLevel: props.logLevel } : {}),
       ...(props.exportUrlTtlSeconds ? { exportUrlTtlSeconds: props.exportUrlTtlSeconds } : {}),
+      ...(requestRecordDays !== undefined ? { requestRecordDays } : {}),
     };
 
     const requests = new LetheWorkflow(this, 'Requests', {

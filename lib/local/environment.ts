@@ -86,6 +86,8 @@ export interface OpenLocalEnvironmentOptions {
   now?: () => Date;
   retry?: RetryPolicy;
   exportUrlTtlSeconds?: number;
+  /** Days an ended request's record is kept before the sweep purges it; default 730 (24 months). */
+  requestRecordDays?: number;
 }
 
 /** The audit log's table: one stream of events, by sequence number. */
@@ -225,6 +227,7 @@ export async function openLocalEnvironment(
       }),
     ...(options.retry ? { retry: options.retry } : {}),
     notifier: localOutbox(stateDir),
+    ...(options.requestRecordDays !== undefined ? { requestRecordDays: options.requestRecordDays } : {}),
   });
   const compactionPending = join(stateDir, COMPACTION_PENDING_FILE);
   let compact = existsSync(compactionPending);

@@ -192,6 +192,32 @@ export async function listRequests(
   return records.sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0));
 }
 
+/**
+ * Deletes a request's record while it still has `status`: for records past their retention.
+ * @returns false when there was no such record in that status (nothing deleted)
+ */
+export async function deleteRequestRecord(
+  deps: TableDeps,
+  requestId: string,
+  status: RequestStatus,
+): Promise<boolean> {
+  try {
+    await deps.doc.send(
+      new DeleteCommand({
+        TableName: deps.resources.requestsTable,
+        Key: { requestId },
+        ConditionExpression: 'recordType = :request AND #status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':request': REQUEST, ':status': status },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
 /** The lock keys that make a request a duplicate: one per identity hash and request type. */
 export function inFlightLockKeys(record: Pick<RequestRecord, 'subjectHashes' | 'type'>): string[] {
   return record.subjectHashes.map((hash) => `${hash}#${record.type}`);

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { LetheDeps } from '../deps';
 import { advanceSweepItem, recordSweep, recordSweepFailure, type SweepItem, startSweep } from '../retention';
 import { reapStaleRequests } from '../rights/reaper';
+import { purgeExpiredRequestRecords } from '../rights/record-expiry';
 import { StepInputError } from './request-steps';
 
 /**
@@ -99,7 +100,8 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
  * function. Lambda handlers and the local sweep runner wrap these and nothing else.
  *
  * PlanSweep appends `sweep.started` before any page runs; each SweepPage appends `sweep.page`
- * after its writes; ReapRequests closes the requests nobody finished (lib/rights/reaper.ts);
+ * after its writes; ReapRequests closes the requests nobody finished (lib/rights/reaper.ts) and
+ * purges the records of requests that ended longer ago than they are kept (lib/rights/record-expiry.ts);
  * RecordSweep appends `sweep.completed` with the totals.
  *
  * SweepPage takes a Map item and returns the item for the next page: the same store and segment,
@@ -129,11 +131,17 @@ export function createSweepSteps(deps: LetheDeps): Record<SweepStep, (input: unk
     sweepPage: async (input) => advanceSweepItem(deps, parse('sweepPage', input) as SweepItem),
     reapRequests: async (input) => {
       const { now, dryRun } = parse('reapRequests', input);
-      return reapStaleRequests(deps, {
+      const reaped = await reapStaleRequests(deps, {
         now: new Date(now),
         dryRun,
         ...(deps.staleRequestDays !== undefined ? { staleAfterDays: deps.staleRequestDays } : {}),
       });
+      const records = await purgeExpiredRequestRecords(deps, {
+        now: new Date(now),
+        dryRun,
+        ...(deps.requestRecordDays !== undefined ? { keepDays: deps.requestRecordDays } : {}),
+      });
+      return { ...reaped, recordsPurged: records.purged, recordsWouldPurge: records.wouldPurge };
     },
     recordSweep: async (input) => recordSweep(deps, parse('recordSweep', input)),
     recordSweepFailure: async (input) => recordSweepFailure(deps, parse('recordSweepFailure', input)),

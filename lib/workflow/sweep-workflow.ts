@@ -23,7 +23,8 @@ export const SWEEP_TRANSIENT_ERRORS: readonly string[] = [
  *                                        └─ no ─▶ SweepStores (Map over stores and scan segments)
  *                 └─ SweepPage (sweep.page) ─▶ MorePages? ─ token ─▶ SweepPage (loop)
  *                                          └─ done ──▶ StoreSwept
- *           ─▶ ReapRequests (closes requests nobody finished, audit request.closed)
+ *           ─▶ ReapRequests (closes requests nobody finished, audit request.closed; purges the
+ *                            records of requests ended past their retention, audit request.purged)
  *           ─▶ RecordSweep (sums, audit event sweep.completed) ─▶ SweepDone
  * any failure ─▶ <State>Failed ─▶ RecordSweepFailure (audit event sweep.failed) ─▶ SweepFailed
  * ```
@@ -129,7 +130,12 @@ export function buildSweepWorkflow(scope: Construct, functions: SweepWorkflowFun
       now: sfn.JsonPath.stringAt('$.plan.now'),
       dryRun: sfn.JsonPath.stringAt('$.plan.dryRun'),
     }),
-    resultSelector: { 'reaped.$': '$.Payload.reaped', 'wouldReap.$': '$.Payload.wouldReap' },
+    resultSelector: {
+      'reaped.$': '$.Payload.reaped',
+      'wouldReap.$': '$.Payload.wouldReap',
+      'recordsPurged.$': '$.Payload.recordsPurged',
+      'recordsWouldPurge.$': '$.Payload.recordsWouldPurge',
+    },
     resultPath: '$.reaped',
   });
   record.next(new sfn.Succeed(scope, 'SweepDone'));

@@ -28,6 +28,7 @@ describe('lethe audit, end to end', () => {
   let accessed: SeedSubject;
   let erasureId: string;
   let accessId: string;
+  let sweepId: string;
   const outputs: string[] = [];
   const run = async (args: string[]): Promise<CliRun> => {
     const result = await lethe([...args, '--state-dir', stateDir]);
@@ -48,6 +49,7 @@ describe('lethe audit, end to end', () => {
     accessId = (await includeAllInReview(stateDir, JSON.parse(access.out) as RequestSummary)).requestId;
     const sweep = await lethe(['sweep', '--now', '2027-11-01T03:00:00Z', '--state-dir', stateDir, '--json']);
     expect([erasure.code, access.code, sweep.code]).toEqual([0, 0, 0]);
+    sweepId = (JSON.parse(sweep.out) as { sweepId: string }).sweepId;
   });
 
   afterAll(() => {
@@ -169,6 +171,40 @@ describe('lethe audit, end to end', () => {
     expect(erasedEntries.every((entry) => entry.storeId !== null && 'erased' in entry.counts)).toBe(true);
     expect(entries.find((entry) => entry.what === 'request.received')?.actor).toBe('privacy-desk');
     expect(text.out).toContain(`Timeline of ${erasureId}`);
+  });
+
+  it('timeline of a sweep: its execution states and its audit events, page by page, with counts and durations', async () => {
+    // act
+    const result = await run(['audit', 'timeline', sweepId, '--json']);
+    const text = await run(['audit', 'timeline', sweepId]);
+
+    // assess
+    expect({ code: result.code, err: result.err }).toEqual({ code: 0, err: '' });
+    const output = JSON.parse(result.out) as { sweepId: string; entries: TimelineEntry[] };
+    expect(output.sweepId).toBe(sweepId);
+    const times = output.entries.map((entry) => Date.parse(entry.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const audited = output.entries.filter((entry) => entry.source === 'audit');
+    expect(audited[0]?.what).toBe('sweep.started');
+    expect(audited.at(-1)?.what).toBe('sweep.completed');
+    const pages = audited.filter((entry) => entry.what === 'sweep.page');
+    expect(pages.length).toBeGreaterThan(0);
+    expect(pages.every((entry) => entry.storeId !== null && 'purged' in entry.counts)).toBe(true);
+    expect(
+      output.entries.some(
+        (entry) => entry.what.endsWith('StateExited SweepPage') && entry.durationMs !== null,
+      ),
+    ).toBe(true);
+    expect(text.out).toContain(`Timeline of sweep ${sweepId}`);
+  });
+
+  it('timeline: an id no request or sweep has is refused (exit 2)', async () => {
+    // act
+    const result = await run(['audit', 'timeline', 'nothing-by-this-id']);
+
+    // assess
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('no request or sweep nothing-by-this-id is known');
   });
 
   it('certificate: valid, its digest recomputed and backed by the audit events, written with --out', async () => {

@@ -5,11 +5,11 @@ import { type LocalEnvironment, openLocalEnvironment } from '../../lib/local/env
 import { EXAMPLE_DATAMAP_PATH, SEED_NOW } from './world';
 
 /**
- * A fresh state directory initialised with the example data map, its clock fixed at SEED_NOW,
- * opened before the tests of the calling describe block and removed after them. Returns the
- * environment (defined once they run).
+ * A fresh state directory initialised with the example data map, its clock fixed at SEED_NOW
+ * (or `now`, for tests that move time on), opened before the tests of the calling describe block
+ * and removed after them. Returns the environment (defined once they run).
  */
-export function exampleEnvironment(prefix: string): () => LocalEnvironment {
+export function exampleEnvironment(prefix: string, now: () => Date = () => SEED_NOW): () => LocalEnvironment {
   let stateDir: string;
   let env: LocalEnvironment | undefined;
   beforeAll(async () => {
@@ -18,7 +18,7 @@ export function exampleEnvironment(prefix: string): () => LocalEnvironment {
       stateDir,
       dataMapPath: EXAMPLE_DATAMAP_PATH,
       init: true,
-      now: () => SEED_NOW,
+      now,
     });
   });
   afterAll(async () => {

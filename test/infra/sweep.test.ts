@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { LETHE_ENV } from '../../lib/aws/config';
 import { parseDataMap } from '../../lib/datamap/load';
 import { DEMO_TTL_ATTRIBUTE } from '../../lib/infra/demo-stores';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
@@ -119,6 +120,38 @@ describe('the sweep schedule', () => {
     expect(() => createLetheStacks(bad, { dataMap: adtechDataMap() })).toThrow(
       /EventBridge Scheduler expression/,
     );
+  });
+
+  it('tells only ReapRequests how long ended requests are kept, when the context sets it; refuses a bad period', () => {
+    // prepare
+    const app = new App({
+      context: { 'aws:cdk:bundling-stacks': [], requestRecordDays: '1095' },
+      builtinCloudFormationValidation: false,
+    });
+    const { workflow } = createLetheStacks(app, { dataMap: adtechDataMap() });
+    const variable = LETHE_ENV.requestRecordDays;
+    const told = (stack: Template) =>
+      resources(stack, 'AWS::Lambda::Function')
+        .filter(([, fn]) => JSON.stringify(fn.Properties).includes(variable))
+        .map(
+          ([, fn]) =>
+            (fn.Properties.Environment as { Variables: Record<string, string> }).Variables[variable],
+        );
+
+    // act
+    const configured = told(Template.fromStack(workflow));
+    const byDefault = told(template);
+
+    // assess: by default no function is told (the runtime's default, 730 days, applies)
+    expect(configured).toEqual(['1095']);
+    expect(
+      Template.fromStack(workflow).findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { [variable]: '1095' } } },
+      }),
+    ).toHaveProperty([logicalId(workflow.sweepFunctions.reapRequests.fn)]);
+    expect(byDefault).toEqual([]);
+    const bad = new App({ context: { 'aws:cdk:bundling-stacks': [], requestRecordDays: 'two years' } });
+    expect(() => createLetheStacks(bad, { dataMap: adtechDataMap() })).toThrow(/requestRecordDays must be/);
   });
 
   it('dead-letters into a queue encrypted with the CMK that refuses plain HTTP', () => {

@@ -1,11 +1,13 @@
 import { anchorStoreOf, listAnchors } from '../../audit/anchor';
-import { auditDepsOf, readAuditEvents } from '../../audit/log';
-import { buildPeriodReport, type PeriodReport, type ReportSweepInput } from '../../audit/report';
+import { type AuditEvent, auditDepsOf, readAuditEvents, streamAuditEvents } from '../../audit/log';
+import { buildPeriodReport, type PeriodReport, sweepsFromEvents } from '../../audit/report';
 import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
 import { type ChainVerification, verifyAuditChain } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import type { SweepSummary } from '../../retention';
+import { RequestNotFoundError } from '../../rights/errors';
 import { listRequests } from '../../rights/requests-table';
+import { UsageError } from '../errors';
 import type { LetheBackend } from './backend';
 
 /**
@@ -23,14 +25,41 @@ export async function verifyBackendAuditLog(
   return verifyAuditChain(auditDepsOf(backend.deps), anchors, fromSeq ? { fromSeq } : {});
 }
 
-/** The timeline of a request as the backend knows it: execution history merged with audit events. */
-export async function requestTimeline(
-  backend: Pick<LetheBackend, 'deps' | 'history'>,
-  requestId: string,
-): Promise<TimelineEntry[]> {
-  const history = await backend.history(requestId);
-  const events = await readAuditEvents(auditDepsOf(backend.deps), { requestId });
-  return buildTimeline(history, events);
+/** What a timeline is of: a request, or a retention sweep. */
+export interface AuditTimeline {
+  of: 'request' | 'sweep';
+  entries: TimelineEntry[];
+}
+
+/**
+ * The timeline of a request or a sweep as the backend knows it: its execution history merged with
+ * its audit events (a request's by request id, a sweep's by the sweep id its events carry), read in
+ * one pass over the log. A request whose record was purged (past its retention), or whose
+ * execution history Step Functions no longer keeps, has its audit events only.
+ * @throws UsageError when neither the requests table nor the audit log knows the id
+ */
+export async function auditTimeline(
+  backend: Pick<LetheBackend, 'deps' | 'history' | 'sweepHistory'>,
+  id: string,
+): Promise<AuditTimeline> {
+  const requestEvents: AuditEvent[] = [];
+  const sweepEvents: AuditEvent[] = [];
+  for await (const event of streamAuditEvents(auditDepsOf(backend.deps))) {
+    if (event.requestId === id) requestEvents.push(event);
+    else if (event.details?.sweepId === id) sweepEvents.push(event);
+  }
+  try {
+    return { of: 'request', entries: buildTimeline(await backend.history(id), requestEvents) };
+  } catch (error) {
+    if (!(error instanceof RequestNotFoundError)) throw error;
+  }
+  if (requestEvents.length > 0) return { of: 'request', entries: buildTimeline([], requestEvents) };
+  if (sweepEvents.length > 0) {
+    return { of: 'sweep', entries: buildTimeline(await backend.sweepHistory(id), sweepEvents) };
+  }
+  throw new UsageError(
+    `no request or sweep ${id} is known: neither the requests table nor the audit log has it (lethe request list)`,
+  );
 }
 
 /** A sweep run as its `sweep.completed` event recorded it, with who ran it and when it was recorded. */
@@ -61,20 +90,6 @@ export async function sweepRuns(deps: LetheDeps): Promise<SweepRun[]> {
   return runs;
 }
 
-/** What sweeps purged per store, from the `sweep.completed` events of real (not dry) runs. */
-async function sweptCounts(deps: LetheDeps): Promise<ReportSweepInput[]> {
-  return (await sweepRuns(deps))
-    .filter((run) => !run.dryRun)
-    .flatMap((run) =>
-      run.stores.map((store) => ({
-        at: run.recordedAt,
-        storeId: String(store.storeId),
-        purged: Number(store.purged ?? 0),
-        anonymised: Number(store.anonymised ?? 0),
-      })),
-    );
-}
-
 /** The period report of the backend's requests received in [from, to). */
 export async function backendPeriodReport(
   backend: Pick<LetheBackend, 'deps'>,
@@ -93,6 +108,6 @@ export async function backendPeriodReport(
       respondedAt: record.completedAt ?? null,
       reason: record.reason ?? null,
     })),
-    sweeps: await sweptCounts(backend.deps),
+    sweeps: await sweepsFromEvents(streamAuditEvents(auditDepsOf(backend.deps))),
   });
 }

@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandOutput,
   SFNClient,
   type HistoryEvent as SfnHistoryEvent,
   StartExecutionCommand,
@@ -298,21 +299,34 @@ export class AwsBackend implements LetheBackend {
 
   async history(requestId: string) {
     const record = await getRequest(this.deps, requestId);
-    const history = await requestHistory(record, (executionId) => this.executionHistory(executionId));
+    const history = await requestHistory(record, (executionId) =>
+      this.executionHistory(executionArnFor(this.stateMachineArn, executionId)),
+    );
     return redactHistory(history, requestIdentifierValues(record));
   }
 
-  private async executionHistory(executionId: string): Promise<HistoryEvent[]> {
+  async sweepHistory(sweepId: string) {
+    if (!this.sweepStateMachineArn) return [];
+    return this.executionHistory(executionArnFor(this.sweepStateMachineArn, sweepId));
+  }
+
+  /**
+   * An execution's history, or none once Step Functions no longer has it: it keeps a history 90
+   * days after the execution ended, while lethe keeps request records 24 months.
+   */
+  private async executionHistory(executionArn: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.sfn.send(
-        new GetExecutionHistoryCommand({
-          executionArn: executionArnFor(this.stateMachineArn, executionId),
-          nextToken,
-          includeExecutionData: true,
-        }),
-      );
+      let page: GetExecutionHistoryCommandOutput;
+      try {
+        page = await this.sfn.send(
+          new GetExecutionHistoryCommand({ executionArn, nextToken, includeExecutionData: true }),
+        );
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionDoesNotExist') return [];
+        throw error;
+      }
       events.push(...(page.events ?? []).map(fromSfnEvent));
       nextToken = page.nextToken;
     } while (nextToken);

@@ -34,6 +34,8 @@ export interface LetheBackend {
   status(requestId: string): Promise<RequestSummary>;
   list(filter?: RequestListFilter): Promise<RequestSummary[]>;
   history(requestId: string): Promise<HistoryEvent[]>;
+  /** The execution history of a sweep; none when it is unknown (or, on AWS, past Step Functions' 90 days). */
+  sweepHistory(sweepId: string): Promise<HistoryEvent[]>;
   /** Runs a retention sweep to its end; a failed sweep is returned, not thrown. */
   sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome>;
   /** Releases the backend: stops local servers, destroys clients. */

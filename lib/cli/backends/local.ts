@@ -153,6 +153,11 @@ export class LocalBackend implements LetheBackend {
     return redactHistory(history, requestIdentifierValues(record));
   }
 
+  async sweepHistory(sweepId: string) {
+    const { readHistory } = require('../../local/execution') as typeof import('../../local/execution');
+    return readHistory(this.env, sweepId);
+  }
+
   async sweep(input: SweepRequest, onProgress?: (progress: SweepProgress) => void): Promise<SweepOutcome> {
     const { LocalSweepRunner } =
       require('../../local/sweep-runner') as typeof import('../../local/sweep-runner');

@@ -3,6 +3,7 @@ import type { TimelineEntry } from '../../audit/timeline';
 import type { ChainVerification } from '../../audit/verify';
 import type { LetheDeps } from '../../deps';
 import { writeFileAtomic } from '../../local/atomic-file';
+import type { AuditTimeline } from '../backends/audit';
 import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { checkRequestId } from '../input';
@@ -106,12 +107,13 @@ export function addAuditCommands(program: Command, context: CommandContext): voi
   addReportCommand(audit, context);
 }
 
-function describeTimeline(requestId: string, entries: TimelineEntry[]): string {
+function describeTimeline(id: string, timeline: AuditTimeline): string {
+  const { entries } = timeline;
   const counts = (entry: TimelineEntry) =>
     Object.entries(entry.counts)
       .map(([name, value]) => `${name} ${value}`)
       .join(', ');
-  return `Timeline of ${requestId}\n${table(
+  return `Timeline of ${timeline.of === 'sweep' ? `sweep ${id}` : id}\n${table(
     ['at', 'source', 'what', 'store', 'actor', 'took', 'counts', 'outcome'],
     entries.map((entry) => [
       entry.at,
@@ -132,19 +134,26 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
     audit
       .command('timeline')
       .description(
-        "A request's execution states and audit events in time order, with actors, counts, outcomes and durations.",
+        "A request's or a sweep's execution states and audit events in time order, with actors, counts, outcomes and durations.",
       )
-      .argument('<requestId>'),
+      .argument('<id>', 'a request id, or a sweep id (as lethe sweep prints it)'),
     { target: true },
   )
-    .addHelpText('after', '\nExample:\n  lethe audit timeline 3f1c0e6e-… --json')
-    .action(async (requestId: string, opts: CommonOptions) => {
-      checkRequestId(requestId);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lethe audit timeline 3f1c0e6e-… --json\n  lethe audit timeline sweep-20271101T030000Z-3fa9c1',
+    )
+    .action(async (id: string, opts: CommonOptions) => {
+      checkRequestId(id, 'a request or sweep id');
       await context.withBackend(
         opts,
         async (opened) => {
-          const entries = await auditReads().requestTimeline(opened, requestId);
-          context.print(opts, { requestId, entries }, () => describeTimeline(requestId, entries));
+          const timeline = await auditReads().auditTimeline(opened, id);
+          const output =
+            timeline.of === 'sweep'
+              ? { sweepId: id, entries: timeline.entries }
+              : { requestId: id, entries: timeline.entries };
+          context.print(opts, output, () => describeTimeline(id, timeline));
         },
         { readOnly: true },
       );

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkActorName } from '../../audit/free-text';
 import { auditDepsOf, readAuditEvents } from '../../audit/log';
-import { requestTimeline } from '../../cli/backends/audit';
+import { auditTimeline } from '../../cli/backends/audit';
 import { type Identity, parseIdentityArgument } from '../../datamap/identity';
 import { checkCertificate } from '../../rights/certificate-check';
 import {
@@ -274,7 +274,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
   ) => {
     const summary = await backend.status(requestId);
     const record = await getRequest(backend.deps, requestId);
-    const timeline = await requestTimeline(backend, requestId);
+    const timeline = (await auditTimeline(backend, requestId)).entries;
     const certificate = record.certificate
       ? checkCertificate(record, await readAuditEvents(auditDepsOf(backend.deps), { requestId }))
       : null;

@@ -1,128 +1,17 @@
-import { buildPeriodReport, type ReportRequestInput, reportCsv, reportHtml } from '../../../lib/audit/report';
+import type { AuditEvent } from '../../../lib/audit/log';
+import { buildPeriodReport, reportCsv, reportHtml, sweepsFromEvents } from '../../../lib/audit/report';
+import { REPORT_NOW, REPORT_PERIOD, REPORT_REQUESTS, REPORT_SWEEPS } from '../../helpers/report';
 
 /**
  * The period report's figures for a seeded set of requests with known dates and outcomes: exact in
  * JSON, CSV and HTML.
  */
-const NOW = new Date('2026-04-01T00:00:00.000Z');
-const request = (
-  id: string,
-  type: string,
-  jurisdiction: string,
-  receivedAt: string,
-  dueAt: string,
-  status: string,
-  respondedAt: string | null,
-  reason?: string,
-): ReportRequestInput => ({
-  requestId: id,
-  type,
-  jurisdiction,
-  receivedAt,
-  dueAt,
-  status,
-  respondedAt,
-  ...(reason ? { reason } : {}),
-});
-
-const REQUESTS: ReportRequestInput[] = [
-  // answered in 10 days
-  request(
-    'req-a0000001',
-    'erasure',
-    'ccpa',
-    '2026-01-05T00:00:00.000Z',
-    '2026-02-19T00:00:00.000Z',
-    'completed',
-    '2026-01-15T00:00:00.000Z',
-  ),
-  // answered in 50 days, 5 days late
-  request(
-    'req-a0000002',
-    'access',
-    'ccpa',
-    '2026-01-06T00:00:00.000Z',
-    '2026-02-20T00:00:00.000Z',
-    'completed',
-    '2026-02-25T00:00:00.000Z',
-  ),
-  // denied after 2 days
-  request(
-    'req-a0000003',
-    'access',
-    'ccpa',
-    '2026-01-12T00:00:00.000Z',
-    '2026-02-26T00:00:00.000Z',
-    'rejected',
-    '2026-01-14T00:00:00.000Z',
-    'identity not verified',
-  ),
-  // denied after 4 days, same reason
-  request(
-    'req-a0000004',
-    'erasure',
-    'gdpr',
-    '2026-01-13T00:00:00.000Z',
-    '2026-02-13T00:00:00.000Z',
-    'rejected',
-    '2026-01-17T00:00:00.000Z',
-    'identity not verified',
-  ),
-  // denied after 1 day, another reason
-  request(
-    'req-a0000005',
-    'erasure',
-    'gdpr',
-    '2026-02-02T00:00:00.000Z',
-    '2026-03-02T00:00:00.000Z',
-    'rejected',
-    '2026-02-03T00:00:00.000Z',
-    'portability requests are not supported yet',
-  ),
-  // still open, past its due date at NOW: overdue
-  request(
-    'req-a0000006',
-    'erasure',
-    'gdpr',
-    '2026-02-10T00:00:00.000Z',
-    '2026-03-10T00:00:00.000Z',
-    'failed',
-    null,
-  ),
-  // still open, not yet due
-  request(
-    'req-a0000007',
-    'access',
-    'gdpr',
-    '2026-03-20T00:00:00.000Z',
-    '2026-04-20T00:00:00.000Z',
-    'in-progress',
-    null,
-  ),
-  // outside the period
-  request(
-    'req-a0000008',
-    'access',
-    'gdpr',
-    '2025-12-31T23:59:59.000Z',
-    '2026-01-31T00:00:00.000Z',
-    'completed',
-    '2026-01-02T00:00:00.000Z',
-  ),
-];
-const SWEEPS = [
-  { at: '2026-01-10T03:00:00.000Z', storeId: 'ad-events', purged: 120, anonymised: 0 },
-  { at: '2026-01-10T03:00:00.000Z', storeId: 'contacts', purged: 0, anonymised: 7 },
-  { at: '2026-01-11T03:00:00.000Z', storeId: 'ad-events', purged: 30, anonymised: 0 },
-];
-
 describe('the period report', () => {
   const report = buildPeriodReport({
-    from: '2026-01-01',
-    to: '2026-04-01',
-    now: NOW,
-    requests: REQUESTS,
-    sweeps: SWEEPS,
+    ...REPORT_PERIOD,
+    now: REPORT_NOW,
+    requests: REPORT_REQUESTS,
+    sweeps: REPORT_SWEEPS,
   });
 
   it('has the exact figures: received, completed, denied by reason, overdue, median and mean days', () => {
@@ -203,8 +92,41 @@ describe('the period report', () => {
   });
 
   it('refuses a period that ends before it starts', () => {
-    expect(() => buildPeriodReport({ from: '2026-02-01', to: '2026-01-01', now: NOW, requests: [] })).toThrow(
-      'the period must be two dates',
-    );
+    expect(() =>
+      buildPeriodReport({ from: '2026-02-01', to: '2026-01-01', now: REPORT_NOW, requests: [] }),
+    ).toThrow('the period must be two dates');
+  });
+
+  it('sums what sweeps purged from their page events: a page run twice counts both runs, a dry run nothing', async () => {
+    // prepare: sweep s1 pages contacts twice (its first run's function died after its event), and
+    // ad-events once; s2 is a dry run; sweep.completed counted only the run it received
+    let seq = 0;
+    const event = (type: AuditEvent['type'], at: string, details: Record<string, unknown>): AuditEvent => {
+      seq += 1;
+      return { stream: 'events', seq, at, prevHash: '', hash: '', type, actor: 'lethe:sweep', details };
+    };
+    const page = (sweepId: string, storeId: string, at: string, purged: number, extra = {}) =>
+      event('sweep.page', at, { sweepId, storeId, page: 1, dryRun: false, purged, anonymised: 1, ...extra });
+    const events = [
+      event('sweep.started', '2026-01-10T03:00:00.000Z', { sweepId: 's1' }),
+      page('s1', 'contacts', '2026-01-10T03:00:01.000Z', 10),
+      page('s1', 'contacts', '2026-01-10T03:00:02.000Z', 4),
+      page('s1', 'ad-events', '2026-01-10T03:00:03.000Z', 7),
+      event('sweep.completed', '2026-01-10T03:00:04.000Z', {
+        sweepId: 's1',
+        dryRun: false,
+        stores: [{ storeId: 'contacts', purged: 4, anonymised: 1 }],
+      }),
+      page('s2', 'contacts', '2026-01-11T03:00:01.000Z', 0, { dryRun: true, wouldPurge: 9 }),
+    ];
+
+    // act
+    const sweeps = await sweepsFromEvents(events);
+
+    // assess
+    expect(sweeps).toEqual([
+      { at: '2026-01-10T03:00:01.000Z', storeId: 'contacts', purged: 14, anonymised: 2 },
+      { at: '2026-01-10T03:00:03.000Z', storeId: 'ad-events', purged: 7, anonymised: 1 },
+    ]);
   });
 });

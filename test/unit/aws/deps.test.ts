@@ -72,6 +72,8 @@ describe('parseLetheConfig', () => {
     [{ ...ENV, [LETHE_ENV.requestsTable]: undefined }, LETHE_ENV.requestsTable],
     [{ ...ENV, [LETHE_ENV.exportUrlTtlSeconds]: 'a day' }, LETHE_ENV.exportUrlTtlSeconds],
     [{ ...ENV, [LETHE_ENV.exportUrlTtlSeconds]: String(8 * 86_400) }, LETHE_ENV.exportUrlTtlSeconds],
+    [{ ...ENV, [LETHE_ENV.requestRecordDays]: '0' }, LETHE_ENV.requestRecordDays],
+    [{ ...ENV, [LETHE_ENV.requestRecordDays]: 'two years' }, LETHE_ENV.requestRecordDays],
     [{ ...ENV, [LETHE_ENV.logLevel]: 'loud' }, LETHE_ENV.logLevel],
     [{ ...ENV, [LETHE_ENV.hmacSecretArn]: 'my-secret' }, LETHE_ENV.hmacSecretArn],
   ])('names the variable that is wrong (%#)', (env, variable) => {
@@ -142,6 +144,18 @@ describe('createAwsDeps', () => {
     expect(deps.resources.requestsTable).toBe('requests');
     expect(deps.dataMap.stores.map((store) => store.id)).toContain('clickstream');
     expect(deps.exportUrlTtlSeconds).toBe(86_400);
+    expect(deps.requestRecordDays).toBeUndefined();
+  });
+
+  it('keeps ended requests as long as the stack says, when it says', async () => {
+    // act
+    const { deps } = await createAwsDeps({
+      env: { ...ENV, [LETHE_ENV.requestRecordDays]: '1095' },
+      dataMap: bundledDataMap(dataMapFile()),
+    });
+
+    // assess
+    expect(deps.requestRecordDays).toBe(1095);
   });
 
   it('gives a function without the secret keys that say so when used', async () => {

@@ -79,7 +79,7 @@ describe('the stores × segments cap', () => {
           pages: 99_999,
         })),
       },
-      reaped: { reaped: 9_999, wouldReap: 0 },
+      reaped: { reaped: 9_999, wouldReap: 0, recordsPurged: 9_999_999, recordsWouldPurge: 0 },
       summary: {
         sweepId: plan.sweepId,
         now: plan.now,
