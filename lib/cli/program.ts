@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { addAuditCommands } from './commands/audit';
 import { addCheckCommand } from './commands/check';
 import { addDemoCommand } from './commands/demo';
+import { addDiscoverCommand } from './commands/discover';
 import { addHoldCommands } from './commands/hold';
 import { addImportCommand } from './commands/import';
 import { addInitCommand } from './commands/init';
@@ -67,6 +68,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
       outputError: () => undefined,
     });
   // in this order in --help
+  addDiscoverCommand(program, context);
   addInitCommand(program, context);
   addImportCommand(program, context);
   addCheckCommand(program, context);
