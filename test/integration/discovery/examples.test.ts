@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { generateAdtechSeed } from '../../../examples/adtech/seed';
 import { generateShopSeed } from '../../../examples/shop/seed';
 import { loadDataMap, parseDataMap } from '../../../lib/datamap/load';
@@ -8,6 +8,7 @@ import type { DataMap, Store } from '../../../lib/datamap/schema';
 import { openLocalEnvironment } from '../../../lib/local/environment';
 import { importSeed, type StoreSeed } from '../../../lib/local/import';
 import { lethe } from '../../helpers/cli';
+import { writeExportFolder } from '../../helpers/export-folder';
 import { SEED_NOW } from '../../helpers/world';
 
 /**
@@ -37,26 +38,6 @@ const EXAMPLES: Example[] = [
 ];
 
 const nameOf = (store: Store) => (store.kind === 'dynamodb' ? store.table : store.bucket);
-
-/** A seed as an export folder: DIR/dynamodb/<table>.jsonl and DIR/s3/<bucket>/<key>. */
-function writeExportFolder(dataMap: DataMap, seed: StoreSeed, dir: string): void {
-  for (const store of dataMap.stores) {
-    if (store.kind === 'dynamodb') {
-      const file = join(dir, 'dynamodb', `${store.table}.jsonl`);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(
-        file,
-        (seed.dynamodb[store.id] ?? []).map((item) => `${JSON.stringify(item)}\n`).join(''),
-      );
-    } else {
-      for (const object of seed.s3[store.id] ?? []) {
-        const file = join(dir, 's3', store.bucket, ...object.key.split('/'));
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, object.body);
-      }
-    }
-  }
-}
 
 /** A locate rule or link with the identity type left out: what must match between the maps. */
 function ruleShapes(store: Store): { where: string; identity: string }[] {
