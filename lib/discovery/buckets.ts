@@ -8,7 +8,7 @@ import { shapeOfString } from './shapes';
  * and JSON-lines objects shared by many subjects, grouped by their top folder.
  */
 
-const SUBJECT_SEGMENT_SHAPES = new Set([
+const SUBJECT_SEGMENT_SHAPES = new Set<string>([
   'email',
   'phone-e164',
   'phone-international',
@@ -36,6 +36,14 @@ export interface SharedObjects {
   fields: LocatedField[];
 }
 
+/** A key segment that may hold something of a person's: never written as it is. */
+const personal = (segment: string) => {
+  const shape = shapeOfString(segment);
+  return (
+    SUBJECT_SEGMENT_SHAPES.has(shape) || shape === 'name' || shape === 'free-text' || shape === 'ip-address'
+  );
+};
+
 const folderOf = (key: string) => key.slice(0, key.lastIndexOf('/') + 1);
 
 /**
@@ -47,7 +55,8 @@ export function subjectFolders(bucket: BucketSample): SubjectFolders[] {
   for (const key of bucket.keys) {
     const folders = key.split('/').slice(0, -1);
     const at = folders.findIndex((segment) => SUBJECT_SEGMENT_SHAPES.has(shapeOfString(segment)));
-    if (at < 0) continue;
+    // The fixed folders before it go into the draft as they are: never one that looks like a person's.
+    if (at < 0 || folders.slice(0, at).some(personal)) continue;
     const prefix = folders
       .slice(0, at)
       .map((segment) => `${segment}/`)
@@ -76,7 +85,9 @@ export function sharedObjects(bucket: BucketSample): SharedObjects[] {
   for (const object of bucket.objects) {
     const { format } = object;
     if (format !== 'json-lines' && format !== 'json' && format !== 'csv') continue;
-    const prefix = object.key.includes('/') ? `${object.key.split('/')[0]}/` : '';
+    const top = object.key.includes('/') ? (object.key.split('/')[0] ?? '') : '';
+    // The top folder goes into the draft as a prefix: never one that looks like a person's.
+    const prefix = top === '' || personal(top) ? '' : `${top}/`;
     const group = groups.get(`${format} ${prefix}`) ?? { prefix, format, objects: 0, records: [] };
     group.objects += 1;
     group.records.push(...object.records);
@@ -94,18 +105,17 @@ export function sharedObjects(bucket: BucketSample): SharedObjects[] {
 export function keyShapes(
   bucket: BucketSample,
   folders: readonly SubjectFolders[],
+  shared: readonly SharedObjects[],
 ): { shape: string; keys: number }[] {
   const counts = new Map<string, number>();
   // Only folders the draft names anyway are shown as they are: the fixed folders before subject
-  // folders, and a handful of top folders. Every other segment is shown by its shape, so no value
-  // in a key (a name, an id) is ever printed.
-  const fixed = new Set(folders.flatMap((group) => group.prefix.split('/').filter(Boolean)));
-  const tops = new Set(bucket.keys.filter((key) => key.includes('/')).map((key) => key.split('/')[0] ?? ''));
-  const structural = (segment: string, index: number) => {
-    if (fixed.has(segment)) return true;
-    const shape = shapeOfString(segment);
-    return index === 0 && tops.size <= 10 && shape === 'text';
-  };
+  // folders and the top folders of shared objects. Every other segment is shown by its shape, so
+  // no value in a key (a name, an id) is ever printed.
+  const named = new Set([
+    ...folders.flatMap((group) => group.prefix.split('/').filter(Boolean)),
+    ...shared.map((group) => group.prefix.replace(/\/$/, '')).filter(Boolean),
+  ]);
+  const structural = (segment: string) => named.has(segment);
   for (const key of bucket.keys) {
     const segments = key.split('/');
     const file = segments.pop() ?? '';
@@ -113,7 +123,7 @@ export function keyShapes(
     const subject = folders.find((group) => folder.startsWith(group.prefix) && group.segment.identity);
     const shown = segments.map((segment, index) => {
       if (subject && index === subject.prefix.split('/').length - 1) return `{${subject.segment.identity}}`;
-      if (structural(segment, index)) return segment;
+      if (structural(segment)) return segment;
       const shape = shapeOfString(segment);
       return `{${shape === 'timestamp' || shape === 'number' ? shape : 'folder'}}`;
     });

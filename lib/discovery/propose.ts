@@ -379,7 +379,7 @@ export function propose(
       keysListed: work.sample.keys.length,
       moreKeys: work.sample.moreKeys,
       formats,
-      keyShapes: keyShapes(work.sample, work.folders),
+      keyShapes: keyShapes(work.sample, work.folders, work.shared),
       fields: fields.map(fieldReport),
       unclassified: unclassifiedOf(fields),
       problems: [

@@ -172,6 +172,8 @@ describe('lethe discover --target aws (mocked DynamoDB and S3)', () => {
     expect(gets.length).toBe(25);
     expect(gets.every((call) => /^bytes=0-\d+$/.test(call.args[0].input.Range ?? ''))).toBe(true);
 
+    const valuesRead = [...ACCOUNT_EMAILS, ...Array.from({ length: 30 }, (_, n) => eventItem(n).visitorId)];
+    expect(valuesRead.filter((value) => run.out.includes(value))).toEqual([]);
     const result = JSON.parse(run.out) as {
       draft: string;
       stores: { name: string; read: number; left?: string; itemCount?: number }[];

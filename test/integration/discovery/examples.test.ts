@@ -5,6 +5,7 @@ import { generateAdtechSeed } from '../../../examples/adtech/seed';
 import { generateShopSeed } from '../../../examples/shop/seed';
 import { loadDataMap, parseDataMap } from '../../../lib/datamap/load';
 import type { DataMap, Store } from '../../../lib/datamap/schema';
+import { shapeOfString } from '../../../lib/discovery/shapes';
 import { openLocalEnvironment } from '../../../lib/local/environment';
 import { importSeed, type StoreSeed } from '../../../lib/local/import';
 import { lethe } from '../../helpers/cli';
@@ -99,6 +100,28 @@ function missingFromDraft(hand: DataMap, draft: DataMap, options: { sameIndexes:
   return missing;
 }
 
+/** Every string in the seed's items that is a person's (an address, a number, an id, a name, text). */
+function personalValues(seed: StoreSeed): string[] {
+  const personal = new Set([
+    'email',
+    'phone-e164',
+    'phone-international',
+    'phone-national',
+    'uuid',
+    'ip-address',
+    'name',
+    'free-text',
+  ]);
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(strings) : [];
+  const values = Object.values(seed.dynamodb).flatMap((items) =>
+    items.flatMap((item) => Object.values(item).flatMap(strings)),
+  );
+  return [...new Set(values.map((value) => value.trim()))].filter((value) =>
+    personal.has(shapeOfString(value)),
+  );
+}
+
 describe('lethe discover on the examples: the draft finds what the hand-written maps declare', () => {
   let root: string;
 
@@ -155,6 +178,10 @@ describe('lethe discover on the examples: the draft finds what the hand-written 
       expect(result.stores.map((store) => store.name).filter((name) => name.startsWith('lethe-'))).toEqual(
         [],
       );
+      // and no value it read is in the draft or the report
+      const values = personalValues(example.seed());
+      expect(values.length).toBeGreaterThan(20);
+      expect(values.filter((value) => run.out.includes(value))).toEqual([]);
     });
   });
 
