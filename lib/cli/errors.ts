@@ -32,6 +32,8 @@ const BAD_INPUT_ERRORS = new Set([
   'InvalidSweepInputError',
   'InvalidSweepIdError',
   'InvalidReportPeriodError',
+  'DiscoveryInputError',
+  'NothingDiscoveredError',
 ]);
 
 /** The exit code for an error that ended a command. */

@@ -18,6 +18,7 @@ type AddCommands = (program: Command, context: CommandContext) => void;
  * clients, local servers, aws-cdk-lib) is loaded inside them (see commands/shared.ts).
  */
 const COMMANDS: Record<string, () => AddCommands> = {
+  discover: () => (require('./commands/discover') as typeof import('./commands/discover')).addDiscoverCommand,
   init: () => (require('./commands/init') as typeof import('./commands/init')).addInitCommand,
   import: () => (require('./commands/import') as typeof import('./commands/import')).addImportCommand,
   check: () => (require('./commands/check') as typeof import('./commands/check')).addCheckCommand,

@@ -359,6 +359,10 @@ const KNOWN_OPTIONS = new Set([
   '--days',
   '--overdue',
   '--due-within',
+  '--sample',
+  '--out',
+  '--tables',
+  '--buckets',
 ]);
 
 const badWholeNumber = (range: readonly string[]) =>
@@ -1048,6 +1052,61 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ...commonSpoils(f, importBase),
   ];
 
+  const discoverBase = ['discover', '--dir', f.keepDir];
+  const discover = [
+    spoil(
+      'discover: bad --sample',
+      badWholeNumber(['0', '10001']).map((sample) => ['discover', '--dir', f.root, '--sample', sample]),
+    ),
+    spoil(
+      'discover: unknown --target',
+      notIn(['local', 'aws']).map((target) => ['discover', '--target', target, '--dir', f.root]),
+    ),
+    spoil('discover: --dir with --target aws', fc.constant(['discover', '--target', 'aws', '--dir', f.root])),
+    spoil(
+      'discover: a --dir that is no folder',
+      fc
+        .constantFrom(f.goodItemFile, join(f.root, 'no-such-export'))
+        .map((dir) => ['discover', '--dir', dir]),
+    ),
+    spoil(
+      'discover: a folder that holds no store with identities',
+      fc.constantFrom(f.keepDir, f.s3Dir).map((dir) => ['discover', '--dir', dir]),
+    ),
+    spoil(
+      'discover: an --out that exists, without --force',
+      fc.constant(['discover', '--dir', f.root, '--out', f.goodItemFile]),
+    ),
+    spoil(
+      'discover: an empty value',
+      fc
+        .constantFrom('--dir', '--out', '--tables', '--buckets')
+        .map((flag) =>
+          flag === '--dir' ? ['discover', '--dir', ''] : ['discover', '--dir', f.root, flag, ' '],
+        ),
+    ),
+    spoil(
+      'discover: no state directory',
+      fc.constantFrom(...f.badStateDirs).map((dir) => ['discover', '--state-dir', dir]),
+    ),
+    spoil(
+      'discover: unknown option',
+      unknownOption
+        .filter((flag) => !['--force', '--help'].includes(flag))
+        .map((flag) => [...discoverBase, flag]),
+    ),
+    spoil(
+      'discover: extra argument',
+      anyText.filter((text) => !text.startsWith('-')).map((extra) => [...discoverBase, extra]),
+    ),
+    spoil(
+      'discover: option without its value',
+      fc
+        .constantFrom('--dir', '--state-dir', '--sample', '--out', '--tables', '--buckets', '--target')
+        .map((flag) => [...discoverBase, flag]),
+    ),
+  ];
+
   const check = [
     spoil(
       'check: unknown --store',
@@ -1110,6 +1169,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
             ![
               'init',
               'import',
+              'discover',
               'check',
               'request',
               'sweep',
@@ -1151,6 +1211,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
       holdList,
       holdRelease,
       importCases,
+      discover,
       check,
       init,
       demo,

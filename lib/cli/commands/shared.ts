@@ -74,6 +74,8 @@ export interface BackendAccess {
 /** What a command needs from the run it belongs to. */
 export interface CommandContext {
   readonly io: CliIo;
+  /** Tests only: the clients `--target aws` uses (CliOptions.awsClients). */
+  readonly awsClients?: AwsBackendClients;
   /** The exit code of the run; commands set it when the request or sweep they ran failed. */
   exitCode: number;
   /** Prints `value` as JSON with --json, otherwise the text. */
@@ -132,6 +134,7 @@ export function createCommandContext(io: CliIo, options: CliOptions): CommandCon
   };
   return {
     io,
+    ...(options.awsClients ? { awsClients: options.awsClients } : {}),
     exitCode: EXIT.ok,
     print: (opts, value, text) => io.out(opts.json ? JSON.stringify(value, null, 2) : text()),
     dataMap: (opts) => (opts.target === 'aws' ? awsDataMap(opts) : localDataMap(localPaths(opts)).dataMap),
