@@ -14,7 +14,7 @@ import {
   STEP_TIMEOUT_SECONDS,
 } from '../../lib/workflow/tasks';
 import { reachable, type State, statesOf } from '../helpers/asl';
-import { adtechDataMap } from '../helpers/stacks';
+import { adtechDataMap, generatedDataMap } from '../helpers/stacks';
 
 /** Every Task of both state machines, as synthesized: timeout, retries, catch into the failure path; valid ASL. */
 
@@ -31,8 +31,9 @@ interface Machines {
   sweep: AslObject;
 }
 
-function definitionsOf(app: App, options: { demo?: boolean } = {}): Machines {
-  const { workflow } = createLetheStacks(app, { dataMap: adtechDataMap(), demo: options.demo ?? false });
+function definitionsOf(app: App, options: { demo?: boolean; stores?: number } = {}): Machines {
+  const dataMap = options.stores === undefined ? adtechDataMap() : generatedDataMap(options.stores);
+  const { workflow } = createLetheStacks(app, { dataMap, demo: options.demo ?? false });
   const definition = (machine: sfn.StateMachine) =>
     parseDefinitionString(
       workflow.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString),
@@ -46,9 +47,10 @@ const freshApp = (context: Record<string, unknown> = {}) =>
 const configurations: [string, Machines][] = [];
 
 beforeAll(() => {
-  // Prepare: both machines as the default and the demo stacks synthesize them.
+  // Prepare: both machines as the default, the demo and a 300-store stack synthesize them.
   configurations.push(['default', definitionsOf(freshApp())]);
   configurations.push(['demo', definitionsOf(freshApp(), { demo: true })]);
+  configurations.push(['300 stores', definitionsOf(freshApp(), { stores: 300 })]);
 });
 
 const MACHINES = [
