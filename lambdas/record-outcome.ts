@@ -1,7 +1,8 @@
-import { requestSteps } from '../lib/aws/deps';
+import { requestStepHandler } from '../lib/aws/deps';
+import { recordOutcomeStep } from '../lib/workflow/request-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = requestSteps();
-
-/** The recordOutcome step of the request workflow (Task state REQUEST_STATES.recordOutcome). */
-export const handler = async (event: unknown) => (await steps()).recordOutcome(event);
+/**
+ * The recordOutcome step of the request workflow (Task state REQUEST_STATES.recordOutcome). Configuration and data map
+ * are read and checked at cold start (module scope); the bundle carries this step's code only.
+ */
+export const handler = requestStepHandler(recordOutcomeStep);

@@ -7,8 +7,7 @@ import { checkDataMap, DataMapError } from '../datamap/validate';
 import { createLetheDeps, type ExecutionProbe, type LetheDeps } from '../deps';
 import { createLogger, type Logger } from '../log';
 import type { WorkflowStarter } from '../rights/submit';
-import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
-import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
+import { redactingStep, type StepFunction } from '../workflow/request-steps';
 import {
   BUNDLED_DATAMAP_FILE,
   DATAMAP_FILE_ENV,
@@ -211,20 +210,27 @@ export function containerLetheDeps(
   return container(async () => depsFrom(await prepared(), options));
 }
 
-/** The request workflow's steps over the container's LetheDeps: what each step's handler calls. */
-export function requestSteps(
+/**
+ * The Lambda handler of one request workflow step over the container's LetheDeps, its errors
+ * redacted as every request step's are (redactingStep). The handler module passes its own step
+ * only, so its bundle carries that step's code and nothing of the others.
+ */
+export function requestStepHandler(
+  step: StepFunction,
   capabilities: AwsCapabilities = {},
-): () => Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> {
+): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  return container(async () => createRequestSteps((await deps()).deps));
+  const run = container(async () => redactingStep((await deps()).deps, step));
+  return async (event) => (await run())(event);
 }
 
-/** The sweep workflow's steps over the container's LetheDeps: what each sweep handler calls. */
-export function sweepSteps(
+/** The Lambda handler of one sweep workflow step over the container's LetheDeps (see requestStepHandler). */
+export function sweepStepHandler(
+  step: StepFunction,
   capabilities: AwsCapabilities = {},
-): () => Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
+): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  return container(async () => createSweepSteps((await deps()).deps));
+  return async (event) => step((await deps()).deps, event);
 }
 
 /** The intake function's starter: Step Functions, with the execution named by the request id. */
