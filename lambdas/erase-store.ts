@@ -1,9 +1,14 @@
 import { requestStepHandler } from '../lib/aws/deps';
+import { erasedMetrics } from '../lib/aws/observability';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
 import { eraseStoreStep } from '../lib/workflow/request-steps';
 
 /**
- * The eraseStore step of the request workflow (Task state REQUEST_STATES.eraseStore). Configuration and data map
- * are read and checked at cold start (module scope); the bundle carries this step's code only.
+ * The eraseStore step of the request workflow (Task state REQUEST_STATES.eraseStore).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
  */
-export const handler = requestStepHandler(eraseStoreStep, { hmacKeys: hmacKeysFromSecretsManager });
+export const handler = requestStepHandler(eraseStoreStep, {
+  hmacKeys: hmacKeysFromSecretsManager,
+  metrics: erasedMetrics,
+});

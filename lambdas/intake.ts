@@ -1,5 +1,6 @@
 import { intakeStarter } from '../lib/aws/deps';
 import { sfnExecutions } from '../lib/aws/executions';
+import { LETHE_METRICS, publishMetrics } from '../lib/aws/observability';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
 import { submitRequest } from '../lib/rights/submit';
 
@@ -13,5 +14,7 @@ const intake = intakeStarter({ hmacKeys: hmacKeysFromSecretsManager, executions:
 export const handler = async (event: unknown) => {
   const { deps, starter } = await intake();
   const { requestId, created, executionId, record } = await submitRequest(deps, starter, event);
+  if (created)
+    publishMetrics([{ metric: LETHE_METRICS.requestsStarted, value: 1 }], deps.resources.requestsTable);
   return { requestId, created, executionId, status: record.status, dueAt: record.dueAt };
 };

@@ -4,8 +4,9 @@ import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
 import { verifyStep } from '../lib/workflow/request-steps';
 
 /**
- * The verify step of the request workflow (Task state REQUEST_STATES.verify). Configuration and data map
- * are read and checked at cold start (module scope); the bundle carries this step's code only.
+ * The verify step of the request workflow (Task state REQUEST_STATES.verify).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
  */
 export const handler = requestStepHandler(verifyStep, {
   hmacKeys: hmacKeysFromSecretsManager,

@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { DataMap } from '../datamap/schema';
 import { checkDataMap, DataMapError } from '../datamap/validate';
 import { createLetheDeps, type ExecutionProbe, type LetheDeps } from '../deps';
-import { createLogger, type Logger } from '../log';
+import type { Logger } from '../log';
 import type { WorkflowStarter } from '../rights/submit';
 import { redactingStep, type StepFunction } from '../workflow/request-steps';
 import {
@@ -16,6 +16,7 @@ import {
   LetheConfigError,
   parseLetheConfig,
 } from './config';
+import { powertoolsLogger, publishMetrics, type StepMetrics, traced } from './observability';
 
 /**
  * Builds LetheDeps for a Lambda function: configuration from the environment and the data map
@@ -38,6 +39,8 @@ export interface AwsCapabilities {
   hmacKeys?: (secretArn: string) => Promise<LetheDeps['keys']>;
   /** Step Functions executions of a state machine: started (intake) or probed (Verify). */
   executions?: (stateMachineArn: string) => WorkflowStarter & ExecutionProbe;
+  /** What the step's result says in metrics (lib/aws/observability.ts), published after it returns. */
+  metrics?: StepMetrics;
 }
 
 let containerClients: Partial<AwsClients> = {};
@@ -47,8 +50,9 @@ let containerClients: Partial<AwsClients> = {};
  * so connections and credentials are set up once per cold start, not per request.
  */
 export function awsClients(): AwsClients {
-  containerClients.dynamodb ??= new DynamoDBClient({});
-  containerClients.s3 ??= new S3Client({});
+  // Traced: each call is an X-Ray subsegment (in Lambda; the Tracer is off elsewhere).
+  containerClients.dynamodb ??= traced(new DynamoDBClient({}));
+  containerClients.s3 ??= traced(new S3Client({}));
   return containerClients as AwsClients;
 }
 
@@ -151,7 +155,7 @@ async function depsFrom(
     ...(executions ? { executionProbeFor: (stateMachineArn: string) => executions(stateMachineArn) } : {}),
     log:
       options.log ??
-      createLogger({
+      powertoolsLogger({
         level: config.logLevel,
         context: { function: (options.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME },
       }),
@@ -220,7 +224,10 @@ export function requestStepHandler(
   capabilities: AwsCapabilities = {},
 ): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  const run = container(async () => redactingStep((await deps()).deps, step));
+  const run = container(async () => {
+    const { deps: built, config } = await deps();
+    return measured(redactingStep(built, step), config.resources.requestsTable, capabilities.metrics);
+  });
   return async (event) => (await run())(event);
 }
 
@@ -230,7 +237,28 @@ export function sweepStepHandler(
   capabilities: AwsCapabilities = {},
 ): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  return async (event) => step((await deps()).deps, event);
+  return async (event) => {
+    const { deps: built, config } = await deps();
+    return measured(
+      (input) => step(built, input),
+      config.resources.requestsTable,
+      capabilities.metrics,
+    )(event);
+  };
+}
+
+/** A step that publishes what `metrics` reads from its input and result, once it has returned. */
+export function measured(
+  step: (input: unknown) => Promise<unknown>,
+  requestsTable: string,
+  metrics?: StepMetrics,
+): (input: unknown) => Promise<unknown> {
+  if (!metrics) return step;
+  return async (input) => {
+    const result = await step(input);
+    publishMetrics(metrics(input, result), requestsTable);
+    return result;
+  };
 }
 
 /** The intake function's starter: Step Functions, with the execution named by the request id. */
