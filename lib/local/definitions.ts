@@ -52,15 +52,18 @@ export function resolveIntrinsics(
     if (attribute !== 'Arn') throw new UnresolvableTokenError(`cannot resolve ${logicalId}.${attribute}`);
     return localFunctionArn(logicalId);
   },
+  ref: (logicalId: string) => string = (logicalId) => {
+    throw new UnresolvableTokenError(`cannot resolve Ref ${logicalId}`);
+  },
 ): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, getAtt));
+  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, getAtt, ref));
   if (value === null || typeof value !== 'object') return value;
   const node = value as Record<string, unknown>;
   const keys = Object.keys(node);
   const only = keys.length === 1 ? keys[0] : undefined;
   if (only === 'Fn::Join') {
     const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
-    return items.map((item) => String(resolveIntrinsics(item, getAtt))).join(delimiter);
+    return items.map((item) => String(resolveIntrinsics(item, getAtt, ref))).join(delimiter);
   }
   if (only === 'Fn::GetAtt') {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
@@ -68,12 +71,10 @@ export function resolveIntrinsics(
   }
   if (only === 'Ref') {
     const name = String(node.Ref);
-    const pseudo = PSEUDO_PARAMETERS[name];
-    if (pseudo === undefined) throw new UnresolvableTokenError(`cannot resolve Ref ${name}`);
-    return pseudo;
+    return PSEUDO_PARAMETERS[name] ?? ref(name);
   }
   if (only?.startsWith('Fn::')) throw new UnresolvableTokenError(`cannot resolve ${only}`);
-  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(node[key], getAtt)]));
+  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(node[key], getAtt, ref)]));
 }
 
 /**
@@ -83,20 +84,44 @@ export function resolveIntrinsics(
 export function parseDefinitionString(
   definitionString: unknown,
   getAtt?: (logicalId: string, attribute: string) => string,
+  ref?: (logicalId: string) => string,
 ): AslObject {
-  const text = resolveIntrinsics(definitionString, getAtt);
+  const text = resolveIntrinsics(definitionString, getAtt, ref);
   if (typeof text !== 'string')
     throw new UnresolvableTokenError('the definition did not resolve to a string');
   return JSON.parse(text) as AslObject;
 }
 
-function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): AslObject {
+/**
+ * A state machine's ARN where a definition references it (`Ref` of its logical id: the sweep's
+ * store sweep): the placeholder ARN of a local state machine named by the logical id.
+ */
+export function localStateMachineRef(logicalId: string): string {
+  return localStateMachineArn(logicalId);
+}
+
+/** The state machines of the workflow stack, by what the local runtime calls them. */
+type Machine = 'request' | 'sweep' | 'storeSweep';
+
+function synthesizedDefinitions(dataMap: DataMap, which: readonly Machine[]): Record<Machine, AslObject> {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [DEFINITION_ONLY_CONTEXT]: true } });
   const { workflow } = createLetheStacks(app, { dataMap });
   const stack = Stack.of(workflow);
-  const machine = which === 'request' ? workflow.stateMachine : workflow.sweepStateMachine;
-  const cfn = machine.node.defaultChild as sfn.CfnStateMachine;
-  return parseDefinitionString(stack.resolve(cfn.definitionString));
+  const machines: Record<Machine, sfn.StateMachine> = {
+    request: workflow.stateMachine,
+    sweep: workflow.sweepStateMachine,
+    storeSweep: workflow.storeSweepStateMachine,
+  };
+  const definitions = {} as Record<Machine, AslObject>;
+  for (const name of which) {
+    const cfn = machines[name].node.defaultChild as sfn.CfnStateMachine;
+    definitions[name] = parseDefinitionString(
+      stack.resolve(cfn.definitionString),
+      undefined,
+      localStateMachineRef,
+    );
+  }
+  return definitions;
 }
 
 /**
@@ -104,10 +129,19 @@ function synthesizedDefinition(dataMap: DataMap, which: 'request' | 'sweep'): As
  * bundling, no handler files needed) and nothing written to disk, and returns its request state machine definition as plain ASL with every token replaced.
  */
 export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
-  return synthesizedDefinition(dataMap, 'request');
+  return synthesizedDefinitions(dataMap, ['request']).request;
 }
 
 /** The retention sweep state machine's definition, exactly as the stack deploys it (see requestWorkflowDefinition). */
 export function sweepWorkflowDefinition(dataMap: DataMap): AslObject {
-  return synthesizedDefinition(dataMap, 'sweep');
+  return synthesizedDefinitions(dataMap, ['sweep']).sweep;
+}
+
+/**
+ * Both definitions of the retention sweep, from one synthesis: the sweep, and the store sweep its
+ * SweepStore task runs as a child execution per store segment.
+ */
+export function sweepWorkflowDefinitions(dataMap: DataMap): { sweep: AslObject; storeSweep: AslObject } {
+  const { sweep, storeSweep } = synthesizedDefinitions(dataMap, ['sweep', 'storeSweep']);
+  return { sweep, storeSweep };
 }
