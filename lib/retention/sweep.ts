@@ -348,12 +348,12 @@ export interface SweepFailureInput {
 function childFailure(failure: SweepFailureInput['failure']): { error?: string; cause?: string } {
   if (failure.error !== 'States.TaskFailed' || failure.cause === undefined) return failure;
   try {
-    const described = JSON.parse(failure.cause) as { Error?: unknown; Cause?: unknown };
-    if (typeof described.Error !== 'string') return failure;
-    return {
-      error: described.Error,
-      ...(typeof described.Cause === 'string' ? { cause: described.Cause } : {}),
-    };
+    // DescribeExecution's fields, in either spelling (the API's JSON and the SDK's differ).
+    const described = JSON.parse(failure.cause) as Record<string, unknown>;
+    const error = described.Error ?? described.error;
+    const cause = described.Cause ?? described.cause;
+    if (typeof error !== 'string') return failure;
+    return { error, ...(typeof cause === 'string' ? { cause } : {}) };
   } catch {
     return failure;
   }
