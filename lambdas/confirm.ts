@@ -1,8 +1,10 @@
-import { requestSteps } from '../lib/aws/deps';
+import { requestStepHandler } from '../lib/aws/deps';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
+import { confirmStep } from '../lib/workflow/request-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = requestSteps({ hmacKeys: hmacKeysFromSecretsManager });
-
-/** The confirm step of the request workflow (Task state REQUEST_STATES.confirm). */
-export const handler = async (event: unknown) => (await steps()).confirm(event);
+/**
+ * The confirm step of the request workflow (Task state REQUEST_STATES.confirm).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
+ */
+export const handler = requestStepHandler(confirmStep, { hmacKeys: hmacKeysFromSecretsManager });

@@ -1,8 +1,14 @@
-import { requestSteps } from '../lib/aws/deps';
+import { requestStepHandler } from '../lib/aws/deps';
+import { erasedMetrics } from '../lib/aws/observability';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
+import { eraseStoreStep } from '../lib/workflow/request-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = requestSteps({ hmacKeys: hmacKeysFromSecretsManager });
-
-/** The eraseStore step of the request workflow (Task state REQUEST_STATES.eraseStore). */
-export const handler = async (event: unknown) => (await steps()).eraseStore(event);
+/**
+ * The eraseStore step of the request workflow (Task state REQUEST_STATES.eraseStore).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
+ */
+export const handler = requestStepHandler(eraseStoreStep, {
+  hmacKeys: hmacKeysFromSecretsManager,
+  metrics: erasedMetrics,
+});

@@ -1,7 +1,9 @@
-import { sweepSteps } from '../lib/aws/deps';
+import { sweepStepHandler } from '../lib/aws/deps';
+import { planSweepStep } from '../lib/workflow/sweep-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = sweepSteps();
-
-/** The planSweep step of the sweep workflow (Task state SWEEP_STATES.planSweep). */
-export const handler = async (event: unknown) => (await steps()).planSweep(event);
+/**
+ * The planSweep step of the sweep workflow (Task state SWEEP_STATES.planSweep).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
+ */
+export const handler = sweepStepHandler(planSweepStep);

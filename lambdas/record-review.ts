@@ -1,7 +1,9 @@
-import { requestSteps } from '../lib/aws/deps';
+import { requestStepHandler } from '../lib/aws/deps';
+import { recordReviewStep } from '../lib/workflow/request-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = requestSteps();
-
-/** The recordReview step of the request workflow (Task state REQUEST_STATES.recordReview). */
-export const handler = async (event: unknown) => (await steps()).recordReview(event);
+/**
+ * The recordReview step of the request workflow (Task state REQUEST_STATES.recordReview).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
+ */
+export const handler = requestStepHandler(recordReviewStep);

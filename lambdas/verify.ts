@@ -1,9 +1,14 @@
-import { requestSteps } from '../lib/aws/deps';
+import { requestStepHandler } from '../lib/aws/deps';
 import { sfnExecutions } from '../lib/aws/executions';
 import { hmacKeysFromSecretsManager } from '../lib/aws/secrets';
+import { verifyStep } from '../lib/workflow/request-steps';
 
-// Module scope: configuration and data map are read and checked at cold start.
-const steps = requestSteps({ hmacKeys: hmacKeysFromSecretsManager, executions: sfnExecutions });
-
-/** The verify step of the request workflow (Task state REQUEST_STATES.verify). */
-export const handler = async (event: unknown) => (await steps()).verify(event);
+/**
+ * The verify step of the request workflow (Task state REQUEST_STATES.verify).
+ * Configuration and data map are read and checked at cold start (module scope); the bundle
+ * carries this step's code only.
+ */
+export const handler = requestStepHandler(verifyStep, {
+  hmacKeys: hmacKeysFromSecretsManager,
+  executions: sfnExecutions,
+});

@@ -5,10 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { DataMap } from '../datamap/schema';
 import { checkDataMap, DataMapError } from '../datamap/validate';
 import { createLetheDeps, type ExecutionProbe, type LetheDeps, type SubjectNotifier } from '../deps';
-import { createLogger, type Logger } from '../log';
+import type { Logger } from '../log';
 import type { WorkflowStarter } from '../rights/submit';
-import { createRequestSteps, type RequestStep } from '../workflow/request-steps';
-import { createSweepSteps, type SweepStep } from '../workflow/sweep-steps';
+import { redactingStep, type StepFunction } from '../workflow/request-steps';
 import {
   BUNDLED_DATAMAP_FILE,
   DATAMAP_FILE_ENV,
@@ -17,6 +16,7 @@ import {
   LetheConfigError,
   parseLetheConfig,
 } from './config';
+import { powertoolsLogger, publishMetrics, type StepMetrics, traced } from './observability';
 
 /**
  * Builds LetheDeps for a Lambda function: configuration from the environment and the data map
@@ -41,6 +41,8 @@ export interface AwsCapabilities {
   executions?: (stateMachineArn: string) => WorkflowStarter & ExecutionProbe;
   /** Where notices for the subject go (functions with notify in lib/infra/lethe-grants.ts): EventBridge. */
   notifier?: () => SubjectNotifier;
+  /** What the step's result says in metrics (lib/aws/observability.ts), published after it returns. */
+  metrics?: StepMetrics;
 }
 
 let containerClients: Partial<AwsClients> = {};
@@ -50,8 +52,9 @@ let containerClients: Partial<AwsClients> = {};
  * so connections and credentials are set up once per cold start, not per request.
  */
 export function awsClients(): AwsClients {
-  containerClients.dynamodb ??= new DynamoDBClient({});
-  containerClients.s3 ??= new S3Client({});
+  // Traced: each call is an X-Ray subsegment (in Lambda; the Tracer is off elsewhere).
+  containerClients.dynamodb ??= traced(new DynamoDBClient({}));
+  containerClients.s3 ??= traced(new S3Client({}));
   return containerClients as AwsClients;
 }
 
@@ -156,7 +159,7 @@ async function depsFrom(
     ...(options.notifier ? { notifier: options.notifier() } : {}),
     log:
       options.log ??
-      createLogger({
+      powertoolsLogger({
         level: config.logLevel,
         context: { function: (options.env ?? process.env).AWS_LAMBDA_FUNCTION_NAME },
       }),
@@ -215,20 +218,51 @@ export function containerLetheDeps(
   return container(async () => depsFrom(await prepared(), options));
 }
 
-/** The request workflow's steps over the container's LetheDeps: what each step's handler calls. */
-export function requestSteps(
+/**
+ * The Lambda handler of one request workflow step over the container's LetheDeps, its errors
+ * redacted as every request step's are (redactingStep). The handler module passes its own step
+ * only, so its bundle carries that step's code and nothing of the others.
+ */
+export function requestStepHandler(
+  step: StepFunction,
   capabilities: AwsCapabilities = {},
-): () => Promise<Record<RequestStep, (input: unknown) => Promise<unknown>>> {
+): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  return container(async () => createRequestSteps((await deps()).deps));
+  const run = container(async () => {
+    const { deps: built, config } = await deps();
+    return measured(redactingStep(built, step), config.resources.requestsTable, capabilities.metrics);
+  });
+  return async (event) => (await run())(event);
 }
 
-/** The sweep workflow's steps over the container's LetheDeps: what each sweep handler calls. */
-export function sweepSteps(
+/** The Lambda handler of one sweep workflow step over the container's LetheDeps (see requestStepHandler). */
+export function sweepStepHandler(
+  step: StepFunction,
   capabilities: AwsCapabilities = {},
-): () => Promise<Record<SweepStep, (input: unknown) => Promise<unknown>>> {
+): (event: unknown) => Promise<unknown> {
   const deps = containerLetheDeps(capabilities);
-  return container(async () => createSweepSteps((await deps()).deps));
+  return async (event) => {
+    const { deps: built, config } = await deps();
+    return measured(
+      (input) => step(built, input),
+      config.resources.requestsTable,
+      capabilities.metrics,
+    )(event);
+  };
+}
+
+/** A step that publishes what `metrics` reads from its input and result, once it has returned. */
+export function measured(
+  step: (input: unknown) => Promise<unknown>,
+  requestsTable: string,
+  metrics?: StepMetrics,
+): (input: unknown) => Promise<unknown> {
+  if (!metrics) return step;
+  return async (input) => {
+    const result = await step(input);
+    publishMetrics(metrics(input, result), requestsTable);
+    return result;
+  };
 }
 
 /** The intake function's starter: Step Functions, with the execution named by the request id. */

@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SfnWorkflowStarter } from '../rights/sfn-starter';
+import { traced } from './observability';
 
 /**
  * Step Functions, for the two functions that use it: intake starts executions, Verify asks
@@ -11,6 +12,6 @@ let sfnClient: SFNClient | undefined;
 
 /** The starter (and execution probe) of a state machine, through the container's client (created once). */
 export function sfnExecutions(stateMachineArn: string): SfnWorkflowStarter {
-  sfnClient ??= new SFNClient({});
+  sfnClient ??= traced(new SFNClient({}));
   return new SfnWorkflowStarter(sfnClient, stateMachineArn);
 }

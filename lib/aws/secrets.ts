@@ -1,6 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LetheDeps } from '../deps';
+import { traced } from './observability';
 
 /**
  * The HMAC keys from Secrets Manager. Only the functions the stack gives the secret import this
@@ -76,7 +77,7 @@ let secretsClient: SecretsManagerClient | undefined;
 
 /** The HMAC keys of the secret, through the container's Secrets Manager client (created once). */
 export function hmacKeysFromSecretsManager(secretArn: string): Promise<LetheDeps['keys']> {
-  secretsClient ??= new SecretsManagerClient({});
+  secretsClient ??= traced(new SecretsManagerClient({}));
   return loadHmacKeys(secretsClient, secretArn);
 }
 

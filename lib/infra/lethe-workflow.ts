@@ -1,4 +1,4 @@
-import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -14,8 +14,26 @@ export interface LetheWorkflowProps<Step extends RequestStep | SweepStep> {
   readonly name: string;
   /** The Task state name of each step (lib/workflow): one function per step, `<state>Function`. */
   readonly states: Readonly<Record<Step, string>>;
-  /** Builds the definition from the step functions (buildRequestWorkflow, buildSweepWorkflow). */
-  readonly definition: (scope: Construct, functions: Record<Step, IFunction>) => sfn.IChainable;
+  /**
+   * Builds the definition from the step functions (buildRequestWorkflow, buildSweepWorkflow) and,
+   * with `child`, the child state machine it starts.
+   */
+  readonly definition: (
+    scope: Construct,
+    functions: Record<Step, IFunction>,
+    child: sfn.IStateMachine | undefined,
+  ) => sfn.IChainable;
+  /**
+   * A second state machine over the same functions that the workflow runs as child executions
+   * (the sweep's store sweeps): `<child.name>StateMachine`, logging to the same log group.
+   */
+  readonly child?: {
+    readonly name: string;
+    /** The steps the child runs; the workflow itself runs the others. */
+    readonly steps: readonly Step[];
+    readonly comment: string;
+    readonly definition: (scope: Construct, functions: Record<Step, IFunction>) => sfn.IChainable;
+  };
   readonly comment: string;
   /** The log group is `/aws/vendedlogs/states/<stack name>-<logGroupSuffix>-<stack UUID>`. */
   readonly logGroupSuffix: string;
@@ -32,6 +50,8 @@ export interface LetheWorkflowProps<Step extends RequestStep | SweepStep> {
 export class LetheWorkflow<Step extends RequestStep | SweepStep> extends Construct {
   public readonly functions: Readonly<Record<Step, LetheFunction>>;
   public readonly stateMachine: sfn.StateMachine;
+  /** The child state machine, when the props name one. */
+  public readonly childStateMachine: sfn.StateMachine | undefined;
   public readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: LetheWorkflowProps<Step>) {
@@ -60,27 +80,55 @@ export class LetheWorkflow<Step extends RequestStep | SweepStep> extends Constru
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.stateMachine = new sfn.StateMachine(this, `${props.name}StateMachine`, {
-      comment: props.comment,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        props.definition(new Construct(this, 'Definition'), invoked),
-      ),
-      tracingEnabled: true,
-      // State carries ids and counts only; execution data stays out of the logs all the same.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-
-    acknowledgeWildcardResource(
-      this.stateMachine.role,
-      '*',
-      `Step Functions log delivery (logs:CreateLogDelivery and the other vended-log calls) and X-Ray (PutTraceSegments, sampling rules) support no resource-level permissions: AWS requires Resource "*". Added by CDK for logging and tracing of the ${props.name.toLowerCase()} state machine.`,
+    const childSteps = new Set<Step>(props.child?.steps ?? []);
+    const machine = (name: string, comment: string, definition: sfn.IChainable, invokes: Step[]) => {
+      const created = new sfn.StateMachine(this, `${name}StateMachine`, {
+        comment,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromChainable(definition),
+        tracingEnabled: true,
+        // State carries ids and counts only; execution data stays out of the logs all the same.
+        logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      });
+      acknowledgeWildcardResource(
+        created.role,
+        '*',
+        `Step Functions log delivery (logs:CreateLogDelivery and the other vended-log calls) and X-Ray (PutTraceSegments, sampling rules) support no resource-level permissions: AWS requires Resource "*". Added by CDK for logging and tracing of the ${name} state machine.`,
+      );
+      for (const step of invokes) {
+        acknowledgeWildcardResource(
+          created.role,
+          `${functions[step].fn.functionArn}:*`,
+          `lambda:InvokeFunction on the versions and aliases of the ${props.states[step]} function only; CDK's LambdaInvoke grants the function ARN and its qualified ARNs.`,
+        );
+      }
+      return created;
+    };
+    this.childStateMachine = props.child
+      ? machine(
+          props.child.name,
+          props.child.comment,
+          props.child.definition(new Construct(this, `${props.child.name}Definition`), invoked),
+          [...childSteps],
+        )
+      : undefined;
+    this.stateMachine = machine(
+      props.name,
+      props.comment,
+      props.definition(new Construct(this, 'Definition'), invoked, this.childStateMachine),
+      steps.filter((step) => !childSteps.has(step)),
     );
-    for (const step of steps) {
+    if (this.childStateMachine) {
+      // The resource exactly as CDK's StepFunctionsStartExecution (.sync) grants it.
       acknowledgeWildcardResource(
         this.stateMachine.role,
-        `${functions[step].fn.functionArn}:*`,
-        `lambda:InvokeFunction on the versions and aliases of the ${props.states[step]} function only; CDK's LambdaInvoke grants the function ARN and its qualified ARNs.`,
+        Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${Fn.select(6, Fn.split(':', this.childStateMachine.stateMachineArn))}*`,
+        }),
+        `states:DescribeExecution and StopExecution on the executions of the ${props.child?.name} state machine only, which the ${props.name} workflow starts and waits for (.sync); their names are generated, hence the wildcard. Added by CDK for StepFunctionsStartExecution.`,
       );
     }
   }

@@ -11,7 +11,7 @@ import type { DataMap } from '../datamap/schema';
 import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { buildRequestWorkflow } from '../workflow/request-workflow';
 import { SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
-import { buildSweepWorkflow } from '../workflow/sweep-workflow';
+import { buildStoreSweepWorkflow, buildSweepWorkflow } from '../workflow/sweep-workflow';
 import { type ImportedStore, importStores } from './datamap-grants';
 import { LetheIntakeApi } from './intake-api';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
@@ -62,6 +62,8 @@ export class LetheWorkflowStack extends Stack {
   public readonly stateMachineLogGroup: logs.LogGroup;
   public readonly sweepFunctions: Readonly<Record<SweepStep, LetheFunction>>;
   public readonly sweepStateMachine: sfn.StateMachine;
+  /** Runs one store segment's sweep pages: a child execution of the sweep, per store segment. */
+  public readonly storeSweepStateMachine: sfn.StateMachine;
   public readonly sweepSchedule: scheduler.Schedule;
   public readonly sweepScheduleRole: iam.Role;
   public readonly sweepDeadLetterQueue: sqs.Queue;
@@ -123,16 +125,26 @@ export class LetheWorkflowStack extends Stack {
     this.intakeApi = new LetheIntakeApi(this, 'IntakeApi', { intake: this.intake, key: stateful.key });
     this.grantVerifyDescribeExecutions();
 
-    const sweeps = new LetheWorkflow(this, 'Sweeps', {
+    const sweeps = new LetheWorkflow<SweepStep>(this, 'Sweeps', {
       name: 'Sweep',
       states: SWEEP_STATES,
-      definition: buildSweepWorkflow,
+      definition: (scope, functions, storeSweep) => {
+        if (!storeSweep) throw new Error('the sweep workflow runs its stores in child executions');
+        return buildSweepWorkflow(scope, functions, storeSweep);
+      },
+      child: {
+        name: 'StoreSweep',
+        steps: ['sweepPage'],
+        comment: "lethe: one store segment's retention sweep, page by page (a child execution of a sweep)",
+        definition: buildStoreSweepWorkflow,
+      },
       comment: 'lethe: retention sweep of every store with a retention rule, honouring legal holds',
       logGroupSuffix: 'sweeps',
       functionContext,
     });
     this.sweepFunctions = sweeps.functions;
     this.sweepStateMachine = sweeps.stateMachine;
+    this.storeSweepStateMachine = sweeps.childStateMachine as sfn.StateMachine;
     const schedule = new SweepSchedule(this, 'Schedule', {
       stateMachine: this.sweepStateMachine,
       key: stateful.key,

@@ -55,15 +55,18 @@ export function resolveIntrinsics(
     if (attribute !== 'Arn') throw new UnresolvableTokenError(`cannot resolve ${logicalId}.${attribute}`);
     return localFunctionArn(logicalId);
   },
+  ref: (logicalId: string) => string = (logicalId) => {
+    throw new UnresolvableTokenError(`cannot resolve Ref ${logicalId}`);
+  },
 ): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, getAtt));
+  if (Array.isArray(value)) return value.map((item) => resolveIntrinsics(item, getAtt, ref));
   if (value === null || typeof value !== 'object') return value;
   const node = value as Record<string, unknown>;
   const keys = Object.keys(node);
   const only = keys.length === 1 ? keys[0] : undefined;
   if (only === 'Fn::Join') {
     const [delimiter, items] = node['Fn::Join'] as [string, unknown[]];
-    return items.map((item) => String(resolveIntrinsics(item, getAtt))).join(delimiter);
+    return items.map((item) => String(resolveIntrinsics(item, getAtt, ref))).join(delimiter);
   }
   if (only === 'Fn::GetAtt') {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
@@ -71,12 +74,10 @@ export function resolveIntrinsics(
   }
   if (only === 'Ref') {
     const name = String(node.Ref);
-    const pseudo = PSEUDO_PARAMETERS[name];
-    if (pseudo === undefined) throw new UnresolvableTokenError(`cannot resolve Ref ${name}`);
-    return pseudo;
+    return PSEUDO_PARAMETERS[name] ?? ref(name);
   }
   if (only?.startsWith('Fn::')) throw new UnresolvableTokenError(`cannot resolve ${only}`);
-  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(node[key], getAtt)]));
+  return Object.fromEntries(keys.map((key) => [key, resolveIntrinsics(node[key], getAtt, ref)]));
 }
 
 /**
@@ -86,17 +87,31 @@ export function resolveIntrinsics(
 export function parseDefinitionString(
   definitionString: unknown,
   getAtt?: (logicalId: string, attribute: string) => string,
+  ref?: (logicalId: string) => string,
 ): AslObject {
-  const text = resolveIntrinsics(definitionString, getAtt);
+  const text = resolveIntrinsics(definitionString, getAtt, ref);
   if (typeof text !== 'string')
     throw new UnresolvableTokenError('the definition did not resolve to a string');
   return JSON.parse(text) as AslObject;
 }
 
-/** Which of lethe's state machines. */
-export type WorkflowName = 'request' | 'sweep';
+/**
+ * A state machine's ARN where a definition references it (`Ref` of its logical id: the sweep's
+ * store sweep): the placeholder ARN of a local state machine named by the logical id.
+ */
+export function localStateMachineRef(logicalId: string): string {
+  return localStateMachineArn(logicalId);
+}
 
-function synthesizedDefinition(dataMap: DataMap, which: WorkflowName): AslObject {
+/** The state machines of the workflow stack, by what the local runtime calls them. */
+export type WorkflowName = 'request' | 'sweep' | 'storeSweep';
+const WORKFLOW_NAMES: readonly WorkflowName[] = ['request', 'sweep', 'storeSweep'];
+
+/** The definitions of `which`, from one synthesis of the workflow stack. */
+function synthesizedDefinitions(
+  dataMap: DataMap,
+  which: readonly WorkflowName[],
+): Partial<Record<WorkflowName, AslObject>> {
   // aws-cdk-lib and the stacks take seconds to load: only a synthesis brings them in.
   const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
   const { createLetheStacks } = require('../infra/lethe-app') as typeof import('../infra/lethe-app');
@@ -105,9 +120,27 @@ function synthesizedDefinition(dataMap: DataMap, which: WorkflowName): AslObject
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], [DEFINITION_ONLY_CONTEXT]: true } });
   const { workflow } = createLetheStacks(app, { dataMap });
   const stack = Stack.of(workflow);
-  const machine = which === 'request' ? workflow.stateMachine : workflow.sweepStateMachine;
-  const cfn = machine.node.defaultChild as sfn.CfnStateMachine;
-  return parseDefinitionString(stack.resolve(cfn.definitionString));
+  const machines: Record<WorkflowName, sfn.StateMachine> = {
+    request: workflow.stateMachine,
+    sweep: workflow.sweepStateMachine,
+    storeSweep: workflow.storeSweepStateMachine,
+  };
+  const definitions: Partial<Record<WorkflowName, AslObject>> = {};
+  for (const name of which) {
+    const cfn = machines[name].node.defaultChild as sfn.CfnStateMachine;
+    definitions[name] = parseDefinitionString(
+      stack.resolve(cfn.definitionString),
+      undefined,
+      localStateMachineRef,
+    );
+  }
+  return definitions;
+}
+
+function synthesizedDefinition(dataMap: DataMap, which: WorkflowName): AslObject {
+  const definition = synthesizedDefinitions(dataMap, [which])[which];
+  if (!definition) throw new UnresolvableTokenError(`the workflow stack has no ${which} state machine`);
+  return definition;
 }
 
 /**
@@ -121,6 +154,17 @@ export function requestWorkflowDefinition(dataMap: DataMap): AslObject {
 /** The retention sweep state machine's definition, exactly as the stack deploys it (see requestWorkflowDefinition). */
 export function sweepWorkflowDefinition(dataMap: DataMap): AslObject {
   return synthesizedDefinition(dataMap, 'sweep');
+}
+
+/**
+ * Both definitions of the retention sweep, from one synthesis: the sweep, and the store sweep its
+ * SweepStore task runs as a child execution per store segment.
+ */
+export function sweepWorkflowDefinitions(dataMap: DataMap): { sweep: AslObject; storeSweep: AslObject } {
+  const { sweep, storeSweep } = synthesizedDefinitions(dataMap, ['sweep', 'storeSweep']);
+  if (!sweep || !storeSweep)
+    throw new UnresolvableTokenError('the workflow stack has no sweep state machines');
+  return { sweep, storeSweep };
 }
 
 /** The version in a package.json. */
@@ -181,10 +225,18 @@ export function cachedWorkflowDefinition(
       // a damaged file is synthesized afresh (and replaced) below
     }
   }
-  const definition = synthesize(dataMap, which);
+  // One synthesis builds every machine: keep them all, so the next one asked for is a file read.
+  const synthesized: Partial<Record<WorkflowName, AslObject>> =
+    synthesize === synthesizedDefinition
+      ? synthesizedDefinitions(dataMap, WORKFLOW_NAMES)
+      : { [which]: synthesize(dataMap, which) };
   mkdirSync(dir, { recursive: true });
-  for (const stale of readdirSync(dir).filter((name) => name.startsWith(`${which}-`)))
-    rmSync(join(dir, stale), { force: true });
-  writeFileAtomicSync(file, `${JSON.stringify(definition)}\n`);
+  for (const [name, definition] of Object.entries(synthesized)) {
+    for (const stale of readdirSync(dir).filter((entry) => entry.startsWith(`${name}-`)))
+      rmSync(join(dir, stale), { force: true });
+    writeFileAtomicSync(join(dir, `${name}-${key}.json`), `${JSON.stringify(definition)}\n`);
+  }
+  const definition = synthesized[which];
+  if (!definition) throw new UnresolvableTokenError(`the workflow stack has no ${which} state machine`);
   return definition;
 }

@@ -82,6 +82,21 @@ export interface LocalExecution {
   stateMachineName: string;
   /** Called with every step's result, e.g. for a progress display. */
   onStepOutput?: (stateName: string, output: unknown) => void;
+  /**
+   * What a Task state that is not a Lambda invocation does (a child execution), by state name: it
+   * gets the state's effective input and returns the result the service integration would.
+   */
+  integrations?: Record<string, (input: unknown) => Promise<unknown>>;
+  /**
+   * Whether the execution's own events (started, succeeded, failed) go to the history file; a
+   * child execution whose states are written into its parent's history leaves them out. Default true.
+   */
+  executionEvents?: boolean;
+}
+
+/** A child execution failed: what the parent's Task fails with, as Step Functions reports it (.sync). */
+export class ChildExecutionFailedError extends Error {
+  override readonly name = 'States.TaskFailed';
 }
 
 /** Definitions aws-local-stepfunctions has validated in this process. */
@@ -118,6 +133,15 @@ export async function runLocalExecution(
       const settled = () => inFlight.delete(call);
       call.then(settled, settled);
       return call;
+    };
+  }
+  for (const [stateName, integration] of Object.entries(execution.integrations ?? {})) {
+    handlers[stateName] = async (input) => {
+      const call = integration(input);
+      inFlight.add(call);
+      const settled = () => inFlight.delete(call);
+      call.then(settled, settled);
+      return (await call) as { Payload: unknown; StatusCode: number };
     };
   }
   // Retry waits are for AWS; locally a retry happens at once so runs stay fast.
@@ -158,6 +182,7 @@ export async function runLocalExecution(
       const entry = historyEvent(event);
       if (entry.type === 'ExecutionFailed')
         failure = { error: entry.error ?? 'Unknown', cause: entry.cause ?? '' };
+      if (execution.executionEvents === false && entry.type.startsWith('Execution')) continue;
       appendFileSync(execution.historyFile, `${JSON.stringify(entry)}\n`);
     }
   })();

@@ -2,7 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { ExecutionProbe } from '../deps';
 import { executionIdFor } from '../rights/request';
 import type { ExecutionStart, StartedExecution, WorkflowStarter } from '../rights/submit';
-import { createRequestSteps, REQUEST_STATES } from '../workflow/request-steps';
+import { createRequestSteps } from '../workflow/request-step-set';
+import { REQUEST_STATES } from '../workflow/request-steps';
 import { type AslObject, cachedWorkflowDefinition } from './definitions';
 import type { LocalEnvironment } from './environment';
 import {

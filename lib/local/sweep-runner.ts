@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
-import { type AslObject, cachedWorkflowDefinition } from './definitions';
+import { SWEEP_STORE_STATE } from '../workflow/sweep-workflow';
+import { type AslObject, cachedWorkflowDefinition, localStateMachineArn } from './definitions';
 import type { LocalEnvironment } from './environment';
-import { type FaultInjector, historyFile, runLocalExecution } from './execution';
+import { ChildExecutionFailedError, type FaultInjector, historyFile, runLocalExecution } from './execution';
 
 /**
  * Runs the retention sweep's synthesized state machine (the definition CDK deploys) with
@@ -39,6 +40,8 @@ export type SweepProgress = Pick<SweepItem, 'storeId' | 'segment' | 'totalSegmen
 export interface LocalSweepRunnerOptions {
   /** The definition to run; default: the one CDK synthesizes for the environment's data map (cached in its state directory). */
   definition?: AslObject;
+  /** The store sweep each SweepStore task runs as a child execution; default: the synthesized one. */
+  storeDefinition?: AslObject;
   /** Called before each Task state's step: throw to fail the state (tests). */
   faults?: FaultInjector;
   /** Called after every SweepPage. */
@@ -70,9 +73,13 @@ export function newSweepId(at = new Date()): string {
     .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The local name of the store sweep state machine (its executions are the sweep's children). */
+const STORE_SWEEP_LOCAL_NAME = 'lethe-store-sweeps';
+
 /** Runs the synthesized sweep state machine locally. */
 export class LocalSweepRunner {
   private readonly definition: AslObject;
+  private readonly storeDefinition: AslObject;
 
   constructor(
     private readonly env: Pick<
@@ -82,6 +89,8 @@ export class LocalSweepRunner {
     private readonly options: LocalSweepRunnerOptions = {},
   ) {
     this.definition = options.definition ?? cachedWorkflowDefinition(env.stateDir, env.dataMap, 'sweep');
+    this.storeDefinition =
+      options.storeDefinition ?? cachedWorkflowDefinition(env.stateDir, env.dataMap, 'storeSweep');
   }
 
   /**
@@ -112,31 +121,64 @@ export class LocalSweepRunner {
     // nothing): asked for before the first purge, so that a kill cannot skip it.
     if (!executionInput.dryRun) this.env.compactOnClose();
     const steps = createSweepSteps(this.env.deps);
+    const byState = Object.fromEntries(
+      (Object.entries(SWEEP_STATES) as [SweepStep, string][]).map(([step, stateName]) => [
+        stateName,
+        steps[step],
+      ]),
+    );
+    const onStepOutput = (stateName: string, stepOutput: unknown) => {
+      if (stateName !== SWEEP_STATES.sweepPage || !this.options.onProgress) return;
+      const item = stepOutput as SweepItem;
+      this.options.onProgress({
+        storeId: item.storeId,
+        segment: item.segment,
+        totalSegments: item.totalSegments,
+        totals: item.totals,
+        pages: item.pages,
+        done: item.token === null,
+      });
+    };
+    let children = 0;
+    // SweepStore starts a store sweep and waits for it (.sync:2): here, its execution runs
+    // in-process, its states written into the sweep's history, and the task gets what Step
+    // Functions returns: the child's output, or States.TaskFailed with the child's error and cause.
+    const sweepStore = async (parameters: unknown) => {
+      children += 1;
+      const executionArn = `${localStateMachineArn(STORE_SWEEP_LOCAL_NAME).replace(':stateMachine:', ':execution:')}:${sweepId}-${children}`;
+      const child = await runLocalExecution({
+        stateMachineName: STORE_SWEEP_LOCAL_NAME,
+        definition: this.storeDefinition,
+        executionId: `${sweepId}-${children}`,
+        input: ((parameters as { Input?: Record<string, unknown> }).Input ?? {}) as Record<string, unknown>,
+        historyFile: file,
+        executionEvents: false,
+        steps: byState,
+        ...(this.options.faults ? { faults: this.options.faults } : {}),
+        onStepOutput,
+      });
+      if (child.failure) {
+        throw new ChildExecutionFailedError(
+          JSON.stringify({
+            ExecutionArn: executionArn,
+            Status: 'FAILED',
+            Error: child.failure.error,
+            Cause: child.failure.cause,
+          }),
+        );
+      }
+      return { ExecutionArn: executionArn, Status: 'SUCCEEDED', Output: child.output };
+    };
     const { output, failure: failed } = await runLocalExecution({
       stateMachineName: 'lethe-sweeps',
       definition: this.definition,
       executionId: sweepId,
       input: executionInput,
       historyFile: file,
-      steps: Object.fromEntries(
-        (Object.entries(SWEEP_STATES) as [SweepStep, string][]).map(([step, stateName]) => [
-          stateName,
-          steps[step],
-        ]),
-      ),
+      steps: byState,
+      integrations: { [SWEEP_STORE_STATE]: sweepStore },
       ...(this.options.faults ? { faults: this.options.faults } : {}),
-      onStepOutput: (stateName, stepOutput) => {
-        if (stateName !== SWEEP_STATES.sweepPage || !this.options.onProgress) return;
-        const item = stepOutput as SweepItem;
-        this.options.onProgress({
-          storeId: item.storeId,
-          segment: item.segment,
-          totalSegments: item.totalSegments,
-          totals: item.totals,
-          pages: item.pages,
-          done: item.token === null,
-        });
-      },
+      onStepOutput,
     });
     if (failed) return { sweepId, status: 'FAILED', ...failed, historyFile: file };
     const summary = (output as { summary?: SweepSummary } | undefined)?.summary;

@@ -340,24 +340,43 @@ export interface SweepFailureInput {
   failure: { state?: string | undefined; error?: string | undefined; cause?: string | undefined };
 }
 
+/**
+ * The error a failure is about: a store sweep's child execution that failed is reported by Step
+ * Functions as States.TaskFailed with the child's description (Error, Cause) as its cause; the
+ * child's own error (a page's) is what the audit event names.
+ */
+function childFailure(failure: SweepFailureInput['failure']): { error?: string; cause?: string } {
+  if (failure.error !== 'States.TaskFailed' || failure.cause === undefined) return failure;
+  try {
+    // DescribeExecution's fields, in either spelling (the API's JSON and the SDK's differ).
+    const described = JSON.parse(failure.cause) as Record<string, unknown>;
+    const error = described.Error ?? described.error;
+    const cause = described.Cause ?? described.cause;
+    if (typeof error !== 'string') return failure;
+    return { error, ...(typeof cause === 'string' ? { cause } : {}) };
+  } catch {
+    return failure;
+  }
+}
+
 /** Appends `sweep.failed`, naming the failing state and error (the cause redacted and shortened). */
 export async function recordSweepFailure(
   deps: SweepDeps,
   input: SweepFailureInput,
 ): Promise<{ sweepId: string; status: 'failed' }> {
-  const cause =
-    input.failure.cause === undefined ? undefined : redactIdentifiers(input.failure.cause).slice(0, 2_000);
+  const failure = childFailure(input.failure);
+  const cause = failure.cause === undefined ? undefined : redactIdentifiers(failure.cause).slice(0, 2_000);
   await appendSweepEvent(deps, 'sweep.failed', {
     sweepId: input.sweepId,
     state: input.failure.state ?? null,
-    error: input.failure.error ?? null,
+    error: failure.error ?? null,
     cause: cause ?? null,
   });
   await anchorAfterSweep(deps, input.sweepId);
   deps.log.error('sweep failed', {
     sweepId: input.sweepId,
     state: input.failure.state,
-    error: input.failure.error,
+    error: failure.error,
   });
   return { sweepId: input.sweepId, status: 'failed' };
 }

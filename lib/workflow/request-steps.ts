@@ -4,7 +4,6 @@ import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { confirmRequest } from '../rights/confirm';
 import { eraseRequestStore } from '../rights/erase';
-import { exportPackage } from '../rights/export';
 import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
 import { recordFailure, recordOutcome } from '../rights/outcome';
 import { getRequest } from '../rights/requests-table';
@@ -81,7 +80,14 @@ export class StepInputError extends Error {
   override readonly name = 'StepInputError';
 }
 
-function parse<S extends RequestStep>(step: S, input: unknown): z.infer<(typeof stepInputSchemas)[S]> {
+/**
+ * A step's input, parsed by its schema.
+ * @throws StepInputError naming each invalid field (a wiring bug, never retried)
+ */
+export function parseStepInput<S extends RequestStep>(
+  step: S,
+  input: unknown,
+): z.infer<(typeof stepInputSchemas)[S]> {
   const parsed = stepInputSchemas[step].safeParse(input);
   if (!parsed.success) {
     throw new StepInputError(
@@ -127,66 +133,79 @@ async function redactStepError(deps: LetheDeps, input: unknown, error: unknown):
   }
 }
 
-export interface RequestStepOptions {
-  /**
-   * Tests: runs before each step, inside its error redaction, so a fault thrown here is reported
-   * as a failure of the step itself would be. Gets the Task state's name and the step's input.
-   */
-  faults?: (stateName: string, input: unknown) => void | Promise<void>;
+/** One step: the raw state input in, parsed, the domain function called. */
+export type StepFunction = (deps: LetheDeps, input: unknown) => Promise<unknown>;
+
+/*
+ * Each step is a function of its own, so a Lambda handler imports only its step and the bundler
+ * leaves the other steps' code (and the clients only they use) out of that function's bundle.
+ */
+
+/** Verify (REQUEST_STATES.verify). */
+export async function verifyStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, attempt: run, stateMachineArn } = parseStepInput('verify', input);
+  const probe =
+    !deps.executions && stateMachineArn && deps.executionProbeFor
+      ? deps.executionProbeFor(stateMachineArn)
+      : undefined;
+  return verifyRequest(probe ? { ...deps, executions: probe } : deps, id, run);
+}
+
+/** ResolveIdentities (REQUEST_STATES.resolve). */
+export async function resolveStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return resolveRequestIdentities(deps, parseStepInput('resolve', input).requestId);
+}
+
+/** LocateStore (REQUEST_STATES.locateStore). */
+export async function locateStoreStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, storeId } = parseStepInput('locateStore', input);
+  return locateRequestStore(deps, id, storeId);
+}
+
+/** RecordReview (REQUEST_STATES.recordReview). */
+export async function recordReviewStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return recordReviewRequest(deps, parseStepInput('recordReview', input));
+}
+
+/** EraseStore (REQUEST_STATES.eraseStore). */
+export async function eraseStoreStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, attempt: run, storeId, manifestKey } = parseStepInput('eraseStore', input);
+  return eraseRequestStore(deps, id, storeId, manifestKey, run);
+}
+
+/** Confirm (REQUEST_STATES.confirm). */
+export async function confirmStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const parsed = parseStepInput('confirm', input);
+  return confirmRequest(deps, parsed as Parameters<typeof confirmRequest>[1]);
+}
+
+/** RecordOutcome (REQUEST_STATES.recordOutcome). */
+export async function recordOutcomeStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, attempt: run } = parseStepInput('recordOutcome', input);
+  return recordOutcome(deps, id, run);
+}
+
+/** RecordFailure (REQUEST_STATES.recordFailure). */
+export async function recordFailureStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return recordFailure(deps, parseStepInput('recordFailure', input));
 }
 
 /**
- * The step functions, each taking the raw state input, parsing it, and calling the domain
- * function. Lambda handlers and the local runtime wrap these and nothing else. An error leaves a
- * step without identifiers (see redactStepError): redaction happens here, at the source, because
- * Step Functions keeps an error's Cause in the execution history for 90 days.
+ * A step whose errors leave it without identifiers (see redactStepError): redaction happens here,
+ * at the source, because Step Functions keeps an error's Cause in the execution history for 90
+ * days. `before` runs first, inside the redaction (tests inject faults there).
  */
-export function createRequestSteps(
+export function redactingStep(
   deps: LetheDeps,
-  options: RequestStepOptions = {},
-): Record<RequestStep, (input: unknown) => Promise<unknown>> {
-  const steps: Record<RequestStep, (input: unknown) => Promise<unknown>> = {
-    verify: async (input) => {
-      const { requestId: id, attempt: run, stateMachineArn } = parse('verify', input);
-      const probe =
-        !deps.executions && stateMachineArn && deps.executionProbeFor
-          ? deps.executionProbeFor(stateMachineArn)
-          : undefined;
-      return verifyRequest(probe ? { ...deps, executions: probe } : deps, id, run);
-    },
-    resolve: async (input) => resolveRequestIdentities(deps, parse('resolve', input).requestId),
-    locateStore: async (input) => {
-      const { requestId: id, storeId } = parse('locateStore', input);
-      return locateRequestStore(deps, id, storeId);
-    },
-    recordReview: async (input) => recordReviewRequest(deps, parse('recordReview', input)),
-    exportPackage: async (input) => {
-      const { requestId: id, located } = parse('exportPackage', input);
-      return exportPackage(deps, id, located);
-    },
-    eraseStore: async (input) => {
-      const { requestId: id, attempt: run, storeId, manifestKey } = parse('eraseStore', input);
-      return eraseRequestStore(deps, id, storeId, manifestKey, run);
-    },
-    confirm: async (input) => {
-      const parsed = parse('confirm', input);
-      return confirmRequest(deps, parsed as Parameters<typeof confirmRequest>[1]);
-    },
-    recordOutcome: async (input) => {
-      const { requestId: id, attempt: run } = parse('recordOutcome', input);
-      return recordOutcome(deps, id, run);
-    },
-    recordFailure: async (input) => recordFailure(deps, parse('recordFailure', input)),
-  };
-  const redacting = (step: RequestStep) => async (input: unknown) => {
+  step: StepFunction,
+  before?: (input: unknown) => void | Promise<void>,
+): (input: unknown) => Promise<unknown> {
+  return async (input) => {
     try {
-      await options.faults?.(REQUEST_STATES[step], input);
-      return await steps[step](input);
+      await before?.(input);
+      return await step(deps, input);
     } catch (error) {
       throw await redactStepError(deps, input, error);
     }
   };
-  return Object.fromEntries(
-    (Object.keys(steps) as RequestStep[]).map((step) => [step, redacting(step)]),
-  ) as Record<RequestStep, (input: unknown) => Promise<unknown>>;
 }

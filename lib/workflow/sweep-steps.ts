@@ -95,55 +95,87 @@ function parse<S extends SweepStep>(step: S, input: unknown): z.infer<(typeof sw
   return parsed.data as z.infer<(typeof sweepStepInputSchemas)[S]>;
 }
 
+/*
+ * Each step is a function of its own, so a Lambda handler imports only its step and the bundler
+ * leaves the other steps' code out of that function's bundle.
+ */
+
+/** PlanSweep (SWEEP_STATES.planSweep). */
+export async function planSweepStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { sweepId, stateMachineArn, input: parsed } = parse('planSweep', input);
+  const probe = stateMachineArn ? deps.executionProbeFor?.(stateMachineArn) : undefined;
+  const listRunning = probe?.othersRunning?.bind(probe);
+  return startSweep(
+    deps,
+    {
+      sweepId,
+      ...(parsed.now !== undefined ? { now: parsed.now } : {}),
+      ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
+      ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
+      ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
+      ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
+      ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),
+    },
+    listRunning ? () => listRunning(sweepId) : undefined,
+  );
+}
+
 /**
- * The sweep step functions, each taking the raw state input, parsing it, and calling the domain
- * function. Lambda handlers and the local sweep runner wrap these and nothing else.
+ * SweepPage (SWEEP_STATES.sweepPage): takes a Map item and returns the item for the next page:
+ * the same store and segment, the new token (null when done) and the running totals. The state
+ * therefore carries only ids, counts and a sealed token, never a record or an identifier.
+ */
+export async function sweepPageStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return advanceSweepItem(deps, parse('sweepPage', input) as SweepItem);
+}
+
+/**
+ * ReapRequests (SWEEP_STATES.reapRequests): closes the requests nobody finished
+ * (lib/rights/reaper.ts) and purges the records of requests that ended longer ago than they are
+ * kept (lib/rights/record-expiry.ts).
+ */
+export async function reapRequestsStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { now, dryRun } = parse('reapRequests', input);
+  const reaped = await reapStaleRequests(deps, {
+    now: new Date(now),
+    dryRun,
+    ...(deps.staleRequestDays !== undefined ? { staleAfterDays: deps.staleRequestDays } : {}),
+  });
+  const records = await purgeExpiredRequestRecords(deps, {
+    now: new Date(now),
+    dryRun,
+    ...(deps.requestRecordDays !== undefined ? { keepDays: deps.requestRecordDays } : {}),
+  });
+  return { ...reaped, recordsPurged: records.purged, recordsWouldPurge: records.wouldPurge };
+}
+
+/** RecordSweep (SWEEP_STATES.recordSweep): appends `sweep.completed` with the totals. */
+export async function recordSweepStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return recordSweep(deps, parse('recordSweep', input));
+}
+
+/** RecordSweepFailure (SWEEP_STATES.recordSweepFailure). */
+export async function recordSweepFailureStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  return recordSweepFailure(deps, parse('recordSweepFailure', input));
+}
+
+/**
+ * The sweep step functions over `deps`: what the local sweep runner runs. A Lambda handler takes
+ * only its own step instead.
  *
  * PlanSweep appends `sweep.started` before any page runs; each SweepPage appends `sweep.page`
- * after its writes; ReapRequests closes the requests nobody finished (lib/rights/reaper.ts) and
- * purges the records of requests that ended longer ago than they are kept (lib/rights/record-expiry.ts);
- * RecordSweep appends `sweep.completed` with the totals.
- *
- * SweepPage takes a Map item and returns the item for the next page: the same store and segment,
- * the new token (null when done) and the running totals. The state therefore carries only ids,
- * counts and a sealed token, never a record or an identifier.
+ * after its writes; ReapRequests closes the requests nobody finished; RecordSweep appends
+ * `sweep.completed` with the totals.
  */
 export function createSweepSteps(deps: LetheDeps): Record<SweepStep, (input: unknown) => Promise<unknown>> {
-  return {
-    planSweep: async (input) => {
-      const { sweepId, stateMachineArn, input: parsed } = parse('planSweep', input);
-      const probe = stateMachineArn ? deps.executionProbeFor?.(stateMachineArn) : undefined;
-      const listRunning = probe?.othersRunning?.bind(probe);
-      return startSweep(
-        deps,
-        {
-          sweepId,
-          ...(parsed.now !== undefined ? { now: parsed.now } : {}),
-          ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
-          ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
-          ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
-          ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
-          ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),
-        },
-        listRunning ? () => listRunning(sweepId) : undefined,
-      );
-    },
-    sweepPage: async (input) => advanceSweepItem(deps, parse('sweepPage', input) as SweepItem),
-    reapRequests: async (input) => {
-      const { now, dryRun } = parse('reapRequests', input);
-      const reaped = await reapStaleRequests(deps, {
-        now: new Date(now),
-        dryRun,
-        ...(deps.staleRequestDays !== undefined ? { staleAfterDays: deps.staleRequestDays } : {}),
-      });
-      const records = await purgeExpiredRequestRecords(deps, {
-        now: new Date(now),
-        dryRun,
-        ...(deps.requestRecordDays !== undefined ? { keepDays: deps.requestRecordDays } : {}),
-      });
-      return { ...reaped, recordsPurged: records.purged, recordsWouldPurge: records.wouldPurge };
-    },
-    recordSweep: async (input) => recordSweep(deps, parse('recordSweep', input)),
-    recordSweepFailure: async (input) => recordSweepFailure(deps, parse('recordSweepFailure', input)),
+  const steps: Record<SweepStep, (deps: LetheDeps, input: unknown) => Promise<unknown>> = {
+    planSweep: planSweepStep,
+    sweepPage: sweepPageStep,
+    reapRequests: reapRequestsStep,
+    recordSweep: recordSweepStep,
+    recordSweepFailure: recordSweepFailureStep,
   };
+  return Object.fromEntries(
+    (Object.keys(steps) as SweepStep[]).map((step) => [step, (input: unknown) => steps[step](deps, input)]),
+  ) as Record<SweepStep, (input: unknown) => Promise<unknown>>;
 }

@@ -48,6 +48,22 @@ export function errorNames(...classes: NamedErrorClass[]): string[] {
  */
 export const STEP_TIMEOUT_SECONDS = 900;
 
+/**
+ * The longest a child execution may run (a store's sweep pages, lib/workflow/sweep-workflow.ts):
+ * a day. Set because aws-local-stepfunctions otherwise times a Task out after 60 s.
+ */
+export const CHILD_EXECUTION_TIMEOUT_SECONDS = 24 * 60 * 60;
+
+/**
+ * Errors of the Step Functions service itself when one execution starts another (not a failure of
+ * the child execution, which is States.TaskFailed): retried like the Lambda service's.
+ */
+export const STEP_FUNCTIONS_SERVICE_ERRORS: readonly string[] = [
+  'StepFunctions.ExecutionLimitExceededException',
+  'StepFunctions.SdkClientException',
+  'StepFunctions.AWSStepFunctionsException',
+];
+
 /** The context value that sets how many Map iterations (stores, scan segments) run at once. */
 export const MAP_CONCURRENCY_CONTEXT = 'mapConcurrency';
 /** Iterations of a Map run at once unless `-c mapConcurrency=N` says otherwise. */
@@ -141,6 +157,37 @@ export class WorkflowTasks {
    */
   mapItemTask(name: string, fn: IFunction, props: StepTaskProps): tasks.LambdaInvoke {
     return this.invoke(name, fn, props);
+  }
+
+  /**
+   * A Task inside a Map's item processor that runs `stateMachine` to its end with the state as
+   * input (StartExecution .sync:2, linked to this execution) and continues with its output. A
+   * failed child execution fails the Task (States.TaskFailed, the child's error and cause in the
+   * Cause), which the Map around it catches; only Step Functions' own errors are retried, since
+   * the child retried its steps itself.
+   */
+  mapItemChildExecution(
+    name: string,
+    stateMachine: sfn.IStateMachine,
+    props: { resultSelector: Record<string, unknown> },
+  ): tasks.StepFunctionsStartExecution {
+    const task = new tasks.StepFunctionsStartExecution(this.scope, name, {
+      stateMachine,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      input: sfn.TaskInput.fromObject({ item: sfn.JsonPath.objectAt('$') }),
+      associateWithParent: true,
+      resultSelector: props.resultSelector,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(CHILD_EXECUTION_TIMEOUT_SECONDS)),
+    });
+    task.addRetry({
+      errors: [...STEP_FUNCTIONS_SERVICE_ERRORS],
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 8,
+      maxDelay: Duration.seconds(60),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
   }
 
   /** A Map bounded by the Map concurrency, whose failures are caught into the failure path. */

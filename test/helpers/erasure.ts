@@ -3,7 +3,7 @@ import { reviewRequest } from '../../lib/rights/lifecycle';
 import { currentAttempt, type RequestRecord } from '../../lib/rights/request';
 import { getRequest } from '../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../lib/rights/submit';
-import { createRequestSteps } from '../../lib/workflow/request-steps';
+import { createRequestSteps } from '../../lib/workflow/request-step-set';
 
 /**
  * An erasure request run step by step in-process (the steps the state machine calls, in its

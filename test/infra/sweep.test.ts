@@ -6,7 +6,12 @@ import { parseDataMap } from '../../lib/datamap/load';
 import { DEMO_TTL_ATTRIBUTE } from '../../lib/infra/demo-stores';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
 import { DEFAULT_SWEEP_SCHEDULE } from '../../lib/infra/sweep-schedule';
-import { type AslObject, parseDefinitionString, sweepWorkflowDefinition } from '../../lib/local/definitions';
+import {
+  type AslObject,
+  localStateMachineRef,
+  parseDefinitionString,
+  sweepWorkflowDefinitions,
+} from '../../lib/local/definitions';
 import { SWEEP_STATES, type SweepStep } from '../../lib/workflow/sweep-steps';
 import { CRASH_ERRORS } from '../../lib/workflow/tasks';
 import {
@@ -364,6 +369,7 @@ describe('the synthesized sweep workflow', () => {
     Retry?: { ErrorEquals: string[] }[];
   };
   let definition: AslObject;
+  let storeDefinition: AslObject;
   const statesOf = (asl: AslObject, parent?: string): { name: string; state: State; parent?: string }[] =>
     Object.entries(asl.States as Record<string, State>).flatMap(([name, state]) => [
       { name, state, ...(parent ? { parent } : {}) },
@@ -371,20 +377,28 @@ describe('the synthesized sweep workflow', () => {
     ]);
 
   beforeAll(() => {
-    const machine = template.findResources('AWS::StepFunctions::StateMachine')[
-      logicalId(built.workflow.sweepStateMachine)
-    ] as Resource;
-    definition = parseDefinitionString(machine.Properties.DefinitionString);
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    const parsed = (machine: Resource) =>
+      parseDefinitionString(machine.Properties.DefinitionString, undefined, localStateMachineRef);
+    definition = parsed(machines[logicalId(built.workflow.sweepStateMachine)] as Resource);
+    storeDefinition = parsed(machines[logicalId(built.workflow.storeSweepStateMachine)] as Resource);
   });
 
   it('is what the local runner runs', () => {
-    expect(sweepWorkflowDefinition(adtechDataMap())).toEqual(definition);
+    expect(sweepWorkflowDefinitions(adtechDataMap())).toEqual({
+      sweep: definition,
+      storeSweep: storeDefinition,
+    });
   });
 
   it('has one Task per sweep step, every failure caught into RecordSweepFailure, and no ResultPath "$"', () => {
     const all = statesOf(definition);
     const tasks = all.filter(({ state }) => state.Type === 'Task');
-    expect(tasks.map(({ name }) => name).sort()).toEqual(Object.values(SWEEP_STATES).sort());
+    const storeTasks = statesOf(storeDefinition).filter(({ state }) => state.Type === 'Task');
+    // SweepPage runs in the store sweep, which SweepStore starts for each store segment.
+    expect([...tasks, ...storeTasks].map(({ name }) => name).sort()).toEqual(
+      [...Object.values(SWEEP_STATES), 'SweepStore'].sort(),
+    );
     for (const { name, state, parent } of tasks) {
       if (name === SWEEP_STATES.recordSweepFailure) {
         expect(state.Next).toBe('SweepFailed');
@@ -396,14 +410,14 @@ describe('the synthesized sweep workflow', () => {
         caught: catching?.Catch?.some((handler) => handler.ErrorEquals.includes('States.ALL')),
       }).toEqual({ name, caught: true });
     }
-    for (const { state } of all) {
+    for (const { state } of [...all, ...statesOf(storeDefinition)]) {
       expect(state.ResultPath).not.toBe('$');
       for (const handler of state.Catch ?? []) expect((handler as AslObject).ResultPath).not.toBe('$');
     }
   });
 
   it('loops SweepPage until the token is null, retrying transient errors and crashed pages', () => {
-    const all = statesOf(definition);
+    const all = statesOf(storeDefinition);
     const choice = all.find(({ name }) => name === 'MorePages')?.state as State & {
       Choices: AslObject[];
       Default: string;
@@ -416,7 +430,7 @@ describe('the synthesized sweep workflow', () => {
       expect.arrayContaining(['SweepIncompleteError', 'ThrottlingException', ...CRASH_ERRORS]),
     );
     // No negative type test anywhere: aws-local-stepfunctions evaluates them as false.
-    expect(JSON.stringify(definition)).not.toMatch(
+    expect(JSON.stringify([definition, storeDefinition])).not.toMatch(
       /"Is(Null|Present|Numeric|String|Boolean|Timestamp)":false/,
     );
   });
@@ -435,5 +449,17 @@ describe('the synthesized sweep workflow', () => {
       'states:ListExecutions',
     ]);
     expect(actionsOn(statements, (arn) => arn.includes('RequestStateMachine'))).toEqual([]);
+  });
+
+  it("lets the sweep machine start and follow the store sweep's executions, and nothing else of Step Functions", () => {
+    const statements = roleStatements(template, built.workflow.sweepStateMachine.role);
+    const storeSweeps = (arn: string) => arn.includes('StoreSweepStateMachine');
+    expect(actionsOn(statements, storeSweeps)).toEqual([
+      'states:DescribeExecution',
+      'states:StartExecution',
+      'states:StopExecution',
+    ]);
+    const elsewhere = actionsOn(statements, (arn) => !storeSweeps(arn));
+    expect(elsewhere.filter((action) => action.startsWith('states:'))).toEqual([]);
   });
 });

@@ -2,21 +2,27 @@ import { App } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AuditAppendConflictError } from '../../lib/audit/log';
 import { createLetheStacks } from '../../lib/infra/lethe-app';
-import { type AslObject, parseDefinitionString } from '../../lib/local/definitions';
+import { type AslObject, localStateMachineRef, parseDefinitionString } from '../../lib/local/definitions';
 import { SweepIncompleteError } from '../../lib/retention/errors';
 import { EraseIncompleteError, ReadIncompleteError } from '../../lib/stores/errors';
 import { REQUEST_STATES, StepInputError } from '../../lib/workflow/request-steps';
 import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
+import { SWEEP_STORE_STATE } from '../../lib/workflow/sweep-workflow';
 import {
+  CHILD_EXECUTION_TIMEOUT_SECONDS,
   DEFAULT_MAP_CONCURRENCY,
   LAMBDA_SERVICE_ERRORS,
   MAP_CONCURRENCY_CONTEXT,
+  STEP_FUNCTIONS_SERVICE_ERRORS,
   STEP_TIMEOUT_SECONDS,
 } from '../../lib/workflow/tasks';
 import { reachable, type State, statesOf } from '../helpers/asl';
-import { adtechDataMap } from '../helpers/stacks';
+import { adtechDataMap, generatedDataMap } from '../helpers/stacks';
 
-/** Every Task of both state machines, as synthesized: timeout, retries, catch into the failure path; valid ASL. */
+/**
+ * Every Task of the state machines, as synthesized: timeout, retries, catch into the failure path;
+ * valid ASL. The sweep runs each store segment's pages in a child execution (the store sweep).
+ */
 
 // asl-validator ships no types: a definition in, the verdict and its errors out.
 const validateAsl = require('asl-validator') as (definition: AslObject) => {
@@ -25,19 +31,29 @@ const validateAsl = require('asl-validator') as (definition: AslObject) => {
 };
 
 const retried = (state: State) => (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
+const invokesLambda = (state: State) =>
+  state.Type === 'Task' && String(state.Resource).includes(':lambda:invoke');
 
 interface Machines {
   request: AslObject;
   sweep: AslObject;
+  storeSweep: AslObject;
 }
 
-function definitionsOf(app: App, options: { demo?: boolean } = {}): Machines {
-  const { workflow } = createLetheStacks(app, { dataMap: adtechDataMap(), demo: options.demo ?? false });
+function definitionsOf(app: App, options: { demo?: boolean; stores?: number } = {}): Machines {
+  const dataMap = options.stores === undefined ? adtechDataMap() : generatedDataMap(options.stores);
+  const { workflow } = createLetheStacks(app, { dataMap, demo: options.demo ?? false });
   const definition = (machine: sfn.StateMachine) =>
     parseDefinitionString(
       workflow.resolve((machine.node.defaultChild as sfn.CfnStateMachine).definitionString),
+      undefined,
+      localStateMachineRef,
     );
-  return { request: definition(workflow.stateMachine), sweep: definition(workflow.sweepStateMachine) };
+  return {
+    request: definition(workflow.stateMachine),
+    sweep: definition(workflow.sweepStateMachine),
+    storeSweep: definition(workflow.storeSweepStateMachine),
+  };
 }
 
 const freshApp = (context: Record<string, unknown> = {}) =>
@@ -46,9 +62,10 @@ const freshApp = (context: Record<string, unknown> = {}) =>
 const configurations: [string, Machines][] = [];
 
 beforeAll(() => {
-  // Prepare: both machines as the default and the demo stacks synthesize them.
+  // Prepare: both machines as the default, the demo and a 300-store stack synthesize them.
   configurations.push(['default', definitionsOf(freshApp())]);
   configurations.push(['demo', definitionsOf(freshApp(), { demo: true })]);
+  configurations.push(['300 stores', definitionsOf(freshApp(), { stores: 300 })]);
 });
 
 const MACHINES = [
@@ -79,7 +96,7 @@ describe.each(MACHINES)('every Task of the $machine workflow', ({ machine, recor
 
   it('has TimeoutSeconds and retries every Lambda service exception, TooManyRequests included', () => {
     each((config, definition) => {
-      const tasks = statesOf(definition).filter(({ state }) => state.Type === 'Task');
+      const tasks = statesOf(definition).filter(({ state }) => invokesLambda(state));
       expect(tasks.length).toBeGreaterThan(3);
       for (const { name, state } of tasks) {
         expect({ config, name, timeout: state.TimeoutSeconds }).toEqual({
@@ -138,6 +155,42 @@ describe.each(MACHINES)('every Task of the $machine workflow', ({ machine, recor
   });
 });
 
+describe('the store sweep, a child execution per store segment', () => {
+  it('passes the Amazon States Language validator', () => {
+    for (const [config, { storeSweep }] of configurations) {
+      const verdict = validateAsl(structuredClone(storeSweep));
+      expect({ config, errors: verdict.errors }).toEqual({ config, errors: [] });
+    }
+  });
+
+  it('runs SweepPage with its timeout and retries, a failure ending the child execution', () => {
+    for (const [config, { storeSweep }] of configurations) {
+      const tasks = statesOf(storeSweep).filter(({ state }) => state.Type === 'Task');
+      expect(tasks.map(({ name }) => name)).toEqual([SWEEP_STATES.sweepPage]);
+      const state = tasks[0]?.state as State;
+      expect({ config, timeout: state.TimeoutSeconds }).toEqual({ config, timeout: STEP_TIMEOUT_SECONDS });
+      expect(retried(state)).toEqual(
+        expect.arrayContaining([...LAMBDA_SERVICE_ERRORS, 'SweepIncompleteError', 'Lambda.Unknown']),
+      );
+      // No catch: the child fails, and the sweep's Map catches its SweepStore task.
+      expect(state.Catch ?? []).toEqual([]);
+    }
+  });
+
+  it("is started by the sweep's Map and waited for (.sync:2), within a day, Step Functions' own errors retried", () => {
+    for (const [config, { sweep }] of configurations) {
+      const entry = statesOf(sweep).find(({ name }) => name === SWEEP_STORE_STATE);
+      expect({ config, parent: entry?.parent }).toEqual({ config, parent: 'SweepStores' });
+      const state = entry?.state as State;
+      expect(state.Resource).toMatch(/:states:startExecution\.sync:2$/);
+      expect(state.TimeoutSeconds).toBe(CHILD_EXECUTION_TIMEOUT_SECONDS);
+      expect(retried(state)).toEqual([...STEP_FUNCTIONS_SERVICE_ERRORS]);
+      // The sweep's history holds no page: every SweepPage runs in the child.
+      expect(statesOf(sweep).some(({ name }) => name === SWEEP_STATES.sweepPage)).toBe(false);
+    }
+  });
+});
+
 describe('retried errors', () => {
   it('the request workflow retries partial reads, audit append races and S3 InternalError and SlowDown', () => {
     const [, { request }] = configurations[0]!;
@@ -157,8 +210,8 @@ describe('retried errors', () => {
   });
 
   it('the sweep retries an incomplete page and its crashes', () => {
-    const [, { sweep }] = configurations[0]!;
-    const page = statesOf(sweep).find(({ name }) => name === SWEEP_STATES.sweepPage)!.state;
+    const [, { storeSweep }] = configurations[0]!;
+    const page = statesOf(storeSweep).find(({ name }) => name === SWEEP_STATES.sweepPage)!.state;
     expect(retried(page)).toEqual(expect.arrayContaining(['SweepIncompleteError', 'Lambda.Unknown']));
   });
 

@@ -8,7 +8,7 @@ import { executionIdFor } from '../../../lib/rights/request';
 import { findRequest, getRequest } from '../../../lib/rights/requests-table';
 import { type ExecutionStart, submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
 import { verifyRequest } from '../../../lib/rights/verify';
-import { createRequestSteps } from '../../../lib/workflow/request-steps';
+import { createRequestSteps } from '../../../lib/workflow/request-step-set';
 import { exampleEnvironment } from '../../helpers/environment';
 
 /** Records what it was asked to start, and runs nothing. */

@@ -8,7 +8,7 @@ import { ResidualDataError } from '../../../lib/rights/errors';
 import type { LocateStoreResult } from '../../../lib/rights/locate';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
-import { createRequestSteps } from '../../../lib/workflow/request-steps';
+import { createRequestSteps } from '../../../lib/workflow/request-step-set';
 import { scanAll } from '../../helpers/stores';
 import { SEED_NOW } from '../../helpers/world';
 

@@ -11,7 +11,7 @@ import type { ErasureCertificate } from '../../../lib/rights/confirm';
 import { reviewRequest } from '../../../lib/rights/lifecycle';
 import { getRequest } from '../../../lib/rights/requests-table';
 import { submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
-import { createRequestSteps } from '../../../lib/workflow/request-steps';
+import { createRequestSteps } from '../../../lib/workflow/request-step-set';
 import {
   belongsTo,
   EXAMPLE_DATAMAP_PATH,
