@@ -4,6 +4,7 @@ import { addCheckCommand } from './commands/check';
 import { addDemoCommand } from './commands/demo';
 import { addHoldCommands } from './commands/hold';
 import { addImportCommand } from './commands/import';
+import { addIndexCommands } from './commands/index-build';
 import { addInitCommand } from './commands/init';
 import { addRequestCommands } from './commands/request';
 import { type CliOptions, createCommandContext } from './commands/shared';
@@ -70,6 +71,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   addInitCommand(program, context);
   addImportCommand(program, context);
   addCheckCommand(program, context);
+  addIndexCommands(program, context);
   addRequestCommands(program, context);
   addSweepCommand(program, context);
   addHoldCommands(program, context);

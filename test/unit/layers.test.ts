@@ -11,6 +11,8 @@ const FLOORS: readonly (readonly string[])[] = [
   ['lib/datamap'],
   ['lib/stores'],
   ['lib/deps'],
+  // The identity index of shared-object stores: rights and retention keep it and read through it.
+  ['lib/lake'],
   ['lib/audit'],
   ['lib/holds'],
   ['lib/rights', 'lib/retention', 'lib/check'],
