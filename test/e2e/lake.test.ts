@@ -35,6 +35,9 @@ stores:
     lawfulBasis: legitimate-interests
     source: Collected by our ad server
     erase: { action: rewrite }
+    retention:
+      period: P90D
+      from: { lastModified: true }
 `;
 
 const cookie = (n: number) =>
@@ -216,6 +219,21 @@ describe('an indexed JSON-lines store', () => {
     expect(JSON.parse(status.out)).toEqual([
       expect.objectContaining({ storeId: 'clicks', objectsIndexed: 54, watermark: expect.any(String) }),
     ]);
+  });
+
+  it('forgets what a sweep deleted: no item and no entry is left of the purged logs', async () => {
+    // act: a sweep a year from now purges every log
+    const sweep = await run(['sweep', '--store', 'clicks', '--now', '2099-01-01T00:00:00Z', '--json']);
+
+    // assess
+    expect(sweep.err).toBe('');
+    expect(JSON.parse(sweep.out)).toMatchObject({ status: 'SUCCEEDED' });
+    const status = await run(['index', 'status', '--json']);
+    expect(JSON.parse(status.out)).toEqual([expect.objectContaining({ objectsIndexed: 0 })]);
+    const index = await backend.env.clients.dynamodb.send(
+      new ScanCommand({ TableName: LOCAL_RESOURCES.identityIndexTable }),
+    );
+    expect((index.Items ?? []).map((item) => item.pk?.S?.slice(0, 2))).toEqual(['s#']);
   });
 });
 
