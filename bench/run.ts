@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { exportMemoryScenario } from './scenarios/export-memory';
 import { importScenario } from './scenarios/import';
 import { jsonlRewriteScenario } from './scenarios/jsonl-rewrite';
+import { lakeLocateScenario } from './scenarios/lake-locate';
 import { requestsScenario } from './scenarios/requests';
 import type { BenchOptions, Scenario } from './scenarios/types';
 import { elapsedMs, gcExposed, now } from './support/measure';
@@ -27,7 +28,13 @@ import { keepTemporaryState, removeTemporaryState } from './support/world';
 // Known and documented: the SDK warns on Node 20 that future versions need Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const SCENARIOS: Scenario[] = [importScenario, requestsScenario, exportMemoryScenario, jsonlRewriteScenario];
+const SCENARIOS: Scenario[] = [
+  importScenario,
+  requestsScenario,
+  exportMemoryScenario,
+  jsonlRewriteScenario,
+  lakeLocateScenario,
+];
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
 
 const USAGE = `Usage: npm run bench -- [options]

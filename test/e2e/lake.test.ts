@@ -7,6 +7,7 @@ import { LocalBackend } from '../../lib/cli/backends';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe } from '../helpers/cli';
+import { lakeDataMapYaml } from '../helpers/lake';
 import { unzip } from '../helpers/zip';
 
 /**
@@ -16,29 +17,7 @@ import { unzip } from '../helpers/zip';
  */
 
 const BUCKET = 'lake-clicks';
-const DATAMAP = `
-version: 1
-identityTypes:
-  cookieId:
-    normalise: opaque
-    caseSensitive: false
-stores:
-  - id: clicks
-    kind: s3
-    bucket: ${BUCKET}
-    locate:
-      - identity: cookieId
-        jsonLines: { prefix: "clicks/", field: cookieId }
-    identityIndex: true
-    categories: [device.cookie-id]
-    purpose: Fraud detection
-    lawfulBasis: legitimate-interests
-    source: Collected by our ad server
-    erase: { action: rewrite }
-    retention:
-      period: P90D
-      from: { lastModified: true }
-`;
+const DATAMAP = lakeDataMapYaml(BUCKET, { retention: true });
 
 const cookie = (n: number) =>
   `c0ffee${String(n).padStart(2, '0')}-aaaa-4bbb-8ccc-${String(n).padStart(12, '0')}`;

@@ -6,27 +6,9 @@ import type { S3Store } from '../../../lib/datamap/schema';
 import { indexHash, indexObject, sharedObjectFilter } from '../../../lib/lake';
 import { deleteEntriesBefore, objectRecord, objectsHolding } from '../../../lib/lake/table';
 import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
+import { lakeDataMapYaml } from '../../helpers/lake';
 
-const DATAMAP = `
-version: 1
-identityTypes:
-  cookieId:
-    normalise: opaque
-    caseSensitive: false
-stores:
-  - id: clicks
-    kind: s3
-    bucket: lake-index-clicks
-    locate:
-      - identity: cookieId
-        jsonLines: { prefix: "clicks/", field: cookieId }
-    identityIndex: true
-    categories: [device.cookie-id]
-    purpose: Fraud detection
-    lawfulBasis: legitimate-interests
-    source: Collected by our ad server
-    erase: { action: rewrite }
-`;
+const DATAMAP = lakeDataMapYaml('lake-index-clicks');
 
 const lines = (...ids: string[]) => `${ids.map((id) => JSON.stringify({ cookieId: id })).join('\n')}\n`;
 
