@@ -12,6 +12,7 @@ import { cliStartupScenario } from './scenarios/cli-startup';
 import { exportMemoryScenario } from './scenarios/export-memory';
 import { importScenario } from './scenarios/import';
 import { jsonlRewriteScenario } from './scenarios/jsonl-rewrite';
+import { lakeLocateScenario } from './scenarios/lake-locate';
 import { requestsScenario } from './scenarios/requests';
 import type { BenchOptions, Scenario } from './scenarios/types';
 import { elapsedMs, gcExposed, now } from './support/measure';
@@ -34,6 +35,7 @@ const SCENARIOS: Scenario[] = [
   exportMemoryScenario,
   jsonlRewriteScenario,
   cliStartupScenario,
+  lakeLocateScenario,
 ];
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
 

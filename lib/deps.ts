@@ -15,6 +15,11 @@ export interface LetheResources {
   kmsKeyId?: string;
   /** Where the audit log's anchors are written; unset on stacks deployed before anchors existed. */
   auditBucket?: string;
+  /**
+   * The identity index of shared-object stores (lib/lake); unset on stacks deployed before it
+   * existed, where indexed stores are read in full as every other one.
+   */
+  identityIndexTable?: string;
   /** The audit bucket keeps versions (on AWS, with Object Lock); the local S3 server has none. */
   auditBucketVersioned?: boolean;
 }

@@ -30,7 +30,7 @@ const USER_AGENTS = [
 ];
 
 /** A deterministic xorshift32 stream, so every run writes the same bytes. */
-function xorshift(seed: number) {
+export function xorshift(seed: number) {
   let state = seed | 1;
   return () => {
     state ^= state << 13;
@@ -40,12 +40,12 @@ function xorshift(seed: number) {
   };
 }
 
-function uuidFrom(next: () => number): string {
+export function uuidFrom(next: () => number): string {
   const hex = Array.from({ length: 4 }, () => next().toString(16).padStart(8, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-interface Case {
+export interface Case {
   label: string;
   files: number;
   linesPerFile: number;
@@ -68,7 +68,7 @@ interface RewriteMeasurement extends Case {
 }
 
 /** Click-log files in the seed's line shape: many people's lines, one in SUBJECT_EVERY the subject's (some in UPPERCASE). */
-function clickFiles(spec: Case, subjectCookie: string) {
+export function clickFiles(spec: Case, subjectCookie: string) {
   const next = xorshift(spec.files * 7919 + spec.linesPerFile);
   const cookies = Array.from({ length: OTHER_COOKIES }, () => uuidFrom(next));
   const objects: { key: string; body: Buffer; contentType: string }[] = [];

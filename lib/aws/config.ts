@@ -10,6 +10,8 @@ export const LETHE_ENV = {
   requestsTable: 'LETHE_REQUESTS_TABLE',
   auditTable: 'LETHE_AUDIT_TABLE',
   holdsTable: 'LETHE_HOLDS_TABLE',
+  /** Only for the functions that read or keep the identity index of shared-object stores. */
+  identityIndexTable: 'LETHE_IDENTITY_INDEX_TABLE',
   manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
   exportsBucket: 'LETHE_EXPORTS_BUCKET',
   /** Only for the functions that anchor the audit log (the sweep's last steps), and the CLI. */
@@ -52,6 +54,7 @@ const configSchema = z.object({
   [LETHE_ENV.manifestsBucket]: name('manifests bucket name'),
   [LETHE_ENV.exportsBucket]: name('exports bucket name'),
   [LETHE_ENV.auditBucket]: z.string().min(1).optional(),
+  [LETHE_ENV.identityIndexTable]: z.string().min(1).optional(),
   [LETHE_ENV.kmsKeyId]: z.string().min(1).optional(),
   [LETHE_ENV.hmacSecretArn]: z
     .string()
@@ -94,6 +97,7 @@ export interface LetheConfig {
     /** The audit bucket: versioned, with Object Lock, wherever the stack made it. */
     auditBucket?: string;
     auditBucketVersioned?: boolean;
+    identityIndexTable?: string;
   };
   hmacSecretArn?: string;
   stateMachineArn?: string;
@@ -127,6 +131,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
   const data = parsed.data;
   const kmsKeyId = data[LETHE_ENV.kmsKeyId];
   const auditBucket = data[LETHE_ENV.auditBucket];
+  const identityIndexTable = data[LETHE_ENV.identityIndexTable];
   const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
   const stateMachineArn = data[LETHE_ENV.stateMachineArn];
   const requestRecordDays = data[LETHE_ENV.requestRecordDays];
@@ -139,6 +144,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
       exportsBucket: data[LETHE_ENV.exportsBucket],
       ...(kmsKeyId ? { kmsKeyId } : {}),
       ...(auditBucket ? { auditBucket, auditBucketVersioned: true } : {}),
+      ...(identityIndexTable ? { identityIndexTable } : {}),
     },
     ...(hmacSecretArn ? { hmacSecretArn } : {}),
     ...(stateMachineArn ? { stateMachineArn } : {}),

@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => AddCommands> = {
   init: () => (require('./commands/init') as typeof import('./commands/init')).addInitCommand,
   import: () => (require('./commands/import') as typeof import('./commands/import')).addImportCommand,
   check: () => (require('./commands/check') as typeof import('./commands/check')).addCheckCommand,
+  index: () =>
+    (require('./commands/index-build') as typeof import('./commands/index-build')).addIndexCommands,
   request: () => (require('./commands/request') as typeof import('./commands/request')).addRequestCommands,
   sweep: () => (require('./commands/sweep') as typeof import('./commands/sweep')).addSweepCommand,
   hold: () => (require('./commands/hold') as typeof import('./commands/hold')).addHoldCommands,

@@ -396,6 +396,12 @@ export const s3StoreSchema = z
       .describe(
         'Prefix a retention sweep lists ("" is the whole bucket); default: the fixed prefixes of the locate rules (e.g. "calls/" for "calls/{phone}/")',
       ),
+    identityIndex: z
+      .boolean()
+      .optional()
+      .describe(
+        'Shared objects (jsonLines): keep an identity index (keyed hashes of the identities each object holds) so a request reads only the objects holding the subject plus those newer than the index; build it with "lethe index". Omitted or false: every object is read on every request',
+      ),
     kmsKeyArn: kmsKeyArnSchema,
     ...disclosureFields,
   })

@@ -264,6 +264,13 @@ function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
         'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
     });
   }
+  if (store.identityIndex && jsonLines === 0) {
+    issues.push({
+      path: at('identityIndex'),
+      message:
+        'the identity index is for objects shared by many subjects (jsonLines rules); a per-subject prefix finds its objects by listing: remove identityIndex',
+    });
+  }
   if (store.erase.action === 'mask') {
     // lethe masks DynamoDB attributes; an object would have to be rewritten, which is what rewrite is.
     issues.push({

@@ -37,6 +37,8 @@ export interface OwnAccess {
   anchors?: boolean;
   /** Publishes notices for the subject to the account's default EventBridge bus. */
   notify?: boolean;
+  /** The identity index of shared-object stores: read (locate, confirm) or keep (erase, sweep). */
+  identityIndex?: 'read' | 'write';
 }
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
@@ -96,6 +98,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     exports: [],
     hmacKeys: true,
     holds: true,
+    identityIndex: 'read',
   },
   // request.review-requested: the per-store counts and the keyed hashes Locate noted in the manifests
   recordReview: {
@@ -125,16 +128,20 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     exports: [],
     hmacKeys: true,
     holds: true,
+    // what it rewrote is indexed again, the subject's hashes taken back
+    identityIndex: 'write',
   },
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
     // request.confirmed and request.certificate-issued
     audit: true,
-    manifests: [],
+    // get: an indexed store's manifest names the objects Erase rewrote, which Confirm reads again
+    manifests: ['get'],
     exports: ['head', 'delete'],
     hmacKeys: true,
     holds: true,
+    identityIndex: 'read',
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -157,7 +164,16 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   // sweep.started: written before any page runs
   planSweep: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: false, holds: false },
   // sweep.page: written by each page after its writes
-  sweepPage: { requests: [], audit: true, manifests: [], exports: [], hmacKeys: true, holds: true },
+  // identityIndex: the objects it deletes leave the index
+  sweepPage: {
+    requests: [],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: true,
+    identityIndex: 'write',
+  },
   // Scan: the requests table for requests nobody finished; closing them releases locks and manifests.
   // DeleteItem also purges the records of requests ended past their retention (request.purged),
   // with any export package of theirs still stored.
@@ -212,6 +228,8 @@ export interface OwnResources {
   exportsBucket: s3.IBucket;
   /** The audit bucket (Object Lock); absent in stacks built without one. */
   auditBucket?: s3.IBucket;
+  /** The identity index table; absent in stacks built without one. */
+  identityIndexTable?: dynamodb.ITable;
 }
 
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
@@ -251,6 +269,13 @@ export function grantOwnAccess(
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
   if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.identityIndex && resources.identityIndexTable) {
+    const read = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'];
+    const write = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    add(access.identityIndex === 'write' ? [...read, ...write] : read, [
+      resources.identityIndexTable.tableArn,
+    ]);
+  }
 
   const manifestObjects = (action: string) =>
     objects(

@@ -125,6 +125,9 @@ export function createWorkflowFunction(
       manifestsBucket: own.manifestsBucket.bucketName,
       exportsBucket: own.exportsBucket.bucketName,
       ...(OWN_ACCESS[name].anchors && own.auditBucket ? { auditBucket: own.auditBucket.bucketName } : {}),
+      ...(OWN_ACCESS[name].identityIndex && own.identityIndexTable
+        ? { identityIndexTable: own.identityIndexTable.tableName }
+        : {}),
     },
     dataMapJson: context.dataMapJson,
     ...(OWN_ACCESS[name].hmacKeys ? { hmacSecretArn: own.hmacSecret.secretArn } : {}),

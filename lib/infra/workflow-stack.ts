@@ -88,6 +88,7 @@ export class LetheWorkflowStack extends Stack {
         requestsTable: stateful.requestsTable,
         auditTable: stateful.auditTable,
         holdsTable: stateful.holdsTable,
+        ...(stateful.identityIndexTable ? { identityIndexTable: stateful.identityIndexTable } : {}),
         hmacSecret: stateful.hmacSecret,
         manifestsBucket: s3.Bucket.fromBucketName(this, 'ManifestsBucket', stateful.manifestsBucketName),
         exportsBucket: s3.Bucket.fromBucketName(this, 'ExportsBucket', stateful.exportsBucketName),

@@ -5,6 +5,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
 import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
+import { identityIndexTableInput } from '../lake';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
 import { writeFileAtomicSync } from './atomic-file';
@@ -35,6 +36,7 @@ export const LOCAL_RESOURCES: LetheResources = {
   requestsTable: 'lethe-requests',
   auditTable: 'lethe-audit',
   holdsTable: 'lethe-holds',
+  identityIndexTable: 'lethe-identity-index',
   manifestsBucket: 'lethe-manifests',
   exportsBucket: 'lethe-exports',
   auditBucket: LOCAL_AUDIT_BUCKET,
@@ -124,13 +126,22 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
     }),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.manifestsBucket),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.exportsBucket),
-    createAuditBucket(clients),
+    createAddedResources(clients),
   ]);
 }
 
-/** The bucket anchors go to: created on open too, for state directories initialised before anchors existed. */
-function createAuditBucket(clients: LocalClients): Promise<void> {
-  return createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET);
+/**
+ * What lethe added after its first releases (the audit bucket anchors go to, the identity index
+ * table): created on open too, for state directories initialised before they existed.
+ */
+async function createAddedResources(clients: LocalClients): Promise<void> {
+  await Promise.all([
+    createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET),
+    createTableIfMissing(
+      clients.dynamodb,
+      identityIndexTableInput(LOCAL_RESOURCES.identityIndexTable ?? 'lethe-identity-index'),
+    ),
+  ]);
 }
 
 /**
@@ -201,7 +212,7 @@ export async function openLocalEnvironment(
       await createLetheResources(clients);
       await createStoresFromDataMap(dataMap, clients);
     } else if (!options.readOnly) {
-      await createAuditBucket(clients);
+      await createAddedResources(clients);
     }
   } catch (error) {
     destroyClients();

@@ -1,4 +1,5 @@
 import { holdOnRecord, holdOnSubject } from '../holds';
+import { forgetDeleted, isIndexed } from '../lake';
 import type { ItemKey, RetainedStore, StoreSweep, SweepPosition, SweptRecord } from '../stores';
 import { mapConcurrently } from '../stores/concurrency';
 import type { PageContext } from './context';
@@ -46,6 +47,9 @@ export async function sweepRecords(
   const rule = { action: store.retention.action, dryRun: ctx.dryRun };
   const isDue = (timestampMs: number | undefined) => expiryOf(timestampMs, ctx.cutoffMs) === 'expired';
   const failedKeys: (ItemKey | string)[] = [];
+  /** Objects of an indexed store queued for deletion: the index forgets those deleted. */
+  const indexed = isIndexed(ctx.deps, store);
+  const purgedObjects: string[] = [];
 
   const flushDeletes = async (all: boolean) => {
     const result = await sweep.flushDeletes(all);
@@ -85,8 +89,11 @@ export async function sweepRecords(
     expired.forEach((record, index) => {
       const decision = decideExpired(rule, { held: held[index] === true, anonymised: record.anonymised });
       if (!decision.apply) counts[decision.verdict] += 1;
-      else if (decision.verdict === 'purged') sweep.queueDelete(record.key());
-      else toMask.push(record.key());
+      else if (decision.verdict === 'purged') {
+        const key = record.key();
+        sweep.queueDelete(key);
+        if (indexed && typeof key === 'string') purgedObjects.push(key);
+      } else toMask.push(record.key());
     });
     await flushDeletes(false);
     if (toMask.length > 0) await anonymise(toMask);
@@ -95,6 +102,14 @@ export async function sweepRecords(
   }
 
   await flushDeletes(true);
+  if (purgedObjects.length > 0) {
+    const failed = new Set(failedKeys);
+    await forgetDeleted(
+      ctx.deps,
+      store,
+      purgedObjects.filter((key) => !failed.has(key)),
+    );
+  }
   if (failedKeys.length > 0) throw new SweepIncompleteError(store.id, failedKeys);
   return next;
 }

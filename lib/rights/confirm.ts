@@ -6,6 +6,7 @@ import type { RetainedAttribute } from '../datamap/masking';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
+import { isIndexed, sharedObjectFilter } from '../lake';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import { caveatsFor, type RequestCaveat } from './caveats';
@@ -14,6 +15,7 @@ import { ExportMismatchError, RequestStateError, ResidualDataError } from './err
 import type { ExportResult } from './export';
 import type { LocateStoreResult } from './locate';
 import { workingIdentities } from './locate';
+import { readManifest } from './manifests';
 import type { AttemptRecord, RequestRecord, ReviewDecision, StoreOutcome } from './request';
 import { getRequest, updateRequest } from './requests-table';
 import { residualCount, retainedAttributes } from './residual';
@@ -159,13 +161,25 @@ async function confirmErasure(
     // them may be gone now, and what matters is whether anything of the subject is left.
     // Records that legal holds keep are exempted, as they were when locating, and so are those
     // S3 Object Lock keeps (erasure reported them exempted, with the retain-until date).
+    // An indexed store is read where the index says the subject is, where Erase rewrote (read
+    // again rather than trusting the index lethe itself just wrote), and where anything changed.
+    const sharedObjects = isIndexed(deps, store)
+      ? await sharedObjectFilter(deps, store, identities, {
+          alsoRead: (await readManifest(deps, located.manifestKey)).records.flatMap((found) =>
+            found.kind === 'lines' ? [found.key] : [],
+          ),
+        })
+      : undefined;
     const again = await exemptLockedRecords(
       deps.dataMap,
       store,
       await applyHolds(
         deps,
         store,
-        await locateInStore(deps.dataMap, store, identities, deps.clients, { claimed }),
+        await locateInStore(deps.dataMap, store, identities, deps.clients, {
+          claimed,
+          ...(sharedObjects ? { sharedObjects } : {}),
+        }),
         identities,
       ),
       deps.clients,

@@ -3,8 +3,9 @@ import { hashIdentities } from '../audit/subject-hash';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { loadActiveHolds, markHeld } from '../holds';
+import { followRewrites, isIndexed } from '../lake';
 import { EraseIncompleteError, eraseInStore } from '../stores';
-import type { StoreErasure } from '../stores/types';
+import type { RewrittenObject, StoreErasure } from '../stores/types';
 import { RequestStateError } from './errors';
 import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
@@ -45,6 +46,32 @@ async function logErasure(
 }
 
 /**
+ * Brings the store's identity index up to what erasure rewrote. A failure here is logged, not
+ * thrown: the data is erased either way, and an object the index does not describe at its current
+ * version is read by every locate (only the subject's keyed hashes may outlive it until the next
+ * indexing of the object).
+ */
+async function followIndex(
+  deps: LetheDeps,
+  store: ReturnType<typeof getStore>,
+  rewritten: RewrittenObject[],
+  records: Parameters<typeof followRewrites>[3],
+  requestId: string,
+): Promise<void> {
+  if (rewritten.length === 0) return;
+  try {
+    await followRewrites(deps, store, rewritten, records);
+  } catch (error) {
+    deps.log.warn('identity index not updated after erasure', {
+      requestId,
+      storeId: store.id,
+      objects: rewritten.length,
+      error: (error as Error).name,
+    });
+  }
+}
+
+/**
  * Erase one store: deletes, masks or rewrites exactly the records in the store's manifest,
  * as the data map says, keeping exempted records. Legal holds are applied again first, so a
  * hold placed since Locate still keeps its records. Safe to run again after a crash: what is
@@ -82,19 +109,23 @@ export async function eraseRequestStore(
             : [],
         ).records;
   let erasure: StoreErasure;
+  const rewritten: RewrittenObject[] = [];
   try {
     erasure = await eraseInStore(deps.dataMap, store, records, deps.clients, {
       hmacKey: deps.keys.mask,
       now: deps.now,
       ...(deps.retry ? { retry: deps.retry } : {}),
+      ...(isIndexed(deps, store) ? { onRewritten: (object: RewrittenObject) => rewritten.push(object) } : {}),
     });
   } catch (error) {
+    await followIndex(deps, store, rewritten, records, requestId);
     // What a partial erasure did achieve stays on record, so the certificate of the attempt that
     // finishes the request accounts for it.
     if (error instanceof EraseIncompleteError && error.outcome)
       await logErasure(deps, record, attempt, error.outcome, false);
     throw error;
   }
+  await followIndex(deps, store, rewritten, records, requestId);
   await logErasure(deps, record, attempt, erasure, true);
   deps.log.info('store erased', {
     requestId,

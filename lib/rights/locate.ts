@@ -3,6 +3,7 @@ import { type Identity, mergeIdentities } from '../datamap/identity';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { applyHolds } from '../holds';
+import { type FilterTally, sharedObjectFilter } from '../lake';
 import { locateInStore, resolveIdentityGraph } from '../stores';
 import { RequestStateError } from './errors';
 import { manifestKey, writeManifest } from './manifests';
@@ -101,12 +102,18 @@ export async function locateRequestStore(
   const record = await getRequest(deps, requestId);
   const identities = workingIdentities(record, requestId);
   const claimed = claimedIdentities(deps.keys.subjectHash, identities, record.identityTrust);
+  const tally: FilterTally = { listed: 0, selected: 0, hits: 0 };
+  const sharedObjects = await sharedObjectFilter(deps, store, identities, { tally });
   const location = await applyHolds(
     deps,
     store,
-    await locateInStore(deps.dataMap, store, identities, deps.clients, { claimed }),
+    await locateInStore(deps.dataMap, store, identities, deps.clients, {
+      claimed,
+      ...(sharedObjects ? { sharedObjects } : {}),
+    }),
     identities,
   );
+  if (sharedObjects) deps.log.info('identity index used', { requestId, storeId, ...tally });
   const reviewed = sortByReview(location.records, reviewDecisionFor(record, storeId));
   const located = reviewed.kept.reduce((sum, found) => sum + recordUnits(found), 0);
   const exempted = reviewed.kept.reduce((sum, found) => sum + (found.exemption ? recordUnits(found) : 0), 0);

@@ -36,6 +36,13 @@ import type {
 export type * from './adapter';
 export { keyId } from './dynamodb';
 export * from './errors';
+export {
+  listSharedObjects,
+  type SharedObjectIdentities,
+  sharedObjectIdentities,
+  sharedObjectPrefixes,
+} from './s3';
+export { subjectValues } from './s3/prefixes';
 export { valueSources } from './sources';
 export type * from './types';
 

@@ -89,6 +89,35 @@ export interface LocateOptions {
    * lines only these find are a record of their own.
    */
   claimed?: ReadonlyMap<string, string>;
+  /**
+   * Shared objects (JSON-lines): which objects of each listing page to read. Without it every
+   * object under the rules' prefixes is read; an identity index narrows it to the objects that
+   * hold the subject and those it has not indexed (see lib/lake).
+   */
+  sharedObjects?: SharedObjectFilter;
+}
+
+/** A shared object as listed, for a {@link SharedObjectFilter} to decide on. */
+export interface ListedSharedObject {
+  key: string;
+  etag?: string;
+  lastModified?: Date;
+}
+
+/** Decides which listed shared objects a locate reads: it must never leave out one that may hold the subject. */
+export interface SharedObjectFilter {
+  /** One flag per object of the page, in order: read it. */
+  select(objects: readonly ListedSharedObject[]): Promise<boolean[]>;
+}
+
+/**
+ * A shared object an erasure rewrote: the ETag it read, and the ETag written (absent when the
+ * object was deleted because no line was left). Keys may be identifiers: in memory only.
+ */
+export interface RewrittenObject {
+  key: string;
+  from: string;
+  to?: string;
 }
 
 /**
@@ -158,4 +187,6 @@ export interface EraseOptions {
   hmacKey: Buffer;
   /** Clock, injectable for tests. */
   now?: () => Date;
+  /** Told of every shared object rewritten (S3 JSON-lines), so an identity index can follow. */
+  onRewritten?: (object: RewrittenObject) => void;
 }

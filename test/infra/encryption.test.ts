@@ -40,11 +40,11 @@ describe('the customer-managed key', () => {
 });
 
 describe('tables', () => {
-  it('lethe owns three tables and the demo creates the data map tables', () => {
+  it('lethe owns four tables (requests, audit, holds, identity index) and the demo creates the data map tables', () => {
     const names = resources(built.statefulTemplate, 'AWS::DynamoDB::Table').map(
       ([, table]) => table.Properties.TableName ?? '(lethe)',
     );
-    expect(names.filter((name) => name === '(lethe)')).toHaveLength(3);
+    expect(names.filter((name) => name === '(lethe)')).toHaveLength(4);
     expect(names).toEqual(
       expect.arrayContaining([
         'adtech-inquiries',

@@ -283,6 +283,44 @@ describe("lethe's own resources", () => {
     ]);
   });
 
+  it('lets locate and confirm read the identity index, erase and the sweep page keep it, and nobody else touch it', () => {
+    // Prepare
+    const all: [LetheFunctionName, IConstruct][] = [
+      ['intake', stack.intake.role],
+      ...(Object.entries(stack.functions) as [LetheFunctionName, LetheFunction][]).map(
+        ([name, fn]) => [name, fn.role] as [LetheFunctionName, IConstruct],
+      ),
+      ...(Object.entries(stack.sweepFunctions) as [LetheFunctionName, LetheFunction][]).map(
+        ([name, fn]) => [name, fn.role] as [LetheFunctionName, IConstruct],
+      ),
+    ];
+
+    // Act
+    const access = Object.fromEntries(
+      all
+        .map(
+          ([name, role]) =>
+            [
+              name,
+              actionsOn(roleStatements(template, role), (arn) => arn.includes('IdentityIndexTable')),
+            ] as const,
+        )
+        .filter(([, actions]) => actions.length > 0),
+    );
+
+    // Assess
+    const read = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+    const keep = [
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ];
+    expect(access).toEqual({ locateStore: read, confirm: read, eraseStore: keep, sweepPage: keep });
+  });
+
   it('gives the HMAC keys secret to exactly the functions the grant table names', () => {
     // Prepare: every function of the stack, by its name in the grant table.
     const all: [LetheFunctionName, LetheFunction][] = [

@@ -97,6 +97,7 @@ describe("the deployed stacks' logical ids", () => {
     expect(ids(built.statefulTemplate, 'AWS::DynamoDB::Table')).toEqual([
       'AuditTableB07F8EEB',
       'HoldsTable75B0DC3A',
+      'IdentityIndexTable26F35A51',
       'RequestsTable419243C7',
       'Storeadevents7A2267AD',
       'Storeconversions148256DB',

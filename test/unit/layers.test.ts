@@ -13,6 +13,8 @@ const FLOORS: readonly (readonly string[])[] = [
   // Discovery reads stores to draft a data map; nothing below the CLI needs it.
   ['lib/discovery'],
   ['lib/deps'],
+  // The identity index of shared-object stores: rights and retention keep it and read through it.
+  ['lib/lake'],
   ['lib/audit'],
   ['lib/holds'],
   ['lib/rights', 'lib/retention', 'lib/check'],

@@ -137,6 +137,7 @@ export async function eraseInS3Store(
     const [key, group] = groups[index] ?? ['', []];
     const located = group.reduce((sum, record) => sum + record.lineCount, 0);
     attemptsUsed = Math.max(attemptsUsed, outcome.attempts);
+    if (outcome.change) options.onRewritten?.({ key, ...outcome.change });
     if (!outcome.ok) {
       failedKeys.push(key);
       erasure.failed += located;

@@ -32,3 +32,9 @@ export { eraseInS3Store, type S3EraseOptions } from './erase';
 export { RecordOutsideStoreError, UnsafePrefixValueError, VersionDeleteError } from './errors';
 export { locateInS3Store, type S3StoreLocation } from './locate';
 export { type ExportedS3Object, readS3Records } from './read';
+export {
+  listSharedObjects,
+  type SharedObjectIdentities,
+  sharedObjectIdentities,
+  sharedObjectPrefixes,
+} from './shared-objects';

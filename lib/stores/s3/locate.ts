@@ -50,6 +50,8 @@ export interface S3StoreLocation extends StoreLocation {
  *   return one {@link LocatedLines} per object and rule that holds lines of the subject; `located`
  *   counts lines. Links of the store are read from the matching lines into `revealed`.
  *
+ * With `options.sharedObjects` (an identity index) only the JSON-lines objects it selects are read.
+ *
  * Prefix rules list the prefix of each spelling of an identity too (a folder may be named as the
  * value was typed); a spelling that cannot be a prefix segment (it holds "/") is skipped.
  * JSON-lines values are normalised by their identity type on both sides (the subject's values and
@@ -123,9 +125,11 @@ export async function locateInS3Store(
     const read = createIdentityReader(dataMap);
     for (const prefix of distinctPrefixes(matchers)) {
       for await (const page of listObjectPages(clients.s3, store.bucket, prefix)) {
-        const keys = page
-          .filter((object) => object.key.startsWith(prefix) && !isFolderMarker(object))
-          .map((object) => object.key);
+        const listed = page.filter((object) => object.key.startsWith(prefix) && !isFolderMarker(object));
+        const selected = options.sharedObjects
+          ? await options.sharedObjects.select(listed)
+          : listed.map(() => true);
+        const keys = listed.filter((_object, index) => selected[index]).map((object) => object.key);
         const scans = await mapConcurrently(keys, SCAN_CONCURRENCY, (key) =>
           // A prefix nested in another one's would list the same object twice: only its first prefix scans it.
           firstPrefixOf(matchers, key) === prefix

@@ -15,6 +15,7 @@ export interface ListedObject {
   key: string;
   size: number;
   etag?: string;
+  lastModified?: Date;
 }
 
 /** Every page of a listing under `prefix` (up to `maxKeys` objects a page); throttling is retried with backoff. */
@@ -46,6 +47,7 @@ export async function* listObjectPages(
               key: object.Key,
               size: object.Size ?? 0,
               ...(object.ETag === undefined ? {} : { etag: object.ETag }),
+              ...(object.LastModified === undefined ? {} : { lastModified: object.LastModified }),
             },
           ],
     );

@@ -48,12 +48,32 @@ export interface RewriteOptions {
  * attempts either way.
  */
 export type RewriteOutcome =
-  | { ok: true; removed: number; attempts: number; locked?: ObjectLock }
-  | { ok: false; attempts: number };
+  | { ok: true; removed: number; attempts: number; locked?: ObjectLock; change?: ObjectChange }
+  | { ok: false; attempts: number; change?: ObjectChange };
 
-/** Lines removed by the writes that succeeded, summed over the attempts of one rewrite. */
+/** The ETag a rewrite's writes started from and the one they left (none: the object was deleted). */
+export interface ObjectChange {
+  from: string;
+  to?: string;
+}
+
+/** Lines removed by the writes that succeeded, summed over the attempts of one rewrite, and what they changed. */
 interface RewriteProgress {
   removed: number;
+  change?: ObjectChange;
+}
+
+/**
+ * Notes a write from one ETag to another. Writes chain (a retry rewrites what the previous attempt
+ * wrote) into one change from the first ETag; a write from any other ETag (someone wrote between)
+ * replaces it, so the change never spans a version lethe did not read.
+ */
+function noteWrite(progress: RewriteProgress, from: string, to: string | undefined): void {
+  const chained = progress.change !== undefined && progress.change.to === from;
+  progress.change = {
+    from: chained ? (progress.change?.from ?? from) : from,
+    ...(to === undefined ? {} : { to }),
+  };
 }
 
 /** Rewrites one object without the subject's lines, starting over (bounded) when a concurrent write wins. */
@@ -74,10 +94,17 @@ export async function rewriteObject(
   for (let attempt = 1; ; attempt += 1) {
     try {
       const locked = await rewriteOnce(store, s3, key, isSubjectLine, options, progress);
-      return { ok: true, removed: progress.removed, attempts: attempt, ...(locked ? { locked } : {}) };
+      return {
+        ok: true,
+        removed: progress.removed,
+        attempts: attempt,
+        ...(locked ? { locked } : {}),
+        ...(progress.change ? { change: progress.change } : {}),
+      };
     } catch (error) {
       const again = isWriteConflict(error) || isRetryableError(error);
-      if (!again || attempt >= options.policy.maxAttempts) return { ok: false, attempts: attempt };
+      if (!again || attempt >= options.policy.maxAttempts)
+        return { ok: false, attempts: attempt, ...(progress.change ? { change: progress.change } : {}) };
       await waitBeforeRetry(options.policy, attempt);
     }
   }
@@ -225,10 +252,12 @@ async function rewriteOnce(
         // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
         const locked = await clearVersions({ drop: versionOf(readVersion) });
         progress.removed += stats.removed;
+        noteWrite(progress, etag, undefined);
         return locked;
       }
       await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
       progress.removed += stats.removed;
+      noteWrite(progress, etag, undefined);
       return undefined;
     }
     const params: PutObjectCommandInput = {
@@ -242,6 +271,7 @@ async function rewriteOnce(
         new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }),
       );
       progress.removed += stats.removed;
+      noteWrite(progress, etag, put.ETag);
       return versioned ? clearVersions({ keep: versionOf(put.VersionId) }) : undefined;
     }
 
@@ -259,9 +289,12 @@ async function rewriteOnce(
       readError = error;
     });
     let written: string | undefined;
+    let writtenEtag: string | undefined;
     try {
       // IfMatch reaches PutObject (one part) or CompleteMultipartUpload (several), where S3 checks it.
-      written = (await new Upload({ client: s3, params: { ...params, Body: body } }).done()).VersionId;
+      const done = await new Upload({ client: s3, params: { ...params, Body: body } }).done();
+      written = done.VersionId;
+      writtenEtag = done.ETag;
     } catch (error) {
       // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
       // rejects AbortMultipartUpload with MethodNotAllowed).
@@ -271,12 +304,14 @@ async function rewriteOnce(
       body.destroy();
     }
     progress.removed += stats.removed;
+    noteWrite(progress, etag, writtenEtag);
     return versioned ? clearVersions({ keep: versionOf(written) }) : undefined;
   } catch (error) {
     // Deleted by someone else since our read: the subject's lines are gone with it; never recreate
     // it. In a versioned bucket they are not gone: start over, to delete the versions left.
     if (isNotFound(error) && !versioned) {
       progress.removed += stats.removed;
+      noteWrite(progress, etag, undefined);
       return undefined;
     }
     if (isNotFound(error)) throw new ObjectChangedError('the object was deleted during the rewrite');

@@ -452,6 +452,16 @@ describe('parseDataMap: cross-field rules', () => {
       fix: 'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
     },
     {
+      rule: 'a per-subject S3 store keeps an identity index',
+      source: edit(
+        '        prefix: "calls/{phone}/"\n',
+        '        prefix: "calls/{phone}/"\n    identityIndex: true\n',
+      ),
+      path: `${store('call-recordings')}.identityIndex`,
+      at: 'identityIndex: true',
+      fix: 'the identity index is for objects shared by many subjects (jsonLines rules)',
+    },
+    {
       rule: 'a JSON-lines store is erased by delete',
       source: edit('erase: { action: rewrite }', 'erase: { action: delete }'),
       path: `${store('clickstream')}.erase.action`,

@@ -1,0 +1,135 @@
+import type { Identity } from '../datamap/identity';
+import type { Store } from '../datamap/schema';
+import type { LetheDeps } from '../deps';
+import { type LocatedRecord, type RewrittenObject, type SharedObjectFilter, subjectValues } from '../stores';
+import { isJsonLinesRule } from '../stores/s3/prefixes';
+import { indexObject } from './indexer';
+import {
+  deleteEntriesBefore,
+  deleteObjectRecord,
+  type IndexDeps,
+  indexHash,
+  objectRecord,
+  objectRecords,
+  objectsHolding,
+  readIndexMeta,
+} from './table';
+
+/**
+ * The identity index as requests and sweeps use it: which objects a locate must read, and what
+ * an erasure's rewrites and a sweep's deletes change in it.
+ */
+
+/** Whether the store keeps an identity index and this deployment has the table for it. */
+export function isIndexed(deps: Pick<LetheDeps, 'resources'>, store: Store): boolean {
+  return (
+    store.kind === 's3' && store.identityIndex === true && deps.resources.identityIndexTable !== undefined
+  );
+}
+
+/** The keyed hashes a subject's identities are indexed under in a store (its JSON-lines identity types). */
+export function subjectIndexHashes(deps: IndexDeps, store: Store, identities: Identity[]): string[] {
+  if (store.kind !== 's3') return [];
+  const types = new Set(store.locate.filter(isJsonLinesRule).map((rule) => rule.identity));
+  return [...types].flatMap((type) =>
+    subjectValues(deps.dataMap, identities, type).map((value) =>
+      indexHash(deps.keys.subjectHash, { type, value }),
+    ),
+  );
+}
+
+/** Objects a filter selected, for the step's log and the benchmarks: counts only. */
+export interface FilterTally {
+  listed: number;
+  selected: number;
+  hits: number;
+}
+
+/**
+ * Which shared objects a locate reads when the store is indexed: those the index says hold one of
+ * the subject's identities, those in `alsoRead` (Confirm: the objects Erase rewrote), and every
+ * object the index does not describe at its current version (modified since the build's watermark
+ * and not indexed since, or without an ETag). Undefined (read everything) when the store is not
+ * indexed or its index was never built.
+ */
+export async function sharedObjectFilter(
+  deps: IndexDeps,
+  store: Store,
+  identities: Identity[],
+  options: { alsoRead?: Iterable<string>; tally?: FilterTally } = {},
+): Promise<SharedObjectFilter | undefined> {
+  if (!isIndexed(deps, store)) return undefined;
+  const meta = await readIndexMeta(deps, store.id);
+  if (!meta) return undefined;
+  const watermark = Date.parse(meta.watermark);
+  const hits = await objectsHolding(deps, store.id, subjectIndexHashes(deps, store, identities));
+  const alsoRead = new Set(options.alsoRead ?? []);
+  const tally = options.tally;
+  if (tally) tally.hits = hits.size;
+  return {
+    async select(objects) {
+      const chosen = objects.map((object) => hits.has(object.key) || alsoRead.has(object.key));
+      const tail = objects.filter(
+        (object, index) =>
+          !chosen[index] && (object.lastModified === undefined || object.lastModified.getTime() >= watermark),
+      );
+      const records =
+        tail.length > 0
+          ? await objectRecords(
+              deps,
+              store.id,
+              tail.map((object) => object.key),
+            )
+          : undefined;
+      const selected = objects.map((object, index) => {
+        if (chosen[index]) return true;
+        if (object.lastModified !== undefined && object.lastModified.getTime() < watermark) return false;
+        const record = records?.get(object.key);
+        return !(record && object.etag !== undefined && record.etag === object.etag);
+      });
+      if (tally) {
+        tally.listed += objects.length;
+        tally.selected += selected.filter(Boolean).length;
+      }
+      return selected;
+    },
+  };
+}
+
+/**
+ * Brings the index up to an erasure's rewrites: each rewritten object is indexed again, and the
+ * entries of the subject's values its lines were removed by are taken back (unless the object
+ * still holds them). Records of other stores, and stores not indexed, are passed by.
+ */
+export async function followRewrites(
+  deps: IndexDeps,
+  store: Store,
+  rewritten: readonly RewrittenObject[],
+  records: readonly LocatedRecord[],
+): Promise<void> {
+  if (!isIndexed(deps, store) || store.kind !== 's3') return;
+  for (const change of rewritten) {
+    const drop = records.flatMap((record) =>
+      record.kind === 'lines' && record.key === change.key
+        ? record.matched.values.map((value) =>
+            indexHash(deps.keys.subjectHash, { type: record.matched.identity, value }),
+          )
+        : [],
+    );
+    await indexObject(deps, store, change.key, { drop });
+  }
+}
+
+/**
+ * Takes objects a sweep deleted out of the index: their items, and the entries the items kept. An
+ * item that changed meanwhile (the object written again and indexed) stays.
+ */
+export async function forgetDeleted(deps: IndexDeps, store: Store, keys: readonly string[]): Promise<void> {
+  if (!isIndexed(deps, store)) return;
+  for (const key of keys) {
+    const record = await objectRecord(deps, store.id, key);
+    if (!record) continue;
+    if (await deleteObjectRecord(deps, store.id, key, record.gen))
+      await deleteEntriesBefore(deps, store.id, key, record.hashes ?? [], record.gen + 1);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The identity index of shared-object stores: keyed hashes of the identities each object holds,
+ * so a request reads the objects that hold its subject (and those not indexed yet), not the lake.
+ */
+
+export type { FilterTally } from './follow';
+export { followRewrites, forgetDeleted, isIndexed, sharedObjectFilter, subjectIndexHashes } from './follow';
+export {
+  buildIndex,
+  DEFAULT_INDEX_BATCH_SIZE,
+  forgetObject,
+  type IndexBatchResult,
+  IndexBuildError,
+  type IndexBuildResult,
+  type IndexProgress,
+  indexBatch,
+  indexObject,
+  WATERMARK_MARGIN_MS,
+} from './indexer';
+export { type IndexStatus, indexedStores, indexStatus } from './status';
+export {
+  IdentityIndexUnavailableError,
+  type IndexDeps,
+  identityIndexTableInput,
+  indexHash,
+} from './table';
