@@ -5,7 +5,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
 import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
-import { identityIndexTableInput } from '../lake';
+import { identityIndexTableInput } from '../lake/table';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
 import { writeFileAtomicSync } from './atomic-file';
