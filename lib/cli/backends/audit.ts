@@ -7,7 +7,6 @@ import type { LetheDeps } from '../../deps';
 import type { SweepSummary } from '../../retention';
 import { RequestNotFoundError } from '../../rights/errors';
 import { listRequests } from '../../rights/requests-table';
-import { UsageError } from '../errors';
 import type { LetheBackend } from './backend';
 
 /**
@@ -36,12 +35,12 @@ export interface AuditTimeline {
  * its audit events (a request's by request id, a sweep's by the sweep id its events carry), read in
  * one pass over the log. A request whose record was purged (past its retention), or whose
  * execution history Step Functions no longer keeps, has its audit events only.
- * @throws UsageError when neither the requests table nor the audit log knows the id
+ * @returns undefined when neither the requests table nor the audit log knows the id
  */
 export async function auditTimeline(
   backend: Pick<LetheBackend, 'deps' | 'history' | 'sweepHistory'>,
   id: string,
-): Promise<AuditTimeline> {
+): Promise<AuditTimeline | undefined> {
   const requestEvents: AuditEvent[] = [];
   const sweepEvents: AuditEvent[] = [];
   for await (const event of streamAuditEvents(auditDepsOf(backend.deps))) {
@@ -57,9 +56,7 @@ export async function auditTimeline(
   if (sweepEvents.length > 0) {
     return { of: 'sweep', entries: buildTimeline(await backend.sweepHistory(id), sweepEvents) };
   }
-  throw new UsageError(
-    `no request or sweep ${id} is known: neither the requests table nor the audit log has it (lethe request list)`,
-  );
+  return undefined;
 }
 
 /** A sweep run as its `sweep.completed` event recorded it, with who ran it and when it was recorded. */

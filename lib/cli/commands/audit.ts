@@ -149,6 +149,11 @@ export function addTimelineCommand(audit: Command, context: CommandContext): voi
         opts,
         async (opened) => {
           const timeline = await auditReads().auditTimeline(opened, id);
+          if (!timeline) {
+            throw new UsageError(
+              `no request or sweep ${id} is known: neither the requests table nor the audit log has it (lethe request list)`,
+            );
+          }
           const output =
             timeline.of === 'sweep'
               ? { sweepId: id, entries: timeline.entries }

@@ -274,7 +274,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
   ) => {
     const summary = await backend.status(requestId);
     const record = await getRequest(backend.deps, requestId);
-    const timeline = (await auditTimeline(backend, requestId)).entries;
+    const timeline = (await auditTimeline(backend, requestId))?.entries ?? [];
     const certificate = record.certificate
       ? checkCertificate(record, await readAuditEvents(auditDepsOf(backend.deps), { requestId }))
       : null;
