@@ -10,6 +10,8 @@ export const LETHE_ENV = {
   requestsTable: 'LETHE_REQUESTS_TABLE',
   auditTable: 'LETHE_AUDIT_TABLE',
   holdsTable: 'LETHE_HOLDS_TABLE',
+  /** The suppression list; only for the functions that read or write it (and the CLI). */
+  suppressionTable: 'LETHE_SUPPRESSION_TABLE',
   manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
   exportsBucket: 'LETHE_EXPORTS_BUCKET',
   /** Only for the functions that anchor the audit log (the sweep's last steps), and the CLI. */
@@ -50,6 +52,7 @@ const configSchema = z.object({
   [LETHE_ENV.manifestsBucket]: name('manifests bucket name'),
   [LETHE_ENV.exportsBucket]: name('exports bucket name'),
   [LETHE_ENV.auditBucket]: z.string().min(1).optional(),
+  [LETHE_ENV.suppressionTable]: z.string().min(1).optional(),
   [LETHE_ENV.kmsKeyId]: z.string().min(1).optional(),
   [LETHE_ENV.hmacSecretArn]: z
     .string()
@@ -87,6 +90,7 @@ export interface LetheConfig {
     /** The audit bucket: versioned, with Object Lock, wherever the stack made it. */
     auditBucket?: string;
     auditBucketVersioned?: boolean;
+    suppressionTable?: string;
   };
   hmacSecretArn?: string;
   stateMachineArn?: string;
@@ -118,6 +122,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
   const data = parsed.data;
   const kmsKeyId = data[LETHE_ENV.kmsKeyId];
   const auditBucket = data[LETHE_ENV.auditBucket];
+  const suppressionTable = data[LETHE_ENV.suppressionTable];
   const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
   const stateMachineArn = data[LETHE_ENV.stateMachineArn];
   return {
@@ -129,6 +134,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
       exportsBucket: data[LETHE_ENV.exportsBucket],
       ...(kmsKeyId ? { kmsKeyId } : {}),
       ...(auditBucket ? { auditBucket, auditBucketVersioned: true } : {}),
+      ...(suppressionTable ? { suppressionTable } : {}),
     },
     ...(hmacSecretArn ? { hmacSecretArn } : {}),
     ...(stateMachineArn ? { stateMachineArn } : {}),

@@ -7,6 +7,7 @@ import { addImportCommand } from './commands/import';
 import { addInitCommand } from './commands/init';
 import { addRequestCommands } from './commands/request';
 import { type CliOptions, createCommandContext } from './commands/shared';
+import { addSuppressionCommands } from './commands/suppression';
 import { addSweepCommand } from './commands/sweep';
 import { EXIT, errorLines, exitCodeFor } from './errors';
 import { printable } from './format';
@@ -73,6 +74,7 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   addRequestCommands(program, context);
   addSweepCommand(program, context);
   addHoldCommands(program, context);
+  addSuppressionCommands(program, context);
   addAuditCommands(program, context);
   addDemoCommand(program, context);
 

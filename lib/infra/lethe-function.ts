@@ -111,6 +111,8 @@ export class LetheFunction extends Construct {
     };
     if (props.hmacSecretArn) environment[LETHE_ENV.hmacSecretArn] = props.hmacSecretArn;
     if (props.resources.auditBucket) environment[LETHE_ENV.auditBucket] = props.resources.auditBucket;
+    if (props.resources.suppressionTable)
+      environment[LETHE_ENV.suppressionTable] = props.resources.suppressionTable;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
 
     const common = {

@@ -18,7 +18,13 @@ import type { RoleGrants } from './role-grants';
  * (executionEnded marks a request failed when its execution ended outside the failure path;
  * overdueRequests counts requests past their due date).
  */
-export type LetheFunctionName = RequestStep | SweepStep | 'intake' | 'executionEnded' | 'overdueRequests';
+export type LetheFunctionName =
+  | RequestStep
+  | SweepStep
+  | 'intake'
+  | 'executionEnded'
+  | 'overdueRequests'
+  | 'suppressionCheck';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -35,6 +41,8 @@ export interface OwnAccess {
   holds: boolean;
   /** Writes anchors (the head of the audit log) to the audit bucket, under `anchors/`. */
   anchors?: boolean;
+  /** The suppression list: read (Query, GetItem), or write (Query and BatchWriteItem of new entries). */
+  suppression?: 'read' | 'write';
 }
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
@@ -124,15 +132,47 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     hmacKeys: true,
     holds: true,
   },
+  // request.suppression-recorded; the list is read first so a rerun keeps the first entry's time
+  recordSuppression: {
+    requests: ['GetItem'],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: false,
+    suppression: 'write',
+  },
+  // request.rectified, request.restricted, request.restriction-lifted, request.consent-withdrawn, per store
+  applyStore: {
+    requests: ['GetItem'],
+    audit: true,
+    manifests: ['get'],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
+  // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
+  suppressionCheck: {
+    requests: [],
+    audit: false,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: false,
+    suppression: 'read',
+  },
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
     // request.confirmed and request.certificate-issued
     audit: true,
-    manifests: [],
+    // get: a rectification's or restriction's records are read again by the keys in its manifests
+    manifests: ['get'],
     exports: ['head', 'delete'],
     hmacKeys: true,
     holds: true,
+    // an objection's subject must be on the list; rectifications and restrictions read manifests
+    suppression: 'read',
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -206,6 +246,8 @@ export interface OwnResources {
   exportsBucket: s3.IBucket;
   /** The audit bucket (Object Lock); absent in stacks built without one. */
   auditBucket?: s3.IBucket;
+  /** The suppression list; absent in stacks built without one. */
+  suppressionTable?: dynamodb.ITable;
 }
 
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
@@ -245,6 +287,14 @@ export function grantOwnAccess(
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
   if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.suppression && resources.suppressionTable) {
+    add(
+      access.suppression === 'read'
+        ? ['dynamodb:Query', 'dynamodb:GetItem']
+        : ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      [resources.suppressionTable.tableArn],
+    );
+  }
 
   const manifestObjects = (action: string) =>
     objects(

@@ -28,6 +28,8 @@ export interface LetheStatefulResources {
   readonly requestsTable: dynamodb.ITable;
   readonly auditTable: dynamodb.ITable;
   readonly holdsTable: dynamodb.ITable;
+  /** The suppression list (objections, opt-outs, withdrawn consent); absent in stacks built without one. */
+  readonly suppressionTable?: dynamodb.ITable;
   readonly hmacSecret: secretsmanager.ISecret;
   readonly manifestsBucketName: string;
   readonly exportsBucketName: string;
@@ -71,6 +73,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
   public readonly requestsTable: dynamodb.Table;
   public readonly auditTable: dynamodb.Table;
   public readonly holdsTable: dynamodb.Table;
+  public readonly suppressionTable: dynamodb.Table;
   public readonly accessLogsBucket: s3.Bucket;
   public readonly manifestsBucket: s3.Bucket;
   public readonly exportsBucket: s3.Bucket;
@@ -112,6 +115,12 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     this.holdsTable = buildLetheTable(this, 'HoldsTable', {
       key,
       partitionKey: { name: 'holdId', type: 'S' },
+    });
+    // Keyed subject hashes and scopes only (lib/rights/suppression.ts): kept for as long as the objection stands.
+    this.suppressionTable = buildLetheTable(this, 'SuppressionTable', {
+      key,
+      partitionKey: { name: 'subjectHash', type: 'S' },
+      sortKey: { name: 'scope', type: 'S' },
     });
 
     const accessLogs = buildAccessLogsBucket(
@@ -161,6 +170,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     output('RequestsTableName', this.requestsTable.tableName, LETHE_ENV.requestsTable);
     output('AuditTableName', this.auditTable.tableName, LETHE_ENV.auditTable);
     output('HoldsTableName', this.holdsTable.tableName, LETHE_ENV.holdsTable);
+    output('SuppressionTableName', this.suppressionTable.tableName, LETHE_ENV.suppressionTable);
     output('ManifestsBucketName', this.manifestsBucket.bucketName, LETHE_ENV.manifestsBucket);
     output('ExportsBucketName', this.exportsBucket.bucketName, LETHE_ENV.exportsBucket);
     output('AuditBucketName', this.auditBucket.bucketName, LETHE_ENV.auditBucket);

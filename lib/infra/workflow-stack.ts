@@ -49,6 +49,8 @@ export interface LetheWorkflowStackProps extends StackProps {
 export class LetheWorkflowStack extends Stack {
   public readonly functions: Readonly<Record<RequestStep, LetheFunction>>;
   public readonly intake: LetheFunction;
+  /** Answers whether a subject is on the suppression list: reads the list, nothing else. */
+  public readonly suppressionCheck: LetheFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogGroup: logs.LogGroup;
   public readonly sweepFunctions: Readonly<Record<SweepStep, LetheFunction>>;
@@ -71,6 +73,7 @@ export class LetheWorkflowStack extends Stack {
         requestsTable: stateful.requestsTable,
         auditTable: stateful.auditTable,
         holdsTable: stateful.holdsTable,
+        ...(stateful.suppressionTable ? { suppressionTable: stateful.suppressionTable } : {}),
         hmacSecret: stateful.hmacSecret,
         manifestsBucket: s3.Bucket.fromBucketName(this, 'ManifestsBucket', stateful.manifestsBucketName),
         exportsBucket: s3.Bucket.fromBucketName(this, 'ExportsBucket', stateful.exportsBucketName),
@@ -104,6 +107,12 @@ export class LetheWorkflowStack extends Stack {
       this.stateMachine.stateMachineArn,
     );
     this.stateMachine.grantStartExecution(this.intake.role);
+    this.suppressionCheck = createWorkflowFunction(
+      this,
+      'SuppressionCheckFunction',
+      'suppressionCheck',
+      functionContext,
+    );
     this.grantVerifyDescribeExecutions();
 
     const sweeps = new LetheWorkflow(this, 'Sweeps', {
@@ -139,7 +148,12 @@ export class LetheWorkflowStack extends Stack {
     this.monitoring = new LetheMonitoring(this, 'Monitoring', {
       requestStateMachine: this.stateMachine,
       sweepStateMachine: this.sweepStateMachine,
-      functions: [...Object.values(this.functions), this.intake, ...Object.values(this.sweepFunctions)],
+      functions: [
+        ...Object.values(this.functions),
+        this.intake,
+        this.suppressionCheck,
+        ...Object.values(this.sweepFunctions),
+      ],
       sweepDeadLetterQueue: this.sweepDeadLetterQueue,
       key: stateful.key,
       functionContext,
@@ -151,6 +165,7 @@ export class LetheWorkflowStack extends Stack {
       description: LETHE_ENV.stateMachineArn,
     });
     new CfnOutput(this, 'IntakeFunctionName', { value: this.intake.fn.functionName });
+    new CfnOutput(this, 'SuppressionCheckFunctionName', { value: this.suppressionCheck.fn.functionName });
     new CfnOutput(this, 'SweepStateMachineArn', {
       value: this.sweepStateMachine.stateMachineArn,
       description: LETHE_ENV.sweepStateMachineArn,

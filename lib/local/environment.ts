@@ -29,6 +29,7 @@ export const LOCAL_RESOURCES: LetheResources = {
   exportsBucket: 'lethe-exports',
   auditBucket: LOCAL_AUDIT_BUCKET,
   auditBucketVersioned: false,
+  suppressionTable: 'lethe-suppression',
 };
 
 export const DEFAULT_STATE_DIR = '.lethe';
@@ -95,6 +96,22 @@ function readJson<T>(file: string): T {
       { cause: error },
     );
   }
+}
+
+/** The suppression list's table: one item per keyed subject hash and scope (see lib/rights/suppression.ts). */
+export function suppressionTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: 'subjectHash', KeyType: 'HASH' },
+      { AttributeName: 'scope', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: 'subjectHash', AttributeType: 'S' },
+      { AttributeName: 'scope', AttributeType: 'S' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
 }
 
 /** The audit log's table: one stream of events, by sequence number. */
@@ -167,9 +184,16 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
   ]);
 }
 
-/** The bucket anchors go to: created on open too, for state directories initialised before anchors existed. */
-function createAuditBucket(clients: LocalClients): Promise<void> {
-  return createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET);
+/**
+ * The bucket anchors go to and the suppression list: created on open too, for state directories
+ * initialised before they existed.
+ */
+async function createAuditBucket(clients: LocalClients): Promise<void> {
+  await createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET);
+  await createTableIfMissing(
+    clients.dynamodb,
+    suppressionTableInput(LOCAL_RESOURCES.suppressionTable as string),
+  );
 }
 
 /**

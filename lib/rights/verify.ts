@@ -29,8 +29,14 @@ export interface VerifyResult {
   outcome: VerifyOutcome;
 }
 
-/** Rights whose fulfilment discloses or destroys data: the requester must have been verified. */
-const NEEDS_VERIFICATION: readonly RequestType[] = ['access', 'portability', 'erasure', 'rectification'];
+/**
+ * Whether the requester must have been verified as the subject: for every right, since each
+ * discloses, changes or destroys data or stops processing, but an opt-out of sale or sharing,
+ * which CCPA lets anyone make unverified.
+ */
+export function needsVerification(record: Pick<RequestRecord, 'type' | 'scope'>): boolean {
+  return !(record.type === 'objection' && record.scope === 'sale-or-sharing');
+}
 const ACTOR = 'lethe:verify';
 
 function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
@@ -42,12 +48,14 @@ function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord
       type: record.type,
       subject: record.subject ?? [],
       jurisdiction: record.jurisdiction,
+      ...(record.scope ? { scope: record.scope } : {}),
+      ...(record.corrections ? { corrections: record.corrections } : {}),
     });
   } catch (error) {
     if (error instanceof InvalidRequestError) return error.message;
     throw error;
   }
-  if (NEEDS_VERIFICATION.includes(record.type) && !record.verification?.verifiedBy) {
+  if (needsVerification(record) && !record.verification?.verifiedBy) {
     return `identity verification is required for ${record.type} requests: record the method and who verified the requester`;
   }
   return undefined;

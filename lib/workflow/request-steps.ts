@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { requestIdentifierValues } from '../audit/free-text';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
+import { applyRequestStore, recordRequestSuppression } from '../rights/apply';
 import { confirmRequest } from '../rights/confirm';
 import { eraseRequestStore } from '../rights/erase';
 import { exportPackage } from '../rights/export';
@@ -22,6 +23,8 @@ export const REQUEST_STATES = {
   recordReview: 'RecordReview',
   exportPackage: 'ExportPackage',
   eraseStore: 'EraseStore',
+  recordSuppression: 'RecordSuppression',
+  applyStore: 'ApplyStore',
   confirm: 'Confirm',
   recordOutcome: 'RecordOutcome',
   recordFailure: 'RecordFailure',
@@ -57,12 +60,15 @@ export const stepInputSchemas = {
     located: z.array(counts.extend({ requestId: z.string().optional() })),
   }),
   eraseStore: z.object({ requestId, attempt, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
+  recordSuppression: z.object({ requestId, attempt }),
+  applyStore: z.object({ requestId, attempt, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
   confirm: z.object({
     requestId,
     attempt,
     located: z.array(counts.extend({ requestId: z.string().optional() })),
     erased: z.array(z.looseObject({ storeId: z.string() })).optional(),
     export: z.looseObject({ exportKey: z.string() }).optional(),
+    applied: z.array(z.looseObject({ storeId: z.string() })).optional(),
   }),
   recordOutcome: z.object({ requestId, attempt }),
   recordFailure: z.object({
@@ -167,6 +173,14 @@ export function createRequestSteps(
     eraseStore: async (input) => {
       const { requestId: id, attempt: run, storeId, manifestKey } = parse('eraseStore', input);
       return eraseRequestStore(deps, id, storeId, manifestKey, run);
+    },
+    recordSuppression: async (input) => {
+      const { requestId: id, attempt: run } = parse('recordSuppression', input);
+      return recordRequestSuppression(deps, id, run);
+    },
+    applyStore: async (input) => {
+      const { requestId: id, attempt: run, storeId, manifestKey } = parse('applyStore', input);
+      return applyRequestStore(deps, id, storeId, manifestKey, run);
     },
     confirm: async (input) => {
       const parsed = parse('confirm', input);

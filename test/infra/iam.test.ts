@@ -278,6 +278,7 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'recordSuppression',
       'resolve',
       'verify',
     ]);
@@ -287,6 +288,7 @@ describe("lethe's own resources", () => {
     // Prepare: every function of the stack, by its name in the grant table.
     const all: [LetheFunctionName, LetheFunction][] = [
       ['intake', stack.intake],
+      ['suppressionCheck', stack.suppressionCheck],
       ...(Object.entries(stack.functions) as [LetheFunctionName, LetheFunction][]),
       ...(Object.entries(stack.sweepFunctions) as [LetheFunctionName, LetheFunction][]),
     ];
@@ -319,7 +321,9 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'recordSuppression',
       'resolve',
+      'suppressionCheck',
       'sweepPage',
       'verify',
     ]);
@@ -499,5 +503,61 @@ describe('wildcards', () => {
 
     // Act + Assess
     expect(wildcardProblems([added, index, bucket])).toHaveLength(3);
+  });
+});
+
+describe('the suppression list', () => {
+  const writes =
+    /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort)|kms:(Encrypt|GenerateDataKey))/;
+
+  it('the suppression check function can only read: Query and GetItem on the list, the HMAC keys, nothing else', () => {
+    // Act
+    const statements = roleStatements(template, stack.suppressionCheck.role as IConstruct);
+    const dataStatements = statements.filter((statement) =>
+      statement.actions.some((action) => action.startsWith('dynamodb:') || action.startsWith('s3:')),
+    );
+
+    // Assess
+    expect(
+      statements.flatMap((statement) => statement.actions).filter((action) => writes.test(action)),
+    ).toEqual([]);
+    const listStatements = statements.filter((statement) =>
+      statement.resources.some((arn) => arn.includes('SuppressionTable')),
+    );
+    expect(listStatements.flatMap((statement) => statement.actions).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    // Every table or bucket access is to the list itself: no request record, no store of the data map.
+    expect(
+      dataStatements
+        .flatMap((statement) => statement.resources)
+        .filter((arn) => !arn.includes('SuppressionTable')),
+    ).toEqual([]);
+    expect(
+      statements
+        .flatMap((statement) => statement.actions)
+        .filter((action) => action.startsWith('dynamodb:') || action.startsWith('s3:'))
+        .sort(),
+    ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it('only RecordSuppression writes the list, and only new entries (no updates or deletes)', () => {
+    // Act
+    const writers = (Object.keys(stack.functions) as RequestStep[]).filter((step) =>
+      statementsOf(step).some(
+        (statement) =>
+          statement.resources.some((arn) => arn.includes('SuppressionTable')) &&
+          statement.actions.some((action) => writes.test(action)),
+      ),
+    );
+    const actions = statementsOf('recordSuppression')
+      .filter((statement) => statement.resources.some((arn) => arn.includes('SuppressionTable')))
+      .flatMap((statement) => statement.actions)
+      .sort();
+
+    // Assess
+    expect(writers).toEqual(['recordSuppression']);
+    expect(actions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
   });
 });
