@@ -8,7 +8,8 @@ import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
-import { readRecords } from '../stores';
+import { readObjectTag, readRecords } from '../stores';
+import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
 import { indexExport } from './earlier-exports';
 import { RequestStateError } from './errors';
@@ -100,18 +101,27 @@ function objectBytes(data: unknown): Buffer {
   return Buffer.from(content.text ?? '', 'utf8');
 }
 
-function renderIndexHtml(
-  record: RequestRecord,
-  generatedAt: string,
-  rows: { store: Store; exported: number; files: string[] }[],
-  controller: string,
-) {
+/** One store's section of the package: how many records, how many of them restricted, which files. */
+interface ExportRow {
+  store: Store;
+  exported: number;
+  restricted: number;
+  files: string[];
+}
+
+function renderIndexHtml(record: RequestRecord, generatedAt: string, rows: ExportRow[], controller: string) {
   const sections = rows
-    .map(({ store, exported, files }) => {
+    .map(({ store, exported, restricted, files }) => {
       const disclosure = disclosureFor(store);
       return `<section><h2>${escapeHtml(store.description ?? store.id)}</h2>
 <table>
 <tr><th>Records</th><td>${exported}</td></tr>
+${
+  restricted > 0
+    ? `<tr><th>Restricted</th><td>${restricted} of them: processing restricted at your request (GDPR Art. 18), only stored</td></tr>
+`
+    : ''
+}
 <tr><th>Categories of data</th><td>${escapeHtml(disclosure.categories.join(', '))}</td></tr>
 <tr><th>Purpose</th><td>${escapeHtml(disclosure.purpose)}</td></tr>
 <tr><th>Lawful basis</th><td>${escapeHtml(disclosure.lawfulBasis)}</td></tr>
@@ -151,14 +161,17 @@ export async function exportPackage(
   const generatedAt = deps.now().toISOString();
   const zip = new ZipFile();
   const counts = new Map<string, number>();
-  const rows: { store: Store; exported: number; files: string[] }[] = [];
+  const rows: ExportRow[] = [];
   const portability = record.type === 'portability';
 
   for (const ref of located) {
     const store = getStore(deps.dataMap, ref.storeId);
     const manifest = await readManifest(deps, ref.manifestKey);
     counts.set(store.id, 0);
-    const row = { store, exported: 0, files: [`data/${store.id}.json`] };
+    const row: ExportRow = { store, exported: 0, restricted: 0, files: [`data/${store.id}.json`] };
+    const restrictAttribute = store.kind === 'dynamodb' ? store.restrict?.attribute : undefined;
+    const restrictTag = store.kind === 's3' ? store.restrict?.tag : undefined;
+    const bucket = store.kind === 's3' ? store.bucket : '';
     rows.push(row);
     const objects = manifest.records.filter(
       (entry): entry is Extract<LocatedRecord, { kind: 'object' }> => entry.kind === 'object',
@@ -186,12 +199,30 @@ export async function exportPackage(
         let first = true;
         for (const object of objects) {
           row.exported += 1;
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size })}`;
+          // A restricted record is shown as such (GDPR Art. 18): the subject sees what is only stored.
+          const restricted =
+            restrictTag !== undefined &&
+            typeof (await readObjectTag(
+              deps.clients.s3,
+              bucket,
+              object.key,
+              restrictTag,
+              DEFAULT_RETRY_POLICY,
+            )) === 'string';
+          if (restricted) row.restricted += 1;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size, ...(restricted ? { restricted } : {}) })}`;
           first = false;
         }
         for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
           row.exported += 1;
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data })}`;
+          const data = exported.data as Record<string, unknown> | null;
+          const restricted =
+            restrictAttribute !== undefined &&
+            data !== null &&
+            typeof data === 'object' &&
+            restrictAttribute in data;
+          if (restricted) row.restricted += 1;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data, ...(restricted ? { restricted } : {}) })}`;
           first = false;
         }
         yield '\n]}\n';
@@ -238,6 +269,7 @@ export async function exportPackage(
             stores: rows.map((row) => ({
               ...disclosureFor(row.store),
               records: row.exported,
+              ...(row.restricted > 0 ? { restricted: row.restricted } : {}),
               files: row.files,
             })),
           },
