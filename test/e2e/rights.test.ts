@@ -8,9 +8,10 @@ import { canonicalJson } from '../../lib/audit/log';
 import type { DataMap } from '../../lib/datamap/schema';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { includeAllInReview, lethe, requestSubmitArgs, seedStateDir } from '../helpers/cli';
+import { lethe, requestSubmitArgs, seedStateDir, submitIncludingReview } from '../helpers/cli';
 import {
   belongsTo,
+  changedAttributes,
   exampleDataMap,
   exampleSeed,
   identifierValues,
@@ -74,16 +75,6 @@ function leaked(text: string, values: string[]): string[] {
   return values.filter((value) => text.includes(value.toLowerCase()));
 }
 
-/** The attributes of two items that differ. */
-function changedAttributes(before: SnapshotEntry, after: SnapshotEntry | undefined): string[] {
-  if (!after) return ['(gone)'];
-  const a = before.record as Record<string, unknown>;
-  const b = after.record as Record<string, unknown>;
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
-    .filter((name) => canonicalJson(a[name]) !== canonicalJson(b[name]))
-    .sort();
-}
-
 function storeOf(dataMap: DataMap, id: string) {
   return dataMap.stores.find((store) => store.id === id)!;
 }
@@ -93,14 +84,6 @@ describe('rights that change records (adtech example)', () => {
   let stateDir: string;
   let seed: AdtechSeed;
   let subject: SeedSubject;
-
-  /** Submits and, when claimed links found records waiting for review, includes them all. */
-  async function run(args: string[]): Promise<RequestSummary> {
-    const submitted = await lethe(args);
-    expect(submitted.err).toBe('');
-    const summary = JSON.parse(submitted.out) as RequestSummary;
-    return summary.status === 'pending-review' ? includeAllInReview(stateDir, summary) : summary;
-  }
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'lethe-rights-'));
@@ -116,7 +99,7 @@ describe('rights that change records (adtech example)', () => {
     // prepare
     const before = await snapshot(stateDir);
     // act
-    const summary = await run(
+    const summary = await submitIncludingReview(
       requestSubmitArgs(
         stateDir,
         'rectification',
@@ -187,9 +170,13 @@ describe('rights that change records (adtech example)', () => {
     // prepare
     const before = await snapshot(stateDir);
     // act
-    const restricted = await run(requestSubmitArgs(stateDir, 'restriction', [`email=${subject.email}`]));
+    const restricted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction', [`email=${subject.email}`]),
+    );
     const during = await snapshot(stateDir);
-    const lifted = await run(requestSubmitArgs(stateDir, 'restriction-lift', [`email=${subject.email}`]));
+    const lifted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction-lift', [`email=${subject.email}`]),
+    );
     const after = await snapshot(stateDir);
     // assess
     expect([restricted.status, lifted.status]).toEqual(['completed', 'completed']);
@@ -280,7 +267,7 @@ describe('rights that change records (adtech example)', () => {
     const cookie = subject.cookieIds[0]!;
     const before = await snapshot(stateDir);
     // act
-    const summary = await run(
+    const summary = await submitIncludingReview(
       requestSubmitArgs(
         stateDir,
         'objection',
