@@ -4,7 +4,7 @@ import { spellingsOf } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
 import { InvalidRequestError, RequestNotFoundError, RequestStateError } from './errors';
-import { auditDeps, IDENTIFYING_FIELDS, releaseRequest, settleEndedRequest } from './outcome';
+import { auditDeps, endRequest, IDENTIFYING_FIELDS, settleEndedRequest } from './outcome';
 import {
   currentAttempt,
   executionIdFor,
@@ -217,8 +217,10 @@ export async function retryRequest(
 }
 
 /**
- * Ends a request that is not running, as any ended request ends: identities dropped, manifests
- * deleted, locks released, `request.closed` audited with who and why.
+ * Ends a request that is not running, as any ended request ends: the close (who, why, from which
+ * status) written first with `outcomePending`, then identities dropped, manifests deleted,
+ * `request.closed` audited and locks released by endRequest, which whoever meets the request
+ * next finishes if this process dies half way.
  */
 export async function endUnfinishedRequest(
   deps: LetheDeps,
@@ -229,23 +231,11 @@ export async function endUnfinishedRequest(
     status: 'closed',
     by: change.actor,
     note: change.reason,
-    set: { reason: change.reason, completedAt: deps.now().toISOString() },
+    set: { reason: change.reason, completedAt: deps.now().toISOString(), outcomePending: true },
     remove: IDENTIFYING_FIELDS,
     onlyIf: change.onlyIf,
   });
-  await releaseRequest(deps, record);
-  await appendAuditEvent(auditDeps(deps), {
-    type: 'request.closed',
-    actor: change.actor,
-    requestId: record.requestId,
-    subjectHashes: record.subjectHashes,
-    details: {
-      requestType: record.type,
-      previousStatus: record.status,
-      reason: change.reason,
-      attempt: currentAttempt(record),
-    },
-  });
+  await endRequest(deps, await getRequest(deps, record.requestId));
   deps.log.info('request closed', { requestId: record.requestId, by: change.actor });
 }
 

@@ -20,12 +20,6 @@ export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = [
   'corrections',
 ];
 
-/** What ending a request lets go of: its in-flight locks and its manifests (they hold record keys). */
-export async function releaseRequest(deps: LetheDeps, record: RequestRecord): Promise<void> {
-  for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, record.requestId);
-  await deleteManifests(deps, record.requestId);
-}
-
 /** The audit log's view of the workflow's dependencies. */
 export function auditDeps(deps: LetheDeps) {
   return auditDepsOf(deps);
@@ -49,19 +43,46 @@ export function endUnsettled(record: RequestRecord): boolean {
   );
 }
 
+/** The audit event type of each way a request ends. */
+const END_EVENT_TYPES = {
+  completed: 'request.completed',
+  duplicate: 'request.duplicate',
+  closed: 'request.closed',
+  rejected: 'request.rejected',
+} as const;
+
+/**
+ * Who ended a request and from where, as its status history says: staff or the reaper for a
+ * close (endUnfinishedRequest writes the close before the rest), the workflow otherwise.
+ */
+function endedBy(
+  record: RequestRecord,
+  status: RequestRecord['status'],
+): { actor: string; previousStatus?: string } {
+  if (status !== 'closed') return { actor: 'lethe:workflow' };
+  const history = record.statusHistory;
+  const closedAt = history.findLastIndex((change) => change.status === 'closed');
+  const closing = history[closedAt];
+  if (!closing) return { actor: 'lethe:workflow' };
+  const before = history[closedAt - 1];
+  return { actor: closing.by, ...(before ? { previousStatus: before.status } : {}) };
+}
+
 /**
  * Ends a request: its final status with `outcomePending` and its identities dropped (the keyed
  * hashes stay) in one update, then its manifests deleted, one audit event, its locks released and
  * the mark cleared. Whoever finds the mark finishes the rest, so a process that dies anywhere in
  * here leaves nothing behind for good, and the event is appended once: a rerun looks for it
  * first. The locks go last, so that until all else is done a new request for the subject meets
- * this one (see Verify) and finishes it.
+ * this one (see Verify) and finishes it. A rejected or duplicate request never held the subject,
+ * so it has no locks or manifests of its own.
  */
-async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<OutcomeResult> {
+export async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<OutcomeResult> {
   const { requestId } = record;
   const finalStatus = FINAL_STATUSES.includes(record.status) ? record.status : 'completed';
   const completedAt = record.completedAt ?? deps.now().toISOString();
   const rerun = record.outcomePending === true;
+  const heldSubject = finalStatus === 'completed' || finalStatus === 'closed';
   if (!rerun || record.subject !== undefined || record.identities !== undefined) {
     await updateRequest(deps, requestId, {
       ...(finalStatus === record.status ? {} : { status: finalStatus }),
@@ -70,21 +91,15 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
       remove: IDENTIFYING_FIELDS,
     });
   }
-  if (finalStatus === 'completed') await deleteManifests(deps, requestId);
-  const type =
-    finalStatus === 'completed'
-      ? 'request.completed'
-      : finalStatus === 'duplicate'
-        ? 'request.duplicate'
-        : finalStatus === 'closed'
-          ? 'request.closed'
-          : 'request.rejected';
+  if (heldSubject) await deleteManifests(deps, requestId);
+  const type = END_EVENT_TYPES[finalStatus as keyof typeof END_EVENT_TYPES] ?? 'request.completed';
   const audited = rerun && (await auditedSince(auditDeps(deps), { requestId, type, since: completedAt }));
   if (!audited) {
     const certificate = record.certificate as { digest?: string } | undefined;
+    const { actor, previousStatus } = endedBy(record, finalStatus);
     await appendAuditEvent(auditDeps(deps), {
       type,
-      actor: 'lethe:workflow',
+      actor,
       requestId,
       subjectHashes: record.subjectHashes,
       details: {
@@ -92,6 +107,7 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
         status: finalStatus,
         attempt: currentAttempt(record),
         stores: record.stores ?? [],
+        ...(previousStatus ? { previousStatus } : {}),
         ...(record.reason ? { reason: record.reason } : {}),
         ...(record.duplicateOf ? { duplicateOf: record.duplicateOf } : {}),
         ...(certificate?.digest ? { certificateDigest: certificate.digest } : {}),
@@ -99,7 +115,7 @@ async function endRequest(deps: LetheDeps, record: RequestRecord): Promise<Outco
       },
     });
   }
-  if (finalStatus === 'completed') {
+  if (heldSubject) {
     for (const lockKey of inFlightLockKeys(record)) await releaseInFlightLock(deps, lockKey, requestId);
   }
   await updateRequest(deps, requestId, { by: 'lethe:record-outcome', remove: ['outcomePending'] });

@@ -1,6 +1,7 @@
 import type { LetheDeps } from '../deps';
 import { RequestStateError } from './errors';
 import { endUnfinishedRequest } from './lifecycle';
+import { endUnsettled, settleEndedRequest } from './outcome';
 import { currentAttempt, executionIdFor, type RequestRecord, type RequestStatus } from './request';
 import { listRequests } from './requests-table';
 
@@ -9,7 +10,9 @@ import { listRequests } from './requests-table';
  * request that has not moved for `staleAfterDays` (failed and never retried or closed, waiting
  * for a review nobody gave, or dead without anyone noticing) is closed by the retention sweep:
  * its identities and manifests are dropped and its hold on the subject released, audited as
- * `request.closed` by `lethe:reaper`. A request whose execution still runs is left alone.
+ * `request.closed` by `lethe:reaper`. A request whose execution still runs is left alone. An
+ * ended request whose end a dead process left half recorded (its audit event, manifests or locks)
+ * is finished, so no end stays unaudited for long.
  */
 
 /** Days a request may stand still before the reaper closes it, unless configured otherwise. */
@@ -31,7 +34,16 @@ export interface ReapResult {
   wouldReap: number;
   /** The requests closed or that would be: ids only. */
   requestIds: string[];
+  /** Ended requests whose end a dead process left half recorded, finished now (see settleEndedRequest). */
+  settled: number;
 }
+
+/**
+ * How long an end may stay half recorded before the reaper finishes it: long past any process
+ * still ending it, so the two never append the same event; a new request for the subject
+ * finishes it sooner (see Verify).
+ */
+const SETTLE_AFTER_MS = 60 * 60 * 1000;
 
 /** When the request last changed status (its receipt if it never did). */
 function lastMoved(record: RequestRecord): number {
@@ -51,13 +63,21 @@ export async function reapStaleRequests(
   if (!Number.isFinite(days) || days < 1)
     throw new RangeError(`staleAfterDays must be at least 1; got ${days}`);
   const cutoffMs = options.now.getTime() - days * DAY_MS;
-  const stale = (await listRequests(deps)).filter(
+  const requests = await listRequests(deps);
+  const stale = requests.filter(
     (record) =>
       REAPABLE.includes(record.status) &&
       (record.subject !== undefined || record.identities !== undefined) &&
       lastMoved(record) < cutoffMs,
   );
-  const result: ReapResult = { reaped: 0, wouldReap: 0, requestIds: [] };
+  const result: ReapResult = { reaped: 0, wouldReap: 0, requestIds: [], settled: 0 };
+  if (!options.dryRun) {
+    const settleBefore = options.now.getTime() - SETTLE_AFTER_MS;
+    for (const record of requests.filter((each) => endUnsettled(each) && lastMoved(each) < settleBefore)) {
+      await settleEndedRequest(deps, record);
+      result.settled += 1;
+    }
+  }
   for (const record of stale) {
     const running =
       ['received', 'verifying', 'in-progress'].includes(record.status) &&
@@ -82,6 +102,10 @@ export async function reapStaleRequests(
       result.requestIds.pop();
     }
   }
-  deps.log.info('stale requests reaped', { reaped: result.reaped, wouldReap: result.wouldReap });
+  deps.log.info('stale requests reaped', {
+    reaped: result.reaped,
+    wouldReap: result.wouldReap,
+    settled: result.settled,
+  });
   return result;
 }

@@ -3,8 +3,9 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { readAuditEvents } from '../../../lib/audit/log';
 import type { LetheDeps } from '../../../lib/deps';
 import { RequestStateError } from '../../../lib/rights/errors';
-import { retryRequest } from '../../../lib/rights/lifecycle';
-import { recordOutcome } from '../../../lib/rights/outcome';
+import { closeRequest, retryRequest } from '../../../lib/rights/lifecycle';
+import { recordFailure, recordOutcome } from '../../../lib/rights/outcome';
+import { reapStaleRequests } from '../../../lib/rights/reaper';
 import { executionIdFor } from '../../../lib/rights/request';
 import { getRequest, inFlightLockKeys } from '../../../lib/rights/requests-table';
 import { type ExecutionStart, submitRequest, type WorkflowStarter } from '../../../lib/rights/submit';
@@ -51,8 +52,8 @@ describe('a request whose process died while ending it', () => {
       verification,
     });
 
-  /** A verified request holding its subject, with a manifest, whose RecordOutcome died at the audit write. */
-  async function diedEnding(when: 'before' | 'after') {
+  /** A verified request holding its subject (its in-flight lock), with a manifest. */
+  async function holdingItsSubject() {
     n += 1;
     const who = [{ type: 'email', value: `ending${n}@example.com` }];
     const { requestId } = await submit(who);
@@ -64,6 +65,12 @@ describe('a request whose process died while ending it', () => {
         Body: '{}',
       }),
     );
+    return { requestId, who };
+  }
+
+  /** A request holding its subject whose RecordOutcome died at the audit write. */
+  async function diedEnding(when: 'before' | 'after') {
+    const { requestId, who } = await holdingItsSubject();
     await expect(recordOutcome(dyingAtAudit(environment().deps, when), requestId)).rejects.toThrow(Crash);
     return { requestId, who };
   }
@@ -95,6 +102,7 @@ describe('a request whose process died while ending it', () => {
         `requests/${requestId}/`,
       ),
       completions: events.filter((event) => event.type === 'request.completed').length,
+      closings: events.filter((event) => event.type === 'request.closed').map((event) => event.actor),
       locksHeld: locks.filter((lock) => lock.Item?.holder === requestId).length,
     };
   }
@@ -148,5 +156,76 @@ describe('a request whose process died while ending it', () => {
     // assess
     expect(verdict.outcome).toBe('proceed');
     expect(await leftOf(requestId)).toMatchObject({ pending: false, manifests: [], completions: 1 });
+  });
+
+  /** A failed request holding its subject, with a manifest, that staff closed while the process died at the audit write. */
+  async function diedClosing(when: 'before' | 'after') {
+    const { requestId, who } = await holdingItsSubject();
+    await recordFailure(environment().deps, { requestId, failure: { error: 'Boom' } });
+    await expect(
+      closeRequest(
+        dyingAtAudit(environment().deps, when),
+        requestId,
+        'desk-officer',
+        'given up after review',
+      ),
+    ).rejects.toThrow(Crash);
+    return { requestId, who };
+  }
+
+  it.each(['before', 'after'] as const)(
+    'closed by staff, killed %s the close was audited: a new request for the subject finishes the close, audited once as staff',
+    async (when) => {
+      // prepare
+      const { requestId, who } = await diedClosing(when);
+      expect(await getRequest(environment().deps, requestId)).toMatchObject({
+        status: 'closed',
+        outcomePending: true,
+      });
+
+      // act
+      const fresh = await submit(who);
+      const verdict = await verifyRequest(environment().deps, fresh.requestId);
+
+      // assess
+      expect(verdict.outcome).toBe('proceed');
+      expect(await leftOf(requestId)).toMatchObject({
+        status: 'closed',
+        pending: false,
+        identities: false,
+        manifests: [],
+        closings: ['desk-officer'],
+        locksHeld: 0,
+      });
+    },
+  );
+
+  it('a close left half recorded is finished by the reaper an hour later, and not before', async () => {
+    // prepare
+    const { requestId } = await diedClosing('before');
+    const closedAt = Date.parse((await getRequest(environment().deps, requestId)).completedAt ?? '');
+
+    // act
+    const soon = await reapStaleRequests(environment().deps, {
+      now: new Date(closedAt + 60_000),
+      dryRun: false,
+    });
+    const left = await leftOf(requestId);
+    const later = await reapStaleRequests(environment().deps, {
+      now: new Date(closedAt + 2 * 60 * 60 * 1000),
+      dryRun: false,
+    });
+
+    // assess
+    expect(soon.settled).toBe(0);
+    expect(left).toMatchObject({ pending: true, closings: [] });
+    expect(later.settled).toBeGreaterThanOrEqual(1);
+    expect(await leftOf(requestId)).toMatchObject({
+      status: 'closed',
+      pending: false,
+      manifests: [],
+      closings: ['desk-officer'],
+      locksHeld: 0,
+    });
   });
 });

@@ -78,6 +78,7 @@ describe('the reaper: requests nobody finishes do not keep identities for ever',
       reaped: 0,
       wouldReap: 3,
       requestIds: [...stale].sort(),
+      settled: 0,
     });
     expect(unchanged.map((record) => record.status)).toEqual(['failed', 'in-progress', 'received']);
     expect(result).toMatchObject({ reaped: 3, wouldReap: 0 });
