@@ -145,7 +145,7 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
   it.each([
     [
       [],
-      /^lethe: name a command after "lethe", one of init, import, check, request, sweep, hold, audit, demo; see "lethe --help"$/,
+      /^lethe: name a command after "lethe", one of init, import, check, request, sweep, hold, suppression, audit, demo; see "lethe --help"$/,
     ],
     [
       ['hold'],
