@@ -22,6 +22,8 @@ export interface LetheResources {
   identityIndexTable?: string;
   /** The audit bucket keeps versions (on AWS, with Object Lock); the local S3 server has none. */
   auditBucketVersioned?: boolean;
+  /** The suppression list (objections, opt-outs, withdrawn consent); unset on stacks deployed before it existed. */
+  suppressionTable?: string;
 }
 
 /**

@@ -56,12 +56,19 @@ export function identifierValues(identities: readonly KnownIdentifier[]): string
   );
 }
 
-/** The raw identities (and spellings) a request record holds while it is in flight: what its errors and history are redacted by. */
+/**
+ * The raw identities (and spellings) a request record holds while it is in flight, and the text
+ * values a rectification sets (personal data too): what its errors and history are redacted by.
+ */
 export function requestIdentifierValues(record: {
   subject?: readonly KnownIdentifier[];
   identities?: readonly KnownIdentifier[];
+  corrections?: Readonly<Record<string, unknown>>;
 }): string[] {
-  return identifierValues([...(record.subject ?? []), ...(record.identities ?? [])]);
+  const corrected = Object.values(record.corrections ?? {}).filter(
+    (value): value is string => typeof value === 'string' && value.trim().length > 0,
+  );
+  return [...identifierValues([...(record.subject ?? []), ...(record.identities ?? [])]), ...corrected];
 }
 
 /**

@@ -12,6 +12,8 @@ export const LETHE_ENV = {
   holdsTable: 'LETHE_HOLDS_TABLE',
   /** Only for the functions that read or keep the identity index of shared-object stores. */
   identityIndexTable: 'LETHE_IDENTITY_INDEX_TABLE',
+  /** The suppression list; only for the functions that read or write it (and the CLI). */
+  suppressionTable: 'LETHE_SUPPRESSION_TABLE',
   manifestsBucket: 'LETHE_MANIFESTS_BUCKET',
   exportsBucket: 'LETHE_EXPORTS_BUCKET',
   /** Only for the functions that anchor the audit log (the sweep's last steps), and the CLI. */
@@ -55,6 +57,7 @@ const configSchema = z.object({
   [LETHE_ENV.exportsBucket]: name('exports bucket name'),
   [LETHE_ENV.auditBucket]: z.string().min(1).optional(),
   [LETHE_ENV.identityIndexTable]: z.string().min(1).optional(),
+  [LETHE_ENV.suppressionTable]: z.string().min(1).optional(),
   [LETHE_ENV.kmsKeyId]: z.string().min(1).optional(),
   [LETHE_ENV.hmacSecretArn]: z
     .string()
@@ -98,6 +101,7 @@ export interface LetheConfig {
     auditBucket?: string;
     auditBucketVersioned?: boolean;
     identityIndexTable?: string;
+    suppressionTable?: string;
   };
   hmacSecretArn?: string;
   stateMachineArn?: string;
@@ -132,6 +136,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
   const kmsKeyId = data[LETHE_ENV.kmsKeyId];
   const auditBucket = data[LETHE_ENV.auditBucket];
   const identityIndexTable = data[LETHE_ENV.identityIndexTable];
+  const suppressionTable = data[LETHE_ENV.suppressionTable];
   const hmacSecretArn = data[LETHE_ENV.hmacSecretArn];
   const stateMachineArn = data[LETHE_ENV.stateMachineArn];
   const requestRecordDays = data[LETHE_ENV.requestRecordDays];
@@ -145,6 +150,7 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
       ...(kmsKeyId ? { kmsKeyId } : {}),
       ...(auditBucket ? { auditBucket, auditBucketVersioned: true } : {}),
       ...(identityIndexTable ? { identityIndexTable } : {}),
+      ...(suppressionTable ? { suppressionTable } : {}),
     },
     ...(hmacSecretArn ? { hmacSecretArn } : {}),
     ...(stateMachineArn ? { stateMachineArn } : {}),

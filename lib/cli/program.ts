@@ -27,6 +27,8 @@ const COMMANDS: Record<string, () => AddCommands> = {
   request: () => (require('./commands/request') as typeof import('./commands/request')).addRequestCommands,
   sweep: () => (require('./commands/sweep') as typeof import('./commands/sweep')).addSweepCommand,
   hold: () => (require('./commands/hold') as typeof import('./commands/hold')).addHoldCommands,
+  suppression: () =>
+    (require('./commands/suppression') as typeof import('./commands/suppression')).addSuppressionCommands,
   audit: () => (require('./commands/audit') as typeof import('./commands/audit')).addAuditCommands,
   datamap: () => (require('./commands/datamap') as typeof import('./commands/datamap')).addDatamapCommands,
   console: () => (require('./commands/console') as typeof import('./commands/console')).addConsoleCommand,

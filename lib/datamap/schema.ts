@@ -82,6 +82,12 @@ export const identityTypeSchema = z
       .describe(
         'Spellings to locate by besides the normalised value: as-given (exactly as submitted or as a linked record stores it), trimmed (as-given without surrounding spaces), upper (the normalised value in upper case). Default: [as-given, trimmed]; [] locates by the normalised value only',
       ),
+    rectifiable: z
+      .boolean()
+      .optional()
+      .describe(
+        "Whether a rectification request may correct attributes holding this identity type (default false): an attribute that locate rules or links read this type from may be listed in a store's rectify.attributes only when true",
+      ),
     description: z.string().optional(),
   })
   .strict()
@@ -310,6 +316,63 @@ export const exemptionSchema = z
   .strict();
 export type Exemption = z.infer<typeof exemptionSchema>;
 
+/** A consent purpose, as `objection --scope consent:PURPOSE` names it. */
+export const CONSENT_PURPOSE_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Attributes a rectification request may correct in a store (GDPR Art. 16, CCPA right to correct). */
+export const rectifySchema = z
+  .object({
+    attributes: z
+      .array(z.string().regex(NAME_PATTERN, 'must be an attribute name such as "name"'))
+      .min(1, 'list the attributes a rectification may correct, e.g. [name, address]')
+      .refine((names) => new Set(names).size === names.length, 'name each attribute once'),
+  })
+  .strict();
+export type RectifyRule = z.infer<typeof rectifySchema>;
+
+/**
+ * How a store marks records restricted (GDPR Art. 18): an attribute on DynamoDB items, an object
+ * tag on S3 objects. The mark holds the id of the restriction request that placed it.
+ */
+export const restrictSchema = z
+  .object({
+    attribute: z
+      .string()
+      .regex(NAME_PATTERN, 'must be an attribute name such as "processingRestricted"')
+      .optional()
+      .describe('DynamoDB: the attribute set on restricted items'),
+    tag: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be an S3 tag key such as "lethe-restricted"')
+      .optional()
+      .describe('S3: the object tag set on restricted objects'),
+  })
+  .strict();
+export type RestrictRule = z.infer<typeof restrictSchema>;
+
+/** Where a store records consent for a purpose: withdrawal sets the attribute to `withdrawn`. */
+export const consentRecordSchema = z
+  .object({
+    purpose: z
+      .string()
+      .regex(CONSENT_PURPOSE_PATTERN, 'must be a purpose name such as "newsletter" (lowercase, dashes)'),
+    attribute: z
+      .string()
+      .regex(NAME_PATTERN, 'must be an attribute name such as "marketingConsent"')
+      .describe('The attribute holding the consent'),
+    withdrawn: z
+      .union([z.string(), z.number(), z.boolean()])
+      .default(false)
+      .describe('The value the attribute is set to when consent is withdrawn (default false)'),
+    withdrawnAtAttribute: z
+      .string()
+      .regex(NAME_PATTERN)
+      .optional()
+      .describe('An attribute set to the time of withdrawal (ISO-8601)'),
+  })
+  .strict();
+export type ConsentRecord = z.infer<typeof consentRecordSchema>;
+
 const disclosureFields = {
   description: z.string().optional(),
   categories: z
@@ -351,6 +414,18 @@ const disclosureFields = {
   erase: eraseSchema,
   retention: retentionSchema.optional(),
   exemptions: z.array(exemptionSchema).default([]),
+  rectify: rectifySchema
+    .optional()
+    .describe('DynamoDB: attributes a rectification request may correct; omitted: none'),
+  restrict: restrictSchema
+    .optional()
+    .describe(
+      'How records are marked restricted: attribute (DynamoDB) or tag (S3); omitted: not restrictable',
+    ),
+  consent: z
+    .array(consentRecordSchema)
+    .optional()
+    .describe('DynamoDB: consent records per purpose, updated when the subject withdraws consent'),
 };
 
 /**

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { maskIssues } from './masking';
+import { rightsIssues } from './rights';
 import { type DataMap, type DynamoStore, dataMapSchema, type S3Store, type Store } from './schema';
 
 /**
@@ -154,6 +155,7 @@ function semanticIssues(dataMap: DataMap): { path: PathSegment[]; message: strin
     });
     if (store.kind === 'dynamodb') issues.push(...dynamoIssues(store, dataMap, at, checkIdentity));
     else issues.push(...s3Issues(store, at, checkIdentity));
+    for (const issue of rightsIssues(store, dataMap)) issues.push({ ...issue, path: at(...issue.path) });
 
     if (store.retention?.action === 'anonymise' && store.erase.action !== 'mask') {
       issues.push({

@@ -32,6 +32,10 @@ import type { RoleGrants } from './role-grants';
  *   that touch a DynamoDB store or read an S3 store's objects, kms:GenerateDataKey too for erasure
  *   rewriting objects; only through the store's service (kms:ViaService). Deleting objects needs
  *   no key: an S3 store erased or swept by deletion gives eraseStore or sweepPage no key.
+ * - applyStore: only the stores whose rules a rectification, restriction or consent withdrawal
+ *   uses (rectify, restrict, consent): GetItem/UpdateItem on the table (each update is
+ *   conditional on what was read); GetObjectTagging/PutObjectTagging under the prefixes of an S3
+ *   store with a restriction tag. confirm reads those tags again.
  * - every other function: nothing.
  */
 
@@ -55,13 +59,15 @@ export function importStores(scope: Construct, dataMap: Pick<DataMap, 'stores'>)
 }
 
 /** How each workflow step may touch the data map's stores. */
-export const DATAMAP_ACCESS: Record<RequestStep, 'none' | 'read' | 'erase'> = {
+export const DATAMAP_ACCESS: Record<RequestStep, 'none' | 'read' | 'erase' | 'apply'> = {
   verify: 'none',
   resolve: 'read',
   locateStore: 'read',
   recordReview: 'none',
   exportPackage: 'read',
   eraseStore: 'erase',
+  recordSuppression: 'none',
+  applyStore: 'apply',
   confirm: 'read',
   recordOutcome: 'none',
   recordFailure: 'none',
@@ -194,6 +200,28 @@ export function grantStoreErase(grants: RoleGrants, imported: ImportedStore): vo
   }
 }
 
+/** Whether a rectification, restriction or consent withdrawal ever writes to the store. */
+export function appliesRights(store: Store): boolean {
+  return store.kind === 'dynamodb'
+    ? store.rectify !== undefined || store.restrict !== undefined || (store.consent?.length ?? 0) > 0
+    : store.restrict?.tag !== undefined;
+}
+
+/**
+ * What ApplyStore may do to one store: update items (conditional on what it read) of a DynamoDB
+ * store with rectify, restrict or consent rules; read and write the tags of an S3 store's objects
+ * under its prefixes when it marks restriction with a tag. Nothing for any other store.
+ */
+export function grantStoreApply(grants: RoleGrants, imported: ImportedStore): void {
+  if (!appliesRights(imported.store)) return;
+  allowStoreKey(grants, imported, 'decrypt');
+  if (imported.kind === 'dynamodb') {
+    grants.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [imported.table.tableArn]);
+    return;
+  }
+  grants.allow(['s3:GetObjectTagging', 's3:PutObjectTagging'], objectArns(grants, imported));
+}
+
 /** The actions the retention sweep takes on one store (none without a retention rule). */
 export function sweepActions(store: Store): { read: string[]; write: string[] } {
   const retention = store.retention;
@@ -206,6 +234,8 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
         's3:ListBucket',
         's3:ListBucketVersions',
         ...(jsonLines ? ['s3:GetObject'] : []),
+        // Restricted objects are kept: an expired object's tags say whether it is.
+        ...(store.restrict?.tag ? ['s3:GetObjectTagging'] : []),
         ...OBJECT_LOCK_READS,
       ],
       write: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
@@ -280,6 +310,14 @@ export function grantDataMapAccess(
   for (const imported of stores) {
     if (access === 'read') grantStoreRead(grants, imported);
     else if (access === 'erase') grantStoreErase(grants, imported);
+    else if (access === 'apply') grantStoreApply(grants, imported);
     if (step === 'confirm') grantObjectLockRead(grants, imported);
+    // Confirm reads a restriction's tags again; an export shows restricted objects as such.
+    if (
+      (step === 'confirm' || step === 'exportPackage') &&
+      imported.kind === 's3' &&
+      imported.store.restrict?.tag
+    )
+      grants.allow(['s3:GetObjectTagging'], objectArns(grants, imported));
   }
 }

@@ -122,6 +122,8 @@ export class LetheFunction extends Construct {
     if (props.resources.auditBucket) environment[LETHE_ENV.auditBucket] = props.resources.auditBucket;
     if (props.resources.identityIndexTable)
       environment[LETHE_ENV.identityIndexTable] = props.resources.identityIndexTable;
+    if (props.resources.suppressionTable)
+      environment[LETHE_ENV.suppressionTable] = props.resources.suppressionTable;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
     if (props.requestRecordDays !== undefined)
       environment[LETHE_ENV.requestRecordDays] = String(props.requestRecordDays);

@@ -18,7 +18,13 @@ import type { RoleGrants } from './role-grants';
  * (executionEnded marks a request failed when its execution ended outside the failure path;
  * overdueRequests counts requests past their due date).
  */
-export type LetheFunctionName = RequestStep | SweepStep | 'intake' | 'executionEnded' | 'overdueRequests';
+export type LetheFunctionName =
+  | RequestStep
+  | SweepStep
+  | 'intake'
+  | 'executionEnded'
+  | 'overdueRequests'
+  | 'suppressionCheck';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -39,6 +45,8 @@ export interface OwnAccess {
   notify?: boolean;
   /** The identity index of shared-object stores: read (locate, confirm) or keep (erase, sweep). */
   identityIndex?: 'read' | 'write';
+  /** The suppression list: read (Query, GetItem), or write (Query and BatchWriteItem of new entries). */
+  suppression?: 'read' | 'write';
 }
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
@@ -131,17 +139,49 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     // what it rewrote is indexed again, the subject's hashes taken back
     identityIndex: 'write',
   },
+  // request.suppression-recorded; the list is read first so a rerun keeps the first entry's time
+  recordSuppression: {
+    requests: ['GetItem'],
+    audit: true,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: false,
+    suppression: 'write',
+  },
+  // request.rectified, request.restricted, request.restriction-lifted, request.consent-withdrawn, per store
+  applyStore: {
+    requests: ['GetItem'],
+    audit: true,
+    manifests: ['get'],
+    exports: [],
+    hmacKeys: false,
+    holds: false,
+  },
+  // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
+  suppressionCheck: {
+    requests: [],
+    audit: false,
+    manifests: [],
+    exports: [],
+    hmacKeys: true,
+    holds: false,
+    suppression: 'read',
+  },
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
     // request.confirmed and request.certificate-issued
     audit: true,
-    // get: an indexed store's manifest names the objects Erase rewrote, which Confirm reads again
+    // get: an indexed store's manifest names the objects Erase rewrote, which Confirm reads again;
+    // a rectification's or restriction's records are read again by the keys in its manifests
     manifests: ['get'],
     exports: ['head', 'delete'],
     hmacKeys: true,
     holds: true,
     identityIndex: 'read',
+    // an objection's subject must be on the list; rectifications and restrictions read manifests
+    suppression: 'read',
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -230,6 +270,8 @@ export interface OwnResources {
   auditBucket?: s3.IBucket;
   /** The identity index table; absent in stacks built without one. */
   identityIndexTable?: dynamodb.ITable;
+  /** The suppression list; absent in stacks built without one. */
+  suppressionTable?: dynamodb.ITable;
 }
 
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
@@ -275,6 +317,14 @@ export function grantOwnAccess(
     add(access.identityIndex === 'write' ? [...read, ...write] : read, [
       resources.identityIndexTable.tableArn,
     ]);
+  }
+  if (access.suppression && resources.suppressionTable) {
+    add(
+      access.suppression === 'read'
+        ? ['dynamodb:Query', 'dynamodb:GetItem']
+        : ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      [resources.suppressionTable.tableArn],
+    );
   }
 
   const manifestObjects = (action: string) =>

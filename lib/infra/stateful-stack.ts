@@ -30,6 +30,8 @@ export interface LetheStatefulResources {
   readonly holdsTable: dynamodb.ITable;
   /** Keyed hashes of the identities each shared object holds (lib/lake). */
   readonly identityIndexTable?: dynamodb.ITable;
+  /** The suppression list (objections, opt-outs, withdrawn consent); absent in stacks built without one. */
+  readonly suppressionTable?: dynamodb.ITable;
   readonly hmacSecret: secretsmanager.ISecret;
   readonly manifestsBucketName: string;
   readonly exportsBucketName: string;
@@ -74,6 +76,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
   public readonly auditTable: dynamodb.Table;
   public readonly holdsTable: dynamodb.Table;
   public readonly identityIndexTable: dynamodb.Table;
+  public readonly suppressionTable: dynamodb.Table;
   public readonly accessLogsBucket: s3.Bucket;
   public readonly manifestsBucket: s3.Bucket;
   public readonly exportsBucket: s3.Bucket;
@@ -115,6 +118,12 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     this.holdsTable = buildLetheTable(this, 'HoldsTable', {
       key,
       partitionKey: { name: 'holdId', type: 'S' },
+    });
+    // Keyed subject hashes and scopes only (lib/rights/suppression.ts): kept for as long as the objection stands.
+    this.suppressionTable = buildLetheTable(this, 'SuppressionTable', {
+      key,
+      partitionKey: { name: 'subjectHash', type: 'S' },
+      sortKey: { name: 'scope', type: 'S' },
     });
 
     this.identityIndexTable = buildLetheTable(this, 'IdentityIndexTable', {
@@ -171,6 +180,7 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     output('AuditTableName', this.auditTable.tableName, LETHE_ENV.auditTable);
     output('HoldsTableName', this.holdsTable.tableName, LETHE_ENV.holdsTable);
     output('IdentityIndexTableName', this.identityIndexTable.tableName, LETHE_ENV.identityIndexTable);
+    output('SuppressionTableName', this.suppressionTable.tableName, LETHE_ENV.suppressionTable);
     output('ManifestsBucketName', this.manifestsBucket.bucketName, LETHE_ENV.manifestsBucket);
     output('ExportsBucketName', this.exportsBucket.bucketName, LETHE_ENV.exportsBucket);
     output('AuditBucketName', this.auditBucket.bucketName, LETHE_ENV.auditBucket);

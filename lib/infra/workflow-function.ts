@@ -38,6 +38,19 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(10),
     description: 'EraseStore: deletes, masks or rewrites in one store',
   },
+  recordSuppression: {
+    entry: 'lambdas/record-suppression.ts',
+    description: 'RecordSuppression: puts an objecting subject on the suppression list',
+  },
+  applyStore: {
+    entry: 'lambdas/apply-store.ts',
+    timeout: Duration.minutes(10),
+    description: 'ApplyStore: corrects, marks restricted or records withdrawn consent in one store',
+  },
+  suppressionCheck: {
+    entry: 'lambdas/suppression-check.ts',
+    description: 'Answers whether a subject is on the suppression list (reads only)',
+  },
   confirm: {
     entry: 'lambdas/confirm.ts',
     timeout: Duration.minutes(5),
@@ -128,6 +141,9 @@ export function createWorkflowFunction(
       ...(OWN_ACCESS[name].identityIndex && own.identityIndexTable
         ? { identityIndexTable: own.identityIndexTable.tableName }
         : {}),
+      ...(OWN_ACCESS[name].suppression && own.suppressionTable
+        ? { suppressionTable: own.suppressionTable.tableName }
+        : {}),
     },
     dataMapJson: context.dataMapJson,
     ...(OWN_ACCESS[name].hmacKeys ? { hmacSecretArn: own.hmacSecret.secretArn } : {}),
@@ -140,7 +156,8 @@ export function createWorkflowFunction(
   });
   const grants = new RoleGrants(fn.role);
   grantOwnAccess(grants, name, own, {
-    writesEncryptedStores: context.storesUseLetheKey && (name === 'eraseStore' || name === 'sweepPage'),
+    writesEncryptedStores:
+      context.storesUseLetheKey && (name === 'eraseStore' || name === 'applyStore' || name === 'sweepPage'),
   });
   if (name === 'sweepPage') grantSweepAccess(grants, context.stores);
   else if (name in REQUEST_STATES) grantDataMapAccess(grants, name as RequestStep, context.stores);

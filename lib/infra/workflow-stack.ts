@@ -58,6 +58,8 @@ export class LetheWorkflowStack extends Stack {
   public readonly intake: LetheFunction;
   /** The HTTP API privacy portals submit requests through (IAM-authorised). */
   public readonly intakeApi: LetheIntakeApi;
+  /** Answers whether a subject is on the suppression list: reads the list, nothing else. */
+  public readonly suppressionCheck: LetheFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly stateMachineLogGroup: logs.LogGroup;
   public readonly sweepFunctions: Readonly<Record<SweepStep, LetheFunction>>;
@@ -89,6 +91,7 @@ export class LetheWorkflowStack extends Stack {
         auditTable: stateful.auditTable,
         holdsTable: stateful.holdsTable,
         ...(stateful.identityIndexTable ? { identityIndexTable: stateful.identityIndexTable } : {}),
+        ...(stateful.suppressionTable ? { suppressionTable: stateful.suppressionTable } : {}),
         hmacSecret: stateful.hmacSecret,
         manifestsBucket: s3.Bucket.fromBucketName(this, 'ManifestsBucket', stateful.manifestsBucketName),
         exportsBucket: s3.Bucket.fromBucketName(this, 'ExportsBucket', stateful.exportsBucketName),
@@ -124,6 +127,12 @@ export class LetheWorkflowStack extends Stack {
     );
     this.stateMachine.grantStartExecution(this.intake.role);
     this.intakeApi = new LetheIntakeApi(this, 'IntakeApi', { intake: this.intake, key: stateful.key });
+    this.suppressionCheck = createWorkflowFunction(
+      this,
+      'SuppressionCheckFunction',
+      'suppressionCheck',
+      functionContext,
+    );
     this.grantVerifyDescribeExecutions();
 
     const sweeps = new LetheWorkflow<SweepStep>(this, 'Sweeps', {
@@ -169,7 +178,12 @@ export class LetheWorkflowStack extends Stack {
     this.monitoring = new LetheMonitoring(this, 'Monitoring', {
       requestStateMachine: this.stateMachine,
       sweepStateMachine: this.sweepStateMachine,
-      functions: [...Object.values(this.functions), this.intake, ...Object.values(this.sweepFunctions)],
+      functions: [
+        ...Object.values(this.functions),
+        this.intake,
+        this.suppressionCheck,
+        ...Object.values(this.sweepFunctions),
+      ],
       sweepDeadLetterQueue: this.sweepDeadLetterQueue,
       key: stateful.key,
       functionContext,
@@ -182,6 +196,7 @@ export class LetheWorkflowStack extends Stack {
     });
     new CfnOutput(this, 'IntakeFunctionName', { value: this.intake.fn.functionName });
     new CfnOutput(this, 'IntakeApiUrl', { value: this.intakeApi.api.url });
+    new CfnOutput(this, 'SuppressionCheckFunctionName', { value: this.suppressionCheck.fn.functionName });
     new CfnOutput(this, 'SweepStateMachineArn', {
       value: this.sweepStateMachine.stateMachineArn,
       description: LETHE_ENV.sweepStateMachineArn,

@@ -41,6 +41,7 @@ export const LOCAL_RESOURCES: LetheResources = {
   exportsBucket: 'lethe-exports',
   auditBucket: LOCAL_AUDIT_BUCKET,
   auditBucketVersioned: false,
+  suppressionTable: 'lethe-suppression',
 };
 
 const openStateDirs = new Set<string>();
@@ -92,6 +93,22 @@ export interface OpenLocalEnvironmentOptions {
   requestRecordDays?: number;
 }
 
+/** The suppression list's table: one item per keyed subject hash and scope (see lib/rights/suppression.ts). */
+export function suppressionTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    KeySchema: [
+      { AttributeName: 'subjectHash', KeyType: 'HASH' },
+      { AttributeName: 'scope', KeyType: 'RANGE' },
+    ],
+    AttributeDefinitions: [
+      { AttributeName: 'subjectHash', AttributeType: 'S' },
+      { AttributeName: 'scope', AttributeType: 'S' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
 /** The audit log's table: one stream of events, by sequence number. */
 export function auditTableInput(tableName: string): CreateTableCommandInput {
   return {
@@ -132,7 +149,7 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
 
 /**
  * What lethe added after its first releases (the audit bucket anchors go to, the identity index
- * table): created on open too, for state directories initialised before they existed.
+ * table, the suppression list): created on open too, for state directories initialised before they existed.
  */
 async function createAddedResources(clients: LocalClients): Promise<void> {
   await Promise.all([
@@ -141,6 +158,7 @@ async function createAddedResources(clients: LocalClients): Promise<void> {
       clients.dynamodb,
       identityIndexTableInput(LOCAL_RESOURCES.identityIndexTable ?? 'lethe-identity-index'),
     ),
+    createTableIfMissing(clients.dynamodb, suppressionTableInput(LOCAL_RESOURCES.suppressionTable as string)),
   ]);
 }
 

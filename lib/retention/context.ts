@@ -12,7 +12,9 @@ export type SweepDeps = HoldDeps & { retry?: RetryPolicy };
  *
  * - `examined`: records read (DynamoDB: items the Query or Scan evaluated; S3: objects listed).
  * - `expired`: of those, records whose timestamp is strictly before the cut-off.
- * - `held`: expired records a legal hold keeps.
+ * - `held`: expired records a legal hold or a restriction of processing keeps.
+ * - `restricted`: of those, records kept because their processing is restricted (GDPR Art. 18):
+ *   the mark the data map declares is on them, and only storing them is allowed.
  * - `locked`: expired records S3 Object Lock keeps (a version under retention or an Object Lock
  *   legal hold), which nobody can delete before it ends; never counted as purged.
  * - `purged`: expired records deleted (`delete` action). Always 0 in a dry run, which purges nothing.
@@ -32,6 +34,7 @@ export interface SweepCounts {
   wouldAnonymise: number;
   alreadyAnonymised: number;
   held: number;
+  restricted: number;
   locked: number;
   skipped: number;
 }
@@ -45,6 +48,7 @@ export const COUNT_NAMES = [
   'wouldAnonymise',
   'alreadyAnonymised',
   'held',
+  'restricted',
   'locked',
   'skipped',
 ] as const satisfies readonly (keyof SweepCounts)[];
@@ -59,6 +63,7 @@ export function zeroCounts(): SweepCounts {
     wouldAnonymise: 0,
     alreadyAnonymised: 0,
     held: 0,
+    restricted: 0,
     locked: 0,
     skipped: 0,
   };

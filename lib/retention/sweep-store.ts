@@ -20,9 +20,16 @@ import { SweepIncompleteError } from './errors';
 /** Expired records whose holds are looked up at once: a lookup may read a JSON-lines object. */
 const HOLD_LOOKUP_CONCURRENCY = 8;
 
-/** Whether a legal hold keeps the record: one on the record itself, or on one of its subjects. */
+/**
+ * Whether the record is kept: by a legal hold on the record itself or on one of its subjects, or
+ * by a restriction of processing (then counted `restricted` too: the restriction is the reason).
+ */
 async function isHeld(ctx: PageContext, store: RetainedStore, record: SweptRecord): Promise<boolean> {
   if (holdOnRecord(ctx.holds, store, record.key())) return true;
+  if (await record.restricted?.()) {
+    ctx.counts.restricted += 1;
+    return true;
+  }
   if (ctx.holds.subjects.size === 0) return false;
   for await (const identity of record.identities()) {
     if (holdOnSubject(ctx.holds, [ctx.hash(identity)])) return true;

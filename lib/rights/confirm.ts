@@ -10,6 +10,7 @@ import { isIndexed, sharedObjectFilter } from '../lake';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import type { StoreErasure } from '../stores/types';
 import { caveatsFor, type RequestCaveat } from './caveats';
+import { type AppliedStore, confirmRecords } from './confirm-records';
 import { type DeletedExport, deleteEarlierExports } from './earlier-exports';
 import { ExportMismatchError, RequestStateError, ResidualDataError } from './errors';
 import type { ExportResult } from './export';
@@ -29,6 +30,8 @@ export interface ConfirmInput {
   located: LocateStoreResult[];
   erased?: (StoreErasure & { requestId?: string })[];
   export?: ExportResult;
+  /** Rectification, restriction, restriction-lift, objection: what ApplyStore did per store. */
+  applied?: AppliedStore[];
 }
 
 export interface ErasureCertificate {
@@ -250,7 +253,6 @@ async function confirmErasure(
       stores: stores.map(({ exemptions: _exemptions, retained: _retained, ...outcome }) => outcome),
     },
   });
-  const audit = auditDepsOf(deps);
   const totals = stores.map(({ store, erased, masked, exempted, remaining }) => ({
     store,
     erased,
@@ -258,30 +260,39 @@ async function confirmErasure(
     exempted,
     remaining,
   }));
-  await appendAuditEvent(audit, {
-    type: 'request.confirmed',
-    actor: 'lethe:confirm',
-    requestId: record.requestId,
-    subjectHashes: record.subjectHashes,
-    details: { requestType: 'erasure', stores: totals },
+  await auditCertificate(deps, record, certificate, {
+    confirmed: { requestType: 'erasure', stores: totals },
+    issued: { stores: totals, exportsDeleted: exportsDeleted.length, caveats: caveats.length },
   });
+  deps.log.info('erasure confirmed', { requestId: record.requestId, digest: certificate.digest });
+  return { requestId: record.requestId, confirmed: true, certificateDigest: certificate.digest };
+}
+
+/**
+ * Audits a certificate: `request.confirmed` with what was confirmed, then
+ * `request.certificate-issued` with the certificate's id and digest (what `lethe request
+ * certificate` checks it against) and `details.issued`.
+ */
+export async function auditCertificate(
+  deps: LetheDeps,
+  record: RequestRecord,
+  certificate: { certificateId: string; digest: string; issuedAt: string; dataMapDigest: string },
+  details: { confirmed: Record<string, unknown>; issued: Record<string, unknown> },
+): Promise<void> {
+  const audit = auditDepsOf(deps);
+  const event = { actor: 'lethe:confirm', requestId: record.requestId, subjectHashes: record.subjectHashes };
+  await appendAuditEvent(audit, { ...event, type: 'request.confirmed', details: details.confirmed });
   await appendAuditEvent(audit, {
+    ...event,
     type: 'request.certificate-issued',
-    actor: 'lethe:confirm',
-    requestId: record.requestId,
-    subjectHashes: record.subjectHashes,
     details: {
       certificateId: certificate.certificateId,
       digest: certificate.digest,
       issuedAt: certificate.issuedAt,
       dataMapDigest: certificate.dataMapDigest,
-      stores: totals,
-      exportsDeleted: exportsDeleted.length,
-      caveats: caveats.length,
+      ...details.issued,
     },
   });
-  deps.log.info('erasure confirmed', { requestId: record.requestId, digest: certificate.digest });
-  return { requestId: record.requestId, confirmed: true, certificateDigest: certificate.digest };
 }
 
 async function confirmExport(
@@ -348,5 +359,7 @@ export async function confirmRequest(deps: LetheDeps, input: ConfirmInput): Prom
   if (record.status !== 'in-progress') {
     throw new RequestStateError(`request ${input.requestId} is ${record.status}, not in progress`);
   }
-  return record.type === 'erasure' ? confirmErasure(deps, record, input) : confirmExport(deps, record, input);
+  if (record.type === 'erasure') return confirmErasure(deps, record, input);
+  if (record.type === 'access' || record.type === 'portability') return confirmExport(deps, record, input);
+  return confirmRecords(deps, record, input);
 }

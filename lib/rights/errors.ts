@@ -60,3 +60,13 @@ export class StaleAttemptError extends Error {
     super(`request ${requestId} is on attempt ${current}; this execution ran attempt ${attempt} and stops`);
   }
 }
+
+/** Confirm read a store's records again and found some that do not hold what the request wrote. */
+export class RecordsMismatchError extends Error {
+  override readonly name = 'RecordsMismatchError';
+  constructor(readonly mismatched: { store: string; count: number }[]) {
+    super(
+      `records not as the request left them: ${mismatched.map((entry) => `${entry.count} record(s) in store ${entry.store}`).join('; ')}`,
+    );
+  }
+}

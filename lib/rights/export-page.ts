@@ -15,6 +15,8 @@ export const PAGE_RECORDS_PER_STORE = 200;
 export interface PageStore {
   store: Store;
   exported: number;
+  /** Of them, records whose processing is restricted at the subject's request (GDPR Art. 18). */
+  restricted: number;
   files: string[];
   /** Records as exported (`data` of each), for the table. */
   records: unknown[];
@@ -137,7 +139,11 @@ function storeSection(dataMap: DataMap, page: PageStore): string {
 <dt>Where it came from</dt><dd>${escapeHtml(store.source)}</dd>
 <dt>How long we keep it</dt><dd>${escapeHtml(retention)}</dd>
 ${store.exemptions.map((exemption) => `<dt>Kept even if you ask for erasure</dt><dd>${escapeHtml(exemption.reason)}</dd>`).join('\n')}
-<dt>Records</dt><dd>${page.exported} (all in <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>)</dd>
+<dt>Records</dt><dd>${page.exported} (all in <a href="data/${escapeHtml(store.id)}.json">data/${escapeHtml(store.id)}.json</a>)</dd>${
+    page.restricted > 0
+      ? `\n<dt>Restricted</dt><dd>${page.restricted} of them: processing restricted at your request (GDPR Art. 18), only stored</dd>`
+      : ''
+  }
 </dl>
 ${recordsTable(page)}${files ? `<p>Files:</p><ul>${files}</ul>` : ''}
 </section>`;

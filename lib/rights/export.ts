@@ -8,7 +8,8 @@ import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
-import { readRecords } from '../stores';
+import { readObjectTag, readRecords } from '../stores';
+import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
 import { indexExport } from './earlier-exports';
 import { RequestStateError } from './errors';
@@ -129,7 +130,16 @@ export async function exportPackage(
     }
     const manifest = await readManifest(deps, ref.manifestKey);
     counts.set(store.id, 0);
-    const row: PageStore = { store, exported: 0, files: [`data/${store.id}.json`], records: [] };
+    const row: PageStore = {
+      store,
+      exported: 0,
+      restricted: 0,
+      files: [`data/${store.id}.json`],
+      records: [],
+    };
+    const restrictAttribute = store.kind === 'dynamodb' ? store.restrict?.attribute : undefined;
+    const restrictTag = store.kind === 's3' ? store.restrict?.tag : undefined;
+    const bucket = store.kind === 's3' ? store.bucket : '';
     rows.push(row);
     const objects = manifest.records.filter(
       (entry): entry is Extract<LocatedRecord, { kind: 'object' }> => entry.kind === 'object',
@@ -157,13 +167,31 @@ export async function exportPackage(
         let first = true;
         for (const object of objects) {
           row.exported += 1;
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size })}`;
+          // A restricted record is shown as such (GDPR Art. 18): the subject sees what is only stored.
+          const restricted =
+            restrictTag !== undefined &&
+            typeof (await readObjectTag(
+              deps.clients.s3,
+              bucket,
+              object.key,
+              restrictTag,
+              DEFAULT_RETRY_POLICY,
+            )) === 'string';
+          if (restricted) row.restricted += 1;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size, ...(restricted ? { restricted } : {}) })}`;
           first = false;
         }
         for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
           row.exported += 1;
+          const data = exported.data as Record<string, unknown> | null;
+          const restricted =
+            restrictAttribute !== undefined &&
+            data !== null &&
+            typeof data === 'object' &&
+            restrictAttribute in data;
+          if (restricted) row.restricted += 1;
           if (row.records.length < PAGE_RECORDS_PER_STORE) row.records.push(exported.data);
-          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data })}`;
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data, ...(restricted ? { restricted } : {}) })}`;
           first = false;
         }
         yield '\n]}\n';
@@ -210,6 +238,7 @@ export async function exportPackage(
             stores: rows.map((row) => ({
               ...disclosureFor(row.store),
               records: row.exported,
+              ...(row.restricted > 0 ? { restricted: row.restricted } : {}),
               files: row.files,
             })),
           },

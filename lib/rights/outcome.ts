@@ -12,8 +12,13 @@ export interface OutcomeResult {
   status: RequestRecord['status'];
 }
 
-/** The fields holding raw identifiers: removed when a request ends. */
-export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = ['subject', 'identities', 'identityTrust'];
+/** The fields holding raw identifiers or other personal data (corrected values): removed when a request ends. */
+export const IDENTIFYING_FIELDS: (keyof RequestRecord)[] = [
+  'subject',
+  'identities',
+  'identityTrust',
+  'corrections',
+];
 
 /** The audit log's view of the workflow's dependencies. */
 export function auditDeps(deps: LetheDeps) {

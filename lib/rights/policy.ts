@@ -10,7 +10,15 @@ export interface RequestPolicy {
 }
 
 /** Rights whose fulfilment discloses, changes or destroys data: verified unless the policy says otherwise. */
-const VERIFIED_BY_DEFAULT: readonly string[] = ['access', 'portability', 'erasure', 'rectification'];
+const VERIFIED_BY_DEFAULT: readonly string[] = [
+  'access',
+  'portability',
+  'erasure',
+  'rectification',
+  'restriction',
+  'restriction-lift',
+  'objection',
+];
 
 /**
  * The policy for a request type under a jurisdiction: the built-in defaults (no approval;

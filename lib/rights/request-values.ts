@@ -4,6 +4,17 @@
  * of ./request are built from these.
  */
 
+/** Every right lethe fulfils. */
+export const REQUEST_TYPES = [
+  'access',
+  'portability',
+  'erasure',
+  'rectification',
+  'restriction',
+  'restriction-lift',
+  'objection',
+] as const;
+
 export const REQUEST_STATUSES = [
   'received',
   'pending-approval',
@@ -16,6 +27,13 @@ export const REQUEST_STATUSES = [
   'duplicate',
   'closed',
 ] as const;
+
+/**
+ * What an objection stops: `marketing`, `sale-or-sharing` (the CCPA opt-out), `profiling`, `all`
+ * processing, or `consent:PURPOSE` (withdrawal of consent for one purpose).
+ */
+export const OBJECTION_SCOPE_PATTERN =
+  /^(marketing|sale-or-sharing|profiling|all|consent:[a-z][a-z0-9-]{0,62})$/;
 
 /** Why staff deny a request: the reason the subject is owed (GDPR Art. 12(4), CCPA §7022). */
 export const DENIAL_REASONS = [

@@ -1,22 +1,38 @@
 import * as z from 'zod';
 import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
-import { DENIAL_REASONS, REQUEST_ID_PATTERN, REQUEST_STATUSES, VERIFICATION_METHODS } from './request-values';
+import {
+  DENIAL_REASONS,
+  OBJECTION_SCOPE_PATTERN,
+  REQUEST_ID_PATTERN,
+  REQUEST_STATUSES,
+  REQUEST_TYPES,
+  VERIFICATION_METHODS,
+} from './request-values';
 import type { IdentityTrust, TrustPath } from './trust';
 
 /** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
-export const requestTypeSchema = z.enum([
-  'access',
-  'portability',
-  'erasure',
-  'rectification',
-  'restriction',
-  'objection',
-]);
+export const requestTypeSchema = z.enum(REQUEST_TYPES);
 export type RequestType = z.infer<typeof requestTypeSchema>;
 
-/** Rights the workflow fulfils now; the others are rejected at Verify with a reason. */
-export const SUPPORTED_REQUEST_TYPES: readonly RequestType[] = ['access', 'portability', 'erasure'];
+/** Rights the workflow fulfils now (all of them); any other is rejected at Verify with a reason. */
+export const SUPPORTED_REQUEST_TYPES: readonly RequestType[] = requestTypeSchema.options;
+
+/**
+ * What an objection stops: `marketing`, `sale-or-sharing` (the CCPA opt-out), `profiling`, `all`
+ * processing, or `consent:PURPOSE` (withdrawal of consent for one purpose).
+ */
+export const objectionScopeSchema = z
+  .string()
+  .regex(
+    OBJECTION_SCOPE_PATTERN,
+    'the scope is marketing, sale-or-sharing, profiling, all, or consent:PURPOSE (e.g. consent:newsletter)',
+  );
+export type ObjectionScope = z.infer<typeof objectionScopeSchema>;
+
+/** A corrected value, as a rectification sets it. Personal data: kept only while the request runs. */
+export const correctionValueSchema = z.union([z.string().max(4096), z.number(), z.boolean()]);
+export type CorrectionValue = z.infer<typeof correctionValueSchema>;
 
 export const jurisdictionSchema = z.enum(['gdpr', 'ccpa']);
 export type Jurisdiction = z.infer<typeof jurisdictionSchema>;
@@ -104,8 +120,43 @@ export const submitRequestSchema = z
     receivedAt: z.iso.datetime({ offset: true }).optional(),
     verification: verificationSchema.optional(),
     submittedBy: z.string().trim().min(1).optional(),
+    /** Objection only: what the subject objects to. */
+    scope: objectionScopeSchema.optional(),
+    /** Rectification only: the corrected value of each field (attribute). */
+    corrections: z.record(z.string(), correctionValueSchema).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((request, ctx) => {
+    if (request.type === 'objection' && request.scope === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scope'],
+        message: 'an objection needs a scope, e.g. --scope sale-or-sharing or --scope consent:newsletter',
+      });
+    }
+    if (request.type !== 'objection' && request.scope !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scope'],
+        message: 'a scope is given with objection requests only',
+      });
+    }
+    const corrections = Object.keys(request.corrections ?? {}).length;
+    if (request.type === 'rectification' && corrections === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['corrections'],
+        message: 'a rectification needs corrections, e.g. --set name="Ada Berg"',
+      });
+    }
+    if (request.type !== 'rectification' && request.corrections !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['corrections'],
+        message: 'corrections are given with rectification requests only',
+      });
+    }
+  });
 export type SubmitRequestInput = z.input<typeof submitRequestSchema>;
 export type SubmitRequest = z.infer<typeof submitRequestSchema>;
 
@@ -186,6 +237,10 @@ export interface RequestRecord {
   dueAt: string;
   verification?: Verification;
   submittedBy?: string;
+  /** Objection: what the subject objects to. */
+  scope?: ObjectionScope;
+  /** Rectification: the corrected values by field, normalised; in flight only (personal data). */
+  corrections?: Record<string, CorrectionValue>;
   /** The identities submitted, normalised, with the spellings given (see Identity.spellings). */
   subject?: Identity[];
   /** Identities found by following links, with every spelling found; in flight only. */

@@ -220,7 +220,9 @@ export async function deleteRequestRecord(
 
 /** The lock keys that make a request a duplicate: one per identity hash and request type. */
 export function inFlightLockKeys(record: Pick<RequestRecord, 'subjectHashes' | 'type'>): string[] {
-  return record.subjectHashes.map((hash) => `${hash}#${record.type}`);
+  // Placing and lifting a restriction must not run at once for one subject: they share a lock.
+  const lockType = record.type === 'restriction-lift' ? 'restriction' : record.type;
+  return record.subjectHashes.map((hash) => `${hash}#${lockType}`);
 }
 
 /**

@@ -5,14 +5,17 @@ import {
   type Identity,
   InvalidIdentityError,
   mergeIdentities,
+  normaliseIdentity,
   normaliseSpelledIdentity,
 } from '../datamap/identity';
+import { rectifiableFields } from '../datamap/rights';
 import type { LetheDeps } from '../deps';
 import { dueDate } from './deadlines';
 import { InvalidRequestError, RequestAlreadyExistsError } from './errors';
 import { settleEndedRequest } from './outcome';
 import { policyFor } from './policy';
 import {
+  type CorrectionValue,
   currentAttempt,
   executionIdFor,
   FINAL_STATUSES,
@@ -45,19 +48,74 @@ export interface WorkflowStarter {
   start(execution: ExecutionStart): Promise<StartedExecution>;
 }
 
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,254}$/;
+
 /**
- * Parses and validates a submission: schema, then every identity against the data map.
+ * Checks a rectification's corrections against the data map: each field must be one some store
+ * declares rectifiable, and a field holding an identity type gets a valid value of it, normalised.
+ * Problems name the field, never the value (a correction is personal data); a field name that is
+ * not an attribute name (it could be a value typed in the wrong place) is not repeated either.
+ */
+function checkCorrections(
+  deps: Pick<LetheDeps, 'dataMap'>,
+  corrections: Record<string, CorrectionValue>,
+  issues: string[],
+): Record<string, CorrectionValue> {
+  const fields = rectifiableFields(deps.dataMap);
+  const known = [...fields.keys()];
+  const checked: Record<string, CorrectionValue> = {};
+  for (const [field, value] of Object.entries(corrections)) {
+    if (!FIELD_NAME.test(field)) {
+      issues.push('a correction names a field that is not an attribute name (letters, digits, _ . -)');
+      continue;
+    }
+    const declared = fields.get(field);
+    if (!declared) {
+      issues.push(
+        `field "${field}" is not rectifiable: ${known.length > 0 ? `the data map declares ${known.join(', ')}` : 'no store declares rectifiable attributes (rectify.attributes)'}`,
+      );
+      continue;
+    }
+    if (declared.identity) {
+      if (typeof value !== 'string') {
+        issues.push(
+          `field "${field}" holds ${declared.identity} identities: give the corrected value as text`,
+        );
+        continue;
+      }
+      try {
+        checked[field] = normaliseIdentity(deps.dataMap, declared.identity, value).value;
+      } catch (error) {
+        if (!(error instanceof InvalidIdentityError)) throw error;
+        issues.push(`field "${field}": the corrected value is not a valid ${declared.identity}`);
+      }
+      continue;
+    }
+    if (typeof value === 'string' && value.trim().length === 0) {
+      issues.push(
+        `field "${field}": the corrected value is empty (erasure removes data; rectification corrects it)`,
+      );
+      continue;
+    }
+    checked[field] = value;
+  }
+  return checked;
+}
+
+/**
+ * Parses and validates a submission: schema, then every identity against the data map, and a
+ * rectification's corrections against the fields the data map declares rectifiable.
  * @throws InvalidRequestError listing every problem (identities by type, never by value)
  */
 export function parseSubmission(
   deps: Pick<LetheDeps, 'dataMap'>,
   input: unknown,
-): { request: SubmitRequest; identities: Identity[] } {
+): { request: SubmitRequest; identities: Identity[]; corrections?: Record<string, CorrectionValue> } {
   const parsed = submitRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map(
       (issue) =>
-        `${issue.path.join('.') || 'request'}: ${issue.path.includes('value') || issue.path.includes('spellings') ? 'invalid value' : issue.message}`,
+        `${issue.path[0] === 'corrections' ? 'corrections' : issue.path.join('.') || 'request'}: ${issue.path.includes('value') || issue.path.includes('spellings') || (issue.path[0] === 'corrections' && issue.path.length > 1) ? 'invalid value' : issue.message}`,
     );
     throw new InvalidRequestError(`invalid request: ${issues.join('; ')}`, issues);
   }
@@ -79,7 +137,10 @@ export function parseSubmission(
     }
   }
   if (issues.length > 0) throw new InvalidRequestError(`invalid subject: ${issues.join('; ')}`, issues);
-  return { request: parsed.data, identities: subject };
+  if (parsed.data.corrections === undefined) return { request: parsed.data, identities: subject };
+  const corrections = checkCorrections(deps, parsed.data.corrections, issues);
+  if (issues.length > 0) throw new InvalidRequestError(`invalid corrections: ${issues.join('; ')}`, issues);
+  return { request: parsed.data, identities: subject, corrections };
 }
 
 /**
@@ -111,7 +172,7 @@ export async function submitRequest(
   starter: WorkflowStarter,
   input: SubmitRequestInput | unknown,
 ): Promise<SubmitResult> {
-  const { request, identities } = parseSubmission(deps, input);
+  const { request, identities, corrections } = parseSubmission(deps, input);
   const requestId = request.requestId ?? randomUUID();
   const receivedAt = request.receivedAt ? new Date(request.receivedAt) : deps.now();
   const subjectHashes = hashIdentities(deps.keys.subjectHash, identities);
@@ -132,6 +193,8 @@ export async function submitRequest(
       ? { verification: { ...request.verification, verifiedAt: request.verification.verifiedAt ?? now } }
       : {}),
     submittedBy,
+    ...(request.scope ? { scope: request.scope } : {}),
+    ...(corrections ? { corrections } : {}),
     subject: identities,
     subjectHashes,
     statusHistory: [{ status, at: now, by: submittedBy }],
@@ -156,6 +219,7 @@ export async function submitRequest(
     if (
       !existing ||
       existing.type !== record.type ||
+      existing.scope !== record.scope ||
       existing.subjectHashes.join() !== record.subjectHashes.join()
     ) {
       throw new RequestAlreadyExistsError(requestId);
@@ -219,6 +283,9 @@ export async function auditReceipt(
         channel: record.channel,
         dueAt: record.dueAt,
         ...(record.status === 'pending-approval' ? { awaitsApproval: true } : {}),
+        ...(record.scope ? { scope: record.scope } : {}),
+        // The fields a rectification corrects, never their values.
+        ...(record.corrections ? { fields: Object.keys(record.corrections).sort() } : {}),
       },
     });
   }

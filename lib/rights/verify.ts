@@ -30,6 +30,14 @@ export interface VerifyResult {
   outcome: VerifyOutcome;
 }
 
+/**
+ * Whether the requester must have been verified as the subject: for every right, since each
+ * discloses, changes or destroys data or stops processing, but an opt-out of sale or sharing,
+ * which CCPA lets anyone make unverified.
+ */
+export function needsVerification(record: Pick<RequestRecord, 'type' | 'scope'>): boolean {
+  return !(record.type === 'objection' && record.scope === 'sale-or-sharing');
+}
 const ACTOR = 'lethe:verify';
 
 function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
@@ -41,13 +49,17 @@ function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord
       type: record.type,
       subject: record.subject ?? [],
       jurisdiction: record.jurisdiction,
+      ...(record.scope ? { scope: record.scope } : {}),
+      ...(record.corrections ? { corrections: record.corrections } : {}),
     });
   } catch (error) {
     if (error instanceof InvalidRequestError) return error.message;
     throw error;
   }
-  // Which rights need a verified requester is the request policy's (built-in defaults, the data map's rules).
+  // Which rights need a verified requester is the request policy's (built-in defaults, the data
+  // map's rules); an opt-out of sale or sharing never does (needsVerification).
   if (
+    needsVerification(record) &&
     policyFor(deps.dataMap, record.type, record.jurisdiction).verification &&
     !record.verification?.verifiedBy
   ) {

@@ -164,6 +164,12 @@ export interface SweptRecord {
    * they are read line by line: stop iterating to stop reading.
    */
   identities(): Iterable<Identity> | AsyncIterable<Identity>;
+  /**
+   * Whether the record carries the restriction mark the data map declares (GDPR Art. 18): a
+   * restricted record is only stored, never purged. Absent for stores that declare none; for S3
+   * objects it costs reading the object's tags.
+   */
+  restricted?(): boolean | Promise<boolean>;
 }
 
 export interface SweepPage {

@@ -267,3 +267,13 @@ export async function locateSubject(
   );
   return { identities, stores };
 }
+
+export {
+  applyToStoreRecords,
+  checkStoreRecords,
+  type FieldCount,
+  type RecordAction,
+  type StoreRecordsCheck,
+  type StoreRecordsResult,
+} from './rights';
+export { readObjectTag } from './s3/tags';

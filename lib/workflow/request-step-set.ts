@@ -1,6 +1,7 @@
 import type { LetheDeps } from '../deps';
 import { exportPackageStep } from './export-step';
 import {
+  applyStoreStep,
   confirmStep,
   eraseStoreStep,
   locateStoreStep,
@@ -9,6 +10,7 @@ import {
   recordFailureStep,
   recordOutcomeStep,
   recordReviewStep,
+  recordSuppressionStep,
   redactingStep,
   resolveStep,
   type StepFunction,
@@ -38,6 +40,8 @@ export function createRequestSteps(
     recordReview: recordReviewStep,
     exportPackage: exportPackageStep,
     eraseStore: eraseStoreStep,
+    recordSuppression: recordSuppressionStep,
+    applyStore: applyStoreStep,
     confirm: confirmStep,
     recordOutcome: recordOutcomeStep,
     recordFailure: recordFailureStep,

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { requestIdentifierValues } from '../audit/free-text';
 import type { LetheDeps } from '../deps';
 import { redactIdentifiers } from '../log';
+import { applyRequestStore, recordRequestSuppression } from '../rights/apply';
 import { confirmRequest } from '../rights/confirm';
 import { eraseRequestStore } from '../rights/erase';
 import { locateRequestStore, resolveRequestIdentities } from '../rights/locate';
@@ -21,6 +22,8 @@ export const REQUEST_STATES = {
   recordReview: 'RecordReview',
   exportPackage: 'ExportPackage',
   eraseStore: 'EraseStore',
+  recordSuppression: 'RecordSuppression',
+  applyStore: 'ApplyStore',
   confirm: 'Confirm',
   recordOutcome: 'RecordOutcome',
   recordFailure: 'RecordFailure',
@@ -56,12 +59,15 @@ export const stepInputSchemas = {
     located: z.array(counts.extend({ requestId: z.string().optional() })),
   }),
   eraseStore: z.object({ requestId, attempt, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
+  recordSuppression: z.object({ requestId, attempt }),
+  applyStore: z.object({ requestId, attempt, storeId: z.string().min(1), manifestKey: z.string().min(1) }),
   confirm: z.object({
     requestId,
     attempt,
     located: z.array(counts.extend({ requestId: z.string().optional() })),
     erased: z.array(z.looseObject({ storeId: z.string() })).optional(),
     export: z.looseObject({ exportKey: z.string() }).optional(),
+    applied: z.array(z.looseObject({ storeId: z.string() })).optional(),
   }),
   recordOutcome: z.object({ requestId, attempt }),
   recordFailure: z.object({
@@ -177,6 +183,18 @@ export async function eraseStoreStep(deps: LetheDeps, input: unknown): Promise<u
 export async function confirmStep(deps: LetheDeps, input: unknown): Promise<unknown> {
   const parsed = parseStepInput('confirm', input);
   return confirmRequest(deps, parsed as Parameters<typeof confirmRequest>[1]);
+}
+
+/** RecordSuppression (REQUEST_STATES.recordSuppression): an objection's subject onto the suppression list. */
+export async function recordSuppressionStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, attempt: run } = parseStepInput('recordSuppression', input);
+  return recordRequestSuppression(deps, id, run);
+}
+
+/** ApplyStore (REQUEST_STATES.applyStore): a rectification's or restriction's changes to one store. */
+export async function applyStoreStep(deps: LetheDeps, input: unknown): Promise<unknown> {
+  const { requestId: id, attempt: run, storeId, manifestKey } = parseStepInput('applyStore', input);
+  return applyRequestStore(deps, id, storeId, manifestKey, run);
 }
 
 /** RecordOutcome (REQUEST_STATES.recordOutcome). */

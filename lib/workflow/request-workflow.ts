@@ -114,19 +114,37 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
     },
     resultPath: '$.export',
   });
+  // What a Map over the located stores gives each store's Task: the request, attempt and manifest.
+  const locatedStore = {
+    'requestId.$': '$.requestId',
+    'attempt.$': '$.attempt',
+    'storeId.$': '$$.Map.Item.Value.storeId',
+    'manifestKey.$': '$$.Map.Item.Value.manifestKey',
+  };
   const eraseStores = steps.map('EraseStores', {
     itemsPath: '$.located',
-    itemSelector: {
-      'requestId.$': '$.requestId',
-      'attempt.$': '$.attempt',
-      'storeId.$': '$$.Map.Item.Value.storeId',
-      'manifestKey.$': '$$.Map.Item.Value.manifestKey',
-    },
+    itemSelector: locatedStore,
     resultPath: '$.erased',
   });
   eraseStores.itemProcessor(
     mapItemTask('eraseStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
   );
+
+  // Rectification, restriction, its lift and objection change the located records in place.
+  const applyStores = steps.map('ApplyStores', {
+    itemsPath: '$.located',
+    itemSelector: locatedStore,
+    resultPath: '$.applied',
+  });
+  applyStores.itemProcessor(
+    mapItemTask('applyStore', { payload: sfn.TaskInput.fromJsonPathAt('$'), outputPath: '$.Payload' }),
+  );
+  const recordSuppression = task('recordSuppression', {
+    payload: requestIdOnly,
+    resultSelector: { 'suppressed.$': '$.Payload.suppressed' },
+    resultPath: '$.suppression',
+  });
+  recordSuppression.next(applyStores);
 
   const confirm = task('confirm', {
     payload: sfn.TaskInput.fromJsonPathAt('$'),
@@ -142,6 +160,7 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
   confirm.next(recordOutcome);
   exportPackage.next(confirm);
   eraseStores.next(confirm);
+  applyStores.next(confirm);
 
   const unsupported = new sfn.Pass(scope, 'UnsupportedRequestType', {
     parameters: {
@@ -164,6 +183,15 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
       exportPackage,
     )
     .when(sfn.Condition.stringEquals('$.verify.type', 'erasure'), eraseStores)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.stringEquals('$.verify.type', 'rectification'),
+        sfn.Condition.stringEquals('$.verify.type', 'restriction'),
+        sfn.Condition.stringEquals('$.verify.type', 'restriction-lift'),
+      ),
+      applyStores,
+    )
+    .when(sfn.Condition.stringEquals('$.verify.type', 'objection'), recordSuppression)
     .otherwise(unsupported);
 
   const recordReview = task('recordReview', {
@@ -181,8 +209,16 @@ export function buildRequestWorkflow(scope: Construct, functions: RequestWorkflo
       )
       .otherwise(byType),
   );
+  // An objection does not wait for review: only verified identities go on the suppression list,
+  // and records only claimed links reached stay out of its manifests.
   const claimedLinks = new sfn.Choice(scope, 'ClaimedLinks')
-    .when(sfn.Condition.numberGreaterThan('$.resolve.claimedIdentities', 0), recordReview)
+    .when(
+      sfn.Condition.and(
+        sfn.Condition.numberGreaterThan('$.resolve.claimedIdentities', 0),
+        sfn.Condition.not(sfn.Condition.stringEquals('$.verify.type', 'objection')),
+      ),
+      recordReview,
+    )
     .otherwise(byType);
 
   resolve.next(locateStores);

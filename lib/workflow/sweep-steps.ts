@@ -27,6 +27,8 @@ const counts = z.object({
   wouldAnonymise: z.number().int().min(0),
   alreadyAnonymised: z.number().int().min(0),
   held: z.number().int().min(0),
+  // Absent in the state of sweeps started before restrictions were kept.
+  restricted: z.number().int().min(0).default(0),
   locked: z.number().int().min(0),
   skipped: z.number().int().min(0),
 });

@@ -145,7 +145,7 @@ describe('lethe on a seeded state directory: input refused in one line, identiti
   it.each([
     [
       [],
-      /^lethe: name a command after "lethe", one of discover, init, import, check, index, request, sweep, hold, audit, datamap, console, demo; see "lethe --help"$/,
+      /^lethe: name a command after "lethe", one of discover, init, import, check, index, request, sweep, hold, suppression, audit, datamap, console, demo; see "lethe --help"$/,
     ],
     [
       ['hold'],

@@ -15,7 +15,7 @@ import { getStore, loadDataMap } from '../../lib/datamap';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import type { ErasureCertificate } from '../../lib/rights/confirm';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { includeAllInReview, lethe } from '../helpers/cli';
+import { includeAllInReview, initShopWithSeed, lethe } from '../helpers/cli';
 import { SEED_NOW, type SnapshotEntry, snapshotStores } from '../helpers/world';
 import { unzip } from '../helpers/zip';
 
@@ -232,20 +232,8 @@ describe('lethe end to end on the shop example: messy data, checked against the 
       ShopCustomer,
     ];
     const files = writeShopSeedFiles(seed, join(root, 'seed'));
-    expect((await lethe(['init', '--datamap', DATAMAP_PATH, '--state-dir', stateDir])).code).toBe(0);
-    for (const store of dataMap.stores) {
-      // The legacy spellings are what this suite is about: imported as a copy of the table holds them.
-      const source =
-        store.kind === 'dynamodb'
-          ? ['--file', files.dynamodb[store.id]!, '--keep-key-spellings']
-          : ['--dir', files.s3[store.id]!];
-      const run = await lethe(['import', '--store', store.id, ...source, '--state-dir', stateDir]);
-      expect({ store: store.id, code: run.code, err: run.err }).toEqual({
-        store: store.id,
-        code: 0,
-        err: '',
-      });
-    }
+    // The legacy spellings are what this suite is about: imported as a copy of the table holds them.
+    expect(await initShopWithSeed(stateDir, DATAMAP_PATH, files)).toEqual([]);
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { AdtechSeed } from '../../examples/adtech/seed';
+import type { ShopSeedFiles } from '../../examples/shop/seed';
 import { runCli } from '../../lib/cli/program';
+import { loadDataMap } from '../../lib/datamap';
 import { openLocalEnvironment } from '../../lib/local/environment';
 import { importSeed } from '../../lib/local/import';
 import type { RequestSummary } from '../../lib/rights/summary';
@@ -165,4 +167,37 @@ export async function seedStateDir(stateDir: string, seed: AdtechSeed): Promise<
   } finally {
     await env.close();
   }
+}
+
+/**
+ * `lethe init` with the shop example and `lethe import` of every store from the files
+ * writeShopSeedFiles wrote, keeping the legacy key spellings as the tables hold them. Returns the
+ * imports that failed (store, code, stderr): empty when all went well.
+ */
+export async function initShopWithSeed(
+  stateDir: string,
+  dataMapPath: string,
+  files: ShopSeedFiles,
+): Promise<{ store: string; code: number; err: string }[]> {
+  const failed: { store: string; code: number; err: string }[] = [];
+  const init = await lethe(['init', '--datamap', dataMapPath, '--state-dir', stateDir]);
+  if (init.code !== 0) failed.push({ store: '(init)', code: init.code, err: init.err });
+  for (const store of loadDataMap(dataMapPath).stores) {
+    const source =
+      store.kind === 'dynamodb'
+        ? ['--file', files.dynamodb[store.id]!, '--keep-key-spellings']
+        : ['--dir', files.s3[store.id]!];
+    const run = await lethe(['import', '--store', store.id, ...source, '--state-dir', stateDir]);
+    if (run.code !== 0 || run.err !== '') failed.push({ store: store.id, code: run.code, err: run.err });
+  }
+  return failed;
+}
+
+/** Submits a request with the CLI and, when it waits for review, includes every store it waits for. */
+export async function submitIncludingReview(args: string[]): Promise<RequestSummary> {
+  const submitted = await lethe(args);
+  if (submitted.err !== '') throw new Error(`submit failed (${submitted.code}): ${submitted.err}`);
+  const summary = JSON.parse(submitted.out) as RequestSummary;
+  const stateDir = args[args.indexOf('--state-dir') + 1] as string;
+  return summary.status === 'pending-review' ? includeAllInReview(stateDir, summary) : summary;
 }

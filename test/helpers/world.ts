@@ -146,3 +146,13 @@ export function richestSubject(seed: AdtechSeed): SeedSubject {
   const score = (subject: SeedSubject) => Object.values(subject.owns).filter((count) => count > 0).length;
   return [...seed.subjects].sort((a, b) => score(b) - score(a))[0]!;
 }
+
+/** The attributes in which two snapshots of one item differ, sorted; `(gone)` when it is gone. */
+export function changedAttributes(before: SnapshotEntry, after: SnapshotEntry | undefined): string[] {
+  if (!after) return ['(gone)'];
+  const a = before.record as Record<string, unknown>;
+  const b = after.record as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((name) => canonicalJson(a[name]) !== canonicalJson(b[name]))
+    .sort();
+}

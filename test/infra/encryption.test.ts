@@ -5,7 +5,8 @@ import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
 import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
 
 /** One function per Task state of both machines, intake, and the two that watch them (monitoring). */
-const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 1 + Object.keys(SWEEP_STATES).length + 2;
+// Request steps, intake, the suppression check, sweep steps, the two monitoring functions.
+const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 2 + Object.keys(SWEEP_STATES).length + 2;
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 const resources = (template: Template, type: string) =>
@@ -40,11 +41,11 @@ describe('the customer-managed key', () => {
 });
 
 describe('tables', () => {
-  it('lethe owns four tables (requests, audit, holds, identity index) and the demo creates the data map tables', () => {
+  it('lethe owns five tables (requests, audit, holds, identity index, suppression) and the demo creates the data map tables', () => {
     const names = resources(built.statefulTemplate, 'AWS::DynamoDB::Table').map(
       ([, table]) => table.Properties.TableName ?? '(lethe)',
     );
-    expect(names.filter((name) => name === '(lethe)')).toHaveLength(4);
+    expect(names.filter((name) => name === '(lethe)')).toHaveLength(5);
     expect(names).toEqual(
       expect.arrayContaining([
         'adtech-inquiries',

@@ -278,6 +278,7 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'recordSuppression',
       'resolve',
       'verify',
     ]);
@@ -325,6 +326,7 @@ describe("lethe's own resources", () => {
     // Prepare: every function of the stack, by its name in the grant table.
     const all: [LetheFunctionName, LetheFunction][] = [
       ['intake', stack.intake],
+      ['suppressionCheck', stack.suppressionCheck],
       ...(Object.entries(stack.functions) as [LetheFunctionName, LetheFunction][]),
       ...(Object.entries(stack.sweepFunctions) as [LetheFunctionName, LetheFunction][]),
     ];
@@ -357,7 +359,9 @@ describe("lethe's own resources", () => {
       'exportPackage',
       'intake',
       'locateStore',
+      'recordSuppression',
       'resolve',
+      'suppressionCheck',
       'sweepPage',
       'verify',
     ]);
@@ -459,14 +463,20 @@ describe("lethe's own resources", () => {
     }
   });
 
-  it('lets only intake start request executions, and only the sweep schedule start sweeps', () => {
+  it('lets only intake start request executions, only the sweep schedule start sweeps, and only the sweep start store sweeps', () => {
     const starters = allStatements(template).filter((statement) =>
       statement.actions.includes('states:StartExecution'),
     );
-    expect(starters.map((statement) => statement.resources)).toEqual([
+    expect(starters.map((statement) => statement.resources).sort()).toEqual([
       [expect.stringMatching(/^<RequestStateMachine[0-9A-F]+>$/)],
+      [expect.stringMatching(/^<StoreSweepStateMachine[0-9A-F]+>$/)],
       [expect.stringMatching(/^<SweepStateMachine[0-9A-F]+>$/)],
     ]);
+    expect(
+      actionsOn(roleStatements(template, stack.sweepStateMachine.role), (arn) =>
+        arn.includes('StoreSweepStateMachine'),
+      ),
+    ).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
     expect(
       actionsOn(roleStatements(template, stack.sweepScheduleRole), (arn) =>
         arn.includes('SweepStateMachine'),
@@ -499,7 +509,13 @@ function wildcardProblems(statements: Statement[]): string[] {
         (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<RequestStateMachine[A-Za-z0-9]*\.Name>:\*$/.test(
           resource,
         ) &&
-          statement.actions.every((action) => action === 'states:DescribeExecution'));
+          statement.actions.every((action) => action === 'states:DescribeExecution')) ||
+        // The sweep waits for each store sweep it starts (.sync:2): CDK names the executions by the
+        // machine's name taken from its ARN, and the wildcard is the execution name.
+        (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"StoreSweepStateMachine[A-Z0-9]+"\}\]\}\]\}\*$/.test(
+          resource,
+        ) &&
+          statement.actions.every((action) => ['states:DescribeExecution', 'states:StopExecution'].includes(action)));
       if (!allowed) problems.push(`${statement.actions.join(',')} on ${resource}`);
     }
   }
@@ -537,5 +553,61 @@ describe('wildcards', () => {
 
     // Act + Assess
     expect(wildcardProblems([added, index, bucket])).toHaveLength(3);
+  });
+});
+
+describe('the suppression list', () => {
+  const writes =
+    /^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete|Abort)|kms:(Encrypt|GenerateDataKey))/;
+
+  it('the suppression check function can only read: Query and GetItem on the list, the HMAC keys, nothing else', () => {
+    // Act
+    const statements = roleStatements(template, stack.suppressionCheck.role as IConstruct);
+    const dataStatements = statements.filter((statement) =>
+      statement.actions.some((action) => action.startsWith('dynamodb:') || action.startsWith('s3:')),
+    );
+
+    // Assess
+    expect(
+      statements.flatMap((statement) => statement.actions).filter((action) => writes.test(action)),
+    ).toEqual([]);
+    const listStatements = statements.filter((statement) =>
+      statement.resources.some((arn) => arn.includes('SuppressionTable')),
+    );
+    expect(listStatements.flatMap((statement) => statement.actions).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
+    // Every table or bucket access is to the list itself: no request record, no store of the data map.
+    expect(
+      dataStatements
+        .flatMap((statement) => statement.resources)
+        .filter((arn) => !arn.includes('SuppressionTable')),
+    ).toEqual([]);
+    expect(
+      statements
+        .flatMap((statement) => statement.actions)
+        .filter((action) => action.startsWith('dynamodb:') || action.startsWith('s3:'))
+        .sort(),
+    ).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it('only RecordSuppression writes the list, and only new entries (no updates or deletes)', () => {
+    // Act
+    const writers = (Object.keys(stack.functions) as RequestStep[]).filter((step) =>
+      statementsOf(step).some(
+        (statement) =>
+          statement.resources.some((arn) => arn.includes('SuppressionTable')) &&
+          statement.actions.some((action) => writes.test(action)),
+      ),
+    );
+    const actions = statementsOf('recordSuppression')
+      .filter((statement) => statement.resources.some((arn) => arn.includes('SuppressionTable')))
+      .flatMap((statement) => statement.actions)
+      .sort();
+
+    // Assess
+    expect(writers).toEqual(['recordSuppression']);
+    expect(actions).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:Query']);
   });
 });

@@ -103,6 +103,7 @@ describe("the deployed stacks' logical ids", () => {
       'Storeconversions148256DB',
       'Storeinquiries5016E975',
       'StorepartnercontactsFC6612D9',
+      'SuppressionTableBB2F31F9',
     ]);
     expect(ids(built.statefulTemplate, 'AWS::S3::Bucket')).toEqual([
       'AccessLogsBucket83982689',
@@ -118,6 +119,7 @@ describe("the deployed stacks' logical ids", () => {
   it('keep the state machines, their named log groups and the dead-letter queue', () => {
     expect(ids(built.workflowTemplate, 'AWS::StepFunctions::StateMachine')).toEqual([
       'RequestStateMachine8E370E0D',
+      'StoreSweepStateMachineDF4D20A4',
       'SweepStateMachine1AE78EE3',
     ]);
     const logGroups = built.workflowTemplate.findResources('AWS::Logs::LogGroup');
@@ -130,6 +132,7 @@ describe("the deployed stacks' logical ids", () => {
 
   it("keep every function's logical id: in-flight executions call them by ARN", () => {
     expect(ids(built.workflowTemplate, 'AWS::Lambda::Function')).toEqual([
+      'ApplyStoreFunction9370A09C',
       'ConfirmFunctionAC981D73',
       'EraseStoreFunctionFA82E68B',
       'ExecutionEndedFunction4F8F7579',
@@ -142,9 +145,11 @@ describe("the deployed stacks' logical ids", () => {
       'RecordFailureFunction51C7B31D',
       'RecordOutcomeFunctionAB8385A6',
       'RecordReviewFunctionF9A54F38',
+      'RecordSuppressionFunction0074486C',
       'RecordSweepFailureFunctionE651508C',
       'RecordSweepFunction1A776DEF',
       'ResolveIdentitiesFunction0F3883FC',
+      'SuppressionCheckFunction063CA551',
       'SweepPageFunction54A2D269',
       'VerifyFunction35DB5B42',
     ]);

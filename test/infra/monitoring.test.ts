@@ -121,11 +121,12 @@ describe('the alarms', () => {
     const functions = [
       ...Object.values(workflow.functions),
       workflow.intake,
+      workflow.suppressionCheck,
       ...Object.values(workflow.sweepFunctions),
       workflow.monitoring.executionEnded,
       workflow.monitoring.overdueRequests,
     ];
-    expect(functions).toHaveLength(Object.keys(REQUEST_STATES).length + Object.keys(SWEEP_STATES).length + 3);
+    expect(functions).toHaveLength(Object.keys(REQUEST_STATES).length + Object.keys(SWEEP_STATES).length + 4);
     expect(resources(template, 'AWS::Lambda::Function')).toHaveLength(functions.length);
     for (const fn of functions) {
       for (const metric of ['Errors', 'Throttles']) {

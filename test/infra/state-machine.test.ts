@@ -76,8 +76,15 @@ describe('the synthesized request workflow', () => {
 
     // assess
     expect(states.LocateStores?.Next).toBe('ClaimedLinks');
+    // An objection does not wait for review (only verified identities go on the suppression list).
     expect(claimedLinks?.Choices).toEqual([
-      { Variable: '$.resolve.claimedIdentities', NumericGreaterThan: 0, Next: REQUEST_STATES.recordReview },
+      {
+        And: [
+          { Variable: '$.resolve.claimedIdentities', NumericGreaterThan: 0 },
+          { Not: { Variable: '$.verify.type', StringEquals: 'objection' } },
+        ],
+        Next: REQUEST_STATES.recordReview,
+      },
     ]);
     expect(reviewPending?.Choices).toEqual([
       { Variable: '$.review.paused', BooleanEquals: true, Next: 'AwaitingReview' },
@@ -90,7 +97,7 @@ describe('the synthesized request workflow', () => {
 
   it('bounds the concurrency of every Map', () => {
     const maps = statesOf(definition).filter(({ state }) => state.Type === 'Map');
-    expect(maps.map(({ name }) => name).sort()).toEqual(['EraseStores', 'LocateStores']);
+    expect(maps.map(({ name }) => name).sort()).toEqual(['ApplyStores', 'EraseStores', 'LocateStores']);
     for (const { state } of maps) expect(state.MaxConcurrency).toBe(DEFAULT_MAP_CONCURRENCY);
   });
 

@@ -210,12 +210,14 @@ describe('the sweep function can delete only in stores that have a retention rul
     }
     expect(actionsOn(statements, tableNamed('adtech-partner-contacts'))).toEqual([]);
     // Versioned buckets: versions listed and deleted by id, the Object Lock of a refused one read.
+    // GetObjectTagging: an expired object carrying the restriction tag is kept.
     expect(actionsOn(statements, bucketNamed('adtech-call-recordings'))).toEqual([
       's3:DeleteObject',
       's3:DeleteObjectVersion',
       's3:GetBucketVersioning',
       's3:GetObjectLegalHold',
       's3:GetObjectRetention',
+      's3:GetObjectTagging',
       's3:ListBucket',
       's3:ListBucketVersions',
     ]);
@@ -225,6 +227,7 @@ describe('the sweep function can delete only in stores that have a retention rul
       's3:GetBucketVersioning',
       's3:GetObjectLegalHold',
       's3:GetObjectRetention',
+      's3:GetObjectTagging',
       's3:ListBucket',
       's3:ListBucketVersions',
     ]);

@@ -1,17 +1,64 @@
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { checkActorName } from '../../audit/free-text';
 import { parseIdentityArgument } from '../../datamap/identity';
 import { writeFileAtomic } from '../../local/atomic-file';
 import type { CheckedCertificate } from '../../rights/certificate-check';
 import type { SubmitRequestInput } from '../../rights/request';
-import { REQUEST_STATUSES, VERIFICATION_METHODS } from '../../rights/request-values';
+import { REQUEST_STATUSES, REQUEST_TYPES, VERIFICATION_METHODS } from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
 import { describeHistory, describeRequest, describeSubject, table } from '../format';
-import { checkReasonText, checkRequestId } from '../input';
+import { checkReasonText, checkRequestId, quoted } from '../input';
 import { addManageCommands, type ListOptions, listFilter } from './request-manage';
 import { type CommandContext, type CommonOptions, common } from './shared';
+
+/** The request types `lethe request submit --type` takes: every right. */
+const SUBMITTABLE_TYPES = REQUEST_TYPES;
+
+/**
+ * A rectification's corrections from `--set FIELD=VALUE` (repeatable) or `--corrections FILE` (a
+ * JSON object). Messages name the option or field, never a value: a correction is personal data.
+ */
+function readCorrections(opts: {
+  set?: string[];
+  corrections?: string;
+}): Record<string, unknown> | undefined {
+  if (opts.set !== undefined && opts.corrections !== undefined) {
+    throw new UsageError('give corrections with --set or with --corrections FILE, not both');
+  }
+  if (opts.corrections !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(opts.corrections, 'utf8');
+    } catch {
+      throw new UsageError(`--corrections: the file ${quoted(opts.corrections)} cannot be read`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UsageError('--corrections: the file is not JSON; write {"FIELD": "corrected value"}');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new UsageError('--corrections: the file must hold one JSON object, {"FIELD": "corrected value"}');
+    }
+    return parsed as Record<string, unknown>;
+  }
+  if (opts.set === undefined) return undefined;
+  const corrections: Record<string, unknown> = {};
+  for (const argument of opts.set) {
+    const separator = argument.indexOf('=');
+    if (separator <= 0) throw new UsageError('--set takes FIELD=VALUE, e.g. --set name="Ada Berg"');
+    const field = argument.slice(0, separator);
+    if (Object.hasOwn(corrections, field)) {
+      throw new UsageError(`--set names field ${quoted(field)} twice; give each field once`);
+    }
+    corrections[field] = argument.slice(separator + 1);
+  }
+  return corrections;
+}
 
 /** Adds `lethe request submit|status|list|history|retry|close|review`: data-subject requests, locally or on AWS. */
 export function addRequestCommands(program: Command, context: CommandContext): void {
@@ -21,10 +68,17 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       .command('submit')
       .description('Run a data-subject request to completion and print its outcome.')
       .addOption(
-        new Option('--type <type>', 'the right exercised')
-          .choices(['access', 'portability', 'erasure'])
-          .makeOptionMandatory(),
+        new Option('--type <type>', 'the right exercised').choices(SUBMITTABLE_TYPES).makeOptionMandatory(),
       )
+      .option(
+        '--scope <scope>',
+        'objection only: marketing, sale-or-sharing (the CCPA opt-out), profiling, all, or consent:PURPOSE',
+      )
+      .option(
+        '--set <FIELD=VALUE...>',
+        'rectification only: a corrected value (repeatable), e.g. --set name="Ada Berg"',
+      )
+      .option('--corrections <file>', 'rectification only: a JSON file of corrected values, {"FIELD": VALUE}')
       .option(
         '--subject <TYPE=VALUE...>',
         'an identity of the subject (repeatable), e.g. email=ada@example.com',
@@ -36,7 +90,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       )
       .option(
         '--verified-by <name>',
-        'who verified the requester is the subject (required for access and erasure)',
+        'who verified the requester is the subject (required for every type but an opt-out of sale or sharing)',
       )
       .addOption(
         new Option('--verification <method>', 'how the requester was verified')
@@ -56,12 +110,15 @@ export function addRequestCommands(program: Command, context: CommandContext): v
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  lethe request submit --type access --subject email=ada@example.com --jurisdiction gdpr --verified-by "J. Doe"\n  lethe request submit --type erasure --subject email=ada@example.com --subject phone=+4930123456 --jurisdiction ccpa --verified-by desk --json',
+      '\nExamples:\n  lethe request submit --type access --subject email=ada@example.com --jurisdiction gdpr --verified-by "J. Doe"\n  lethe request submit --type erasure --subject email=ada@example.com --subject phone=+4930123456 --jurisdiction ccpa --verified-by desk --json\n  lethe request submit --type rectification --set name="Ada Berg" --subject email=ada@example.com --jurisdiction gdpr --verified-by desk\n  lethe request submit --type objection --scope sale-or-sharing --subject email=ada@example.com --jurisdiction ccpa',
     )
     .action(
       async (
         opts: CommonOptions & {
-          type: 'access' | 'portability' | 'erasure';
+          type: (typeof SUBMITTABLE_TYPES)[number];
+          scope?: string;
+          set?: string[];
+          corrections?: string;
           subject?: string[];
           jurisdiction: 'gdpr' | 'ccpa';
           verifiedBy?: string;
@@ -75,12 +132,15 @@ export function addRequestCommands(program: Command, context: CommandContext): v
             'give the subject: --subject TYPE=VALUE, e.g. --subject email=ada@example.com',
           );
         }
-        if (opts.verifiedBy === undefined) {
+        const optOut = opts.type === 'objection' && opts.scope === 'sale-or-sharing';
+        if (opts.verifiedBy === undefined && !optOut) {
           throw new UsageError(
             `${opts.type} requests need --verified-by NAME: who verified the requester is the subject`,
           );
         }
-        const verifiedBy = checkActorName(opts.verifiedBy, '--verified-by');
+        const verifiedBy =
+          opts.verifiedBy === undefined ? undefined : checkActorName(opts.verifiedBy, '--verified-by');
+        const corrections = readCorrections(opts);
         if (opts.requestId !== undefined) checkRequestId(opts.requestId, 'a request id (--request-id)');
         const dataMap = context.dataMap(opts);
         const given = opts.subject.map((argument) => ({
@@ -93,11 +153,18 @@ export function addRequestCommands(program: Command, context: CommandContext): v
             subject: given.map(({ identity }) => identity),
             jurisdiction: opts.jurisdiction,
             channel: opts.channel as SubmitRequestInput['channel'],
-            verification: {
-              method: opts.verification as NonNullable<SubmitRequestInput['verification']>['method'],
-              verifiedBy,
-            },
-            submittedBy: verifiedBy,
+            ...(verifiedBy === undefined
+              ? { submittedBy: 'cli' }
+              : {
+                  verification: {
+                    method: opts.verification as NonNullable<SubmitRequestInput['verification']>['method'],
+                    verifiedBy,
+                  },
+                  submittedBy: verifiedBy,
+                }),
+            ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
+            // Checked against the data map when submitted (parseSubmission), value by value.
+            ...(corrections ? { corrections: corrections as SubmitRequestInput['corrections'] } : {}),
             ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           };
           const { summary, outcome } = await opened.submit(input);

@@ -13,6 +13,7 @@ import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { Exemption, ItemKey } from '../types';
 import { attributeToJson, type Item, keyToAttributes } from './keys';
 import { isMaskedValue } from './masked-form';
+import { updateExpression } from './update';
 
 /**
  * Masking: the data map's mask rules applied to one item in place, conditional on what was read,
@@ -145,12 +146,7 @@ export async function maskItem(
         new UpdateItemCommand({
           TableName: store.table,
           Key,
-          UpdateExpression: [
-            sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-            removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-          ]
-            .filter(Boolean)
-            .join(' '),
+          UpdateExpression: updateExpression(sets, removes),
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

@@ -192,7 +192,9 @@ export function openDynamoSweep(
       ? [...store.locate.map((locate) => locate.attribute), ...store.links.map((link) => link.attribute)]
       : []),
     ...maskFields.map((field) => field.attribute),
+    ...(store.restrict?.attribute ? [store.restrict.attribute] : []),
   ]);
+  const restrictAttribute = store.restrict?.attribute;
   const request = candidatesRequest(store, timestamp, options, needed);
 
   const toPage = (items: Item[], examined: number, next: Item | undefined): SweepPage => ({
@@ -201,6 +203,7 @@ export function openDynamoSweep(
       key: () => itemKeyOf(store, item),
       anonymised: rule.action === 'anonymise' && isMaskedItem(maskFields, item),
       identities: () => itemIdentities(store, item, context.dataMap),
+      ...(restrictAttribute ? { restricted: () => item[restrictAttribute] !== undefined } : {}),
     })),
     examined,
     next: next ? { kind: 'dynamodb', startKey: next } : undefined,

@@ -17,6 +17,7 @@ import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { lineIdentities } from './locate';
 import { isVersionedBucket } from './objects';
 import { identitiesInKey, isJsonLinesRule } from './prefixes';
+import { readObjectTag } from './tags';
 import { deleteKeyVersions } from './versions';
 
 /**
@@ -65,6 +66,7 @@ export function openS3Sweep(
   const { policy } = options;
   const prefixes = sweepPrefixes(store);
   const jsonLines = store.locate.some(isJsonLinesRule);
+  const restrictTag = store.restrict?.tag;
 
   async function* pages(from: SweepPosition | undefined): AsyncGenerator<SweepPage> {
     let prefixIndex = from?.kind === 's3' ? from.prefixIndex : 0;
@@ -95,6 +97,12 @@ export function openS3Sweep(
             jsonLines
               ? lineIdentities(store, s3, key, context.dataMap)
               : identitiesInKey(store, key, context.dataMap),
+          ...(restrictTag
+            ? {
+                restricted: async () =>
+                  typeof (await readObjectTag(s3, store.bucket, key, restrictTag, policy)) === 'string',
+              }
+            : {}),
         });
       }
       const last = page.Contents?.at(-1)?.Key;

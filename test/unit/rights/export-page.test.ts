@@ -39,6 +39,7 @@ describe('the export page', () => {
         {
           store,
           exported: 1,
+          restricted: 0,
           files: [],
           records: [{ '<i>': '<img src=y>', message: '</td><script>alert(2)</script>' }],
         },

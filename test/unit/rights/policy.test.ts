@@ -5,7 +5,7 @@ import { policyFor } from '../../../lib/rights/policy';
 describe('policyFor', () => {
   const map = (requestPolicy: DataMap['requestPolicy']) => ({ requestPolicy });
 
-  it('needs no approval and verifies the rights that disclose or destroy data, without rules', () => {
+  it('needs no approval and verifies every right without rules (an opt-out of sale is exempt at Verify)', () => {
     // act
     const policies = (['access', 'portability', 'erasure', 'objection'] as const).map((type) =>
       policyFor(map([]), type, 'gdpr'),
@@ -16,7 +16,7 @@ describe('policyFor', () => {
       { approval: false, verification: true },
       { approval: false, verification: true },
       { approval: false, verification: true },
-      { approval: false, verification: false },
+      { approval: false, verification: true },
     ]);
   });
 
@@ -25,7 +25,7 @@ describe('policyFor', () => {
     const rules = map([
       { types: ['erasure'], approval: 'required' },
       { types: ['erasure'], jurisdictions: ['ccpa'], approval: 'not-required' },
-      { types: ['objection'], jurisdictions: ['gdpr'], verification: 'required' },
+      { types: ['objection'], jurisdictions: ['ccpa'], verification: 'not-required' },
     ]);
 
     // act / assess
