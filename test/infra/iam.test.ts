@@ -515,7 +515,9 @@ function wildcardProblems(statements: Statement[]): string[] {
         (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"StoreSweepStateMachine[A-Z0-9]+"\}\]\}\]\}\*$/.test(
           resource,
         ) &&
-          statement.actions.every((action) => ['states:DescribeExecution', 'states:StopExecution'].includes(action)));
+          statement.actions.every((action) =>
+            ['states:DescribeExecution', 'states:StopExecution'].includes(action),
+          ));
       if (!allowed) problems.push(`${statement.actions.join(',')} on ${resource}`);
     }
   }
