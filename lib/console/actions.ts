@@ -1,6 +1,7 @@
 import { assertNoIdentifiers } from '../audit/free-text';
 import type { LetheBackend } from '../cli/backends';
-import type { RequestStatus } from '../rights/request';
+import type { DenialReason, RequestStatus } from '../rights/request';
+import { DENIAL_REASONS } from '../rights/request-values';
 import type { RequestSummary } from '../rights/summary';
 import { FieldError, type FormBody, text } from './forms';
 
@@ -84,6 +85,59 @@ export const REQUEST_ACTIONS: readonly RequestAction[] = [
     run: async (backend, summary, by, form) => {
       const reason = freeText(form, 'reason', 'reason', true) as string;
       return backend.close(summary.requestId, by, reason);
+    },
+  },
+  {
+    name: 'approve',
+    label: 'Approve',
+    help: 'Start the request the policy held for approval. Someone other than its submitter must approve it.',
+    allowedIn: ['pending-approval'],
+    fields: [],
+    run: (backend, summary, by) => backend.approve(summary.requestId, by),
+  },
+  {
+    name: 'deny',
+    label: 'Deny',
+    help: 'End the request with the reason the subject is owed; the note is what they are told.',
+    allowedIn: ['pending-approval', 'failed', 'pending-review'],
+    fields: [
+      { kind: 'text', name: 'reason', label: 'Reason', hint: DENIAL_REASONS.join(', ') },
+      { kind: 'text', name: 'note', label: 'Note for the subject (no names or identifiers)' },
+    ],
+    run: async (backend, summary, by, form) => {
+      const reason = text(form, 'reason');
+      if (!DENIAL_REASONS.includes(reason as DenialReason))
+        throw new FieldError('reason', `the reason is one of ${DENIAL_REASONS.join(', ')}`);
+      const note = freeText(form, 'note', 'note', true) as string;
+      return backend.deny(summary.requestId, { by, reason, note });
+    },
+  },
+  {
+    name: 'cancel',
+    label: 'Cancel',
+    help: 'Withdraw a request that has not started (it waits for approval).',
+    allowedIn: ['pending-approval'],
+    fields: [{ kind: 'text', name: 'reason', label: 'Reason (no names or identifiers)' }],
+    run: async (backend, summary, by, form) => {
+      const reason = freeText(form, 'reason', 'reason', true) as string;
+      return backend.cancel(summary.requestId, by, reason);
+    },
+  },
+  {
+    name: 'extend',
+    label: 'Extend the deadline',
+    help: 'Once, and only as far as the law allows (GDPR: two more months; CCPA: 45 more days).',
+    allowedIn: ['received', 'pending-approval', 'verifying', 'in-progress', 'pending-review', 'failed'],
+    fields: [
+      { kind: 'text', name: 'days', label: 'Days', hint: 'e.g. 30' },
+      { kind: 'text', name: 'reason', label: 'Why more time is needed (no names)' },
+    ],
+    run: async (backend, summary, by, form) => {
+      const days = Number(text(form, 'days'));
+      if (!Number.isInteger(days) || days < 1 || days > 366)
+        throw new FieldError('days', 'give a whole number of days from 1 to 366');
+      const reason = freeText(form, 'reason', 'reason', true) as string;
+      return backend.extend(summary.requestId, { by, days, reason });
     },
   },
 ];

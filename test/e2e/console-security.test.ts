@@ -138,7 +138,7 @@ describe('lethe console security and form validation', () => {
 
     const request = await post('/requests', {
       _csrf: csrf,
-      type: 'rectification',
+      type: 'forget-me',
       jurisdiction: 'mars',
       identityType: ['email', 'phone'],
       identityValue: ['not-an-email', ''],
@@ -207,6 +207,47 @@ describe('lethe console security and form validation', () => {
     expect((await listRequests(backend.deps)).length).toBe(requestsBefore);
     expect((await listHolds(backend.deps)).length).toBe(holdsBefore);
     expect(await everything()).toEqual(before);
+  });
+
+  it('approval from the page: the submitter cannot approve, a deny needs a known reason, a deny ends the request', async () => {
+    // prepare: the example's policy holds CCPA portability requests for approval
+    const requestId = 'console-approval-0001';
+    const submitted = await post('/requests', {
+      _csrf: csrf,
+      type: 'portability',
+      jurisdiction: 'ccpa',
+      identityType: ['email'],
+      identityValue: [subject.email],
+      verification: 'account-login',
+      verifiedBy: 'Desk',
+      channel: 'web',
+      requestId,
+    });
+    expect(submitted.statusCode).toBe(303);
+    expect((await backend.status(requestId)).status).toBe('pending-approval');
+
+    // act
+    const selfApproval = await post(`/requests/${requestId}/approve`, { _csrf: csrf });
+    const badReason = await post(`/requests/${requestId}/deny`, {
+      _csrf: csrf,
+      reason: 'because',
+      note: 'We could not confirm the request.',
+    });
+    const afterRefusals = (await backend.status(requestId)).status;
+    const denied = await post(`/requests/${requestId}/deny`, {
+      _csrf: csrf,
+      reason: 'excessive',
+      note: 'The same request was answered last week.',
+    });
+
+    // assess
+    expect(selfApproval.statusCode).toBe(400);
+    expect(selfApproval.body).toContain('class="error"');
+    expect(badReason.statusCode).toBe(400);
+    expect(badReason.body).toContain('the reason is one of');
+    expect(afterRefusals).toBe('pending-approval');
+    expect(denied.statusCode).toBe(303);
+    expect((await backend.status(requestId)).status).toBe('rejected');
   });
 
   it('answers a request id that cannot exist, and one that does not, with a page that says so', async () => {

@@ -106,22 +106,16 @@ export function addDiscoverCommand(program: Command, context: CommandContext): v
       } else {
         const { LOCAL_RESOURCES } = await import('../../local/environment');
         const { stateDir } = localPaths(opts);
+        // Every table and bucket lethe keeps for itself, whatever it adds later: not company data.
+        const own = Object.values(LOCAL_RESOURCES).filter((name): name is string => typeof name === 'string');
         result = await context.withEnvironment(stateDir !== undefined ? { stateDir } : {}, (env) =>
           discovery.discover(
             discovery.storeSource(
               env.clients,
               {
                 ...options,
-                skipTables: [
-                  LOCAL_RESOURCES.requestsTable,
-                  LOCAL_RESOURCES.auditTable,
-                  LOCAL_RESOURCES.holdsTable,
-                ],
-                skipBuckets: [
-                  LOCAL_RESOURCES.manifestsBucket,
-                  LOCAL_RESOURCES.exportsBucket,
-                  LOCAL_RESOURCES.auditBucket ?? '',
-                ],
+                skipTables: own,
+                skipBuckets: own,
               },
               `the local stores of ${env.stateDir}`,
             ),

@@ -65,25 +65,6 @@ describe('submitting and verifying requests', () => {
     expect(duplicate.subject).toBeUndefined();
   });
 
-  it('rejects rights that are not supported yet, with the reason, and never runs them', async () => {
-    // prepare
-    const { requestId } = await submitRequest(environment().deps, noExecution, {
-      type: 'rectification',
-      subject: [{ type: 'email', value: 'rect@example.com' }],
-      jurisdiction: 'gdpr',
-      verification,
-    });
-
-    // act
-    const verdict = await verifyRequest(environment().deps, requestId);
-
-    // assess
-    expect(verdict.outcome).toBe('rejected');
-    expect((await getRequest(environment().deps, requestId)).reason).toMatch(
-      /rectification requests are not supported yet/,
-    );
-  });
-
   it('rejects access and erasure without evidence that the requester was verified', async () => {
     // prepare
     const { requestId } = await submitRequest(environment().deps, noExecution, {

@@ -49,8 +49,19 @@ describe('console charts', () => {
 
 describe('request actions', () => {
   it('offers each action only in the statuses the CLI allows it', () => {
-    expect(actionsFor('failed').map((action) => action.name)).toEqual(['retry', 'close']);
-    expect(actionsFor('pending-review').map((action) => action.name)).toEqual(['review', 'close']);
+    expect(actionsFor('failed').map((action) => action.name)).toEqual(['retry', 'close', 'deny', 'extend']);
+    expect(actionsFor('pending-review').map((action) => action.name)).toEqual([
+      'review',
+      'close',
+      'deny',
+      'extend',
+    ]);
+    expect(actionsFor('pending-approval').map((action) => action.name)).toEqual([
+      'approve',
+      'deny',
+      'cancel',
+      'extend',
+    ]);
     expect(actionsFor('completed')).toEqual([]);
     expect(new Set(REQUEST_ACTIONS.map((action) => action.name)).size).toBe(REQUEST_ACTIONS.length);
   });
