@@ -39,6 +39,17 @@ function freeText(form: FormBody, name: string, label: string, required: boolean
   return value;
 }
 
+/** The form and call of an action that ends a request with a reason (close, cancel). */
+function endedWithReason(
+  end: (backend: LetheBackend, requestId: string, by: string, reason: string) => Promise<RequestSummary>,
+): Pick<RequestAction, 'fields' | 'run'> {
+  return {
+    fields: [{ kind: 'text', name: 'reason', label: 'Reason (no names or identifiers)' }],
+    run: async (backend, summary, by, form) =>
+      end(backend, summary.requestId, by, freeText(form, 'reason', 'reason', true) as string),
+  };
+}
+
 /** The stores a pending-review request waits for. */
 function waitingStores(summary: RequestSummary): string[] {
   return summary.review?.stores.map((store) => store.store) ?? [];
@@ -81,11 +92,7 @@ export const REQUEST_ACTIONS: readonly RequestAction[] = [
     label: 'Close',
     help: 'End the request without finishing it; its identities are dropped.',
     allowedIn: ['failed', 'pending-review'],
-    fields: [{ kind: 'text', name: 'reason', label: 'Reason (no names or identifiers)' }],
-    run: async (backend, summary, by, form) => {
-      const reason = freeText(form, 'reason', 'reason', true) as string;
-      return backend.close(summary.requestId, by, reason);
-    },
+    ...endedWithReason((backend, requestId, by, reason) => backend.close(requestId, by, reason)),
   },
   {
     name: 'approve',
@@ -117,11 +124,7 @@ export const REQUEST_ACTIONS: readonly RequestAction[] = [
     label: 'Cancel',
     help: 'Withdraw a request that has not started (it waits for approval).',
     allowedIn: ['pending-approval'],
-    fields: [{ kind: 'text', name: 'reason', label: 'Reason (no names or identifiers)' }],
-    run: async (backend, summary, by, form) => {
-      const reason = freeText(form, 'reason', 'reason', true) as string;
-      return backend.cancel(summary.requestId, by, reason);
-    },
+    ...endedWithReason((backend, requestId, by, reason) => backend.cancel(requestId, by, reason)),
   },
   {
     name: 'extend',

@@ -9,20 +9,10 @@ export interface RequestPolicy {
   verification: boolean;
 }
 
-/** Rights whose fulfilment discloses, changes or destroys data: verified unless the policy says otherwise. */
-const VERIFIED_BY_DEFAULT: readonly string[] = [
-  'access',
-  'portability',
-  'erasure',
-  'rectification',
-  'restriction',
-  'restriction-lift',
-  'objection',
-];
-
 /**
  * The policy for a request type under a jurisdiction: the built-in defaults (no approval;
- * verification for the rights that disclose, change or destroy data), overridden by every rule of
+ * verification for every right, since each discloses, changes or destroys data or stops
+ * processing; Verify exempts an opt-out of sale or sharing, see needsVerification), overridden by every rule of
  * the data map's `requestPolicy` that names the type (and the jurisdiction, or none), in order.
  */
 export function policyFor(
@@ -30,7 +20,7 @@ export function policyFor(
   type: RequestType,
   jurisdiction: Jurisdiction,
 ): RequestPolicy {
-  const policy: RequestPolicy = { approval: false, verification: VERIFIED_BY_DEFAULT.includes(type) };
+  const policy: RequestPolicy = { approval: false, verification: true };
   for (const rule of dataMap.requestPolicy ?? []) {
     if (!rule.types.includes(type)) continue;
     if (rule.jurisdictions && !rule.jurisdictions.includes(jurisdiction)) continue;

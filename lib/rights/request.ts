@@ -11,12 +11,9 @@ import {
 } from './request-values';
 import type { IdentityTrust, TrustPath } from './trust';
 
-/** Every right lethe knows of. Only those in SUPPORTED_REQUEST_TYPES run today. */
+/** Every right lethe fulfils. */
 export const requestTypeSchema = z.enum(REQUEST_TYPES);
 export type RequestType = z.infer<typeof requestTypeSchema>;
-
-/** Rights the workflow fulfils now (all of them); any other is rejected at Verify with a reason. */
-export const SUPPORTED_REQUEST_TYPES: readonly RequestType[] = requestTypeSchema.options;
 
 /**
  * What an objection stops: `marketing`, `sale-or-sharing` (the CCPA opt-out), `profiling`, `all`

@@ -5,13 +5,7 @@ import { InvalidRequestError, RequestStateError, StaleAttemptError } from './err
 import { failIfDead } from './lifecycle';
 import { settleEndedRequest } from './outcome';
 import { policyFor } from './policy';
-import {
-  currentAttempt,
-  FINAL_STATUSES,
-  type RequestRecord,
-  type RequestType,
-  SUPPORTED_REQUEST_TYPES,
-} from './request';
+import { currentAttempt, FINAL_STATUSES, type RequestRecord, type RequestType } from './request';
 import {
   acquireInFlightLock,
   findRequest,
@@ -41,9 +35,6 @@ export function needsVerification(record: Pick<RequestRecord, 'type' | 'scope'>)
 const ACTOR = 'lethe:verify';
 
 function rejectionReason(deps: Pick<LetheDeps, 'dataMap'>, record: RequestRecord): string | undefined {
-  if (!SUPPORTED_REQUEST_TYPES.includes(record.type)) {
-    return `${record.type} requests are not supported yet; supported: ${SUPPORTED_REQUEST_TYPES.join(', ')}`;
-  }
   try {
     parseSubmission(deps, {
       type: record.type,
@@ -128,8 +119,7 @@ async function acquireLocks(
 }
 
 /**
- * Verify: re-checks the request as stored (schema, identities, evidence of verification),
- * refuses types not supported yet, and marks a request duplicate when the same request for
+ * Verify: re-checks the request as stored (schema, identities, evidence of verification), and marks a request duplicate when the same request for
  * the same subject is already in flight — or has failed or waits for review, in which case the
  * note says which request to retry, close or review instead. Running it twice for one request
  * (a resumed run, a retry) is harmless.

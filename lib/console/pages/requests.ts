@@ -12,10 +12,10 @@ import {
   type RequestStatus,
   requestIdSchema,
   requestStatusSchema,
-  SUPPORTED_REQUEST_TYPES,
   type SubmitRequestInput,
   verificationSchema,
 } from '../../rights/request';
+import { REQUEST_TYPES } from '../../rights/request-values';
 import { getRequest, listRequests } from '../../rights/requests-table';
 import type { RequestSummary } from '../../rights/summary';
 import { actionsFor, REQUEST_ACTIONS } from '../actions';
@@ -79,7 +79,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
   const dataMap = backend.deps.dataMap;
   const options = {
     status: choices(requestStatusSchema.options, 'any status'),
-    type: choices(SUPPORTED_REQUEST_TYPES, 'any type'),
+    type: choices(REQUEST_TYPES, 'any type'),
     jurisdiction: choices(jurisdictionSchema.options, 'any jurisdiction'),
     overdue: [
       { value: '', label: 'either' },
@@ -104,7 +104,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
     const pick = (name: keyof ListFilters, allowed: readonly string[]) =>
       filters[name] === '' ? '' : checkField(name, () => oneOf(filters[name], allowed, name, name), errors);
     const status = pick('status', requestStatusSchema.options) as RequestStatus | '' | undefined;
-    pick('type', SUPPORTED_REQUEST_TYPES);
+    pick('type', REQUEST_TYPES);
     pick('jurisdiction', jurisdictionSchema.options);
     pick('overdue', ['yes']);
     if (filters.dueWithin !== '' && !/^\d{1,4}$/.test(filters.dueWithin))
@@ -177,7 +177,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
     const { body, values, errors } = postedForm(request);
     const type = checkField(
       'type',
-      () => oneOf(text(body, 'type'), SUPPORTED_REQUEST_TYPES, 'type', 'the right exercised'),
+      () => oneOf(text(body, 'type'), REQUEST_TYPES, 'type', 'the right exercised'),
       errors,
     );
     const jurisdiction = checkField(
