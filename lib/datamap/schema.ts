@@ -416,7 +416,9 @@ const disclosureFields = {
   exemptions: z.array(exemptionSchema).default([]),
   rectify: rectifySchema
     .optional()
-    .describe('DynamoDB: attributes a rectification request may correct; omitted: none'),
+    .describe(
+      'Attributes (DynamoDB) or fields of JSON-lines lines (S3) a rectification request may correct; omitted: none',
+    ),
   restrict: restrictSchema
     .optional()
     .describe(

@@ -204,13 +204,14 @@ export function grantStoreErase(grants: RoleGrants, imported: ImportedStore): vo
 export function appliesRights(store: Store): boolean {
   return store.kind === 'dynamodb'
     ? store.rectify !== undefined || store.restrict !== undefined || (store.consent?.length ?? 0) > 0
-    : store.restrict?.tag !== undefined;
+    : store.restrict?.tag !== undefined || store.rectify !== undefined;
 }
 
 /**
  * What ApplyStore may do to one store: update items (conditional on what it read) of a DynamoDB
  * store with rectify, restrict or consent rules; read and write the tags of an S3 store's objects
- * under its prefixes when it marks restriction with a tag. Nothing for any other store.
+ * under its prefixes when it marks restriction with a tag; rewrite JSON-lines objects as erasure's
+ * rewrite does when it declares rectifiable fields. Nothing for any other store.
  */
 export function grantStoreApply(grants: RoleGrants, imported: ImportedStore): void {
   if (!appliesRights(imported.store)) return;
@@ -219,7 +220,24 @@ export function grantStoreApply(grants: RoleGrants, imported: ImportedStore): vo
     grants.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [imported.table.tableArn]);
     return;
   }
-  grants.allow(['s3:GetObjectTagging', 's3:PutObjectTagging'], objectArns(grants, imported));
+  if (imported.store.restrict?.tag)
+    grants.allow(['s3:GetObjectTagging', 's3:PutObjectTagging'], objectArns(grants, imported));
+  if (imported.store.rectify) {
+    // A corrected line is written back by the same conditional rewrite erasure uses (the object
+    // keeps its tags; in a versioned bucket the earlier versions, holding the old value, go).
+    const rewrite = [
+      's3:GetObject',
+      's3:GetObjectTagging',
+      's3:PutObject',
+      's3:PutObjectTagging',
+      's3:DeleteObjectVersion',
+      ...OBJECT_LOCK_READS,
+    ];
+    grants.allow(rewrite, objectArns(grants, imported));
+    grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
+    allowListing(grants, ['s3:ListBucketVersions'], imported.bucket, objectPrefixes(imported.store));
+    allowStoreKey(grants, imported, 'encrypt');
+  }
 }
 
 /** The actions the retention sweep takes on one store (none without a retention rule). */

@@ -97,7 +97,7 @@ export async function applyRequestStore(
   const action = recordActionOf(record, deps.now().toISOString());
   const empty = { storeId, updated: 0, unchanged: 0, skipped: 0, failed: 0, held: 0, unsupported: 0 };
   const result = action
-    ? await applyToStoreRecords(store, manifest.records, action, deps.clients, deps.retry)
+    ? await applyToStoreRecords(store, manifest.records, action, deps.clients, deps.retry, deps.dataMap)
     : empty;
   if (action && manifest.records.length > 0) {
     const { storeId: _store, ...counts } = result;

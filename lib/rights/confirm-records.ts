@@ -72,7 +72,14 @@ export async function confirmRecords(
     if (action) {
       const store = getStore(deps.dataMap, located.storeId);
       const manifest = await readManifest(deps, located.manifestKey);
-      const check = await checkStoreRecords(store, manifest.records, action, deps.clients, deps.retry);
+      const check = await checkStoreRecords(
+        store,
+        manifest.records,
+        action,
+        deps.clients,
+        deps.retry,
+        deps.dataMap,
+      );
       if (check.mismatched > 0) mismatched.push({ store: store.id, count: check.mismatched });
     }
     const { storeId, requestId: _request, ...counts } = result;
