@@ -82,11 +82,19 @@ export function rightsIssues(
         message: 'consent records are DynamoDB attributes; remove consent from this S3 store',
       });
     }
-    if (store.restrict && store.restrict.tag === undefined) {
+    if (store.restrict && store.restrict.tag === undefined && store.restrict.lines === undefined) {
       issues.push({
         path: ['restrict'],
         message:
-          'an S3 store marks restricted objects with an object tag: restrict: { tag: lethe-restricted }',
+          lineFields.length > 0
+            ? "an S3 store restricts JSON-lines lines by lethe's own record: restrict: { lines: true }"
+            : 'an S3 store marks restricted objects with an object tag: restrict: { tag: lethe-restricted }',
+      });
+    }
+    if (store.restrict?.lines && lineFields.length === 0) {
+      issues.push({
+        path: ['restrict', 'lines'],
+        message: 'the store has no JSON-lines rule: its objects are restricted by tag; remove lines',
       });
     }
     if (store.restrict?.attribute !== undefined) {
@@ -130,6 +138,12 @@ export function rightsIssues(
       issues.push({
         path: ['restrict', 'tag'],
         message: 'DynamoDB items have no tags; use attribute instead',
+      });
+    }
+    if (store.restrict.lines !== undefined) {
+      issues.push({
+        path: ['restrict', 'lines'],
+        message: 'DynamoDB items are marked one by one; use attribute instead',
       });
     }
   }

@@ -332,7 +332,8 @@ export type RectifyRule = z.infer<typeof rectifySchema>;
 
 /**
  * How a store marks records restricted (GDPR Art. 18): an attribute on DynamoDB items, an object
- * tag on S3 objects. The mark holds the id of the restriction request that placed it.
+ * tag on S3 objects (the mark holds the id of the restriction request that placed it), and for the
+ * lines of shared JSON-lines objects a restriction record lethe keeps (`lines: true`).
  */
 export const restrictSchema = z
   .object({
@@ -346,6 +347,12 @@ export const restrictSchema = z
       .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be an S3 tag key such as "lethe-restricted"')
       .optional()
       .describe('S3: the object tag set on restricted objects'),
+    lines: z
+      .literal(true)
+      .optional()
+      .describe(
+        "S3 JSON-lines: restrict the subject's lines by a record lethe keeps (keyed hash and store), never by marking the shared object",
+      ),
   })
   .strict();
 export type RestrictRule = z.infer<typeof restrictSchema>;

@@ -43,4 +43,10 @@ export {
   recordMatchId,
 } from './matching';
 export { canonicalRecordKey, checkHoldId, recordHash } from './record-keys';
+export {
+  liftLineRestrictions,
+  placeLineRestrictions,
+  restrictedLineHashes,
+  restrictionId,
+} from './restrictions';
 export { type CheckedHoldInput, checkHoldInput, listHolds, placeHold, releaseHold } from './table';

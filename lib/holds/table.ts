@@ -121,6 +121,30 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
 }
 
 /**
+ * Marks an active entry of the holds table released, by whom and when.
+ * @throws ConditionalCheckFailedException when there is no such entry or it is not active
+ */
+export async function markReleased(
+  deps: Pick<HoldDeps, 'doc' | 'resources'>,
+  holdId: string,
+  by: string,
+  at: string,
+): Promise<LegalHold> {
+  const response = await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.resources.holdsTable,
+      Key: { holdId },
+      UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
+      ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':released': 'released', ':active': 'active', ':by': by, ':at': at },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return response.Attributes as LegalHold;
+}
+
+/**
  * Releases an active hold: the entry stays in the table, marked released with who and when, and
  * `hold.released` is appended to the audit log. Held records are swept or erased from then on.
  * @throws InvalidHoldError when `holdId` is not a hold id, or `releasedBy` is missing
@@ -132,23 +156,7 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   const by = checkActor(releasedBy, 'releases');
   let released: LegalHold;
   try {
-    const response = await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.resources.holdsTable,
-        Key: { holdId },
-        UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
-        ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':released': 'released',
-          ':active': 'active',
-          ':by': by,
-          ':at': deps.now().toISOString(),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    released = response.Attributes as LegalHold;
+    released = await markReleased(deps, holdId, by, deps.now().toISOString());
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await deps.doc.send(
@@ -167,10 +175,13 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   return released;
 }
 
-/** Every hold (or those with `status`), oldest first. The table is small: it is read whole. */
+/**
+ * Every hold (or those with `status`), oldest first. The table is small: it is read whole.
+ * Restriction records kept in the same table are left out unless `restrictions` asks for them.
+ */
 export async function listHolds(
   deps: Pick<HoldDeps, 'doc' | 'resources'>,
-  filter: { status?: HoldStatus } = {},
+  filter: { status?: HoldStatus; restrictions?: boolean } = {},
 ): Promise<LegalHold[]> {
   const holds: LegalHold[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -187,6 +198,7 @@ export async function listHolds(
   } while (startKey);
   return holds
     .filter((hold) => filter.status === undefined || hold.status === filter.status)
+    .filter((hold) => filter.restrictions === true || hold.scope !== 'restriction')
     .sort((a, b) =>
       a.placedAt === b.placedAt ? (a.holdId < b.holdId ? -1 : 1) : a.placedAt < b.placedAt ? -1 : 1,
     );

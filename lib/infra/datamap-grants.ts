@@ -246,17 +246,24 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
   if (!retention) return { read: [], write: [] };
   if (store.kind === 's3') {
     const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
+    const restrictsLines = jsonLines && store.restrict?.lines === true;
     // Versioned buckets: versions are listed and deleted by id, and a refused one's lock is read.
     return {
       read: [
         's3:ListBucket',
         's3:ListBucketVersions',
         ...(jsonLines ? ['s3:GetObject'] : []),
-        // Restricted objects are kept: an expired object's tags say whether it is.
-        ...(store.restrict?.tag ? ['s3:GetObjectTagging'] : []),
+        // Restricted objects are kept: an expired object's tags say whether it is; an object
+        // rewritten with only restricted lines keeps its tags.
+        ...(store.restrict?.tag || restrictsLines ? ['s3:GetObjectTagging'] : []),
         ...OBJECT_LOCK_READS,
       ],
-      write: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      write: [
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        // An expired object holding restricted lines is written back with only those.
+        ...(restrictsLines ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+      ],
     };
   }
   return {
@@ -278,7 +285,8 @@ export function grantStoreSweep(grants: RoleGrants, imported: ImportedStore): vo
   if (!retention) return;
   // Deleting an S3 object needs no key; JSON-lines objects are read to find held subjects.
   const reads = sweepActions(imported.store).read;
-  if (imported.kind === 'dynamodb' || reads.includes('s3:GetObject'))
+  if (sweepActions(imported.store).write.includes('s3:PutObject')) allowStoreKey(grants, imported, 'encrypt');
+  else if (imported.kind === 'dynamodb' || reads.includes('s3:GetObject'))
     allowStoreKey(grants, imported, 'decrypt');
   if (imported.kind === 'dynamodb') {
     const table = imported.table.tableArn;

@@ -47,6 +47,11 @@ export interface OwnAccess {
   identityIndex?: 'read' | 'write';
   /** The suppression list: read (Query, GetItem), or write (Query and BatchWriteItem of new entries). */
   suppression?: 'read' | 'write';
+  /**
+   * Restriction records of JSON-lines lines, kept in the holds table by id: read (BatchGetItem),
+   * or write (placed and released with conditional PutItem and UpdateItem).
+   */
+  restrictions?: 'read' | 'write';
 }
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
@@ -126,6 +131,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     // hmacKeys: the package is indexed by the keyed hashes of the subject, for a later erasure
     hmacKeys: true,
     holds: false,
+    // the subject's lines are shown restricted while lethe's restriction records say so
+    restrictions: 'read',
   },
   eraseStore: {
     // UpdateItem: what each store's erasure did is appended to the request's erasure log.
@@ -155,8 +162,10 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     audit: true,
     manifests: ['get'],
     exports: [],
-    hmacKeys: false,
+    // restriction records of JSON-lines lines are keyed by the subject's keyed hashes
+    hmacKeys: true,
     holds: false,
+    restrictions: 'write',
   },
   // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
   suppressionCheck: {
@@ -182,6 +191,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     identityIndex: 'read',
     // an objection's subject must be on the list; rectifications and restrictions read manifests
     suppression: 'read',
+    restrictions: 'read',
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -311,6 +321,14 @@ export function grantOwnAccess(
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
   if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.restrictions) {
+    add(
+      access.restrictions === 'read'
+        ? ['dynamodb:BatchGetItem']
+        : ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      [resources.holdsTable.tableArn],
+    );
+  }
   if (access.identityIndex && resources.identityIndexTable) {
     const read = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'];
     const write = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];

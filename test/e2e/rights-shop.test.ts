@@ -370,4 +370,77 @@ describe('rights that change records (shop example)', () => {
     );
     expect(swept.out).toMatch(/"restricted": 1\b/);
   });
+
+  test('a restriction keeps the customer’s support lines through a sweep that purges everyone else’s, and the lift lets them go', async () => {
+    // prepare: a customer with support lines in files shared with others
+    const owner = seed.customers.find((candidate) =>
+      seed.truth.records.some(
+        (record) => record.storeId === 'support' && record.owner === candidate.customerId,
+      ),
+    )!;
+    const mine = seed.truth.records.filter(
+      (record) => record.storeId === 'support' && record.owner === owner.customerId,
+    );
+    const restricted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction', [`email=${owner.email}`]),
+    );
+    const before = await snapshot();
+    // act
+    const access = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'access', [`email=${owner.email}`]),
+    );
+    const sweep = async () =>
+      lethe([
+        'sweep',
+        '--now',
+        '2040-01-01T00:00:00Z',
+        '--store',
+        'support',
+        '--state-dir',
+        stateDir,
+        '--json',
+      ]);
+    const kept = await sweep();
+    const during = await snapshot();
+    const lifted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction-lift', [`email=${owner.email}`]),
+    );
+    const purged = await sweep();
+    const after = await snapshot();
+    // assess
+    expect([restricted.status, access.status, lifted.status]).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect([kept.code, purged.code]).toEqual([0, 0]);
+    const files = await unzip(readFileSync(access.export!.path!));
+    const lines = (
+      JSON.parse(files.get('data/support.json')!.toString('utf8')) as { records: { restricted?: true }[] }
+    ).records;
+    expect(lines.length).toBe(mine.length);
+    expect(lines.every((line) => line.restricted === true)).toBe(true);
+    const objectsWithMine = new Set(mine.map((record) => record.key));
+    for (const key of before.support.keys()) {
+      const expected = mine
+        .filter((record) => record.key === key)
+        .sort((a, b) => a.line!.number - b.line!.number)
+        // As the file holds them now (an earlier test corrected names on some of them).
+        .map((record) => before.support.get(key)!.split('\n')[record.line!.number - 1]);
+      const now = during.support.get(key);
+      if (objectsWithMine.has(key)) {
+        expect({ key, lines: now?.split('\n').filter((line) => line !== '') }).toEqual({
+          key,
+          lines: expected,
+        });
+      } else {
+        expect({ key, now }).toEqual({ key, now: undefined });
+      }
+    }
+    expect(kept.out).toMatch(new RegExp(`"restricted": ${objectsWithMine.size}\\b`));
+    expect(after.support.size).toBe(0);
+    expect(after.records).toEqual(before.records);
+    const leaks = await traces(restricted.requestId);
+    expect(leaks.includes(owner.email.toLowerCase())).toBe(false);
+  });
 });
