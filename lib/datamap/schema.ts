@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { JURISDICTIONS, REQUEST_TYPES } from './request-kinds';
 
 /**
  * The data map schema: one YAML file describing every store that holds personal data.
@@ -515,13 +516,10 @@ export type CategoryInfo = z.infer<typeof categoryInfoSchema>;
 export const requestPolicyRuleSchema = z
   .object({
     types: z
-      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a request type such as erasure'))
+      // The loader names the value given and the values allowed.
+      .array(z.enum(REQUEST_TYPES))
       .min(1, 'name the request types the rule is for, e.g. [erasure]'),
-    jurisdictions: z
-      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a jurisdiction such as gdpr'))
-      .min(1)
-      .optional()
-      .describe('Omitted: every jurisdiction'),
+    jurisdictions: z.array(z.enum(JURISDICTIONS)).min(1).optional().describe('Omitted: every jurisdiction'),
     approval: z.enum(['required', 'not-required']).optional(),
     verification: z.enum(['required', 'not-required']).optional(),
   })

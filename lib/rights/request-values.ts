@@ -4,16 +4,7 @@
  * of ./request are built from these.
  */
 
-/** Every right lethe fulfils. */
-export const REQUEST_TYPES = [
-  'access',
-  'portability',
-  'erasure',
-  'rectification',
-  'restriction',
-  'restriction-lift',
-  'objection',
-] as const;
+export { JURISDICTIONS, REQUEST_TYPES } from '../datamap/request-kinds';
 
 export const REQUEST_STATUSES = [
   'received',

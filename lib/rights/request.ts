@@ -3,6 +3,7 @@ import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
 import {
   DENIAL_REASONS,
+  JURISDICTIONS,
   OBJECTION_SCOPE_PATTERN,
   REQUEST_ID_PATTERN,
   REQUEST_STATUSES,
@@ -31,7 +32,10 @@ export type ObjectionScope = z.infer<typeof objectionScopeSchema>;
 export const correctionValueSchema = z.union([z.string().max(4096), z.number(), z.boolean()]);
 export type CorrectionValue = z.infer<typeof correctionValueSchema>;
 
-export const jurisdictionSchema = z.enum(['gdpr', 'ccpa']);
+export const jurisdictionSchema = z.enum(JURISDICTIONS, {
+  error: (issue) =>
+    `${JSON.stringify(String(issue.input)).slice(0, 40)} is not a jurisdiction lethe knows: one of ${JURISDICTIONS.join(', ')}`,
+});
 export type Jurisdiction = z.infer<typeof jurisdictionSchema>;
 
 export const requestStatusSchema = z.enum(REQUEST_STATUSES);

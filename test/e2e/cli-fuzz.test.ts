@@ -21,7 +21,7 @@ import type { LegalHold } from '../../lib/holds';
 import type { FaultInjector } from '../../lib/local/execution';
 import { checkItemsFile } from '../../lib/local/import';
 import { requestStatusSchema, verificationSchema } from '../../lib/rights/request';
-import { OBJECTION_SCOPE_PATTERN } from '../../lib/rights/request-values';
+import { JURISDICTIONS, OBJECTION_SCOPE_PATTERN } from '../../lib/rights/request-values';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { holdRecordArgs, lethe, requestSubmitArgs, reviewIncludingAll, seedStateDir } from '../helpers/cli';
@@ -593,7 +593,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ),
     spoil(
       'submit: bad --jurisdiction',
-      notIn(['gdpr', 'ccpa']).map((value) => submitWith('--jurisdiction', value)),
+      notIn(JURISDICTIONS).map((value) => submitWith('--jurisdiction', value)),
     ),
     spoil(
       'submit: bad --verification',

@@ -5,7 +5,12 @@ import { parseIdentityArgument } from '../../datamap/identity';
 import { writeFileAtomic } from '../../local/atomic-file';
 import type { CheckedCertificate } from '../../rights/certificate-check';
 import type { SubmitRequestInput } from '../../rights/request';
-import { REQUEST_STATUSES, REQUEST_TYPES, VERIFICATION_METHODS } from '../../rights/request-values';
+import {
+  JURISDICTIONS,
+  REQUEST_STATUSES,
+  REQUEST_TYPES,
+  VERIFICATION_METHODS,
+} from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
@@ -85,7 +90,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       )
       .addOption(
         new Option('--jurisdiction <law>', 'the law the request is made under')
-          .choices(['gdpr', 'ccpa'])
+          .choices(JURISDICTIONS)
           .makeOptionMandatory(),
       )
       .option(
@@ -120,7 +125,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
           set?: string[];
           corrections?: string;
           subject?: string[];
-          jurisdiction: 'gdpr' | 'ccpa';
+          jurisdiction: (typeof JURISDICTIONS)[number];
           verifiedBy?: string;
           verification: string;
           channel: string;
