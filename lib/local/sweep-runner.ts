@@ -22,6 +22,8 @@ export interface LocalSweepInput {
   dryRun?: boolean;
   /** Only this store (it must have a retention rule). */
   storeId?: string;
+  /** Who started it by hand: the actor of its `sweep.started` event (default `lethe:sweep`). */
+  startedBy?: string;
   /** Scan segments per DynamoDB store without an expiry index (default 4). */
   segments?: number;
   /** Time budget of one SweepPage, in milliseconds (default one minute). */
@@ -112,6 +114,7 @@ export class LocalSweepRunner {
       ...(now !== undefined ? { now } : {}),
       dryRun: input.dryRun ?? false,
       ...(input.storeId !== undefined ? { storeId: input.storeId } : {}),
+      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
       ...(input.segments !== undefined ? { segments: input.segments } : {}),
       ...(input.budgetMs !== undefined ? { budgetMs: input.budgetMs } : {}),
       ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),

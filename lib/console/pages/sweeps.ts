@@ -51,6 +51,7 @@ export function addSweepPages(app: FastifyInstance, context: ConsoleContext): vo
     if (Object.keys(errors).length) return sweepsPage(request, reply, values, errors, 400);
     const outcome = await backend.sweep({
       dryRun: mode === 'dry-run',
+      startedBy: context.staff(request).name,
       ...(nowMs !== undefined ? { now: new Date(nowMs).toISOString() } : {}),
       ...(storeId !== '' ? { storeId } : {}),
     });
