@@ -159,3 +159,19 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
     logLevel: data[LETHE_ENV.logLevel],
   };
 }
+
+/** The user pool groups of the deployed console: privacy staff may act, auditors may only read. */
+export const CONSOLE_GROUPS = { act: 'privacy-staff', read: 'auditors' } as const;
+
+/** The cookie holding a staff member's Cognito ID token: `__Host-`, so only this origin over TLS sets and gets it. */
+export const CONSOLE_ID_TOKEN_COOKIE = '__Host-lethe_id';
+
+/** What the console's functions read besides LETHE_ENV: the user pool and its app client. */
+export const CONSOLE_ENV = {
+  userPoolId: 'LETHE_CONSOLE_USER_POOL_ID',
+  clientId: 'LETHE_CONSOLE_CLIENT_ID',
+  /** The Hosted UI's address, for the sign-in redirect. */
+  hostedUiUrl: 'LETHE_CONSOLE_HOSTED_UI_URL',
+  /** `read` (the GET routes: no write grant) or `act` (the POST routes). */
+  mode: 'LETHE_CONSOLE_MODE',
+} as const;

@@ -284,6 +284,7 @@ export class AwsBackend implements LetheBackend {
     const execution = await this.waitFor(
       started.executionArn ?? executionArnFor(this.sweepStateMachineArn, sweepId),
     );
+    if (execution.status === 'RUNNING') return { sweepId, status: 'RUNNING', summary: null, error: null };
     if (execution.status === 'SUCCEEDED') {
       const output = JSON.parse(execution.output ?? '{}') as { summary?: SweepSummary };
       return { sweepId, status: 'SUCCEEDED', summary: output.summary ?? null, error: null };

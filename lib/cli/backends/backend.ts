@@ -63,10 +63,10 @@ export interface SweepRequest {
   startedBy?: string;
 }
 
-/** How a sweep ended: its summary, or the error it failed with. */
+/** How a sweep ended: its summary, or the error it failed with; RUNNING when the wait ran out first. */
 export interface SweepOutcome {
   sweepId: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'RUNNING';
   summary: SweepSummary | null;
   error: { code: string; message: string } | null;
 }
