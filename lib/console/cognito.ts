@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as z from 'zod';
 import { checkActorName } from '../audit/free-text';
-import { CONSOLE_GROUPS, CONSOLE_ID_TOKEN_COOKIE } from '../aws/config';
+import { CONSOLE_GROUPS, CONSOLE_ID_TOKEN_COOKIE, CONSOLE_SIGN_IN_PATHS } from '../aws/config';
 import { type ConsoleIdentity, newToken, type StaffSession, sameSecret } from './security';
 
 /**
@@ -19,9 +19,6 @@ export const STAFF_HEADER = 'x-lethe-staff';
 const ID_TOKEN_COOKIE = CONSOLE_ID_TOKEN_COOKIE;
 /** The sign-in's state and PKCE verifier, between the redirect to the Hosted UI and its callback. */
 const SIGN_IN_COOKIE = '__Host-lethe_signin';
-
-/** The routes API Gateway serves without the authoriser: the sign-in and sign-out themselves. */
-export const SIGN_IN_PATHS = ['/auth/login', '/auth/callback', '/auth/logout'] as const;
 
 export interface CognitoConsoleOptions {
   /** The Hosted UI, e.g. `https://lethe-console.auth.eu-west-1.amazoncognito.com`. */
@@ -73,7 +70,7 @@ export function cognitoIdentity(
   const failed = (reply: FastifyReply, message: string) =>
     reply.status(400).type('text/plain; charset=utf-8').send(`${message} Open /auth/login to sign in again.`);
   return {
-    openPaths: new Set(SIGN_IN_PATHS),
+    openPaths: new Set(CONSOLE_SIGN_IN_PATHS),
     // API Gateway answers only on its own domain, and the adapter sets Host from it.
     hostAllowed: (host) => host !== '',
     originOf: (host) => `https://${host}`,

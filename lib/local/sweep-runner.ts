@@ -1,7 +1,10 @@
 import './polyfills';
-import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
+import { newSweepId } from '../retention/sweep';
+
+export { newSweepId };
+
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { SWEEP_STORE_STATE } from '../workflow/sweep-workflow';
 import { type AslObject, cachedWorkflowDefinition, localStateMachineArn } from './definitions';
@@ -65,14 +68,6 @@ export interface LocalSweepResult {
 /** A sweep id that is not usable as an execution name (and file name). */
 export class InvalidSweepIdError extends Error {
   override readonly name = 'InvalidSweepIdError';
-}
-
-/** A sweep id: `sweep-20261101T030000Z-3fa9c1`. */
-export function newSweepId(at = new Date()): string {
-  return `sweep-${at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
 /** The local name of the store sweep state machine (its executions are the sweep's children). */

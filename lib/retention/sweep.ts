@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { anchorAuditLog, anchorStoreOf } from '../audit/anchor';
 import { checkActorName } from '../audit/free-text';
 import { appendAuditEvent, auditDepsOf } from '../audit/log';
@@ -32,6 +33,14 @@ export const DEFAULT_SCAN_SEGMENTS = 4;
  * many they stay below the cap (test/unit/retention/sweep-plan.test.ts measures it).
  */
 export const MAX_SWEEP_ITEMS = 300;
+
+/** A sweep id: `sweep-20261101T030000Z-3fa9c1`. */
+export function newSweepId(at = new Date()): string {
+  return `sweep-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
 
 export interface SweepInput {
   /** The sweep's id (the execution name): in every audit event of the sweep. */

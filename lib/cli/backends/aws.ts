@@ -17,9 +17,10 @@ import { loadHmacKeys } from '../../aws/secrets';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
 import type { HistoryEvent } from '../../local/execution';
-import { newSweepId } from '../../local/sweep-runner';
+
 import { type Logger, silentLogger } from '../../log';
 import type { SweepSummary } from '../../retention';
+import { newSweepId } from '../../retention/sweep';
 import { exportDownloadUrl } from '../../rights/export';
 import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import {
