@@ -200,8 +200,9 @@ export class LetheWorkflowStack extends Stack {
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
 
-    const consoleContext = this.node.tryGetContext('console');
-    if (props.console ?? (consoleContext === true || consoleContext === 'true')) {
+    // As `-c demo=true` is read: the context holds the string given on the command line.
+    const consoleContext = String(this.node.tryGetContext('console'));
+    if (props.console ?? ['true', '1'].includes(consoleContext)) {
       this.console = new LetheConsole(this, 'Console', {
         own: functionContext.own,
         requestStateMachine: this.stateMachine,
