@@ -6,7 +6,8 @@ import type { SweepSummary } from '../../retention';
 import type { ReviewInput } from '../../rights/lifecycle';
 import type { DenyInput, ExtendInput } from '../../rights/manage';
 import type { RequestListFilter } from '../../rights/overdue';
-import { executionIdFor, type RequestRecord, type SubmitRequestInput } from '../../rights/request';
+import type { RequestRecord, SubmitRequestInput } from '../../rights/request';
+import { executionIdFor } from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 

@@ -173,14 +173,14 @@ export class LocalBackend implements LetheBackend {
   }
 
   async history(requestId: string) {
-    const { readHistory } = require('../../local/execution') as typeof import('../../local/execution');
+    const { readHistory } = require('../../local/history') as typeof import('../../local/history');
     const record = await getRequest(this.env.deps, requestId);
     const history = await requestHistory(record, async (executionId) => readHistory(this.env, executionId));
     return redactHistory(history, requestIdentifierValues(record));
   }
 
   async sweepHistory(sweepId: string) {
-    const { readHistory } = require('../../local/execution') as typeof import('../../local/execution');
+    const { readHistory } = require('../../local/history') as typeof import('../../local/history');
     return readHistory(this.env, sweepId);
   }
 
