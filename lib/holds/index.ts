@@ -31,6 +31,7 @@ export type {
   PlaceRecordHoldInput,
   PlaceSubjectHoldInput,
 } from './hold';
+export { listHolds } from './list';
 export {
   type ActiveHolds,
   applyHolds,
@@ -49,4 +50,4 @@ export {
   restrictedLineHashes,
   restrictionId,
 } from './restrictions';
-export { type CheckedHoldInput, checkHoldInput, listHolds, placeHold, releaseHold } from './table';
+export { type CheckedHoldInput, checkHoldInput, placeHold, releaseHold } from './table';

@@ -4,7 +4,7 @@ import type { Store } from '../datamap/schema';
 import { keyId } from '../stores';
 import type { Exemption, ItemKey, LocatedRecord, StoreLocation } from '../stores/types';
 import type { HoldDeps, LegalHold } from './hold';
-import { listHolds } from './table';
+import { listHolds } from './list';
 
 // Applying holds
 

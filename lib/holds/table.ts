@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import { type Identity, normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
@@ -7,7 +7,7 @@ import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import { resolveIdentities } from '../stores';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
-import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';
+import type { HoldDeps, LegalHold, PlaceHoldInput } from './hold';
 import {
   canonicalDynamoKey,
   canonicalObjectKey,
@@ -173,33 +173,4 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   });
   deps.log.info('legal hold released', { holdId, scope: released.scope, storeId: released.storeId });
   return released;
-}
-
-/**
- * Every hold (or those with `status`), oldest first. The table is small: it is read whole.
- * Restriction records kept in the same table are left out unless `restrictions` asks for them.
- */
-export async function listHolds(
-  deps: Pick<HoldDeps, 'doc' | 'resources'>,
-  filter: { status?: HoldStatus; restrictions?: boolean } = {},
-): Promise<LegalHold[]> {
-  const holds: LegalHold[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new ScanCommand({
-        TableName: deps.resources.holdsTable,
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    holds.push(...((page.Items ?? []) as LegalHold[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return holds
-    .filter((hold) => filter.status === undefined || hold.status === filter.status)
-    .filter((hold) => filter.restrictions === true || hold.scope !== 'restriction')
-    .sort((a, b) =>
-      a.placedAt === b.placedAt ? (a.holdId < b.holdId ? -1 : 1) : a.placedAt < b.placedAt ? -1 : 1,
-    );
 }
