@@ -5,7 +5,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+    // The Parquet libraries are published as ES modules only: jest's module system needs them as CommonJS.
+    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/)',
+  ],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,

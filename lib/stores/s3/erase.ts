@@ -9,12 +9,13 @@ import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { createNormaliser } from './lines';
 import { objectLockExemption } from './lock';
 import { isFolderMarker, isVersionedBucket, listObjects } from './objects';
+import { rewriteParquetObject } from './parquet-rewrite';
 import { planRecords } from './plan';
-import { subjectFolderPatterns } from './prefixes';
+import { isParquetStore, subjectFolderPatterns } from './prefixes';
 import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
 import { deleteKeyVersions } from './versions';
 
-/** JSON-lines objects rewritten at once. */
+/** Shared objects (JSON-lines, Parquet) rewritten at once. */
 const REWRITE_CONCURRENCY = 4;
 
 /** EraseOptions plus S3-specific tuning, all optional. */
@@ -39,6 +40,11 @@ export interface S3EraseOptions extends EraseOptions {
  *   read (`If-Match`), so a concurrent writer is never overwritten: on 412 the object is read and
  *   filtered again. An object left with no line is deleted, conditional on the ETag as well.
  *   `erased` counts lines removed; `skipped` counts located lines that had gone by then.
+ * - Parquet objects are rewritten likewise without the subject's rows (see parquet-rewrite.ts), keeping
+ *   schema, codecs, row groups and every other row's values. An object lethe cannot rewrite exactly
+ *   (a codec it cannot write, a column type it cannot write back) is left untouched and the erasure
+ *   ends with that error (ParquetCodecUnsupportedError, ParquetSchemaUnsupportedError) after the
+ *   store's other records were erased.
  * - Exempted records are left alone and counted by reason.
  * - In a versioned bucket (versioning Enabled or Suspended; asked once per call) an object is
  *   deleted version by version: every version and delete marker of its key (ListObjectVersions,
@@ -130,9 +136,11 @@ export async function eraseInS3Store(
     versioned,
     ...(options.now ? { now: options.now } : {}),
   };
+  const rewrite = isParquetStore(store) ? rewriteParquetObject : rewriteObject;
   const outcomes = await mapConcurrently(groups, REWRITE_CONCURRENCY, ([key, group]) =>
-    rewriteObject(store, clients.s3, key, group, rewriteOptions),
+    rewrite(store, clients.s3, key, group, rewriteOptions),
   );
+  let refused: Error | undefined;
   outcomes.forEach((outcome, index) => {
     const [key, group] = groups[index] ?? ['', []];
     const located = group.reduce((sum, record) => sum + record.lineCount, 0);
@@ -141,6 +149,7 @@ export async function eraseInS3Store(
     if (!outcome.ok) {
       failedKeys.push(key);
       erasure.failed += located;
+      refused ??= outcome.refused;
       return;
     }
     if (outcome.locked) {
@@ -154,6 +163,8 @@ export async function eraseInS3Store(
   erasure.exempted = tally.total;
   erasure.exemptions = tally.entries();
 
+  // A refusal names its cause (e.g. a codec lethe cannot write) better than a count of failures.
+  if (refused) throw refused;
   if (failedKeys.length > 0) {
     throw new EraseIncompleteError(store.id, failedKeys, {
       total: attempted,

@@ -51,3 +51,13 @@ export class VersionDeleteError extends Error {
 export class ObjectChangedError extends Error {
   override readonly name = 'ObjectChangedError';
 }
+
+/**
+ * A shared object cannot be rewritten without changing more than the subject's records (a
+ * compression codec lethe cannot write, a column type it cannot write back exactly): nothing is
+ * written, and the erasure fails with this error once the store's other records are erased.
+ * The message names the store and the reason, never a key.
+ */
+export class RewriteRefusedError extends Error {
+  override readonly name: string = 'RewriteRefusedError';
+}

@@ -11,7 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Store } from '../../datamap/schema';
 import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { LocatedLines } from '../types';
-import { ObjectChangedError } from './errors';
+import { ObjectChangedError, RewriteRefusedError } from './errors';
 import { matchersOf, type Normaliser, parseLine } from './lines';
 import type { ObjectLock } from './lock';
 import { destroyBody, getObjectOrUndefined, isNotFound, isWriteConflict } from './objects';
@@ -49,7 +49,7 @@ export interface RewriteOptions {
  */
 export type RewriteOutcome =
   | { ok: true; removed: number; attempts: number; locked?: ObjectLock; change?: ObjectChange }
-  | { ok: false; attempts: number; change?: ObjectChange };
+  | { ok: false; attempts: number; change?: ObjectChange; refused?: RewriteRefusedError };
 
 /** The ETag a rewrite's writes started from and the one they left (none: the object was deleted). */
 export interface ObjectChange {
@@ -58,7 +58,7 @@ export interface ObjectChange {
 }
 
 /** Lines removed by the writes that succeeded, summed over the attempts of one rewrite, and what they changed. */
-interface RewriteProgress {
+export interface RewriteProgress {
   removed: number;
   change?: ObjectChange;
 }
@@ -68,7 +68,7 @@ interface RewriteProgress {
  * wrote) into one change from the first ETag; a write from any other ETag (someone wrote between)
  * replaces it, so the change never spans a version lethe did not read.
  */
-function noteWrite(progress: RewriteProgress, from: string, to: string | undefined): void {
+export function noteWrite(progress: RewriteProgress, from: string, to: string | undefined): void {
   const chained = progress.change !== undefined && progress.change.to === from;
   progress.change = {
     from: chained ? (progress.change?.from ?? from) : from,
@@ -89,11 +89,23 @@ export async function rewriteObject(
     const line = parseLine(bytes, firstLine, matchers, options.normalise);
     return line.kind === 'record' && line.matcher >= 0;
   };
+  return retryRewrite(options, (progress) => rewriteOnce(store, s3, key, isSubjectLine, options, progress));
+}
+
+/**
+ * Runs rounds of a rewrite until one succeeds, starting over (bounded by the policy) when a
+ * concurrent write wins or the error is worth retrying. A {@link RewriteRefusedError} ends it at
+ * once, reported in the outcome.
+ */
+export async function retryRewrite(
+  options: Pick<RewriteOptions, 'policy'>,
+  round: (progress: RewriteProgress) => Promise<ObjectLock | undefined>,
+): Promise<RewriteOutcome> {
   // A write that succeeded stays done when a later step (deleting old versions) starts over.
   const progress: RewriteProgress = { removed: 0 };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const locked = await rewriteOnce(store, s3, key, isSubjectLine, options, progress);
+      const locked = await round(progress);
       return {
         ok: true,
         removed: progress.removed,
@@ -102,9 +114,11 @@ export async function rewriteObject(
         ...(progress.change ? { change: progress.change } : {}),
       };
     } catch (error) {
+      const change = progress.change ? { change: progress.change } : {};
+      if (error instanceof RewriteRefusedError)
+        return { ok: false, attempts: attempt, refused: error, ...change };
       const again = isWriteConflict(error) || isRetryableError(error);
-      if (!again || attempt >= options.policy.maxAttempts)
-        return { ok: false, attempts: attempt, ...(progress.change ? { change: progress.change } : {}) };
+      if (!again || attempt >= options.policy.maxAttempts) return { ok: false, attempts: attempt, ...change };
       await waitBeforeRetry(options.policy, attempt);
     }
   }
@@ -212,25 +226,14 @@ async function rewriteOnce(
   options: RewriteOptions,
   progress: RewriteProgress,
 ): Promise<ObjectLock | undefined> {
-  const { bufferLimit, versioned } = options;
-  const clearVersions = (expected: { keep: string } | { drop: string }) =>
-    versioned
-      ? deleteOtherVersions(s3, store.bucket, key, expected, options.policy, options.now)
-      : Promise.resolve(undefined);
+  const { bufferLimit } = options;
   const object = await getObjectOrUndefined(s3, store.bucket, key);
-  // Gone (in a versioned bucket: a delete marker on top, the old versions still there).
-  if (!object) return clearVersions({ drop: 'delete-marker' });
+  if (!object) return commitRewrite(store, s3, key, options, progress, undefined);
   const etag = object.ETag;
-  const readVersion = object.VersionId;
-  if (etag === undefined || (versioned && readVersion === undefined)) {
+  if (etag === undefined) {
     if (object.Body) destroyBody(object.Body);
-    throw new TypeError('GetObject returned no ETag (or no VersionId): a conditional rewrite is impossible');
+    throw new TypeError('GetObject returned no ETag: a conditional rewrite is impossible');
   }
-  const versionOf = (written: string | undefined): string => {
-    if (written === undefined)
-      throw new TypeError('S3 returned no VersionId for a write to a versioned bucket');
-    return written;
-  };
   const stats: FilterStats = { removed: 0, kept: 0, bytes: 0 };
   const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), isSubjectLine, stats);
 
@@ -244,37 +247,10 @@ async function rewriteOnce(
       // sizing pass: only the stats are needed
     }
   }
-  if (stats.removed === 0) return versioned ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
-
-  try {
-    if (stats.kept === 0) {
-      if (versioned) {
-        // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
-        const locked = await clearVersions({ drop: versionOf(readVersion) });
-        progress.removed += stats.removed;
-        noteWrite(progress, etag, undefined);
-        return locked;
-      }
-      await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
-      progress.removed += stats.removed;
-      noteWrite(progress, etag, undefined);
-      return undefined;
-    }
-    const params: PutObjectCommandInput = {
-      Bucket: store.bucket,
-      Key: key,
-      IfMatch: etag,
-      ...(await preservedAttributes(s3, store.bucket, key, object)),
-    };
-    if (buffered !== undefined) {
-      const put = await s3.send(
-        new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }),
-      );
-      progress.removed += stats.removed;
-      noteWrite(progress, etag, put.ETag);
-      return versioned ? clearVersions({ keep: versionOf(put.VersionId) }) : undefined;
-    }
-
+  const read = { etag, response: object, removed: stats.removed, kept: stats.kept };
+  return commitRewrite(store, s3, key, options, progress, read, async (params) => {
+    if (buffered !== undefined)
+      return s3.send(new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }));
     const again = await getObjectOrUndefined(s3, store.bucket, key, etag);
     // s3rver ignores If-Match on reads, so the version is also checked here.
     if (!again || again.ETag !== etag) {
@@ -283,34 +259,88 @@ async function rewriteOnce(
     }
     const secondPass: FilterStats = { removed: 0, kept: 0, bytes: 0 };
     const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), isSubjectLine, secondPass);
-    const body = Readable.from(exactLength(chunks, stats.bytes), { objectMode: false });
-    let readError: unknown;
-    body.once('error', (error) => {
-      readError = error;
-    });
-    let written: string | undefined;
-    let writtenEtag: string | undefined;
-    try {
-      // IfMatch reaches PutObject (one part) or CompleteMultipartUpload (several), where S3 checks it.
-      const done = await new Upload({ client: s3, params: { ...params, Body: body } }).done();
-      written = done.VersionId;
-      writtenEtag = done.ETag;
-    } catch (error) {
-      // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
-      // rejects AbortMultipartUpload with MethodNotAllowed).
-      throw readError ?? error;
-    } finally {
-      // Closes the second read when the upload failed before consuming it.
-      body.destroy();
+    return uploadStream(s3, params, Readable.from(exactLength(chunks, stats.bytes), { objectMode: false }));
+  });
+}
+
+/** What one read of a rewrite found: the version read and how many records go and stay. */
+export interface RewriteRead {
+  etag: string;
+  /** The GetObject response of the version read: its VersionId, and the headers to keep. */
+  response: GetObjectCommandOutput;
+  removed: number;
+  kept: number;
+}
+
+/** A conditional write of the new object (params carry Bucket, Key, IfMatch and the kept headers). */
+export type RewriteWrite = (params: PutObjectCommandInput) => Promise<{ ETag?: string; VersionId?: string }>;
+
+/**
+ * The write half of a rewrite round, the same for every format; adds the records removed to
+ * `progress` once written. Nothing to remove: nothing is written (which would reset the object's
+ * LastModified and with it the retention clock of everyone else's records). Nothing left: the
+ * version read is deleted, conditionally. Otherwise `write` stores the new object conditional on
+ * the ETag read. In a versioned bucket the object's other versions are deleted afterwards (see
+ * deleteOtherVersions), also when nothing was removed (a rewrite that died before that step, or a
+ * version written since locate), and the Object Lock keeping any of them is returned. `read`
+ * undefined: the object has gone.
+ */
+export async function commitRewrite(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  options: Pick<RewriteOptions, 'policy' | 'versioned' | 'now'>,
+  progress: RewriteProgress,
+  read: RewriteRead | undefined,
+  write?: RewriteWrite,
+): Promise<ObjectLock | undefined> {
+  const { versioned } = options;
+  const clearVersions = (expected: { keep: string } | { drop: string }) =>
+    versioned
+      ? deleteOtherVersions(s3, store.bucket, key, expected, options.policy, options.now)
+      : Promise.resolve(undefined);
+  // Gone (in a versioned bucket: a delete marker on top, the old versions still there).
+  if (!read) return clearVersions({ drop: 'delete-marker' });
+  const { etag } = read;
+  const versionOf = (written: string | undefined): string => {
+    if (written === undefined)
+      throw new TypeError('S3 returned no VersionId for a write to a versioned bucket (or a read of one)');
+    return written;
+  };
+  const readVersion = read.response.VersionId;
+  if (versioned) versionOf(readVersion);
+  if (read.removed === 0) return versioned ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
+
+  try {
+    if (read.kept === 0) {
+      if (versioned) {
+        // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
+        const locked = await clearVersions({ drop: versionOf(readVersion) });
+        progress.removed += read.removed;
+        noteWrite(progress, etag, undefined);
+        return locked;
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
+      progress.removed += read.removed;
+      noteWrite(progress, etag, undefined);
+      return undefined;
     }
-    progress.removed += stats.removed;
-    noteWrite(progress, etag, writtenEtag);
-    return versioned ? clearVersions({ keep: versionOf(written) }) : undefined;
+    if (!write) throw new TypeError('a rewrite that keeps records needs a write');
+    const params: PutObjectCommandInput = {
+      Bucket: store.bucket,
+      Key: key,
+      IfMatch: etag,
+      ...(await preservedAttributes(s3, store.bucket, key, read.response)),
+    };
+    const written = await write(params);
+    progress.removed += read.removed;
+    noteWrite(progress, etag, written.ETag);
+    return versioned ? clearVersions({ keep: versionOf(written.VersionId) }) : undefined;
   } catch (error) {
-    // Deleted by someone else since our read: the subject's lines are gone with it; never recreate
-    // it. In a versioned bucket they are not gone: start over, to delete the versions left.
+    // Deleted by someone else since our read: the subject's records are gone with it; never
+    // recreate it. In a versioned bucket they are not gone: start over, to delete the versions left.
     if (isNotFound(error) && !versioned) {
-      progress.removed += stats.removed;
+      progress.removed += read.removed;
       noteWrite(progress, etag, undefined);
       return undefined;
     }
@@ -319,8 +349,38 @@ async function rewriteOnce(
   }
 }
 
+/**
+ * Streams a body into a conditional multipart Upload (IfMatch reaches PutObject for one part or
+ * CompleteMultipartUpload for several, where S3 checks it). The new object only comes into being
+ * once the body has ended, and a failed body aborts the upload.
+ */
+export async function uploadStream(
+  s3: S3Client,
+  params: PutObjectCommandInput,
+  body: Readable,
+): Promise<{ ETag?: string; VersionId?: string }> {
+  let readError: unknown;
+  body.once('error', (error) => {
+    readError = error;
+  });
+  try {
+    const done = await new Upload({ client: s3, params: { ...params, Body: body } }).done();
+    return {
+      ...(done.ETag ? { ETag: done.ETag } : {}),
+      ...(done.VersionId ? { VersionId: done.VersionId } : {}),
+    };
+  } catch (error) {
+    // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
+    // rejects AbortMultipartUpload with MethodNotAllowed).
+    throw readError ?? error;
+  } finally {
+    // Closes the read when the upload failed before consuming it.
+    body.destroy();
+  }
+}
+
 /** What PutObject would otherwise reset: headers, user metadata, tags and encryption settings. */
-async function preservedAttributes(
+export async function preservedAttributes(
   s3: S3Client,
   bucket: string,
   key: string,

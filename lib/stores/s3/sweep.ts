@@ -16,7 +16,7 @@ import type { ItemKey } from '../types';
 import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { lineIdentities } from './locate';
 import { isVersionedBucket } from './objects';
-import { identitiesInKey, isJsonLinesRule } from './prefixes';
+import { identitiesInKey, isSharedObjectRule } from './prefixes';
 import { readObjectTag } from './tags';
 import { deleteKeyVersions } from './versions';
 
@@ -65,7 +65,7 @@ export function openS3Sweep(
   const s3 = context.clients.s3;
   const { policy } = options;
   const prefixes = sweepPrefixes(store);
-  const jsonLines = store.locate.some(isJsonLinesRule);
+  const sharedObjects = store.locate.some(isSharedObjectRule);
   const restrictTag = store.restrict?.tag;
 
   async function* pages(from: SweepPosition | undefined): AsyncGenerator<SweepPage> {
@@ -94,7 +94,7 @@ export function openS3Sweep(
           key: () => key,
           anonymised: false,
           identities: () =>
-            jsonLines
+            sharedObjects
               ? lineIdentities(store, s3, key, context.dataMap)
               : identitiesInKey(store, key, context.dataMap),
           ...(restrictTag

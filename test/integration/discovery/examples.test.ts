@@ -46,6 +46,8 @@ function ruleShapes(store: Store): { where: string; identity: string }[] {
     if ('attribute' in rule) return { where: `attribute ${rule.attribute}`, identity: rule.identity };
     if ('prefix' in rule)
       return { where: `prefix ${rule.prefix.replace(/\{[^}]*\}/, '{}')}`, identity: rule.identity };
+    if ('parquet' in rule)
+      return { where: `parquet ${rule.parquet.prefix} ${rule.parquet.field}`, identity: rule.identity };
     return { where: `jsonLines ${rule.jsonLines.prefix} ${rule.jsonLines.field}`, identity: rule.identity };
   });
   return rules;
