@@ -66,13 +66,13 @@ export function rewriteParquetObject(
   s3: S3Client,
   key: string,
   group: LocatedLines[],
-  options: RewriteOptions & { wholeReadLimit?: number },
+  options: RewriteOptions,
 ): Promise<RewriteOutcome> {
   const matchers = matchersOf(group);
   const isSubjectRow = (row: ParquetRow) => matchRecord(row, matchers, options.normalise, pathField) >= 0;
   const matchedColumns = topLevelColumns(matchers.map((matcher) => matcher.field));
   return retryRewrite(options, async (progress: RewriteProgress) => {
-    const object = await openParquetObject(s3, store.bucket, key, options.wholeReadLimit);
+    const object = await openParquetObject(s3, store.bucket, key, options.bufferLimit);
     if (!object) return commitRewrite(store, s3, key, options, progress, undefined);
     // First pass over the matched columns only: is anything to go, and does anything stay?
     let removed = 0;
