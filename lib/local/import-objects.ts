@@ -33,6 +33,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wav': 'audio/wav',
   '.mp3': 'audio/mpeg',
   '.html': 'text/html',
+  '.parquet': 'application/vnd.apache.parquet',
 };
 
 const contentTypeOf = (key: string) => CONTENT_TYPES[extname(key)] ?? 'application/octet-stream';

@@ -76,18 +76,26 @@ export function bidParquet(
   return Buffer.from(writer.getBuffer());
 }
 
-/** A file's metadata and its rows with values as stored. */
-export async function readBidParquet(bytes: Uint8Array): Promise<{ metadata: FileMetaData; rows: BidRow[] }> {
+/** A file's metadata and its rows with values as stored (timestamps as integers, dates as days). */
+export async function readParquetRows(
+  bytes: Uint8Array,
+): Promise<{ metadata: FileMetaData; rows: Record<string, unknown>[] }> {
   // A fresh copy: a small Buffer's .buffer is Node's shared pool.
   const buffer = Uint8Array.from(bytes).buffer;
   const metadata = parquetMetadata(buffer);
-  const rows = (await parquetReadObjects({
+  const rows = await parquetReadObjects({
     file: buffer,
     metadata,
     parsers: RAW_PARSERS,
     compressors: DECOMPRESSORS,
-  })) as unknown as BidRow[];
+  });
   return { metadata, rows };
+}
+
+/** A bid file's metadata and its rows with values as stored. */
+export async function readBidParquet(bytes: Uint8Array): Promise<{ metadata: FileMetaData; rows: BidRow[] }> {
+  const { metadata, rows } = await readParquetRows(bytes);
+  return { metadata, rows: rows as unknown as BidRow[] };
 }
 
 /** The codecs of a file's column chunks, each once. */

@@ -97,6 +97,10 @@ describe('parseDataMap: the ad-tech example', () => {
       's3:call-recordings',
       's3:recruitment',
       's3:clickstream',
+      's3:bid-logs',
+    ]);
+    expect(getStore(dataMap, 'bid-logs').locate).toEqual([
+      { identity: 'cookieId', parquet: { prefix: 'bids/', field: 'user.buyeruid' } },
     ]);
     expect(Object.keys(dataMap.identityTypes)).toEqual(['email', 'phone', 'userId', 'cookieId', 'ipAddress']);
     expect(dataMap.identityTypes.email?.caseSensitive).toBe(true);
