@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { decompress as decompressZstd } from 'fzstd';
 import {
   type AsyncBuffer,
   type CompressionCodec,
@@ -8,7 +9,7 @@ import {
   parquetMetadataAsync,
   parquetReadObjects,
 } from 'hyparquet';
-import { decompressLz4, decompressLz4Raw, decompressZstd } from 'hyparquet-compressors';
+import { decompressLz4, decompressLz4Raw } from 'hyparquet-compressors/src/lz4.js';
 import { ObjectChangedError } from './errors';
 import { destroyBody, getObjectOrUndefined } from './objects';
 
