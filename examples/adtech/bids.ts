@@ -40,7 +40,21 @@ const ROWS_PER_FILE = 500;
 const ROW_GROUP_SIZE = 100;
 const DAY_MS = 86_400_000;
 
-type BidRow = Record<(typeof COLUMNS)[number], unknown>;
+/** One bid as the columns hold it (ts in milliseconds as a bigint; user and device structs). */
+export type BidRow = Record<(typeof COLUMNS)[number], unknown>;
+
+/** Bid rows as one Snappy-compressed Parquet file of the exchange's schema. */
+export function encodeBidRows(rows: BidRow[], rowGroupSize = ROW_GROUP_SIZE): Buffer {
+  return Buffer.from(
+    parquetWriteBuffer({
+      schema: BID_SCHEMA,
+      columnData: COLUMNS.map((name) => ({ name, data: rows.map((row) => row[name]) })),
+      codec: 'SNAPPY',
+      rowGroupSize,
+      kvMetadata: [{ key: 'exporter', value: 'exchange-bid-export 3.2' }],
+    }),
+  );
+}
 
 /** A bid log object as the seed keeps it. */
 export interface BidObject {
@@ -95,16 +109,9 @@ export function bidLogObjects(
     const perPart = Math.ceil(rows.length / parts);
     for (let part = 0; part < parts; part += 1) {
       const slice = rows.slice(part * perPart, (part + 1) * perPart);
-      const body = parquetWriteBuffer({
-        schema: BID_SCHEMA,
-        columnData: COLUMNS.map((name) => ({ name, data: slice.map((row) => row[name]) })),
-        codec: 'SNAPPY',
-        rowGroupSize: ROW_GROUP_SIZE,
-        kvMetadata: [{ key: 'exporter', value: 'exchange-bid-export 3.2' }],
-      });
       objects.push({
         key: `bids/dt=${date}/part-${String(part).padStart(4, '0')}.snappy.parquet`,
-        body: Buffer.from(body),
+        body: encodeBidRows(slice),
         contentType: 'application/vnd.apache.parquet',
         lastModified: new Date(Math.min(nowMs, dayStart + DAY_MS + 10 * 60_000)),
       });

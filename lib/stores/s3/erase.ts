@@ -6,17 +6,48 @@ import { ExemptionTally } from '../exemptions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry';
 import type { EraseOptions, Exemption, LocatedRecord, StoreClients, StoreErasure } from '../types';
 import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
+import { RewriteRefusedError } from './errors';
 import { createNormaliser } from './lines';
 import { objectLockExemption } from './lock';
 import { isFolderMarker, isVersionedBucket, listObjects } from './objects';
-import { rewriteParquetObject } from './parquet-rewrite';
 import { planRecords } from './plan';
 import { isParquetStore, subjectFolderPatterns } from './prefixes';
-import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
+import {
+  DEFAULT_REWRITE_BUFFER_LIMIT,
+  type RewriteOptions,
+  type RewriteOutcome,
+  rewriteObject,
+} from './rewrite';
 import { deleteKeyVersions } from './versions';
 
 /** Shared objects (JSON-lines, Parquet) rewritten at once. */
 const REWRITE_CONCURRENCY = 4;
+
+/** Rewrites one shared object without the subject's records (rewriteObject's signature). */
+export type SharedObjectRewrite = typeof rewriteObject;
+
+/**
+ * The Parquet rewrite (rewriteParquetObject), once a code path that erases has enabled it. The
+ * Parquet writer is kept out of erase.ts's imports so that the functions that locate, export or
+ * sweep (which share this module through the adapter) do not bundle it: each Lambda bundle must
+ * stay under 1 MB. The erase function and the local runtime enable it at start.
+ */
+let parquetRewrite: SharedObjectRewrite | undefined;
+
+/** Enables Parquet rewrites in this process (see parquetRewrite): pass rewriteParquetObject. */
+export function enableParquetRewrites(rewrite: SharedObjectRewrite): void {
+  parquetRewrite = rewrite;
+}
+
+/** Stands in for the Parquet rewrite where no code path enabled it: refuses, writing nothing. */
+const parquetRewritesDisabled: SharedObjectRewrite = async (store) =>
+  ({
+    ok: false,
+    attempts: 1,
+    refused: new RewriteRefusedError(
+      `store ${store.id}: Parquet rewrites are not enabled in this process (enableParquetRewrites); nothing was written`,
+    ),
+  }) satisfies RewriteOutcome;
 
 /** EraseOptions plus S3-specific tuning, all optional. */
 export interface S3EraseOptions extends EraseOptions {
@@ -136,7 +167,7 @@ export async function eraseInS3Store(
     versioned,
     ...(options.now ? { now: options.now } : {}),
   };
-  const rewrite = isParquetStore(store) ? rewriteParquetObject : rewriteObject;
+  const rewrite = isParquetStore(store) ? (parquetRewrite ?? parquetRewritesDisabled) : rewriteObject;
   const outcomes = await mapConcurrently(groups, REWRITE_CONCURRENCY, ([key, group]) =>
     rewrite(store, clients.s3, key, group, rewriteOptions),
   );

@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib';
+
 /**
  * Errors of the S3 adapter. Object keys are personal data (`calls/+4930123456/…`), so no message
  * holds a key, a line or a value: only the store, the identity type or a record's position.
@@ -60,4 +62,30 @@ export class ObjectChangedError extends Error {
  */
 export class RewriteRefusedError extends Error {
   override readonly name: string = 'RewriteRefusedError';
+}
+
+/** Whether this Node can write ZSTD (zlib.zstdCompressSync, Node 22.15 and later). */
+const zstdWritable = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+
+/** A Parquet object uses a compression codec lethe cannot write: rewriting it would change the codec. */
+export class ParquetCodecUnsupportedError extends RewriteRefusedError {
+  override readonly name = 'ParquetCodecUnsupportedError';
+  constructor(storeId: string, codec: string) {
+    super(
+      `store ${storeId}: a Parquet object to rewrite is compressed with ${codec}, which lethe cannot write ` +
+        `here (it writes UNCOMPRESSED, SNAPPY, GZIP, BROTLI${zstdWritable ? ', ZSTD' : ' and, on Node 22.15 or later, ZSTD'}); ` +
+        'nothing was written: rewrite the object with a supported codec, or erase the rows by hand',
+    );
+  }
+}
+
+/** A Parquet object has a column type whose values lethe cannot write back exactly. */
+export class ParquetSchemaUnsupportedError extends RewriteRefusedError {
+  override readonly name = 'ParquetSchemaUnsupportedError';
+  constructor(storeId: string, reason: string) {
+    super(
+      `store ${storeId}: a Parquet object to rewrite has ${reason}, whose values lethe cannot write back exactly; ` +
+        'nothing was written: erase the rows by hand',
+    );
+  }
 }

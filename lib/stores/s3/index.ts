@@ -28,8 +28,10 @@ export const s3Adapter: StoreAdapter<S3Store> = {
   exemptLocked: (store, location, { clients }) => exemptObjectLocked(store, location, clients.s3),
 };
 
-export { eraseInS3Store, type S3EraseOptions } from './erase';
+export { enableParquetRewrites, eraseInS3Store, type S3EraseOptions } from './erase';
 export {
+  ParquetCodecUnsupportedError,
+  ParquetSchemaUnsupportedError,
   RecordOutsideStoreError,
   RewriteRefusedError,
   UnsafePrefixValueError,
@@ -37,7 +39,6 @@ export {
 } from './errors';
 export { locateInS3Store, type S3StoreLocation } from './locate';
 export { ParquetReadError } from './parquet-file';
-export { ParquetCodecUnsupportedError, ParquetSchemaUnsupportedError } from './parquet-rewrite';
 export { type ExportedS3Object, readS3Records } from './read';
 export {
   listSharedObjects,

@@ -4,7 +4,7 @@ import type { CompressionCodec, FileMetaData, SchemaElement } from 'hyparquet';
 import { ByteWriter, type ColumnSource, ParquetWriter } from 'hyparquet-writer';
 import type { S3Store } from '../../datamap/schema';
 import type { LocatedLines } from '../types';
-import { RewriteRefusedError } from './errors';
+import { ParquetCodecUnsupportedError, ParquetSchemaUnsupportedError } from './errors';
 import { matchersOf, matchRecord, pathField } from './lines';
 import {
   canWriteCodec,
@@ -33,29 +33,6 @@ import {
  * source. Memory follows one row group (read by ranges from large objects, and flushed to the
  * upload after each group), not the object.
  */
-
-/** A Parquet object uses a compression codec lethe cannot write: rewriting it would change the codec. */
-export class ParquetCodecUnsupportedError extends RewriteRefusedError {
-  override readonly name = 'ParquetCodecUnsupportedError';
-  constructor(storeId: string, codec: string) {
-    super(
-      `store ${storeId}: a Parquet object to rewrite is compressed with ${codec}, which lethe cannot write ` +
-        `here (it writes UNCOMPRESSED, SNAPPY, GZIP, BROTLI${canWriteCodec('ZSTD') ? ', ZSTD' : ' and, on Node 22.15 or later, ZSTD'}); ` +
-        'nothing was written: rewrite the object with a supported codec, or erase the rows by hand',
-    );
-  }
-}
-
-/** A Parquet object has a column type whose values lethe cannot write back exactly. */
-export class ParquetSchemaUnsupportedError extends RewriteRefusedError {
-  override readonly name = 'ParquetSchemaUnsupportedError';
-  constructor(storeId: string, reason: string) {
-    super(
-      `store ${storeId}: a Parquet object to rewrite has ${reason}, whose values lethe cannot write back exactly; ` +
-        'nothing was written: erase the rows by hand',
-    );
-  }
-}
 
 /** Decimals beyond this precision do not survive the reader's conversion to a JavaScript number. */
 const MAX_EXACT_DECIMAL_PRECISION = 15;

@@ -9,8 +9,9 @@ import {
   type LocalServers,
   startLocalServers,
 } from '../../../lib/local/servers';
-import { eraseInS3Store, locateInS3Store } from '../../../lib/stores/s3';
+import { enableParquetRewrites, eraseInS3Store, locateInS3Store } from '../../../lib/stores/s3';
 import { canWriteCodec } from '../../../lib/stores/s3/parquet-file';
+import { rewriteParquetObject } from '../../../lib/stores/s3/parquet-rewrite';
 import { type BidRow, bidParquet, codecsOf, readBidParquet, rowGroupSizes } from '../../helpers/parquet';
 
 /**
@@ -98,6 +99,7 @@ describe('Parquet objects in S3', () => {
   };
 
   beforeAll(async () => {
+    enableParquetRewrites(rewriteParquetObject);
     servers = await startLocalServers();
     clients = createLocalClients(servers);
     s3 = clients.s3;
