@@ -5,11 +5,15 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
-    // The Parquet libraries are published as ES modules only: jest's module system needs them as CommonJS.
-    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+    // ES-module-only packages, which Jest on Node 20 cannot require, compiled to CommonJS for the
+    // tests: cookie 2 (what fastify's inject parses cookies with) and the Parquet libraries.
+    '/node_modules/(cookie|hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/)',
+    '/node_modules/(?!(cookie|hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/)',
   ],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 60000,
