@@ -13,6 +13,7 @@ import { exportMemoryScenario } from './scenarios/export-memory';
 import { importScenario } from './scenarios/import';
 import { jsonlRewriteScenario } from './scenarios/jsonl-rewrite';
 import { lakeLocateScenario } from './scenarios/lake-locate';
+import { parquetLakeScenario } from './scenarios/parquet-lake';
 import { requestsScenario } from './scenarios/requests';
 import type { BenchOptions, Scenario } from './scenarios/types';
 import { elapsedMs, gcExposed, now } from './support/measure';
@@ -36,6 +37,7 @@ const SCENARIOS: Scenario[] = [
   jsonlRewriteScenario,
   cliStartupScenario,
   lakeLocateScenario,
+  parquetLakeScenario,
 ];
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
 

@@ -7,7 +7,11 @@ import type { S3Store } from './schema';
  */
 export function locatePrefixes(store: S3Store): string[] {
   const fixed = store.locate.map((rule) =>
-    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
+    'prefix' in rule
+      ? rule.prefix.slice(0, rule.prefix.indexOf('{'))
+      : 'jsonLines' in rule
+        ? rule.jsonLines.prefix
+        : rule.parquet.prefix,
   );
   return [...new Set(fixed)].filter(
     (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),

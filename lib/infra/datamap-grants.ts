@@ -245,14 +245,14 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
   const retention = store.retention;
   if (!retention) return { read: [], write: [] };
   if (store.kind === 's3') {
-    const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
-    const restrictsLines = jsonLines && store.restrict?.lines === true;
+    const sharedObjects = store.locate.some((rule) => 'jsonLines' in rule || 'parquet' in rule);
+    const restrictsLines = store.locate.some((rule) => 'jsonLines' in rule) && store.restrict?.lines === true;
     // Versioned buckets: versions are listed and deleted by id, and a refused one's lock is read.
     return {
       read: [
         's3:ListBucket',
         's3:ListBucketVersions',
-        ...(jsonLines ? ['s3:GetObject'] : []),
+        ...(sharedObjects ? ['s3:GetObject'] : []),
         // Restricted objects are kept: an expired object's tags say whether it is; an object
         // rewritten with only restricted lines keeps its tags.
         ...(store.restrict?.tag || restrictsLines ? ['s3:GetObjectTagging'] : []),

@@ -2,7 +2,7 @@ import type { Identity } from '../datamap/identity';
 import type { Store } from '../datamap/schema';
 import type { LetheDeps } from '../deps';
 import { type LocatedRecord, type RewrittenObject, type SharedObjectFilter, subjectValues } from '../stores';
-import { isJsonLinesRule } from '../stores/s3/prefixes';
+import { isSharedObjectRule } from '../stores/s3/prefixes';
 import { indexObject } from './indexer';
 import {
   deleteEntriesBefore,
@@ -27,10 +27,10 @@ export function isIndexed(deps: Pick<LetheDeps, 'resources'>, store: Store): boo
   );
 }
 
-/** The keyed hashes a subject's identities are indexed under in a store (its JSON-lines identity types). */
+/** The keyed hashes a subject's identities are indexed under in a store (its shared-object identity types). */
 export function subjectIndexHashes(deps: IndexDeps, store: Store, identities: Identity[]): string[] {
   if (store.kind !== 's3') return [];
-  const types = new Set(store.locate.filter(isJsonLinesRule).map((rule) => rule.identity));
+  const types = new Set(store.locate.filter(isSharedObjectRule).map((rule) => rule.identity));
   return [...types].flatMap((type) =>
     subjectValues(deps.dataMap, identities, type).map((value) =>
       indexHash(deps.keys.subjectHash, { type, value }),

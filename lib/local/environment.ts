@@ -7,6 +7,8 @@ import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { identityIndexTableInput } from '../lake/table';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
+import { enableParquetRewrites } from '../stores/s3/erase';
+import { rewriteParquetObject } from '../stores/s3/parquet-rewrite';
 import { writeFileAtomicSync } from './atomic-file';
 import { loadDataMapCached } from './datamap-cache';
 import { localOutbox } from './outbox';
@@ -171,6 +173,8 @@ async function createAddedResources(clients: LocalClients): Promise<void> {
 export async function openLocalEnvironment(
   options: OpenLocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
+  // Every step runs in this process locally, erasure included.
+  enableParquetRewrites(rewriteParquetObject);
   const { stateDir, configFile, existing } = readLocalConfig(options.stateDir);
   const keysFile = join(stateDir, 'keys.json');
   let dataMapPath: string;

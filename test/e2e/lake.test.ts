@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalBackend } from '../../lib/cli/backends';
+import type { LocalBackend } from '../../lib/cli/backends';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { lethe } from '../helpers/cli';
-import { lakeDataMapYaml } from '../helpers/lake';
+import { lakeDataMapYaml, openLakeBackend } from '../helpers/lake';
 import { unzip } from '../helpers/zip';
 
 /**
@@ -34,8 +34,8 @@ describe('an indexed JSON-lines store', () => {
   let backend: LocalBackend;
   /** GetObject calls on the store's bucket, by key. */
   let reads: string[] = [];
-  /** Run before the EraseStore step, once. */
-  let beforeErase: (() => Promise<void>) | undefined;
+  /** `beforeErase` runs before the EraseStore step, once. */
+  const hooks: { beforeErase?: () => Promise<void> } = {};
 
   const put = (key: string, body: string) =>
     backend.env.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -81,24 +81,9 @@ describe('an indexed JSON-lines store', () => {
     expect(
       (await lethe(['init', '--datamap', join(root, 'datamap.yaml'), '--state-dir', stateDir])).code,
     ).toBe(0);
-    backend = await LocalBackend.open({
-      stateDir,
-      faults: async (state) => {
-        if (state !== 'EraseStore' || !beforeErase) return;
-        const once = beforeErase;
-        beforeErase = undefined;
-        await once();
-      },
+    backend = await openLakeBackend(stateDir, hooks, (bucket, key) => {
+      if (bucket === BUCKET) reads.push(key);
     });
-    backend.env.clients.s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { Bucket?: string; Key?: string };
-        if (context.commandName === 'GetObjectCommand' && input.Bucket === BUCKET)
-          reads.push(input.Key ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countLakeReads' },
-    );
   });
 
   afterAll(async () => {
@@ -151,7 +136,7 @@ describe('an indexed JSON-lines store', () => {
     const before = new Map<string, string>();
     for (const key of ['clicks/a.jsonl', 'clicks/b.jsonl', 'clicks/c.jsonl', 'clicks/others-003.jsonl'])
       before.set(key, await get(key));
-    beforeErase = async () => {
+    hooks.beforeErase = async () => {
       await put(
         'clicks/b.jsonl',
         `${before.get('clicks/b.jsonl')}${JSON.stringify({ cookieId: cookie(30), at: 'b#late' })}\n`,

@@ -110,6 +110,7 @@ describe("the deployed stacks' logical ids", () => {
       'AuditBucketB01E0AE8',
       'ExportsBucket5A12738B',
       'ManifestsBucketC7093610',
+      'Storebidlogs6F5B120B',
       'StorecallrecordingsBE989E9F',
       'StoreclickstreamB54EC741',
       'Storerecruitment453650C0',

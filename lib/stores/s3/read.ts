@@ -4,10 +4,12 @@ import { ReadIncompleteError } from '../errors';
 import { DEFAULT_RETRY_POLICY, isRetryableError, waitBeforeRetry, withRetry } from '../retry';
 import type { ExportedRecord, LocatedRecord, StoreClients } from '../types';
 import { ObjectChangedError } from './errors';
-import { createNormaliser, matchersOf, parseLine } from './lines';
+import { createNormaliser, fieldReaderOf, matchersOf, matchRecord } from './lines';
 import { getObjectOrUndefined, isFolderMarker } from './objects';
+import { rowAsJson } from './parquet-file';
 import { planRecords } from './plan';
-import { bodyChunks, splitLines } from './stream';
+import { isParquetStore } from './prefixes';
+import { openSharedRecords, positionMarker } from './shared-records';
 
 /** Exports below this size are text whenever the bytes are valid UTF-8, whatever the content type says. */
 const TEXT_EXPORT_LIMIT = 1024 * 1024;
@@ -27,6 +29,8 @@ export interface ExportedS3Object {
  * - Objects yield `{ contentType, size, text }` when the bytes are valid UTF-8 and the content type
  *   is textual (text/*, JSON) or the object is under 1 MiB; `{ contentType, size, base64 }` otherwise.
  * - JSON-lines objects yield each line of the subject as `{ key: "<object key>#L<line number>", data: <parsed line> }`.
+ * - Parquet objects yield each row of the subject as `{ key: "<object key>#R<row number>", data: <row as JSON> }`
+ *   (64-bit integers as numbers when exact, strings otherwise; bytes as base64).
  *
  * Objects that have gone since locating are skipped (nothing is held any more).
  *
@@ -43,6 +47,9 @@ export async function* readS3Records(
 ): AsyncGenerator<ExportedRecord> {
   const plan = planRecords(store, records);
   const normalise = createNormaliser(dataMap);
+  const fieldOf = fieldReaderOf(store);
+  const marker = positionMarker(store);
+  const parquet = isParquetStore(store);
   const policy = DEFAULT_RETRY_POLICY;
   const failedKeys: string[] = [];
 
@@ -66,22 +73,19 @@ export async function* readS3Records(
     let etag: string | undefined;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const object = await getObjectOrUndefined(clients.s3, store.bucket, key);
+        const object = await openSharedRecords(store, clients.s3, key);
         if (!object) break;
-        if (etag !== undefined && object.ETag !== etag) throw new ObjectChangedError();
-        etag = object.ETag;
-        let lineNo = 0;
-        for await (const piece of splitLines(bodyChunks(object.Body), store)) {
-          if (piece.kind === 'long') {
-            if (piece.end) lineNo += 1;
-            continue;
-          }
-          lineNo += 1;
-          if (lineNo <= yieldedThrough) continue;
-          const line = parseLine(piece.bytes, lineNo === 1, matchers, normalise);
-          if (line.kind !== 'record' || line.matcher < 0) continue;
-          yieldedThrough = lineNo;
-          yield { storeId: store.id, key: `${key}#L${lineNo}`, data: line.record };
+        if (etag !== undefined && object.etag !== etag) throw new ObjectChangedError();
+        etag = object.etag;
+        for await (const { record, position } of object.records) {
+          if (position <= yieldedThrough) continue;
+          if (matchRecord(record, matchers, normalise, fieldOf) < 0) continue;
+          yieldedThrough = position;
+          yield {
+            storeId: store.id,
+            key: `${key}${marker}${position}`,
+            data: parquet ? rowAsJson(record) : record,
+          };
         }
         break;
       } catch (error) {
