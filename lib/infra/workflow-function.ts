@@ -90,6 +90,11 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(2),
     description: 'Publishes how many requests are open and past their due date',
   },
+  indexObjects: {
+    entry: 'lambdas/index-objects.ts',
+    timeout: Duration.minutes(5),
+    description: 'Keeps the identity index current from S3 events of the indexed stores',
+  },
 };
 
 /** What every lethe function of a stack is built from and granted access to. */

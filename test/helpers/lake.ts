@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Store } from '../../lib/datamap/schema';
+import { type LocalEnvironment, openLocalEnvironment } from '../../lib/local/environment';
 
 /**
  * A data map of one indexed JSON-lines store found by cookie id (case-insensitive), for the
@@ -59,5 +64,26 @@ export function othersLog(n: number, lines: number): { key: string; body: string
       `o${n}`,
       Array.from({ length: lines }, (_, i) => lakeCookie(10 + ((n + i) % 50))),
     ),
+  };
+}
+
+/** A fresh local environment whose data map is lakeDataMapYaml(bucket), and its one store. */
+export async function openLakeEnvironment(
+  bucket: string,
+): Promise<{ env: LocalEnvironment; store: S3Store; close: () => Promise<void> }> {
+  const root = mkdtempSync(join(tmpdir(), 'lethe-lake-env-'));
+  writeFileSync(join(root, 'datamap.yaml'), lakeDataMapYaml(bucket));
+  const env = await openLocalEnvironment({
+    stateDir: join(root, 'state'),
+    dataMapPath: join(root, 'datamap.yaml'),
+    init: true,
+  });
+  return {
+    env,
+    store: env.dataMap.stores[0] as S3Store,
+    close: async () => {
+      await env.close();
+      rmSync(root, { recursive: true, force: true });
+    },
   };
 }

@@ -1,22 +1,20 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Identity, identityKey } from '../../datamap/identity';
+import { sharedObjectPrefixes } from '../../datamap/prefixes';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
 import { createIdentityReader, parseLine } from './lines';
 import { getObjectOrUndefined, isFolderMarker, type ListedObject, listObjectPages } from './objects';
 import { isJsonLinesRule } from './prefixes';
+
+export { sharedObjectPrefixes };
+
 import { bodyChunks, splitLines } from './stream';
 
 /**
  * Shared objects (JSON-lines) as an identity index sees them: which objects a store's rules cover,
  * and which identities one object holds in the fields locate matches on.
  */
-
-/** The distinct prefixes of a store's JSON-lines rules, none inside another (so no object is listed twice). */
-export function sharedObjectPrefixes(store: S3Store): string[] {
-  const prefixes = [...new Set(store.locate.filter(isJsonLinesRule).map((rule) => rule.jsonLines.prefix))];
-  return prefixes.filter((prefix) => !prefixes.some((other) => other !== prefix && prefix.startsWith(other)));
-}
 
 /** Every page of the store's shared objects (folder markers passed by), prefix after prefix. */
 export async function* listSharedObjects(
