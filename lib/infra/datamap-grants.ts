@@ -151,12 +151,15 @@ export function grantStoreRead(grants: RoleGrants, imported: ImportedStore): voi
 }
 
 /**
- * What the identity indexer needs of an indexed S3 store: its shared objects' bodies, and the
- * store's key to decrypt them. It never lists: S3 events name the objects.
+ * What the identity indexer needs of the indexed S3 stores: their shared objects' bodies, and
+ * each store's key to decrypt them. It never lists: S3 events name the objects.
  */
-export function grantObjectReads(grants: RoleGrants, imported: Extract<ImportedStore, { kind: 's3' }>): void {
-  allowStoreKey(grants, imported, 'decrypt');
-  grants.allow(['s3:GetObject'], objectArns(grants, imported, sharedObjectPrefixes(imported.store)));
+export function grantIndexerAccess(grants: RoleGrants, stores: readonly ImportedStore[]): void {
+  for (const imported of stores) {
+    if (imported.kind !== 's3' || imported.store.identityIndex !== true) continue;
+    allowStoreKey(grants, imported, 'decrypt');
+    grants.allow(['s3:GetObject'], objectArns(grants, imported, sharedObjectPrefixes(imported.store)));
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,10 +9,11 @@ import { Construct } from 'constructs';
 import { sharedObjectPrefixes } from '../datamap/prefixes';
 import type { S3Store } from '../datamap/schema';
 import type { ImportedStore } from './datamap-grants';
-import { grantObjectReads } from './datamap-grants';
 import type { LetheFunction } from './lethe-function';
-import { RoleGrants } from './role-grants';
 import { createWorkflowFunction, type WorkflowFunctionContext } from './workflow-function';
+
+/** The id CDK gives its singleton handler of Custom::S3BucketNotifications. */
+const NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a0587b7544547bf325f094a3db834';
 
 /** Deliveries of one message before it goes to the dead-letter queue. */
 export const INDEXER_MAX_RECEIVES = 5;
@@ -65,17 +67,15 @@ export class LetheIdentityIndexer extends Construct {
     this.function.fn.addEventSource(
       new SqsEventSource(this.queue, { batchSize: INDEXER_BATCH_SIZE, reportBatchItemFailures: true }),
     );
-    const grants = new RoleGrants(this.function.role);
     const destination = new s3n.SqsDestination(this.queue);
     for (const imported of indexedStores(props.stores)) {
-      grantObjectReads(grants, imported);
       for (const prefix of sharedObjectPrefixes(imported.store)) {
         const filter: s3.NotificationKeyFilter = prefix ? { prefix } : {};
         imported.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, filter);
         imported.bucket.addEventNotification(s3.EventType.OBJECT_REMOVED, destination, filter);
       }
     }
-    grants.apply();
+    mergeHandlerPolicies(this, indexedStores(props.stores));
     acknowledgeNotificationsHandler(Stack.of(this));
   }
 }
@@ -93,11 +93,43 @@ export function indexedStores(stores: readonly ImportedStore[]): Extract<Importe
  * the indexed buckets: CDK gives it the basic execution managed policy.
  */
 function acknowledgeNotificationsHandler(stack: Stack): void {
-  const handler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+  const handler = stack.node.tryFindChild(NOTIFICATIONS_HANDLER_ID);
   if (!handler) return;
   Validations.of(handler).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason:
       "CDK's BucketNotifications handler (a custom resource CDK owns) is given AWSLambdaBasicExecutionRole for its logs by CDK.",
   });
+}
+
+/**
+ * CDK gives its notifications handler one inline policy per bucket; with many indexed buckets
+ * they would pass IAM's 10,240 characters of inline policy per role. They are replaced by one
+ * policy that names every indexed bucket in one statement, which each bucket's notifications
+ * resource depends on, as it did on its own.
+ */
+function mergeHandlerPolicies(
+  scope: Construct,
+  stores: readonly Extract<ImportedStore, { kind: 's3' }>[],
+): void {
+  const notifications = stores.flatMap((imported) => {
+    const found = imported.bucket.node.tryFindChild('Notifications');
+    return found ? [found] : [];
+  });
+  const handler = Stack.of(scope).node.tryFindChild(NOTIFICATIONS_HANDLER_ID);
+  const role = handler?.node.tryFindChild('Role') as iam.IRole | undefined;
+  if (!role || notifications.length === 0) return;
+  const merged = new iam.Policy(scope, 'NotificationsHandlerPolicy', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+        resources: [...new Set(stores.map((imported) => imported.bucket.bucketArn))],
+      }),
+    ],
+  });
+  for (const construct of notifications) {
+    construct.node.tryFindChild('HandlerPolicy')?.node.tryRemoveChild('Resource');
+    construct.node.tryFindChild('Resource')?.node.addDependency(merged);
+  }
 }

@@ -42,6 +42,22 @@ describe('the identity indexer (adtech: clickstream is indexed)', () => {
         ),
       },
     });
+    // CDK's handler may configure the indexed bucket's notifications, in one policy they wait for
+    const policies = built.workflowTemplate.findResources('AWS::IAM::Policy', {
+      Properties: {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Action: ['s3:GetBucketNotification', 's3:PutBucketNotification'] }),
+          ]),
+        },
+      },
+    });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const [policyId] = Object.keys(policies);
+    const [notifications] = Object.values(
+      built.workflowTemplate.findResources('Custom::S3BucketNotifications'),
+    );
+    expect(notifications?.DependsOn).toContain(policyId);
     // only the indexed store's bucket is watched
     expect(Object.keys(built.workflowTemplate.findResources('Custom::S3BucketNotifications'))).toHaveLength(
       1,
