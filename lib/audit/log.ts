@@ -41,6 +41,7 @@ export const AUDIT_EVENT_TYPES = [
   'sweep.skipped',
   'hold.placed',
   'hold.released',
+  'suppression.removed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,4 +1,4 @@
-import type { DataMap, DynamoStore, Store } from './schema';
+import type { DataMap, DynamoStore, S3Store, Store } from './schema';
 
 /**
  * What the data map says about the rights beyond access and erasure: which attributes a
@@ -13,6 +13,29 @@ export function identityTypeOfAttribute(store: DynamoStore, attribute: string): 
   const rule = store.locate.find((candidate) => candidate.attribute === attribute);
   if (rule) return rule.identity;
   return store.links.find((link) => link.attribute === attribute)?.identity;
+}
+
+/** The JSON-lines fields an S3 store's locate rules match lines on. */
+function jsonLinesFields(store: S3Store): string[] {
+  return store.locate.flatMap((rule) => ('jsonLines' in rule ? [rule.jsonLines.field] : []));
+}
+
+/** The identity type an S3 store's links read from a JSON-lines field, if any. */
+function identityTypeOfField(store: S3Store, field: string): string | undefined {
+  return store.links.find((link) => link.attribute === field)?.identity;
+}
+
+/**
+ * A rectifiable attribute whose values are identities of a type that may not be corrected. Such
+ * an attribute is listed only when its identity type says `rectifiable: true`.
+ */
+function identityIssue(
+  identity: string | undefined,
+  attribute: string,
+  dataMap: Pick<DataMap, 'identityTypes'>,
+): string | undefined {
+  if (!identity || dataMap.identityTypes[identity]?.rectifiable === true) return undefined;
+  return `"${attribute}" holds ${identity} identities, and identity type ${identity} is not rectifiable: set identityTypes.${identity}.rectifiable: true, or remove it`;
 }
 
 function keyAttributes(store: DynamoStore): string[] {
@@ -32,23 +55,46 @@ export function rightsIssues(
 ): { path: Path; message: string }[] {
   const issues: { path: Path; message: string }[] = [];
   if (store.kind === 's3') {
-    if (store.rectify) {
+    const lineFields = jsonLinesFields(store);
+    if (store.rectify && lineFields.length === 0) {
       issues.push({
         path: ['rectify'],
-        message: 'rectify applies to DynamoDB stores: S3 objects are not corrected field by field; remove it',
+        message:
+          'rectify corrects fields of JSON-lines lines: objects under a per-subject prefix are files lethe does not edit; remove it',
       });
     }
+    store.rectify?.attributes.forEach((field, index) => {
+      if (lineFields.length === 0) return;
+      const path = ['rectify', 'attributes', index];
+      if (lineFields.includes(field)) {
+        issues.push({
+          path,
+          message: `"${field}" is the field locate matches lines on: a line found by it cannot be corrected in place; remove it`,
+        });
+        return;
+      }
+      const problem = identityIssue(identityTypeOfField(store, field), field, dataMap);
+      if (problem) issues.push({ path, message: problem });
+    });
     if (store.consent) {
       issues.push({
         path: ['consent'],
         message: 'consent records are DynamoDB attributes; remove consent from this S3 store',
       });
     }
-    if (store.restrict && store.restrict.tag === undefined) {
+    if (store.restrict && store.restrict.tag === undefined && store.restrict.lines === undefined) {
       issues.push({
         path: ['restrict'],
         message:
-          'an S3 store marks restricted objects with an object tag: restrict: { tag: lethe-restricted }',
+          lineFields.length > 0
+            ? "an S3 store restricts JSON-lines lines by lethe's own record: restrict: { lines: true }"
+            : 'an S3 store marks restricted objects with an object tag: restrict: { tag: lethe-restricted }',
+      });
+    }
+    if (store.restrict?.lines && lineFields.length === 0) {
+      issues.push({
+        path: ['restrict', 'lines'],
+        message: 'the store has no JSON-lines rule: its objects are restricted by tag; remove lines',
       });
     }
     if (store.restrict?.attribute !== undefined) {
@@ -69,13 +115,8 @@ export function rightsIssues(
       });
       return;
     }
-    const identity = identityTypeOfAttribute(store, attribute);
-    if (identity && dataMap.identityTypes[identity]?.rectifiable !== true) {
-      issues.push({
-        path,
-        message: `"${attribute}" holds ${identity} identities, and identity type ${identity} is not rectifiable: set identityTypes.${identity}.rectifiable: true, or remove it`,
-      });
-    }
+    const problem = identityIssue(identityTypeOfAttribute(store, attribute), attribute, dataMap);
+    if (problem) issues.push({ path, message: problem });
   });
   if (store.restrict) {
     if (store.restrict.attribute === undefined) {
@@ -97,6 +138,12 @@ export function rightsIssues(
       issues.push({
         path: ['restrict', 'tag'],
         message: 'DynamoDB items have no tags; use attribute instead',
+      });
+    }
+    if (store.restrict.lines !== undefined) {
+      issues.push({
+        path: ['restrict', 'lines'],
+        message: 'DynamoDB items are marked one by one; use attribute instead',
       });
     }
   }
@@ -131,15 +178,18 @@ export interface RectifiableField {
   identity?: string;
 }
 
-/** Every field some store declares rectifiable, with where and what it holds. */
+/** Every field some store declares rectifiable (DynamoDB attributes, JSON-lines fields), with where and what it holds. */
 export function rectifiableFields(dataMap: Pick<DataMap, 'stores'>): Map<string, RectifiableField> {
   const fields = new Map<string, RectifiableField>();
   for (const store of dataMap.stores) {
-    if (store.kind !== 'dynamodb' || !store.rectify) continue;
+    if (!store.rectify) continue;
     for (const attribute of store.rectify.attributes) {
       const entry = fields.get(attribute) ?? { stores: [] };
       entry.stores.push(store.id);
-      const identity = identityTypeOfAttribute(store, attribute);
+      const identity =
+        store.kind === 'dynamodb'
+          ? identityTypeOfAttribute(store, attribute)
+          : identityTypeOfField(store, attribute);
       if (identity) entry.identity = identity;
       fields.set(attribute, entry);
     }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { JURISDICTIONS, REQUEST_TYPES } from './request-kinds';
 
 /**
  * The data map schema: one YAML file describing every store that holds personal data.
@@ -332,7 +333,8 @@ export type RectifyRule = z.infer<typeof rectifySchema>;
 
 /**
  * How a store marks records restricted (GDPR Art. 18): an attribute on DynamoDB items, an object
- * tag on S3 objects. The mark holds the id of the restriction request that placed it.
+ * tag on S3 objects (the mark holds the id of the restriction request that placed it), and for the
+ * lines of shared JSON-lines objects a restriction record lethe keeps (`lines: true`).
  */
 export const restrictSchema = z
   .object({
@@ -346,6 +348,12 @@ export const restrictSchema = z
       .regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/, 'must be an S3 tag key such as "lethe-restricted"')
       .optional()
       .describe('S3: the object tag set on restricted objects'),
+    lines: z
+      .literal(true)
+      .optional()
+      .describe(
+        "S3 JSON-lines: restrict the subject's lines by a record lethe keeps (keyed hash and store), never by marking the shared object",
+      ),
   })
   .strict();
 export type RestrictRule = z.infer<typeof restrictSchema>;
@@ -416,7 +424,9 @@ const disclosureFields = {
   exemptions: z.array(exemptionSchema).default([]),
   rectify: rectifySchema
     .optional()
-    .describe('DynamoDB: attributes a rectification request may correct; omitted: none'),
+    .describe(
+      'Attributes (DynamoDB) or fields of JSON-lines lines (S3) a rectification request may correct; omitted: none',
+    ),
   restrict: restrictSchema
     .optional()
     .describe(
@@ -506,13 +516,10 @@ export type CategoryInfo = z.infer<typeof categoryInfoSchema>;
 export const requestPolicyRuleSchema = z
   .object({
     types: z
-      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a request type such as erasure'))
+      // The loader names the value given and the values allowed.
+      .array(z.enum(REQUEST_TYPES))
       .min(1, 'name the request types the rule is for, e.g. [erasure]'),
-    jurisdictions: z
-      .array(z.string().regex(/^[a-z][a-z-]*$/, 'a jurisdiction such as gdpr'))
-      .min(1)
-      .optional()
-      .describe('Omitted: every jurisdiction'),
+    jurisdictions: z.array(z.enum(JURISDICTIONS)).min(1).optional().describe('Omitted: every jurisdiction'),
     approval: z.enum(['required', 'not-required']).optional(),
     verification: z.enum(['required', 'not-required']).optional(),
   })

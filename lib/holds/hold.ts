@@ -7,14 +7,18 @@ export type HoldStatus = 'active' | 'released';
 /** One legal hold, as stored in the holds table. */
 export interface LegalHold {
   holdId: string;
-  scope: 'subject' | 'record';
+  /**
+   * `restriction`: not a legal hold but lethe's record of a restriction of processing of one
+   * subject's lines in one JSON-lines store (see restrictions.ts); listed only where asked for.
+   */
+  scope: 'subject' | 'record' | 'restriction';
   /** Subject holds: keyed hashes of the identity given and of every identity linked from it when placed. */
   subjectHashes?: string[];
   /** Subject holds: the type of the identity given (never its value). */
   identityType?: string;
   /** Subject holds: how many identities the hold covers. */
   identityCount?: number;
-  /** Record holds: the store. */
+  /** Record holds and restrictions: the store. */
   storeId?: string;
   /**
    * Record holds: the record's key, canonical: a DynamoDB key as JSON with the key attributes in

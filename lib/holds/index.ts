@@ -31,6 +31,7 @@ export type {
   PlaceRecordHoldInput,
   PlaceSubjectHoldInput,
 } from './hold';
+export { listHolds } from './list';
 export {
   type ActiveHolds,
   applyHolds,
@@ -43,4 +44,10 @@ export {
   recordMatchId,
 } from './matching';
 export { canonicalRecordKey, checkHoldId, recordHash } from './record-keys';
-export { type CheckedHoldInput, checkHoldInput, listHolds, placeHold, releaseHold } from './table';
+export {
+  liftLineRestrictions,
+  placeLineRestrictions,
+  restrictedLineHashes,
+  restrictionId,
+} from './restrictions';
+export { type CheckedHoldInput, checkHoldInput, placeHold, releaseHold } from './table';

@@ -4,7 +4,7 @@ import type { Store } from '../datamap/schema';
 import { keyId } from '../stores';
 import type { Exemption, ItemKey, LocatedRecord, StoreLocation } from '../stores/types';
 import type { HoldDeps, LegalHold } from './hold';
-import { listHolds } from './table';
+import { listHolds } from './list';
 
 // Applying holds
 
@@ -14,22 +14,45 @@ export interface ActiveHolds {
   subjects: Map<string, LegalHold>;
   /** Store id → the record's match id (see recordMatchId) → the earliest active hold on it. */
   records: Map<string, Map<string, LegalHold>>;
+  /** Store id → subject hashes whose lines in that JSON-lines store are restricted (restrictions.ts). */
+  restrictedLines: Map<string, Set<string>>;
+  /** Legal holds (restriction records not counted). */
   count: number;
 }
 
-export const NO_HOLDS: ActiveHolds = { subjects: new Map(), records: new Map(), count: 0 };
+export const NO_HOLDS: ActiveHolds = {
+  subjects: new Map(),
+  records: new Map(),
+  restrictedLines: new Map(),
+  count: 0,
+};
 
 /** How a record is matched against record holds: a DynamoDB key by its key id, an S3 object by its key. */
 export function recordMatchId(store: Store, key: ItemKey | string): string {
   return store.kind === 'dynamodb' && typeof key !== 'string' ? keyId(store, key) : String(key);
 }
 
-/** Reads the active holds and indexes them. Holds on stores the data map no longer has are ignored. */
+/**
+ * Reads the active holds and restriction records and indexes them. Holds on stores the data map
+ * no longer has are ignored.
+ */
 export async function loadActiveHolds(
   deps: Pick<HoldDeps, 'doc' | 'resources' | 'dataMap'>,
 ): Promise<ActiveHolds> {
-  const holds = await listHolds(deps, { status: 'active' });
-  const active: ActiveHolds = { subjects: new Map(), records: new Map(), count: holds.length };
+  const all = await listHolds(deps, { status: 'active', restrictions: true });
+  const holds = all.filter((hold) => hold.scope !== 'restriction');
+  const active: ActiveHolds = {
+    subjects: new Map(),
+    records: new Map(),
+    restrictedLines: new Map(),
+    count: holds.length,
+  };
+  for (const restriction of all) {
+    if (restriction.scope !== 'restriction' || restriction.storeId === undefined) continue;
+    const hashes = active.restrictedLines.get(restriction.storeId) ?? new Set<string>();
+    for (const hash of restriction.subjectHashes ?? []) hashes.add(hash);
+    active.restrictedLines.set(restriction.storeId, hashes);
+  }
   for (const hold of holds) {
     if (hold.scope === 'subject') {
       for (const hash of hold.subjectHashes ?? [])

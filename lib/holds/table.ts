@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import { type Identity, normaliseIdentity, parseIdentityArgument } from '../datamap/identity';
@@ -7,7 +7,7 @@ import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import { resolveIdentities } from '../stores';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
-import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';
+import type { HoldDeps, LegalHold, PlaceHoldInput } from './hold';
 import {
   canonicalDynamoKey,
   canonicalObjectKey,
@@ -121,6 +121,30 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
 }
 
 /**
+ * Marks an active entry of the holds table released, by whom and when.
+ * @throws ConditionalCheckFailedException when there is no such entry or it is not active
+ */
+export async function markReleased(
+  deps: Pick<HoldDeps, 'doc' | 'resources'>,
+  holdId: string,
+  by: string,
+  at: string,
+): Promise<LegalHold> {
+  const response = await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.resources.holdsTable,
+      Key: { holdId },
+      UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
+      ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':released': 'released', ':active': 'active', ':by': by, ':at': at },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return response.Attributes as LegalHold;
+}
+
+/**
  * Releases an active hold: the entry stays in the table, marked released with who and when, and
  * `hold.released` is appended to the audit log. Held records are swept or erased from then on.
  * @throws InvalidHoldError when `holdId` is not a hold id, or `releasedBy` is missing
@@ -132,23 +156,7 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   const by = checkActor(releasedBy, 'releases');
   let released: LegalHold;
   try {
-    const response = await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.resources.holdsTable,
-        Key: { holdId },
-        UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
-        ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':released': 'released',
-          ':active': 'active',
-          ':by': by,
-          ':at': deps.now().toISOString(),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    released = response.Attributes as LegalHold;
+    released = await markReleased(deps, holdId, by, deps.now().toISOString());
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await deps.doc.send(
@@ -165,29 +173,4 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   });
   deps.log.info('legal hold released', { holdId, scope: released.scope, storeId: released.storeId });
   return released;
-}
-
-/** Every hold (or those with `status`), oldest first. The table is small: it is read whole. */
-export async function listHolds(
-  deps: Pick<HoldDeps, 'doc' | 'resources'>,
-  filter: { status?: HoldStatus } = {},
-): Promise<LegalHold[]> {
-  const holds: LegalHold[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.doc.send(
-      new ScanCommand({
-        TableName: deps.resources.holdsTable,
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    holds.push(...((page.Items ?? []) as LegalHold[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return holds
-    .filter((hold) => filter.status === undefined || hold.status === filter.status)
-    .sort((a, b) =>
-      a.placedAt === b.placedAt ? (a.holdId < b.holdId ? -1 : 1) : a.placedAt < b.placedAt ? -1 : 1,
-    );
 }

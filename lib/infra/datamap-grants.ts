@@ -220,13 +220,14 @@ export function grantStoreErase(grants: RoleGrants, imported: ImportedStore): vo
 export function appliesRights(store: Store): boolean {
   return store.kind === 'dynamodb'
     ? store.rectify !== undefined || store.restrict !== undefined || (store.consent?.length ?? 0) > 0
-    : store.restrict?.tag !== undefined;
+    : store.restrict?.tag !== undefined || store.rectify !== undefined;
 }
 
 /**
  * What ApplyStore may do to one store: update items (conditional on what it read) of a DynamoDB
  * store with rectify, restrict or consent rules; read and write the tags of an S3 store's objects
- * under its prefixes when it marks restriction with a tag. Nothing for any other store.
+ * under its prefixes when it marks restriction with a tag; rewrite JSON-lines objects as erasure's
+ * rewrite does when it declares rectifiable fields. Nothing for any other store.
  */
 export function grantStoreApply(grants: RoleGrants, imported: ImportedStore): void {
   if (!appliesRights(imported.store)) return;
@@ -235,7 +236,24 @@ export function grantStoreApply(grants: RoleGrants, imported: ImportedStore): vo
     grants.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [imported.table.tableArn]);
     return;
   }
-  grants.allow(['s3:GetObjectTagging', 's3:PutObjectTagging'], objectArns(grants, imported));
+  if (imported.store.restrict?.tag)
+    grants.allow(['s3:GetObjectTagging', 's3:PutObjectTagging'], objectArns(grants, imported));
+  if (imported.store.rectify) {
+    // A corrected line is written back by the same conditional rewrite erasure uses (the object
+    // keeps its tags; in a versioned bucket the earlier versions, holding the old value, go).
+    const rewrite = [
+      's3:GetObject',
+      's3:GetObjectTagging',
+      's3:PutObject',
+      's3:PutObjectTagging',
+      's3:DeleteObjectVersion',
+      ...OBJECT_LOCK_READS,
+    ];
+    grants.allow(rewrite, objectArns(grants, imported));
+    grants.allow(['s3:GetBucketVersioning'], [imported.bucket.bucketArn]);
+    allowListing(grants, ['s3:ListBucketVersions'], imported.bucket, objectPrefixes(imported.store));
+    allowStoreKey(grants, imported, 'encrypt');
+  }
 }
 
 /** The actions the retention sweep takes on one store (none without a retention rule). */
@@ -244,17 +262,24 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
   if (!retention) return { read: [], write: [] };
   if (store.kind === 's3') {
     const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
+    const restrictsLines = jsonLines && store.restrict?.lines === true;
     // Versioned buckets: versions are listed and deleted by id, and a refused one's lock is read.
     return {
       read: [
         's3:ListBucket',
         's3:ListBucketVersions',
         ...(jsonLines ? ['s3:GetObject'] : []),
-        // Restricted objects are kept: an expired object's tags say whether it is.
-        ...(store.restrict?.tag ? ['s3:GetObjectTagging'] : []),
+        // Restricted objects are kept: an expired object's tags say whether it is; an object
+        // rewritten with only restricted lines keeps its tags.
+        ...(store.restrict?.tag || restrictsLines ? ['s3:GetObjectTagging'] : []),
         ...OBJECT_LOCK_READS,
       ],
-      write: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      write: [
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        // An expired object holding restricted lines is written back with only those.
+        ...(restrictsLines ? ['s3:PutObject', 's3:PutObjectTagging'] : []),
+      ],
     };
   }
   return {
@@ -276,7 +301,8 @@ export function grantStoreSweep(grants: RoleGrants, imported: ImportedStore): vo
   if (!retention) return;
   // Deleting an S3 object needs no key; JSON-lines objects are read to find held subjects.
   const reads = sweepActions(imported.store).read;
-  if (imported.kind === 'dynamodb' || reads.includes('s3:GetObject'))
+  if (sweepActions(imported.store).write.includes('s3:PutObject')) allowStoreKey(grants, imported, 'encrypt');
+  else if (imported.kind === 'dynamodb' || reads.includes('s3:GetObject'))
     allowStoreKey(grants, imported, 'decrypt');
   if (imported.kind === 'dynamodb') {
     const table = imported.table.tableArn;

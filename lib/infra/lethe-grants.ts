@@ -48,6 +48,11 @@ export interface OwnAccess {
   identityIndex?: 'read' | 'write';
   /** The suppression list: read (Query, GetItem), or write (Query and BatchWriteItem of new entries). */
   suppression?: 'read' | 'write';
+  /**
+   * Restriction records of JSON-lines lines, kept in the holds table by id: read (BatchGetItem),
+   * or write (placed and released with conditional PutItem and UpdateItem).
+   */
+  restrictions?: 'read' | 'write';
 }
 
 /** A function that hashes identities and touches none of lethe's records: only the table of its own use is added. */
@@ -137,6 +142,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     // hmacKeys: the package is indexed by the keyed hashes of the subject, for a later erasure
     hmacKeys: true,
     holds: false,
+    // the subject's lines are shown restricted while lethe's restriction records say so
+    restrictions: 'read',
   },
   eraseStore: {
     // UpdateItem: what each store's erasure did is appended to the request's erasure log.
@@ -166,8 +173,10 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     audit: true,
     manifests: ['get'],
     exports: [],
-    hmacKeys: false,
+    // restriction records of JSON-lines lines are keyed by the subject's keyed hashes
+    hmacKeys: true,
     holds: false,
+    restrictions: 'write',
   },
   // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
   suppressionCheck: { ...HASHES_ONLY, suppression: 'read' },
@@ -185,6 +194,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     identityIndex: 'read',
     // an objection's subject must be on the list; rectifications and restrictions read manifests
     suppression: 'read',
+    restrictions: 'read',
   },
   recordOutcome: {
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -279,6 +289,17 @@ export interface OwnResources {
   suppressionTable?: dynamodb.ITable;
 }
 
+/** The names of lethe's own tables and buckets every lethe function is told (LetheFunctionProps.resources). */
+export function ownResourceNames(own: OwnResources) {
+  return {
+    requestsTable: own.requestsTable.tableName,
+    auditTable: own.auditTable.tableName,
+    holdsTable: own.holdsTable.tableName,
+    manifestsBucket: own.manifestsBucket.bucketName,
+    exportsBucket: own.exportsBucket.bucketName,
+  };
+}
+
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
   return (
     writesEncryptedStores ||
@@ -316,6 +337,14 @@ export function grantOwnAccess(
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
   if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.restrictions) {
+    add(
+      access.restrictions === 'read'
+        ? ['dynamodb:BatchGetItem']
+        : ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      [resources.holdsTable.tableArn],
+    );
+  }
   if (access.identityIndex && resources.identityIndexTable) {
     const read = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'];
     const write = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];

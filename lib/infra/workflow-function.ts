@@ -8,7 +8,13 @@ import {
   type ImportedStore,
 } from './datamap-grants';
 import { type FunctionLogLevel, LetheFunction } from './lethe-function';
-import { grantOwnAccess, type LetheFunctionName, OWN_ACCESS, type OwnResources } from './lethe-grants';
+import {
+  grantOwnAccess,
+  type LetheFunctionName,
+  OWN_ACCESS,
+  type OwnResources,
+  ownResourceNames,
+} from './lethe-grants';
 import { RoleGrants } from './role-grants';
 
 /** Handler file, memory and timeout of each function. */
@@ -142,11 +148,7 @@ export function createWorkflowFunction(
     ...(settings.timeout ? { timeout: settings.timeout } : {}),
     key: own.key,
     resources: {
-      requestsTable: own.requestsTable.tableName,
-      auditTable: own.auditTable.tableName,
-      holdsTable: own.holdsTable.tableName,
-      manifestsBucket: own.manifestsBucket.bucketName,
-      exportsBucket: own.exportsBucket.bucketName,
+      ...ownResourceNames(own),
       ...(OWN_ACCESS[name].anchors && own.auditBucket ? { auditBucket: own.auditBucket.bucketName } : {}),
       ...(OWN_ACCESS[name].identityIndex && own.identityIndexTable
         ? { identityIndexTable: own.identityIndexTable.tableName }

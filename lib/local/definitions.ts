@@ -5,7 +5,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { canonicalJson } from '../audit/log';
 import type { DataMap } from '../datamap/schema';
 import { writeFileAtomicSync } from './atomic-file';
-import { packageRoot } from './package-root';
+import { packageRoot, packageVersion } from './package-root';
 
 /**
  * The request workflow's definition exactly as the stack deploys it, as plain Amazon States
@@ -167,11 +167,6 @@ export function sweepWorkflowDefinitions(dataMap: DataMap): { sweep: AslObject; 
   return { sweep, storeSweep };
 }
 
-/** The version in a package.json. */
-function versionIn(packageJson: string): string {
-  return String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version);
-}
-
 let codeVersion: string | undefined;
 
 /**
@@ -184,8 +179,8 @@ function letheCodeVersion(): string {
   if (codeVersion === undefined) {
     const libDir = join(__dirname, '..');
     const hash = createHash('sha256')
-      .update(`lethe ${versionIn(join(packageRoot(), 'package.json'))}\0`)
-      .update(`aws-cdk-lib ${versionIn(require.resolve('aws-cdk-lib/package.json'))}\0`);
+      .update(`lethe ${packageVersion(join(packageRoot(), 'package.json'))}\0`)
+      .update(`aws-cdk-lib ${packageVersion(require.resolve('aws-cdk-lib/package.json'))}\0`);
     const files = readdirSync(libDir, { recursive: true, encoding: 'utf8' })
       .filter((file) => /\.(ts|js)$/.test(file))
       .sort();

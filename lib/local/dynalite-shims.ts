@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 
 /**
@@ -23,6 +24,47 @@ interface DynaliteDb {
 
 const EQUALITY_SHIM_MARK = Symbol.for('lethe.local.dynaliteCollectionEqualityShim');
 const ATOMIC_WRITE_SHIM_MARK = Symbol.for('lethe.local.dynaliteAtomicItemWriteShim');
+
+// dynalite ships no type declarations: the few members used here.
+/** dynalite's options, as lethe sets them. */
+export interface DynaliteOptions {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+/** The database a dynalite server keeps its tables in (LevelDB with a path, in memory without). */
+export interface DynaliteDatabase {
+  open(): Promise<void>;
+}
+
+/**
+ * A dynalite server (not yet listening) and the database it keeps its tables in, which dynalite
+ * would open on its own, later, with nobody to hear it fail. Open the database before anything
+ * else happens in this tick (`await created.database.open()`): that open is then the only one,
+ * and its error is the caller's.
+ */
+export function createDynalite(options: DynaliteOptions): { server: Server; database: DynaliteDatabase } {
+  const load = createRequire(require.resolve('dynalite'));
+  const db = load('./db') as { create(options: DynaliteOptions): { db: DynaliteDatabase } };
+  const create = db.create;
+  let database: DynaliteDatabase | undefined;
+  // dynalite makes its store inside the call and keeps it to itself: the store is caught as it is made.
+  db.create = (storeOptions) => {
+    const store = create(storeOptions);
+    database = store.db;
+    return store;
+  };
+  let server: Server;
+  try {
+    server = (load('./index') as (options: DynaliteOptions) => Server)(options);
+  } finally {
+    db.create = create;
+  }
+  if (!database) throw new Error('dynalite made no store: its internals changed');
+  return { server, database };
+}
 
 /** Installs every shim; idempotent. */
 export function installDynaliteShims(): void {

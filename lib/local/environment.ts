@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
 import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { identityIndexTableInput } from '../lake/table';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
 import { writeFileAtomicSync } from './atomic-file';
+import { loadDataMapCached } from './datamap-cache';
 import { localOutbox } from './outbox';
 import { createStoresFromDataMap } from './provision';
 import {
@@ -178,16 +178,17 @@ export async function openLocalEnvironment(
     if (options.readOnly) throw new LocalStateError('init writes: it cannot open read-only');
     if (!options.dataMapPath) throw new LocalStateError('init needs a data map: --datamap FILE');
     dataMapPath = resolve(options.dataMapPath);
-    loadDataMap(dataMapPath); // fail before creating anything
-    if (existing && existing.dataMapPath !== dataMapPath && !options.force) {
-      throw new LocalStateError(
-        `${stateDir} was initialised for the data map ${existing.dataMapPath}; to switch it to ${dataMapPath}, run init again with --force (the stores and requests already there stay)`,
-      );
-    }
   } else {
     dataMapPath = recordedDataMapPath(stateDir, existing, options);
   }
-  const dataMap = loadDataMap(dataMapPath);
+  // Validated (or read from the cache) before anything is started or created: a bad data map fails here.
+  const loaded = loadDataMapCached(stateDir, dataMapPath);
+  const dataMap = loaded.dataMap;
+  if (options.init && existing && existing.dataMapPath !== dataMapPath && !options.force) {
+    throw new LocalStateError(
+      `${stateDir} was initialised for the data map ${existing.dataMapPath}; to switch it to ${dataMapPath}, run init again with --force (the stores and requests already there stay)`,
+    );
+  }
 
   // LevelDB allows one opener; a second one in the same process would not fail, it would hang.
   if (openStateDirs.has(stateDir)) {
@@ -238,6 +239,8 @@ export async function openLocalEnvironment(
     openStateDirs.delete(stateDir);
     throw error;
   }
+  // The state directory is ours now: the next command reads the data map without validating it.
+  loaded.keep();
   const executionsDir = join(stateDir, 'executions');
   if (!options.readOnly) mkdirSync(executionsDir, { recursive: true });
   const deps = createLetheDeps({

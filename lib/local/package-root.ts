@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 let root: string | undefined;
@@ -17,4 +17,9 @@ export function packageRoot(): string {
     root = current;
   }
   return root;
+}
+
+/** The version in a package.json file. */
+export function packageVersion(packageJson: string): string {
+  return String((JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown }).version);
 }

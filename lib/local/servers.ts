@@ -10,12 +10,11 @@ import {
   DescribeTableCommand,
   type DescribeTableCommandOutput,
   DynamoDBClient,
-  ListTablesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { installDynaliteShims } from './dynalite-shims';
+import { createDynalite, type DynaliteDatabase, installDynaliteShims } from './dynalite-shims';
 import { installS3rverShims, removeLeftoverTemporaryFiles } from './s3rver-shims';
 
 /** Endpoints of the in-process DynamoDB (dynalite) and S3 (s3rver) servers. */
@@ -41,14 +40,7 @@ export interface LocalClients {
   s3: S3Client;
 }
 
-// dynalite and s3rver ship no type declarations (and there is no @types package for either):
-// these are the few members used here.
-interface DynaliteOptions {
-  path?: string;
-  createTableMs?: number;
-  deleteTableMs?: number;
-  updateTableMs?: number;
-}
+// s3rver ships no type declarations (and there is no @types package): the few members used here.
 interface S3rverOptions {
   address: string;
   port: number;
@@ -144,12 +136,17 @@ export async function startLocalServersWithS3OnDemand(
   if (stateDir) {
     dynamoPath = join(stateDir, 'dynamodb');
     await mkdir(dynamoPath, { recursive: true });
-    await assertLevelDbUnlocked(dynamoPath);
   }
 
-  const dynalite = require('dynalite') as (options: DynaliteOptions) => Server;
   // Tables go ACTIVE almost at once: the 500 ms default only slows every local start and test.
-  const dynamo = dynalite({ path: dynamoPath, createTableMs: 10, deleteTableMs: 10, updateTableMs: 10 });
+  const { server: dynamo, database } = createDynalite({
+    ...(dynamoPath ? { path: dynamoPath } : {}),
+    createTableMs: 10,
+    deleteTableMs: 10,
+    updateTableMs: 10,
+  });
+  // Opened here, in the tick dynalite was made in, so that this is its only open (see createDynalite).
+  await openDynamoStore(database, dynamoPath);
 
   let dynamoListening = false;
   let s3: Promise<{ endpoint: string; stop(): Promise<void> }> | undefined;
@@ -175,8 +172,8 @@ export async function startLocalServersWithS3OnDemand(
   try {
     const dynamoPort = await listen(dynamo);
     dynamoListening = true;
+    // No request to check it answers: the store is open, and the server listens.
     const dynamodbEndpoint = `http://${LOOPBACK}:${dynamoPort}`;
-    await probeDynamo(dynamodbEndpoint);
     return {
       dynamodbEndpoint,
       s3Endpoint: async () => {
@@ -238,22 +235,22 @@ export class LocalStoreLockedError extends Error {
 }
 
 /**
- * dynalite opens LevelDB lazily and, when the LOCK is held (another lethe process, or another
- * instance in this one, on the same stateDir), emits an unhandled 'error' and never answers a
- * request. Opening and closing the store first turns that hang into a clear error. The window
- * between this check and dynalite's own open is a few milliseconds.
+ * Opens the store of a dynalite server. dynalite would open LevelDB on its own, after it is made,
+ * and when the LOCK is held (another lethe process, or another instance in this one, on the same
+ * stateDir) no request would ever be answered: opened here, the failure is a clear error instead.
+ * The store stays open, its LOCK held, until the server closes: no other process can open the
+ * state directory in between, and LevelDB is opened once per start.
  */
-async function assertLevelDbUnlocked(path: string): Promise<void> {
-  const db = new Level(path);
+async function openDynamoStore(database: DynaliteDatabase, path: string | undefined): Promise<void> {
   try {
-    await db.open();
+    await database.open();
   } catch (err) {
+    if (path === undefined) throw err;
     throw new LocalStoreLockedError(
       `the local DynamoDB store at ${path} cannot be opened, most likely because another lethe process is using this state directory; let that command finish (or stop it) and run this one again`,
       { cause: (err as { cause?: unknown }).cause ?? err },
     );
   }
-  await db.close();
 }
 
 /**
@@ -276,16 +273,6 @@ export async function compactDynamoStore(path: string): Promise<void> {
   await Promise.all(['LOG', 'LOG.old'].map((name) => rm(join(path, name), { force: true })));
   await db.open();
   await db.close();
-}
-
-/** Confirms dynalite answers before handing out endpoints, so a broken store fails the start, not the first step. */
-async function probeDynamo(endpoint: string): Promise<void> {
-  const client = new DynamoDBClient(clientConfig(endpoint, 1));
-  try {
-    await client.send(new ListTablesCommand({ Limit: 1 }));
-  } finally {
-    client.destroy();
-  }
 }
 
 function clientConfig<Endpoint>(endpoint: Endpoint, maxAttempts: number) {

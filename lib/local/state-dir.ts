@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadDataMap } from '../datamap/load';
 import type { DataMap } from '../datamap/schema';
+import { loadDataMapCached } from './datamap-cache';
 
 /**
  * What a state directory records (which data map it runs, its keys), read without starting
@@ -63,7 +63,9 @@ export function recordedDataMapPath(
 
 /**
  * The data map an (initialised) local environment runs with, read without opening it: no server
- * starts and nothing is written. Commands check their input against it before they open anything.
+ * starts and nothing is written (the validated data map is read from the state directory's cache
+ * when it is there, see datamap-cache.ts). Commands check their input against it before they open
+ * anything.
  * @throws LocalStateError when the state directory was never initialised
  * @throws DataMapError when the data map cannot be used
  */
@@ -74,5 +76,5 @@ export function localDataMap(options: { stateDir?: string; dataMapPath?: string 
 } {
   const { stateDir, existing } = readLocalConfig(options.stateDir);
   const dataMapPath = recordedDataMapPath(stateDir, existing, options);
-  return { stateDir, dataMapPath, dataMap: loadDataMap(dataMapPath) };
+  return { stateDir, dataMapPath, dataMap: loadDataMapCached(stateDir, dataMapPath).dataMap };
 }

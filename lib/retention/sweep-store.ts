@@ -15,6 +15,8 @@ import { SweepIncompleteError } from './errors';
  * covers (a DynamoDB item in the attributes its store locates and links by; an S3 object by its
  * per-subject prefix, or, in a JSON-lines store, by any one of its lines: the whole shared object
  * is kept while the hold lasts, and the other subjects' lines in it go once it is released).
+ * Restricted lines (a restriction record of the store, see lib/holds/restrictions.ts) keep only
+ * themselves: the object is rewritten with just those lines, counted held and restricted.
  */
 
 /** Expired records whose holds are looked up at once: a lookup may read a JSON-lines object. */
@@ -30,9 +32,24 @@ async function isHeld(ctx: PageContext, store: RetainedStore, record: SweptRecor
     ctx.counts.restricted += 1;
     return true;
   }
-  if (ctx.holds.subjects.size === 0) return false;
-  for await (const identity of record.identities()) {
-    if (holdOnSubject(ctx.holds, [ctx.hash(identity)])) return true;
+  if (ctx.holds.subjects.size > 0) {
+    for await (const identity of record.identities()) {
+      if (holdOnSubject(ctx.holds, [ctx.hash(identity)])) return true;
+    }
+  }
+  // Checked after the holds: a hold on anyone in a shared object keeps all of it, as it was.
+  const restricted = ctx.holds.restrictedLines.get(store.id);
+  if (restricted && restricted.size > 0 && record.keepOnlyLines) {
+    const kept = await record.keepOnlyLines((identity) => restricted.has(ctx.hash(identity)), ctx.dryRun);
+    if (kept === 'failed') {
+      // Kept as it was, to be swept again: never purged with a restricted subject's lines in it.
+      ctx.counts.skipped += 1;
+      return true;
+    }
+    if (kept > 0) {
+      ctx.counts.restricted += 1;
+      return true;
+    }
   }
   return false;
 }

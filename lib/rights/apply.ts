@@ -5,6 +5,7 @@ import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { applyToStoreRecords, type RecordAction, type StoreRecordsResult } from '../stores';
 import { RequestStateError } from './errors';
+import { applyLineRestriction, linesOf, restrictsLines } from './line-restrictions';
 import { workingIdentities } from './locate';
 import { readManifest } from './manifests';
 import type { RequestRecord } from './request';
@@ -96,9 +97,21 @@ export async function applyRequestStore(
   }
   const action = recordActionOf(record, deps.now().toISOString());
   const empty = { storeId, updated: 0, unchanged: 0, skipped: 0, failed: 0, held: 0, unsupported: 0 };
+  // Lines of shared objects are restricted by lethe's records, never by marking the object.
+  const byRecord =
+    action && (action.kind === 'restrict' || action.kind === 'lift') && restrictsLines(store)
+      ? action
+      : undefined;
+  const lines = byRecord ? linesOf(manifest.records) : [];
+  const others = byRecord ? manifest.records.filter((entry) => entry.kind !== 'lines') : manifest.records;
   const result = action
-    ? await applyToStoreRecords(store, manifest.records, action, deps.clients, deps.retry)
+    ? await applyToStoreRecords(store, others, action, deps.clients, deps.retry, deps.dataMap)
     : empty;
+  if (byRecord && lines.length > 0) {
+    const counts = await applyLineRestriction(deps, record, store, lines, byRecord);
+    result.updated += counts.updated;
+    result.unchanged += counts.unchanged;
+  }
   if (action && manifest.records.length > 0) {
     const { storeId: _store, ...counts } = result;
     await appendAuditEvent(auditDepsOf(deps), {

@@ -5,6 +5,7 @@ import { checkStoreRecords, type StoreRecordsResult } from '../stores';
 import { recordActionOf, suppressionHashes } from './apply';
 import { auditCertificate, certificateDigest, dataMapDigest } from './confirm';
 import { RecordsMismatchError, RequestStateError } from './errors';
+import { checkLineRestriction, linesOf, restrictsLines } from './line-restrictions';
 import type { LocateStoreResult } from './locate';
 import { readManifest } from './manifests';
 import type { RequestRecord, StoreOutcome } from './request';
@@ -72,8 +73,21 @@ export async function confirmRecords(
     if (action) {
       const store = getStore(deps.dataMap, located.storeId);
       const manifest = await readManifest(deps, located.manifestKey);
-      const check = await checkStoreRecords(store, manifest.records, action, deps.clients, deps.retry);
-      if (check.mismatched > 0) mismatched.push({ store: store.id, count: check.mismatched });
+      const check = await checkStoreRecords(
+        store,
+        manifest.records,
+        action,
+        deps.clients,
+        deps.retry,
+        deps.dataMap,
+      );
+      const lines = linesOf(manifest.records);
+      const lineMismatches =
+        (action.kind === 'restrict' || action.kind === 'lift') && restrictsLines(store) && lines.length > 0
+          ? await checkLineRestriction(deps, record, store, lines, action)
+          : 0;
+      const count = check.mismatched + lineMismatches;
+      if (count > 0) mismatched.push({ store: store.id, count });
     }
     const { storeId, requestId: _request, ...counts } = result;
     stores.push({ store: storeId, located: located.located, ...counts });

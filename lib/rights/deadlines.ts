@@ -18,20 +18,102 @@ function addDays(from: Date, days: number): Date {
   return new Date(from.getTime() + days * 24 * 60 * 60 * 1000);
 }
 
+/** A period as a law counts it: calendar months (GDPR Art. 12(3)) or calendar days. */
+type Period = { months: number } | { days: number };
+
 /**
- * The date a request must be answered by: GDPR one calendar month from receipt
- * (Art. 12(3)); CCPA 45 calendar days (Cal. Civ. Code §1798.130(a)(2)).
+ * Each law's period to answer, the further period one extension may add (undefined: the law sets
+ * no limit, only that the subject is told the new date), and how staff cite it.
  */
-export function dueDate(jurisdiction: Jurisdiction, receivedAt: Date): Date {
-  return jurisdiction === 'gdpr' ? addCalendarMonths(receivedAt, 1) : addDays(receivedAt, 45);
+interface DeadlineRule {
+  answer: Period;
+  further: Period | undefined;
+  law: string;
+  furtherInWords: string;
+}
+
+const US_STATE = (law: string): DeadlineRule => ({
+  answer: { days: 45 },
+  further: { days: 45 },
+  law,
+  furtherInWords: '45 further days',
+});
+
+/**
+ * The deadlines per jurisdiction. The US state acts all give 45 days, extendable once by 45 when
+ * reasonably necessary, except Iowa (90 days, extendable by 45).
+ */
+const RULES: Record<Jurisdiction, DeadlineRule> = {
+  gdpr: {
+    answer: { months: 1 },
+    further: { months: 2 },
+    law: 'GDPR Art. 12(3)',
+    furtherInWords: 'two further months',
+  },
+  // UK GDPR Art. 12(3): one month, extendable by two further months, as the EU GDPR.
+  'uk-gdpr': {
+    answer: { months: 1 },
+    further: { months: 2 },
+    law: 'UK GDPR Art. 12(3)',
+    furtherInWords: 'two further months',
+  },
+  // Swiss FADP: the Data Protection Ordinance (DPO, SR 235.11) Art. 18 gives 30 days; if that is
+  // not enough the controller tells the subject the period within which it will answer. No upper
+  // limit is set, so one extension of any length is allowed, told to the subject.
+  fadp: {
+    answer: { days: 30 },
+    further: undefined,
+    law: 'FADP (DPO Art. 18)',
+    furtherInWords: 'no set limit',
+  },
+  ccpa: US_STATE('CCPA §1798.130(a)(2)'),
+  'us-ca': US_STATE('CCPA §1798.130(a)(2)'),
+  'us-va': US_STATE('Virginia CDPA §59.1-577'),
+  'us-co': US_STATE('Colorado CPA §6-1-1306'),
+  'us-ct': US_STATE('Connecticut CTDPA §42-518'),
+  'us-ut': US_STATE('Utah CPA §13-61-203'),
+  'us-tx': US_STATE('Texas DPSA §541.052'),
+  'us-or': US_STATE('Oregon CPA §646A.576'),
+  'us-mt': US_STATE('Montana CDPA'),
+  'us-ia': { ...US_STATE('Iowa CDPA §715D.4'), answer: { days: 90 } },
+  'us-de': US_STATE('Delaware PDPA'),
+  'us-nh': US_STATE('New Hampshire privacy act (RSA 507-H)'),
+  'us-nj': US_STATE('New Jersey privacy act'),
+  'us-tn': US_STATE('Tennessee Information Protection Act'),
+  'us-mn': US_STATE('Minnesota CDPA'),
+  'us-md': US_STATE('Maryland ODPA'),
+  'us-in': US_STATE('Indiana CDPA'),
+  'us-ky': US_STATE('Kentucky CDPA'),
+  'us-ri': US_STATE('Rhode Island DTPPA'),
+  'us-ne': US_STATE('Nebraska DPA'),
+};
+
+function addPeriod(from: Date, period: Period): Date {
+  return 'months' in period ? addCalendarMonths(from, period.months) : addDays(from, period.days);
 }
 
 /**
- * The latest date an extension may reach: GDPR two further months (Art. 12(3)),
- * CCPA a further 45 days.
+ * The date a request must be answered by, from receipt: GDPR and UK GDPR one calendar month
+ * (Art. 12(3)); FADP 30 days; CCPA and the US state acts 45 calendar days (Iowa 90).
  */
-export function maximumExtendedDueDate(jurisdiction: Jurisdiction, receivedAt: Date): Date {
-  return jurisdiction === 'gdpr' ? addCalendarMonths(receivedAt, 3) : addDays(receivedAt, 90);
+export function dueDate(jurisdiction: Jurisdiction, receivedAt: Date): Date {
+  return addPeriod(receivedAt, RULES[jurisdiction].answer);
+}
+
+/**
+ * The latest date an extension may reach, or undefined where the law sets none (FADP): GDPR and
+ * UK GDPR two further months, CCPA and the US state acts a further 45 days.
+ */
+export function maximumExtendedDueDate(jurisdiction: Jurisdiction, receivedAt: Date): Date | undefined {
+  const rule = RULES[jurisdiction];
+  const { answer, further } = rule;
+  if (!further) return undefined;
+  // Counted from receipt as one period (31 Jan + three months is 30 Apr, not 28 Feb + two months).
+  return 'months' in answer && 'months' in further
+    ? addCalendarMonths(receivedAt, answer.months + further.months)
+    : 'days' in answer && 'days' in further
+      ? addDays(receivedAt, answer.days + further.days)
+      : addPeriod(addPeriod(receivedAt, answer), further);
 }
 
 /** What the law allows one request's single extension to do, given where it stands. */
@@ -42,9 +124,6 @@ export interface ExtensionRequest {
   /** The extension already granted, if any: the law allows one. */
   extension?: { at: string; days: number };
 }
-
-const LAW_NAMES: Record<Jurisdiction, string> = { gdpr: 'GDPR Art. 12(3)', ccpa: 'CCPA §1798.130(a)(2)' };
-const FURTHER_PERIOD: Record<Jurisdiction, string> = { gdpr: 'two further months', ccpa: '45 further days' };
 
 /**
  * The due date after extending a request by `days`, or why the law does not allow it: one
@@ -57,7 +136,7 @@ export function extendedDueDate(
   days: number,
   now: Date,
 ): { dueAt: Date } | { refused: string } {
-  const law = LAW_NAMES[request.jurisdiction];
+  const law = RULES[request.jurisdiction].law;
   if (!Number.isInteger(days) || days < 1)
     return { refused: `--days must be a whole number of days, at least 1` };
   if (request.extension) {
@@ -73,9 +152,9 @@ export function extendedDueDate(
   }
   const extended = addDays(dueAt, days);
   const limit = maximumExtendedDueDate(request.jurisdiction, new Date(request.receivedAt));
-  if (extended.getTime() > limit.getTime()) {
+  if (limit && extended.getTime() > limit.getTime()) {
     return {
-      refused: `${law} allows at most ${FURTHER_PERIOD[request.jurisdiction]}: the latest due date is ${limit.toISOString().slice(0, 10)}, and ${days} days would reach ${extended.toISOString().slice(0, 10)}`,
+      refused: `${law} allows at most ${RULES[request.jurisdiction].furtherInWords}: the latest due date is ${limit.toISOString().slice(0, 10)}, and ${days} days would reach ${extended.toISOString().slice(0, 10)}`,
     };
   }
   return { dueAt: extended };

@@ -8,12 +8,14 @@ import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
+import { restrictedLineHashes } from '../holds';
 import { readObjectTag, readRecords } from '../stores';
 import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
 import { indexExport } from './earlier-exports';
 import { RequestStateError } from './errors';
 import { PAGE_RECORDS_PER_STORE, type PageStore, providedBySubject, renderIndexHtml } from './export-page';
+import { linesOf, locatedLineHashes, restrictsLines } from './line-restrictions';
 import { workingIdentities } from './locate';
 import { encryptionParameters, readManifest } from './manifests';
 import { getRequest, updateRequest } from './requests-table';
@@ -181,14 +183,20 @@ export async function exportPackage(
           yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: object.key, file: packageFileName(store.id, object.key), size: object.size, ...(restricted ? { restricted } : {}) })}`;
           first = false;
         }
+        // The subject's lines are restricted by lethe's records, not by a mark in the line.
+        const lines = restrictsLines(store) ? linesOf(others) : [];
+        const linesRestricted =
+          lines.length > 0 &&
+          (await restrictedLineHashes(deps, store.id, locatedLineHashes(deps, lines))).size > 0;
         for await (const exported of readRecords(deps.dataMap, store, others, deps.clients)) {
           row.exported += 1;
           const data = exported.data as Record<string, unknown> | null;
           const restricted =
-            restrictAttribute !== undefined &&
-            data !== null &&
-            typeof data === 'object' &&
-            restrictAttribute in data;
+            linesRestricted ||
+            (restrictAttribute !== undefined &&
+              data !== null &&
+              typeof data === 'object' &&
+              restrictAttribute in data);
           if (restricted) row.restricted += 1;
           if (row.records.length < PAGE_RECORDS_PER_STORE) row.records.push(exported.data);
           yield `${first ? '\n' : ',\n'}${JSON.stringify({ key: exported.key, data: exported.data, ...(restricted ? { restricted } : {}) })}`;

@@ -1,5 +1,6 @@
 import type { LetheDeps } from '../deps';
-import { FINAL_STATUSES, type RequestRecord, type RequestStatus } from './request';
+import type { RequestRecord, RequestStatus } from './request';
+import { FINAL_STATUSES } from './request-values';
 import { listRequests } from './requests-table';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

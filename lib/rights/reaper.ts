@@ -13,6 +13,12 @@ import { listRequests } from './requests-table';
  * `request.closed` by `lethe:reaper`. A request whose execution still runs is left alone. An
  * ended request whose end a dead process left half recorded (its audit event, manifests or locks)
  * is finished, so no end stays unaudited for long.
+ *
+ * A request waiting for staff approval is never approved, closed or denied by the reaper: it is
+ * owed a decision with a reason (GDPR Art. 12(4), the CCPA's notice of denial), which only staff
+ * can give, and it holds only what its submission gave. One that has waited longer than
+ * `staleAfterDays` is flagged instead (`awaitingApproval`, logged as a warning); past its due date
+ * it is also counted overdue (the overdue alarm, `lethe request list --overdue`).
  */
 
 /** Days a request may stand still before the reaper closes it, unless configured otherwise. */
@@ -36,6 +42,8 @@ export interface ReapResult {
   requestIds: string[];
   /** Ended requests whose end a dead process left half recorded, finished now (see settleEndedRequest). */
   settled: number;
+  /** Requests waiting for approval longer than the limit: flagged for staff, never closed. Ids only. */
+  awaitingApproval: string[];
 }
 
 /**
@@ -70,7 +78,19 @@ export async function reapStaleRequests(
       (record.subject !== undefined || record.identities !== undefined) &&
       lastMoved(record) < cutoffMs,
   );
-  const result: ReapResult = { reaped: 0, wouldReap: 0, requestIds: [], settled: 0 };
+  const awaitingApproval = requests
+    .filter((record) => record.status === 'pending-approval' && lastMoved(record) < cutoffMs)
+    .map((record) => record.requestId);
+  const result: ReapResult = { reaped: 0, wouldReap: 0, requestIds: [], settled: 0, awaitingApproval };
+  if (awaitingApproval.length > 0) {
+    deps.log.warn(
+      'requests waiting for approval longer than the stale limit: staff must approve or deny them',
+      {
+        awaitingApproval: awaitingApproval.length,
+        staleAfterDays: days,
+      },
+    );
+  }
   if (!options.dryRun) {
     const settleBefore = options.now.getTime() - SETTLE_AFTER_MS;
     for (const record of requests.filter((each) => endUnsettled(each) && lastMoved(each) < settleBefore)) {

@@ -3,6 +3,7 @@ import type { Identity } from '../datamap/identity';
 import type { RequestCaveat } from './caveats';
 import {
   DENIAL_REASONS,
+  JURISDICTIONS,
   OBJECTION_SCOPE_PATTERN,
   REQUEST_ID_PATTERN,
   REQUEST_STATUSES,
@@ -10,6 +11,14 @@ import {
   VERIFICATION_METHODS,
 } from './request-values';
 import type { IdentityTrust, TrustPath } from './trust';
+
+export {
+  currentAttempt,
+  executionIdFor,
+  FINAL_STATUSES,
+  requestOfExecution,
+  WAITING_STATUSES,
+} from './request-values';
 
 /** Every right lethe fulfils. */
 export const requestTypeSchema = z.enum(REQUEST_TYPES);
@@ -31,44 +40,18 @@ export type ObjectionScope = z.infer<typeof objectionScopeSchema>;
 export const correctionValueSchema = z.union([z.string().max(4096), z.number(), z.boolean()]);
 export type CorrectionValue = z.infer<typeof correctionValueSchema>;
 
-export const jurisdictionSchema = z.enum(['gdpr', 'ccpa']);
+export const jurisdictionSchema = z.enum(JURISDICTIONS, {
+  error: (issue) =>
+    `${JSON.stringify(String(issue.input)).slice(0, 40)} is not a jurisdiction lethe knows: one of ${JURISDICTIONS.join(', ')}`,
+});
 export type Jurisdiction = z.infer<typeof jurisdictionSchema>;
 
 export const requestStatusSchema = z.enum(REQUEST_STATUSES);
 export type RequestStatus = z.infer<typeof requestStatusSchema>;
 
-/**
- * Terminal statuses: the request is over, its record keeps only keyed hashes of the subject, its
- * manifests are deleted and its in-flight locks released. `closed` is a failed or reviewed
- * request staff ended without finishing it.
- */
-export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected', 'duplicate', 'closed'];
-
-/**
- * Statuses of a request no execution is running for, that still holds its identities, manifests
- * and locks because it is not over: a failed request waits for `lethe request retry` or
- * `close`, a request with records to review for `lethe request review`, one the policy holds for
- * approval for `lethe request approve` or `deny` (it has taken no locks and written no manifests yet).
- */
-export const WAITING_STATUSES: readonly RequestStatus[] = ['failed', 'pending-review', 'pending-approval'];
-
 /** Why staff deny a request: the reason the subject is owed (GDPR Art. 12(4), CCPA §7022). */
 export const denialReasonSchema = z.enum(DENIAL_REASONS);
 export type DenialReason = z.infer<typeof denialReasonSchema>;
-
-/** The execution of one attempt of a request: the request id, then `.attempt-N` from the second on. */
-export function executionIdFor(requestId: string, attempt: number): string {
-  // Request ids hold no ".", so no other request's id can look like an attempt of this one.
-  return attempt <= 1 ? requestId : `${requestId}.attempt-${attempt}`;
-}
-
-/** The request and attempt an execution runs, from its name (the inverse of executionIdFor). */
-export function requestOfExecution(executionId: string): { requestId: string; attempt: number } {
-  const match = /^(.+)\.attempt-(\d+)$/.exec(executionId);
-  return match
-    ? { requestId: match[1] as string, attempt: Number(match[2]) }
-    : { requestId: executionId, attempt: 1 };
-}
 
 export const verificationSchema = z
   .object({
@@ -300,9 +283,4 @@ export interface AttemptFailure {
   at: string;
   code: string;
   state?: string;
-}
-
-/** The request's current attempt number (records written before attempts existed are attempt 1). */
-export function currentAttempt(record: Pick<RequestRecord, 'attempt'>): number {
-  return record.attempt ?? 1;
 }

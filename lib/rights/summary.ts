@@ -1,13 +1,13 @@
 import type { RequestCaveat } from './caveats';
-import {
-  currentAttempt,
-  type RequestRecord,
-  type RequestStatus,
-  type RequestType,
-  type ReviewDecision,
-  type StoreOutcome,
-  type StoreReview,
+import type {
+  RequestRecord,
+  RequestStatus,
+  RequestType,
+  ReviewDecision,
+  StoreOutcome,
+  StoreReview,
 } from './request';
+import { currentAttempt } from './request-values';
 
 /** A request's review of records only claimed links reached: types, keyed hashes and counts only. */
 export interface ReviewSummary {

@@ -1,7 +1,10 @@
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { assertNoIdentifiers, checkActorName } from '../audit/free-text';
+import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { hashIdentities } from '../audit/subject-hash';
 import type { Identity } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
+import { InvalidRequestError } from './errors';
 import type { ObjectionScope } from './request';
 
 /**
@@ -126,4 +129,83 @@ export async function suppressedHashes(
   return subjectHashes.filter((_hash, index) =>
     (entries[index] ?? []).some((entry) => entry.scope === scope),
   );
+}
+
+/** One entry as `lethe suppression list` shows it: the keyed hash, the scope and since when, nothing else. */
+export interface ListedSuppression {
+  subjectHash: string;
+  scope: string;
+  at: string;
+}
+
+/** Every entry of the list (or of one scope), oldest first. Read whole: a staff listing, never a per-record question. */
+export async function listSuppressions(
+  deps: SuppressionDeps,
+  filter: { scope?: string } = {},
+): Promise<ListedSuppression[]> {
+  const entries: ListedSuppression[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new ScanCommand({
+        TableName: tableOf(deps),
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of (page.Items ?? []) as SuppressionEntry[]) {
+      if (filter.scope !== undefined && item.scope !== filter.scope) continue;
+      entries.push({ subjectHash: item.subjectHash, scope: item.scope, at: item.at });
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return entries.sort((a, b) =>
+    a.at === b.at ? a.subjectHash.localeCompare(b.subjectHash) : a.at.localeCompare(b.at),
+  );
+}
+
+/** What removing a subject from the list under a scope did. */
+export interface SuppressionRemoval {
+  scope: string;
+  /** Keyed hashes taken off the list under the scope. */
+  removed: number;
+}
+
+/**
+ * Takes the given identities (normalised; links are not followed, so a cookie id a linked email
+ * put on the list stays until it is named too) off the list under exactly `scope`, for instance
+ * when the subject consented again, and audits who did it and why (`suppression.removed`, keyed
+ * hashes only). Entries of other scopes stay.
+ * @throws InvalidRequestError when none of them is on the list under the scope (nothing changes)
+ * @throws InvalidFreeTextError for a name or reason that is empty, too long or names the subject
+ */
+export async function removeFromSuppressionList(
+  deps: SuppressionDeps & Pick<LetheDeps, 'keys' | 'now' | 'log'>,
+  identities: readonly Identity[],
+  input: { scope: string; by: string; reason: string },
+): Promise<SuppressionRemoval> {
+  const by = checkActorName(input.by, '--by');
+  const reason = (input.reason ?? '').trim();
+  if (reason.length < 3)
+    throw new InvalidRequestError('give the reason, e.g. --reason "consented again, ticket 4711"');
+  assertNoIdentifiers(reason, identities, 'the reason (--reason)');
+  const hashes = await suppressedHashes(deps, hashIdentities(deps.keys.subjectHash, identities), input.scope);
+  if (hashes.length === 0) {
+    throw new InvalidRequestError(
+      `the subject is not on the suppression list under scope ${input.scope}: nothing to remove (see lethe suppression check)`,
+    );
+  }
+  for (const subjectHash of hashes) {
+    await deps.doc.send(
+      new DeleteCommand({ TableName: tableOf(deps), Key: { subjectHash, scope: input.scope } }),
+    );
+  }
+  await appendAuditEvent(auditDepsOf(deps), {
+    type: 'suppression.removed',
+    actor: by,
+    subjectHashes: hashes,
+    details: { scope: input.scope, removed: hashes.length, reason },
+  });
+  deps.log.info('suppression removed', { scope: input.scope, removed: hashes.length });
+  return { scope: input.scope, removed: hashes.length };
 }

@@ -170,6 +170,14 @@ export interface SweptRecord {
    * objects it costs reading the object's tags.
    */
   restricted?(): boolean | Promise<boolean>;
+  /**
+   * JSON-lines objects: rewrites the object keeping only the lines holding an identity (in a field
+   * a locate rule matches on) that `isKept` says yes to, everyone else's lines purged, under the
+   * erasure rewrite's ETag condition. An object with no such line is left as it is. In a dry run
+   * the object is only read.
+   * @returns the lines kept (0: none, nothing written), or `failed` after the retry policy was spent
+   */
+  keepOnlyLines?(isKept: (identity: Identity) => boolean, dryRun: boolean): Promise<number | 'failed'>;
 }
 
 export interface SweepPage {

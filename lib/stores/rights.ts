@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoStore, S3Store, Store } from '../datamap/schema';
+import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
 import { attributeToJson, type Item } from './dynamodb/keys';
 import { type ItemChange, pendingChange, readOwnItem, updateOwnItem } from './dynamodb/update';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import { checkRectifiedLines, rectifyLines } from './s3/rectify';
 import { readObjectTag, writeObjectTag } from './s3/tags';
 import type { LocatedItem, LocatedRecord, StoreClients } from './types';
 
@@ -40,7 +41,7 @@ export interface StoreRecordsResult {
   failed: number;
   /** Records a legal hold keeps as they are (rectification leaves them alone). */
   held: number;
-  /** Records the store cannot mark this way (lines of shared JSON-lines objects; a store without the rule). */
+  /** Records the store cannot change this way (per-subject objects a rectification names no field of; a store without the rule). */
   unsupported: number;
   /** Rectification: per field. */
   fields?: FieldCount[];
@@ -172,8 +173,15 @@ async function applyToObjects(
   action: RecordAction,
   clients: StoreClients,
   policy: RetryPolicy,
+  dataMap: Pick<DataMap, 'identityTypes'> | undefined,
 ): Promise<StoreRecordsResult> {
   const result = emptyResult(store.id);
+  if (action.kind === 'rectify' && store.rectify && dataMap) {
+    // Lines of shared objects are corrected field by field; a per-subject object is a file lethe does not edit.
+    const lines = await rectifyLines(store, records, action.corrections, clients.s3, dataMap, policy);
+    const objects = records.filter((record) => record.kind === 'object').length;
+    return { ...result, ...lines, unsupported: objects };
+  }
   const tag = store.restrict?.tag;
   for (const record of records) {
     if (record.kind !== 'object' || !tag || (action.kind !== 'restrict' && action.kind !== 'lift')) {
@@ -190,8 +198,9 @@ async function applyToObjects(
  * Applies an action to the subject's located records in one store, as the store's rules say:
  * corrected fields (only where the record holds the field), the restriction mark set or removed,
  * consent marked withdrawn. DynamoDB updates are conditional on the item still holding the
- * subject's value; S3 marks are object tags. Records the store has no rule for are counted
- * `unsupported`, never touched.
+ * subject's value; S3 marks are object tags; JSON-lines lines are corrected by rewriting their
+ * object conditional on the ETag read (matching lines as locate did, by the data map's identity
+ * types). Records the store has no rule for are counted `unsupported`, never touched.
  */
 export async function applyToStoreRecords(
   store: Store,
@@ -199,10 +208,11 @@ export async function applyToStoreRecords(
   action: RecordAction,
   clients: StoreClients,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  dataMap?: Pick<DataMap, 'identityTypes'>,
 ): Promise<StoreRecordsResult> {
   return store.kind === 'dynamodb'
     ? applyToItems(store, records, action, clients.dynamodb, policy)
-    : applyToObjects(store, records, action, clients, policy);
+    : applyToObjects(store, records, action, clients, policy, dataMap);
 }
 
 /** What reading the records again found: how many hold what the action wanted, how many do not. */
@@ -223,8 +233,14 @@ export async function checkStoreRecords(
   action: RecordAction,
   clients: StoreClients,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  dataMap?: Pick<DataMap, 'identityTypes'>,
 ): Promise<StoreRecordsCheck> {
   const check: StoreRecordsCheck = { storeId: store.id, checked: 0, mismatched: 0 };
+  if (store.kind === 's3' && action.kind === 'rectify') {
+    if (!store.rectify || !dataMap) return check;
+    const lines = await checkRectifiedLines(store, records, action.corrections, clients, dataMap);
+    return { ...check, ...lines };
+  }
   if (store.kind === 's3') {
     const tag = store.restrict?.tag;
     if (!tag || (action.kind !== 'restrict' && action.kind !== 'lift')) return check;

@@ -21,6 +21,7 @@ import type { LegalHold } from '../../lib/holds';
 import type { FaultInjector } from '../../lib/local/execution';
 import { checkItemsFile } from '../../lib/local/import';
 import { requestStatusSchema, verificationSchema } from '../../lib/rights/request';
+import { JURISDICTIONS, OBJECTION_SCOPE_PATTERN } from '../../lib/rights/request-values';
 import type { RequestSummary } from '../../lib/rights/summary';
 import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { holdRecordArgs, lethe, requestSubmitArgs, reviewIncludingAll, seedStateDir } from '../helpers/cli';
@@ -592,7 +593,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ),
     spoil(
       'submit: bad --jurisdiction',
-      notIn(['gdpr', 'ccpa']).map((value) => submitWith('--jurisdiction', value)),
+      notIn(JURISDICTIONS).map((value) => submitWith('--jurisdiction', value)),
     ),
     spoil(
       'submit: bad --verification',
@@ -1018,6 +1019,80 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
     ...commonSpoils(f, ['hold', 'release', f.activeHoldId, '--by', 'Legal']),
   ];
 
+  const badScope = anyText.filter((scope) => !OBJECTION_SCOPE_PATTERN.test(scope));
+  const suppressionRemove = (subject: string, scope: string, by: string, reason: string) => [
+    'suppression',
+    'remove',
+    '--subject',
+    subject,
+    '--scope',
+    scope,
+    '--by',
+    by,
+    '--reason',
+    reason,
+    ...state,
+  ];
+  const removeBase = suppressionRemove(
+    `email=${email}`,
+    'marketing',
+    'Legal',
+    'consented again, ticket 4711',
+  );
+  const suppression = [
+    spoil(
+      'suppression check: bad --subject',
+      badIdentity(email).map((subject) => ['suppression', 'check', '--subject', subject, ...state]),
+    ),
+    spoil(
+      'suppression check: bad --scope',
+      badScope.map((scope) => [
+        'suppression',
+        'check',
+        '--subject',
+        `email=${email}`,
+        '--scope',
+        scope,
+        ...state,
+      ]),
+    ),
+    spoil('suppression check: no --subject', fc.constant(['suppression', 'check', ...state])),
+    ...commonSpoils(f, ['suppression', 'check', '--subject', `email=${email}`], { target: true }),
+    spoil(
+      'suppression list: bad --scope',
+      badScope.map((scope) => ['suppression', 'list', '--scope', scope, ...state]),
+    ),
+    ...commonSpoils(f, ['suppression', 'list'], { target: true }),
+    spoil(
+      'suppression remove: bad --subject',
+      badIdentity(email).map((subject) =>
+        suppressionRemove(subject, 'marketing', 'Legal', 'consented again, ticket 4711'),
+      ),
+    ),
+    spoil(
+      'suppression remove: bad --scope',
+      badScope.map((scope) =>
+        suppressionRemove(`email=${email}`, scope, 'Legal', 'consented again, ticket 4711'),
+      ),
+    ),
+    spoil(
+      'suppression remove: bad --by',
+      badName.map((by) =>
+        suppressionRemove(`email=${email}`, 'marketing', by, 'consented again, ticket 4711'),
+      ),
+    ),
+    spoil(
+      'suppression remove: bad --reason',
+      badReason.map((reason) => suppressionRemove(`email=${email}`, 'marketing', 'Legal', reason)),
+    ),
+    spoil('suppression remove: not on the list', fc.constant(removeBase)),
+    spoil('suppression remove: no --subject', fc.constant(without(removeBase, '--subject'))),
+    spoil('suppression remove: no --scope', fc.constant(without(removeBase, '--scope'))),
+    spoil('suppression remove: no --by', fc.constant(without(removeBase, '--by'))),
+    spoil('suppression remove: no --reason', fc.constant(without(removeBase, '--reason'))),
+    ...commonSpoils(f, removeBase.slice(0, removeBase.length - state.length), { target: true }),
+  ];
+
   const importBase = ['import', '--store', 'inquiries', '--file', f.goodItemFile];
   // Import files get a share of their own (about a fifth of the cases): each holds many lines to get wrong.
   const importFiles = fc
@@ -1174,6 +1249,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
               'request',
               'sweep',
               'hold',
+              'suppression',
               'audit',
               'datamap',
               'console',
@@ -1210,6 +1286,7 @@ function badCases(f: Fixtures): fc.Arbitrary<BadCase> {
       holdAdd,
       holdList,
       holdRelease,
+      suppression,
       importCases,
       discover,
       check,

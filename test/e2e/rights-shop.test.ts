@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   generateShopSeed,
   type ShopCustomer,
@@ -30,11 +30,13 @@ const DATAMAP_PATH = 'examples/shop/datamap.yaml';
 const dataMap = loadDataMap(DATAMAP_PATH);
 // Support transcripts hold malformed lines the snapshot cannot parse; no right here changes them.
 const snapshotMap = { ...dataMap, stores: dataMap.stores.filter((store) => store.id !== 'support') };
-const invoicesBucket = (() => {
-  const store = getStore(dataMap, 'invoices');
-  if (store.kind !== 's3') throw new Error('invoices is an S3 store');
+const bucketOf = (id: string) => {
+  const store = getStore(dataMap, id);
+  if (store.kind !== 's3') throw new Error(`${id} is an S3 store`);
   return store.bucket;
-})();
+};
+const invoicesBucket = bucketOf('invoices');
+const supportBucket = bucketOf('support');
 const CORRECTED_NAME = 'Berenike Korrektur-Beispiel';
 const CORRECTED_PHONE = '+49 30 9876 5432';
 
@@ -56,7 +58,16 @@ describe('rights that change records (shop example)', () => {
         );
         tags.set(object.Key!, canonicalJson(tagging.TagSet ?? []));
       }
-      return { records, tags };
+      // Support objects as their bytes: the snapshot cannot parse their malformed lines.
+      const support = new Map<string, string>();
+      const listed = await env.clients.s3.send(new ListObjectsV2Command({ Bucket: supportBucket }));
+      for (const object of listed.Contents ?? []) {
+        const got = await env.clients.s3.send(
+          new GetObjectCommand({ Bucket: supportBucket, Key: object.Key! }),
+        );
+        support.set(object.Key!, await got.Body!.transformToString());
+      }
+      return { records, tags, support };
     } finally {
       await env.close();
     }
@@ -120,6 +131,7 @@ describe('rights that change records (shop example)', () => {
       }
     }
     expect(after.tags).toEqual(before.tags);
+    expect(after.support).toEqual(before.support);
     const leaks = await traces(summary.requestId);
     for (const value of [
       customer.email,
@@ -129,6 +141,93 @@ describe('rights that change records (shop example)', () => {
     ]) {
       expect({ value, leaked: leaks.includes(value.toLowerCase()) }).toEqual({ value, leaked: false });
     }
+  });
+
+  test('rectification corrects the name on the customer’s support lines only: every other line byte for byte, the certificate counts the field', async () => {
+    // prepare: a customer whose chats carry their name, in a file shared with other people
+    const named = seed.truth.records.filter(
+      (record) =>
+        record.storeId === 'support' && record.owner !== null && record.line?.text.includes('"customerName"'),
+    );
+    const owner = seed.customers.find((candidate) =>
+      named.some((record) => record.owner === candidate.customerId),
+    )!;
+    const mine = new Set(
+      seed.truth.records
+        .filter((record) => record.storeId === 'support' && record.owner === owner.customerId)
+        .map((record) => `${record.key}#${record.line!.number}`),
+    );
+    const before = await snapshot();
+    // act
+    const summary = await submitIncludingReview(
+      requestSubmitArgs(
+        stateDir,
+        'rectification',
+        [`email=${owner.email}`],
+        ['--set', `customerName=${CORRECTED_NAME}`],
+      ),
+    );
+    const after = await snapshot();
+    const certificate = await lethe([
+      'request',
+      'certificate',
+      summary.requestId,
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
+    // assess
+    expect(summary.status).toBe('completed');
+    expect(after.records).toEqual(before.records);
+    let corrected = 0;
+    for (const [key, text] of before.support) {
+      const lines = text.split('\n');
+      const now = after.support.get(key)!.split('\n');
+      expect({ key, lines: now.length }).toEqual({ key, lines: lines.length });
+      lines.forEach((line, index) => {
+        const id = `${key}#${index + 1}`;
+        if (!mine.has(id) || !line.includes('"customerName"')) {
+          expect({ id, line: now[index] }).toEqual({ id, line });
+          return;
+        }
+        expect(JSON.parse(now[index]!)).toEqual({ ...JSON.parse(line), customerName: CORRECTED_NAME });
+        corrected += 1;
+      });
+    }
+    expect(corrected).toBe(named.filter((record) => record.owner === owner.customerId).length);
+    expect(corrected).toBeGreaterThan(0);
+    const support = (
+      JSON.parse(certificate.out) as {
+        certificate: { stores: { store: string; updated: number; fields?: unknown }[] };
+      }
+    ).certificate.stores.find((store) => store.store === 'support');
+    expect(support).toMatchObject({
+      updated: corrected,
+      fields: [{ field: 'customerName', updated: corrected, unchanged: 0 }],
+    });
+    const leaks = await traces(summary.requestId);
+    for (const value of [owner.email, CORRECTED_NAME]) {
+      expect({ value, leaked: leaks.includes(value.toLowerCase()) }).toEqual({ value, leaked: false });
+    }
+  });
+
+  test('rectification of a field no store declares is refused naming the field: exit 2, one line, nothing changed', async () => {
+    // prepare
+    const before = await snapshot();
+    // act
+    const run = await lethe(
+      requestSubmitArgs(
+        stateDir,
+        'rectification',
+        [`email=${customer.email}`],
+        ['--set', 'message=Something else'],
+      ).filter((arg) => arg !== '--json'),
+    );
+    // assess
+    expect(run.code).toBe(2);
+    expect(run.err.trim().split('\n')).toHaveLength(1);
+    expect(run.err).toContain('field "message" is not rectifiable');
+    expect(await snapshot()).toEqual(before);
   });
 
   test('restriction marks the customer’s row, orders and invoices; an export shows them restricted; the lift restores everything', async () => {
@@ -270,5 +369,78 @@ describe('rights that change records (shop example)', () => {
       customer.customerId,
     );
     expect(swept.out).toMatch(/"restricted": 1\b/);
+  });
+
+  test('a restriction keeps the customer’s support lines through a sweep that purges everyone else’s, and the lift lets them go', async () => {
+    // prepare: a customer with support lines in files shared with others
+    const owner = seed.customers.find((candidate) =>
+      seed.truth.records.some(
+        (record) => record.storeId === 'support' && record.owner === candidate.customerId,
+      ),
+    )!;
+    const mine = seed.truth.records.filter(
+      (record) => record.storeId === 'support' && record.owner === owner.customerId,
+    );
+    const restricted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction', [`email=${owner.email}`]),
+    );
+    const before = await snapshot();
+    // act
+    const access = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'access', [`email=${owner.email}`]),
+    );
+    const sweep = async () =>
+      lethe([
+        'sweep',
+        '--now',
+        '2040-01-01T00:00:00Z',
+        '--store',
+        'support',
+        '--state-dir',
+        stateDir,
+        '--json',
+      ]);
+    const kept = await sweep();
+    const during = await snapshot();
+    const lifted = await submitIncludingReview(
+      requestSubmitArgs(stateDir, 'restriction-lift', [`email=${owner.email}`]),
+    );
+    const purged = await sweep();
+    const after = await snapshot();
+    // assess
+    expect([restricted.status, access.status, lifted.status]).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect([kept.code, purged.code]).toEqual([0, 0]);
+    const files = await unzip(readFileSync(access.export!.path!));
+    const lines = (
+      JSON.parse(files.get('data/support.json')!.toString('utf8')) as { records: { restricted?: true }[] }
+    ).records;
+    expect(lines.length).toBe(mine.length);
+    expect(lines.every((line) => line.restricted === true)).toBe(true);
+    const objectsWithMine = new Set(mine.map((record) => record.key));
+    for (const key of before.support.keys()) {
+      const expected = mine
+        .filter((record) => record.key === key)
+        .sort((a, b) => a.line!.number - b.line!.number)
+        // As the file holds them now (an earlier test corrected names on some of them).
+        .map((record) => before.support.get(key)!.split('\n')[record.line!.number - 1]);
+      const now = during.support.get(key);
+      if (objectsWithMine.has(key)) {
+        expect({ key, lines: now?.split('\n').filter((line) => line !== '') }).toEqual({
+          key,
+          lines: expected,
+        });
+      } else {
+        expect({ key, now }).toEqual({ key, now: undefined });
+      }
+    }
+    expect(kept.out).toMatch(new RegExp(`"restricted": ${objectsWithMine.size}\\b`));
+    expect(after.support.size).toBe(0);
+    expect(after.records).toEqual(before.records);
+    const leaks = await traces(restricted.requestId);
+    expect(leaks.includes(owner.email.toLowerCase())).toBe(false);
   });
 });

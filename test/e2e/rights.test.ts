@@ -262,6 +262,96 @@ describe('rights that change records (adtech example)', () => {
     expect(optedOut.out.toLowerCase()).not.toContain(subject.email);
   });
 
+  test('staff take a subject off the list under one scope with an audited reason; the list shows keyed hashes, scopes and times only', async () => {
+    // prepare: the subject opted out of sale or sharing and objected to profiling
+    for (const scope of ['sale-or-sharing', 'profiling']) {
+      await lethe([
+        'request',
+        'submit',
+        '--type',
+        'objection',
+        '--scope',
+        scope,
+        '--subject',
+        `email=${subject.email}`,
+        '--jurisdiction',
+        'ccpa',
+        ...(scope === 'profiling' ? ['--verified-by', 'privacy-desk'] : []),
+        '--state-dir',
+        stateDir,
+        '--json',
+      ]);
+    }
+    const check = async (scope: string) =>
+      (
+        await lethe([
+          'suppression',
+          'check',
+          '--subject',
+          `email=${subject.email}`,
+          '--scope',
+          scope,
+          '--state-dir',
+          stateDir,
+        ])
+      ).code;
+    const listed = await lethe(['suppression', 'list', '--state-dir', stateDir, '--json']);
+    const before = await snapshot(stateDir);
+    // act
+    const remove = (reason: string, json: string[] = []) =>
+      lethe([
+        'suppression',
+        'remove',
+        '--subject',
+        `email=${subject.email}`,
+        '--scope',
+        'sale-or-sharing',
+        '--by',
+        'privacy-desk',
+        '--reason',
+        reason,
+        '--state-dir',
+        stateDir,
+        ...json,
+      ]);
+    const naming = await remove(`consented again, wrote from ${subject.email}`);
+    const removed = await remove('consented again, ticket 4711', ['--json']);
+    const again = await remove('consented again, ticket 4711');
+    const audit = await lethe(['audit', 'verify', '--state-dir', stateDir, '--json']);
+    const events = await openLocalEnvironment({ stateDir }).then(async (env) => {
+      try {
+        const page = await env.deps.doc.send(new ScanCommand({ TableName: env.deps.resources.auditTable }));
+        return (page.Items ?? []).filter((item) => item.type === 'suppression.removed');
+      } finally {
+        await env.close();
+      }
+    });
+    // assess
+    const entries = JSON.parse(listed.out) as Record<string, unknown>[];
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) {
+      expect(Object.keys(entry).sort()).toEqual(['at', 'scope', 'subjectHash']);
+      expect(entry.subjectHash).toMatch(/^hs256:[0-9a-f]{64}$/);
+    }
+    expect(listed.out.toLowerCase()).not.toContain(subject.email);
+    expect(naming.code).toBe(2);
+    expect(naming.err.trim().split('\n')).toHaveLength(1);
+    expect(naming.err.toLowerCase()).not.toContain(subject.email);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.out)).toEqual({ scope: 'sale-or-sharing', removed: 1 });
+    expect(again.code).toBe(2);
+    expect(again.err).toContain('not on the suppression list under scope sale-or-sharing');
+    expect([await check('sale-or-sharing'), await check('profiling')]).toEqual([3, 0]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      actor: 'privacy-desk',
+      details: { scope: 'sale-or-sharing', removed: 1, reason: 'consented again, ticket 4711' },
+    });
+    expect(JSON.stringify(events).toLowerCase()).not.toContain(subject.email);
+    expect(audit.code).toBe(0);
+    expect(await snapshot(stateDir)).toEqual(before);
+  });
+
   test('withdrawal of consent records it on exactly the subject’s consent records and suppresses that purpose only', async () => {
     // prepare
     const cookie = subject.cookieIds[0]!;

@@ -272,8 +272,10 @@ describe("lethe's own resources", () => {
     );
     // locateStore, eraseStore and confirm hash the request's identities to match subject holds;
     // resolve hashes them to record how far each is trusted (link paths hold keyed hashes);
-    // exportPackage indexes the package by them, so a later erasure deletes it.
+    // exportPackage indexes the package by them, so a later erasure deletes it; applyStore keys
+    // the restriction records of JSON-lines lines by them.
     expect(readers.sort()).toEqual([
+      'applyStore',
       'confirm',
       'eraseStore',
       'exportPackage',
@@ -353,6 +355,7 @@ describe("lethe's own resources", () => {
     expect(told.sort()).toEqual(inStack.sort());
     expect(secretStatements).toHaveLength(granted.length);
     expect(functionsWithHmacKeys().sort()).toEqual([
+      'applyStore',
       'confirm',
       'eraseStore',
       'exportPackage',

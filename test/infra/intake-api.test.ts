@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { JURISDICTIONS } from '../../lib/datamap/request-kinds';
 import { adtechDataMap, buildStacks } from '../helpers/stacks';
 
 /** The intake API: IAM on every method, the body validated against the SubmitRequest model, no body in any log. */
@@ -39,7 +40,7 @@ describe('intake HTTP API', () => {
         additionalProperties: false,
         properties: Match.objectLike({
           type: { type: 'string', enum: Match.arrayWith(['access', 'erasure']) },
-          jurisdiction: { type: 'string', enum: ['gdpr', 'ccpa'] },
+          jurisdiction: { type: 'string', enum: [...JURISDICTIONS] },
           subject: Match.objectLike({ type: 'array', minItems: 1 }),
         }),
       }),

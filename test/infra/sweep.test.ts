@@ -231,7 +231,8 @@ describe('the sweep function can delete only in stores that have a retention rul
       's3:ListBucket',
       's3:ListBucketVersions',
     ]);
-    // JSON-lines objects are read to find lines of held subjects.
+    // JSON-lines objects are read to find lines of held subjects; one holding restricted lines
+    // is written back with only those (keeping its tags).
     expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual([
       's3:DeleteObject',
       's3:DeleteObjectVersion',
@@ -239,8 +240,11 @@ describe('the sweep function can delete only in stores that have a retention rul
       's3:GetObject',
       's3:GetObjectLegalHold',
       's3:GetObjectRetention',
+      's3:GetObjectTagging',
       's3:ListBucket',
       's3:ListBucketVersions',
+      's3:PutObject',
+      's3:PutObjectTagging',
     ]);
     const objects = statements
       .filter((statement) => statement.actions.includes('s3:DeleteObject'))
@@ -296,15 +300,17 @@ describe('the sweep function can delete only in stores that have a retention rul
     },
   );
 
-  it('only SweepPage writes to stores, and never puts an object', () => {
+  it('only SweepPage writes to stores, and puts objects only in the JSON-lines store that restricts lines', () => {
     const onStores = (arn: string) => /:table\/adtech-|:::adtech-/.test(arn);
     const writers = (Object.keys(SWEEP_STATES) as SweepStep[]).filter((step) =>
       actionsOn(sweepRole(step), onStores).some((action) => STORE_WRITES.includes(action)),
     );
+    const puts = (arn: string) =>
+      onStores(arn) && !arn.includes(':::adtech-clickstream') && !arn.includes('/adtech-clickstream');
     expect(writers).toEqual(['sweepPage']);
-    expect(
-      actionsOn(sweepRole('sweepPage'), onStores).filter((action) => action.endsWith('PutObject')),
-    ).toEqual([]);
+    expect(actionsOn(sweepRole('sweepPage'), puts).filter((action) => action.endsWith('PutObject'))).toEqual(
+      [],
+    );
   });
 
   it('reads the legal holds and the HMAC keys in SweepPage only, and every step appends to the audit log', () => {

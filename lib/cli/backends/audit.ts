@@ -1,4 +1,3 @@
-import { anchorStoreOf, listAnchors } from '../../audit/anchor';
 import { type AuditEvent, auditDepsOf, readAuditEvents, streamAuditEvents } from '../../audit/log';
 import { buildPeriodReport, type PeriodReport, sweepsFromEvents } from '../../audit/report';
 import { buildTimeline, type TimelineEntry } from '../../audit/timeline';
@@ -19,6 +18,8 @@ export async function verifyBackendAuditLog(
   backend: Pick<LetheBackend, 'deps'>,
   fromSeq: number | undefined,
 ): Promise<ChainVerification> {
+  // Anchors (and the S3 client and schema they are read with) only for a verification, not for every audit read.
+  const { anchorStoreOf, listAnchors } = require('../../audit/anchor') as typeof import('../../audit/anchor');
   const store = anchorStoreOf(backend.deps);
   const anchors = store ? await listAnchors(store, fromSeq ?? 0) : [];
   return verifyAuditChain(auditDepsOf(backend.deps), anchors, fromSeq ? { fromSeq } : {});

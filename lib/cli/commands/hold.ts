@@ -64,7 +64,7 @@ export function addHoldCommands(program: Command, context: CommandContext): void
   )
     .addHelpText('after', '\nExample:\n  lethe hold list --status active')
     .action(async (opts: CommonOptions & { status?: 'active' | 'released' }) => {
-      const { listHolds } = require('../../holds') as typeof import('../../holds');
+      const { listHolds } = require('../../holds/list') as typeof import('../../holds/list');
       await context.withBackend(
         opts,
         async (opened) => {

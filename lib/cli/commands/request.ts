@@ -5,7 +5,12 @@ import { parseIdentityArgument } from '../../datamap/identity';
 import { writeFileAtomic } from '../../local/atomic-file';
 import type { CheckedCertificate } from '../../rights/certificate-check';
 import type { SubmitRequestInput } from '../../rights/request';
-import { REQUEST_STATUSES, REQUEST_TYPES, VERIFICATION_METHODS } from '../../rights/request-values';
+import {
+  JURISDICTIONS,
+  REQUEST_STATUSES,
+  REQUEST_TYPES,
+  VERIFICATION_METHODS,
+} from '../../rights/request-values';
 import type { SubmitOutcome } from '../../rights/submit';
 import type { RequestSummary } from '../../rights/summary';
 import { EXIT, UsageError } from '../errors';
@@ -85,7 +90,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
       )
       .addOption(
         new Option('--jurisdiction <law>', 'the law the request is made under')
-          .choices(['gdpr', 'ccpa'])
+          .choices(JURISDICTIONS)
           .makeOptionMandatory(),
       )
       .option(
@@ -120,7 +125,7 @@ export function addRequestCommands(program: Command, context: CommandContext): v
           set?: string[];
           corrections?: string;
           subject?: string[];
-          jurisdiction: 'gdpr' | 'ccpa';
+          jurisdiction: (typeof JURISDICTIONS)[number];
           verifiedBy?: string;
           verification: string;
           channel: string;
@@ -378,6 +383,40 @@ function addCertificateCommand(request: Command, context: CommandContext): void 
     });
 }
 
+/**
+ * The certificate's stores as a table: erased, masked and remaining for an erasure; records
+ * updated and the fields corrected (names and counts) for the rights that change records.
+ */
+function certificateTable(stores: CheckedCertificate['certificate']['stores']): string {
+  const changed = stores as unknown as {
+    store: string;
+    located: number;
+    updated?: number;
+    unchanged?: number;
+    skipped?: number;
+    fields?: { field: string; updated: number; unchanged: number }[];
+  }[];
+  if (changed.some((store) => store.updated !== undefined)) {
+    return table(
+      ['store', 'located', 'updated', 'unchanged', 'skipped', 'fields'],
+      changed.map((store) => [
+        store.store,
+        String(store.located),
+        String(store.updated ?? 0),
+        String(store.unchanged ?? 0),
+        String(store.skipped ?? 0),
+        (store.fields ?? []).map((field) => `${field.field} ${field.updated}/${field.unchanged}`).join(', '),
+      ]),
+    );
+  }
+  return table(
+    ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'],
+    stores.map((store) =>
+      [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining].map(String),
+    ),
+  );
+}
+
 function describeCertificate(checked: CheckedCertificate, out: string | undefined): string {
   const { certificate } = checked;
   const lines = [
@@ -385,12 +424,7 @@ function describeCertificate(checked: CheckedCertificate, out: string | undefine
     ...checked.problems.map((problem) => `  ${problem}`),
     `  digest ${checked.digest.stored}${checked.digest.matches ? ' (recomputed: matches)' : ` (recomputed: ${checked.digest.computed})`}`,
     `  issued ${certificate.issuedAt}; received ${certificate.receivedAt}; data map ${certificate.dataMapDigest.slice(0, 16)}…`,
-    table(
-      ['store', 'located', 'erased', 'masked', 'exempted', 'remaining'],
-      certificate.stores.map((store) =>
-        [store.store, store.located, store.erased, store.masked, store.exempted, store.remaining].map(String),
-      ),
-    ),
+    certificateTable(certificate.stores),
     `Backed by ${checked.backedBy.length} audit event(s): ${checked.backedBy.map((event) => `#${event.seq} ${event.type}`).join(', ')}`,
   ];
   if (out) lines.push(`Written to ${out}`);

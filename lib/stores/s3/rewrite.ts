@@ -19,10 +19,12 @@ import { bodyChunks, type LinePiece, splitLines } from './stream';
 import { deleteOtherVersions } from './versions';
 
 /**
- * Rewriting a JSON-lines object without the subject's lines: every other line byte for byte,
- * conditional on the ETag read, started over when a concurrent write wins. In a versioned bucket
- * the object's earlier versions (which still hold the subject's lines) are deleted afterwards,
- * all but the version written; versions S3 Object Lock protects are reported instead.
+ * Rewriting a JSON-lines object with some lines dropped or replaced (erasure drops the subject's
+ * lines, rectification replaces them with corrected ones, a sweep of restricted lines drops
+ * everyone else's): every other line byte for byte, conditional on the ETag read, started over
+ * when a concurrent write wins. In a versioned bucket the object's earlier versions (which still
+ * hold the lines as they were) are deleted afterwards, all but the version written; versions S3
+ * Object Lock protects are reported instead.
  */
 
 /** Rewrites of objects up to this size filter into memory from one read; larger ones stream (see rewriteOnce). */
@@ -43,10 +45,41 @@ export interface RewriteOptions {
 }
 
 /**
- * A rewrite's result: lines removed from the current object (and, when `locked`, the Object Lock
- * that keeps an earlier version holding them), or failure after the retry policy was spent;
+ * What a line edit makes of one line: keep it as it is, drop it, or replace it with other bytes
+ * (one line, no newline). `count` names labels tallied per line (see EditOutcome.tally).
+ */
+export type LineEditResult =
+  | { kind: 'keep'; count?: readonly string[] }
+  | { kind: 'drop' }
+  | { kind: 'replace'; bytes: Buffer; count?: readonly string[] };
+
+/**
+ * Decides what becomes of one line. Called once per line per read (a large object is read twice,
+ * and a conflict starts over), so it must answer the same for the same bytes and keep no count of
+ * its own: counts go in the result's `count` labels.
+ */
+export type LineEdit = (bytes: Buffer, firstLine: boolean) => LineEditResult;
+
+/**
+ * An edit's result: lines removed and replaced in the current object (and, when `locked`, the
+ * Object Lock that keeps an earlier version as it was), the labels the edit counted in the read
+ * that was written (or found nothing to write), or failure after the retry policy was spent;
  * attempts either way.
  */
+export type EditOutcome =
+  | {
+      ok: true;
+      removed: number;
+      replaced: number;
+      kept: number;
+      tally: ReadonlyMap<string, number>;
+      attempts: number;
+      locked?: ObjectLock;
+      change?: ObjectChange;
+    }
+  | { ok: false; attempts: number; change?: ObjectChange };
+
+/** A rewrite without the subject's lines: an edit whose only change is dropping lines. */
 export type RewriteOutcome =
   | { ok: true; removed: number; attempts: number; locked?: ObjectLock; change?: ObjectChange }
   | { ok: false; attempts: number; change?: ObjectChange };
@@ -57,9 +90,15 @@ export interface ObjectChange {
   to?: string;
 }
 
-/** Lines removed by the writes that succeeded, summed over the attempts of one rewrite, and what they changed. */
+/**
+ * Lines removed and replaced by the writes that succeeded, summed over the attempts of one
+ * rewrite, what they changed, and the last complete read's lines kept and labels counted.
+ */
 interface RewriteProgress {
   removed: number;
+  replaced: number;
+  kept: number;
+  tally: Map<string, number>;
   change?: ObjectChange;
 }
 
@@ -85,18 +124,40 @@ export async function rewriteObject(
   options: RewriteOptions,
 ): Promise<RewriteOutcome> {
   const matchers = matchersOf(group);
-  const isSubjectLine = (bytes: Buffer, firstLine: boolean): boolean => {
+  const dropSubjectLine: LineEdit = (bytes, firstLine) => {
     const line = parseLine(bytes, firstLine, matchers, options.normalise);
-    return line.kind === 'record' && line.matcher >= 0;
+    return line.kind === 'record' && line.matcher >= 0 ? { kind: 'drop' } : { kind: 'keep' };
   };
+  const outcome = await editObject(store, s3, key, dropSubjectLine, options);
+  if (!outcome.ok) return outcome;
+  const { replaced: _replaced, kept: _kept, tally: _tally, ...rewritten } = outcome;
+  return rewritten;
+}
+
+/**
+ * Rewrites one object as `edit` says line by line, starting over (bounded) when a concurrent write
+ * wins. Nothing is written when the edit drops and replaces nothing. With `keepOnly`, an object
+ * the edit would leave with no line is left as it is (the caller decides what becomes of it);
+ * otherwise it is deleted.
+ */
+export async function editObject(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  edit: LineEdit,
+  options: RewriteOptions & { keepOnly?: boolean },
+): Promise<EditOutcome> {
   // A write that succeeded stays done when a later step (deleting old versions) starts over.
-  const progress: RewriteProgress = { removed: 0 };
+  const progress: RewriteProgress = { removed: 0, replaced: 0, kept: 0, tally: new Map() };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const locked = await rewriteOnce(store, s3, key, isSubjectLine, options, progress);
+      const locked = await rewriteOnce(store, s3, key, edit, options, progress);
       return {
         ok: true,
         removed: progress.removed,
+        replaced: progress.replaced,
+        kept: progress.kept,
+        tally: progress.tally,
         attempts: attempt,
         ...(locked ? { locked } : {}),
         ...(progress.change ? { change: progress.change } : {}),
@@ -112,19 +173,25 @@ export async function rewriteObject(
 
 interface FilterStats {
   removed: number;
+  replaced: number;
   kept: number;
   bytes: number;
+  tally: Map<string, number>;
+}
+
+function newStats(): FilterStats {
+  return { removed: 0, replaced: 0, kept: 0, bytes: 0, tally: new Map() };
 }
 
 /**
- * The object's bytes without the subject's lines. Kept lines are joined with "\n" and a final "\n"
- * is written only if the object ended with one, so removing the last line does not add or drop a
+ * The object's bytes as the edit leaves them. Kept lines are joined with "\n" and a final "\n" is
+ * written only if the object ended with one, so removing the last line does not add or drop a
  * trailing newline. Lines too long to parse cannot be matched (locate counts them as malformed), so
  * they stream through unchanged.
  */
 async function* filteredChunks(
   pieces: AsyncIterable<LinePiece>,
-  isSubjectLine: (bytes: Buffer, firstLine: boolean) => boolean,
+  edit: LineEdit,
   stats: FilterStats,
 ): AsyncGenerator<Buffer> {
   let out: Buffer[] = [];
@@ -146,11 +213,14 @@ async function* filteredChunks(
     if (piece.kind === 'line') {
       lineNo += 1;
       endsWithNewline = piece.newline;
-      if (isSubjectLine(piece.bytes, lineNo === 1)) {
+      const result = edit(piece.bytes, lineNo === 1);
+      if (result.kind === 'drop') {
         stats.removed += 1;
       } else {
         startKeptLine();
-        emit(piece.bytes);
+        emit(result.kind === 'replace' ? result.bytes : piece.bytes);
+        if (result.kind === 'replace') stats.replaced += 1;
+        for (const label of result.count ?? []) stats.tally.set(label, (stats.tally.get(label) ?? 0) + 1);
       }
     } else {
       if (!inLongLine) {
@@ -208,8 +278,8 @@ async function rewriteOnce(
   store: S3Store,
   s3: S3Client,
   key: string,
-  isSubjectLine: (bytes: Buffer, firstLine: boolean) => boolean,
-  options: RewriteOptions,
+  edit: LineEdit,
+  options: RewriteOptions & { keepOnly?: boolean },
   progress: RewriteProgress,
 ): Promise<ObjectLock | undefined> {
   const { bufferLimit, versioned } = options;
@@ -231,8 +301,8 @@ async function rewriteOnce(
       throw new TypeError('S3 returned no VersionId for a write to a versioned bucket');
     return written;
   };
-  const stats: FilterStats = { removed: 0, kept: 0, bytes: 0 };
-  const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), isSubjectLine, stats);
+  const stats = newStats();
+  const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), edit, stats);
 
   let buffered: Buffer | undefined;
   if ((object.ContentLength ?? Number.POSITIVE_INFINITY) <= bufferLimit) {
@@ -244,19 +314,27 @@ async function rewriteOnce(
       // sizing pass: only the stats are needed
     }
   }
-  if (stats.removed === 0) return versioned ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
+  progress.tally = stats.tally;
+  progress.kept = stats.kept;
+  const unchanged = stats.removed === 0 && stats.replaced === 0;
+  if (unchanged || (options.keepOnly && stats.kept === 0))
+    return versioned && unchanged ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
+  const countWritten = () => {
+    progress.removed += stats.removed;
+    progress.replaced += stats.replaced;
+  };
 
   try {
     if (stats.kept === 0) {
       if (versioned) {
         // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
         const locked = await clearVersions({ drop: versionOf(readVersion) });
-        progress.removed += stats.removed;
+        countWritten();
         noteWrite(progress, etag, undefined);
         return locked;
       }
       await s3.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key, IfMatch: etag }));
-      progress.removed += stats.removed;
+      countWritten();
       noteWrite(progress, etag, undefined);
       return undefined;
     }
@@ -270,7 +348,7 @@ async function rewriteOnce(
       const put = await s3.send(
         new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }),
       );
-      progress.removed += stats.removed;
+      countWritten();
       noteWrite(progress, etag, put.ETag);
       return versioned ? clearVersions({ keep: versionOf(put.VersionId) }) : undefined;
     }
@@ -281,8 +359,7 @@ async function rewriteOnce(
       if (again?.Body) destroyBody(again.Body);
       throw new ObjectChangedError('the object changed between the two reads of a rewrite');
     }
-    const secondPass: FilterStats = { removed: 0, kept: 0, bytes: 0 };
-    const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), isSubjectLine, secondPass);
+    const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), edit, newStats());
     const body = Readable.from(exactLength(chunks, stats.bytes), { objectMode: false });
     let readError: unknown;
     body.once('error', (error) => {
@@ -303,14 +380,14 @@ async function rewriteOnce(
       // Closes the second read when the upload failed before consuming it.
       body.destroy();
     }
-    progress.removed += stats.removed;
+    countWritten();
     noteWrite(progress, etag, writtenEtag);
     return versioned ? clearVersions({ keep: versionOf(written) }) : undefined;
   } catch (error) {
     // Deleted by someone else since our read: the subject's lines are gone with it; never recreate
     // it. In a versioned bucket they are not gone: start over, to delete the versions left.
     if (isNotFound(error) && !versioned) {
-      progress.removed += stats.removed;
+      countWritten();
       noteWrite(progress, etag, undefined);
       return undefined;
     }

@@ -1,4 +1,5 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Identity } from '../../datamap/identity';
 import { sweepPrefixes } from '../../datamap/prefixes';
 import type { S3Store } from '../../datamap/schema';
 import type {
@@ -14,9 +15,11 @@ import { UnsupportedStoreError } from '../errors';
 import { withRetry } from '../retry';
 import type { ItemKey } from '../types';
 import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
+import { createIdentityReader, normaliserOf, parseLine } from './lines';
 import { lineIdentities } from './locate';
 import { isVersionedBucket } from './objects';
 import { identitiesInKey, isJsonLinesRule } from './prefixes';
+import { DEFAULT_REWRITE_BUFFER_LIMIT, editObject } from './rewrite';
 import { readObjectTag } from './tags';
 import { deleteKeyVersions } from './versions';
 
@@ -39,7 +42,9 @@ import { deleteKeyVersions } from './versions';
  *
  * The identities of an object, for subject holds: those its key reveals under a per-subject prefix
  * (`calls/{phone}/`), or, in a JSON-lines store, those of its lines, read only when asked (a hold
- * on any one subject of a shared object keeps the whole object).
+ * on any one subject of a shared object keeps the whole object). A JSON-lines object holding the
+ * lines of a subject whose processing is restricted is rewritten with only those lines
+ * (keepOnlyLines): the others' lines go as the object would have.
  */
 
 function objectKey(store: S3Store, key: ItemKey | string): string {
@@ -67,6 +72,44 @@ export function openS3Sweep(
   const prefixes = sweepPrefixes(store);
   const jsonLines = store.locate.some(isJsonLinesRule);
   const restrictTag = store.restrict?.tag;
+  let versioned: boolean | undefined;
+
+  /** Keeps only the lines of an expired JSON-lines object that hold an identity `isKept` says yes to. */
+  async function keepOnlyLines(
+    key: string,
+    isKept: (identity: Identity) => boolean,
+    dryRun: boolean,
+  ): Promise<number | 'failed'> {
+    if (dryRun) {
+      for await (const identity of lineIdentities(store, s3, key, context.dataMap))
+        if (isKept(identity)) return 1;
+      return 0;
+    }
+    const rules = store.locate
+      .filter(isJsonLinesRule)
+      .filter((rule) => key.startsWith(rule.jsonLines.prefix));
+    const read = createIdentityReader(context.dataMap);
+    const normalise = normaliserOf(read);
+    versioned ??= await isVersionedBucket(s3, store.bucket);
+    const outcome = await editObject(
+      store,
+      s3,
+      key,
+      (bytes, firstLine) => {
+        const line = parseLine(bytes, firstLine, [], normalise);
+        // Blank and malformed lines are nobody's to keep: they expire with the object.
+        if (line.kind !== 'record') return { kind: 'drop' };
+        const kept = rules.some((rule) => {
+          if (!Object.hasOwn(line.record, rule.jsonLines.field)) return false;
+          const identity = read(rule.identity, line.record[rule.jsonLines.field]);
+          return identity !== undefined && isKept(identity);
+        });
+        return kept ? { kind: 'keep' } : { kind: 'drop' };
+      },
+      { policy, normalise, bufferLimit: DEFAULT_REWRITE_BUFFER_LIMIT, versioned, keepOnly: true },
+    );
+    return outcome.ok ? outcome.kept : 'failed';
+  }
 
   async function* pages(from: SweepPosition | undefined): AsyncGenerator<SweepPage> {
     let prefixIndex = from?.kind === 's3' ? from.prefixIndex : 0;
@@ -97,6 +140,7 @@ export function openS3Sweep(
             jsonLines
               ? lineIdentities(store, s3, key, context.dataMap)
               : identitiesInKey(store, key, context.dataMap),
+          ...(jsonLines ? { keepOnlyLines: (isKept, dryRun) => keepOnlyLines(key, isKept, dryRun) } : {}),
           ...(restrictTag
             ? {
                 restricted: async () =>
@@ -124,7 +168,6 @@ export function openS3Sweep(
   }
 
   const pending: string[] = [];
-  let versioned: boolean | undefined;
   return {
     pages,
     queueDelete: (key) => {

@@ -83,6 +83,66 @@ describe('the local state directory', () => {
   });
 });
 
+describe('the data map an environment runs with', () => {
+  let work: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'lethe-env-datamap-'));
+  });
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('is kept validated by the open, and an edit of the file is picked up by the next one', async () => {
+    // Prepare
+    const stateDir = join(work, 'state');
+    const dataMapPath = join(work, 'datamap.yaml');
+    copyFileSync(EXAMPLE, dataMapPath);
+    const first = await openLocalEnvironment({ stateDir, dataMapPath, init: true });
+    await first.close();
+    const kept = readdirSync(join(stateDir, 'datamap-cache'));
+    writeFileSync(
+      dataMapPath,
+      readFileSync(dataMapPath, 'utf8').replace('name: Example Ads Ltd.', 'name: Example Ads GmbH'),
+    );
+
+    // Act
+    const second = await openLocalEnvironment({ stateDir, readOnly: true });
+    await second.close();
+    const third = await openLocalEnvironment({ stateDir, readOnly: true });
+    await third.close();
+
+    // Assess
+    expect(kept).toEqual([expect.stringMatching(/^datamap-[0-9a-f]{32}\.json$/)]);
+    expect(first.dataMap.organisation?.name).toBe('Example Ads Ltd.');
+    expect([second, third].map((env) => env.dataMap.organisation?.name)).toEqual([
+      'Example Ads GmbH',
+      'Example Ads GmbH',
+    ]);
+    expect(readdirSync(join(stateDir, 'datamap-cache'))).not.toEqual(kept);
+  });
+
+  test('a data map that no longer validates fails the open, naming the file, path and reason', async () => {
+    // Prepare
+    const stateDir = join(work, 'broken');
+    const dataMapPath = join(work, 'broken.yaml');
+    copyFileSync(EXAMPLE, dataMapPath);
+    const env = await openLocalEnvironment({ stateDir, dataMapPath, init: true });
+    await env.close();
+    writeFileSync(
+      dataMapPath,
+      readFileSync(dataMapPath, 'utf8').replace('kind: dynamodb', 'kind: cassandra'),
+    );
+
+    // Act
+    const attempt = openLocalEnvironment({ stateDir, readOnly: true });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`Invalid data map ${dataMapPath}: stores\\[\\d+\\]\\.kind \\(line \\d+\\)`),
+    );
+  });
+});
+
 describe('atomic writes and histories', () => {
   let work: string;
 

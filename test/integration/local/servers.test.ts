@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
@@ -433,5 +435,29 @@ describe('local servers with a state directory', () => {
     } finally {
       await holder.stop();
     }
+  });
+
+  it('holds the DynamoDB store from start to stop: another process cannot open it in between', async () => {
+    // prepare: another process opening the store as dynalite does, with the same LevelDB binding
+    const otherProcessOpens = async (): Promise<string> => {
+      const script = `
+        const { Level } = require('node:module').createRequire(require.resolve('dynalite'))('level');
+        const db = new Level(${JSON.stringify(join(stateDir, 'dynamodb'))});
+        db.open().then(() => db.close()).then(() => console.log('opened'), (err) => console.log(err.cause?.code ?? err.code));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: process.cwd() });
+      return stdout.trim();
+    };
+    const servers = await startLocalServers({ stateDir });
+    let whileRunning: string;
+    try {
+      // act
+      whileRunning = await otherProcessOpens();
+    } finally {
+      await servers.stop();
+    }
+    const afterStop = await otherProcessOpens();
+
+    // assess
+    expect({ whileRunning, afterStop }).toEqual({ whileRunning: 'LEVEL_LOCKED', afterStop: 'opened' });
   });
 });

@@ -5,6 +5,7 @@ import { readAuditEvents } from '../../../lib/audit/log';
 import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
 import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
 import { recordFailure } from '../../../lib/rights/outcome';
+import { listRequestsBy } from '../../../lib/rights/overdue';
 import { reapStaleRequests } from '../../../lib/rights/reaper';
 import { executionIdFor } from '../../../lib/rights/request';
 import { getRequest } from '../../../lib/rights/requests-table';
@@ -79,6 +80,7 @@ describe('the reaper: requests nobody finishes do not keep identities for ever',
       wouldReap: 3,
       requestIds: [...stale].sort(),
       settled: 0,
+      awaitingApproval: [],
     });
     expect(unchanged.map((record) => record.status)).toEqual(['failed', 'in-progress', 'received']);
     expect(result).toMatchObject({ reaped: 3, wouldReap: 0 });
@@ -97,6 +99,30 @@ describe('the reaper: requests nobody finishes do not keep identities for ever',
     }
     expect((await getRequest(env.deps, recent)).status).toBe('failed');
     expect((await getRequest(env.deps, running)).status).toBe('in-progress');
+  });
+
+  it('never approves, closes or denies a request waiting for approval: it flags it, and the overdue list shows it', async () => {
+    // prepare: a CCPA portability request, which the example's policy holds for approval
+    clock = new Date('2026-03-01T00:00:00Z');
+    const { requestId } = await submitRequest(env.deps, noExecution, {
+      type: 'portability',
+      subject: [{ type: 'email', value: 'waiting@example.com' }],
+      jurisdiction: 'ccpa',
+      verification,
+    });
+    const now = new Date('2026-05-01T00:00:00Z');
+
+    // act
+    const result = await reapStaleRequests(env.deps, { now, dryRun: false, staleAfterDays: 30 });
+    const overdue = await listRequestsBy(env.deps, { overdue: true }, now);
+
+    // assess
+    expect(result.awaitingApproval).toEqual([requestId]);
+    expect(result.requestIds).not.toContain(requestId);
+    const record = await getRequest(env.deps, requestId);
+    expect(record.status).toBe('pending-approval');
+    expect(record.subject).toBeDefined();
+    expect(overdue.map((each) => each.requestId)).toContain(requestId);
   });
 
   it('runs with every retention sweep, after the stores are swept', async () => {

@@ -51,11 +51,18 @@ describe('rectify, restrict and consent in the data map', () => {
       /stores\[0\]\.rectify\.attributes\[0\]: "customerId" is a key attribute of the table/,
     ],
     [
-      'rectify on an S3 store',
+      'rectify on an S3 store of per-subject objects',
       (stores: Record<string, unknown>[]) => {
         stores[storeIndex(stores, 'invoices')]!.rectify = { attributes: ['name'] };
       },
-      /stores\[3\]\.rectify: rectify applies to DynamoDB stores/,
+      /stores\[3\]\.rectify: rectify corrects fields of JSON-lines lines: objects under a per-subject prefix are files lethe does not edit/,
+    ],
+    [
+      'a rectifiable JSON-lines field that locate matches lines on',
+      (stores: Record<string, unknown>[]) => {
+        stores[storeIndex(stores, 'support')]!.rectify = { attributes: ['customerName', 'email'] };
+      },
+      /stores\[4\]\.rectify\.attributes\[1\]: "email" is the field locate matches lines on/,
     ],
     [
       'a restriction tag on a DynamoDB store',
@@ -96,6 +103,7 @@ describe('rectify, restrict and consent in the data map', () => {
       phone: { stores: ['customers'], identity: 'phone' },
       shippingName: { stores: ['orders'] },
       shippingAddress: { stores: ['orders'] },
+      customerName: { stores: ['support'] },
     });
   });
 });

@@ -95,7 +95,7 @@ function context(overrides: Partial<PageContext> = {}): PageContext {
     deps: { keys: { mask: Buffer.from('mask-key'), subjectHash: Buffer.from('hash-key') } } as SweepDeps,
     cutoffMs: CUTOFF,
     dryRun: false,
-    holds: { subjects: new Map(), records: new Map(), count: 0 },
+    holds: { subjects: new Map(), records: new Map(), restrictedLines: new Map(), count: 0 },
     outOfTime: () => false,
     hash: (identity) => `hash:${identity.type}:${identity.value}`,
     counts: zeroCounts(),
@@ -112,6 +112,7 @@ describe('sweepRecords', () => {
     const holds: ActiveHolds = {
       subjects: new Map([['hash:phone:+4930', hold]]),
       records: new Map([['files', new Map([['a.txt', hold]])]]),
+      restrictedLines: new Map(),
       count: 2,
     };
     const { sweep, asked } = fakeSweep([

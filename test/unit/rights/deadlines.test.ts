@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { addCalendarMonths, dueDate, maximumExtendedDueDate } from '../../../lib/rights/deadlines';
+import { JURISDICTIONS } from '../../../lib/datamap/request-kinds';
+import {
+  addCalendarMonths,
+  dueDate,
+  extendedDueDate,
+  maximumExtendedDueDate,
+} from '../../../lib/rights/deadlines';
 import type { Jurisdiction } from '../../../lib/rights/request';
 import { propertyRun } from '../../helpers/property';
 
@@ -201,6 +207,79 @@ describe('dueDate: CCPA, 45 calendar days from receipt (§1798.130(a)(2))', () =
   });
 });
 
+describe('dueDate and extensions under the UK, Swiss and US state laws', () => {
+  const received = '2026-03-02T09:00:00.000Z';
+
+  it.each<[Jurisdiction, string]>([
+    ['uk-gdpr', '2026-04-02T09:00:00.000Z'],
+    ['fadp', '2026-04-01T09:00:00.000Z'],
+    ['us-ca', '2026-04-16T09:00:00.000Z'],
+    ['us-va', '2026-04-16T09:00:00.000Z'],
+    ['us-co', '2026-04-16T09:00:00.000Z'],
+    ['us-ct', '2026-04-16T09:00:00.000Z'],
+    ['us-ut', '2026-04-16T09:00:00.000Z'],
+    ['us-ia', '2026-05-31T09:00:00.000Z'],
+  ])('%s is due on %s', (jurisdiction, expected) => {
+    // act
+    const due = dueDate(jurisdiction, at(received));
+
+    // assess
+    expect(due.toISOString()).toBe(expected);
+  });
+
+  it('knows a deadline for every jurisdiction', () => {
+    // act
+    const dues = JURISDICTIONS.map((jurisdiction) => dueDate(jurisdiction, at(received)).getTime());
+
+    // assess
+    expect(dues.every((due) => due > at(received).getTime())).toBe(true);
+  });
+
+  it('refuses a US state extension past 45 further days and a second one, naming the act', () => {
+    // prepare
+    const request = {
+      jurisdiction: 'us-co' as const,
+      receivedAt: received,
+      dueAt: '2026-04-16T09:00:00.000Z',
+    };
+    const now = at('2026-04-01T00:00:00.000Z');
+
+    // act
+    const tooLong = extendedDueDate(request, 46, now);
+    const allowed = extendedDueDate(request, 45, now);
+    const second = extendedDueDate(
+      { ...request, extension: { at: '2026-03-20T00:00:00.000Z', days: 10 } },
+      5,
+      now,
+    );
+
+    // assess
+    expect(tooLong).toEqual({
+      refused: expect.stringContaining('Colorado CPA §6-1-1306 allows at most 45 further days'),
+    });
+    expect(allowed).toEqual({ dueAt: at('2026-05-31T09:00:00.000Z') });
+    expect(second).toEqual({ refused: expect.stringContaining('allows one extension') });
+  });
+
+  it('lets a Swiss FADP request be extended once by any period, within the original 30 days', () => {
+    // prepare
+    const request = {
+      jurisdiction: 'fadp' as const,
+      receivedAt: received,
+      dueAt: '2026-04-01T09:00:00.000Z',
+    };
+
+    // act
+    const long = extendedDueDate(request, 120, at('2026-03-20T00:00:00.000Z'));
+    const late = extendedDueDate(request, 10, at('2026-04-02T00:00:00.000Z'));
+
+    // assess
+    expect(maximumExtendedDueDate('fadp', at(received))).toBeUndefined();
+    expect(long).toEqual({ dueAt: at('2026-07-30T09:00:00.000Z') });
+    expect(late).toEqual({ refused: expect.stringContaining('within the original period') });
+  });
+});
+
 describe('maximumExtendedDueDate: how far an extension may reach', () => {
   it.each<[string, Jurisdiction, string, string]>([
     ['GDPR: three calendar months', 'gdpr', '2026-01-15T08:00:00.000Z', '2026-04-15T08:00:00.000Z'],
@@ -220,6 +299,9 @@ describe('maximumExtendedDueDate: how far an extension may reach', () => {
     ],
     ['CCPA: 90 days in a common year', 'ccpa', '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z'],
     ['CCPA: 90 days in a leap year', 'ccpa', '2028-01-01T00:00:00.000Z', '2028-03-31T00:00:00.000Z'],
+    ['Virginia: 45 + 45 days', 'us-va', '2026-01-01T00:00:00.000Z', '2026-04-01T00:00:00.000Z'],
+    ['Iowa: 90 + 45 days', 'us-ia', '2026-01-01T00:00:00.000Z', '2026-05-16T00:00:00.000Z'],
+    ['UK GDPR: three calendar months', 'uk-gdpr', '2026-01-31T08:00:00.000Z', '2026-04-30T08:00:00.000Z'],
   ])('%s', (_case, jurisdiction, received, expected) => {
     // prepare
     const receivedAt = at(received);
@@ -228,7 +310,7 @@ describe('maximumExtendedDueDate: how far an extension may reach', () => {
     const latest = maximumExtendedDueDate(jurisdiction, receivedAt);
 
     // assess
-    expect(latest.toISOString()).toBe(expected);
+    expect(latest?.toISOString()).toBe(expected);
   });
 
   it.each<Jurisdiction>(['gdpr', 'ccpa'])('is after the due date for any instant (%s)', (jurisdiction) => {
@@ -248,7 +330,7 @@ describe('maximumExtendedDueDate: how far an extension may reach', () => {
 
           // assess (per instant): an extension adds at least two short months or 45 days
           expect(due.getTime()).toBeGreaterThan(receivedAt.getTime());
-          expect(latest.getTime() - due.getTime()).toBeGreaterThanOrEqual(
+          expect(latest!.getTime() - due.getTime()).toBeGreaterThanOrEqual(
             (jurisdiction === 'gdpr' ? 59 : 45) * DAY_MS,
           );
         }),
