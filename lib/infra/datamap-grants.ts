@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
+import { locatePrefixes, sharedObjectPrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
 import type { RequestStep } from '../workflow/request-steps';
 import { acknowledgeWildcardResource } from './nag';
@@ -91,8 +91,12 @@ export function queriedArns(imported: Extract<ImportedStore, { kind: 'dynamodb' 
   return [...new Set(arns)];
 }
 
-function objectArns(grants: RoleGrants, imported: Extract<ImportedStore, { kind: 's3' }>): string[] {
-  return objectPrefixes(imported.store).map((prefix) => {
+function objectArns(
+  grants: RoleGrants,
+  imported: Extract<ImportedStore, { kind: 's3' }>,
+  prefixes = objectPrefixes(imported.store),
+): string[] {
+  return prefixes.map((prefix) => {
     const arn = imported.bucket.arnForObjects(`${prefix}*`);
     acknowledgeWildcardResource(
       grants.role,
@@ -144,6 +148,18 @@ export function grantStoreRead(grants: RoleGrants, imported: ImportedStore): voi
   }
   allowListing(grants, ['s3:ListBucket'], imported.bucket, objectPrefixes(imported.store));
   grants.allow(['s3:GetObject'], objectArns(grants, imported));
+}
+
+/**
+ * What the identity indexer needs of the indexed S3 stores: their shared objects' bodies, and
+ * each store's key to decrypt them. It never lists: S3 events name the objects.
+ */
+export function grantIndexerAccess(grants: RoleGrants, stores: readonly ImportedStore[]): void {
+  for (const imported of stores) {
+    if (imported.kind !== 's3' || imported.store.identityIndex !== true) continue;
+    allowStoreKey(grants, imported, 'decrypt');
+    grants.allow(['s3:GetObject'], objectArns(grants, imported, sharedObjectPrefixes(imported.store)));
+  }
 }
 
 /**

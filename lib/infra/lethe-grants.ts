@@ -24,7 +24,8 @@ export type LetheFunctionName =
   | 'intake'
   | 'executionEnded'
   | 'overdueRequests'
-  | 'suppressionCheck';
+  | 'suppressionCheck'
+  | 'indexObjects';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -53,6 +54,16 @@ export interface OwnAccess {
    */
   restrictions?: 'read' | 'write';
 }
+
+/** A function that hashes identities and touches none of lethe's records: only the table of its own use is added. */
+const HASHES_ONLY: OwnAccess = {
+  requests: [],
+  audit: false,
+  manifests: [],
+  exports: [],
+  hmacKeys: true,
+  holds: false,
+};
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
 const SWEEP_RECORDER: OwnAccess = {
@@ -168,15 +179,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     restrictions: 'write',
   },
   // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
-  suppressionCheck: {
-    requests: [],
-    audit: false,
-    manifests: [],
-    exports: [],
-    hmacKeys: true,
-    holds: false,
-    suppression: 'read',
-  },
+  suppressionCheck: { ...HASHES_ONLY, suppression: 'read' },
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -255,6 +258,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     holds: false,
   },
   recordSweepFailure: SWEEP_RECORDER,
+  // the identity indexer: S3 events of the indexed stores; hashes the identities an object holds
+  indexObjects: { ...HASHES_ONLY, identityIndex: 'write' },
 };
 
 /** The functions OWN_ACCESS gives the HMAC keys: the only ones the secret's readers may be. */

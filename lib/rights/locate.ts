@@ -102,6 +102,7 @@ export async function locateRequestStore(
   const record = await getRequest(deps, requestId);
   const identities = workingIdentities(record, requestId);
   const claimed = claimedIdentities(deps.keys.subjectHash, identities, record.identityTrust);
+  const startedAt = deps.now().toISOString();
   const tally: FilterTally = { listed: 0, selected: 0, hits: 0 };
   const sharedObjects = await sharedObjectFilter(deps, store, identities, { tally });
   const location = await applyHolds(
@@ -124,6 +125,7 @@ export async function locateRequestStore(
       requestId,
       storeId,
       createdAt: deps.now().toISOString(),
+      startedAt,
       located,
       exempted,
       records: reviewed.kept,

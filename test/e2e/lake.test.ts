@@ -6,8 +6,8 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { LocalBackend } from '../../lib/cli/backends';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { lethe } from '../helpers/cli';
-import { lakeDataMapYaml, openLakeBackend } from '../helpers/lake';
+import { lethe, requestSubmitArgs } from '../helpers/cli';
+import { lakeCookie, lakeDataMapYaml, lakeLog, openLakeBackend, othersLog } from '../helpers/lake';
 import { unzip } from '../helpers/zip';
 
 /**
@@ -19,14 +19,9 @@ import { unzip } from '../helpers/zip';
 const BUCKET = 'lake-clicks';
 const DATAMAP = lakeDataMapYaml(BUCKET, { retention: true });
 
-const cookie = (n: number) =>
-  `c0ffee${String(n).padStart(2, '0')}-aaaa-4bbb-8ccc-${String(n).padStart(12, '0')}`;
+const cookie = lakeCookie;
+const logBody = lakeLog;
 const SUBJECT = cookie(1);
-
-/** One log object: lines of `cookies` in turn, each with a distinct payload. */
-function logBody(name: string, cookies: string[]): string {
-  return `${cookies.map((id, n) => JSON.stringify({ cookieId: id, at: `${name}#${n}`, ad: `ad-${n % 5}` })).join('\n')}\n`;
-}
 
 describe('an indexed JSON-lines store', () => {
   let root: string;
@@ -45,32 +40,17 @@ describe('an indexed JSON-lines store', () => {
       .then((object) => object.Body?.transformToString() ?? '')) as string;
   const run = (args: string[]) => lethe([...args, '--state-dir', stateDir], { localBackend: backend });
   const submit = async (type: 'access' | 'erasure') => {
-    const outcome = await run([
-      'request',
-      'submit',
-      '--type',
-      type,
-      '--subject',
-      `cookieId=${SUBJECT.toUpperCase()}`,
-      '--jurisdiction',
-      'gdpr',
-      '--verified-by',
-      'privacy-desk',
-      '--json',
-    ]);
+    const outcome = await lethe(requestSubmitArgs(stateDir, type, [`cookieId=${SUBJECT.toUpperCase()}`]), {
+      localBackend: backend,
+    });
     expect(outcome.err).toBe('');
     return JSON.parse(outcome.out) as RequestSummary;
   };
   /** Objects of other people only: `count` logs of 20 lines each. */
   const writeOthers = async (from: number, count: number) => {
     for (let n = from; n < from + count; n += 1) {
-      await put(
-        `clicks/others-${String(n).padStart(3, '0')}.jsonl`,
-        logBody(
-          `o${n}`,
-          Array.from({ length: 20 }, (_, i) => cookie(10 + ((n + i) % 50))),
-        ),
-      );
+      const log = othersLog(n, 20);
+      await put(log.key, log.body);
     }
   };
 

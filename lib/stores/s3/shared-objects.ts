@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Identity, identityKey } from '../../datamap/identity';
+import { sharedObjectPrefixes } from '../../datamap/prefixes';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
 import { createIdentityReader, fieldReaderOf } from './lines';
@@ -7,18 +8,12 @@ import { isFolderMarker, type ListedObject, listObjectPages } from './objects';
 import { isSharedObjectRule, sharedRuleSpec } from './prefixes';
 import { openSharedRecords } from './shared-records';
 
+export { sharedObjectPrefixes };
+
 /**
  * Shared objects (JSON-lines, Parquet) as an identity index sees them: which objects a store's rules cover,
  * and which identities one object holds in the fields locate matches on.
  */
-
-/** The distinct prefixes of a store's shared-object rules, none inside another (so no object is listed twice). */
-export function sharedObjectPrefixes(store: S3Store): string[] {
-  const prefixes = [
-    ...new Set(store.locate.filter(isSharedObjectRule).map((rule) => sharedRuleSpec(rule).prefix)),
-  ];
-  return prefixes.filter((prefix) => !prefixes.some((other) => other !== prefix && prefix.startsWith(other)));
-}
 
 /** Every page of the store's shared objects (folder markers passed by), prefix after prefix. */
 export async function* listSharedObjects(
