@@ -6,6 +6,13 @@ import { type Identity, normaliseIdentity, parseIdentityArgument } from '../data
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import { resolveIdentities } from '../stores';
+import {
+  activeHoldItem,
+  holdFromItem,
+  isHoldItem,
+  LEAVE_ACTIVE_INDEX,
+  readyActiveIndex,
+} from './active-index';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
 import type { HoldDeps, HoldStatus, LegalHold, PlaceHoldInput } from './hold';
 import {
@@ -103,10 +110,12 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
       reason: checked.reason,
     };
   }
+  // Holds placed before the active-holds index existed join it before this one does.
+  await readyActiveIndex(deps);
   await deps.doc.send(
     new PutCommand({
       TableName: deps.resources.holdsTable,
-      Item: hold,
+      Item: activeHoldItem(hold),
       ConditionExpression: 'attribute_not_exists(holdId)',
     }),
   );
@@ -130,13 +139,14 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
 export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: string): Promise<LegalHold> {
   checkHoldId(holdId);
   const by = checkActor(releasedBy, 'releases');
+  await readyActiveIndex(deps);
   let released: LegalHold;
   try {
     const response = await deps.doc.send(
       new UpdateCommand({
         TableName: deps.resources.holdsTable,
         Key: { holdId },
-        UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
+        UpdateExpression: `SET #status = :released, releasedBy = :by, releasedAt = :at ${LEAVE_ACTIVE_INDEX}`,
         ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -148,7 +158,7 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
         ReturnValues: 'ALL_NEW',
       }),
     );
-    released = response.Attributes as LegalHold;
+    released = holdFromItem(response.Attributes ?? {});
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await deps.doc.send(
@@ -167,7 +177,10 @@ export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: st
   return released;
 }
 
-/** Every hold (or those with `status`), oldest first. The table is small: it is read whole. */
+/**
+ * Every hold (or those with `status`), oldest first, for staff: the table is read whole, released
+ * holds too. The workflow's steps read the active ones through their index (loadActiveHolds).
+ */
 export async function listHolds(
   deps: Pick<HoldDeps, 'doc' | 'resources'>,
   filter: { status?: HoldStatus } = {},
@@ -182,7 +195,8 @@ export async function listHolds(
         ExclusiveStartKey: startKey,
       }),
     );
-    holds.push(...((page.Items ?? []) as LegalHold[]));
+    for (const item of (page.Items ?? []) as Record<string, unknown>[])
+      if (isHoldItem(item)) holds.push(holdFromItem(item));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return holds
