@@ -5,7 +5,14 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+    // cookie 2 (what fastify's inject parses cookies with) ships ES modules only, which Jest on
+    // Node 20 cannot require: compiled to CommonJS for the tests.
+    '/node_modules/cookie/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,

@@ -23,7 +23,7 @@ export const LETHE_ENV = {
   hmacSecretArn: 'LETHE_HMAC_SECRET_ARN',
   /** Only for the intake function, which starts executions. */
   stateMachineArn: 'LETHE_STATE_MACHINE_ARN',
-  /** No function reads it: the CLI's aws target finds the sweep machine by it in the stack outputs. */
+  /** The deployed console starts sweeps by it; the CLI's aws target finds the sweep machine by it in the stack outputs. */
   sweepStateMachineArn: 'LETHE_SWEEP_STATE_MACHINE_ARN',
   exportUrlTtlSeconds: 'EXPORT_URL_TTL_SECONDS',
   /** Only where the stack sets a period other than the default: days an ended request's record is kept. */
@@ -159,3 +159,22 @@ export function parseLetheConfig(env: Record<string, string | undefined>): Lethe
     logLevel: data[LETHE_ENV.logLevel],
   };
 }
+
+/** The user pool groups of the deployed console: privacy staff may act, auditors may only read. */
+export const CONSOLE_GROUPS = { act: 'privacy-staff', read: 'auditors' } as const;
+
+/** The cookie holding a staff member's Cognito ID token: `__Host-`, so only this origin over TLS sets and gets it. */
+export const CONSOLE_ID_TOKEN_COOKIE = '__Host-lethe_id';
+
+/** The console's paths API Gateway serves without the authoriser: the sign-in and sign-out themselves. */
+export const CONSOLE_SIGN_IN_PATHS = ['/auth/login', '/auth/callback', '/auth/logout'] as const;
+
+/** What the console's functions read besides LETHE_ENV: the user pool and its app client. */
+export const CONSOLE_ENV = {
+  userPoolId: 'LETHE_CONSOLE_USER_POOL_ID',
+  clientId: 'LETHE_CONSOLE_CLIENT_ID',
+  /** The Hosted UI's address, for the sign-in redirect. */
+  hostedUiUrl: 'LETHE_CONSOLE_HOSTED_UI_URL',
+  /** `read` (the GET routes: no write grant) or `act` (the POST routes). */
+  mode: 'LETHE_CONSOLE_MODE',
+} as const;

@@ -10,10 +10,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'lethe_console';
 
-/** Who is signed in: the name every action is audited with, and the session's CSRF token. */
+/**
+ * Who is signed in: the name every action is audited with, the session's CSRF token, and whether
+ * they may act (privacy staff) or only read (auditors).
+ */
 export interface StaffSession {
   name: string;
   csrf: string;
+  canAct: boolean;
 }
 
 declare module 'fastify' {
@@ -85,7 +89,7 @@ export class ConsoleSessions {
   signIn(name: string): string {
     this.loginToken = null;
     const id = newToken();
-    this.sessions.set(id, { name, csrf: newToken() });
+    this.sessions.set(id, { name, csrf: newToken(), canAct: true });
     return id;
   }
 
@@ -94,27 +98,52 @@ export class ConsoleSessions {
   }
 }
 
-/** Paths open without a session: the sign-in itself and the stylesheet it needs. */
-const OPEN_PATHS = new Set(['/login', '/static/console.css']);
+/**
+ * How the console knows who is there: locally a session from the one-time login token, on AWS the
+ * Cognito identity API Gateway's authoriser vouched for (lib/console/cognito.ts).
+ */
+export interface ConsoleIdentity {
+  /** Paths open without a signed-in staff member: the sign-in itself (and what it needs). */
+  readonly openPaths: ReadonlySet<string>;
+  /** Whether a request's Host is one this console answers (no DNS rebinding). */
+  hostAllowed(host: string): boolean;
+  /** The origin a form of this console is posted from, for a request to `host`. */
+  originOf(host: string): string;
+  /** The signed-in staff member a request comes from, or null. */
+  staffOf(request: FastifyRequest): StaffSession | null;
+  /** What to tell someone who is not signed in. */
+  readonly signInHint: string;
+}
+
+/** The local identity: loopback Host values only, a session cookie from the one-time login token. */
+export function sessionIdentity(sessions: ConsoleSessions, hosts: () => readonly string[]): ConsoleIdentity {
+  return {
+    openPaths: new Set(['/login', '/static/console.css']),
+    hostAllowed: (host) => hosts().includes(host),
+    originOf: (host) => `http://${host}`,
+    staffOf: (request) => sessions.find(request.cookies[SESSION_COOKIE]),
+    signInHint: 'Open the sign-in address that lethe console printed when it started.',
+  };
+}
 
 /**
- * Installs the guard on `app`: headers on every reply, the Host check, the session lookup, the
- * login requirement and the CSRF check of every POST. `hosts` are the Host values allowed (the
- * loopback names with the port the server listens on).
+ * Installs the guard on `app`: headers on every reply, the Host check, the staff member's
+ * identity, the sign-in requirement, the refusal of every POST from someone who may only read,
+ * and the Origin and CSRF check of every POST.
  */
 export function installGuard(
   app: FastifyInstance,
   options: {
-    sessions: ConsoleSessions;
-    hosts: () => readonly string[];
+    identity: ConsoleIdentity;
     refuse: (reply: FastifyReply, status: number, title: string, message: string) => FastifyReply;
   },
 ): void {
+  const { identity } = options;
   app.decorateRequest('staff', null);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     const host = (request.headers.host ?? '').toLowerCase();
-    if (!options.hosts().includes(host)) {
+    if (!identity.hostAllowed(host)) {
       return options.refuse(
         reply,
         421,
@@ -122,22 +151,26 @@ export function installGuard(
         'This console answers only on the address lethe console printed.',
       );
     }
-    request.staff = options.sessions.find(request.cookies[SESSION_COOKIE]);
+    request.staff = identity.staffOf(request);
     const path = request.url.split('?')[0] ?? '';
-    if (!request.staff && !OPEN_PATHS.has(path)) {
-      return options.refuse(
-        reply,
-        401,
-        'Sign in first',
-        'Open the sign-in address that lethe console printed when it started.',
-      );
+    if (!request.staff && !identity.openPaths.has(path)) {
+      return options.refuse(reply, 401, 'Sign in first', identity.signInHint);
     }
     return undefined;
   });
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST' || !request.staff) return undefined;
+    if (!request.staff.canAct) {
+      return options.refuse(
+        reply,
+        403,
+        'Read only',
+        'You may review requests, holds, sweeps and the audit log, but not change them: acting is for privacy staff.',
+      );
+    }
     const origin = request.headers.origin;
-    const originOk = origin === undefined || options.hosts().some((host) => origin === `http://${host}`);
+    const host = (request.headers.host ?? '').toLowerCase();
+    const originOk = origin === undefined || origin === identity.originOf(host);
     const body = request.body as Record<string, unknown> | undefined;
     if (!originOk || !sameSecret(body?._csrf, request.staff.csrf)) {
       return options.refuse(

@@ -9,7 +9,14 @@ import { addAuditPages } from './pages/audit';
 import { addHoldPages } from './pages/holds';
 import { addRequestPages } from './pages/requests';
 import { addSweepPages } from './pages/sweeps';
-import { ConsoleSessions, installGuard, type StaffSession, setSessionCookie } from './security';
+import {
+  type ConsoleIdentity,
+  ConsoleSessions,
+  installGuard,
+  type StaffSession,
+  sessionIdentity,
+  setSessionCookie,
+} from './security';
 import { CONSOLE_CSS } from './templates';
 import { createViews } from './views';
 
@@ -49,6 +56,11 @@ export interface ConsoleOptions {
   target: 'local' | 'aws';
   /** The one-time login token; default a fresh random one. */
   loginToken?: string;
+  /**
+   * Who the staff are, when not the local one-time login (on AWS: Cognito through API Gateway's
+   * authoriser, lib/console/cognito.ts); `addRoutes` adds its sign-in routes.
+   */
+  identity?: ConsoleIdentity & { addRoutes?(app: FastifyInstance): void };
 }
 
 /** The console app, not yet listening; `hosts` are the Host values it answers (set when it listens). */
@@ -64,7 +76,7 @@ const NOTICES: Record<string, string> = {
   'hold-released': 'The hold is released.',
   'signed-in': 'You are signed in.',
   'action-done': 'Done: the request has been updated.',
-  submitted: 'The request was submitted and run.',
+  submitted: 'The request was submitted and started: this page shows its progress.',
 };
 
 /** Builds the console: security guard, sign-in, and every page, over `backend`. */
@@ -81,7 +93,7 @@ export async function createConsoleApp(options: ConsoleOptions): Promise<Console
     reply.status(status).type('text/html; charset=utf-8').send(views.render(template, data));
   const refuse = (reply: FastifyReply, status: number, title: string, message: string) =>
     render(reply, '@message', { title, message, staff: null, target: options.target }, status);
-  installGuard(app, { sessions, hosts: () => hosts, refuse });
+  installGuard(app, { identity: options.identity ?? sessionIdentity(sessions, () => hosts), refuse });
 
   const context: ConsoleContext = {
     backend: options.backend,
@@ -114,6 +126,56 @@ export async function createConsoleApp(options: ConsoleOptions): Promise<Console
   app.get('/static/console.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send(CONSOLE_CSS),
   );
+  if (options.identity) options.identity.addRoutes?.(app);
+  else addLoginRoutes(app, sessions, render, refuse);
+  app.get('/', async (_request, reply) => reply.redirect('/requests', 303));
+
+  addRequestPages(app, context);
+  addHoldPages(app, context);
+  addSweepPages(app, context);
+  addAuditPages(app, context);
+
+  app.setNotFoundHandler((request, reply) =>
+    request.staff
+      ? context.page(
+          request,
+          reply,
+          '@message',
+          { title: 'Not found', message: 'There is no such page.' },
+          404,
+        )
+      : refuse(reply, 404, 'Not found', 'There is no such page.'),
+  );
+  app.setErrorHandler((error, request, reply) => {
+    // Domain errors never carry identifiers; anything else is reported by name only.
+    const known = error instanceof Error && /NotFound/.test(error.name);
+    const message = known
+      ? error.message
+      : `Something failed (${(error as Error).name ?? 'Error'}); see the server's output.`;
+    if (!known) console.error(error);
+    const status = known ? 404 : ((error as { statusCode?: number }).statusCode ?? 500);
+    return request.staff
+      ? context.page(request, reply, '@message', { title: known ? 'Not found' : 'Failed', message }, status)
+      : refuse(reply, status, 'Failed', message);
+  });
+  return { app, sessions, hosts };
+}
+
+type Render = (
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown>,
+  status?: number,
+) => FastifyReply;
+type Refuse = (reply: FastifyReply, status: number, title: string, message: string) => FastifyReply;
+
+/** The local sign-in: the one-time token of the printed address, spent on a session for the name given. */
+function addLoginRoutes(
+  app: FastifyInstance,
+  sessions: ConsoleSessions,
+  render: Render,
+  refuse: Refuse,
+): void {
   app.get('/login', async (request, reply) => {
     const token = (request.query as Record<string, unknown>).token;
     if (!sessions.loginTokenMatches(token))
@@ -147,37 +209,6 @@ export async function createConsoleApp(options: ConsoleOptions): Promise<Console
     setSessionCookie(reply, sessions.signIn(name));
     return reply.redirect('/requests?done=signed-in', 303);
   });
-  app.get('/', async (_request, reply) => reply.redirect('/requests', 303));
-
-  addRequestPages(app, context);
-  addHoldPages(app, context);
-  addSweepPages(app, context);
-  addAuditPages(app, context);
-
-  app.setNotFoundHandler((request, reply) =>
-    request.staff
-      ? context.page(
-          request,
-          reply,
-          '@message',
-          { title: 'Not found', message: 'There is no such page.' },
-          404,
-        )
-      : refuse(reply, 404, 'Not found', 'There is no such page.'),
-  );
-  app.setErrorHandler((error, request, reply) => {
-    // Domain errors never carry identifiers; anything else is reported by name only.
-    const known = error instanceof Error && /NotFound/.test(error.name);
-    const message = known
-      ? error.message
-      : `Something failed (${(error as Error).name ?? 'Error'}); see the server's output.`;
-    if (!known) console.error(error);
-    const status = known ? 404 : ((error as { statusCode?: number }).statusCode ?? 500);
-    return request.staff
-      ? context.page(request, reply, '@message', { title: known ? 'Not found' : 'Failed', message }, status)
-      : refuse(reply, status, 'Failed', message);
-  });
-  return { app, sessions, hosts };
 }
 
 /** A running console: where it listens, the one-time sign-in address, and how to stop it. */

@@ -22,7 +22,7 @@ const LAYOUT = `<!doctype html>
 <li><a href="<%= href %>"<% if (it.section === href) { %> aria-current="page"<% } %>><%= name %></a></li>
 <% } %>
 </ul></nav>
-<p class="who">Signed in as <strong><%= it.staff.name %></strong> · <%= it.target %></p>
+<p class="who">Signed in as <strong><%= it.staff.name %></strong><% if (!it.staff.canAct) { %> (read only)<% } %> · <%= it.target %></p>
 <% } %>
 </header>
 <main id="main">
@@ -86,7 +86,7 @@ const LOGIN = `<% layout('@layout', it) %>
 </form>`;
 
 const REQUESTS = `<% layout('@layout', it) %>
-<p><a class="button" href="/requests/new">Submit a request</a></p>
+<% if (it.staff.canAct) { %><p><a class="button" href="/requests/new">Submit a request</a></p><% } %>
 <form method="get" action="/requests" class="filters">
 <fieldset><legend>Filter</legend>
 <%~ include('@field', { f: { id: 'status', name: 'status', label: 'Status', value: it.filters.status, options: it.options.status, error: it.errors.status } }) %>
@@ -128,7 +128,7 @@ const REQUEST_NEW = `<% layout('@layout', it) %>
 <%~ include('@field', { f: { id: 'verifiedBy', name: 'verifiedBy', label: 'Verified by', value: it.values.verifiedBy, error: it.errors.verifiedBy } }) %>
 <%~ include('@field', { f: { id: 'channel', name: 'channel', label: 'How the request arrived', value: it.values.channel, options: it.options.channel, error: it.errors.channel } }) %>
 <%~ include('@field', { f: { id: 'requestId', name: 'requestId', label: 'Your own request id (optional)', value: it.values.requestId, error: it.errors.requestId, hint: '8 to 64 letters, digits, - or _' } }) %>
-<button type="submit">Submit and run</button>
+<button type="submit">Submit and start</button>
 </form>`;
 
 const REQUEST = `<% layout('@layout', it) %>
@@ -144,6 +144,7 @@ const REQUEST = `<% layout('@layout', it) %>
 <% if (s.duplicateOf) { %><dt>Duplicate of</dt><dd><a href="/requests/<%= s.duplicateOf %>"><%= s.duplicateOf %></a></dd><% } %>
 <% if (s.error) { %><dt>Error</dt><dd><%= s.error.code %>: <%= s.error.message %></dd><% } %>
 </dl>
+<% if (it.running) { %><p class="notice running" role="status">The workflow is running: <a href="/requests/<%= s.requestId %>">reload this page</a> to follow its progress.</p><% } %>
 <% if (it.entered.length) { %><section><h2>Identities you entered</h2><p class="hint">Shown only on this page, right after you submitted them; never stored in the page's address or the lists.</p><ul><% for (const line of it.entered) { %><li><%= line %></li><% } %></ul></section><% } %>
 <section><h2>Stores</h2>
 <% if (s.stores.length === 0) { %><p>No store outcome yet.</p><% } else { %>
@@ -164,7 +165,7 @@ const REQUEST = `<% layout('@layout', it) %>
 <table><thead><tr><th scope="col">Store</th><th scope="col">Records waiting</th><th scope="col">Reached through</th></tr></thead><tbody>
 <% for (const store of it.review.stores) { %><tr><th scope="row"><%= store.store %></th><td><%= store.records %></td><td><%= store.paths %></td></tr><% } %>
 </tbody></table></section><% } %>
-<% if (it.actions.length) { %><section><h2>Actions</h2>
+<% if (it.staff.canAct && it.actions.length) { %><section><h2>Actions</h2>
 <%~ include('@form-error', it) %>
 <% for (const action of it.actions) { %>
 <form method="post" action="/requests/<%= s.requestId %>/<%= action.name %>" class="action" novalidate>
@@ -197,7 +198,7 @@ const REQUEST = `<% layout('@layout', it) %>
 </section>`;
 
 const HOLDS = `<% layout('@layout', it) %>
-<section><h2>Place a hold</h2>
+<% if (it.staff.canAct) { %><section><h2>Place a hold</h2>
 <%~ include('@form-error', it) %>
 <form method="post" action="/holds" novalidate>
 <%~ include('@csrf', it) %>
@@ -212,18 +213,18 @@ const HOLDS = `<% layout('@layout', it) %>
 </fieldset>
 <%~ include('@field', { f: { id: 'reason', name: 'reason', label: 'Reason (no names or identifiers)', value: it.values.reason, error: it.errors.reason, hint: 'e.g. Litigation hold, case 2026-0042' } }) %>
 <button type="submit">Place hold</button>
-</form></section>
+</form></section><% } %>
 <section><h2>Holds</h2>
 <% if (it.holds.length === 0) { %><p>No legal holds.</p><% } else { %>
 <table><thead><tr><th scope="col">Hold</th><th scope="col">Status</th><th scope="col">Scope</th><th scope="col">Placed</th><th scope="col">By</th><th scope="col">Reason</th><th scope="col">Released</th><th scope="col">Action</th></tr></thead><tbody>
 <% for (const hold of it.holds) { %><tr><td><%= hold.holdId %></td><td><%= hold.status %></td><td><%= hold.scope %></td><td><%= hold.placedAt %></td><td><%= hold.placedBy %></td><td><%= hold.reason %></td><td><%= hold.releasedAt ? hold.releasedAt + ' by ' + hold.releasedBy : '' %></td><td>
-<% if (hold.status === 'active') { %><form method="post" action="/holds/<%= hold.holdId %>/release"><%~ include('@csrf', it) %><button type="submit" aria-label="Release hold <%= hold.holdId %>">Release</button></form><% } %>
+<% if (hold.status === 'active' && it.staff.canAct) { %><form method="post" action="/holds/<%= hold.holdId %>/release"><%~ include('@csrf', it) %><button type="submit" aria-label="Release hold <%= hold.holdId %>">Release</button></form><% } %>
 </td></tr><% } %>
 </tbody></table><% } %>
 </section>`;
 
 const SWEEPS = `<% layout('@layout', it) %>
-<section><h2>Run a sweep</h2>
+<% if (it.staff.canAct) { %><section><h2>Run a sweep</h2>
 <%~ include('@form-error', it) %>
 <form method="post" action="/sweeps" novalidate>
 <%~ include('@csrf', it) %>
@@ -231,7 +232,7 @@ const SWEEPS = `<% layout('@layout', it) %>
 <%~ include('@field', { f: { id: 'now', name: 'now', label: 'Measure retention from (optional)', value: it.values.now, error: it.errors.now, hint: 'an ISO-8601 date and time such as 2026-11-01T03:00:00Z; empty: now' } }) %>
 <%~ include('@field', { f: { id: 'mode', name: 'mode', label: 'Mode', value: it.values.mode, options: [{ value: 'dry-run', label: 'Dry run: count what would go, change nothing' }, { value: 'sweep', label: 'Sweep: purge or anonymise for real' }], error: it.errors.mode } }) %>
 <button type="submit">Run</button>
-</form></section>
+</form></section><% } %>
 <section><h2>Records purged per store over time</h2>
 <% if (it.chart.bars.length) { %><%~ include('@chart', { id: 'purged', chart: it.chart }) %><% } else { %><p>No sweep has purged anything yet.</p><% } %>
 </section>

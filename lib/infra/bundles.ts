@@ -1,12 +1,26 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { CONSOLE_FUNCTIONS } from './console';
 import { BUNDLE_MAIN_FIELDS, PROJECT_ROOT } from './lethe-function';
 import type { LetheFunctionName } from './lethe-grants';
 import { FUNCTION_SETTINGS } from './workflow-function';
 
+/** Every function a stack may deploy: lethe's own and the console's. */
+export type BundledFunctionName = LetheFunctionName | keyof typeof CONSOLE_FUNCTIONS;
+
+/** Every function's handler file. */
+export const BUNDLED_ENTRIES: Record<BundledFunctionName, string> = {
+  ...(Object.fromEntries(
+    Object.entries(FUNCTION_SETTINGS).map(([name, settings]) => [name, settings.entry]),
+  ) as Record<LetheFunctionName, string>),
+  ...(Object.fromEntries(
+    Object.entries(CONSOLE_FUNCTIONS).map(([name, settings]) => [name, settings.entry]),
+  ) as Record<keyof typeof CONSOLE_FUNCTIONS, string>),
+};
+
 /** One function's bundle as esbuild reports it. */
 export interface FunctionBundle {
-  name: LetheFunctionName;
+  name: BundledFunctionName;
   /** The minified JavaScript, without its source map. */
   bytes: number;
   /** Bytes in the bundle per input file (node_modules/... or a project path). */
@@ -16,16 +30,14 @@ export interface FunctionBundle {
 }
 
 /**
- * Bundles every lethe function as the stack does (NodejsFunction: minified CommonJS for Node 22,
+ * Bundles every lethe function (and the console's) as the stack does (NodejsFunction: minified CommonJS for Node 22,
  * the AWS SDK bundled, BUNDLE_MAIN_FIELDS), in one esbuild run, and reads each bundle's size from
  * the metafile. With `outdir`, writes the bundles (and source maps) there as `<name>.js`.
  */
 export async function bundleFunctions(outdir?: string): Promise<FunctionBundle[]> {
-  const names = Object.keys(FUNCTION_SETTINGS) as LetheFunctionName[];
+  const names = Object.keys(BUNDLED_ENTRIES) as BundledFunctionName[];
   const { metafile } = await build({
-    entryPoints: Object.fromEntries(
-      names.map((name) => [name, join(PROJECT_ROOT, FUNCTION_SETTINGS[name].entry)]),
-    ),
+    entryPoints: Object.fromEntries(names.map((name) => [name, join(PROJECT_ROOT, BUNDLED_ENTRIES[name])])),
     // Metafile paths are then relative to the project root.
     absWorkingDir: PROJECT_ROOT,
     bundle: true,

@@ -23,6 +23,8 @@ export interface LetheStacksProps {
   readonly alarmEmail?: string;
   /** Days an ended request's record is kept before the sweep purges it; default 730 (24 months). */
   readonly requestRecordDays?: number;
+  /** Also deploy the privacy console (Cognito sign-in); default: context `console`, else off. */
+  readonly console?: boolean;
 }
 
 export const DEFAULT_STACK_PREFIX = 'Lethe';
@@ -61,6 +63,7 @@ export function createLetheStacks(
     ...(props.sweepSchedule ? { sweepSchedule: props.sweepSchedule } : {}),
     ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     ...(props.requestRecordDays !== undefined ? { requestRecordDays: props.requestRecordDays } : {}),
+    ...(props.console !== undefined ? { console: props.console } : {}),
     ...(props.env ? { env: props.env } : {}),
   });
   // Explicit, because the data map's stores and the buckets are referenced by name.

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   BUNDLED_DATAMAP_FILE,
+  CONSOLE_ENV,
   DATAMAP_FILE_ENV,
   DEFAULT_EXPORT_URL_TTL_SECONDS,
   LETHE_ENV,
@@ -53,6 +54,8 @@ export interface LetheFunctionProps {
   readonly hmacSecretArn?: string;
   /** The state machine, for the function that starts executions (the grant is separate). */
   readonly stateMachineArn?: string;
+  /** The sweep state machine, for the console, which starts sweeps (the grant is separate). */
+  readonly sweepStateMachineArn?: string;
   /** Default 512 MB. */
   readonly memorySize?: number;
   /** Default one minute. */
@@ -69,6 +72,8 @@ export interface LetheFunctionProps {
   readonly environment?: Record<string, string>;
 }
 
+/** The console's own variables (lib/infra/console.ts), which it passes as `environment`. */
+const CONSOLE_ENV_NAMES = new Set<string>(Object.values(CONSOLE_ENV));
 const RESERVED_ENV = new Set<string>([...Object.values(LETHE_ENV), 'NODE_OPTIONS', DATAMAP_FILE_ENV]);
 
 /**
@@ -87,7 +92,7 @@ export class LetheFunction extends Construct {
   constructor(scope: Construct, id: string, props: LetheFunctionProps) {
     super(scope, id);
     const reserved = Object.keys(props.environment ?? {}).filter(
-      (name) => RESERVED_ENV.has(name) || name.startsWith('LETHE_'),
+      (name) => (RESERVED_ENV.has(name) || name.startsWith('LETHE_')) && !CONSOLE_ENV_NAMES.has(name),
     );
     if (reserved.length > 0) {
       throw new Error(
@@ -125,6 +130,7 @@ export class LetheFunction extends Construct {
     if (props.resources.suppressionTable)
       environment[LETHE_ENV.suppressionTable] = props.resources.suppressionTable;
     if (props.stateMachineArn) environment[LETHE_ENV.stateMachineArn] = props.stateMachineArn;
+    if (props.sweepStateMachineArn) environment[LETHE_ENV.sweepStateMachineArn] = props.sweepStateMachineArn;
     if (props.requestRecordDays !== undefined)
       environment[LETHE_ENV.requestRecordDays] = String(props.requestRecordDays);
 

@@ -278,6 +278,17 @@ export interface OwnResources {
   suppressionTable?: dynamodb.ITable;
 }
 
+/** The names of lethe's own tables and buckets every lethe function is told (LetheFunctionProps.resources). */
+export function ownResourceNames(own: OwnResources) {
+  return {
+    requestsTable: own.requestsTable.tableName,
+    auditTable: own.auditTable.tableName,
+    holdsTable: own.holdsTable.tableName,
+    manifestsBucket: own.manifestsBucket.bucketName,
+    exportsBucket: own.exportsBucket.bucketName,
+  };
+}
+
 function writes(access: OwnAccess, writesEncryptedStores: boolean): boolean {
   return (
     writesEncryptedStores ||

@@ -3,7 +3,13 @@ import type { Construct } from 'constructs';
 import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { grantDataMapAccess, grantSweepAccess, type ImportedStore } from './datamap-grants';
 import { type FunctionLogLevel, LetheFunction } from './lethe-function';
-import { grantOwnAccess, type LetheFunctionName, OWN_ACCESS, type OwnResources } from './lethe-grants';
+import {
+  grantOwnAccess,
+  type LetheFunctionName,
+  OWN_ACCESS,
+  type OwnResources,
+  ownResourceNames,
+} from './lethe-grants';
 import { RoleGrants } from './role-grants';
 
 /** Handler file, memory and timeout of each function. */
@@ -132,11 +138,7 @@ export function createWorkflowFunction(
     ...(settings.timeout ? { timeout: settings.timeout } : {}),
     key: own.key,
     resources: {
-      requestsTable: own.requestsTable.tableName,
-      auditTable: own.auditTable.tableName,
-      holdsTable: own.holdsTable.tableName,
-      manifestsBucket: own.manifestsBucket.bucketName,
-      exportsBucket: own.exportsBucket.bucketName,
+      ...ownResourceNames(own),
       ...(OWN_ACCESS[name].anchors && own.auditBucket ? { auditBucket: own.auditBucket.bucketName } : {}),
       ...(OWN_ACCESS[name].identityIndex && own.identityIndexTable
         ? { identityIndexTable: own.identityIndexTable.tableName }

@@ -12,6 +12,7 @@ import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
 import { buildRequestWorkflow } from '../workflow/request-workflow';
 import { SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { buildStoreSweepWorkflow, buildSweepWorkflow } from '../workflow/sweep-workflow';
+import { LetheConsole } from './console';
 import { type ImportedStore, importStores } from './datamap-grants';
 import { LetheIntakeApi } from './intake-api';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
@@ -45,6 +46,13 @@ export interface LetheWorkflowStackProps extends StackProps {
   readonly sweepSchedule?: string;
   /** Who the alarm topic e-mails. Default: the context value `alarmEmail`, else nobody. */
   readonly alarmEmail?: string;
+  /**
+   * Also deploy the privacy console (lib/infra/console.ts): staff sign in with a Cognito user pool.
+   * Default: the context value `console` (`true`), else off.
+   */
+  readonly console?: boolean;
+  /** The console's Hosted UI domain prefix; default `<stack name, lowercase>-console-<account>`. */
+  readonly consoleDomainPrefix?: string;
 }
 
 /**
@@ -71,6 +79,8 @@ export class LetheWorkflowStack extends Stack {
   public readonly sweepDeadLetterQueue: sqs.Queue;
   public readonly stores: readonly ImportedStore[];
   public readonly monitoring: LetheMonitoring;
+  /** The privacy console, when the stack deploys it. */
+  public readonly console: LetheConsole | undefined;
 
   constructor(scope: Construct, id: string, props: LetheWorkflowStackProps) {
     super(scope, id, props);
@@ -189,6 +199,23 @@ export class LetheWorkflowStack extends Stack {
       functionContext,
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
+
+    // As `-c demo=true` is read: the context holds the string given on the command line.
+    const consoleContext = String(this.node.tryGetContext('console'));
+    if (props.console ?? ['true', '1'].includes(consoleContext)) {
+      this.console = new LetheConsole(this, 'Console', {
+        own: functionContext.own,
+        requestStateMachine: this.stateMachine,
+        sweepStateMachine: this.sweepStateMachine,
+        dataMapJson: functionContext.dataMapJson,
+        domainPrefix:
+          props.consoleDomainPrefix ??
+          `${this.stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-console-${this.account}`,
+        ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      });
+      new CfnOutput(this, 'ConsoleSignInUrl', { value: this.console.signInUrl });
+      new CfnOutput(this, 'ConsoleUserPoolId', { value: this.console.userPool.userPoolId });
+    }
 
     new CfnOutput(this, 'StateMachineArn', {
       value: this.stateMachine.stateMachineArn,

@@ -45,15 +45,27 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
     this.definition = options.definition ?? cachedWorkflowDefinition(env.stateDir, env.dataMap, 'request');
   }
 
-  async start({ requestId, attempt }: ExecutionStart): Promise<StartedExecution> {
+  async start(execution: ExecutionStart): Promise<StartedExecution> {
+    const { finished, ...started } = this.begin(execution);
+    await finished;
+    return started;
+  }
+
+  /**
+   * Starts an execution as {@link start} does, without waiting for its end: returns as soon as it
+   * runs (or is found started or ended), with `finished`, which settles when it ends. What the
+   * console uses to answer a submission before the workflow is done.
+   */
+  begin({ requestId, attempt }: ExecutionStart): StartedExecution & { finished: Promise<void> } {
     const executionId = executionIdFor(requestId, attempt);
-    if (running.has(executionId)) return { executionId, alreadyStarted: true };
+    const done = Promise.resolve();
+    if (running.has(executionId)) return { executionId, alreadyStarted: true, finished: done };
     const file = historyFile(this.env, executionId);
     let resumed = false;
     if (existsSync(file)) {
       const status = executionStatus(readHistory(this.env, executionId));
       if (status === 'SUCCEEDED' || status === 'FAILED') {
-        return { executionId, alreadyStarted: true };
+        return { executionId, alreadyStarted: true, finished: done };
       }
       // Still RUNNING in its history but not in this process: the process running it died. Every
       // step is idempotent and works from the request's saved identities, so run it again.
@@ -67,13 +79,12 @@ export class LocalRequestRunner implements WorkflowStarter, ExecutionProbe {
     } else {
       writeFileSync(file, '');
     }
+    // Marked running before anything is awaited, so a probe right after this call sees it.
     running.add(executionId);
-    try {
-      await this.run(requestId, attempt, executionId, file);
-    } finally {
-      running.delete(executionId);
-    }
-    return { executionId, alreadyStarted: false, resumed };
+    const finished = this.run(requestId, attempt, executionId, file).finally(() =>
+      running.delete(executionId),
+    );
+    return { executionId, alreadyStarted: false, resumed, finished };
   }
 
   /** Running means running in this process: no other process can hold the state directory. */

@@ -1,7 +1,10 @@
 import './polyfills';
-import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { SweepItem, SweepSummary } from '../retention';
+import { newSweepId } from '../retention/sweep';
+
+export { newSweepId };
+
 import { createSweepSteps, SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { SWEEP_STORE_STATE } from '../workflow/sweep-workflow';
 import { type AslObject, cachedWorkflowDefinition, localStateMachineArn } from './definitions';
@@ -22,6 +25,8 @@ export interface LocalSweepInput {
   dryRun?: boolean;
   /** Only this store (it must have a retention rule). */
   storeId?: string;
+  /** Who started it by hand: the actor of its `sweep.started` event (default `lethe:sweep`). */
+  startedBy?: string;
   /** Scan segments per DynamoDB store without an expiry index (default 4). */
   segments?: number;
   /** Time budget of one SweepPage, in milliseconds (default one minute). */
@@ -65,14 +70,6 @@ export class InvalidSweepIdError extends Error {
   override readonly name = 'InvalidSweepIdError';
 }
 
-/** A sweep id: `sweep-20261101T030000Z-3fa9c1`. */
-export function newSweepId(at = new Date()): string {
-  return `sweep-${at
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
-}
-
 /** The local name of the store sweep state machine (its executions are the sweep's children). */
 const STORE_SWEEP_LOCAL_NAME = 'lethe-store-sweeps';
 
@@ -112,6 +109,7 @@ export class LocalSweepRunner {
       ...(now !== undefined ? { now } : {}),
       dryRun: input.dryRun ?? false,
       ...(input.storeId !== undefined ? { storeId: input.storeId } : {}),
+      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
       ...(input.segments !== undefined ? { segments: input.segments } : {}),
       ...(input.budgetMs !== undefined ? { budgetMs: input.budgetMs } : {}),
       ...(input.pageSize !== undefined ? { pageSize: input.pageSize } : {}),

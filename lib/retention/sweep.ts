@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { anchorAuditLog, anchorStoreOf } from '../audit/anchor';
+import { checkActorName } from '../audit/free-text';
 import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { RetentionRule, Store } from '../datamap/schema';
 import { redactIdentifiers } from '../log';
@@ -32,6 +34,14 @@ export const DEFAULT_SCAN_SEGMENTS = 4;
  */
 export const MAX_SWEEP_ITEMS = 300;
 
+/** A sweep id: `sweep-20261101T030000Z-3fa9c1`. */
+export function newSweepId(at = new Date()): string {
+  return `sweep-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
 export interface SweepInput {
   /** The sweep's id (the execution name): in every audit event of the sweep. */
   sweepId: string;
@@ -40,6 +50,11 @@ export interface SweepInput {
   dryRun?: boolean;
   /** Sweep only this store (it must have a retention rule); default every store that has one. */
   storeId?: string;
+  /**
+   * Who started the sweep by hand (the console's signed-in name): the actor of its `sweep.started`
+   * (or `sweep.skipped`) event. Default: the schedule, audited as `lethe:sweep`.
+   */
+  startedBy?: string;
   /** Scan segments per DynamoDB store without an expiry index; default 4. */
   segments?: number;
   budgetMs?: number;
@@ -149,13 +164,17 @@ function segmentsWithinCap(stores: number, scanned: number, segments: number, as
   return Math.max(1, Math.floor((MAX_SWEEP_ITEMS - stores + scanned) / scanned));
 }
 
+/** The actor of a sweep's events that no person started, and of the pages and totals of every sweep. */
+const SWEEP_ACTOR = 'lethe:sweep';
+
 /** Appends one event of a sweep to the audit log (hash-chained, like every audit write). */
 async function appendSweepEvent(
   deps: SweepDeps,
   type: 'sweep.started' | 'sweep.page' | 'sweep.completed' | 'sweep.failed' | 'sweep.skipped',
   details: Record<string, unknown>,
+  actor = SWEEP_ACTOR,
 ): Promise<void> {
-  await appendAuditEvent(auditDepsOf(deps), { type, actor: 'lethe:sweep', details });
+  await appendAuditEvent(auditDepsOf(deps), { type, actor, details });
 }
 
 /**
@@ -186,13 +205,16 @@ export async function startSweep(
   othersRunning?: () => Promise<string[]>,
 ): Promise<SweepPlan> {
   const plan = planSweep(deps, input);
+  const startedBy = input.startedBy === undefined ? undefined : checkActorName(input.startedBy, 'startedBy');
+  const actor = startedBy ?? SWEEP_ACTOR;
   const running = othersRunning ? await othersRunning() : [];
   if (running.length > 0) {
-    await appendSweepEvent(deps, 'sweep.skipped', {
-      sweepId: plan.sweepId,
-      now: plan.now,
-      runningSweeps: running,
-    });
+    await appendSweepEvent(
+      deps,
+      'sweep.skipped',
+      { sweepId: plan.sweepId, now: plan.now, runningSweeps: running },
+      actor,
+    );
     deps.log.warn('sweep skipped: another is still running', {
       sweepId: plan.sweepId,
       running: running.length,
@@ -200,22 +222,27 @@ export async function startSweep(
     return { ...plan, stores: [], items: [], skipped: true };
   }
   const now = new Date(plan.now);
-  await appendSweepEvent(deps, 'sweep.started', {
-    sweepId: plan.sweepId,
-    now: plan.now,
-    dryRun: plan.dryRun,
-    stores: plan.stores.map((storeId) => {
-      const store = retainedStore(deps.dataMap, storeId);
-      return {
-        storeId,
-        kind: store.kind,
-        action: store.retention.action,
-        period: store.retention.period,
-        cutoff: cutoff(store.retention.period, now).toISOString(),
-        segments: plan.items.filter((item) => item.storeId === storeId).length,
-      };
-    }),
-  });
+  await appendSweepEvent(
+    deps,
+    'sweep.started',
+    {
+      sweepId: plan.sweepId,
+      now: plan.now,
+      dryRun: plan.dryRun,
+      stores: plan.stores.map((storeId) => {
+        const store = retainedStore(deps.dataMap, storeId);
+        return {
+          storeId,
+          kind: store.kind,
+          action: store.retention.action,
+          period: store.retention.period,
+          cutoff: cutoff(store.retention.period, now).toISOString(),
+          segments: plan.items.filter((item) => item.storeId === storeId).length,
+        };
+      }),
+    },
+    actor,
+  );
   return plan;
 }
 

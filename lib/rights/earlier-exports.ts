@@ -3,6 +3,7 @@ import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { hashIdentities } from '../audit/subject-hash';
 import type { Identity } from '../datamap/identity';
 import type { LetheDeps } from '../deps';
+import type { RequestRecord } from './request';
 import { findRequest, updateRequest } from './requests-table';
 
 /**
@@ -16,11 +17,16 @@ import { findRequest, updateRequest } from './requests-table';
 const INDEX = 'export-index';
 const indexKey = (hash: string) => `exports#${hash}`;
 
-type IndexDeps = Pick<LetheDeps, 'doc' | 'resources' | 'keys'>;
+type IndexDeps = Pick<LetheDeps, 'doc' | 'resources' | 'keys' | 'now'>;
 
-/** Notes that `requestId` wrote an export package of the subject with these identities. */
+/**
+ * Notes that `requestId` wrote an export package of the subject with these identities, and keeps
+ * on the request the hashes it is indexed under, so the record's purge can take it out again.
+ */
 export async function indexExport(deps: IndexDeps, requestId: string, identities: readonly Identity[]) {
-  for (const hash of hashIdentities(deps.keys.subjectHash, identities)) {
+  const hashes = hashIdentities(deps.keys.subjectHash, identities);
+  await updateRequest(deps, requestId, { by: 'lethe:export', set: { exportIndexedUnder: hashes } });
+  for (const hash of hashes) {
     await deps.doc.send(
       new UpdateCommand({
         TableName: deps.resources.requestsTable,
@@ -94,4 +100,50 @@ export async function deleteEarlierExports(
     );
   }
   return all;
+}
+
+/**
+ * Takes a request whose record is being purged out of the export index, and drops index items left
+ * with no request: the index is keyed by the subject's hashes and must not outlive the records it
+ * points to. Safe to run again.
+ */
+export async function unindexExport(
+  deps: Pick<LetheDeps, 'doc' | 'resources'>,
+  record: Pick<RequestRecord, 'requestId' | 'exportIndexedUnder'>,
+): Promise<void> {
+  for (const hash of record.exportIndexedUnder ?? []) {
+    const key = { requestId: indexKey(hash) };
+    const updated = await deps.doc
+      .send(
+        new UpdateCommand({
+          TableName: deps.resources.requestsTable,
+          Key: key,
+          UpdateExpression: 'DELETE requestIds :ids',
+          ConditionExpression: 'recordType = :type',
+          ExpressionAttributeValues: { ':type': INDEX, ':ids': new Set([record.requestId]) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      .catch((error: unknown) => {
+        // Gone already: an erasure of the subject dropped the index, or an earlier purge did.
+        if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
+        throw error;
+      });
+    if (updated && updated.Attributes?.requestIds === undefined) {
+      await deps.doc
+        .send(
+          new DeleteCommand({
+            TableName: deps.resources.requestsTable,
+            Key: key,
+            // An export indexed meanwhile keeps the item.
+            ConditionExpression: 'recordType = :type AND attribute_not_exists(requestIds)',
+            ExpressionAttributeValues: { ':type': INDEX },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+          throw error;
+        });
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import type { LetheDeps } from '../deps';
+import { unindexExport } from './earlier-exports';
 import { FINAL_STATUSES, type RequestRecord } from './request';
 import { deleteRequestRecord, listRequests } from './requests-table';
 
@@ -10,7 +11,8 @@ import { deleteRequestRecord, listRequests } from './requests-table';
  * kept, 24 months by default (CCPA, 11 CCR §7101), and the retention sweep then deletes it, with a
  * `request.purged` audit event. The audit log keeps the request's events: what happened stays
  * provable after the record is gone. An export package still stored (locally no lifecycle rule
- * expires it) is deleted with the record.
+ * expires it) is deleted with the record, and the record leaves the export index (the index is keyed
+ * by the subject's hashes: it must not outlive the records it points to).
  */
 
 /** Days a request's record is kept after the request ended, unless configured otherwise: 24 months. */
@@ -72,6 +74,7 @@ export async function purgeExpiredRequestRecords(
         new DeleteObjectCommand({ Bucket: deps.resources.exportsBucket, Key: record.export.key }),
       );
     }
+    await unindexExport(deps, record);
     await appendAuditEvent(auditDepsOf(deps), {
       type: 'request.purged',
       actor: ACTOR,

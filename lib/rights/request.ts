@@ -270,6 +270,8 @@ export interface RequestRecord {
   /** The export package was deleted by a later erasure of the same subject: when, and which request. */
   exportDeletedAt?: string;
   exportDeletedBy?: string;
+  /** The keyed hashes the export package is indexed under (lib/rights/earlier-exports.ts). */
+  exportIndexedUnder?: string[];
   /** What the last `lethe check` said of the stores this request searched (see lib/rights/caveats.ts). */
   caveats?: RequestCaveat[];
   /** For an erasure: the earlier export packages of the subject it deleted. */

@@ -51,7 +51,7 @@ const sweepItem = z.object({
 export const sweepStepInputSchemas = {
   /**
    * The execution name, and the execution input as given: the schedule sends `{}`, the CLI
-   * `{ now, dryRun, storeId }`.
+   * `{ now, dryRun, storeId }`, the console also `startedBy` (the signed-in name).
    */
   planSweep: z.object({
     sweepId: z.string().min(1),
@@ -61,6 +61,7 @@ export const sweepStepInputSchemas = {
       now: z.string().optional(),
       dryRun: z.boolean().optional(),
       storeId: z.string().min(1).optional(),
+      startedBy: z.string().min(1).max(200).optional(),
       segments: z.number().int().min(1).optional(),
       budgetMs: z.number().min(0).optional(),
       pageSize: z.number().int().min(1).max(1000).nullable().optional(),
@@ -114,6 +115,7 @@ export async function planSweepStep(deps: LetheDeps, input: unknown): Promise<un
       ...(parsed.now !== undefined ? { now: parsed.now } : {}),
       ...(parsed.dryRun !== undefined ? { dryRun: parsed.dryRun } : {}),
       ...(parsed.storeId !== undefined ? { storeId: parsed.storeId } : {}),
+      ...(parsed.startedBy !== undefined ? { startedBy: parsed.startedBy } : {}),
       ...(parsed.segments !== undefined ? { segments: parsed.segments } : {}),
       ...(parsed.budgetMs !== undefined ? { budgetMs: parsed.budgetMs } : {}),
       ...(parsed.pageSize !== undefined ? { pageSize: parsed.pageSize } : {}),

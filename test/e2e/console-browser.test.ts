@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { SeedSubject } from '../../examples/adtech/seed';
+import { auditDepsOf, readAuditEvents } from '../../lib/audit/log';
 import type { LocalBackend } from '../../lib/cli/backends';
 import type { RunningConsole } from '../../lib/console/server';
 import { listHolds } from '../../lib/holds';
@@ -49,6 +50,21 @@ describe('lethe console in a browser', () => {
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
   }
 
+  /**
+   * The submission answers once the request is started: the page says the workflow runs, and
+   * staff reload it to follow the request (here every half second, at most two minutes).
+   */
+  async function reloadWhileRunning(): Promise<void> {
+    for (let reloads = 0; reloads < 240; reloads++) {
+      const status = await page.textContent('dl.facts .status');
+      if (!['received', 'verifying', 'in-progress'].includes(status?.trim() ?? '')) return;
+      expect(await page.textContent('.running')).toContain('reload this page');
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    throw new Error('the request was still running after two minutes of reloads');
+  }
+
   /** Submits a request from the form and follows it through review (every waiting store included) to its end. */
   async function submitAndFinish(type: 'access' | 'erasure', subject: SeedSubject): Promise<string> {
     await page.goto(`${running.url}/requests/new`);
@@ -59,9 +75,10 @@ describe('lethe console in a browser', () => {
     await page.selectOption('#verification', 'email-confirmation');
     await Promise.all([
       page.waitForURL(/\/requests\/[A-Za-z0-9_-]{8,}/),
-      page.click('button:text("Submit and run")'),
+      page.click('button:text("Submit and start")'),
     ]);
     const requestId = new URL(page.url()).pathname.split('/')[2] as string;
+    await reloadWhileRunning();
     if ((await page.textContent('dl.facts'))?.includes('pending-review')) {
       await look(`${type}-review`);
       for (const radio of await page.locator('input[type=radio][value=include]').all()) await radio.check();
@@ -132,6 +149,12 @@ describe('lethe console in a browser', () => {
     await page.waitForSelector('caption:text-matches("Dry run")');
     await look('sweep-dry-run');
     expect(await page.textContent('.notice')).toMatch(/Dry run .* finished/);
+    // The sweep is audited as started by the signed-in staff member; its pages and totals by lethe.
+    const events = await readAuditEvents(auditDepsOf(backend.deps));
+    expect(events.filter((event) => event.type === 'sweep.started').map((event) => event.actor)).toEqual([
+      'Dana Privacy',
+    ]);
+    expect(events.find((event) => event.type === 'sweep.completed')?.actor).toBe('lethe:sweep');
   }, 180_000);
 
   it('opens the audit page with the chain intact and the period report', async () => {

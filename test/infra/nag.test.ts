@@ -55,16 +55,17 @@ const freshApp = () =>
   new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
 
 describe.each([
-  ['ad-tech data map', () => adtechDataMap(), false],
-  ['ad-tech data map, demo', () => adtechDataMap(), true],
-  ['test data map', () => testDataMap(), false],
-])('AwsSolutions checks: %s', (_name, dataMap, demo) => {
+  ['ad-tech data map', () => adtechDataMap(), false, false],
+  ['ad-tech data map, demo', () => adtechDataMap(), true, false],
+  ['test data map', () => testDataMap(), false, false],
+  ['test data map, with the console', () => testDataMap(), false, true],
+])('AwsSolutions checks: %s', (_name, dataMap, demo, withConsole) => {
   let app: App;
   let stacks: Stack[];
   beforeAll(() => {
     // Prepare: the pack registered as bin/app.ts does; synthesis fails on any finding.
     app = freshApp();
-    const { stateful, workflow } = createLetheStacks(app, { dataMap: dataMap(), demo });
+    const { stateful, workflow } = createLetheStacks(app, { dataMap: dataMap(), demo, console: withConsole });
     stacks = [stateful, workflow];
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     app.synth();

@@ -17,9 +17,10 @@ import { loadHmacKeys } from '../../aws/secrets';
 import type { DataMap } from '../../datamap/schema';
 import type { LetheDeps } from '../../deps';
 import type { HistoryEvent } from '../../local/execution';
-import { newSweepId } from '../../local/sweep-runner';
-import { silentLogger } from '../../log';
+
+import { type Logger, silentLogger } from '../../log';
 import type { SweepSummary } from '../../retention';
+import { newSweepId } from '../../retention/sweep';
 import { exportDownloadUrl } from '../../rights/export';
 import { closeRequest, type ReviewInput, retryRequest, reviewRequest } from '../../rights/lifecycle';
 import {
@@ -41,6 +42,7 @@ import {
   type LetheBackend,
   redactHistory,
   requestHistory,
+  type SubmitOptions,
   type SweepOutcome,
   type SweepRequest,
 } from './backend';
@@ -152,12 +154,29 @@ export class AwsBackend implements LetheBackend {
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Stateful`)),
       ...(await stackEnvironment(cloudFormation, `${options.stackPrefix}-Workflow`)),
     };
-    const stateMachineArn = env[LETHE_ENV.stateMachineArn];
-    if (!stateMachineArn) {
+    if (!env[LETHE_ENV.stateMachineArn]) {
       throw new AwsTargetError(
         `stack ${options.stackPrefix}-Workflow has no state machine output: redeploy it`,
       );
     }
+    return AwsBackend.fromEnvironment({ ...options, env });
+  }
+
+  /**
+   * A deployed lethe from the LETHE_* variables the stack sets (lib/aws/config.ts): how the
+   * deployed console opens it; `open` reads the same names from the stack outputs.
+   */
+  static async fromEnvironment(options: {
+    env: Record<string, string | undefined>;
+    dataMap: DataMap;
+    waitSeconds?: number;
+    pollIntervalMs?: number;
+    clients?: AwsBackendClients;
+    log?: Logger;
+  }): Promise<AwsBackend> {
+    const { env } = options;
+    const stateMachineArn = env[LETHE_ENV.stateMachineArn];
+    if (!stateMachineArn) throw new AwsTargetError(`${LETHE_ENV.stateMachineArn} is not set`);
     const sfn = options.clients?.sfn ?? new SFNClient({});
     const secrets = options.clients?.secrets ?? new SecretsManagerClient({});
     const { deps } = await createAwsDeps({
@@ -168,7 +187,7 @@ export class AwsBackend implements LetheBackend {
       // deny and extend tell the subject, as the deployed functions do
       notifier: () => eventBridgeNotifier(options.clients?.eventBridge),
       // the CLI reports outcomes itself; the functions' logs are in CloudWatch
-      log: silentLogger,
+      log: options.log ?? silentLogger,
     });
     return new AwsBackend({
       deps,
@@ -186,11 +205,11 @@ export class AwsBackend implements LetheBackend {
     return { ...this.deps, executions: this.starter };
   }
 
-  async submit(input: SubmitRequestInput) {
+  async submit(input: SubmitRequestInput, options: SubmitOptions = {}) {
     const result = await submitRequest(this.probingDeps, this.starter, input);
     const record = await getRequest(this.deps, result.requestId);
     // A request the policy holds for approval has no execution until it is approved.
-    if (record.status !== 'pending-approval') {
+    if (record.status !== 'pending-approval' && options.wait !== false) {
       await this.waitFor(
         executionArnFor(this.stateMachineArn, executionIdFor(result.requestId, currentAttempt(record))),
       );
@@ -259,12 +278,14 @@ export class AwsBackend implements LetheBackend {
           dryRun: input.dryRun,
           ...(input.now ? { now: input.now } : {}),
           ...(input.storeId ? { storeId: input.storeId } : {}),
+          ...(input.startedBy ? { startedBy: input.startedBy } : {}),
         }),
       }),
     );
     const execution = await this.waitFor(
       started.executionArn ?? executionArnFor(this.sweepStateMachineArn, sweepId),
     );
+    if (execution.status === 'RUNNING') return { sweepId, status: 'RUNNING', summary: null, error: null };
     if (execution.status === 'SUCCEEDED') {
       const output = JSON.parse(execution.output ?? '{}') as { summary?: SweepSummary };
       return { sweepId, status: 'SUCCEEDED', summary: output.summary ?? null, error: null };

@@ -16,7 +16,14 @@ import type { RequestSummary } from '../../rights/summary';
  */
 export interface LetheBackend {
   readonly deps: LetheDeps;
-  submit(input: SubmitRequestInput): Promise<{ summary: RequestSummary; outcome: SubmitOutcome }>;
+  /**
+   * Records a request and starts it: by default runs it to its end (or, on AWS, waits for its
+   * execution); with `wait: false` returns once it is recorded and started, its summary as it is then.
+   */
+  submit(
+    input: SubmitRequestInput,
+    options?: SubmitOptions,
+  ): Promise<{ summary: RequestSummary; outcome: SubmitOutcome }>;
   /** Runs a failed request again as its next attempt, to its end. */
   retry(requestId: string, by: string): Promise<RequestSummary>;
   /** Ends a failed request (or one waiting for review) without finishing it. */
@@ -42,17 +49,24 @@ export interface LetheBackend {
   dispose(): Promise<void>;
 }
 
+/** How a submission waits: to the request's end (the default), or only until it is started. */
+export interface SubmitOptions {
+  wait?: boolean;
+}
+
 /** What `lethe sweep` asks for. */
 export interface SweepRequest {
   now?: string;
   dryRun: boolean;
   storeId?: string;
+  /** Who started the sweep (the console's signed-in name): the actor of its `sweep.started` event. */
+  startedBy?: string;
 }
 
-/** How a sweep ended: its summary, or the error it failed with. */
+/** How a sweep ended: its summary, or the error it failed with; RUNNING when the wait ran out first. */
 export interface SweepOutcome {
   sweepId: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'RUNNING';
   summary: SweepSummary | null;
   error: { code: string; message: string } | null;
 }

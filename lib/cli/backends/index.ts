@@ -1,3 +1,3 @@
 export { AwsBackend, type AwsBackendClients, AwsTargetError } from './aws';
-export type { LetheBackend, SweepOutcome, SweepRequest } from './backend';
+export type { LetheBackend, SubmitOptions, SweepOutcome, SweepRequest } from './backend';
 export { LocalBackend } from './local';

@@ -14,12 +14,14 @@ import type { DenyInput, ExtendInput } from '../../rights/manage';
 import type { RequestListFilter } from '../../rights/overdue';
 import type { RequestRecord, SubmitRequestInput } from '../../rights/request';
 import { getRequest } from '../../rights/requests-table';
+import type { ExecutionStart, StartedExecution, WorkflowStarter } from '../../rights/submit';
 import { type RequestSummary, summariseRequest } from '../../rights/summary';
 import {
   failureMessage,
   type LetheBackend,
   redactHistory,
   requestHistory,
+  type SubmitOptions,
   type SweepOutcome,
   type SweepRequest,
 } from './backend';
@@ -33,6 +35,8 @@ export class LocalBackend implements LetheBackend {
   readonly env: LocalEnvironment;
   private readonly faults: FaultInjector | undefined;
   private requestRunner: LocalRequestRunner | undefined;
+  /** Executions started without waiting (submit with `wait: false`), until they end. */
+  private readonly background = new Set<Promise<unknown>>();
 
   private constructor(parts: { env: LocalEnvironment; faults: FaultInjector | undefined }) {
     this.env = parts.env;
@@ -76,11 +80,33 @@ export class LocalBackend implements LetheBackend {
     return { deps: { ...this.env.deps, executions: runner }, runner };
   }
 
-  async submit(input: SubmitRequestInput) {
+  async submit(input: SubmitRequestInput, options: SubmitOptions = {}) {
     const { submitRequest } = require('../../rights/submit') as typeof import('../../rights/submit');
     const { deps, runner } = await this.runnerDeps();
-    const result = await submitRequest(deps, runner, input);
+    const starter: WorkflowStarter =
+      options.wait === false
+        ? { start: async (execution) => this.startInBackground(runner, execution) }
+        : runner;
+    const result = await submitRequest(deps, starter, input);
     return { summary: await this.status(result.requestId), outcome: result.outcome };
+  }
+
+  /**
+   * Starts an execution without waiting for its end; dispose() waits for it, so the state
+   * directory is never closed under a running execution. Its failure is in its history and the
+   * request record (the workflow's failure path); anything else is logged by name.
+   */
+  private startInBackground(runner: LocalRequestRunner, execution: ExecutionStart): StartedExecution {
+    const { finished, ...started } = runner.begin(execution);
+    const settled = finished.catch((error: unknown) =>
+      this.env.deps.log.error('request execution stopped', {
+        executionId: started.executionId,
+        error: error instanceof Error ? error.name : 'Error',
+      }),
+    );
+    this.background.add(settled);
+    void settled.finally(() => this.background.delete(settled));
+    return started;
   }
 
   async retry(requestId: string, by: string) {
@@ -164,6 +190,7 @@ export class LocalBackend implements LetheBackend {
     const runner = new LocalSweepRunner(this.env, onProgress ? { onProgress } : {});
     const result = await runner.run({
       dryRun: input.dryRun,
+      ...(input.startedBy ? { startedBy: input.startedBy } : {}),
       ...(input.now ? { now: input.now } : {}),
       ...(input.storeId ? { storeId: input.storeId } : {}),
     });
@@ -207,7 +234,8 @@ export class LocalBackend implements LetheBackend {
     return { path, url: pathToFileURL(path).href };
   }
 
-  dispose() {
+  async dispose() {
+    await Promise.all(this.background);
     return this.env.close();
   }
 }

@@ -37,6 +37,8 @@ const PAGE_SIZE = 25;
 const IDENTITY_ROWS = 3;
 const CHANNELS = ['web', 'email', 'phone', 'mail', 'in-person', 'api', 'cli'] as const;
 const DAY_MS = 86_400_000;
+/** Statuses in which the workflow is (or is about to be) running: the page says to reload it. */
+const RUNNING_STATUSES: readonly RequestStatus[] = ['received', 'verifying', 'in-progress'];
 
 const choices = (values: readonly string[], any?: string) => [
   ...(any ? [{ value: '', label: any }] : []),
@@ -244,7 +246,8 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
       ...(requestId !== '' ? { requestId } : {}),
     };
     try {
-      const { summary } = await backend.submit(input);
+      // Answered once the request is recorded and started: its page shows the workflow's progress.
+      const { summary } = await backend.submit(input, { wait: false });
       return reply.redirect(`/requests/${encodeURIComponent(summary.requestId)}?done=submitted`, 303);
     } catch (error) {
       if (!(error instanceof Error) || !VALIDATION_ERRORS.has(error.name)) throw error;
@@ -297,6 +300,7 @@ export function addRequestPages(app: FastifyInstance, context: ConsoleContext): 
         subjectHashes: (record.subjectHashes ?? []).map((hash) => `${hash.slice(0, 16)}…`),
         entered: [],
         daysLeft: daysLeft(summary, backend.deps.now()),
+        running: RUNNING_STATUSES.includes(summary.status),
         certificate,
         review:
           summary.status === 'pending-review' && summary.review

@@ -51,13 +51,17 @@ export function addSweepPages(app: FastifyInstance, context: ConsoleContext): vo
     if (Object.keys(errors).length) return sweepsPage(request, reply, values, errors, 400);
     const outcome = await backend.sweep({
       dryRun: mode === 'dry-run',
+      startedBy: context.staff(request).name,
       ...(nowMs !== undefined ? { now: new Date(nowMs).toISOString() } : {}),
       ...(storeId !== '' ? { storeId } : {}),
     });
-    const notice =
-      outcome.status === 'SUCCEEDED'
-        ? `${mode === 'dry-run' ? 'Dry run' : 'Sweep'} ${outcome.sweepId} finished.`
-        : `Sweep ${outcome.sweepId} failed: ${outcome.error?.code ?? 'error'}: ${outcome.error?.message ?? ''}`;
-    return sweepsPage(request, reply, { mode }, {}, outcome.status === 'SUCCEEDED' ? 200 : 500, { notice });
+    const what = `${mode === 'dry-run' ? 'Dry run' : 'Sweep'} ${outcome.sweepId}`;
+    const notice = {
+      SUCCEEDED: `${what} finished.`,
+      // On AWS the page answers before the sweep ends: its run appears here once recorded.
+      RUNNING: `${what} started: reload this page to see its counts once it has ended.`,
+      FAILED: `Sweep ${outcome.sweepId} failed: ${outcome.error?.code ?? 'error'}: ${outcome.error?.message ?? ''}`,
+    }[outcome.status];
+    return sweepsPage(request, reply, { mode }, {}, outcome.status === 'FAILED' ? 500 : 200, { notice });
   });
 }

@@ -1,7 +1,9 @@
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { auditDepsOf, readAuditEvents } from '../../../lib/audit/log';
 import { verifyAuditChain } from '../../../lib/audit/verify';
 import { LocalSweepRunner } from '../../../lib/local/sweep-runner';
+import { indexExport } from '../../../lib/rights/earlier-exports';
 import { closeRequest } from '../../../lib/rights/lifecycle';
 import { recordFailure } from '../../../lib/rights/outcome';
 import { purgeExpiredRequestRecords } from '../../../lib/rights/record-expiry';
@@ -134,5 +136,64 @@ describe('request records past their retention', () => {
     await expect(
       purgeExpiredRequestRecords(environment().deps, { now: clock, dryRun: true, keepDays: 0 }),
     ).rejects.toThrow('keepDays must be a whole number of days from 1');
+  });
+});
+
+describe('the export index when request records expire', () => {
+  let clock = new Date('2024-01-01T00:00:00Z');
+  const environment = exampleEnvironment('lethe-record-expiry-index-', () => clock);
+  let n = 0;
+
+  /** A request ended at the clock's time whose export was indexed under these identities. */
+  async function endedExport(emails: string[]): Promise<string> {
+    n += 1;
+    const { requestId } = await submitErasure(environment(), [
+      { type: 'email', value: `own${n}@example.com` },
+    ]);
+    await verifyRequest(environment().deps, requestId);
+    await recordFailure(environment().deps, { requestId, failure: { error: 'X' } });
+    await closeRequest(environment().deps, requestId, 'desk', 'the requester withdrew it');
+    await indexExport(
+      environment().deps,
+      requestId,
+      emails.map((value) => ({ type: 'email', value })),
+    );
+    return requestId;
+  }
+  async function indexItems(): Promise<Record<string, unknown>[]> {
+    const env = environment();
+    const page = await env.deps.doc.send(
+      new ScanCommand({ TableName: env.deps.resources.requestsTable, ConsistentRead: true }),
+    );
+    return (page.Items ?? []).filter((item) => item.recordType === 'export-index');
+  }
+
+  it('takes a purged record out of the index, and drops items that point to no request', async () => {
+    const env = environment();
+    // prepare: two exports ended on 2024-01-01 (one only of a person nobody else exported), one
+    // on 2024-06-01 of the shared person
+    clock = new Date('2024-01-01T00:00:00Z');
+    const old = [
+      await endedExport(['shared@example.com', 'alone@example.com']),
+      await endedExport(['shared@example.com']),
+    ];
+    clock = new Date('2024-06-01T00:00:00Z');
+    const recent = await endedExport(['shared@example.com']);
+    const before = await indexItems();
+    const now = new Date('2026-01-05T00:00:00Z');
+    clock = now;
+
+    // act
+    const result = await purgeExpiredRequestRecords(env.deps, { now, dryRun: false });
+    const again = await purgeExpiredRequestRecords(env.deps, { now, dryRun: false });
+
+    // assess
+    expect([...result.requestIds].sort()).toEqual([...old].sort());
+    expect(again.purged).toBe(0);
+    expect(before).toHaveLength(2);
+    const after = await indexItems();
+    expect(after).toHaveLength(1);
+    expect([...((after[0]?.requestIds as Set<string> | undefined) ?? [])]).toEqual([recent]);
+    expect(JSON.stringify(after)).not.toContain('@example.com');
   });
 });
