@@ -6,8 +6,11 @@ import { bundleFunctions, largestParts } from '../../lib/infra/bundles';
 import type { Goal, Table } from '../support/report';
 import type { Scenario } from './types';
 
-/** What the stack's bundle test holds every function to (test/infra/bundles.test.ts). */
+/** What the stack's bundle test holds each function to (test/infra/bundles.test.ts): the console's pages carry a web framework. */
 const BUNDLE_LIMIT_BYTES = 1_000_000;
+const CONSOLE_LIMIT_BYTES = 2_000_000;
+const limitOf = (name: string) =>
+  name === 'consoleRead' || name === 'consoleAct' ? CONSOLE_LIMIT_BYTES : BUNDLE_LIMIT_BYTES;
 
 /** Milliseconds to load the bundle in a fresh Node process: the median of `runs`. */
 function loadMs(file: string, runs: number): number {
@@ -78,12 +81,20 @@ export const bundlesScenario: Scenario = {
     const runs = options.quick ? 1 : 3;
     options.progress('bundles: bundling every function');
     const bundles = await measureBundles(runs);
-    const largest = Math.max(...bundles.map((bundle) => bundle.bytes));
+    const over = bundles.filter((bundle) => bundle.bytes >= limitOf(bundle.name));
+    const largest = Math.max(
+      ...bundles
+        .filter((bundle) => limitOf(bundle.name) === BUNDLE_LIMIT_BYTES)
+        .map((bundle) => bundle.bytes),
+    );
     const goals: Goal[] = [
       {
-        goal: `Every bundle under ${BUNDLE_LIMIT_BYTES.toLocaleString('en-US')} bytes`,
-        met: largest < BUNDLE_LIMIT_BYTES,
-        measured: `largest ${largest.toLocaleString('en-US')} bytes`,
+        goal: `Every bundle under ${BUNDLE_LIMIT_BYTES.toLocaleString('en-US')} bytes (the console's pages under ${CONSOLE_LIMIT_BYTES.toLocaleString('en-US')})`,
+        met: over.length === 0,
+        measured:
+          over.length === 0
+            ? `largest outside the console's pages: ${largest.toLocaleString('en-US')} bytes`
+            : `over: ${over.map((bundle) => `${bundle.name} ${bundle.bytes.toLocaleString('en-US')}`).join(', ')}`,
       },
     ];
     return {
