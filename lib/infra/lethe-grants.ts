@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { HOLDS_TABLE } from '../holds/table-schema';
 import type { RequestStep } from '../workflow/request-steps';
 import type { SweepStep } from '../workflow/sweep-steps';
 import { acknowledgeWildcardResource } from './nag';
@@ -38,7 +39,10 @@ export interface OwnAccess {
   exports: ('put' | 'head' | 'delete')[];
   /** Reads the HMAC keys (subject hashes; the hmac mask strategy). */
   hmacKeys: boolean;
-  /** Reads the legal holds (Scan of the holds table; it is small). */
+  /**
+   * Reads the active legal holds: Query of the holds table's active-holds index, and Scan of the
+   * table until every hold placed before the index is in it (lib/holds/active-index.ts).
+   */
   holds: boolean;
   /** Writes anchors (the head of the audit log) to the audit bucket, under `anchors/`. */
   anchors?: boolean;
@@ -336,7 +340,10 @@ export function grantOwnAccess(
     );
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
-  if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.holds) {
+    add(['dynamodb:Query'], [`${resources.holdsTable.tableArn}/index/${HOLDS_TABLE.activeIndex.name}`]);
+    add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  }
   if (access.restrictions) {
     add(
       access.restrictions === 'read'

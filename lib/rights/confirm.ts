@@ -5,7 +5,7 @@ import { type Identity, identityKey } from '../datamap/identity';
 import type { RetainedAttribute } from '../datamap/masking';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
-import { applyHolds } from '../holds';
+import { applyHolds, loadActiveHolds } from '../holds';
 import { changedSinceFilter, isIndexed, sharedObjectFilter } from '../lake';
 import { exemptLockedRecords, locateInStore } from '../stores';
 import { isSharedObjectRule } from '../stores/s3/prefixes';
@@ -189,6 +189,8 @@ async function confirmErasure(
   const attempts = certificateAttempts(record, input.erased ?? []);
   const remaining: { store: string; count: number }[] = [];
   const stores: ErasureCertificate['stores'] = [];
+  // Read once for every store this step confirms.
+  const holds = await loadActiveHolds(deps);
   for (const located of input.located) {
     const store = getStore(deps.dataMap, located.storeId);
     const erasure = erasures.get(located.storeId);
@@ -201,8 +203,9 @@ async function confirmErasure(
     const again = await exemptLockedRecords(
       deps.dataMap,
       store,
-      await applyHolds(
+      applyHolds(
         deps,
+        holds,
         store,
         await locateInStore(deps.dataMap, store, identities, deps.clients, {
           claimed,
