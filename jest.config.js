@@ -5,14 +5,16 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
-    // cookie 2 (what fastify's inject parses cookies with) ships ES modules only, which Jest on
-    // Node 20 cannot require: compiled to CommonJS for the tests.
-    '/node_modules/cookie/.+\\.js$': [
+    // ES-module-only packages, which Jest on Node 20 cannot require, compiled to CommonJS for the
+    // tests: cookie 2 (what fastify's inject parses cookies with) and the Parquet libraries.
+    '/node_modules/(cookie|hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/.+\\.js$': [
       '@swc/jest',
       { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(cookie|hyparquet|hyparquet-writer|hyparquet-compressors|hysnappy|fzstd)/)',
+  ],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,

@@ -1,19 +1,24 @@
 /**
- * lethe benchmarks: `npm run bench [-- --scenario NAME --subjects N --records N --quick --keep]`.
+ * lethe benchmarks: `npm run bench [-- --scenario NAME --subjects N --records N --quick --keep --json FILE]`.
  * See bench/README.md for what each scenario measures; committed results are in docs/BENCHMARKS.md.
  *
  * Tables (Markdown) go to stdout, progress to stderr, and every run is appended to
- * bench/results/latest.json. Run with NODE_OPTIONS=--expose-gc for GC-settled memory baselines.
+ * bench/results/latest.json; `--json FILE` also writes the run alone (every figure) to FILE. Run with NODE_OPTIONS=--expose-gc for GC-settled memory baselines.
  */
 import '../lib/local/polyfills';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundlesScenario } from './scenarios/bundles';
 import { cliStartupScenario } from './scenarios/cli-startup';
 import { exportMemoryScenario } from './scenarios/export-memory';
 import { importScenario } from './scenarios/import';
 import { jsonlRewriteScenario } from './scenarios/jsonl-rewrite';
 import { lakeLocateScenario } from './scenarios/lake-locate';
+import { latencyScenario } from './scenarios/latency';
+import { parquetLakeScenario } from './scenarios/parquet-lake';
 import { requestsScenario } from './scenarios/requests';
+import { sweepScenario } from './scenarios/sweep';
 import type { BenchOptions, Scenario } from './scenarios/types';
 import { elapsedMs, gcExposed, now } from './support/measure';
 import {
@@ -36,6 +41,10 @@ const SCENARIOS: Scenario[] = [
   jsonlRewriteScenario,
   cliStartupScenario,
   lakeLocateScenario,
+  parquetLakeScenario,
+  latencyScenario,
+  sweepScenario,
+  bundlesScenario,
 ];
 const RESULTS_FILE = resolve(__dirname, 'results', 'latest.json');
 
@@ -51,6 +60,7 @@ Options:
   --quick           small sizes, a smoke run in under 30 s
   --keep            keep the temporary state directories (their paths are printed)
   --no-save         do not append the results to bench/results/latest.json
+  --json FILE       also write this run (machine, options, every figure of every scenario) to FILE
   --help            this text
 
 For memory baselines after a full GC: NODE_OPTIONS=--expose-gc npm run bench`;
@@ -74,6 +84,7 @@ function parse(argv: string[]) {
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
+      json: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -94,6 +105,7 @@ function parse(argv: string[]) {
     scenarios,
     keep: values.keep,
     save: !values['no-save'],
+    json: values.json,
     options: {
       quick: values.quick,
       subjects: positiveInteger('subjects', values.subjects),
@@ -171,6 +183,11 @@ async function main(argv: string[]): Promise<number> {
   if (args.save && results.length > 0) {
     appendResults(RESULTS_FILE, run);
     progress(`results appended to ${RESULTS_FILE}`);
+  }
+  if (args.json) {
+    const file = resolve(args.json);
+    writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+    progress(`results written to ${file}`);
   }
   const unmet = results.flatMap((result) => result.goals.filter((goal) => !goal.met));
   progress(

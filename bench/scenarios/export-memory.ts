@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalBackend } from '../../lib/cli/backends';
 import { getStore } from '../../lib/datamap/load';
@@ -11,6 +12,7 @@ import { collectGarbage, type MemoryReport, RequestCounter, timed, withMemory } 
 import type { Goal, Row, ScenarioResult } from '../support/report';
 import {
   backgroundSeed,
+  includeWaitingStores,
   initEnvironment,
   requestInput,
   type TargetSubject,
@@ -21,7 +23,7 @@ import {
 import type { BenchOptions, Scenario } from './types';
 
 const MIB = 1024 * 1024;
-/** One call recording: 1 MiB of random bytes (incompressible, like real audio; exported as base64 by the adapter). */
+/** One call recording: 1 MiB of random bytes (incompressible, like real audio). */
 const RECORDING_BYTES = MIB;
 
 /**
@@ -31,8 +33,32 @@ const RECORDING_BYTES = MIB;
 const GROWTH_ALLOWANCE = 0.1;
 const NOISE_MIB = 16;
 
-/** Replaces the subject's call recordings with `count` recordings of 1 MiB, uploaded a few at a time. */
-async function uploadRecordings(env: LocalEnvironment, target: TargetSubject, count: number): Promise<void> {
+/**
+ * The size of the one large recording of the last case: LETHE_BENCH_LARGE_RECORDING_MIB (e.g. 1024
+ * for a 1 GiB recording), else 64 MiB (16 with --quick).
+ */
+function largeRecordingBytes(options: BenchOptions): number {
+  const fromEnv = Number(process.env.LETHE_BENCH_LARGE_RECORDING_MIB);
+  if (Number.isSafeInteger(fromEnv) && fromEnv > 0) return fromEnv * MIB;
+  return (options.quick ? 16 : 64) * MIB;
+}
+
+/** Random bytes, made a MiB at a time as they are sent: the process never holds the object. */
+function randomStream(bytes: number): Readable {
+  return Readable.from(
+    (function* () {
+      for (let sent = 0; sent < bytes; sent += MIB) yield randomBytes(Math.min(MIB, bytes - sent));
+    })(),
+  );
+}
+
+/** Replaces the subject's call recordings with `count` recordings of `bytes` each, uploaded a few at a time. */
+async function uploadRecordings(
+  env: LocalEnvironment,
+  target: TargetSubject,
+  count: number,
+  bytes = RECORDING_BYTES,
+): Promise<void> {
   const store = getStore(env.dataMap, 'call-recordings');
   if (store.kind !== 's3') throw new Error('call-recordings is expected to be an S3 store');
   let next = 0;
@@ -45,7 +71,8 @@ async function uploadRecordings(env: LocalEnvironment, target: TargetSubject, co
         new PutObjectCommand({
           Bucket: store.bucket,
           Key: `calls/${target.subject.phone}/bench-${String(index).padStart(5, '0')}.wav`,
-          Body: randomBytes(RECORDING_BYTES),
+          Body: bytes > RECORDING_BYTES ? randomStream(bytes) : randomBytes(bytes),
+          ContentLength: bytes,
           ContentType: 'audio/wav',
         }),
       );
@@ -56,6 +83,7 @@ async function uploadRecordings(env: LocalEnvironment, target: TargetSubject, co
 
 interface ExportMeasurement {
   recordings: number;
+  recordingBytes: number;
   subjectAdEvents: number;
   packageBytes: number;
   located: number;
@@ -75,21 +103,27 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
 
   const background = backgroundSeed(options.quick ? 50 : 200, 5);
   const taken = takenIdentifiers(background);
-  const targets = counts.map((count, index) => ({
-    count,
-    target: targetSubject(adEvents, taken, `m${index}`),
-  }));
+  const largeBytes = largeRecordingBytes(options);
+  const targets = [
+    ...counts.map((count, index) => ({
+      count,
+      bytes: RECORDING_BYTES,
+      target: targetSubject(adEvents, taken, `m${index}`),
+    })),
+    // One recording as large as a long call (1 GiB with LETHE_BENCH_LARGE_RECORDING_MIB=1024).
+    { count: 1, bytes: largeBytes, target: targetSubject(adEvents, taken, 'm-large') },
+  ];
 
   const stateDir = temporaryStateDir('export-memory');
   options.progress(
-    `uploading ${counts.join(' + ')} recordings of 1 MiB and ${targets.length} subjects with ${adEvents} ad events`,
+    `uploading ${counts.join(' + ')} recordings of 1 MiB, one of ${largeBytes / MIB} MiB, and ${targets.length} subjects with ${adEvents} ad events`,
   );
   const env = await initEnvironment(stateDir);
   try {
     await importSeed(env.dataMap, background, env.clients);
-    for (const { count, target } of targets) {
+    for (const { count, bytes, target } of targets) {
       await importSeed(env.dataMap, target.seed, env.clients);
-      await uploadRecordings(env, target, count);
+      await uploadRecordings(env, target, count, bytes);
     }
   } finally {
     await env.close();
@@ -103,15 +137,22 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
     // execution, then the status read that copies the package out) are measured apart.
     const runner = new LocalRequestRunner(backend.env);
     const warmup = await timed(() =>
-      submitRequest(backend.env.deps, runner, requestInput('access', background.subjects[0]!)),
+      submitRequest(backend.env.deps, runner, requestInput('access', background.subjects[0]!)).then(
+        ({ requestId }) => includeWaitingStores(backend.env.deps, runner, requestId),
+      ),
     );
     options.progress(`warm-up access request: ${Math.round(warmup.ms)} ms`);
 
-    for (const { count, target } of targets) {
+    for (const { count, bytes, target } of targets) {
       collectGarbage();
       counter.reset();
       const workflow = await withMemory(() =>
-        submitRequest(backend.env.deps, runner, requestInput('access', target.subject)),
+        submitRequest(backend.env.deps, runner, requestInput('access', target.subject)).then(
+          async (submitted) => {
+            await includeWaitingStores(backend.env.deps, runner, submitted.requestId);
+            return submitted;
+          },
+        ),
       );
       const s3Calls = counter.snapshot().s3;
       collectGarbage();
@@ -127,6 +168,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       }
       const measurement: ExportMeasurement = {
         recordings: count,
+        recordingBytes: bytes,
         subjectAdEvents: adEvents,
         packageBytes: summary.export.bytes,
         located: summary.stores.reduce((sum, store) => sum + store.located, 0),
@@ -139,7 +181,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
       };
       measurements.push(measurement);
       options.progress(
-        `${count} recordings: package ${(measurement.packageBytes / MIB).toFixed(0)} MiB, execution ${Math.round(workflow.ms)} ms, peak heap+buffers +${workflow.memory.peakHeapDeltaMb} MiB; copy-out +${copyOut.memory.peakHeapDeltaMb} MiB`,
+        `${count} recordings of ${bytes / MIB} MiB: package ${(measurement.packageBytes / MIB).toFixed(0)} MiB, execution ${Math.round(workflow.ms)} ms, peak heap+buffers +${workflow.memory.peakHeapDeltaMb} MiB; copy-out +${copyOut.memory.peakHeapDeltaMb} MiB`,
       );
     }
   } finally {
@@ -150,6 +192,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
     {
       phase: 'execution (Locate, ExportPackage, Confirm)',
       recordings: m.recordings,
+      recordingMib: Math.round(m.recordingBytes / MIB),
       located: m.located,
       packageMib: Math.round(m.packageBytes / MIB),
       ms: Math.round(m.workflowMs),
@@ -163,6 +206,7 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
     {
       phase: 'LocalBackend.status: copy package to state dir',
       recordings: m.recordings,
+      recordingMib: Math.round(m.recordingBytes / MIB),
       located: m.located,
       packageMib: Math.round(m.packageBytes / MIB),
       ms: Math.round(m.copyOutMs),
@@ -177,7 +221,16 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
 
   const goals: Goal[] = [];
   const small = measurements[0];
-  const large = measurements[measurements.length - 1];
+  const large = measurements.filter((m) => m.recordingBytes === RECORDING_BYTES).at(-1);
+  const single = measurements.find((m) => m.recordingBytes > RECORDING_BYTES);
+  if (small && single) {
+    const allowed = ((single.packageBytes - small.packageBytes) / MIB) * GROWTH_ALLOWANCE + NOISE_MIB;
+    goals.push({
+      goal: `one large recording: export peak heap+buffers grows <= ${GROWTH_ALLOWANCE * 100}% of the package growth + ${NOISE_MIB} MiB`,
+      met: single.workflow.peakHeapDeltaMb - small.workflow.peakHeapDeltaMb <= allowed,
+      measured: `1 x ${Math.round(single.recordingBytes / MIB)} MiB: execution peak +${single.workflow.peakHeapDeltaMb} MiB (RSS +${single.workflow.peakRssDeltaMb}), against +${small.workflow.peakHeapDeltaMb} for ${Math.round(small.packageBytes / MIB)} MiB (allowed growth ${allowed.toFixed(0)} MiB)`,
+    });
+  }
   if (small && large && large !== small) {
     const packageGrowthMib = (large.packageBytes - small.packageBytes) / MIB;
     const allowed = packageGrowthMib * GROWTH_ALLOWANCE + NOISE_MIB;
@@ -197,13 +250,19 @@ async function run(options: BenchOptions): Promise<ScenarioResult> {
 
   return {
     scenario: 'export-memory',
-    params: { recordings: counts, recordingBytes: RECORDING_BYTES, subjectAdEvents: adEvents },
+    params: {
+      recordings: counts,
+      recordingBytes: RECORDING_BYTES,
+      largeRecordingBytes: largeBytes,
+      subjectAdEvents: adEvents,
+    },
     tables: [
       {
-        title: `Export memory: access request for a subject with ${adEvents.toLocaleString('en-US')} ad events and N call recordings of 1 MiB`,
+        title: `Export memory: access request for a subject with ${adEvents.toLocaleString('en-US')} ad events and N call recordings of 1 MiB, or one large recording`,
         columns: {
           phase: 'Phase',
           recordings: 'N recordings',
+          recordingMib: 'Recording MiB',
           located: 'Records located',
           packageMib: 'Package MiB',
           ms: 'ms',

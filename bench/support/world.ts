@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AdtechSeed, generateAdtechSeed, type SeedSubject } from '../../examples/adtech/seed';
+import type { LocalBackend } from '../../lib/cli/backends';
+import type { LetheDeps } from '../../lib/deps';
 import { type LocalEnvironment, openLocalEnvironment } from '../../lib/local/environment';
+import { reviewRequest } from '../../lib/rights/lifecycle';
+import { getRequest } from '../../lib/rights/requests-table';
+import type { WorkflowStarter } from '../../lib/rights/submit';
+import type { RequestSummary } from '../../lib/rights/summary';
 
 /** The example data map every scenario runs against. */
 export const DATAMAP_PATH = resolve(__dirname, '../../examples/adtech/datamap.yaml');
@@ -135,4 +141,38 @@ export function requestInput(type: 'access' | 'erasure', subject: SeedSubject, r
     channel: 'api' as const,
     verification: { method: 'email-confirmation' as const, verifiedBy: 'lethe bench' },
   };
+}
+
+/** Who includes waiting stores in review in the benchmarks. */
+const BENCH_REVIEWER = 'bench-reviewer';
+
+/**
+ * Submits a request through the backend and, when it waits for review (the example's links are
+ * claimed: records only they reach wait for staff), includes every waiting store as staff would;
+ * the summary once the request has ended. The seeds' subjects own what their links reach.
+ */
+export async function submitReviewed(
+  backend: LocalBackend,
+  input: ReturnType<typeof requestInput>,
+): Promise<{ summary: RequestSummary; reviewed: boolean }> {
+  const { summary } = await backend.submit(input);
+  if (summary.status !== 'pending-review') return { summary, reviewed: false };
+  const include = summary.review?.stores.map((store) => store.store) ?? [];
+  return {
+    summary: await backend.review(summary.requestId, { include, by: BENCH_REVIEWER }),
+    reviewed: true,
+  };
+}
+
+/** As submitReviewed, for the runner LocalBackend uses (the execution alone, no status read). */
+export async function includeWaitingStores(
+  deps: LetheDeps,
+  runner: WorkflowStarter,
+  requestId: string,
+): Promise<boolean> {
+  const record = await getRequest(deps, requestId);
+  if (record.status !== 'pending-review') return false;
+  const include = record.review?.stores.map((store) => store.store) ?? [];
+  await reviewRequest(deps, runner, requestId, { include, by: BENCH_REVIEWER });
+  return true;
 }

@@ -6,7 +6,8 @@
  * The data is shaped to exercise locating, export, erasure and retention:
  * - every subject has an inquiry row linking its email to its cookie ids (1–3) and phone;
  * - ad events and conversions are keyed by cookie id, clickstream files mix many subjects'
- *   lines with anonymous cookies, and some cookie ids appear there in UPPERCASE;
+ *   lines with anonymous cookies, and some cookie ids appear there in UPPERCASE; ad-exchange bid
+ *   logs (Parquet) do the same in a nested column;
  * - several subjects share one IP address (NAT), so following IPs would reach other people;
  * - timestamps spread over the last three years, so retention sweeps find expired and fresh
  *   records in every store.
@@ -16,9 +17,10 @@
  */
 import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { bidLogObjects } from './bids';
 
 export const ADTECH_DYNAMODB_STORES = ['inquiries', 'ad-events', 'conversions', 'partner-contacts'] as const;
-export const ADTECH_S3_STORES = ['call-recordings', 'recruitment', 'clickstream'] as const;
+export const ADTECH_S3_STORES = ['call-recordings', 'recruitment', 'clickstream', 'bid-logs'] as const;
 export const ADTECH_STORE_IDS = [...ADTECH_DYNAMODB_STORES, ...ADTECH_S3_STORES] as const;
 export type AdtechDynamoStoreId = (typeof ADTECH_DYNAMODB_STORES)[number];
 export type AdtechS3StoreId = (typeof ADTECH_S3_STORES)[number];
@@ -43,7 +45,7 @@ export type PartnerRole = 'billing' | 'marketing';
 /**
  * One data subject and what it owns. Identities are normalised as the data map declares them
  * (normaliseIdentity returns them unchanged). `owns` counts, per store, the records that belong
- * to the subject alone: DynamoDB items, S3 objects, or (clickstream) JSON lines.
+ * to the subject alone: DynamoDB items, S3 objects, (clickstream) JSON lines or (bid logs) Parquet rows.
  *
  * Stored values that are not normalised, on purpose: clickstream lines give some cookie ids in
  * UPPERCASE (cookieId is case-insensitive), and some inquiry rows keep the phone as the person
@@ -82,8 +84,8 @@ export interface AdtechSeed {
   /** DynamoDB items as plain JSON: numbers as numbers, lists as arrays. */
   dynamodb: Record<AdtechDynamoStoreId, Record<string, unknown>[]>;
   s3: Record<AdtechS3StoreId, SeedObject[]>;
-  /** Records that belong to no subject: clickstream lines of cookies nobody asked about. */
-  anonymous: { cookieIds: string[]; clickstreamLines: number };
+  /** Records that belong to no subject: clickstream lines and bid rows of cookies nobody asked about. */
+  anonymous: { cookieIds: string[]; clickstreamLines: number; bidRows: number };
 }
 
 const DAY_MS = 86_400_000;
@@ -439,6 +441,7 @@ function emptyOwnership(): Record<AdtechStoreId, number> {
     'call-recordings': 0,
     recruitment: 0,
     clickstream: 0,
+    'bid-logs': 0,
   };
 }
 
@@ -770,6 +773,38 @@ export function generateAdtechSeed(options: AdtechSeedOptions): AdtechSeed {
     }
   }
 
+  // Bid logs: half as many bids as clicks per subject, and anonymous ones, from a PRNG of their
+  // own so adding them left every other store's data as it was.
+  const bidRandom = new Random(seed * 7919 + 17);
+  const bids: Parameters<typeof bidLogObjects>[0] = [];
+  drafts.forEach(({ subject, devices }) => {
+    const count = records === 0 ? 0 : Math.max(1, Math.ceil(records / 2));
+    for (let n = 0; n < count; n += 1) {
+      const cookieIndex = bidRandom.int(0, subject.cookieIds.length - 1);
+      bids.push({
+        bidder: {
+          cookieId: subject.cookieIds[cookieIndex]!,
+          ip: subject.ip,
+          userAgent: devices[cookieIndex]!.userAgent,
+        },
+        campaignId: bidRandom.pick(campaigns).campaignId,
+      });
+    }
+    subject.owns['bid-logs'] = count;
+  });
+  const anonymousBids =
+    bids.length === 0 || anonymousCookieIds.length === 0 ? 0 : Math.ceil(bids.length / 4) + 5;
+  for (let n = 0; n < anonymousBids; n += 1) {
+    bids.push({
+      bidder: {
+        cookieId: bidRandom.pick(anonymousCookieIds),
+        ip: `198.51.100.${bidRandom.int(1, 254)}`,
+        userAgent: bidRandom.pick(USER_AGENTS),
+      },
+      campaignId: bidRandom.pick(campaigns).campaignId,
+    });
+  }
+
   return {
     seed,
     now,
@@ -784,8 +819,9 @@ export function generateAdtechSeed(options: AdtechSeedOptions): AdtechSeed {
       'call-recordings': callRecordings,
       recruitment,
       clickstream,
+      'bid-logs': bidLogObjects(bids, bidRandom, nowMs),
     },
-    anonymous: { cookieIds: anonymousCookieIds, clickstreamLines: anonymousLines },
+    anonymous: { cookieIds: anonymousCookieIds, clickstreamLines: anonymousLines, bidRows: anonymousBids },
   };
 }
 

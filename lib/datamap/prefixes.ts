@@ -7,11 +7,30 @@ import type { S3Store } from './schema';
  */
 export function locatePrefixes(store: S3Store): string[] {
   const fixed = store.locate.map((rule) =>
-    'prefix' in rule ? rule.prefix.slice(0, rule.prefix.indexOf('{')) : rule.jsonLines.prefix,
+    'prefix' in rule
+      ? rule.prefix.slice(0, rule.prefix.indexOf('{'))
+      : 'jsonLines' in rule
+        ? rule.jsonLines.prefix
+        : rule.parquet.prefix,
   );
   return [...new Set(fixed)].filter(
     (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
   );
+}
+
+/**
+ * The distinct prefixes of a store's shared-object (JSON-lines, Parquet) rules, none inside
+ * another, so no object is listed twice: what an identity index covers and its S3 notifications watch.
+ */
+export function sharedObjectPrefixes(store: S3Store): string[] {
+  const prefixes = [
+    ...new Set(
+      store.locate.flatMap((rule) =>
+        'jsonLines' in rule ? [rule.jsonLines.prefix] : 'parquet' in rule ? [rule.parquet.prefix] : [],
+      ),
+    ),
+  ];
+  return prefixes.filter((prefix) => !prefixes.some((other) => other !== prefix && prefix.startsWith(other)));
 }
 
 /**

@@ -158,7 +158,7 @@ export const dynamoLocateRuleSchema = z
   .strict();
 export type DynamoLocateRule = z.infer<typeof dynamoLocateRuleSchema>;
 
-/** S3: objects under a per-subject prefix, or JSON-lines objects filtered on a field. */
+/** S3: objects under a per-subject prefix, or JSON-lines or Parquet objects filtered on a field. */
 export const s3PrefixLocateRuleSchema = z
   .object({
     identity: z.string(),
@@ -181,9 +181,36 @@ export const s3JsonLinesLocateRuleSchema = z
   })
   .strict();
 
-export const s3LocateRuleSchema = z.union([s3PrefixLocateRuleSchema, s3JsonLinesLocateRuleSchema]);
+export const s3ParquetLocateRuleSchema = z
+  .object({
+    identity: z.string(),
+    parquet: z
+      .object({
+        prefix: z.string().describe('Objects under this prefix are Parquet files shared by many subjects'),
+        field: z
+          .string()
+          .regex(
+            /^[^.]+(\.[^.]+)*$/,
+            'must be a column name, or a dotted path into nested (struct) columns such as "user.email"',
+          )
+          .describe(
+            'Column holding the identity value; a dotted path ("user.email") reaches into struct columns',
+          ),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const s3LocateRuleSchema = z.union([
+  s3PrefixLocateRuleSchema,
+  s3JsonLinesLocateRuleSchema,
+  s3ParquetLocateRuleSchema,
+]);
 export type S3PrefixLocateRule = z.infer<typeof s3PrefixLocateRuleSchema>;
 export type S3JsonLinesLocateRule = z.infer<typeof s3JsonLinesLocateRuleSchema>;
+export type S3ParquetLocateRule = z.infer<typeof s3ParquetLocateRuleSchema>;
+/** A rule over objects shared by many subjects (JSON-lines or Parquet): located by a field of each record. */
+export type S3SharedLocateRule = S3JsonLinesLocateRule | S3ParquetLocateRule;
 export type S3LocateRule = z.infer<typeof s3LocateRuleSchema>;
 
 /**
@@ -485,7 +512,7 @@ export const s3StoreSchema = z
       .boolean()
       .optional()
       .describe(
-        'Shared objects (jsonLines): keep an identity index (keyed hashes of the identities each object holds) so a request reads only the objects holding the subject plus those newer than the index; build it with "lethe index". Omitted or false: every object is read on every request',
+        'Shared objects (jsonLines, parquet): keep an identity index (keyed hashes of the identities each object holds) so a request reads only the objects holding the subject plus those newer than the index; build it with "lethe index". Omitted or false: every object is read on every request',
       ),
     kmsKeyArn: kmsKeyArnSchema,
     ...disclosureFields,

@@ -238,7 +238,9 @@ function dynamoIssues(
 
 function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
   const issues: { path: PathSegment[]; message: string }[] = [];
-  let jsonLines = 0;
+  // Rules over shared objects (JSON-lines or Parquet), and those of them that are Parquet.
+  let shared = 0;
+  let parquet = 0;
   store.locate.forEach((rule, ruleIndex) => {
     checkIdentity(rule.identity, at('locate', ruleIndex, 'identity'));
     if ('prefix' in rule) {
@@ -256,21 +258,28 @@ function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
         });
       }
     } else {
-      jsonLines += 1;
+      shared += 1;
+      if ('parquet' in rule) parquet += 1;
     }
   });
-  if (jsonLines > 0 && jsonLines !== store.locate.length) {
+  if (shared > 0 && shared !== store.locate.length) {
     issues.push({
       path: at('locate'),
       message:
-        'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
+        'a store holds either per-subject objects (prefix) or shared objects (jsonLines or parquet), not both; split it in two stores',
+    });
+  } else if (parquet > 0 && parquet !== shared) {
+    issues.push({
+      path: at('locate'),
+      message:
+        'a store holds either shared JSON-lines objects (jsonLines) or shared Parquet objects (parquet), not both; split it in two stores',
     });
   }
-  if (store.identityIndex && jsonLines === 0) {
+  if (store.identityIndex && shared === 0) {
     issues.push({
       path: at('identityIndex'),
       message:
-        'the identity index is for objects shared by many subjects (jsonLines rules); a per-subject prefix finds its objects by listing: remove identityIndex',
+        'the identity index is for objects shared by many subjects (jsonLines or parquet rules); a per-subject prefix finds its objects by listing: remove identityIndex',
     });
   }
   if (store.erase.action === 'mask') {
@@ -278,17 +287,19 @@ function s3Issues(store: S3Store, at: At, checkIdentity: CheckIdentity) {
     issues.push({
       path: at('erase', 'action'),
       message:
-        jsonLines > 0
-          ? "S3 objects cannot be masked in place: use erase.action: rewrite, which removes only the subject's lines"
+        shared > 0
+          ? "S3 objects cannot be masked in place: use erase.action: rewrite, which removes only the subject's lines or rows"
           : 'S3 objects cannot be masked in place: use erase.action: delete',
     });
-  } else if (jsonLines > 0 && store.erase.action !== 'rewrite') {
+  } else if (shared > 0 && store.erase.action !== 'rewrite') {
     issues.push({
       path: at('erase', 'action'),
       message:
-        "JSON-lines objects are shared by many subjects: use erase.action: rewrite, which removes only the subject's lines",
+        parquet > 0
+          ? "Parquet objects are shared by many subjects: use erase.action: rewrite, which removes only the subject's rows"
+          : "JSON-lines objects are shared by many subjects: use erase.action: rewrite, which removes only the subject's lines",
     });
-  } else if (jsonLines === 0 && store.erase.action !== 'delete') {
+  } else if (shared === 0 && store.erase.action !== 'delete') {
     issues.push({
       path: at('erase', 'action'),
       message: 'per-subject objects are erased by deleting them: use erase.action: delete',

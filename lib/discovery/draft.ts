@@ -70,10 +70,12 @@ function locateLines(store: ProposedStore): string[] {
       lines.push(`        attribute: ${q(rule.attribute)}`);
     } else if ('prefix' in rule) {
       lines.push(`        prefix: ${q(rule.prefix)}`);
-    } else {
+    } else if ('jsonLines' in rule) {
       lines.push(
         `        jsonLines: { prefix: ${q(rule.jsonLines.prefix)}, field: ${q(rule.jsonLines.field)} }`,
       );
+    } else {
+      lines.push(`        parquet: { prefix: ${q(rule.parquet.prefix)}, field: ${q(rule.parquet.field)} }`);
     }
   }
   return lines;

@@ -58,7 +58,9 @@ function storeLines(store: StoreReport, discovery: Discovery): string[] {
         ? `${rule.identity} by ${rule.attribute}${rule.index ? ` (index ${rule.index}${proposed.proposedIndexes.includes(rule.index) ? ', proposed' : ''})` : ' (table key)'}`
         : 'prefix' in rule
           ? `${rule.identity} by prefix ${rule.prefix}`
-          : `${rule.identity} by JSON-lines field ${rule.jsonLines.field} under ${rule.jsonLines.prefix || 'the bucket root'}`,
+          : 'jsonLines' in rule
+            ? `${rule.identity} by JSON-lines field ${rule.jsonLines.field} under ${rule.jsonLines.prefix || 'the bucket root'}`
+            : `${rule.identity} by Parquet column ${rule.parquet.field} under ${rule.parquet.prefix || 'the bucket root'}`,
     );
     lines.push(`  locate: ${rules.join('; ')}`);
     for (const link of proposed.links) {

@@ -4,6 +4,9 @@ import type { ItemKey } from '../stores/types';
 
 export type HoldStatus = 'active' | 'released';
 
+/** Hold ids are this prefix and a UUID. */
+export const HOLD_ID_PREFIX = 'hold-';
+
 /** One legal hold, as stored in the holds table. */
 export interface LegalHold {
   holdId: string;

@@ -12,7 +12,8 @@
  *   (for a JSON-lines store, the whole object).
  *
  * A hold is never deleted: releasing it marks it released, by whom and when, so the table is a
- * record of every hold ever placed. Placing and releasing append `hold.placed` / `hold.released`
+ * record of every hold ever placed; the steps read the active ones through a sparse index that
+ * released holds drop out of (active-index.ts). Placing and releasing append `hold.placed` / `hold.released`
  * to the audit log with no raw identifier: subject holds by their subject hashes, record holds
  * by a keyed hash of store and key (record keys are often identifiers themselves).
  *
@@ -22,6 +23,7 @@
  *   certificate reports it; Confirm applies the same holds, so a held record is not "residual".
  * - retention sweeps never purge a held record (lib/retention/), and say how many they kept.
  */
+export { ACTIVE_HOLD_ATTRIBUTE, ACTIVE_INDEX_READY, readyActiveIndex } from './active-index';
 export * from './errors';
 export type {
   HoldDeps,
@@ -51,3 +53,4 @@ export {
   restrictionId,
 } from './restrictions';
 export { type CheckedHoldInput, checkHoldInput, placeHold, releaseHold } from './table';
+export { HOLDS_TABLE, holdsTableInput } from './table-schema';

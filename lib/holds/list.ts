@@ -1,4 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { holdFromItem, isHoldItem } from './active-index';
 import type { HoldDeps, HoldStatus, LegalHold } from './hold';
 
 /*
@@ -25,7 +26,9 @@ export async function listHolds(
         ExclusiveStartKey: startKey,
       }),
     );
-    holds.push(...((page.Items ?? []) as LegalHold[]));
+    // The active-holds index's marker is no hold; its attribute is bookkeeping, not part of a hold.
+    for (const item of (page.Items ?? []) as Record<string, unknown>[])
+      if (isHoldItem(item)) holds.push(holdFromItem(item));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return holds

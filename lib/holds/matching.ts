@@ -3,8 +3,8 @@ import type { Identity } from '../datamap/identity';
 import type { Store } from '../datamap/schema';
 import { keyId } from '../stores';
 import type { Exemption, ItemKey, LocatedRecord, StoreLocation } from '../stores/types';
+import { queryActiveHolds } from './active-index';
 import type { HoldDeps, LegalHold } from './hold';
-import { listHolds } from './list';
 
 // Applying holds
 
@@ -33,13 +33,17 @@ export function recordMatchId(store: Store, key: ItemKey | string): string {
 }
 
 /**
- * Reads the active holds and restriction records and indexes them. Holds on stores the data map
- * no longer has are ignored.
+ * Reads the active holds and restriction records (one Query of the holds table's active-holds
+ * index, whatever the number of released holds) and indexes them. Holds on stores the data map no
+ * longer has are ignored. A step that applies holds to several stores reads them once and passes
+ * them on.
  */
 export async function loadActiveHolds(
   deps: Pick<HoldDeps, 'doc' | 'resources' | 'dataMap'>,
 ): Promise<ActiveHolds> {
-  const all = await listHolds(deps, { status: 'active', restrictions: true });
+  const all = (await queryActiveHolds(deps)).sort((a, b) =>
+    a.placedAt === b.placedAt ? (a.holdId < b.holdId ? -1 : 1) : a.placedAt < b.placedAt ? -1 : 1,
+  );
   const holds = all.filter((hold) => hold.scope !== 'restriction');
   const active: ActiveHolds = {
     subjects: new Map(),
@@ -125,16 +129,17 @@ export function markHeld(
 }
 
 /**
- * Applies the active legal holds to what locating a subject in one store found (see markHeld).
- * The identities are hashed only when a subject hold exists.
+ * Applies the active legal holds to what locating a subject in one store found (see markHeld):
+ * `active` as loadActiveHolds read them for this step. The identities are hashed only when a
+ * subject hold exists.
  */
-export async function applyHolds(
-  deps: HoldDeps,
+export function applyHolds(
+  deps: Pick<HoldDeps, 'keys'>,
+  active: ActiveHolds,
   store: Store,
   location: StoreLocation,
   identities: readonly Identity[],
-): Promise<StoreLocation> {
-  const active = await loadActiveHolds(deps);
+): StoreLocation {
   if (active.count === 0) return location;
   const hashes = active.subjects.size > 0 ? hashIdentities(deps.keys.subjectHash, [...identities]) : [];
   const { records, exempted } = markHeld(store, location.records, active, hashes);

@@ -5,6 +5,8 @@ import type { DynamoStore, S3Store, Store } from '../datamap/schema';
 import { InvalidHoldError } from './errors';
 import type { PlaceRecordHoldInput } from './hold';
 
+export { HOLD_ID_PREFIX } from './hold';
+
 const MIN_REASON_LENGTH = 3;
 
 /**
@@ -37,8 +39,6 @@ export function checkActor(name: string, what: string): string {
   return checkActorName(name, '--by');
 }
 
-/** Hold ids are this prefix and a UUID. */
-export const HOLD_ID_PREFIX = 'hold-';
 const HOLD_ID = /^hold-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**

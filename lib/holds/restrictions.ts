@@ -1,4 +1,5 @@
 import { BatchGetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { activeHoldItem, RESTRICTION_ID_PREFIX } from './active-index';
 import type { HoldDeps, LegalHold } from './hold';
 import { markReleased } from './table';
 
@@ -6,14 +7,14 @@ import { markReleased } from './table';
  * Restriction of processing (GDPR Art. 18) of a subject's lines in shared JSON-lines objects. A
  * tag would mark the whole object, everyone's lines in it; a mark in the line would rewrite the
  * object (restarting everyone else's retention clock). Instead lethe keeps its own record, one per
- * store and keyed subject hash, in the holds table (scope `restriction`), which sweeps already read
- * whole: a sweep keeps the lines of a restricted subject and purges everyone else's, an export
+ * store and keyed subject hash, in the holds table (scope `restriction`) and, while active, in its
+ * active-holds index, which sweeps and steps already read: a sweep keeps the lines of a restricted subject and purges everyone else's, an export
  * shows them restricted, and a restriction-lift releases the records. No identifier is stored.
  */
 
 /** The id of the restriction record of one subject hash in one store. */
 export function restrictionId(storeId: string, subjectHash: string): string {
-  return `restriction:${storeId}:${subjectHash}`;
+  return `${RESTRICTION_ID_PREFIX}${storeId}:${subjectHash}`;
 }
 
 type RestrictionDeps = Pick<HoldDeps, 'doc' | 'resources'>;
@@ -46,7 +47,8 @@ export async function placeLineRestrictions(
       await deps.doc.send(
         new PutCommand({
           TableName: deps.resources.holdsTable,
-          Item: item,
+          // Active restrictions are in the active-holds index, where sweeps and steps read them.
+          Item: activeHoldItem(item),
           ConditionExpression: 'attribute_not_exists(holdId) OR #status <> :active',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':active': 'active' },

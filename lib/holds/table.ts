@@ -6,6 +6,7 @@ import { type Identity, normaliseIdentity, parseIdentityArgument } from '../data
 import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import { resolveIdentities } from '../stores';
+import { activeHoldItem, holdFromItem, LEAVE_ACTIVE_INDEX, readyActiveIndex } from './active-index';
 import { HoldAlreadyReleasedError, HoldNotFoundError } from './errors';
 import type { HoldDeps, LegalHold, PlaceHoldInput } from './hold';
 import {
@@ -103,10 +104,12 @@ export async function placeHold(deps: HoldDeps, input: PlaceHoldInput): Promise<
       reason: checked.reason,
     };
   }
+  // Holds placed before the active-holds index existed join it before this one does.
+  await readyActiveIndex(deps);
   await deps.doc.send(
     new PutCommand({
       TableName: deps.resources.holdsTable,
-      Item: hold,
+      Item: activeHoldItem(hold),
       ConditionExpression: 'attribute_not_exists(holdId)',
     }),
   );
@@ -134,14 +137,15 @@ export async function markReleased(
     new UpdateCommand({
       TableName: deps.resources.holdsTable,
       Key: { holdId },
-      UpdateExpression: 'SET #status = :released, releasedBy = :by, releasedAt = :at',
+      // Released entries leave the active-holds index.
+      UpdateExpression: `SET #status = :released, releasedBy = :by, releasedAt = :at ${LEAVE_ACTIVE_INDEX}`,
       ConditionExpression: 'attribute_exists(holdId) AND #status = :active',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':released': 'released', ':active': 'active', ':by': by, ':at': at },
       ReturnValues: 'ALL_NEW',
     }),
   );
-  return response.Attributes as LegalHold;
+  return holdFromItem(response.Attributes ?? {});
 }
 
 /**
@@ -154,6 +158,7 @@ export async function markReleased(
 export async function releaseHold(deps: HoldDeps, holdId: string, releasedBy: string): Promise<LegalHold> {
   checkHoldId(holdId);
   const by = checkActor(releasedBy, 'releases');
+  await readyActiveIndex(deps);
   let released: LegalHold;
   try {
     released = await markReleased(deps, holdId, by, deps.now().toISOString());

@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { locatePrefixes, sweepPrefixes } from '../datamap/prefixes';
+import { locatePrefixes, sharedObjectPrefixes, sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, DynamoStore, S3Store, Store } from '../datamap/schema';
 import type { RequestStep } from '../workflow/request-steps';
 import { acknowledgeWildcardResource } from './nag';
@@ -91,8 +91,12 @@ export function queriedArns(imported: Extract<ImportedStore, { kind: 'dynamodb' 
   return [...new Set(arns)];
 }
 
-function objectArns(grants: RoleGrants, imported: Extract<ImportedStore, { kind: 's3' }>): string[] {
-  return objectPrefixes(imported.store).map((prefix) => {
+function objectArns(
+  grants: RoleGrants,
+  imported: Extract<ImportedStore, { kind: 's3' }>,
+  prefixes = objectPrefixes(imported.store),
+): string[] {
+  return prefixes.map((prefix) => {
     const arn = imported.bucket.arnForObjects(`${prefix}*`);
     acknowledgeWildcardResource(
       grants.role,
@@ -144,6 +148,18 @@ export function grantStoreRead(grants: RoleGrants, imported: ImportedStore): voi
   }
   allowListing(grants, ['s3:ListBucket'], imported.bucket, objectPrefixes(imported.store));
   grants.allow(['s3:GetObject'], objectArns(grants, imported));
+}
+
+/**
+ * What the identity indexer needs of the indexed S3 stores: their shared objects' bodies, and
+ * each store's key to decrypt them. It never lists: S3 events name the objects.
+ */
+export function grantIndexerAccess(grants: RoleGrants, stores: readonly ImportedStore[]): void {
+  for (const imported of stores) {
+    if (imported.kind !== 's3' || imported.store.identityIndex !== true) continue;
+    allowStoreKey(grants, imported, 'decrypt');
+    grants.allow(['s3:GetObject'], objectArns(grants, imported, sharedObjectPrefixes(imported.store)));
+  }
 }
 
 /**
@@ -245,14 +261,14 @@ export function sweepActions(store: Store): { read: string[]; write: string[] } 
   const retention = store.retention;
   if (!retention) return { read: [], write: [] };
   if (store.kind === 's3') {
-    const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
-    const restrictsLines = jsonLines && store.restrict?.lines === true;
+    const sharedObjects = store.locate.some((rule) => 'jsonLines' in rule || 'parquet' in rule);
+    const restrictsLines = store.locate.some((rule) => 'jsonLines' in rule) && store.restrict?.lines === true;
     // Versioned buckets: versions are listed and deleted by id, and a refused one's lock is read.
     return {
       read: [
         's3:ListBucket',
         's3:ListBucketVersions',
-        ...(jsonLines ? ['s3:GetObject'] : []),
+        ...(sharedObjects ? ['s3:GetObject'] : []),
         // Restricted objects are kept: an expired object's tags say whether it is; an object
         // rewritten with only restricted lines keeps its tags.
         ...(store.restrict?.tag || restrictsLines ? ['s3:GetObjectTagging'] : []),

@@ -3,6 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { HOLDS_TABLE } from '../holds/table-schema';
 import type { RequestStep } from '../workflow/request-steps';
 import type { SweepStep } from '../workflow/sweep-steps';
 import { acknowledgeWildcardResource } from './nag';
@@ -24,7 +25,8 @@ export type LetheFunctionName =
   | 'intake'
   | 'executionEnded'
   | 'overdueRequests'
-  | 'suppressionCheck';
+  | 'suppressionCheck'
+  | 'indexObjects';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -37,7 +39,10 @@ export interface OwnAccess {
   exports: ('put' | 'head' | 'delete')[];
   /** Reads the HMAC keys (subject hashes; the hmac mask strategy). */
   hmacKeys: boolean;
-  /** Reads the legal holds (Scan of the holds table; it is small). */
+  /**
+   * Reads the active legal holds: Query of the holds table's active-holds index, and Scan of the
+   * table until every hold placed before the index is in it (lib/holds/active-index.ts).
+   */
   holds: boolean;
   /** Writes anchors (the head of the audit log) to the audit bucket, under `anchors/`. */
   anchors?: boolean;
@@ -53,6 +58,16 @@ export interface OwnAccess {
    */
   restrictions?: 'read' | 'write';
 }
+
+/** A function that hashes identities and touches none of lethe's records: only the table of its own use is added. */
+const HASHES_ONLY: OwnAccess = {
+  requests: [],
+  audit: false,
+  manifests: [],
+  exports: [],
+  hmacKeys: true,
+  holds: false,
+};
 
 /** The sweep's last step, completed or failed: appends its event, then anchors the audit log's head. */
 const SWEEP_RECORDER: OwnAccess = {
@@ -168,15 +183,7 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     restrictions: 'write',
   },
   // answers downstream systems: hashes the identities asked about, reads the list, writes nothing
-  suppressionCheck: {
-    requests: [],
-    audit: false,
-    manifests: [],
-    exports: [],
-    hmacKeys: true,
-    holds: false,
-    suppression: 'read',
-  },
+  suppressionCheck: { ...HASHES_ONLY, suppression: 'read' },
   confirm: {
     // Delete/Update: the index of earlier export packages of the person, and those requests' records.
     requests: ['GetItem', 'UpdateItem', 'DeleteItem'],
@@ -255,6 +262,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
     holds: false,
   },
   recordSweepFailure: SWEEP_RECORDER,
+  // the identity indexer: S3 events of the indexed stores; hashes the identities an object holds
+  indexObjects: { ...HASHES_ONLY, identityIndex: 'write' },
 };
 
 /** The functions OWN_ACCESS gives the HMAC keys: the only ones the secret's readers may be. */
@@ -331,7 +340,10 @@ export function grantOwnAccess(
     );
   }
   if (access.audit) add(['dynamodb:Query', 'dynamodb:PutItem'], [resources.auditTable.tableArn]);
-  if (access.holds) add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  if (access.holds) {
+    add(['dynamodb:Query'], [`${resources.holdsTable.tableArn}/index/${HOLDS_TABLE.activeIndex.name}`]);
+    add(['dynamodb:Scan'], [resources.holdsTable.tableArn]);
+  }
   if (access.restrictions) {
     add(
       access.restrictions === 'read'

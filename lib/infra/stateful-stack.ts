@@ -1,11 +1,12 @@
 import { Aws, type CfnElement, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { LETHE_ENV } from '../aws/config';
 import type { DataMap } from '../datamap/schema';
+import { HOLDS_TABLE } from '../holds/table-schema';
 import { DemoStores } from './demo-stores';
 import {
   buildAccessLogsBucket,
@@ -117,7 +118,13 @@ export class LetheStatefulStack extends Stack implements LetheStatefulResources 
     });
     this.holdsTable = buildLetheTable(this, 'HoldsTable', {
       key,
-      partitionKey: { name: 'holdId', type: 'S' },
+      partitionKey: { name: HOLDS_TABLE.partitionKey, type: 'S' },
+    });
+    // Sparse: only active holds carry the attribute, so the steps read them without the history.
+    this.holdsTable.addGlobalSecondaryIndex({
+      indexName: HOLDS_TABLE.activeIndex.name,
+      partitionKey: { name: HOLDS_TABLE.activeIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
     // Keyed subject hashes and scopes only (lib/rights/suppression.ts): kept for as long as the objection stands.
     this.suppressionTable = buildLetheTable(this, 'SuppressionTable', {

@@ -1,7 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { REQUEST_STATES, type RequestStep } from '../workflow/request-steps';
-import { grantDataMapAccess, grantSweepAccess, type ImportedStore } from './datamap-grants';
+import {
+  grantDataMapAccess,
+  grantIndexerAccess,
+  grantSweepAccess,
+  type ImportedStore,
+} from './datamap-grants';
 import { type FunctionLogLevel, LetheFunction } from './lethe-function';
 import {
   grantOwnAccess,
@@ -96,6 +101,11 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(2),
     description: 'Publishes how many requests are open and past their due date',
   },
+  indexObjects: {
+    entry: 'lambdas/index-objects.ts',
+    timeout: Duration.minutes(5),
+    description: 'Keeps the identity index current from S3 events of the indexed stores',
+  },
 };
 
 /** What every lethe function of a stack is built from and granted access to. */
@@ -118,7 +128,7 @@ export interface WorkflowFunctionContext {
  * The LetheFunction of one lethe function, as FUNCTION_SETTINGS describes it, granted what its
  * step does and nothing else: lethe's own resources as OWN_ACCESS says (with the HMAC keys secret
  * ARN only where it grants the keys), the data map's stores as DATAMAP_ACCESS says (request
- * steps) or their retention rules need (sweepPage).
+ * steps) or their retention rules need (sweepPage), or the indexed stores' objects (indexObjects).
  * @param id the construct id: `<Task state name>Function`
  * @param stateMachineArn for the function that starts executions (its grant is the caller's)
  */
@@ -162,6 +172,7 @@ export function createWorkflowFunction(
       context.storesUseLetheKey && (name === 'eraseStore' || name === 'applyStore' || name === 'sweepPage'),
   });
   if (name === 'sweepPage') grantSweepAccess(grants, context.stores);
+  else if (name === 'indexObjects') grantIndexerAccess(grants, context.stores);
   else if (name in REQUEST_STATES) grantDataMapAccess(grants, name as RequestStep, context.stores);
   grants.apply();
   return fn;

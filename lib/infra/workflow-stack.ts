@@ -14,6 +14,7 @@ import { SWEEP_STATES, type SweepStep } from '../workflow/sweep-steps';
 import { buildStoreSweepWorkflow, buildSweepWorkflow } from '../workflow/sweep-workflow';
 import { LetheConsole } from './console';
 import { type ImportedStore, importStores } from './datamap-grants';
+import { indexedStores, LetheIdentityIndexer } from './identity-indexer';
 import { LetheIntakeApi } from './intake-api';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
 import { LetheWorkflow } from './lethe-workflow';
@@ -79,6 +80,8 @@ export class LetheWorkflowStack extends Stack {
   public readonly sweepDeadLetterQueue: sqs.Queue;
   public readonly stores: readonly ImportedStore[];
   public readonly monitoring: LetheMonitoring;
+  /** Keeps the identity index current from S3 events; absent without an index table or indexed store. */
+  public readonly identityIndexer?: LetheIdentityIndexer;
   /** The privacy console, when the stack deploys it. */
   public readonly console: LetheConsole | undefined;
 
@@ -185,6 +188,17 @@ export class LetheWorkflowStack extends Stack {
     this.sweepScheduleRole = schedule.role;
     this.sweepDeadLetterQueue = schedule.deadLetterQueue;
 
+    if (stateful.identityIndexTable && indexedStores(this.stores).length > 0) {
+      this.identityIndexer = new LetheIdentityIndexer(this, 'IdentityIndexer', {
+        key: stateful.key,
+        stores: this.stores,
+        functionContext,
+      });
+      new CfnOutput(this, 'IdentityIndexerDeadLetterQueueUrl', {
+        value: this.identityIndexer.deadLetterQueue.queueUrl,
+      });
+    }
+
     this.monitoring = new LetheMonitoring(this, 'Monitoring', {
       requestStateMachine: this.stateMachine,
       sweepStateMachine: this.sweepStateMachine,
@@ -193,6 +207,7 @@ export class LetheWorkflowStack extends Stack {
         this.intake,
         this.suppressionCheck,
         ...Object.values(this.sweepFunctions),
+        ...(this.identityIndexer ? [this.identityIndexer.function] : []),
       ],
       sweepDeadLetterQueue: this.sweepDeadLetterQueue,
       key: stateful.key,

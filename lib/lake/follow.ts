@@ -2,15 +2,15 @@ import type { Identity } from '../datamap/identity';
 import type { Store } from '../datamap/schema';
 import type { LetheDeps } from '../deps';
 import { type LocatedRecord, type RewrittenObject, type SharedObjectFilter, subjectValues } from '../stores';
-import { isJsonLinesRule } from '../stores/s3/prefixes';
-import { indexObject } from './indexer';
+import { isSharedObjectRule } from '../stores/s3/prefixes';
+import { indexObject, WATERMARK_MARGIN_MS } from './indexer';
 import {
   deleteEntriesBefore,
   deleteObjectRecord,
   type IndexDeps,
+  indexedEtags,
   indexHash,
   objectRecord,
-  objectRecords,
   objectsHolding,
   readIndexMeta,
 } from './table';
@@ -27,10 +27,10 @@ export function isIndexed(deps: Pick<LetheDeps, 'resources'>, store: Store): boo
   );
 }
 
-/** The keyed hashes a subject's identities are indexed under in a store (its JSON-lines identity types). */
+/** The keyed hashes a subject's identities are indexed under in a store (its shared-object identity types). */
 export function subjectIndexHashes(deps: IndexDeps, store: Store, identities: Identity[]): string[] {
   if (store.kind !== 's3') return [];
-  const types = new Set(store.locate.filter(isJsonLinesRule).map((rule) => rule.identity));
+  const types = new Set(store.locate.filter(isSharedObjectRule).map((rule) => rule.identity));
   return [...types].flatMap((type) =>
     subjectValues(deps.dataMap, identities, type).map((value) =>
       indexHash(deps.keys.subjectHash, { type, value }),
@@ -75,7 +75,7 @@ export async function sharedObjectFilter(
       );
       const records =
         tail.length > 0
-          ? await objectRecords(
+          ? await indexedEtags(
               deps,
               store.id,
               tail.map((object) => object.key),
@@ -84,9 +84,45 @@ export async function sharedObjectFilter(
       const selected = objects.map((object, index) => {
         if (chosen[index]) return true;
         if (object.lastModified !== undefined && object.lastModified.getTime() < watermark) return false;
-        const record = records?.get(object.key);
-        return !(record && object.etag !== undefined && record.etag === object.etag);
+        return object.etag === undefined || records?.get(object.key) !== object.etag;
       });
+      if (tally) {
+        tally.listed += objects.length;
+        tally.selected += selected.filter(Boolean).length;
+      }
+      return selected;
+    },
+  };
+}
+
+/**
+ * How long before a locate's start an object must have been last modified for Confirm to trust
+ * that locate read it: LastModified is when an upload began (one in progress when Locate listed
+ * was not seen), and S3's clock is not lethe's.
+ */
+export const CONFIRM_MARGIN_MS = WATERMARK_MARGIN_MS;
+
+/**
+ * Which shared objects Confirm reads again, for any store of shared objects, indexed or not: those
+ * Locate found the subject in (Erase rewrote them, or kept them as exempted), and those modified
+ * since Locate began (less CONFIRM_MARGIN_MS). Every other object was read by Locate, held nothing
+ * of the subject, and has not changed since.
+ */
+export function changedSinceFilter(
+  located: Iterable<string>,
+  locateStartedAt: Date,
+  tally?: FilterTally,
+): SharedObjectFilter {
+  const again = new Set(located);
+  const since = locateStartedAt.getTime() - CONFIRM_MARGIN_MS;
+  return {
+    async select(objects) {
+      const selected = objects.map(
+        (object) =>
+          again.has(object.key) ||
+          object.lastModified === undefined ||
+          object.lastModified.getTime() >= since,
+      );
       if (tally) {
         tally.listed += objects.length;
         tally.selected += selected.filter(Boolean).length;

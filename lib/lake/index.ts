@@ -4,7 +4,15 @@
  */
 
 export type { FilterTally } from './follow';
-export { followRewrites, forgetDeleted, isIndexed, sharedObjectFilter, subjectIndexHashes } from './follow';
+export {
+  CONFIRM_MARGIN_MS,
+  changedSinceFilter,
+  followRewrites,
+  forgetDeleted,
+  isIndexed,
+  sharedObjectFilter,
+  subjectIndexHashes,
+} from './follow';
 export {
   buildIndex,
   DEFAULT_INDEX_BATCH_SIZE,

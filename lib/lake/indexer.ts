@@ -7,11 +7,11 @@ import {
   deleteEntriesBefore,
   deleteObjectRecord,
   type IndexDeps,
+  indexedEtags,
   indexHash,
   MAX_KEPT_HASHES,
   type ObjectRecord,
   objectRecord,
-  objectRecords,
   putEntries,
   readIndexMeta,
   writeIndexMeta,
@@ -149,15 +149,12 @@ export async function indexBatch(
 ): Promise<IndexBatchResult> {
   const store = getStore(deps.dataMap, storeId);
   if (store.kind !== 's3') throw new IndexBuildError(`store ${storeId} is not an S3 store`);
-  const records = await objectRecords(
+  const etags = await indexedEtags(
     deps,
     storeId,
     objects.map((object) => object.key),
   );
-  const todo = objects.filter((object) => {
-    const record = records.get(object.key);
-    return !record || object.etag === undefined || record.etag !== object.etag;
-  });
+  const todo = objects.filter((object) => object.etag === undefined || etags.get(object.key) !== object.etag);
   const outcomes = await mapConcurrently(todo, INDEX_CONCURRENCY, (object) =>
     indexObject(deps, store, object.key, object.etag === undefined ? {} : { etag: object.etag }),
   );

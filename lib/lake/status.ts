@@ -16,7 +16,7 @@ export interface IndexStatus {
   lagSeconds: number | null;
 }
 
-/** The stores the data map indexes (JSON-lines stores with identityIndex). */
+/** The stores the data map indexes (JSON-lines and Parquet stores with identityIndex). */
 export function indexedStores(dataMap: Pick<DataMap, 'stores'>): S3Store[] {
   return dataMap.stores.filter(
     (store): store is S3Store => store.kind === 's3' && store.identityIndex === true,

@@ -139,14 +139,18 @@ export async function objectsHolding(
   return keys;
 }
 
-/** The index items of objects (100 keys a BatchGetItem, unprocessed keys retried), by key. */
-export async function objectRecords(
+/**
+ * The ETags the index describes objects at (100 keys a BatchGetItem, unprocessed keys retried), by
+ * key. Only the key and ETag are read: an item's kept hashes would make the read grow with the
+ * object's identities.
+ */
+export async function indexedEtags(
   deps: IndexDeps,
   storeId: string,
   keys: readonly string[],
-): Promise<Map<string, ObjectRecord>> {
+): Promise<Map<string, string>> {
   const table = indexTableOf(deps);
-  const found = new Map<string, ObjectRecord>();
+  const found = new Map<string, string>();
   for (let at = 0; at < keys.length; at += 100) {
     let pending: Record<string, unknown>[] = [...new Set(keys.slice(at, at + 100))].map((key) => ({
       pk: objectPk(storeId),
@@ -156,13 +160,19 @@ export async function objectRecords(
       const request = pending;
       const response = await withRetry(policyOf(deps), () =>
         deps.doc.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: request, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: {
+              [table]: {
+                Keys: request,
+                ConsistentRead: true,
+                ProjectionExpression: '#key, #etag',
+                ExpressionAttributeNames: { '#key': 'sk', '#etag': 'etag' },
+              },
+            },
+          }),
         ),
       );
-      for (const item of response.Responses?.[table] ?? []) {
-        const record = toObjectRecord(item);
-        found.set(record.key, record);
-      }
+      for (const item of response.Responses?.[table] ?? []) found.set(String(item.sk), String(item.etag));
       pending = (response.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       if (pending.length > 0) await waitBeforeRetry(policyOf(deps), attempt);
     }

@@ -7,8 +7,11 @@ import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { identityIndexTableInput } from '../lake/table';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
+import { enableParquetRewrites } from '../stores/s3/erase';
+import { rewriteParquetObject } from '../stores/s3/parquet-rewrite';
 import { writeFileAtomicSync } from './atomic-file';
 import { loadDataMapCached } from './datamap-cache';
+import { ensureHoldsTable } from './holds-table';
 import { localOutbox } from './outbox';
 import { createStoresFromDataMap } from './provision';
 import {
@@ -125,8 +128,11 @@ export function auditTableInput(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they exist. */
-export async function createLetheResources(clients: LocalClients): Promise<void> {
+/**
+ * Creates lethe's own tables (requests, audit, holds) and buckets (manifests, exports), unless they
+ * exist. `stateDir`: where an interrupted rebuild of the holds table is finished from (see ensureHoldsTable).
+ */
+export async function createLetheResources(clients: LocalClients, stateDir?: string): Promise<void> {
   await Promise.all([
     createTableIfMissing(clients.dynamodb, {
       TableName: LOCAL_RESOURCES.requestsTable,
@@ -135,24 +141,20 @@ export async function createLetheResources(clients: LocalClients): Promise<void>
       BillingMode: 'PAY_PER_REQUEST',
     }),
     createTableIfMissing(clients.dynamodb, auditTableInput(LOCAL_RESOURCES.auditTable)),
-    createTableIfMissing(clients.dynamodb, {
-      TableName: LOCAL_RESOURCES.holdsTable,
-      KeySchema: [{ AttributeName: 'holdId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'holdId', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.manifestsBucket),
     createBucketIfMissing(clients.s3, LOCAL_RESOURCES.exportsBucket),
-    createAddedResources(clients),
+    createAddedResources(clients, stateDir),
   ]);
 }
 
 /**
  * What lethe added after its first releases (the audit bucket anchors go to, the identity index
- * table, the suppression list): created on open too, for state directories initialised before they existed.
+ * table, the suppression list, the holds table's active-holds index): created on open too, for
+ * state directories initialised before they existed.
  */
-async function createAddedResources(clients: LocalClients): Promise<void> {
+async function createAddedResources(clients: LocalClients, stateDir?: string): Promise<void> {
   await Promise.all([
+    ensureHoldsTable(clients, LOCAL_RESOURCES, stateDir),
     createBucketIfMissing(clients.s3, LOCAL_AUDIT_BUCKET),
     createTableIfMissing(
       clients.dynamodb,
@@ -171,6 +173,8 @@ async function createAddedResources(clients: LocalClients): Promise<void> {
 export async function openLocalEnvironment(
   options: OpenLocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
+  // Every step runs in this process locally, erasure included.
+  enableParquetRewrites(rewriteParquetObject);
   const { stateDir, configFile, existing } = readLocalConfig(options.stateDir);
   const keysFile = join(stateDir, 'keys.json');
   let dataMapPath: string;
@@ -228,10 +232,10 @@ export async function openLocalEnvironment(
     }
     keys = readStateJson<LocalKeys>(keysFile);
     if (options.init) {
-      await createLetheResources(clients);
+      await createLetheResources(clients, stateDir);
       await createStoresFromDataMap(dataMap, clients);
     } else if (!options.readOnly) {
-      await createAddedResources(clients);
+      await createAddedResources(clients, stateDir);
     }
   } catch (error) {
     destroyClients();

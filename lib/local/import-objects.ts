@@ -6,7 +6,14 @@ import { getStore } from '../datamap/load';
 import { sweepPrefixes } from '../datamap/prefixes';
 import type { DataMap, S3Store } from '../datamap/schema';
 import { forEachConcurrently } from '../stores/concurrency';
-import { isJsonLinesRule, isPrefixRule, placeholderValue, splitTemplate } from '../stores/s3/prefixes';
+import {
+  isJsonLinesRule,
+  isPrefixRule,
+  isSharedObjectRule,
+  placeholderValue,
+  sharedRuleSpec,
+  splitTemplate,
+} from '../stores/s3/prefixes';
 import type { StoreClients } from '../stores/types';
 import { ImportError, ImportIncompleteError } from './import-errors';
 import { textFileProblem } from './import-text';
@@ -26,6 +33,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wav': 'audio/wav',
   '.mp3': 'audio/mpeg',
   '.html': 'text/html',
+  '.parquet': 'application/vnd.apache.parquet',
 };
 
 const contentTypeOf = (key: string) => CONTENT_TYPES[extname(key)] ?? 'application/octet-stream';
@@ -118,14 +126,14 @@ function countPlaces(places: readonly string[]): FilePlaces {
 }
 
 /**
- * Whether a request can find an object at `key`: under a JSON-lines prefix (its lines are read), or
+ * Whether a request can find an object at `key`: under a JSON-lines or Parquet prefix (its records are read), or
  * in a subject folder of a prefix rule whose name is a valid identity, normalised (`found`) or not
  * (`spelled`: found only by that exact spelling). Otherwise where it is, for the warning.
  */
 type Reach = { kind: 'found' } | { kind: 'spelled' } | { kind: 'unreachable'; place: string };
 
 function reachOf(dataMap: DataMap, store: S3Store, key: string): Reach {
-  if (store.locate.some((rule) => isJsonLinesRule(rule) && key.startsWith(rule.jsonLines.prefix)))
+  if (store.locate.some((rule) => isSharedObjectRule(rule) && key.startsWith(sharedRuleSpec(rule).prefix)))
     return { kind: 'found' };
   let spelled = false;
   let place: string | undefined;
@@ -217,7 +225,9 @@ export async function checkFolder(dataMap: DataMap, storeId: string, dir: string
   if (files.length > 0 && unreachable.length === files.length) {
     const own = join(dir, store.id);
     const hint = statSync(own, { throwIfNoEntry: false })?.isDirectory() ? ` (--dir ${own}?)` : '';
-    const prefixes = store.locate.map((rule) => (isPrefixRule(rule) ? rule.prefix : rule.jsonLines.prefix));
+    const prefixes = store.locate.map((rule) =>
+      isPrefixRule(rule) ? rule.prefix : sharedRuleSpec(rule).prefix,
+    );
     throw new ImportError(
       `none of the ${files.length.toLocaleString('en-US')} files under ${dir} is where a request of store ${store.id} looks (${prefixes.join(', ')}), so nothing was imported: pass the folder whose relative paths are the object keys${hint}.`,
     );

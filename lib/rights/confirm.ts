@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { appendAuditEvent, auditDepsOf, canonicalJson } from '../audit/log';
-import { identityKey } from '../datamap/identity';
+import { type Identity, identityKey } from '../datamap/identity';
 import type { RetainedAttribute } from '../datamap/masking';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
-import { applyHolds } from '../holds';
-import { isIndexed, sharedObjectFilter } from '../lake';
+import { applyHolds, loadActiveHolds } from '../holds';
+import { changedSinceFilter, isIndexed, sharedObjectFilter } from '../lake';
 import { exemptLockedRecords, locateInStore } from '../stores';
-import type { StoreErasure } from '../stores/types';
+import { isSharedObjectRule } from '../stores/s3/prefixes';
+import type { SharedObjectFilter, StoreErasure } from '../stores/types';
 import { caveatsFor, type RequestCaveat } from './caveats';
 import { type AppliedStore, confirmRecords } from './confirm-records';
 import { type DeletedExport, deleteEarlierExports } from './earlier-exports';
@@ -145,6 +146,38 @@ export function certificateDigest(certificate: Omit<ErasureCertificate, 'digest'
   return createHash('sha256').update(canonicalJson(certificate)).digest('hex');
 }
 
+/**
+ * Which shared objects Confirm reads again: those Locate found the subject in (Erase rewrote them)
+ * and those modified since Locate began, indexed store or not, never the rest of the lake; with an
+ * index, of those modified only the ones it does not describe at their version or says hold the
+ * subject. A manifest from before Locate noted its start falls back to the index alone (where it
+ * says the subject is, where Erase rewrote, and what changed since the watermark) or a full read.
+ */
+async function confirmFilter(
+  deps: LetheDeps,
+  store: ReturnType<typeof getStore>,
+  identities: Identity[],
+  manifestKey: string,
+): Promise<SharedObjectFilter | undefined> {
+  if (store.kind !== 's3' || !store.locate.some(isSharedObjectRule)) return undefined;
+  const manifest = await readManifest(deps, manifestKey);
+  const located = manifest.records.flatMap((found) => (found.kind === 'lines' ? [found.key] : []));
+  const indexed = isIndexed(deps, store)
+    ? await sharedObjectFilter(deps, store, identities, { alsoRead: located })
+    : undefined;
+  if (manifest.startedAt === undefined) return indexed;
+  const changed = changedSinceFilter(located, new Date(manifest.startedAt));
+  if (!indexed) return changed;
+  // Both: an object changed since Locate that the index describes at its current version, without
+  // the subject, needs no read either.
+  return {
+    async select(objects) {
+      const [byTime, byIndex] = await Promise.all([changed.select(objects), indexed.select(objects)]);
+      return byTime.map((read, index) => read && byIndex[index] === true);
+    },
+  };
+}
+
 async function confirmErasure(
   deps: LetheDeps,
   record: RequestRecord,
@@ -156,6 +189,8 @@ async function confirmErasure(
   const attempts = certificateAttempts(record, input.erased ?? []);
   const remaining: { store: string; count: number }[] = [];
   const stores: ErasureCertificate['stores'] = [];
+  // Read once for every store this step confirms.
+  const holds = await loadActiveHolds(deps);
   for (const located of input.located) {
     const store = getStore(deps.dataMap, located.storeId);
     const erasure = erasures.get(located.storeId);
@@ -164,20 +199,13 @@ async function confirmErasure(
     // them may be gone now, and what matters is whether anything of the subject is left.
     // Records that legal holds keep are exempted, as they were when locating, and so are those
     // S3 Object Lock keeps (erasure reported them exempted, with the retain-until date).
-    // An indexed store is read where the index says the subject is, where Erase rewrote (read
-    // again rather than trusting the index lethe itself just wrote), and where anything changed.
-    const sharedObjects = isIndexed(deps, store)
-      ? await sharedObjectFilter(deps, store, identities, {
-          alsoRead: (await readManifest(deps, located.manifestKey)).records.flatMap((found) =>
-            found.kind === 'lines' ? [found.key] : [],
-          ),
-        })
-      : undefined;
+    const sharedObjects = await confirmFilter(deps, store, identities, located.manifestKey);
     const again = await exemptLockedRecords(
       deps.dataMap,
       store,
-      await applyHolds(
+      applyHolds(
         deps,
+        holds,
         store,
         await locateInStore(deps.dataMap, store, identities, deps.clients, {
           claimed,

@@ -9,7 +9,7 @@ import type { Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
 import { restrictedLineHashes } from '../holds';
-import { readObjectTag, readRecords } from '../stores';
+import { readObjectTag, readRecords, streamObject } from '../stores';
 import { DEFAULT_RETRY_POLICY } from '../stores/retry';
 import type { ExportedRecord, LocatedRecord } from '../stores/types';
 import { indexExport } from './earlier-exports';
@@ -95,13 +95,6 @@ function keyText(record: ExportedRecord): string {
   return typeof record.key === 'string' ? record.key : JSON.stringify(record.key);
 }
 
-/** Object content from the adapter: `{ text }` or `{ base64 }`, as bytes for a file in the zip. */
-function objectBytes(data: unknown): Buffer {
-  const content = data as { text?: string; base64?: string };
-  if (typeof content.base64 === 'string') return Buffer.from(content.base64, 'base64');
-  return Buffer.from(content.text ?? '', 'utf8');
-}
-
 /**
  * Export: streams every located record into a zip in the exports bucket (multipart, so
  * memory stays bounded): one JSON file per store (and CSV for portability), the objects'
@@ -148,20 +141,15 @@ export async function exportPackage(
     );
     const others = manifest.records.filter((entry) => entry.kind !== 'object');
 
-    // Object stores: the original files, each read lazily when the zip reaches it.
+    // Object stores: the original files, each streamed from the store when the zip reaches it, so
+    // a recording of any size passes through in chunks and is never held whole.
     for (const object of objects) {
+      if (store.kind !== 's3') continue;
       const file = packageFileName(store.id, object.key);
       row.files.push(file);
-      zip.addReadStream(
-        Readable.from(
-          (async function* () {
-            for await (const exported of readRecords(deps.dataMap, store, [object], deps.clients))
-              yield objectBytes(exported.data);
-          })(),
-        ),
-        file,
-        { compress: !ALREADY_COMPRESSED.test(object.key) },
-      );
+      zip.addReadStream(Readable.from(streamObject(store, object.key, deps.clients)), file, {
+        compress: !ALREADY_COMPRESSED.test(object.key),
+      });
     }
     const jsonStream = Readable.from(
       (async function* () {

@@ -2,7 +2,7 @@ import { appendAuditEvent, auditDepsOf } from '../audit/log';
 import { type Identity, mergeIdentities } from '../datamap/identity';
 import { getStore } from '../datamap/validate';
 import type { LetheDeps } from '../deps';
-import { applyHolds } from '../holds';
+import { applyHolds, loadActiveHolds } from '../holds';
 import { type FilterTally, sharedObjectFilter } from '../lake';
 import { locateInStore, resolveIdentityGraph } from '../stores';
 import { RequestStateError } from './errors';
@@ -102,10 +102,12 @@ export async function locateRequestStore(
   const record = await getRequest(deps, requestId);
   const identities = workingIdentities(record, requestId);
   const claimed = claimedIdentities(deps.keys.subjectHash, identities, record.identityTrust);
+  const startedAt = deps.now().toISOString();
   const tally: FilterTally = { listed: 0, selected: 0, hits: 0 };
   const sharedObjects = await sharedObjectFilter(deps, store, identities, { tally });
-  const location = await applyHolds(
+  const location = applyHolds(
     deps,
+    await loadActiveHolds(deps),
     store,
     await locateInStore(deps.dataMap, store, identities, deps.clients, {
       claimed,
@@ -124,6 +126,7 @@ export async function locateRequestStore(
       requestId,
       storeId,
       createdAt: deps.now().toISOString(),
+      startedAt,
       located,
       exempted,
       records: reviewed.kept,

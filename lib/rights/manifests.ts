@@ -16,6 +16,11 @@ export interface StoreManifest {
   requestId: string;
   storeId: string;
   createdAt: string;
+  /**
+   * When Locate began listing (lethe's clock): Confirm reads again only the shared objects
+   * modified since, besides those Locate found the subject in. Absent in older manifests.
+   */
+  startedAt?: string;
   located: number;
   exempted: number;
   records: LocatedRecord[];

@@ -74,10 +74,10 @@ export interface StoreAdapter<S extends Store> {
 
 /**
  * How locate uses a value source: `table` and `index` Query a partition key by the exact value,
- * `prefix` lists a per-subject key prefix holding the exact value, `jsonLines` compares the field
+ * `prefix` lists a per-subject key prefix holding the exact value, `jsonLines` (and `parquet`) compares the field
  * normalised, and `link` values are read from located records and normalised.
  */
-export type ValueSourceUse = 'table' | 'index' | 'prefix' | 'jsonLines' | 'link';
+export type ValueSourceUse = 'table' | 'index' | 'prefix' | 'jsonLines' | 'parquet' | 'link';
 
 /** A place a store's records hold identity values: one of its locate rules or links. */
 export interface ValueSource {

@@ -5,7 +5,7 @@ import {
   normaliseSpelledIdentity,
   spellingsOf,
 } from '../datamap/identity';
-import type { DataMap, Store } from '../datamap/schema';
+import type { DataMap, S3Store, Store } from '../datamap/schema';
 import type {
   RetainedStore,
   StoreAdapter,
@@ -17,6 +17,7 @@ import type {
 import { dynamoAdapter } from './dynamodb';
 import { TooManyIdentitiesError } from './errors';
 import { s3Adapter } from './s3';
+import { streamS3Object } from './s3/read';
 import type {
   EraseOptions,
   ExportedRecord,
@@ -82,6 +83,15 @@ export function readRecords(
   clients: StoreClients,
 ): AsyncIterable<ExportedRecord> {
   return adapterFor(store).read(store, records, { clients, dataMap });
+}
+
+/**
+ * Streams the bytes of one located object of an S3 store as they arrive (an export's file): unlike
+ * readRecords, which yields an object whole, memory does not follow the object's size.
+ * @throws ReadIncompleteError when it cannot be read after retries
+ */
+export function streamObject(store: S3Store, key: string, clients: StoreClients): AsyncIterable<Uint8Array> {
+  return streamS3Object(store, key, clients);
 }
 
 /**

@@ -41,11 +41,11 @@ export function valueSources(store: Store): ValueSource[] {
         : {
             role: 'locate',
             identity: rule.identity,
-            use: 'jsonLines',
-            attribute: rule.jsonLines.field,
-            keyPrefix: rule.jsonLines.prefix,
+            use: 'jsonLines' in rule ? 'jsonLines' : 'parquet',
+            attribute: 'jsonLines' in rule ? rule.jsonLines.field : rule.parquet.field,
+            keyPrefix: 'jsonLines' in rule ? rule.jsonLines.prefix : rule.parquet.prefix,
           },
   );
-  const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
-  return [...rules, ...(jsonLines ? store.links.map(linkSource) : [])];
+  const shared = store.locate.some((rule) => 'jsonLines' in rule || 'parquet' in rule);
+  return [...rules, ...(shared ? store.links.map(linkSource) : [])];
 }

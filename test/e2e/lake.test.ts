@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalBackend } from '../../lib/cli/backends';
+import type { LocalBackend } from '../../lib/cli/backends';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 import type { RequestSummary } from '../../lib/rights/summary';
-import { lethe } from '../helpers/cli';
-import { lakeDataMapYaml } from '../helpers/lake';
+import { lethe, requestSubmitArgs } from '../helpers/cli';
+import { lakeCookie, lakeDataMapYaml, lakeLog, openLakeBackend, othersLog } from '../helpers/lake';
 import { unzip } from '../helpers/zip';
 
 /**
@@ -19,14 +19,9 @@ import { unzip } from '../helpers/zip';
 const BUCKET = 'lake-clicks';
 const DATAMAP = lakeDataMapYaml(BUCKET, { retention: true });
 
-const cookie = (n: number) =>
-  `c0ffee${String(n).padStart(2, '0')}-aaaa-4bbb-8ccc-${String(n).padStart(12, '0')}`;
+const cookie = lakeCookie;
+const logBody = lakeLog;
 const SUBJECT = cookie(1);
-
-/** One log object: lines of `cookies` in turn, each with a distinct payload. */
-function logBody(name: string, cookies: string[]): string {
-  return `${cookies.map((id, n) => JSON.stringify({ cookieId: id, at: `${name}#${n}`, ad: `ad-${n % 5}` })).join('\n')}\n`;
-}
 
 describe('an indexed JSON-lines store', () => {
   let root: string;
@@ -34,8 +29,8 @@ describe('an indexed JSON-lines store', () => {
   let backend: LocalBackend;
   /** GetObject calls on the store's bucket, by key. */
   let reads: string[] = [];
-  /** Run before the EraseStore step, once. */
-  let beforeErase: (() => Promise<void>) | undefined;
+  /** `beforeErase` runs before the EraseStore step, once. */
+  const hooks: { beforeErase?: () => Promise<void> } = {};
 
   const put = (key: string, body: string) =>
     backend.env.clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -45,32 +40,17 @@ describe('an indexed JSON-lines store', () => {
       .then((object) => object.Body?.transformToString() ?? '')) as string;
   const run = (args: string[]) => lethe([...args, '--state-dir', stateDir], { localBackend: backend });
   const submit = async (type: 'access' | 'erasure') => {
-    const outcome = await run([
-      'request',
-      'submit',
-      '--type',
-      type,
-      '--subject',
-      `cookieId=${SUBJECT.toUpperCase()}`,
-      '--jurisdiction',
-      'gdpr',
-      '--verified-by',
-      'privacy-desk',
-      '--json',
-    ]);
+    const outcome = await lethe(requestSubmitArgs(stateDir, type, [`cookieId=${SUBJECT.toUpperCase()}`]), {
+      localBackend: backend,
+    });
     expect(outcome.err).toBe('');
     return JSON.parse(outcome.out) as RequestSummary;
   };
   /** Objects of other people only: `count` logs of 20 lines each. */
   const writeOthers = async (from: number, count: number) => {
     for (let n = from; n < from + count; n += 1) {
-      await put(
-        `clicks/others-${String(n).padStart(3, '0')}.jsonl`,
-        logBody(
-          `o${n}`,
-          Array.from({ length: 20 }, (_, i) => cookie(10 + ((n + i) % 50))),
-        ),
-      );
+      const log = othersLog(n, 20);
+      await put(log.key, log.body);
     }
   };
 
@@ -81,24 +61,9 @@ describe('an indexed JSON-lines store', () => {
     expect(
       (await lethe(['init', '--datamap', join(root, 'datamap.yaml'), '--state-dir', stateDir])).code,
     ).toBe(0);
-    backend = await LocalBackend.open({
-      stateDir,
-      faults: async (state) => {
-        if (state !== 'EraseStore' || !beforeErase) return;
-        const once = beforeErase;
-        beforeErase = undefined;
-        await once();
-      },
+    backend = await openLakeBackend(stateDir, hooks, (bucket, key) => {
+      if (bucket === BUCKET) reads.push(key);
     });
-    backend.env.clients.s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { Bucket?: string; Key?: string };
-        if (context.commandName === 'GetObjectCommand' && input.Bucket === BUCKET)
-          reads.push(input.Key ?? '');
-        return next(args);
-      },
-      { step: 'initialize', name: 'countLakeReads' },
-    );
   });
 
   afterAll(async () => {
@@ -151,7 +116,7 @@ describe('an indexed JSON-lines store', () => {
     const before = new Map<string, string>();
     for (const key of ['clicks/a.jsonl', 'clicks/b.jsonl', 'clicks/c.jsonl', 'clicks/others-003.jsonl'])
       before.set(key, await get(key));
-    beforeErase = async () => {
+    hooks.beforeErase = async () => {
       await put(
         'clicks/b.jsonl',
         `${before.get('clicks/b.jsonl')}${JSON.stringify({ cookieId: cookie(30), at: 'b#late' })}\n`,

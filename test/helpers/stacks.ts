@@ -210,3 +210,13 @@ export const tableNamed = (name: string) => (arn: string) =>
   arn.endsWith(`:table/${name}`) || arn.includes(`:table/${name}/`);
 export const bucketNamed = (name: string) => (arn: string) =>
   arn.endsWith(`:s3:::${name}`) || arn.includes(`:s3:::${name}/`);
+
+/** The DynamoDB actions of a function that keeps the identity index (reads and writes its items). */
+export const INDEX_KEEPER_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+];

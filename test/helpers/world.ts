@@ -8,6 +8,7 @@ import { normaliseIdentity } from '../../lib/datamap/identity';
 import { loadDataMap } from '../../lib/datamap/load';
 import type { DataMap } from '../../lib/datamap/schema';
 import type { StoreClients } from '../../lib/stores/types';
+import { readParquetRows } from './parquet';
 
 export const EXAMPLE_DATAMAP_PATH = 'examples/adtech/datamap.yaml';
 export const exampleDataMap = (): DataMap => loadDataMap(EXAMPLE_DATAMAP_PATH);
@@ -35,9 +36,9 @@ async function readBody(clients: StoreClients, bucket: string, key: string): Pro
 
 /**
  * Every record of every store of the data map: DynamoDB items by their marshalled
- * attribute values (byte-for-byte), objects by SHA-256 of their bytes, and each line of a
- * JSON-lines object by its exact text (numbered by occurrence, as line positions shift
- * when other lines are removed).
+ * attribute values (byte-for-byte), objects by SHA-256 of their bytes, each line of a
+ * JSON-lines object by its exact text and each row of a Parquet object by its values (numbered
+ * by occurrence, as positions shift when other lines or rows are removed).
  */
 export async function snapshotStores(
   dataMap: DataMap,
@@ -64,6 +65,7 @@ export async function snapshotStores(
       continue;
     }
     const jsonLines = store.locate.some((rule) => 'jsonLines' in rule);
+    const parquet = store.locate.some((rule) => 'parquet' in rule);
     let token: string | undefined;
     do {
       const page = await clients.s3.send(
@@ -71,6 +73,20 @@ export async function snapshotStores(
       );
       for (const object of page.Contents ?? []) {
         const body = await readBody(clients, store.bucket, object.Key!);
+        if (parquet) {
+          // Rows by their values as stored (64-bit integers as decimal strings), numbered by occurrence.
+          const seen = new Map<string, number>();
+          for (const row of (await readParquetRows(body)).rows) {
+            const content = JSON.stringify(row, (_key, value) =>
+              typeof value === 'bigint' ? `${value}n` : (value as unknown),
+            );
+            const occurrence = (seen.get(content) ?? 0) + 1;
+            seen.set(content, occurrence);
+            const id = `${store.id}|${object.Key}|${content}|${occurrence}`;
+            entries.set(id, { storeId: store.id, id, content, record: row });
+          }
+          continue;
+        }
         if (!jsonLines) {
           const id = `${store.id}|${object.Key}`;
           entries.set(id, {
@@ -125,6 +141,9 @@ export function belongsTo(dataMap: DataMap, subject: SeedSubject, entry: Snapsho
   const record = entry.record;
   if (typeof record.email === 'string' && record.email.toLowerCase() === subject.email) return true;
   if (typeof record.cookieId === 'string' && cookies.has(record.cookieId.toLowerCase())) return true;
+  // Bid logs: the buyer's cookie id in the struct column user.
+  const buyer = (record.user as { buyeruid?: unknown } | null | undefined)?.buyeruid;
+  if (typeof buyer === 'string' && cookies.has(buyer.toLowerCase())) return true;
   if (subject.userId && record.userId === subject.userId) return true;
   if (entry.storeId !== 'clickstream' && phoneOf(dataMap, record.phone) === subject.phone) return true;
   return false;

@@ -110,6 +110,7 @@ describe("the deployed stacks' logical ids", () => {
       'AuditBucketB01E0AE8',
       'ExportsBucket5A12738B',
       'ManifestsBucketC7093610',
+      'Storebidlogs6F5B120B',
       'StorecallrecordingsBE989E9F',
       'StoreclickstreamB54EC741',
       'Storerecruitment453650C0',
@@ -127,16 +128,23 @@ describe("the deployed stacks' logical ids", () => {
       (id) => logGroups[id]?.Properties?.LogGroupName !== undefined,
     );
     expect(named.sort()).toEqual(['RequestWorkflowLogsB992D8A9', 'SweepWorkflowLogsF9783258']);
-    expect(ids(built.workflowTemplate, 'AWS::SQS::Queue')).toEqual(['SweepScheduleDeadLetterQueue20E78FA4']);
+    expect(ids(built.workflowTemplate, 'AWS::SQS::Queue')).toEqual([
+      'IdentityIndexerDeadLetterQueue731C64F0',
+      'IdentityIndexerQueue88CA5203',
+      'SweepScheduleDeadLetterQueue20E78FA4',
+    ]);
   });
 
   it("keep every function's logical id: in-flight executions call them by ARN", () => {
     expect(ids(built.workflowTemplate, 'AWS::Lambda::Function')).toEqual([
       'ApplyStoreFunction9370A09C',
+      // CDK's handler of the indexed store's bucket notifications
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db8347ECC3691',
       'ConfirmFunctionAC981D73',
       'EraseStoreFunctionFA82E68B',
       'ExecutionEndedFunction4F8F7579',
       'ExportPackageFunction1DAA4AC4',
+      'IdentityIndexerIndexObjectsFunctionC497E1FA',
       'IntakeFunction7BE986CE',
       'LocateStoreFunction20715BBB',
       'OverdueRequestsFunction63959465',

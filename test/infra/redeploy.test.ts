@@ -65,6 +65,7 @@ describe('names of what outlives the stacks', () => {
       .map((bucket) => (bucket as Resource).Properties?.BucketName)
       .filter((name): name is string => typeof name === 'string');
     expect(buckets.sort()).toEqual([
+      'adtech-bid-logs-123456789012-eu-west-1',
       'adtech-call-recordings-123456789012-eu-west-1',
       'adtech-clickstream-123456789012-eu-west-1',
       'adtech-recruitment-123456789012-eu-west-1',

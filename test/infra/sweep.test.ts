@@ -246,12 +246,15 @@ describe('the sweep function can delete only in stores that have a retention rul
       's3:PutObject',
       's3:PutObjectTagging',
     ]);
+    // Parquet objects likewise, to find rows of held subjects.
+    expect(actionsOn(statements, bucketNamed('adtech-bid-logs'))).toContain('s3:GetObject');
     const objects = statements
       .filter((statement) => statement.actions.includes('s3:DeleteObject'))
       .flatMap((statement) => statement.resources)
       .map((arn) => arn.slice(arn.indexOf(':::') + 3))
       .sort();
     expect(objects).toEqual([
+      'adtech-bid-logs/bids/*',
       'adtech-call-recordings/calls/*',
       'adtech-clickstream/clicks/*',
       'adtech-recruitment/applications/*',
@@ -363,6 +366,9 @@ describe('demo backstops', () => {
     ]);
     expect(rules['adtech-clickstream']).toEqual([
       expect.objectContaining({ Prefix: 'clicks/', ExpirationInDays: 91 }),
+    ]);
+    expect(rules['adtech-bid-logs']).toEqual([
+      expect.objectContaining({ Prefix: 'bids/', ExpirationInDays: 31 }),
     ]);
   });
 

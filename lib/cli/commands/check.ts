@@ -19,6 +19,8 @@ function describeSource(source: SourceReport): string {
       return `key prefix ${source.attribute}`;
     case 'jsonLines':
       return `JSON field ${source.attribute}${source.keyPrefix ? ` under ${source.keyPrefix}` : ''}`;
+    case 'parquet':
+      return `Parquet column ${source.attribute}${source.keyPrefix ? ` under ${source.keyPrefix}` : ''}`;
     case 'link':
       return `attribute ${source.attribute}`;
   }

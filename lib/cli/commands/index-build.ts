@@ -25,7 +25,7 @@ function storesOf(context: CommandContext, opts: IndexOptions) {
   const store = indexed.find((candidate) => candidate.id === opts.store);
   if (!store) {
     throw new UsageError(
-      `store ${quoted(opts.store)} keeps no identity index; indexed stores: ${indexed.map((s) => s.id).join(', ') || 'none (set identityIndex: true on a jsonLines store)'}`,
+      `store ${quoted(opts.store)} keeps no identity index; indexed stores: ${indexed.map((s) => s.id).join(', ') || 'none (set identityIndex: true on a jsonLines or parquet store)'}`,
     );
   }
   return [store];
@@ -43,7 +43,7 @@ async function withIndexDeps<T>(
 
 function describeBuild(results: IndexBuildResult[]): string {
   if (results.length === 0)
-    return 'No store keeps an identity index (set identityIndex: true on a jsonLines store).';
+    return 'No store keeps an identity index (set identityIndex: true on a jsonLines or parquet store).';
   return [
     table(
       ['store', 'objects', 'indexed', 'unchanged', 'gone', 'watermark'],
@@ -62,7 +62,7 @@ function describeBuild(results: IndexBuildResult[]): string {
 
 function describeStatus(statuses: IndexStatus[]): string {
   if (statuses.length === 0)
-    return 'No store keeps an identity index (set identityIndex: true on a jsonLines store).';
+    return 'No store keeps an identity index (set identityIndex: true on a jsonLines or parquet store).';
   return table(
     ['store', 'objects indexed', 'objects at build', 'watermark', 'lag'],
     statuses.map((status) => [

@@ -6,16 +6,48 @@ import { ExemptionTally } from '../exemptions';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry';
 import type { EraseOptions, Exemption, LocatedRecord, StoreClients, StoreErasure } from '../types';
 import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
+import { RewriteRefusedError } from './errors';
 import { createNormaliser } from './lines';
 import { objectLockExemption } from './lock';
 import { isFolderMarker, isVersionedBucket, listObjects } from './objects';
 import { planRecords } from './plan';
-import { subjectFolderPatterns } from './prefixes';
-import { DEFAULT_REWRITE_BUFFER_LIMIT, type RewriteOptions, rewriteObject } from './rewrite';
+import { isParquetStore, subjectFolderPatterns } from './prefixes';
+import {
+  DEFAULT_REWRITE_BUFFER_LIMIT,
+  type RewriteOptions,
+  type RewriteOutcome,
+  rewriteObject,
+} from './rewrite';
 import { deleteKeyVersions } from './versions';
 
-/** JSON-lines objects rewritten at once. */
+/** Shared objects (JSON-lines, Parquet) rewritten at once. */
 const REWRITE_CONCURRENCY = 4;
+
+/** Rewrites one shared object without the subject's records (rewriteObject's signature). */
+export type SharedObjectRewrite = typeof rewriteObject;
+
+/**
+ * The Parquet rewrite (rewriteParquetObject), once a code path that erases has enabled it. The
+ * Parquet writer is kept out of erase.ts's imports so that the functions that locate, export or
+ * sweep (which share this module through the adapter) do not bundle it: each Lambda bundle must
+ * stay under 1 MB. The erase function and the local runtime enable it at start.
+ */
+let parquetRewrite: SharedObjectRewrite | undefined;
+
+/** Enables Parquet rewrites in this process (see parquetRewrite): pass rewriteParquetObject. */
+export function enableParquetRewrites(rewrite: SharedObjectRewrite): void {
+  parquetRewrite = rewrite;
+}
+
+/** Stands in for the Parquet rewrite where no code path enabled it: refuses, writing nothing. */
+const parquetRewritesDisabled: SharedObjectRewrite = async (store) =>
+  ({
+    ok: false,
+    attempts: 1,
+    refused: new RewriteRefusedError(
+      `store ${store.id}: Parquet rewrites are not enabled in this process (enableParquetRewrites); nothing was written`,
+    ),
+  }) satisfies RewriteOutcome;
 
 /** EraseOptions plus S3-specific tuning, all optional. */
 export interface S3EraseOptions extends EraseOptions {
@@ -39,6 +71,11 @@ export interface S3EraseOptions extends EraseOptions {
  *   read (`If-Match`), so a concurrent writer is never overwritten: on 412 the object is read and
  *   filtered again. An object left with no line is deleted, conditional on the ETag as well.
  *   `erased` counts lines removed; `skipped` counts located lines that had gone by then.
+ * - Parquet objects are rewritten likewise without the subject's rows (see parquet-rewrite.ts), keeping
+ *   schema, codecs, row groups and every other row's values. An object lethe cannot rewrite exactly
+ *   (a codec it cannot write, a column type it cannot write back) is left untouched and the erasure
+ *   ends with that error (ParquetCodecUnsupportedError, ParquetSchemaUnsupportedError) after the
+ *   store's other records were erased.
  * - Exempted records are left alone and counted by reason.
  * - In a versioned bucket (versioning Enabled or Suspended; asked once per call) an object is
  *   deleted version by version: every version and delete marker of its key (ListObjectVersions,
@@ -130,9 +167,11 @@ export async function eraseInS3Store(
     versioned,
     ...(options.now ? { now: options.now } : {}),
   };
+  const rewrite = isParquetStore(store) ? (parquetRewrite ?? parquetRewritesDisabled) : rewriteObject;
   const outcomes = await mapConcurrently(groups, REWRITE_CONCURRENCY, ([key, group]) =>
-    rewriteObject(store, clients.s3, key, group, rewriteOptions),
+    rewrite(store, clients.s3, key, group, rewriteOptions),
   );
+  let refused: Error | undefined;
   outcomes.forEach((outcome, index) => {
     const [key, group] = groups[index] ?? ['', []];
     const located = group.reduce((sum, record) => sum + record.lineCount, 0);
@@ -141,6 +180,7 @@ export async function eraseInS3Store(
     if (!outcome.ok) {
       failedKeys.push(key);
       erasure.failed += located;
+      refused ??= outcome.refused;
       return;
     }
     if (outcome.locked) {
@@ -154,6 +194,8 @@ export async function eraseInS3Store(
   erasure.exempted = tally.total;
   erasure.exemptions = tally.entries();
 
+  // A refusal names its cause (e.g. a codec lethe cannot write) better than a count of failures.
+  if (refused) throw refused;
   if (failedKeys.length > 0) {
     throw new EraseIncompleteError(store.id, failedKeys, {
       total: attempted,

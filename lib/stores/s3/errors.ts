@@ -1,3 +1,5 @@
+import * as zlib from 'node:zlib';
+
 /**
  * Errors of the S3 adapter. Object keys are personal data (`calls/+4930123456/…`), so no message
  * holds a key, a line or a value: only the store, the identity type or a record's position.
@@ -50,4 +52,40 @@ export class VersionDeleteError extends Error {
 /** Raised inside a rewrite when the object no longer has the ETag it was read with; handled like a 412. */
 export class ObjectChangedError extends Error {
   override readonly name = 'ObjectChangedError';
+}
+
+/**
+ * A shared object cannot be rewritten without changing more than the subject's records (a
+ * compression codec lethe cannot write, a column type it cannot write back exactly): nothing is
+ * written, and the erasure fails with this error once the store's other records are erased.
+ * The message names the store and the reason, never a key.
+ */
+export class RewriteRefusedError extends Error {
+  override readonly name: string = 'RewriteRefusedError';
+}
+
+/** Whether this Node can write ZSTD (zlib.zstdCompressSync, Node 22.15 and later). */
+const zstdWritable = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+
+/** A Parquet object uses a compression codec lethe cannot write: rewriting it would change the codec. */
+export class ParquetCodecUnsupportedError extends RewriteRefusedError {
+  override readonly name = 'ParquetCodecUnsupportedError';
+  constructor(storeId: string, codec: string) {
+    super(
+      `store ${storeId}: a Parquet object to rewrite is compressed with ${codec}, which lethe cannot write ` +
+        `here (it writes UNCOMPRESSED, SNAPPY, GZIP, BROTLI${zstdWritable ? ', ZSTD' : ' and, on Node 22.15 or later, ZSTD'}); ` +
+        'nothing was written: rewrite the object with a supported codec, or erase the rows by hand',
+    );
+  }
+}
+
+/** A Parquet object has a column type whose values lethe cannot write back exactly. */
+export class ParquetSchemaUnsupportedError extends RewriteRefusedError {
+  override readonly name = 'ParquetSchemaUnsupportedError';
+  constructor(storeId: string, reason: string) {
+    super(
+      `store ${storeId}: a Parquet object to rewrite has ${reason}, whose values lethe cannot write back exactly; ` +
+        'nothing was written: erase the rows by hand',
+    );
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The S3 adapter: per-subject objects found under a key prefix (deleted on erasure) and JSON-lines
- * objects shared by many subjects (rewritten without the subject's lines on erasure).
+ * or Parquet objects shared by many subjects (rewritten without the subject's lines or rows on erasure).
  *
  * Object keys are personal data here (`calls/+4930123456/…`, `applications/ann@x.io/…`), so no
  * key, line or value ever goes into an error message; keys travel only in `failedKeys` fields and
@@ -28,9 +28,17 @@ export const s3Adapter: StoreAdapter<S3Store> = {
   exemptLocked: (store, location, { clients }) => exemptObjectLocked(store, location, clients.s3),
 };
 
-export { eraseInS3Store, type S3EraseOptions } from './erase';
-export { RecordOutsideStoreError, UnsafePrefixValueError, VersionDeleteError } from './errors';
+export { enableParquetRewrites, eraseInS3Store, type S3EraseOptions } from './erase';
+export {
+  ParquetCodecUnsupportedError,
+  ParquetSchemaUnsupportedError,
+  RecordOutsideStoreError,
+  RewriteRefusedError,
+  UnsafePrefixValueError,
+  VersionDeleteError,
+} from './errors';
 export { locateInS3Store, type S3StoreLocation } from './locate';
+export { ParquetReadError } from './parquet-file';
 export { type ExportedS3Object, readS3Records } from './read';
 export {
   listSharedObjects,

@@ -1,7 +1,7 @@
 import { type Identity, InvalidIdentityError, normaliseIdentity } from '../../datamap/identity';
-import type { DataMap, S3JsonLinesLocateRule, S3Store } from '../../datamap/schema';
+import type { DataMap, S3SharedLocateRule, S3Store } from '../../datamap/schema';
 import type { LocatedLines } from '../types';
-import { subjectValues } from './prefixes';
+import { isParquetStore, sharedRuleSpec, subjectValues } from './prefixes';
 
 /**
  * Matching JSON lines to a subject: a line is the subject's when the field of a JSON-lines rule
@@ -20,9 +20,58 @@ export interface LineMatcher {
   claimed?: boolean;
 }
 
-/** A matcher per JSON-lines rule for which the subject has values of the rule's identity type. */
+/**
+ * Reads a field of a record: a top-level own property for JSON lines (a key "a.b" is one field), a
+ * dotted path into struct columns for Parquet rows. Own properties only: a field named
+ * "constructor" must not read Object.prototype.
+ */
+export type FieldReader = (record: Record<string, unknown>, field: string) => unknown;
+
+/** A JSON line's field: its own top-level property. */
+export const topLevelField: FieldReader = (record, field) =>
+  Object.hasOwn(record, field) ? record[field] : undefined;
+
+const pathCache = new Map<string, string[]>();
+
+/** A Parquet row's field: `user.email` is the `email` of the struct column `user`. */
+export const pathField: FieldReader = (record, field) => {
+  let path = pathCache.get(field);
+  if (!path) {
+    path = field.split('.');
+    if (pathCache.size < NORMALISATION_CACHE_ENTRIES) pathCache.set(field, path);
+  }
+  let value: unknown = record;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, segment))
+      return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value;
+};
+
+/** How the store's shared objects' records are read: Parquet fields by path, JSON-lines fields at the top. */
+export function fieldReaderOf(store: S3Store): FieldReader {
+  return isParquetStore(store) ? pathField : topLevelField;
+}
+
+/** The index of the first matcher a record belongs to, -1 when it is someone else's. */
+export function matchRecord(
+  record: Record<string, unknown>,
+  matchers: readonly Pick<LineMatcher, 'identity' | 'field' | 'values'>[],
+  normalise: Normaliser,
+  fieldOf: FieldReader,
+): number {
+  return matchers.findIndex((candidate) => {
+    const raw = fieldOf(record, candidate.field);
+    if (raw === undefined) return false;
+    const value = normalise(candidate.identity, raw);
+    return value !== undefined && candidate.values.has(value);
+  });
+}
+
+/** A matcher per shared-object rule (JSON-lines or Parquet) for which the subject has values of the rule's identity type. */
 export function lineMatchersFor(
-  rules: S3JsonLinesLocateRule[],
+  rules: S3SharedLocateRule[],
   identities: Identity[],
   dataMap: Pick<DataMap, 'identityTypes'>,
 ): LineMatcher[] {
@@ -33,8 +82,7 @@ export function lineMatchersFor(
       : [
           {
             identity: rule.identity,
-            field: rule.jsonLines.field,
-            prefix: rule.jsonLines.prefix,
+            ...sharedRuleSpec(rule),
             values: new Set(values),
           },
         ];
@@ -128,13 +176,7 @@ export function parseLine(
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { kind: 'malformed' };
   const record = parsed as Record<string, unknown>;
-  const matcher = matchers.findIndex((candidate) => {
-    // Own properties only: a field named "constructor" must not read Object.prototype.
-    if (!Object.hasOwn(record, candidate.field)) return false;
-    const value = normalise(candidate.identity, record[candidate.field]);
-    return value !== undefined && candidate.values.has(value);
-  });
-  return { kind: 'record', record, matcher };
+  return { kind: 'record', record, matcher: matchRecord(record, matchers, normalise, topLevelField) };
 }
 
 /**
@@ -146,7 +188,8 @@ export function linkedIdentities(
   record: Record<string, unknown>,
   read: IdentityReader,
 ): Identity[] {
-  return store.links.flatMap((link) => identitiesOfLink(link, record, read));
+  const fieldOf = fieldReaderOf(store);
+  return store.links.flatMap((link) => identitiesOfLink(link, record, read, fieldOf));
 }
 
 /** The identities one link reveals in a line: its field's value, or each value of a list. */
@@ -154,9 +197,10 @@ export function identitiesOfLink(
   link: S3Store['links'][number],
   record: Record<string, unknown>,
   read: IdentityReader,
+  fieldOf: FieldReader = topLevelField,
 ): Identity[] {
-  if (!Object.hasOwn(record, link.attribute)) return [];
-  const raw = record[link.attribute];
+  const raw = fieldOf(record, link.attribute);
+  if (raw === undefined) return [];
   const found: Identity[] = [];
   for (const candidate of Array.isArray(raw) ? raw : [raw]) {
     const identity = read(link.identity, candidate);

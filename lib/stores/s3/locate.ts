@@ -9,24 +9,27 @@ import type { LocatedObject, LocatedRecord, LocateOptions, StoreClients, StoreLo
 import {
   createIdentityReader,
   distinctPrefixes,
+  type FieldReader,
+  fieldReaderOf,
   firstPrefixOf,
   type IdentityReader,
   identitiesOfLink,
   type LineMatcher,
   lineMatchersFor,
   linkedIdentities,
+  matchRecord,
   normaliserOf,
-  parseLine,
 } from './lines';
-import { getObjectOrUndefined, isFolderMarker, listObjectPages, listObjects } from './objects';
+import { isFolderMarker, listObjectPages, listObjects } from './objects';
 import {
-  isJsonLinesRule,
   isPrefixRule,
   isSafePrefixValue,
+  isSharedObjectRule,
+  sharedRuleSpec,
   subjectIdentities,
   substitutePrefix,
 } from './prefixes';
-import { bodyChunks, splitLines } from './stream';
+import { openSharedRecords } from './shared-records';
 
 /** Objects streamed in parallel: enough to hide request latency, few enough to keep memory and S3 request rates low. */
 const SCAN_CONCURRENCY = 8;
@@ -74,7 +77,7 @@ export async function locateInS3Store(
 ): Promise<S3StoreLocation> {
   const exemption = exemptionFor(store);
   const prefixRules = store.locate.filter(isPrefixRule);
-  const lineRules = options.spellingsOnly ? [] : store.locate.filter(isJsonLinesRule);
+  const lineRules = options.spellingsOnly ? [] : store.locate.filter(isSharedObjectRule);
   const records: LocatedRecord[] = [];
   let located = 0;
   let malformedLines = 0;
@@ -226,10 +229,11 @@ function newToSubject(revealed: Identity[], subject: Identity[]): Identity[] {
 }
 
 /**
- * Streams a JSON-lines object and yields, line by line, the identities each line holds in the
- * fields of the store's JSON-lines rules (for rules whose prefix covers the key) and links,
- * normalised. Stops reading when the consumer stops iterating. Nothing when the object is gone.
- * @throws UnsupportedStoreError for a compressed object
+ * Streams a shared object (JSON-lines or Parquet) and yields, record by record, the identities each
+ * holds in the fields of the store's shared-object rules (for rules whose prefix covers the key)
+ * and links, normalised. Stops reading when the consumer stops iterating. Nothing when the object
+ * is gone.
+ * @throws UnsupportedStoreError for a compressed JSON-lines object
  */
 export async function* lineIdentities(
   store: S3Store,
@@ -237,54 +241,54 @@ export async function* lineIdentities(
   key: string,
   dataMap: Pick<DataMap, 'identityTypes'>,
 ): AsyncGenerator<Identity> {
-  const rules = store.locate.filter(isJsonLinesRule).filter((rule) => key.startsWith(rule.jsonLines.prefix));
+  const rules = store.locate
+    .filter(isSharedObjectRule)
+    .map((rule) => ({ identity: rule.identity, ...sharedRuleSpec(rule) }))
+    .filter((rule) => key.startsWith(rule.prefix));
   const read = createIdentityReader(dataMap);
-  const normalise = normaliserOf(read);
-  const object = await withRetry(DEFAULT_RETRY_POLICY, () => getObjectOrUndefined(s3, store.bucket, key));
+  const fieldOf = fieldReaderOf(store);
+  const fields = [...rules.map((rule) => rule.field), ...store.links.map((link) => link.attribute)];
+  const object = await withRetry(DEFAULT_RETRY_POLICY, () => openSharedRecords(store, s3, key, { fields }));
   if (!object) return;
-  let lineNo = 0;
-  for await (const piece of splitLines(bodyChunks(object.Body), store)) {
-    if (piece.kind === 'long') continue;
-    lineNo += 1;
-    const line = parseLine(piece.bytes, lineNo === 1, [], normalise);
-    if (line.kind !== 'record') continue;
+  for await (const { record } of object.records) {
     for (const rule of rules) {
-      if (!Object.hasOwn(line.record, rule.jsonLines.field)) continue;
-      const identity = read(rule.identity, line.record[rule.jsonLines.field]);
+      const identity = read(rule.identity, fieldOf(record, rule.field));
       if (identity !== undefined) yield identity;
     }
-    yield* linkedIdentities(store, line.record, read);
+    yield* linkedIdentities(store, record, read);
   }
 }
 
 interface ObjectScan {
   etag: string;
-  /** Lines of the subject per matcher index. */
+  /** Records of the subject per matcher index. */
   lineCounts: number[];
-  /** For claimed matchers: the subject's (normalised) values their lines were found by. */
+  /** For claimed matchers: the subject's (normalised) values their records were found by. */
   claimedValues: Set<string>[];
   malformed: number;
-  /** Identities the subject's lines reveal, with the link and the identities that found the line. */
+  /** Identities the subject's records reveal, with the link and the identities that found the record. */
   revealed: { identity: Identity; link: S3Store['links'][number]; finders: string[] }[];
 }
 
-/** identityKey of each of the subject's identities a line holds in a matcher's field. */
+/** identityKey of each of the subject's identities a record holds in a matcher's field. */
 function lineFinders(
   record: Record<string, unknown>,
   matchers: readonly LineMatcher[],
   normalise: ReturnType<typeof normaliserOf>,
+  fieldOf: FieldReader,
 ): string[] {
   const finders = new Set<string>();
   for (const matcher of matchers) {
-    if (!Object.hasOwn(record, matcher.field)) continue;
-    const value = normalise(matcher.identity, record[matcher.field]);
+    const raw = fieldOf(record, matcher.field);
+    if (raw === undefined) continue;
+    const value = normalise(matcher.identity, raw);
     if (value !== undefined && matcher.values.has(value))
       finders.add(identityKey({ type: matcher.identity, value }));
   }
   return [...finders];
 }
 
-/** Streams one JSON-lines object and counts the subject's lines; undefined when the object is gone. */
+/** Streams one shared object and counts the subject's records; undefined when the object is gone. */
 async function scanObject(
   store: S3Store,
   s3: S3Client,
@@ -293,14 +297,16 @@ async function scanObject(
   read: IdentityReader,
 ): Promise<ObjectScan | undefined> {
   const normalise = normaliserOf(read);
+  const fieldOf = fieldReaderOf(store);
   // Only rules whose prefix covers the key apply to it.
   const applicable = matchers.map((matcher) => key.startsWith(matcher.prefix));
+  const fields = [...matchers.map((matcher) => matcher.field), ...store.links.map((link) => link.attribute)];
   // The whole scan is retried, so a stream reset half way never leaves partial counts behind.
   return withRetry(DEFAULT_RETRY_POLICY, async () => {
-    const object = await getObjectOrUndefined(s3, store.bucket, key);
+    const object = await openSharedRecords(store, s3, key, { fields });
     if (!object) return undefined;
     const scan: ObjectScan = {
-      etag: object.ETag ?? '',
+      etag: object.etag,
       lineCounts: matchers.map(() => 0),
       claimedValues: matchers.map(() => new Set<string>()),
       malformed: 0,
@@ -309,32 +315,23 @@ async function scanObject(
     const active = matchers.map((matcher, index) =>
       applicable[index] ? matcher : { ...matcher, values: new Set<string>() },
     );
-    let lineNo = 0;
-    for await (const piece of splitLines(bodyChunks(object.Body), store)) {
-      if (piece.kind === 'long') {
-        if (piece.end) {
-          lineNo += 1;
-          scan.malformed += 1;
-        }
-        continue;
-      }
-      lineNo += 1;
-      const line = parseLine(piece.bytes, lineNo === 1, active, normalise);
-      if (line.kind === 'malformed') scan.malformed += 1;
-      if (line.kind !== 'record' || line.matcher < 0) continue;
-      scan.lineCounts[line.matcher] = (scan.lineCounts[line.matcher] ?? 0) + 1;
-      const matcher = active[line.matcher];
+    for await (const { record } of object.records) {
+      const matched = matchRecord(record, active, normalise, fieldOf);
+      if (matched < 0) continue;
+      scan.lineCounts[matched] = (scan.lineCounts[matched] ?? 0) + 1;
+      const matcher = active[matched];
       if (matcher?.claimed) {
-        const value = normalise(matcher.identity, line.record[matcher.field]);
-        if (value !== undefined) scan.claimedValues[line.matcher]?.add(value);
+        const value = normalise(matcher.identity, fieldOf(record, matcher.field));
+        if (value !== undefined) scan.claimedValues[matched]?.add(value);
       }
       if (store.links.length === 0) continue;
-      const finders = lineFinders(line.record, active, normalise);
+      const finders = lineFinders(record, active, normalise, fieldOf);
       for (const link of store.links) {
-        for (const identity of identitiesOfLink(link, line.record, read))
+        for (const identity of identitiesOfLink(link, record, read, fieldOf))
           scan.revealed.push({ identity, link, finders });
       }
     }
+    scan.malformed = object.unreadable.count;
     return scan;
   });
 }

@@ -1,12 +1,12 @@
 import type { S3Store } from '../../datamap/schema';
 import type { LocatedLines, LocatedObject, LocatedRecord } from '../types';
 import { RecordOutsideStoreError } from './errors';
-import { isJsonLinesRule, subjectFolderPatterns } from './prefixes';
+import { isSharedObjectRule, sharedRuleSpec, subjectFolderPatterns } from './prefixes';
 
 /** Located records of an S3 store, sorted into the work read and erase do with them. */
 export interface RecordPlan {
   objects: LocatedObject[];
-  /** Lines records grouped by object key: several rules may have matched lines in one object. */
+  /** Lines (or Parquet rows) records grouped by object key: several rules may have matched in one object. */
   lines: Map<string, LocatedLines[]>;
   exempt: LocatedRecord[];
 }
@@ -19,7 +19,9 @@ export interface RecordPlan {
  */
 export function planRecords(store: S3Store, records: LocatedRecord[], splitExempt = false): RecordPlan {
   const prefixPatterns = subjectFolderPatterns(store);
-  const lineRules = store.locate.filter(isJsonLinesRule);
+  const lineRules = store.locate
+    .filter(isSharedObjectRule)
+    .map((rule) => ({ identity: rule.identity, ...sharedRuleSpec(rule) }));
   const plan: RecordPlan = { objects: [], lines: new Map(), exempt: [] };
   const seenObjects = new Set<string>();
   records.forEach((record, index) => {
@@ -37,15 +39,15 @@ export function planRecords(store: S3Store, records: LocatedRecord[], splitExemp
       record.kind === 'lines' &&
       !lineRules.some(
         (rule) =>
-          record.key.startsWith(rule.jsonLines.prefix) &&
+          record.key.startsWith(rule.prefix) &&
           rule.identity === record.matched.identity &&
-          rule.jsonLines.field === record.matched.field,
+          rule.field === record.matched.field,
       )
     ) {
       throw new RecordOutsideStoreError(
         store.id,
         index,
-        "no JSON-lines rule of the store matches the record's prefix and field",
+        "no JSON-lines or Parquet rule of the store matches the record's prefix and field",
       );
     }
   });

@@ -4,7 +4,14 @@ import {
   mergeIdentities,
   normaliseIdentity,
 } from '../../datamap/identity';
-import type { DataMap, S3JsonLinesLocateRule, S3PrefixLocateRule, S3Store } from '../../datamap/schema';
+import type {
+  DataMap,
+  S3JsonLinesLocateRule,
+  S3ParquetLocateRule,
+  S3PrefixLocateRule,
+  S3SharedLocateRule,
+  S3Store,
+} from '../../datamap/schema';
 import { UnsupportedStoreError } from '../errors';
 import { UnsafePrefixValueError } from './errors';
 
@@ -21,6 +28,26 @@ export function isPrefixRule(rule: S3Store['locate'][number]): rule is S3PrefixL
 /** Whether a locate rule matches lines of JSON-lines objects shared by many subjects. */
 export function isJsonLinesRule(rule: S3Store['locate'][number]): rule is S3JsonLinesLocateRule {
   return 'jsonLines' in rule;
+}
+
+/** Whether a locate rule matches rows of Parquet objects shared by many subjects. */
+export function isParquetRule(rule: S3Store['locate'][number]): rule is S3ParquetLocateRule {
+  return 'parquet' in rule;
+}
+
+/** Whether a locate rule matches records (lines or rows) of objects shared by many subjects. */
+export function isSharedObjectRule(rule: S3Store['locate'][number]): rule is S3SharedLocateRule {
+  return isJsonLinesRule(rule) || isParquetRule(rule);
+}
+
+/** The prefix and field of a shared-object rule, whichever format it reads. */
+export function sharedRuleSpec(rule: S3SharedLocateRule): { prefix: string; field: string } {
+  return isJsonLinesRule(rule) ? rule.jsonLines : rule.parquet;
+}
+
+/** Whether the store's shared objects are Parquet files (the loader keeps one format per store). */
+export function isParquetStore(store: S3Store): boolean {
+  return store.locate.some(isParquetRule);
 }
 
 /**

@@ -11,7 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Store } from '../../datamap/schema';
 import { isRetryableError, type RetryPolicy, waitBeforeRetry } from '../retry';
 import type { LocatedLines } from '../types';
-import { ObjectChangedError } from './errors';
+import { ObjectChangedError, RewriteRefusedError } from './errors';
 import { matchersOf, type Normaliser, parseLine } from './lines';
 import type { ObjectLock } from './lock';
 import { destroyBody, getObjectOrUndefined, isNotFound, isWriteConflict } from './objects';
@@ -61,10 +61,10 @@ export type LineEditResult =
 export type LineEdit = (bytes: Buffer, firstLine: boolean) => LineEditResult;
 
 /**
- * An edit's result: lines removed and replaced in the current object (and, when `locked`, the
- * Object Lock that keeps an earlier version as it was), the labels the edit counted in the read
- * that was written (or found nothing to write), or failure after the retry policy was spent;
- * attempts either way.
+ * An edit's result: records removed and replaced in the current object (and, when `locked`, the
+ * Object Lock that keeps an earlier version as it was), the records kept and labels the edit
+ * counted in the read that was written (or found nothing to write), or failure after the retry
+ * policy was spent (`refused`: a rewrite lethe will not attempt); attempts either way.
  */
 export type EditOutcome =
   | {
@@ -77,12 +77,12 @@ export type EditOutcome =
       locked?: ObjectLock;
       change?: ObjectChange;
     }
-  | { ok: false; attempts: number; change?: ObjectChange };
+  | { ok: false; attempts: number; change?: ObjectChange; refused?: RewriteRefusedError };
 
-/** A rewrite without the subject's lines: an edit whose only change is dropping lines. */
+/** A rewrite without the subject's records: an edit whose only change is dropping them. */
 export type RewriteOutcome =
   | { ok: true; removed: number; attempts: number; locked?: ObjectLock; change?: ObjectChange }
-  | { ok: false; attempts: number; change?: ObjectChange };
+  | { ok: false; attempts: number; change?: ObjectChange; refused?: RewriteRefusedError };
 
 /** The ETag a rewrite's writes started from and the one they left (none: the object was deleted). */
 export interface ObjectChange {
@@ -91,10 +91,10 @@ export interface ObjectChange {
 }
 
 /**
- * Lines removed and replaced by the writes that succeeded, summed over the attempts of one
- * rewrite, what they changed, and the last complete read's lines kept and labels counted.
+ * Records removed and replaced by the writes that succeeded, summed over the attempts of one
+ * rewrite, what they changed, and the last complete read's records kept and labels counted.
  */
-interface RewriteProgress {
+export interface RewriteProgress {
   removed: number;
   replaced: number;
   kept: number;
@@ -107,7 +107,7 @@ interface RewriteProgress {
  * wrote) into one change from the first ETag; a write from any other ETag (someone wrote between)
  * replaces it, so the change never spans a version lethe did not read.
  */
-function noteWrite(progress: RewriteProgress, from: string, to: string | undefined): void {
+export function noteWrite(progress: RewriteProgress, from: string, to: string | undefined): void {
   const chained = progress.change !== undefined && progress.change.to === from;
   progress.change = {
     from: chained ? (progress.change?.from ?? from) : from,
@@ -147,11 +147,23 @@ export async function editObject(
   edit: LineEdit,
   options: RewriteOptions & { keepOnly?: boolean },
 ): Promise<EditOutcome> {
+  return retryRewrite(options, (progress) => rewriteOnce(store, s3, key, edit, options, progress));
+}
+
+/**
+ * Runs rounds of a rewrite until one succeeds, starting over (bounded by the policy) when a
+ * concurrent write wins or the error is worth retrying. A {@link RewriteRefusedError} ends it at
+ * once, reported in the outcome.
+ */
+export async function retryRewrite(
+  options: Pick<RewriteOptions, 'policy'>,
+  round: (progress: RewriteProgress) => Promise<ObjectLock | undefined>,
+): Promise<EditOutcome> {
   // A write that succeeded stays done when a later step (deleting old versions) starts over.
   const progress: RewriteProgress = { removed: 0, replaced: 0, kept: 0, tally: new Map() };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const locked = await rewriteOnce(store, s3, key, edit, options, progress);
+      const locked = await round(progress);
       return {
         ok: true,
         removed: progress.removed,
@@ -163,9 +175,11 @@ export async function editObject(
         ...(progress.change ? { change: progress.change } : {}),
       };
     } catch (error) {
+      const change = progress.change ? { change: progress.change } : {};
+      if (error instanceof RewriteRefusedError)
+        return { ok: false, attempts: attempt, refused: error, ...change };
       const again = isWriteConflict(error) || isRetryableError(error);
-      if (!again || attempt >= options.policy.maxAttempts)
-        return { ok: false, attempts: attempt, ...(progress.change ? { change: progress.change } : {}) };
+      if (!again || attempt >= options.policy.maxAttempts) return { ok: false, attempts: attempt, ...change };
       await waitBeforeRetry(options.policy, attempt);
     }
   }
@@ -282,25 +296,14 @@ async function rewriteOnce(
   options: RewriteOptions & { keepOnly?: boolean },
   progress: RewriteProgress,
 ): Promise<ObjectLock | undefined> {
-  const { bufferLimit, versioned } = options;
-  const clearVersions = (expected: { keep: string } | { drop: string }) =>
-    versioned
-      ? deleteOtherVersions(s3, store.bucket, key, expected, options.policy, options.now)
-      : Promise.resolve(undefined);
+  const { bufferLimit } = options;
   const object = await getObjectOrUndefined(s3, store.bucket, key);
-  // Gone (in a versioned bucket: a delete marker on top, the old versions still there).
-  if (!object) return clearVersions({ drop: 'delete-marker' });
+  if (!object) return commitRewrite(store, s3, key, options, progress, undefined);
   const etag = object.ETag;
-  const readVersion = object.VersionId;
-  if (etag === undefined || (versioned && readVersion === undefined)) {
+  if (etag === undefined) {
     if (object.Body) destroyBody(object.Body);
-    throw new TypeError('GetObject returned no ETag (or no VersionId): a conditional rewrite is impossible');
+    throw new TypeError('GetObject returned no ETag: a conditional rewrite is impossible');
   }
-  const versionOf = (written: string | undefined): string => {
-    if (written === undefined)
-      throw new TypeError('S3 returned no VersionId for a write to a versioned bucket');
-    return written;
-  };
   const stats = newStats();
   const filtered = filteredChunks(splitLines(bodyChunks(object.Body), store), edit, stats);
 
@@ -316,16 +319,81 @@ async function rewriteOnce(
   }
   progress.tally = stats.tally;
   progress.kept = stats.kept;
-  const unchanged = stats.removed === 0 && stats.replaced === 0;
-  if (unchanged || (options.keepOnly && stats.kept === 0))
-    return versioned && unchanged ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
+  const read = { etag, response: object, removed: stats.removed, replaced: stats.replaced, kept: stats.kept };
+  return commitRewrite(store, s3, key, options, progress, read, async (params) => {
+    if (buffered !== undefined)
+      return s3.send(new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }));
+    const again = await getObjectOrUndefined(s3, store.bucket, key, etag);
+    // s3rver ignores If-Match on reads, so the version is also checked here.
+    if (!again || again.ETag !== etag) {
+      if (again?.Body) destroyBody(again.Body);
+      throw new ObjectChangedError('the object changed between the two reads of a rewrite');
+    }
+    const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), edit, newStats());
+    return uploadStream(s3, params, Readable.from(exactLength(chunks, stats.bytes), { objectMode: false }));
+  });
+}
+
+/** What one read of a rewrite found: the version read and how many records go, change and stay. */
+export interface RewriteRead {
+  etag: string;
+  /** The GetObject response of the version read: its VersionId, and the headers to keep. */
+  response: GetObjectCommandOutput;
+  removed: number;
+  /** Records written back changed (rectification); none when only removing. */
+  replaced?: number;
+  kept: number;
+}
+
+/** A conditional write of the new object (params carry Bucket, Key, IfMatch and the kept headers). */
+export type RewriteWrite = (params: PutObjectCommandInput) => Promise<{ ETag?: string; VersionId?: string }>;
+
+/**
+ * The write half of a rewrite round, the same for every format; adds the records removed and
+ * replaced to `progress` once written. Nothing to remove or replace: nothing is written (which would reset the object's
+ * LastModified and with it the retention clock of everyone else's records). Nothing left: the
+ * version read is deleted, conditionally. Otherwise `write` stores the new object conditional on
+ * the ETag read. In a versioned bucket the object's other versions are deleted afterwards (see
+ * deleteOtherVersions), also when nothing was removed (a rewrite that died before that step, or a
+ * version written since locate), and the Object Lock keeping any of them is returned. `read`
+ * undefined: the object has gone.
+ */
+export async function commitRewrite(
+  store: S3Store,
+  s3: S3Client,
+  key: string,
+  options: Pick<RewriteOptions, 'policy' | 'versioned' | 'now'> & { keepOnly?: boolean },
+  progress: RewriteProgress,
+  read: RewriteRead | undefined,
+  write?: RewriteWrite,
+): Promise<ObjectLock | undefined> {
+  const { versioned } = options;
+  const clearVersions = (expected: { keep: string } | { drop: string }) =>
+    versioned
+      ? deleteOtherVersions(s3, store.bucket, key, expected, options.policy, options.now)
+      : Promise.resolve(undefined);
+  // Gone (in a versioned bucket: a delete marker on top, the old versions still there).
+  if (!read) return clearVersions({ drop: 'delete-marker' });
+  const { etag } = read;
+  const versionOf = (written: string | undefined): string => {
+    if (written === undefined)
+      throw new TypeError('S3 returned no VersionId for a write to a versioned bucket (or a read of one)');
+    return written;
+  };
+  const readVersion = read.response.VersionId;
+  if (versioned) versionOf(readVersion);
+  const replaced = read.replaced ?? 0;
+  const unchanged = read.removed === 0 && replaced === 0;
+  if (unchanged) return versioned ? clearVersions({ keep: versionOf(readVersion) }) : undefined;
+  // Nothing would be left and the caller keeps such objects: its decision, not a delete here.
+  if (options.keepOnly && read.kept === 0) return undefined;
   const countWritten = () => {
-    progress.removed += stats.removed;
-    progress.replaced += stats.replaced;
+    progress.removed += read.removed;
+    progress.replaced += replaced;
   };
 
   try {
-    if (stats.kept === 0) {
+    if (read.kept === 0) {
       if (versioned) {
         // Deleting the version read, by its id, is as conditional as If-Match: a newer one stays.
         const locked = await clearVersions({ drop: versionOf(readVersion) });
@@ -338,54 +406,20 @@ async function rewriteOnce(
       noteWrite(progress, etag, undefined);
       return undefined;
     }
+    if (!write) throw new TypeError('a rewrite that keeps records needs a write');
     const params: PutObjectCommandInput = {
       Bucket: store.bucket,
       Key: key,
       IfMatch: etag,
-      ...(await preservedAttributes(s3, store.bucket, key, object)),
+      ...(await preservedAttributes(s3, store.bucket, key, read.response)),
     };
-    if (buffered !== undefined) {
-      const put = await s3.send(
-        new PutObjectCommand({ ...params, Body: buffered, ContentLength: buffered.length }),
-      );
-      countWritten();
-      noteWrite(progress, etag, put.ETag);
-      return versioned ? clearVersions({ keep: versionOf(put.VersionId) }) : undefined;
-    }
-
-    const again = await getObjectOrUndefined(s3, store.bucket, key, etag);
-    // s3rver ignores If-Match on reads, so the version is also checked here.
-    if (!again || again.ETag !== etag) {
-      if (again?.Body) destroyBody(again.Body);
-      throw new ObjectChangedError('the object changed between the two reads of a rewrite');
-    }
-    const chunks = filteredChunks(splitLines(bodyChunks(again.Body), store), edit, newStats());
-    const body = Readable.from(exactLength(chunks, stats.bytes), { objectMode: false });
-    let readError: unknown;
-    body.once('error', (error) => {
-      readError = error;
-    });
-    let written: string | undefined;
-    let writtenEtag: string | undefined;
-    try {
-      // IfMatch reaches PutObject (one part) or CompleteMultipartUpload (several), where S3 checks it.
-      const done = await new Upload({ client: s3, params: { ...params, Body: body } }).done();
-      written = done.VersionId;
-      writtenEtag = done.ETag;
-    } catch (error) {
-      // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
-      // rejects AbortMultipartUpload with MethodNotAllowed).
-      throw readError ?? error;
-    } finally {
-      // Closes the second read when the upload failed before consuming it.
-      body.destroy();
-    }
+    const written = await write(params);
     countWritten();
-    noteWrite(progress, etag, writtenEtag);
-    return versioned ? clearVersions({ keep: versionOf(written) }) : undefined;
+    noteWrite(progress, etag, written.ETag);
+    return versioned ? clearVersions({ keep: versionOf(written.VersionId) }) : undefined;
   } catch (error) {
-    // Deleted by someone else since our read: the subject's lines are gone with it; never recreate
-    // it. In a versioned bucket they are not gone: start over, to delete the versions left.
+    // Deleted by someone else since our read: the subject's records are gone with it; never
+    // recreate it. In a versioned bucket they are not gone: start over, to delete the versions left.
     if (isNotFound(error) && !versioned) {
       countWritten();
       noteWrite(progress, etag, undefined);
@@ -396,8 +430,38 @@ async function rewriteOnce(
   }
 }
 
+/**
+ * Streams a body into a conditional multipart Upload (IfMatch reaches PutObject for one part or
+ * CompleteMultipartUpload for several, where S3 checks it). The new object only comes into being
+ * once the body has ended, and a failed body aborts the upload.
+ */
+export async function uploadStream(
+  s3: S3Client,
+  params: PutObjectCommandInput,
+  body: Readable,
+): Promise<{ ETag?: string; VersionId?: string }> {
+  let readError: unknown;
+  body.once('error', (error) => {
+    readError = error;
+  });
+  try {
+    const done = await new Upload({ client: s3, params: { ...params, Body: body } }).done();
+    return {
+      ...(done.ETag ? { ETag: done.ETag } : {}),
+      ...(done.VersionId ? { VersionId: done.VersionId } : {}),
+    };
+  } catch (error) {
+    // A failed read is the cause worth retrying on; Upload may report its clean-up instead (s3rver
+    // rejects AbortMultipartUpload with MethodNotAllowed).
+    throw readError ?? error;
+  } finally {
+    // Closes the read when the upload failed before consuming it.
+    body.destroy();
+  }
+}
+
 /** What PutObject would otherwise reset: headers, user metadata, tags and encryption settings. */
-async function preservedAttributes(
+export async function preservedAttributes(
   s3: S3Client,
   bucket: string,
   key: string,

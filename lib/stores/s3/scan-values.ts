@@ -4,18 +4,19 @@ import type { ScannedRecord, StoreContext, ValueScanOptions, ValueScanPage } fro
 import { UnsupportedStoreError } from '../errors';
 import { DEFAULT_RETRY_POLICY, withRetry } from '../retry';
 import { valueSources } from '../sources';
-import { createNormaliser, parseLine } from './lines';
-import { destroyBody, getObjectOrUndefined, listObjectPages } from './objects';
-import { isJsonLinesRule, isPrefixRule, placeholderValue } from './prefixes';
-import { bodyChunks, splitLines } from './stream';
+import { fieldReaderOf } from './lines';
+import { listObjectPages } from './objects';
+import { isParquetStore, isPrefixRule, isSharedObjectRule, placeholderValue } from './prefixes';
+import { openSharedRecords } from './shared-records';
 
 const DEFAULT_PAGE_SIZE = 1_000;
 
 /**
  * Scans an S3 store for a value check. Per-subject prefix stores: every object under the rules'
  * fixed prefixes is a record, its value the key's text in the placeholder's place (objects are
- * never read). JSON-lines stores: every object under the rules' prefixes is streamed line by line,
- * each line that is a JSON object a record, with the fields of the rules and links. Objects are
+ * never read). JSON-lines and Parquet stores: every object under the rules' prefixes is streamed
+ * record by record (a line that is a JSON object, a row), with the values (as stored) of the fields
+ * of the rules and links. Objects are
  * read one at a time; lines are handed on in pages of `pageSize`.
  */
 export async function* scanS3Values(
@@ -29,9 +30,10 @@ export async function* scanS3Values(
   const s3 = context.clients.s3;
   const coverage = (key: string) =>
     sources.map((source) => source.keyPrefix === undefined || key.startsWith(source.keyPrefix));
-  const jsonLines = store.locate.some(isJsonLinesRule);
-  // No normalising while parsing: the check wants the values as stored.
-  const asStored = createNormaliser(undefined);
+  const jsonLines = store.locate.some(isSharedObjectRule);
+  const parquet = isParquetStore(store);
+  const fieldOf = fieldReaderOf(store);
+  const fields = sources.map((source) => source.attribute);
 
   let page: ValueScanPage = { records: [], malformedLines: 0, unreadableObjects: 0 };
   for (const prefix of locatePrefixes(store)) {
@@ -55,27 +57,22 @@ export async function* scanS3Values(
         continue;
       }
       for (const key of keys) {
-        const object = await withRetry(policy, () => getObjectOrUndefined(s3, store.bucket, key));
+        const object = await withRetry(policy, () => openSharedRecords(store, s3, key, { fields }));
         if (!object) continue; // deleted since it was listed
         const applies = coverage(key);
-        let lineNo = 0;
+        let counted = 0;
+        const countUnreadable = () => {
+          const fresh = object.unreadable.count - counted;
+          counted = object.unreadable.count;
+          // An undecodable Parquet object is one unreadable object; JSON-lines count malformed lines.
+          if (parquet) page.unreadableObjects += fresh;
+          else page.malformedLines += fresh;
+        };
         try {
-          for await (const piece of splitLines(bodyChunks(object.Body), store)) {
-            if (piece.kind === 'long') {
-              if (piece.end) {
-                lineNo += 1;
-                page.malformedLines += 1;
-              }
-              continue;
-            }
-            lineNo += 1;
-            const line = parseLine(piece.bytes, lineNo === 1, [], asStored);
-            if (line.kind === 'malformed') page.malformedLines += 1;
-            if (line.kind !== 'record') continue;
+          for await (const { record } of object.records) {
+            countUnreadable();
             page.records.push({
-              values: sources.map((source) =>
-                Object.hasOwn(line.record, source.attribute) ? line.record[source.attribute] : undefined,
-              ),
+              values: sources.map((source) => fieldOf(record, source.attribute)),
               applies,
             });
             if (page.records.length >= pageSize) {
@@ -83,10 +80,10 @@ export async function* scanS3Values(
               page = { records: [], malformedLines: 0, unreadableObjects: 0 };
             }
           }
+          countUnreadable();
         } catch (error) {
           // A compressed object is refused before its first line: count it, and read on.
           if (!(error instanceof UnsupportedStoreError)) throw error;
-          if (object.Body) destroyBody(object.Body);
           page.unreadableObjects += 1;
         }
       }

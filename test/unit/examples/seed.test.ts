@@ -11,6 +11,7 @@ import {
   writeSeedFiles,
 } from '../../../examples/adtech/seed';
 import { loadDataMap, normaliseIdentity } from '../../../lib/datamap';
+import { readParquetRows } from '../../helpers/parquet';
 
 const dataMap = loadDataMap(join(__dirname, '../../../examples/adtech/datamap.yaml'));
 const NOW = new Date('2026-06-15T00:00:00.000Z');
@@ -47,8 +48,18 @@ function clickLines(seed: AdtechSeed): Record<string, unknown>[] {
   );
 }
 
+/** The buyer cookie id of every row of the bid logs, read back from the Parquet files. */
+async function bidBuyers(seed: AdtechSeed): Promise<unknown[]> {
+  const buyers: unknown[] = [];
+  for (const object of seed.s3['bid-logs']) {
+    const { rows } = await readParquetRows(Buffer.from(object.body));
+    for (const row of rows) buyers.push((row.user as { buyeruid?: unknown } | null)?.buyeruid);
+  }
+  return buyers;
+}
+
 /** Counts every store's records per owner, found from the records themselves by identity. */
-function ownershipFromRecords(seed: AdtechSeed) {
+function ownershipFromRecords(seed: AdtechSeed, buyers: unknown[]) {
   const byEmail = new Map<string, SeedSubject>();
   const byCookie = new Map<string, SeedSubject>();
   const byPhone = new Map<string, SeedSubject>();
@@ -68,6 +79,7 @@ function ownershipFromRecords(seed: AdtechSeed) {
       'call-recordings': 0,
       recruitment: 0,
       clickstream: 0,
+      'bid-logs': 0,
     };
     owned[storeId] += 1;
     counts.set(subject.id, owned);
@@ -89,7 +101,9 @@ function ownershipFromRecords(seed: AdtechSeed) {
   for (const line of clickLines(seed)) {
     if (!count(byCookie.get(norm('cookieId', line.cookieId)), 'clickstream')) unowned += 1;
   }
-  return { counts, unowned };
+  let unownedBids = 0;
+  for (const buyer of buyers) if (!count(byCookie.get(norm('cookieId', buyer)), 'bid-logs')) unownedBids += 1;
+  return { counts, unowned, unownedBids };
 }
 
 describe('generateAdtechSeed', () => {
@@ -200,6 +214,7 @@ describe('generateAdtechSeed', () => {
       const owned = owns[index]!;
       expect(owned['ad-events']).toBe(recordsPerSubject);
       expect(owned.clickstream).toBe(recordsPerSubject);
+      expect(owned['bid-logs']).toBe(Math.ceil(recordsPerSubject / 2));
       expect([1, 2]).toContain(owned.inquiries);
       expect(owned.conversions).toBeLessThanOrEqual(Math.ceil(recordsPerSubject / 3));
       expect(owned['partner-contacts']).toBe(subject.partnerRoles.length);
@@ -278,17 +293,19 @@ describe('generateAdtechSeed', () => {
     expect(duplicates).toEqual({ email: 0, phone: 0, cookieId: 0, userId: 0 });
   });
 
-  it('has the ownership map agree with the records, record by record', () => {
+  it('has the ownership map agree with the records, record by record', async () => {
     // prepare
     const expected = new Map(seed.subjects.map((subject) => [subject.id, subject.owns]));
 
     // act
-    const { counts, unowned } = ownershipFromRecords(seed);
+    const { counts, unowned, unownedBids } = ownershipFromRecords(seed, await bidBuyers(seed));
 
     // assess
     for (const subject of seed.subjects) expect(counts.get(subject.id)).toEqual(expected.get(subject.id));
     expect(unowned).toBe(seed.anonymous.clickstreamLines);
     expect(unowned).toBeGreaterThan(0);
+    expect(unownedBids).toBe(seed.anonymous.bidRows);
+    expect(unownedBids).toBeGreaterThan(0);
   });
 
   it('links every subject: one inquiry row per subject carries all its cookie ids and its phone', () => {
