@@ -7,8 +7,6 @@ import { createLetheDeps, type LetheDeps, type LetheResources } from '../deps';
 import { identityIndexTableInput } from '../lake/table';
 import { createLogger, type Logger } from '../log';
 import type { RetryPolicy } from '../stores/retry';
-import { enableParquetRewrites } from '../stores/s3/erase';
-import { rewriteParquetObject } from '../stores/s3/parquet-rewrite';
 import { writeFileAtomicSync } from './atomic-file';
 import { loadDataMapCached } from './datamap-cache';
 import { ensureHoldsTable } from './holds-table';
@@ -173,8 +171,14 @@ async function createAddedResources(clients: LocalClients, stateDir?: string): P
 export async function openLocalEnvironment(
   options: OpenLocalEnvironmentOptions = {},
 ): Promise<LocalEnvironment> {
-  // Every step runs in this process locally, erasure included.
-  enableParquetRewrites(rewriteParquetObject);
+  // Every step runs in this process locally, erasure included. A read-only open never erases, and
+  // does not load the S3 client and Parquet writer this needs (CLI start-up).
+  if (!options.readOnly) {
+    const { enableParquetRewrites } = require('../stores/s3/erase') as typeof import('../stores/s3/erase');
+    const { rewriteParquetObject } =
+      require('../stores/s3/parquet-rewrite') as typeof import('../stores/s3/parquet-rewrite');
+    enableParquetRewrites(rewriteParquetObject);
+  }
   const { stateDir, configFile, existing } = readLocalConfig(options.stateDir);
   const keysFile = join(stateDir, 'keys.json');
   let dataMapPath: string;
