@@ -38,7 +38,9 @@ function victimOf(seed: AdtechSeed): SeedSubject {
 /** The victim's records the planted phone and cookie id reach, by the seed's ground truth. */
 function plantedReach(victim: SeedSubject, entry: SnapshotEntry): boolean {
   if (typeof entry.record === 'string') return entry.record.startsWith(`calls/${victim.phone}/`);
-  const cookie = entry.record.cookieId;
+  // Bid logs (Parquet) keep the cookie id in the nested column user.buyeruid.
+  const user = entry.record.user as { buyeruid?: unknown } | undefined;
+  const cookie = entry.record.cookieId ?? user?.buyeruid;
   return (
     entry.storeId !== 'inquiries' &&
     typeof cookie === 'string' &&

@@ -249,6 +249,10 @@ describe('lethe end to end on the shop example: messy data, checked against the 
     expect(summary.status).toBe('completed');
     expect(await exportProblems(seed, plain, summary)).toEqual([]);
     expect(await snapshotShop(stateDir)).toEqual(before);
+    // The page names what each store holds in the data map's words, not by category code.
+    const page = (await unzip(readFileSync(summary.export!.path!))).get('index.html')?.toString('utf8');
+    expect(page).toContain('Loyalty points earned and redeemed');
+    expect(page).toContain('Standard Contractual Clauses');
   });
 
   it('erases a plain customer as the truth says, leaving the near-miss twin and everyone else untouched', async () => {

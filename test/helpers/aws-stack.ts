@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 
@@ -65,4 +69,18 @@ export function mockDeployedStack(
       mask: randomBytes(32).toString('base64'),
     }),
   });
+}
+
+/**
+ * The clients a `--target aws` command is given in tests: fresh clients of the services that exist
+ * only on AWS (the test mocks their classes) beside the local stores standing in for the stack's.
+ */
+export function stackClients(stores: { dynamodb: DynamoDBClient; s3: S3Client }) {
+  return {
+    cloudFormation: new CloudFormationClient({}),
+    secrets: new SecretsManagerClient({}),
+    sfn: new SFNClient({}),
+    eventBridge: new EventBridgeClient({}),
+    ...stores,
+  };
 }

@@ -93,7 +93,7 @@ describe('buckets', () => {
 
   it('every bucket but the access logs: SSE-KMS with the CMK', () => {
     const buckets = resources(built.statefulTemplate, 'AWS::S3::Bucket');
-    expect(buckets.length).toBe(4 + 3); // access logs, manifests, exports, audit + three demo buckets
+    expect(buckets.length).toBe(4 + 4); // access logs, manifests, exports, audit + four demo buckets
     for (const [id, bucket] of buckets) {
       const rule = (bucket.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: unknown[] })
         .ServerSideEncryptionConfiguration[0];

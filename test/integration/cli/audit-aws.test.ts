@@ -25,7 +25,7 @@ import type { CheckedCertificate } from '../../../lib/rights/certificate-check';
 import { certificateDigest, type ErasureCertificate } from '../../../lib/rights/confirm';
 import type { RequestRecord } from '../../../lib/rights/request';
 import { putNewRequest } from '../../../lib/rights/requests-table';
-import { mockDeployedStack, STACK_STATE_MACHINE } from '../../helpers/aws-stack';
+import { mockDeployedStack, STACK_STATE_MACHINE, stackClients } from '../../helpers/aws-stack';
 import { lethe } from '../../helpers/cli';
 import { useLocalStores } from '../../helpers/stores';
 import { simulateVersionedBuckets } from '../../helpers/versioned-s3';
@@ -86,13 +86,7 @@ describe('lethe audit --target aws', () => {
   /** A lethe command against the mocked stack. */
   const onAws = (...args: string[]) =>
     lethe([...args, '--target', 'aws', '--stack', 'Acme', '--datamap', EXAMPLE_DATAMAP_PATH], {
-      awsClients: {
-        cloudFormation: new CloudFormationClient({}),
-        secrets: new SecretsManagerClient({}),
-        sfn: new SFNClient({}),
-        dynamodb: local.clients.dynamodb,
-        s3: clients.s3,
-      },
+      awsClients: stackClients({ dynamodb: local.clients.dynamodb, s3: clients.s3 }),
     });
   const run = (...args: string[]) => onAws('audit', ...args);
 

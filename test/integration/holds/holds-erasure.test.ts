@@ -97,9 +97,11 @@ describe('legal holds and erasure requests', () => {
     expect(done.status).toBe('completed');
     const certificate = done.certificate as ErasureCertificate;
     const withRecords = certificate.stores.filter((store) => store.located > 0);
-    // A cookie id locates ad events, conversions and click logs; the hold covers them all.
+    // A cookie id locates ad events, conversions, click logs and bid logs; the hold covers them all.
     expect(
-      withRecords.every((store) => ['ad-events', 'conversions', 'clickstream'].includes(store.store)),
+      withRecords.every((store) =>
+        ['ad-events', 'conversions', 'clickstream', 'bid-logs'].includes(store.store),
+      ),
     ).toBe(true);
     expect(withRecords.some((store) => store.store === 'ad-events')).toBe(true);
     for (const store of withRecords) {
