@@ -25,6 +25,8 @@ export const LETHE_ENV = {
   stateMachineArn: 'LETHE_STATE_MACHINE_ARN',
   /** The deployed console starts sweeps by it; the CLI's aws target finds the sweep machine by it in the stack outputs. */
   sweepStateMachineArn: 'LETHE_SWEEP_STATE_MACHINE_ARN',
+  /** The CLI's aws target finds the IndexBuild state machine by it in the stack outputs (a stack indexing a store has one). */
+  indexBuildStateMachineArn: 'LETHE_INDEX_BUILD_STATE_MACHINE_ARN',
   exportUrlTtlSeconds: 'EXPORT_URL_TTL_SECONDS',
   /** Only where the stack sets a period other than the default: days an ended request's record is kept. */
   requestRecordDays: 'REQUEST_RECORD_DAYS',

@@ -26,7 +26,8 @@ export type LetheFunctionName =
   | 'executionEnded'
   | 'overdueRequests'
   | 'suppressionCheck'
-  | 'indexObjects';
+  | 'indexObjects'
+  | 'indexBatch';
 
 export interface OwnAccess {
   /** Requests table item actions (the in-flight lock lives in the same table). */
@@ -264,6 +265,8 @@ export const OWN_ACCESS: Record<LetheFunctionName, OwnAccess> = {
   recordSweepFailure: SWEEP_RECORDER,
   // the identity indexer: S3 events of the indexed stores; hashes the identities an object holds
   indexObjects: { ...HASHES_ONLY, identityIndex: 'write' },
+  // a batch of an index build (and its finish, the watermark): as the indexer
+  indexBatch: { ...HASHES_ONLY, identityIndex: 'write' },
 };
 
 /** The functions OWN_ACCESS gives the HMAC keys: the only ones the secret's readers may be. */

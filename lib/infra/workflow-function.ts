@@ -106,6 +106,11 @@ export const FUNCTION_SETTINGS: Record<
     timeout: Duration.minutes(5),
     description: 'Keeps the identity index current from S3 events of the indexed stores',
   },
+  indexBatch: {
+    entry: 'lambdas/index-batch.ts',
+    timeout: Duration.minutes(15),
+    description: 'IndexBatch: indexes one batch of an index build, or records its watermark',
+  },
 };
 
 /** What every lethe function of a stack is built from and granted access to. */
@@ -172,7 +177,7 @@ export function createWorkflowFunction(
       context.storesUseLetheKey && (name === 'eraseStore' || name === 'applyStore' || name === 'sweepPage'),
   });
   if (name === 'sweepPage') grantSweepAccess(grants, context.stores);
-  else if (name === 'indexObjects') grantIndexerAccess(grants, context.stores);
+  else if (name === 'indexObjects' || name === 'indexBatch') grantIndexerAccess(grants, context.stores);
   else if (name in REQUEST_STATES) grantDataMapAccess(grants, name as RequestStep, context.stores);
   grants.apply();
   return fn;

@@ -15,6 +15,7 @@ import { buildStoreSweepWorkflow, buildSweepWorkflow } from '../workflow/sweep-w
 import { LetheConsole } from './console';
 import { type ImportedStore, importStores } from './datamap-grants';
 import { indexedStores, LetheIdentityIndexer } from './identity-indexer';
+import { LetheIndexBuild } from './index-build';
 import { LetheIntakeApi } from './intake-api';
 import type { FunctionLogLevel, LetheFunction } from './lethe-function';
 import { LetheWorkflow } from './lethe-workflow';
@@ -82,6 +83,8 @@ export class LetheWorkflowStack extends Stack {
   public readonly monitoring: LetheMonitoring;
   /** Keeps the identity index current from S3 events; absent without an index table or indexed store. */
   public readonly identityIndexer?: LetheIdentityIndexer;
+  /** Builds an indexed store's identity index on AWS; only when the data map indexes a store. */
+  public readonly indexBuild?: LetheIndexBuild;
   /** The privacy console, when the stack deploys it. */
   public readonly console: LetheConsole | undefined;
 
@@ -197,6 +200,11 @@ export class LetheWorkflowStack extends Stack {
       new CfnOutput(this, 'IdentityIndexerDeadLetterQueueUrl', {
         value: this.identityIndexer.deadLetterQueue.queueUrl,
       });
+      this.indexBuild = new LetheIndexBuild(this, 'IndexBuild', { stores: this.stores, functionContext });
+      new CfnOutput(this, 'IndexBuildStateMachineArn', {
+        value: this.indexBuild.stateMachine.stateMachineArn,
+        description: LETHE_ENV.indexBuildStateMachineArn,
+      });
     }
 
     this.monitoring = new LetheMonitoring(this, 'Monitoring', {
@@ -208,6 +216,7 @@ export class LetheWorkflowStack extends Stack {
         this.suppressionCheck,
         ...Object.values(this.sweepFunctions),
         ...(this.identityIndexer ? [this.identityIndexer.function] : []),
+        ...(this.indexBuild ? [this.indexBuild.function] : []),
       ],
       sweepDeadLetterQueue: this.sweepDeadLetterQueue,
       key: stateful.key,

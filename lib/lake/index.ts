@@ -16,6 +16,7 @@ export {
 export {
   buildIndex,
   DEFAULT_INDEX_BATCH_SIZE,
+  finishIndexBuild,
   forgetObject,
   type IndexBatchResult,
   IndexBuildError,
@@ -23,6 +24,7 @@ export {
   type IndexProgress,
   indexBatch,
   indexObject,
+  type ListedBatchObject,
   WATERMARK_MARGIN_MS,
 } from './indexer';
 export { type IndexStatus, indexedStores, indexStatus } from './status';

@@ -1,9 +1,11 @@
+import { sharedObjectPrefixes } from '../datamap/prefixes';
 import type { S3Store } from '../datamap/schema';
 import { getStore } from '../datamap/validate';
 import { listSharedObjects, sharedObjectIdentities } from '../stores';
 import { mapConcurrently } from '../stores/concurrency';
 import {
   commitObjectRecord,
+  countIndexedObjects,
   deleteEntriesBefore,
   deleteObjectRecord,
   type IndexDeps,
@@ -137,18 +139,32 @@ export interface IndexBatchResult {
   gone: number;
 }
 
+/** A listed object of a batch: its ETag and size when the listing gave them. */
+export interface ListedBatchObject {
+  key: string;
+  etag?: string;
+  size?: number;
+}
+
 /**
  * Indexes a batch of listed objects (one child of a build): those whose item already describes
- * their listed ETag are skipped without reading them.
+ * their listed ETag are skipped without reading them, and so are folder markers and keys outside
+ * the store's shared-object prefixes (a listing on AWS hands over whatever its prefix lists).
  * @throws UnsupportedStoreError for a compressed object (its lines cannot be read: no watermark may pass it)
  */
 export async function indexBatch(
   deps: IndexDeps,
   storeId: string,
-  objects: readonly { key: string; etag?: string }[],
+  listed: readonly ListedBatchObject[],
 ): Promise<IndexBatchResult> {
   const store = getStore(deps.dataMap, storeId);
   if (store.kind !== 's3') throw new IndexBuildError(`store ${storeId} is not an S3 store`);
+  const prefixes = sharedObjectPrefixes(store);
+  const objects = listed.filter(
+    (object) =>
+      !(object.key.endsWith('/') && (object.size ?? 0) === 0) &&
+      prefixes.some((prefix) => object.key.startsWith(prefix)),
+  );
   const etags = await indexedEtags(
     deps,
     storeId,
@@ -208,11 +224,31 @@ export async function buildIndex(
     }
   }
   total.objects = listed;
-  const watermark = new Date(startedAt.getTime() - WATERMARK_MARGIN_MS).toISOString();
-  const previous = await readIndexMeta(deps, store.id);
-  // A build never moves the watermark back (one that started before another finished).
-  const kept = previous && previous.watermark > watermark ? previous.watermark : watermark;
-  await writeIndexMeta(deps, store.id, { watermark: kept, builtAt: clock().toISOString(), objects: listed });
+  const watermark = await finishIndexBuild(deps, store.id, { startedAt, objects: listed, clock });
   options.onProgress?.({ storeId: store.id, ...total, done: true });
-  return { storeId: store.id, ...total, watermark: kept };
+  return { storeId: store.id, ...total, watermark };
+}
+
+/**
+ * Ends a build whose every batch succeeded (locally, buildIndex; on AWS, the last state of the
+ * IndexBuild state machine, after its Distributed Map): records the watermark, the build's start
+ * less WATERMARK_MARGIN_MS, never moving it back (a build that started before another finished).
+ * Called only after the last batch, so index lag can never hide an object.
+ * @param options.objects objects the build listed; default the objects the index describes
+ * @returns the watermark recorded
+ */
+export async function finishIndexBuild(
+  deps: IndexDeps,
+  storeId: string,
+  options: { startedAt: Date; objects?: number; clock?: () => Date },
+): Promise<string> {
+  const clock = options.clock ?? (() => new Date());
+  const watermark = new Date(options.startedAt.getTime() - WATERMARK_MARGIN_MS).toISOString();
+  const [previous, objects] = await Promise.all([
+    readIndexMeta(deps, storeId),
+    options.objects ?? countIndexedObjects(deps, storeId),
+  ]);
+  const kept = previous && previous.watermark > watermark ? previous.watermark : watermark;
+  await writeIndexMeta(deps, storeId, { watermark: kept, builtAt: clock().toISOString(), objects });
+  return kept;
 }

@@ -40,3 +40,9 @@ export function reachable(definition: AslObject, start: string): Set<string> {
   visit(start);
   return seen;
 }
+
+/** asl-validator (it ships no types): a definition in, the verdict and its errors out. */
+export const validateAsl = require('asl-validator') as (definition: AslObject) => {
+  isValid: boolean;
+  errors: { message?: string; path?: string }[];
+};

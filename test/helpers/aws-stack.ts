@@ -9,6 +9,8 @@ import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { LOCAL_RESOURCES } from '../../lib/local/environment';
 
 export const STACK_STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:LetheRequests';
+export const STACK_INDEX_BUILD_MACHINE =
+  'arn:aws:states:eu-west-1:123456789012:stateMachine:Acme-Workflow-IndexBuild';
 export const STACK_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lethe-hmac-AbCdEf';
 
 /**
@@ -50,7 +52,14 @@ export function mockDeployedStack(
         StackName: `${prefix}-Workflow`,
         CreationTime: new Date(),
         StackStatus: 'CREATE_COMPLETE',
-        Outputs: [output('StateMachineArn', 'LETHE_STATE_MACHINE_ARN', STACK_STATE_MACHINE)],
+        Outputs: [
+          output('StateMachineArn', 'LETHE_STATE_MACHINE_ARN', STACK_STATE_MACHINE),
+          output(
+            'IndexBuildStateMachineArn',
+            'LETHE_INDEX_BUILD_STATE_MACHINE_ARN',
+            STACK_INDEX_BUILD_MACHINE,
+          ),
+        ],
       },
     ],
   });

@@ -328,6 +328,9 @@ describe("lethe's own resources", () => {
       ...(stack.identityIndexer
         ? [['indexObjects', stack.identityIndexer.function] as [LetheFunctionName, LetheFunction]]
         : []),
+      ...(stack.indexBuild
+        ? [['indexBatch', stack.indexBuild.function] as [LetheFunctionName, LetheFunction]]
+        : []),
     ];
     const variables = (fn: LetheFunction) => {
       const logicalId = Stack.of(fn).getLogicalId(fn.fn.node.defaultChild as CfnElement);
@@ -359,6 +362,7 @@ describe("lethe's own resources", () => {
       'confirm',
       'eraseStore',
       'exportPackage',
+      'indexBatch',
       'indexObjects',
       'intake',
       'locateStore',
@@ -520,7 +524,19 @@ function wildcardProblems(statements: Statement[]): string[] {
         ) &&
           statement.actions.every((action) =>
             ['states:DescribeExecution', 'states:StopExecution'].includes(action),
-          ));
+          )) ||
+        // The index build's Distributed Map: its own executions (CDK's grant) and its map runs'
+        // child executions, named by Step Functions (`<machine>/<map run>:<id>`).
+        (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"IndexBuildIndexBuildStateMachine[A-Z0-9]+"\}\]\}\]\}(:\*|\/\*)$/.test(
+          resource,
+        ) &&
+          statement.actions.every((action) =>
+            ['states:DescribeExecution', 'states:StopExecution'].includes(action),
+          )) ||
+        (/^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:\{"Fn::Select":\[6,\{"Fn::Split":\[":",\{"Ref":"IndexBuildIndexBuildStateMachine[A-Z0-9]+"\}\]\}\]\}\/\*:\*$/.test(
+          resource,
+        ) &&
+          statement.actions.every((action) => action === 'states:RedriveExecution'));
       if (!allowed) problems.push(`${statement.actions.join(',')} on ${resource}`);
     }
   }

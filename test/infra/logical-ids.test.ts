@@ -119,6 +119,7 @@ describe("the deployed stacks' logical ids", () => {
 
   it('keep the state machines, their named log groups and the dead-letter queue', () => {
     expect(ids(built.workflowTemplate, 'AWS::StepFunctions::StateMachine')).toEqual([
+      'IndexBuildIndexBuildStateMachine52C95F18',
       'RequestStateMachine8E370E0D',
       'StoreSweepStateMachineDF4D20A4',
       'SweepStateMachine1AE78EE3',
@@ -127,7 +128,11 @@ describe("the deployed stacks' logical ids", () => {
     const named = Object.keys(logGroups).filter(
       (id) => logGroups[id]?.Properties?.LogGroupName !== undefined,
     );
-    expect(named.sort()).toEqual(['RequestWorkflowLogsB992D8A9', 'SweepWorkflowLogsF9783258']);
+    expect(named.sort()).toEqual([
+      'IndexBuildIndexBuildWorkflowLogs24DE056D',
+      'RequestWorkflowLogsB992D8A9',
+      'SweepWorkflowLogsF9783258',
+    ]);
     expect(ids(built.workflowTemplate, 'AWS::SQS::Queue')).toEqual([
       'IdentityIndexerDeadLetterQueue731C64F0',
       'IdentityIndexerQueue88CA5203',
@@ -145,6 +150,7 @@ describe("the deployed stacks' logical ids", () => {
       'ExecutionEndedFunction4F8F7579',
       'ExportPackageFunction1DAA4AC4',
       'IdentityIndexerIndexObjectsFunctionC497E1FA',
+      'IndexBuildIndexBatchFunction64C4FEC1',
       'IntakeFunction7BE986CE',
       'LocateStoreFunction20715BBB',
       'OverdueRequestsFunction63959465',

@@ -126,8 +126,9 @@ describe('the alarms', () => {
       workflow.monitoring.executionEnded,
       workflow.monitoring.overdueRequests,
       ...(workflow.identityIndexer ? [workflow.identityIndexer.function] : []),
+      ...(workflow.indexBuild ? [workflow.indexBuild.function] : []),
     ];
-    expect(functions).toHaveLength(Object.keys(REQUEST_STATES).length + Object.keys(SWEEP_STATES).length + 5);
+    expect(functions).toHaveLength(Object.keys(REQUEST_STATES).length + Object.keys(SWEEP_STATES).length + 6);
     // every function but CDK's own handler of the indexed bucket's notifications
     expect(
       resources(template, 'AWS::Lambda::Function').filter(

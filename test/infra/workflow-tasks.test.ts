@@ -16,19 +16,13 @@ import {
   STEP_FUNCTIONS_SERVICE_ERRORS,
   STEP_TIMEOUT_SECONDS,
 } from '../../lib/workflow/tasks';
-import { reachable, type State, statesOf } from '../helpers/asl';
+import { reachable, type State, statesOf, validateAsl } from '../helpers/asl';
 import { adtechDataMap, generatedDataMap } from '../helpers/stacks';
 
 /**
  * Every Task of the state machines, as synthesized: timeout, retries, catch into the failure path;
  * valid ASL. The sweep runs each store segment's pages in a child execution (the store sweep).
  */
-
-// asl-validator ships no types: a definition in, the verdict and its errors out.
-const validateAsl = require('asl-validator') as (definition: AslObject) => {
-  isValid: boolean;
-  errors: { message?: string; path?: string }[];
-};
 
 const retried = (state: State) => (state.Retry ?? []).flatMap((retrier) => retrier.ErrorEquals);
 const invokesLambda = (state: State) =>

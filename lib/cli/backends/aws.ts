@@ -37,6 +37,7 @@ import { getRequest } from '../../rights/requests-table';
 import { executionArnFor, SfnWorkflowStarter } from '../../rights/sfn-starter';
 import { submitRequest } from '../../rights/submit';
 import { summariseRequest } from '../../rights/summary';
+import { type AwsIndexProgress, type IndexBuildOutcome, runIndexBuildOnAws } from './aws-index-build';
 import {
   failureMessage,
   type LetheBackend,
@@ -116,6 +117,8 @@ interface AwsBackendParts {
   pollIntervalMs: number;
   /** Absent on stacks deployed before sweeps existed. */
   sweepStateMachineArn: string | undefined;
+  /** Only on stacks whose data map indexes a store. */
+  indexBuildStateMachineArn: string | undefined;
 }
 
 /**
@@ -130,6 +133,7 @@ export class AwsBackend implements LetheBackend {
   private readonly waitSeconds: number;
   private readonly pollIntervalMs: number;
   private readonly sweepStateMachineArn: string | undefined;
+  private readonly indexBuildStateMachineArn: string | undefined;
 
   private constructor(parts: AwsBackendParts) {
     this.deps = parts.deps;
@@ -139,6 +143,7 @@ export class AwsBackend implements LetheBackend {
     this.waitSeconds = parts.waitSeconds;
     this.pollIntervalMs = parts.pollIntervalMs;
     this.sweepStateMachineArn = parts.sweepStateMachineArn;
+    this.indexBuildStateMachineArn = parts.indexBuildStateMachineArn;
   }
 
   static async open(options: {
@@ -197,6 +202,7 @@ export class AwsBackend implements LetheBackend {
       waitSeconds: options.waitSeconds ?? 900,
       pollIntervalMs: options.pollIntervalMs ?? 2000,
       sweepStateMachineArn: env[LETHE_ENV.sweepStateMachineArn],
+      indexBuildStateMachineArn: env[LETHE_ENV.indexBuildStateMachineArn],
     });
   }
 
@@ -299,6 +305,26 @@ export class AwsBackend implements LetheBackend {
         message: failureMessage(execution.cause),
       },
     };
+  }
+
+  /**
+   * Builds one store's identity index in the deployed IndexBuild state machine (a Distributed Map
+   * over the bucket's listing), waiting for it as a sweep is waited for.
+   */
+  async buildIndex(
+    storeId: string,
+    onProgress?: (progress: AwsIndexProgress) => void,
+  ): Promise<IndexBuildOutcome> {
+    if (!this.indexBuildStateMachineArn) {
+      throw new AwsTargetError(
+        'the deployed stack has no index build state machine output: deploy it with a data map that indexes a store',
+      );
+    }
+    return runIndexBuildOnAws(this.sfn, this.indexBuildStateMachineArn, storeId, {
+      waitSeconds: this.waitSeconds,
+      pollIntervalMs: this.pollIntervalMs,
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
 
   async status(requestId: string) {

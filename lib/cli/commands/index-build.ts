@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { LetheDeps } from '../../deps';
 import type { IndexBuildResult, IndexStatus } from '../../lake';
-import { UsageError } from '../errors';
+import type { IndexBuildOutcome } from '../backends/aws-index-build';
+import { EXIT, UsageError } from '../errors';
 import { table } from '../format';
 import { quoted, wholeNumber } from '../input';
 import { type CommandContext, type CommonOptions, common } from './shared';
@@ -60,6 +61,62 @@ function describeBuild(results: IndexBuildResult[]): string {
   ].join('\n');
 }
 
+function describeAwsBuild(outcomes: IndexBuildOutcome[]): string {
+  if (outcomes.length === 0)
+    return 'No store keeps an identity index (set identityIndex: true on a jsonLines or parquet store).';
+  const lines = [
+    table(
+      ['store', 'status', 'objects listed', 'objects done', 'watermark'],
+      outcomes.map((outcome) => [
+        outcome.storeId,
+        outcome.status,
+        outcome.objectsListed,
+        outcome.objectsDone,
+        outcome.watermark ?? '-',
+      ]),
+    ),
+  ];
+  for (const outcome of outcomes) {
+    if (outcome.error) lines.push(`${outcome.storeId}: ${outcome.error.code}: ${outcome.error.message}`);
+    if (outcome.status === 'RUNNING')
+      lines.push(`${outcome.storeId}: still running in Step Functions: ${outcome.executionArn}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * `--target aws`: each store's build runs in the deployed IndexBuild state machine (a Distributed
+ * Map over its bucket's listing), one execution per store, waited for with its map runs' counts
+ * as progress.
+ */
+async function buildOnAws(
+  context: CommandContext,
+  opts: IndexOptions,
+  storeIds: string[],
+): Promise<IndexBuildOutcome[]> {
+  const showProgress = !opts.json && context.io.progress !== undefined;
+  return context.withBackend(opts, async (opened) => {
+    const { AwsBackend } = require('../backends/aws') as typeof import('../backends/aws');
+    if (!(opened instanceof AwsBackend)) throw new Error('--target aws opened no deployed stack');
+    const outcomes: IndexBuildOutcome[] = [];
+    for (const storeId of storeIds) {
+      outcomes.push(
+        await opened.buildIndex(
+          storeId,
+          showProgress
+            ? (progress) =>
+                context.io.progress?.(
+                  `${progress.storeId}: ${progress.objectsDone} of ${progress.objectsListed} listed object(s) done${progress.done ? ' — done' : ''}`,
+                  progress.done,
+                )
+            : undefined,
+        ),
+      );
+    }
+    return outcomes;
+  });
+}
+
 function describeStatus(statuses: IndexStatus[]): string {
   if (statuses.length === 0)
     return 'No store keeps an identity index (set identityIndex: true on a jsonLines or parquet store).';
@@ -89,12 +146,16 @@ export function addIndexCommands(program: Command, context: CommandContext): voi
         'Build the index, or bring it up to date (the default: "lethe index"). Objects already indexed at their current version are not read again.',
       )
       .option('--store <id>', 'only this store')
-      .option('--batch-size <n>', 'objects per batch', String(DEFAULT_BATCH_SIZE)),
+      .option(
+        '--batch-size <n>',
+        'objects per batch (a local build; on AWS each child batch of the Distributed Map is 100 objects)',
+        String(DEFAULT_BATCH_SIZE),
+      ),
     { target: true },
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  lethe index\n  lethe index --store clickstream\n  lethe index status',
+      '\nExamples:\n  lethe index\n  lethe index --store clickstream\n  lethe index build --target aws --store clickstream\n  lethe index status',
     )
     .action(async (opts: IndexOptions) => {
       const batchSize = wholeNumber(opts.batchSize ?? String(DEFAULT_BATCH_SIZE));
@@ -104,6 +165,16 @@ export function addIndexCommands(program: Command, context: CommandContext): voi
         );
       }
       const stores = storesOf(context, opts);
+      if (opts.target === 'aws') {
+        const outcomes = await buildOnAws(
+          context,
+          opts,
+          stores.map((store) => store.id),
+        );
+        context.print(opts, outcomes, () => describeAwsBuild(outcomes));
+        if (outcomes.some((outcome) => outcome.status === 'FAILED')) context.exitCode = EXIT.requestFailed;
+        return;
+      }
       const showProgress = !opts.json && context.io.progress !== undefined;
       const results = await withIndexDeps(context, opts, async (deps) => {
         const built: IndexBuildResult[] = [];
