@@ -17,7 +17,7 @@ import {
  * and keep the index, and nothing else.
  */
 
-describe('the identity indexer (adtech: clickstream is indexed)', () => {
+describe('the identity indexer (adtech: clickstream and bid logs are indexed)', () => {
   let built: BuiltStacks;
   beforeAll(() => {
     built = buildStacks(adtechDataMap());
@@ -54,14 +54,23 @@ describe('the identity indexer (adtech: clickstream is indexed)', () => {
     });
     expect(Object.keys(policies)).toHaveLength(1);
     const [policyId] = Object.keys(policies);
-    const [notifications] = Object.values(
+    for (const notifications of Object.values(
       built.workflowTemplate.findResources('Custom::S3BucketNotifications'),
+    ))
+      expect(notifications?.DependsOn).toContain(policyId);
+    built.workflowTemplate.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: 'adtech-bid-logs',
+      NotificationConfiguration: {
+        QueueConfigurations: Match.arrayWith([
+          Match.objectLike({ Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'bids/' }] } } }),
+        ]),
+      },
+    });
+    // only the indexed stores' buckets are watched
+    const watched = Object.values(built.workflowTemplate.findResources('Custom::S3BucketNotifications')).map(
+      (resource) => resource.Properties?.BucketName,
     );
-    expect(notifications?.DependsOn).toContain(policyId);
-    // only the indexed store's bucket is watched
-    expect(Object.keys(built.workflowTemplate.findResources('Custom::S3BucketNotifications'))).toHaveLength(
-      1,
-    );
+    expect(watched.sort()).toEqual(['adtech-bid-logs', 'adtech-clickstream']);
   });
 
   it("encrypts both queues with lethe's key, refuses plain HTTP, and moves a message to the DLQ after some deliveries", () => {
@@ -105,7 +114,7 @@ describe('the identity indexer (adtech: clickstream is indexed)', () => {
     });
   });
 
-  it('grants the indexer GetObject under the indexed prefix and the index table, nothing more of the data map', () => {
+  it('grants the indexer GetObject under the indexed prefixes and the index table, nothing more of the data map', () => {
     const indexer = built.workflow.identityIndexer;
     const statements = roleStatements(built.workflowTemplate, indexer?.function.role as never);
     expect(actionsOn(statements, bucketNamed('adtech-clickstream'))).toEqual(['s3:GetObject']);
@@ -113,7 +122,17 @@ describe('the identity indexer (adtech: clickstream is indexed)', () => {
       statements
         .filter((statement) => statement.actions.includes('s3:GetObject'))
         .flatMap((statement) => statement.resources),
-    ).toEqual([expect.stringMatching(/:s3:::adtech-clickstream\/clicks\/\*$/)]);
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/:s3:::adtech-clickstream\/clicks\/\*$/),
+        expect.stringMatching(/:s3:::adtech-bid-logs\/bids\/\*$/),
+      ]),
+    );
+    expect(
+      statements
+        .filter((statement) => statement.actions.includes('s3:GetObject'))
+        .flatMap((statement) => statement.resources),
+    ).toHaveLength(2);
     for (const bucket of ['adtech-call-recordings', 'adtech-recruitment'])
       expect(actionsOn(statements, bucketNamed(bucket))).toEqual([]);
     const dynamo = [...new Set(statements.flatMap((statement) => statement.actions))].filter((action) =>
