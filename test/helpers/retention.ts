@@ -163,7 +163,8 @@ export function adtechTimestamp(seed: AdtechSeed, entry: SnapshotEntry): number 
       return Number(record.convertedAt) * 1000;
     case 'call-recordings':
     case 'recruitment':
-    case 'clickstream': {
+    case 'clickstream':
+    case 'bid-logs': {
       const key = objectKeyOf(entry);
       const object = seed.s3[entry.storeId].find((candidate) => candidate.key === key);
       return object ? Math.floor(object.lastModified.getTime() / 1000) * 1000 : undefined;
@@ -186,6 +187,9 @@ export function isExpiredAdtech(
   return timestamp < cutoff(store.retention.period, now).getTime();
 }
 
+/** Lines of the click logs or rows of the bid logs: a record inside an object shared by many people. */
+const isSharedLog = (entry: SnapshotEntry) => entry.storeId === 'clickstream' || entry.storeId === 'bid-logs';
+
 /**
  * The ids of the expired entries a sweep keeps: records of held subjects (a JSON-lines object is
  * kept whole when one line is a held subject's) and records held one by one.
@@ -198,13 +202,13 @@ export function heldEntryIds(
   const ofHeldSubject = (entry: SnapshotEntry) =>
     holds.subjects.some((subject) => belongsTo(dataMap, subject, entry));
   const heldObjects = new Set(
-    entries.filter((entry) => entry.storeId === 'clickstream' && ofHeldSubject(entry)).map(objectKeyOf),
+    entries.filter((entry) => isSharedLog(entry) && ofHeldSubject(entry)).map(objectKeyOf),
   );
   return new Set(
     entries
       .filter(
         (entry) =>
-          (entry.storeId === 'clickstream' ? heldObjects.has(objectKeyOf(entry)) : ofHeldSubject(entry)) ||
+          (isSharedLog(entry) ? heldObjects.has(objectKeyOf(entry)) : ofHeldSubject(entry)) ||
           holds.recordIds.includes(entry.id),
       )
       .map((entry) => entry.id),

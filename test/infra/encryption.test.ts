@@ -4,10 +4,12 @@ import { REQUEST_STATES } from '../../lib/workflow/request-steps';
 import { SWEEP_STATES } from '../../lib/workflow/sweep-steps';
 import { adtechDataMap, type BuiltStacks, buildStacks } from '../helpers/stacks';
 
-/** One function per Task state of both machines, intake, and the two that watch them (monitoring). */
-// Request steps, intake, the suppression check, sweep steps, the two monitoring functions.
-// The request and sweep steps, intake, suppression check, the two that watch the workflow, the identity indexer.
-const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 2 + Object.keys(SWEEP_STATES).length + 2 + 1;
+/**
+ * One function per Task state of both machines, intake, the suppression check, the two that watch
+ * the workflow (monitoring), and the identity index's two (the indexer of S3 events and the index
+ * build's batches).
+ */
+const FUNCTION_COUNT = Object.keys(REQUEST_STATES).length + 2 + Object.keys(SWEEP_STATES).length + 2 + 2;
 /** CDK's own handler of the BucketNotifications custom resource (the indexed store's notifications). */
 const CDK_NOTIFICATIONS_HANDLER = /^BucketNotificationsHandler/;
 
@@ -185,8 +187,8 @@ describe('the state machine and the logs', () => {
 
   it('every log group is encrypted with the CMK and has a retention', () => {
     const groups = resources(built.workflowTemplate, 'AWS::Logs::LogGroup');
-    // One per lethe function, one per state machine, the intake API's access log.
-    expect(groups).toHaveLength(FUNCTION_COUNT + 3);
+    // One per lethe function, one per state machine (the index build's too), the intake API's access log.
+    expect(groups).toHaveLength(FUNCTION_COUNT + 4);
     for (const [id, group] of groups) {
       expect({ id, key: group.Properties.KmsKeyId }).toEqual({
         id,
